@@ -1,0 +1,252 @@
+//! `http`: a request whose status, body and response time are what the check expects.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use ureq::http::{self, Request};
+use ureq::tls::TlsConfig;
+use ureq::{Agent, Timeout};
+
+use super::Outcome;
+use crate::config::{HttpCheck, StatusMatch};
+
+const MAX_REDIRECTS: u32 = 10;
+
+pub struct Client {
+    agent: Agent,
+    verify: TlsConfig,
+    no_verify: TlsConfig,
+}
+
+impl Client {
+    pub fn new() -> Client {
+        // No pooling: every check opens its own connection, as a visitor would, so a
+        // broken listener cannot hide behind a connection kept from an earlier check.
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .user_agent(concat!("cabot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Client {
+            agent,
+            verify: TlsConfig::builder().build(),
+            no_verify: TlsConfig::builder().disable_verification(true).build(),
+        }
+    }
+
+    pub fn run(&self, check: &HttpCheck, timeout: Duration) -> Outcome {
+        let started = Instant::now();
+        let request = match self.build(check, timeout) {
+            Ok(r) => r,
+            Err(e) => return Outcome::fail(e, started.elapsed()),
+        };
+        let mut response = match self.agent.run(request) {
+            Ok(r) => r,
+            Err(e) => return Outcome::fail(describe(&e, check, timeout), started.elapsed()),
+        };
+        let code = response.status().as_u16();
+        if !check.expect_status.iter().any(|m| m.matches(code)) {
+            return Outcome::fail(
+                format!("HTTP {code} (expected {})", expected(&check.expect_status)),
+                started.elapsed(),
+            );
+        }
+        if let Some(re) = &check.text_match {
+            // Read at most max_body + 1 bytes: enough to search and to know it was cut.
+            let mut body = Vec::new();
+            let reader = response.body_mut().as_reader();
+            if let Err(e) = reader.take(check.max_body + 1).read_to_end(&mut body) {
+                return Outcome::fail(
+                    format!(
+                        "HTTP {code}, reading the body failed: {}",
+                        describe_io(&e, timeout)
+                    ),
+                    started.elapsed(),
+                );
+            }
+            let cut = body.len() as u64 > check.max_body;
+            body.truncate(check.max_body as usize);
+            let text = String::from_utf8_lossy(&body);
+            if !re.is_match(&text) {
+                let whole = if cut {
+                    format!(
+                        " in the first {} bytes of the body (max_body)",
+                        check.max_body
+                    )
+                } else {
+                    " in the body".to_string()
+                };
+                return Outcome::fail(
+                    format!("HTTP {code}, text_match /{}/ not found{whole}", re.as_str()),
+                    started.elapsed(),
+                );
+            }
+        }
+        let took = started.elapsed();
+        if let Some(max) = check.max_response_time
+            && took > max
+        {
+            return Outcome::fail(
+                format!(
+                    "HTTP {code} in {} ms, slower than max_response_time {}",
+                    took.as_millis(),
+                    humantime::format_duration(max)
+                ),
+                took,
+            );
+        }
+        Outcome::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
+    }
+
+    fn build(&self, check: &HttpCheck, timeout: Duration) -> Result<Request<Vec<u8>>, String> {
+        let mut builder = Request::builder()
+            .method(check.method.as_str())
+            .uri(&check.url);
+        for (name, value) in &check.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(user) = &check.username {
+            let password = match &check.password {
+                Some(secret) => secret.resolve().map_err(|e| format!("password: {e}"))?,
+                None => String::new(),
+            };
+            builder = builder.header(
+                http::header::AUTHORIZATION,
+                format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+            );
+        }
+        let body = check.body.clone().unwrap_or_default().into_bytes();
+        let request = builder
+            .body(body)
+            .map_err(|e| format!("cannot build the request: {e}"))?;
+        let tls = if check.verify_tls {
+            &self.verify
+        } else {
+            &self.no_verify
+        };
+        Ok(self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .max_redirects(if check.follow_redirects {
+                MAX_REDIRECTS
+            } else {
+                0
+            })
+            .max_redirects_will_error(check.follow_redirects)
+            .tls_config(tls.clone())
+            .allow_non_standard_methods(true)
+            .build())
+    }
+}
+
+fn expected(matches: &[StatusMatch]) -> String {
+    matches
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn describe(e: &ureq::Error, check: &HttpCheck, timeout: Duration) -> String {
+    let host = check
+        .url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_default();
+    match e {
+        ureq::Error::Timeout(which) => format!(
+            "timed out after {} ({})",
+            humantime::format_duration(timeout),
+            timeout_phase(*which)
+        ),
+        ureq::Error::HostNotFound => format!("unknown host {host}"),
+        ureq::Error::Io(io) => describe_io(io, timeout),
+        ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
+        ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
+        ureq::Error::Tls(tls) => format!("TLS error: {tls}"),
+        other => other.to_string(),
+    }
+}
+
+fn timeout_phase(t: Timeout) -> &'static str {
+    match t {
+        Timeout::Resolve => "resolving the host",
+        Timeout::Connect => "connecting",
+        Timeout::SendRequest | Timeout::SendBody | Timeout::Await100 => "sending the request",
+        Timeout::RecvResponse => "waiting for the response",
+        Timeout::RecvBody => "reading the body",
+        _ => "overall",
+    }
+}
+
+fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => "connection refused".into(),
+        ConnectionReset => "connection reset by the server".into(),
+        TimedOut | WouldBlock => format!("timed out after {}", humantime::format_duration(timeout)),
+        UnexpectedEof => "the server closed the connection early".into(),
+        _ => {
+            // ureq wraps its own errors (timeouts among them) in io::Error while reading bodies.
+            if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+                if let ureq::Error::Timeout(which) = inner {
+                    return format!(
+                        "timed out after {} ({})",
+                        humantime::format_duration(timeout),
+                        timeout_phase(*which)
+                    );
+                }
+                return inner.to_string();
+            }
+            e.to_string()
+        }
+    }
+}
+
+/// Standard base64 with padding, for the basic auth header.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+            ("Aladdin:open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+        ];
+        for (input, want) in cases {
+            assert_eq!(base64(input.as_bytes()), want);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line, in one place, so that the parser, the completions and the man page agree.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+use crate::config::{self, Config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cabot",
+    version,
+    about = "A self-hosted service monitor and alerter, run by cron",
+    long_about = "cabot runs the checks that are due from a YAML config, keeps state in one \
+                  SQLite file, decides alerts with Cabot's rules and tells you where things stand. \
+                  Call `cabot run` every minute from cron or a systemd timer."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]
+    #[arg(short, long, global = true, value_name = "PATH", env = "CABOT_CONFIG", default_value = config::DEFAULT_PATH, hide_default_value = true, hide_env = true)]
+    pub config: PathBuf,
+    /// The state database, instead of the config's `state:`
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: each check's result as it finishes
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colour the output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Global {
+    /// Loads the config, applies `--state`, and prints nothing: warnings are `validate`'s.
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        let mut cfg = config::load(&self.config)?.config;
+        if let Some(state) = &self.state {
+            cfg.state = state.clone();
+        }
+        Ok(cfg)
+    }
+
+    /// Whether to colour what goes to stdout.
+    pub fn color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks that are due, record results, update statuses
+    Run(cmd::run::Args),
+    /// Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)
+    Status(cmd::status::Args),
+    /// Create or upgrade the state database, after a backup
+    Migrate(cmd::migrate::Args),
+    /// Check the config and print every problem with its line and column
+    Validate(cmd::validate::Args),
+    /// Print shell completions
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff)
+    Man,
+}

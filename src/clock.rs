@@ -1,0 +1,81 @@
+//! The time `now`, which tests and dry runs can set.
+
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Unix seconds now. When `$CABOT_NOW` (Unix seconds or RFC 3339) is set, the clock
+/// starts there when the process starts and runs on in real time.
+///
+/// `CABOT_NOW` exists so that tests and rehearsals can run cabot at a chosen time
+/// without waiting for the clock; it is never needed in production.
+pub fn now() -> i64 {
+    static START: OnceLock<(i64, Instant)> = OnceLock::new();
+    let (base, started) = START.get_or_init(|| {
+        let base = std::env::var("CABOT_NOW")
+            .ok()
+            .and_then(|t| parse_time(&t))
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            });
+        (base, Instant::now())
+    });
+    base + started.elapsed().as_secs() as i64
+}
+
+fn parse_time(text: &str) -> Option<i64> {
+    if let Ok(secs) = text.trim().parse::<i64>() {
+        return Some(secs);
+    }
+    let t = humantime::parse_rfc3339_weak(text.trim()).ok()?;
+    t.duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
+}
+
+/// `2026-11-24T10:02:11Z` for a Unix time.
+pub fn format_time(t: i64) -> String {
+    let st = UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+    humantime::format_rfc3339_seconds(st).to_string()
+}
+
+/// A short age such as `42s`, `5m`, `3h 2m`, `2d 4h`.
+pub fn format_age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => match (s % 3600) / 60 {
+            0 => format!("{}h", s / 3600),
+            m => format!("{}h {m}m", s / 3600),
+        },
+        _ => match (s % 86400) / 3600 {
+            0 => format!("{}d", s / 86400),
+            h => format!("{}d {h}h", s / 86400),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1700000000"), Some(1_700_000_000));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(format_age(42), "42s");
+        assert_eq!(format_age(300), "5m");
+        assert_eq!(format_age(3600 * 3 + 120), "3h 2m");
+        assert_eq!(format_age(86400 * 2 + 3600 * 4), "2d 4h");
+        assert_eq!(format_age(-5), "0s");
+    }
+}

@@ -1,0 +1,357 @@
+//! `cabot run`: run the due checks, record results, update statuses, record the run.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::checks::{Outcome, runner};
+use crate::cli::Global;
+use crate::clock;
+use crate::config::{Check, Config};
+use crate::core::status::{CheckView, service_status};
+use crate::core::{Importance, Status, debounce, schedule};
+use crate::exit_codes::{Exit, OK, USAGE};
+use crate::lock;
+use crate::store::{CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
+
+/// Results older than `retention` are deleted this many at a time...
+const PRUNE_BATCH: usize = 5_000;
+/// ...in at most this many transactions per run; a backlog shrinks over later runs.
+const PRUNE_MAX_BATCHES: usize = 20;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run every check, due or not
+    #[arg(long)]
+    pub all: bool,
+    /// Only this service's checks (repeatable)
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Only this check (repeatable)
+    #[arg(long = "check", value_name = "SERVICE/CHECK")]
+    pub checks: Vec<String>,
+    /// How many checks run at once
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: u32,
+    /// Exit 1 (warning) or 2 (error, critical) when a check run now failed at this importance or above
+    #[arg(long, value_enum, value_name = "IMPORTANCE")]
+    pub fail_on: Option<FailOn>,
+    /// Decide and record nothing about alerts
+    #[arg(long)]
+    pub no_alerts: bool,
+    /// Wait this long for another run's lock instead of exiting 75 at once
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Error,
+    Critical,
+}
+
+impl FailOn {
+    fn importance(self) -> Importance {
+        match self {
+            FailOn::Warning => Importance::Warning,
+            FailOn::Error => Importance::Error,
+            FailOn::Critical => Importance::Critical,
+        }
+    }
+}
+
+/// Which checks `--service` and `--check` leave in play.
+struct Scope<'a> {
+    services: Vec<&'a str>,
+    checks: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(cfg: &Config, args: &'a Args) -> anyhow::Result<Scope<'a>> {
+        for name in &args.services {
+            if cfg.service(name).is_none() {
+                return Err(unknown_service(cfg, name));
+            }
+        }
+        let mut checks = Vec::new();
+        for id in &args.checks {
+            let Some((service, check)) = id.split_once('/') else {
+                return Err(Exit::error(
+                    USAGE,
+                    format!("--check takes SERVICE/CHECK, not '{id}'"),
+                ));
+            };
+            let Some(s) = cfg.service(service) else {
+                return Err(unknown_service(cfg, service));
+            };
+            if !s.checks.iter().any(|c| c.name == check) {
+                let names: Vec<&str> = s.checks.iter().map(|c| c.name.as_str()).collect();
+                return Err(Exit::error(
+                    USAGE,
+                    format!(
+                        "service '{service}' has no check '{check}' (its checks: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            checks.push((service, check));
+        }
+        Ok(Scope {
+            services: args.services.iter().map(String::as_str).collect(),
+            checks,
+        })
+    }
+
+    fn includes(&self, service: &str, check: &str) -> bool {
+        if self.services.is_empty() && self.checks.is_empty() {
+            return true;
+        }
+        self.services.contains(&service) || self.checks.contains(&(service, check))
+    }
+}
+
+fn unknown_service(cfg: &Config, name: &str) -> anyhow::Error {
+    let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
+    Exit::error(
+        USAGE,
+        format!(
+            "no service named '{name}' in the config (services: {})",
+            names.join(", ")
+        ),
+    )
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    let scope = Scope::new(&cfg, args)?;
+    let _lock = lock::acquire(&cfg.state, args.wait.unwrap_or(Duration::ZERO))?;
+    let mut store = Store::open(&cfg.state, Some(&g.config))?;
+    let clock_started = Instant::now();
+    let started_at = clock::now();
+
+    let mut rows = store.checks().context("reading check states")?;
+    let due: Vec<(String, Check)> = cfg
+        .services
+        .iter()
+        .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+        .filter(|(s, c)| c.active && scope.includes(&s.name, &c.name))
+        .filter(|(s, c)| {
+            args.all || {
+                let last = rows
+                    .get(&(s.name.clone(), c.name.clone()))
+                    .and_then(|r| r.last_run_at);
+                schedule::is_due(last, c.frequency, started_at)
+            }
+        })
+        .map(|(s, c)| (s.name.clone(), c.clone()))
+        .collect();
+
+    let progress = progress_bar(g, due.len());
+    let verbose = g.verbose;
+    let outcomes = runner::run_all(
+        due.iter().map(|(_, c)| c.clone()).collect(),
+        args.jobs as usize,
+        |check, outcome| {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+                bar.set_message(check.name.clone());
+            }
+            if verbose {
+                let line = format!(
+                    "{} {} ({} ms): {}",
+                    if outcome.ok { "ok  " } else { "FAIL" },
+                    check.name,
+                    outcome.duration.as_millis(),
+                    outcome.message
+                );
+                match &progress {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+        },
+    );
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+
+    let finished_checks_at = clock::now();
+    let mut results = Vec::with_capacity(outcomes.len());
+    for ((service, check), outcome) in due.iter().zip(&outcomes) {
+        let key = (service.clone(), check.name.clone());
+        let row = rows.entry(key).or_insert_with(|| new_row(service, check));
+        apply_result(row, check, outcome, finished_checks_at);
+        results.push(NewResult {
+            service: service.clone(),
+            check: check.name.clone(),
+            at: finished_checks_at,
+            ok: outcome.ok,
+            duration_ms: outcome.duration.as_millis() as i64,
+            message: outcome.message.clone(),
+        });
+    }
+
+    let (check_rows, service_rows) = current_states(&cfg, &mut rows, &store, finished_checks_at)?;
+    store
+        .save(&check_rows, &results, &service_rows)
+        .context("saving results")?;
+
+    let failures = outcomes.iter().filter(|o| !o.ok).count();
+    let finished_at = clock::now();
+    store
+        .record_run(RunRow {
+            started_at,
+            finished_at,
+            checks_run: outcomes.len() as i64,
+            failures: failures as i64,
+        })
+        .context("recording the run")?;
+    let cutoff = finished_at - cfg.retention.as_secs() as i64;
+    store
+        .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
+        .context("pruning old results")?;
+
+    if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
+        eprintln!(
+            "{}",
+            summary(&due, &outcomes, &service_rows, clock_started.elapsed())
+        );
+    }
+
+    Ok(match args.fail_on {
+        None => OK,
+        Some(threshold) => fail_on_code(&due, &outcomes, threshold.importance()),
+    })
+}
+
+fn new_row(service: &str, check: &Check) -> CheckRow {
+    CheckRow {
+        service: service.to_string(),
+        name: check.name.clone(),
+        kind: check.kind.type_name().to_string(),
+        importance: check.importance,
+        consecutive_failures: 0,
+        failing: false,
+        status_since: None,
+        last_run_at: None,
+        last: None,
+        active: true,
+    }
+}
+
+/// One result's effect on a check: the debounce count, failing or not, and since when.
+fn apply_result(row: &mut CheckRow, check: &Check, outcome: &Outcome, now: i64) {
+    row.consecutive_failures = debounce::after_result(row.consecutive_failures, outcome.ok);
+    let failing = debounce::is_failing(row.consecutive_failures, check.debounce);
+    if failing != row.failing || row.status_since.is_none() {
+        row.status_since = Some(now);
+    }
+    row.failing = failing;
+    row.last_run_at = Some(now);
+    row.last = Some(LastResult {
+        ok: outcome.ok,
+        message: outcome.message.clone(),
+        duration_ms: outcome.duration.as_millis() as i64,
+    });
+}
+
+/// Every configured check's row, and every configured service's status.
+fn current_states(
+    cfg: &Config,
+    rows: &mut HashMap<(String, String), CheckRow>,
+    store: &Store,
+    now: i64,
+) -> anyhow::Result<(Vec<CheckRow>, Vec<ServiceRow>)> {
+    let previous = store.services().context("reading service states")?;
+    let mut check_rows = Vec::new();
+    let mut service_rows = Vec::new();
+    for service in &cfg.services {
+        let mut views = Vec::new();
+        for check in &service.checks {
+            let row = rows
+                .entry((service.name.clone(), check.name.clone()))
+                .or_insert_with(|| new_row(&service.name, check));
+            row.importance = check.importance;
+            row.kind = check.kind.type_name().to_string();
+            row.active = check.active;
+            // A debounce raised in the config applies at once, not only at the next result.
+            row.failing = row.last.is_some()
+                && debounce::is_failing(row.consecutive_failures, check.debounce);
+            views.push(CheckView {
+                importance: check.importance,
+                active: check.active,
+                failing: row.failing,
+            });
+            check_rows.push(row.clone());
+        }
+        let status = service_status(views);
+        let since = match previous.get(&service.name) {
+            Some(prev) if prev.status == status => prev.since,
+            _ => now,
+        };
+        service_rows.push(ServiceRow {
+            name: service.name.clone(),
+            status,
+            since,
+            active: true,
+        });
+    }
+    Ok((check_rows, service_rows))
+}
+
+fn fail_on_code(due: &[(String, Check)], outcomes: &[Outcome], threshold: Importance) -> u8 {
+    let worst = due
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| !o.ok)
+        .map(|((_, c), _)| c.importance)
+        .max();
+    match worst {
+        Some(i) if i >= threshold => Status::from_importance(i).nagios_code(),
+        _ => OK,
+    }
+}
+
+fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
+    if g.quiet || !std::io::stderr().is_terminal() || len == 0 {
+        return None;
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} checks {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn summary(
+    due: &[(String, Check)],
+    outcomes: &[Outcome],
+    services: &[ServiceRow],
+    took: Duration,
+) -> String {
+    let failed = outcomes.iter().filter(|o| !o.ok).count();
+    let mut line = format!(
+        "{} check{} run in {:.1}s, {failed} failed",
+        due.len(),
+        crate::cmd::validate::plural(due.len()),
+        took.as_secs_f64()
+    );
+    let unhappy: Vec<String> = services
+        .iter()
+        .filter(|s| s.status != Status::Passing)
+        .map(|s| format!("{} {}", s.name, s.status))
+        .collect();
+    if unhappy.is_empty() {
+        line.push_str(&format!("; all {} services PASSING", services.len()));
+    } else {
+        line.push_str(&format!("; {}", unhappy.join(", ")));
+    }
+    line
+}

@@ -1,0 +1,338 @@
+//! `cabot status`: where things stand, for humans, scripts (`--json`) and Nagios (`--nagios`).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::cli::Global;
+use crate::clock::{self, format_age, format_time};
+use crate::core::Status;
+use crate::exit_codes::{Exit, UNKNOWN, USAGE};
+use crate::store::{CheckRow, RunRow, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this service (repeatable)
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Print JSON
+    #[arg(long, conflicts_with = "nagios")]
+    pub json: bool,
+    /// Print one Nagios plugin line with perfdata
+    #[arg(long)]
+    pub nagios: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The worst status of the services shown, or UNKNOWN when runs are not happening.
+    pub status: String,
+    /// Whether the last completed run finished within `stale_after`.
+    pub running: bool,
+    pub stale_after_seconds: u64,
+    pub last_run: Option<RunReport>,
+    pub services: Vec<ServiceReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub started_at: String,
+    pub finished_at: String,
+    pub age_seconds: i64,
+    pub checks_run: i64,
+    pub failures: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub status: Status,
+    pub since: String,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub importance: String,
+    /// `passing`, `failing`, or `pending` before its first result.
+    pub status: &'static str,
+    pub since: Option<String>,
+    pub last_run_at: Option<String>,
+    pub consecutive_failures: u64,
+    pub message: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    let now = clock::now();
+    let stale_after = cfg.stale_after.as_secs();
+    let store = Store::open_read_only(&cfg.state, Some(&g.config))?;
+    let (last_run, checks, services) = match &store {
+        None => (None, Default::default(), Default::default()),
+        Some(s) => (s.last_run()?, s.checks()?, s.services()?),
+    };
+    for name in &args.services {
+        if !services.get(name).is_some_and(|s| s.active) {
+            return Err(Exit::error(
+                USAGE,
+                format!(
+                    "no service named '{name}' has been checked; see `cabot status` for the list"
+                ),
+            ));
+        }
+    }
+    let mut shown: Vec<_> = services
+        .values()
+        .filter(|s| s.active && (args.services.is_empty() || args.services.contains(&s.name)))
+        .collect();
+    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.name.cmp(&b.name)));
+
+    let running = last_run.is_some_and(|r| now - r.finished_at <= stale_after as i64);
+    let worst = shown
+        .iter()
+        .map(|s| s.status)
+        .max()
+        .unwrap_or(Status::Passing);
+    let report = Report {
+        status: if running {
+            worst.as_str().to_string()
+        } else {
+            "UNKNOWN".into()
+        },
+        running,
+        stale_after_seconds: stale_after,
+        last_run: last_run.map(|r| run_report(r, now)),
+        services: shown
+            .iter()
+            .map(|s| {
+                let mut rows: Vec<&CheckRow> = checks
+                    .values()
+                    .filter(|c| c.active && c.service == s.name)
+                    .collect();
+                rows.sort_by(|a, b| b.failing.cmp(&a.failing).then(a.name.cmp(&b.name)));
+                ServiceReport {
+                    name: s.name.clone(),
+                    status: s.status,
+                    since: format_time(s.since),
+                    checks: rows.into_iter().map(check_report).collect(),
+                }
+            })
+            .collect(),
+    };
+
+    let code = if running {
+        worst.nagios_code()
+    } else {
+        UNKNOWN
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else if args.nagios {
+        nagios_line(&report, &cfg.stale_after) + "\n"
+    } else {
+        human(&report, now, g.color())
+    };
+    crate::print_out(&text)?;
+    if !args.nagios && code != 0 {
+        eprintln!("cabot: {}", verdict(&report, &cfg.stale_after));
+    }
+    Ok(code)
+}
+
+fn run_report(r: RunRow, now: i64) -> RunReport {
+    RunReport {
+        started_at: format_time(r.started_at),
+        finished_at: format_time(r.finished_at),
+        age_seconds: (now - r.finished_at).max(0),
+        checks_run: r.checks_run,
+        failures: r.failures,
+    }
+}
+
+fn check_report(c: &CheckRow) -> CheckReport {
+    CheckReport {
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        importance: c.importance.as_str().to_string(),
+        status: match (&c.last, c.failing) {
+            (None, _) => "pending",
+            (Some(_), true) => "failing",
+            (Some(_), false) => "passing",
+        },
+        since: c.status_since.map(format_time),
+        last_run_at: c.last_run_at.map(format_time),
+        consecutive_failures: c.consecutive_failures,
+        message: c.last.as_ref().map(|l| l.message.clone()),
+        duration_ms: c.last.as_ref().map(|l| l.duration_ms),
+    }
+}
+
+/// The one line that says what is wrong and what to do.
+fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
+    match &report.last_run {
+        None => "no run has completed yet: run `cabot run` (cron or a systemd timer should, every minute)".into(),
+        Some(r) if !report.running => format!(
+            "the last run finished {} ago, longer than stale_after ({}): is cron running `cabot run`?",
+            format_age(r.age_seconds),
+            humantime::format_duration(*stale_after)
+        ),
+        Some(_) => {
+            let failing: Vec<String> = report
+                .services
+                .iter()
+                .filter(|s| s.status != Status::Passing)
+                .map(|s| format!("{} {}", s.name, s.status))
+                .collect();
+            format!("failing: {}", failing.join(", "))
+        }
+    }
+}
+
+fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
+    let count = |st: Status| report.services.iter().filter(|s| s.status == st).count();
+    let total = report.services.len();
+    let summary = match &report.last_run {
+        _ if !report.running => verdict(report, stale_after),
+        _ => {
+            let failing: Vec<String> = report
+                .services
+                .iter()
+                .filter(|s| s.status != Status::Passing)
+                .map(|s| {
+                    let why = s
+                        .checks
+                        .iter()
+                        .find(|c| c.status == "failing")
+                        .map(|c| format!(" ({}: {})", c.name, c.message.as_deref().unwrap_or("")))
+                        .unwrap_or_default();
+                    format!("{} {}{why}", s.name, s.status)
+                })
+                .collect();
+            if failing.is_empty() {
+                format!("{total} services passing")
+            } else {
+                format!(
+                    "{} of {total} services failing: {}",
+                    failing.len(),
+                    failing.join(", ")
+                )
+            }
+        }
+    };
+    // Perfdata must not contain the characters that end or split it.
+    let summary = summary.replace('|', "/");
+    let mut line = format!(
+        "CABOT {} - {summary} | services={total};;;0 passing={};;;0 warning={};;;0 error={};;;0 critical={};;;0",
+        if report.running {
+            nagios_word(&report.status)
+        } else {
+            "UNKNOWN"
+        },
+        count(Status::Passing),
+        count(Status::Warning),
+        count(Status::Error),
+        count(Status::Critical),
+    );
+    if let Some(r) = &report.last_run {
+        let _ = write!(
+            line,
+            " last_run_age={}s;;{};0",
+            r.age_seconds,
+            stale_after.as_secs()
+        );
+    }
+    line
+}
+
+fn nagios_word(status: &str) -> &'static str {
+    match status {
+        "PASSING" => "OK",
+        "WARNING" => "WARNING",
+        _ => "CRITICAL",
+    }
+}
+
+fn paint(text: &str, status: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match status {
+        "PASSING" | "passing" => "32",
+        "WARNING" | "pending" => "33",
+        "ERROR" | "failing" => "31",
+        _ => "1;31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn human(report: &Report, now: i64, color: bool) -> String {
+    let mut out = String::new();
+    if report.services.is_empty() && report.last_run.is_none() {
+        return out;
+    }
+    let name_width = report
+        .services
+        .iter()
+        .flat_map(|s| {
+            s.checks
+                .iter()
+                .map(|c| c.name.len() + 2)
+                .chain([s.name.len()])
+        })
+        .max()
+        .unwrap_or(0);
+    for s in &report.services {
+        let since = humantime::parse_rfc3339(&s.since)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| format_age(now - d.as_secs() as i64))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:name_width$}  {}  since {} ({since} ago)",
+            s.name,
+            paint(
+                &format!("{:8}", s.status.as_str()),
+                s.status.as_str(),
+                color
+            ),
+            s.since,
+        );
+        for c in &s.checks {
+            let _ = writeln!(
+                out,
+                "  {:w$}  {}  {:8}  {:>6}  {}",
+                c.name,
+                paint(&format!("{:7}", c.status), c.status, color),
+                c.importance,
+                c.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
+                c.message.as_deref().unwrap_or("(no result yet)"),
+                w = name_width - 2,
+            );
+        }
+    }
+    match &report.last_run {
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "last run: {} ago ({} checks, {} failed){}",
+                format_age(r.age_seconds),
+                r.checks_run,
+                r.failures,
+                if report.running { "" } else { " - STALE" }
+            );
+        }
+        None => out.push_str("last run: none yet\n"),
+    }
+    out
+}

@@ -1,0 +1,30 @@
+//! `cabot validate`: every problem in the config, each with file:line:column and key.
+
+use crate::cli::Global;
+use crate::config::{self, format_diagnostic};
+use crate::exit_codes::OK;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(g: &Global, _args: &Args) -> anyhow::Result<u8> {
+    let loaded = config::load(&g.config)?;
+    for w in &loaded.warnings {
+        eprintln!("{}", format_diagnostic(&g.config, w, true));
+    }
+    if !g.quiet {
+        let services = loaded.config.services.len();
+        let checks: usize = loaded.config.services.iter().map(|s| s.checks.len()).sum();
+        crate::print_out(&format!(
+            "{}: ok ({services} service{}, {checks} check{})\n",
+            g.config.display(),
+            plural(services),
+            plural(checks)
+        ))?;
+    }
+    Ok(OK)
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,387 @@
+//! The YAML configuration: what to check, who to tell, where state lives.
+//!
+//! `load` reads the file once and reports every problem it finds, each with the
+//! file, line, column and key, rather than stopping at the first.
+
+mod read;
+mod suggest;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::core::Importance;
+
+pub use read::parse_size;
+
+/// Where the config is looked for when neither `-c` nor `$CABOT_CONFIG` says.
+pub const DEFAULT_PATH: &str = "/etc/cabot/checks.yaml";
+/// Where state is kept when the config has no `state:`.
+pub const DEFAULT_STATE: &str = "/var/lib/cabot/cabot.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5001";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub state: PathBuf,
+    pub stale_after: Duration,
+    pub retention: Duration,
+    pub status: StatusSettings,
+    pub heartbeat_url: Option<String>,
+    pub defaults: Defaults,
+    pub alerting: Alerting,
+    pub users: BTreeMap<String, User>,
+    pub channels: BTreeMap<String, Channel>,
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusSettings {
+    pub listen: String,
+    pub metrics: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub frequency: Duration,
+    pub timeout: Duration,
+    pub importance: Importance,
+    pub debounce: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            frequency: Duration::from_secs(60),
+            timeout: Duration::from_secs(10),
+            importance: Importance::Error,
+            debounce: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Alerting {
+    /// How long after the last alert a still-failing service is alerted again, by status.
+    pub repeat_warning: Duration,
+    pub repeat_error: Duration,
+    pub repeat_critical: Duration,
+    pub ack_expiry: Duration,
+    pub give_up_after: Duration,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Alerting {
+            repeat_warning: Duration::from_secs(2 * 3600),
+            repeat_error: Duration::from_secs(600),
+            repeat_critical: Duration::from_secs(600),
+            ack_expiry: Duration::from_secs(20 * 60),
+            give_up_after: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub slack: Option<String>,
+}
+
+/// A secret written inline, named by an environment variable, or kept in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    Inline(String),
+    Env(String),
+    File(PathBuf),
+}
+
+impl Secret {
+    /// The secret's value, read now (so a rotated file or variable is picked up).
+    pub fn resolve(&self) -> anyhow::Result<String> {
+        match self {
+            Secret::Inline(s) => Ok(s.clone()),
+            Secret::Env(var) => std::env::var(var)
+                .map_err(|_| anyhow::anyhow!("environment variable {var} is not set")),
+            Secret::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| anyhow::anyhow!("cannot read secret file {}: {e}", path.display())),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub name: String,
+    pub min_importance: Option<Importance>,
+    /// Extra recipients beyond the services' users.
+    pub to: Vec<String>,
+    pub kind: ChannelKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChannelKind {
+    Email {
+        from: String,
+        servers: Vec<SmtpServer>,
+    },
+    Sms {
+        providers: Vec<Provider>,
+    },
+    Phone {
+        providers: Vec<Provider>,
+    },
+    Slack {
+        webhook_url: Secret,
+    },
+    Webhook {
+        url: Secret,
+        headers: Vec<(String, String)>,
+        timeout: Duration,
+    },
+    Command {
+        command: Vec<String>,
+        timeout: Duration,
+    },
+}
+
+impl ChannelKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ChannelKind::Email { .. } => "email",
+            ChannelKind::Sms { .. } => "sms",
+            ChannelKind::Phone { .. } => "phone",
+            ChannelKind::Slack { .. } => "slack",
+            ChannelKind::Webhook { .. } => "webhook",
+            ChannelKind::Command { .. } => "command",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpServer {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Provider {
+    Twilio {
+        account_sid: String,
+        auth_token: Secret,
+        from: String,
+        base_url: String,
+    },
+    Plivo {
+        auth_id: String,
+        auth_token: Secret,
+        from: String,
+        base_url: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub url: Option<String>,
+    pub runbook: Option<String>,
+    pub users: Vec<String>,
+    pub channels: Vec<String>,
+    pub public: bool,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub importance: Importance,
+    pub frequency: Duration,
+    pub timeout: Duration,
+    pub debounce: u32,
+    pub active: bool,
+    pub kind: CheckKind,
+}
+
+/// One arm per check type; each type's code lives in `checks/<type>.rs`.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    Http(Box<HttpCheck>),
+    Tcp(TcpCheck),
+}
+
+impl CheckKind {
+    pub const TYPES: [&'static str; 2] = ["http", "tcp"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CheckKind::Http(_) => "http",
+            CheckKind::Tcp(_) => "tcp",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub expect_status: Vec<StatusMatch>,
+    pub text_match: Option<Regex>,
+    pub max_response_time: Option<Duration>,
+    pub verify_tls: bool,
+    pub follow_redirects: bool,
+    /// At most this many bytes of the body are read, for `text_match`.
+    pub max_body: u64,
+}
+
+/// One accepted HTTP status: an exact code, or a class such as `2xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    Code(u16),
+    Class(u16),
+}
+
+impl StatusMatch {
+    pub fn matches(self, code: u16) -> bool {
+        match self {
+            StatusMatch::Code(c) => c == code,
+            StatusMatch::Class(class) => code / 100 == class,
+        }
+    }
+}
+
+impl fmt::Display for StatusMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusMatch::Code(c) => write!(f, "{c}"),
+            StatusMatch::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpCheck {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Config {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}
+
+/// One problem found in the config, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub line: usize,
+    pub col: usize,
+    pub key: String,
+    pub message: String,
+}
+
+/// A config that could not be used: every error found, and the warnings.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub errors: Vec<Diagnostic>,
+    /// Set when the file could not be read at all.
+    pub io: Option<String>,
+}
+
+impl ConfigError {
+    /// One line per error, `file:line:col: key: message`.
+    pub fn lines(&self) -> Vec<String> {
+        if let Some(io) = &self.io {
+            return vec![format!("{}: {io}", self.file.display())];
+        }
+        self.errors
+            .iter()
+            .map(|d| format_diagnostic(&self.file, d, false))
+            .collect()
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = self.lines();
+        match lines.as_slice() {
+            [one] => write!(f, "{one}"),
+            _ => write!(
+                f,
+                "{} has {} errors; the first: {}",
+                self.file.display(),
+                lines.len(),
+                lines.first().map(String::as_str).unwrap_or("")
+            ),
+        }
+    }
+}
+
+pub fn format_diagnostic(file: &Path, d: &Diagnostic, warning: bool) -> String {
+    format!(
+        "{}:{}:{}: {}: {}{}",
+        file.display(),
+        d.line,
+        d.col,
+        d.key,
+        if warning { "warning: " } else { "" },
+        d.message
+    )
+}
+
+/// A usable config and what was not wrong enough to refuse it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and checks the config at `path`; relative paths inside resolve against its folder.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        errors: Vec::new(),
+        io: Some(format!("cannot read config: {e}")),
+    })?;
+    let mut loaded = parse(&text, path)?;
+    if loaded.has_inline_secrets && readable_by_others(path) {
+        loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {
+            line: mark.line,
+            col: mark.col,
+            key: key.clone(),
+            message: "inline secret in a config that other users can read; use the *_env or *_file form, or chmod 600 the file".into(),
+        }));
+    }
+    Ok(Loaded {
+        config: loaded.config,
+        warnings: loaded.warnings,
+    })
+}
+
+/// Parses config text as if it were the file at `path`.
+pub fn parse(text: &str, path: &Path) -> Result<read::Parsed, ConfigError> {
+    read::parse(text, path)
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o044 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> bool {
+    false
+}

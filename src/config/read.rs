@@ -1,0 +1,1428 @@
+//! Turns the marked YAML tree into a `Config`, collecting every error on the way.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use ureq::http::{HeaderName, HeaderValue, Uri};
+
+use super::suggest::closest;
+use super::yaml::{self, Mark, Node, Value};
+use super::*;
+
+const TOP_KEYS: &[&str] = &[
+    "state",
+    "stale_after",
+    "retention",
+    "status",
+    "heartbeat_url",
+    "defaults",
+    "alerting",
+    "users",
+    "channels",
+    "services",
+];
+const SERVICE_KEYS: &[&str] = &[
+    "name", "url", "runbook", "users", "channels", "public", "checks",
+];
+const CHECK_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "importance",
+    "frequency",
+    "timeout",
+    "debounce",
+    "active",
+];
+const HTTP_KEYS: &[&str] = &[
+    "url",
+    "method",
+    "headers",
+    "body",
+    "username",
+    "password",
+    "password_env",
+    "password_file",
+    "expect_status",
+    "text_match",
+    "max_response_time",
+    "verify_tls",
+    "follow_redirects",
+    "max_body",
+];
+const TCP_KEYS: &[&str] = &["host", "port"];
+const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
+const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to"];
+
+const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The result of parsing, before the file's permissions are looked at.
+#[derive(Debug)]
+pub struct Parsed {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+    pub has_inline_secrets: bool,
+    pub inline_secret_marks: Vec<(Mark, String)>,
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
+    let root = yaml::parse(text).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        errors: vec![Diagnostic {
+            line: e.mark.line,
+            col: e.mark.col,
+            key: "yaml".into(),
+            message: e.message,
+        }],
+        io: None,
+    })?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut r = Reader {
+        dir,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        inline_secrets: Vec::new(),
+    };
+    let config = r.config(&root, path);
+    if !r.errors.is_empty() {
+        r.errors.sort_by_key(|d| (d.line, d.col));
+        return Err(ConfigError {
+            file: path.to_path_buf(),
+            errors: r.errors,
+            io: None,
+        });
+    }
+    let has_inline_secrets = !r.inline_secrets.is_empty();
+    Ok(Parsed {
+        config,
+        warnings: r.warnings,
+        has_inline_secrets,
+        inline_secret_marks: r.inline_secrets,
+    })
+}
+
+/// The fields of one mapping, with unknown and duplicate keys already reported.
+struct Fields<'a> {
+    path: String,
+    mark: Mark,
+    entries: Vec<(&'a str, &'a Node)>,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .filter(|v| !v.is_null())
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+}
+
+struct Reader {
+    dir: PathBuf,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    inline_secrets: Vec<(Mark, String)>,
+}
+
+impl Reader {
+    fn error(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
+        self.errors.push(Diagnostic {
+            line: mark.line,
+            col: mark.col,
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Reads a mapping whose keys must be among `allowed`.
+    fn fields<'a>(&mut self, node: &'a Node, path: &str, allowed: &[&str]) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.mark,
+                path,
+                format!("expected a mapping, found {}", node.kind()),
+            );
+            return None;
+        };
+        let mut fields = Fields {
+            path: path.to_string(),
+            mark: node.mark,
+            entries: Vec::with_capacity(entries.len()),
+        };
+        let mut seen: HashMap<&str, Mark> = HashMap::new();
+        for (k, v) in entries {
+            let Value::Scalar { text: key, .. } = &k.value else {
+                self.error(k.mark, path, "keys must be plain words");
+                continue;
+            };
+            let key_path = fields.path(key);
+            if let Some(first) = seen.get(key.as_str()) {
+                self.error(
+                    k.mark,
+                    &key_path,
+                    format!("duplicate key (first at line {})", first.line),
+                );
+                continue;
+            }
+            seen.insert(key, k.mark);
+            if !allowed.contains(&key.as_str()) {
+                let hint = match closest(key, allowed.iter().copied()) {
+                    Some(s) => format!("; did you mean '{s}'?"),
+                    None => format!(" (known keys: {})", allowed.join(", ")),
+                };
+                self.error(k.mark, &key_path, format!("unknown key{hint}"));
+                continue;
+            }
+            fields.entries.push((key.as_str(), v));
+        }
+        Some(fields)
+    }
+
+    fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
+        let node = f.get(key);
+        if node.is_none() {
+            self.error(f.mark, &f.path(key), "missing required key");
+        }
+        node
+    }
+
+    fn scalar<'a>(&mut self, node: &'a Node, path: &str, what: &str) -> Option<(&'a str, bool)> {
+        match &node.value {
+            Value::Scalar { text, plain } if !node.is_null() => Some((text.as_str(), *plain)),
+            _ => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("expected {what}, found {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+        self.scalar(node, path, "a string")
+            .map(|(s, _)| s.to_string())
+    }
+
+    fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+        f.get(key).and_then(|n| self.string(n, &f.path(key)))
+    }
+
+    /// A name used in `service/check` identifiers and on the command line.
+    fn name(&mut self, node: &Node, path: &str) -> Option<String> {
+        let name = self.string(node, path)?;
+        if name.trim().is_empty() || name.contains('/') || name.chars().any(char::is_control) {
+            self.error(
+                node.mark,
+                path,
+                format!("'{name}' is not a usable name: it must not be empty or contain '/'"),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    fn bool(&mut self, f: &Fields, key: &str, default: bool) -> bool {
+        let Some(node) = f.get(key) else {
+            return default;
+        };
+        let path = f.path(key);
+        match self.scalar(node, &path, "true or false") {
+            Some(("true" | "True" | "TRUE", true)) => true,
+            Some(("false" | "False" | "FALSE", true)) => false,
+            Some((other, _)) => {
+                self.error(
+                    node.mark,
+                    &path,
+                    format!("expected true or false, found '{other}'"),
+                );
+                default
+            }
+            None => default,
+        }
+    }
+
+    fn uint(&mut self, node: &Node, path: &str, max: u64) -> Option<u64> {
+        let (text, _) = self.scalar(node, path, "a whole number")?;
+        match text.parse::<u64>() {
+            Ok(n) if n <= max => Some(n),
+            Ok(_) => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("{text} is too large (at most {max})"),
+                );
+                None
+            }
+            Err(_) => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("expected a whole number, found '{text}'"),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+        let (text, _) = self.scalar(node, path, "a duration like 30s, 5m or 2h")?;
+        if text.chars().all(|c| c.is_ascii_digit()) {
+            self.error(
+                node.mark,
+                path,
+                format!("'{text}' has no unit; write a duration like {text}s or {text}m"),
+            );
+            return None;
+        }
+        match humantime::parse_duration(text) {
+            Ok(d) if d.is_zero() => {
+                self.error(node.mark, path, "must be longer than zero");
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("'{text}' is not a duration ({e}); write e.g. 30s, 5m, 2h, 7d"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_duration(&mut self, f: &Fields, key: &str, default: Duration) -> Duration {
+        f.get(key)
+            .and_then(|n| self.duration(n, &f.path(key)))
+            .unwrap_or(default)
+    }
+
+    fn importance(&mut self, node: &Node, path: &str) -> Option<Importance> {
+        let (text, _) = self.scalar(node, path, "an importance")?;
+        match text.parse() {
+            Ok(i) => Some(i),
+            Err(e) => {
+                let hint = closest(text, Importance::NAMES)
+                    .map(|s| format!("; did you mean '{s}'?"))
+                    .unwrap_or_default();
+                self.error(node.mark, path, format!("{e}{hint}"));
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, node: &Node, path: &str, schemes: &[&str]) -> Option<String> {
+        let text = self.string(node, path)?;
+        match check_url(&text, schemes) {
+            Ok(()) => Some(text),
+            Err(why) => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("'{text}' is not a valid URL: {why}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, node: &Node, path: &str) -> Vec<(String, Mark)> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    self.string(item, &format!("{path}[{i}]"))
+                        .map(|s| (s, item.mark))
+                })
+                .collect(),
+            // A single word is taken as a list of one.
+            Value::Scalar { .. } if !node.is_null() => self
+                .string(node, path)
+                .map(|s| vec![(s, node.mark)])
+                .unwrap_or_default(),
+            _ => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("expected a list, found {}", node.kind()),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn seq<'a>(&mut self, node: &'a Node, path: &str) -> &'a [Node] {
+        match &node.value {
+            Value::Seq(items) => items,
+            _ => {
+                self.error(
+                    node.mark,
+                    path,
+                    format!("expected a list, found {}", node.kind()),
+                );
+                &[]
+            }
+        }
+    }
+
+    /// `key`, `key_env` or `key_file`: at most one of them.
+    fn secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
+        let env_key = format!("{key}_env");
+        let file_key = format!("{key}_file");
+        let given: Vec<(&str, &Node)> = [key, env_key.as_str(), file_key.as_str()]
+            .into_iter()
+            .filter_map(|k| f.get(k).map(|n| (k, n)))
+            .collect();
+        let (which, node) = match given.as_slice() {
+            [] => return None,
+            [one] => *one,
+            [_, (second, node), ..] => {
+                self.error(
+                    node.mark,
+                    &f.path(second),
+                    format!("give only one of {key}, {env_key} and {file_key}"),
+                );
+                return None;
+            }
+        };
+        let path = f.path(which);
+        let value = self.string(node, &path)?;
+        if which == key {
+            self.inline_secrets.push((node.mark, path));
+            Some(Secret::Inline(value))
+        } else if which == env_key {
+            Some(Secret::Env(value))
+        } else {
+            Some(Secret::File(self.dir.join(value)))
+        }
+    }
+
+    fn required_secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
+        let secret = self.secret(f, key);
+        if secret.is_none()
+            && ![key, &format!("{key}_env"), &format!("{key}_file")]
+                .iter()
+                .any(|k| f.get(k).is_some())
+        {
+            self.error(
+                f.mark,
+                &f.path(key),
+                format!("missing required key (give {key}, {key}_env or {key}_file)"),
+            );
+        }
+        secret
+    }
+
+    fn headers(&mut self, f: &Fields, key: &str) -> Vec<(String, String)> {
+        let Some(node) = f.get(key) else {
+            return Vec::new();
+        };
+        let path = f.path(key);
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.mark,
+                &path,
+                format!(
+                    "expected a mapping of header names to values, found {}",
+                    node.kind()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.string(k, &path) else {
+                continue;
+            };
+            let hpath = format!("{path}.{name}");
+            let Some(value) = self.string(v, &hpath) else {
+                continue;
+            };
+            if HeaderName::from_bytes(name.as_bytes()).is_err() {
+                self.error(k.mark, &hpath, "not a valid HTTP header name");
+            } else if HeaderValue::from_str(&value).is_err() {
+                self.error(
+                    v.mark,
+                    &hpath,
+                    "not a valid HTTP header value (no newlines or control characters)",
+                );
+            } else {
+                out.push((name, value));
+            }
+        }
+        out
+    }
+
+    fn config(&mut self, root: &Node, path: &Path) -> Config {
+        let defaults_config = Config {
+            path: path.to_path_buf(),
+            state: PathBuf::from(DEFAULT_STATE),
+            stale_after: Duration::from_secs(600),
+            retention: Duration::from_secs(30 * 86400),
+            status: StatusSettings {
+                listen: DEFAULT_LISTEN.to_string(),
+                metrics: false,
+            },
+            heartbeat_url: None,
+            defaults: Defaults::default(),
+            alerting: Alerting::default(),
+            users: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            services: Vec::new(),
+        };
+        let Some(f) = self.fields(root, "", TOP_KEYS) else {
+            return defaults_config;
+        };
+        let mut c = defaults_config;
+        if let Some(state) = self.opt_string(&f, "state") {
+            c.state = self.dir.join(state);
+        }
+        c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after);
+        c.retention = self.opt_duration(&f, "retention", c.retention);
+        if let Some(node) = f.get("status")
+            && let Some(s) = self.fields(node, "status", &["listen", "metrics"])
+        {
+            if let Some(listen) = self.opt_string(&s, "listen") {
+                if listen.parse::<std::net::SocketAddr>().is_err() {
+                    self.error(
+                        s.get("listen").map(|n| n.mark).unwrap_or(s.mark),
+                        "status.listen",
+                        format!("'{listen}' is not an address like 127.0.0.1:5001"),
+                    );
+                }
+                c.status.listen = listen;
+            }
+            c.status.metrics = self.bool(&s, "metrics", false);
+        }
+        c.heartbeat_url = f
+            .get("heartbeat_url")
+            .and_then(|n| self.url(n, "heartbeat_url", &["http", "https"]));
+        if let Some(node) = f.get("defaults") {
+            c.defaults = self.defaults(node);
+        }
+        if let Some(node) = f.get("alerting") {
+            c.alerting = self.alerting(node);
+        }
+        if let Some(node) = f.get("users") {
+            c.users = self.users(node);
+        }
+        if let Some(node) = f.get("channels") {
+            c.channels = self.channels(node);
+        }
+        match f.get("services") {
+            Some(node) => c.services = self.services(node, &c),
+            None => self.error(
+                f.mark,
+                "services",
+                "no services: add at least one service with a check",
+            ),
+        }
+        c
+    }
+
+    fn defaults(&mut self, node: &Node) -> Defaults {
+        let mut d = Defaults::default();
+        let Some(f) = self.fields(
+            node,
+            "defaults",
+            &["frequency", "timeout", "importance", "debounce"],
+        ) else {
+            return d;
+        };
+        d.frequency = self.opt_duration(&f, "frequency", d.frequency);
+        d.timeout = self.opt_duration(&f, "timeout", d.timeout);
+        if let Some(i) = f
+            .get("importance")
+            .and_then(|n| self.importance(n, "defaults.importance"))
+        {
+            d.importance = i;
+        }
+        if let Some(n) = f
+            .get("debounce")
+            .and_then(|n| self.uint(n, "defaults.debounce", u32::MAX.into()))
+        {
+            d.debounce = n as u32;
+        }
+        d
+    }
+
+    fn alerting(&mut self, node: &Node) -> Alerting {
+        let mut a = Alerting::default();
+        let Some(f) = self.fields(node, "alerting", &["repeat", "ack_expiry", "give_up_after"])
+        else {
+            return a;
+        };
+        if let Some(node) = f.get("repeat")
+            && let Some(r) = self.fields(node, "alerting.repeat", &Importance::NAMES)
+        {
+            a.repeat_warning = self.opt_duration(&r, "warning", a.repeat_warning);
+            a.repeat_error = self.opt_duration(&r, "error", a.repeat_error);
+            a.repeat_critical = self.opt_duration(&r, "critical", a.repeat_critical);
+        }
+        a.ack_expiry = self.opt_duration(&f, "ack_expiry", a.ack_expiry);
+        a.give_up_after = self.opt_duration(&f, "give_up_after", a.give_up_after);
+        a
+    }
+
+    fn users(&mut self, node: &Node) -> BTreeMap<String, User> {
+        let mut users = BTreeMap::new();
+        let Some(f) = self.any_keys(node, "users") else {
+            return users;
+        };
+        for (name, node) in f.entries {
+            let path = format!("users.{name}");
+            let Some(u) = self.fields(node, &path, &["email", "phone", "slack"]) else {
+                continue;
+            };
+            let user = User {
+                email: self.opt_string(&u, "email"),
+                phone: self.opt_string(&u, "phone"),
+                slack: self.opt_string(&u, "slack"),
+            };
+            if let (Some(email), Some(n)) = (&user.email, u.get("email"))
+                && !email.contains('@')
+            {
+                self.error(
+                    n.mark,
+                    &u.path("email"),
+                    format!("'{email}' is not an email address"),
+                );
+            }
+            if let (Some(phone), Some(n)) = (&user.phone, u.get("phone")) {
+                let digits = phone.strip_prefix('+').unwrap_or("");
+                if digits.len() < 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                    self.error(
+                        n.mark,
+                        &u.path("phone"),
+                        format!("'{phone}' is not a phone number in E.164 form, like +15551230001"),
+                    );
+                }
+            }
+            users.insert(name.to_string(), user);
+        }
+        users
+    }
+
+    /// A mapping whose keys are names chosen by the user.
+    fn any_keys<'a>(&mut self, node: &'a Node, path: &str) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.mark,
+                path,
+                format!("expected a mapping of names, found {}", node.kind()),
+            );
+            return None;
+        };
+        let keys: Vec<&str> = entries
+            .iter()
+            .filter_map(|(k, _)| match &k.value {
+                Value::Scalar { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let f = self.fields(node, path, &keys)?;
+        let mut named = Fields {
+            path: f.path,
+            mark: f.mark,
+            entries: Vec::new(),
+        };
+        for (name, value) in f.entries {
+            if name.trim().is_empty() || name.contains('/') {
+                self.error(value.mark, path, format!("'{name}' is not a usable name"));
+                continue;
+            }
+            named.entries.push((name, value));
+        }
+        Some(named)
+    }
+
+    fn channels(&mut self, node: &Node) -> BTreeMap<String, Channel> {
+        let mut channels = BTreeMap::new();
+        let Some(f) = self.any_keys(node, "channels") else {
+            return channels;
+        };
+        for (name, node) in f.entries {
+            let path = format!("channels.{name}");
+            if let Some(channel) = self.channel(name, node, &path) {
+                channels.insert(name.to_string(), channel);
+            }
+        }
+        channels
+    }
+
+    fn channel(&mut self, name: &str, node: &Node, path: &str) -> Option<Channel> {
+        let type_name = scalar_field(node, "type");
+        let Some((type_name, type_mark)) = type_name else {
+            // Let `fields` report a non-mapping; otherwise `type` is missing.
+            if let Some(f) = self.fields(node, path, &[]) {
+                self.error(
+                    f.mark,
+                    &format!("{path}.type"),
+                    format!(
+                        "missing required key (one of: {})",
+                        CHANNEL_TYPES.join(", ")
+                    ),
+                );
+            }
+            return None;
+        };
+        let extra: &[&str] = match type_name.as_str() {
+            "email" => &["from", "servers"],
+            "sms" | "phone" => &["providers"],
+            "slack" => &["webhook_url", "webhook_url_env", "webhook_url_file"],
+            "webhook" => &["url", "url_env", "url_file", "headers", "timeout"],
+            "command" => &["command", "timeout"],
+            other => {
+                let hint = closest(other, CHANNEL_TYPES.iter().copied())
+                    .map(|s| format!("; did you mean '{s}'?"))
+                    .unwrap_or_else(|| format!(" (one of: {})", CHANNEL_TYPES.join(", ")));
+                self.error(
+                    type_mark,
+                    &format!("{path}.type"),
+                    format!("unknown channel type '{other}'{hint}"),
+                );
+                return None;
+            }
+        };
+        let allowed: Vec<&str> = CHANNEL_KEYS.iter().chain(extra).copied().collect();
+        let f = self.fields(node, path, &allowed)?;
+        let min_importance = f
+            .get("min_importance")
+            .and_then(|n| self.importance(n, &f.path("min_importance")));
+        let to = f
+            .get("to")
+            .map(|n| self.string_list(n, &f.path("to")))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let kind = match type_name.as_str() {
+            "email" => {
+                let from = self
+                    .require(&f, "from")
+                    .and_then(|n| self.string(n, &f.path("from")));
+                let servers = self
+                    .require(&f, "servers")
+                    .map(|n| self.smtp_servers(n, &f.path("servers")))
+                    .unwrap_or_default();
+                ChannelKind::Email {
+                    from: from?,
+                    servers,
+                }
+            }
+            "sms" | "phone" => {
+                let providers = self
+                    .require(&f, "providers")
+                    .map(|n| self.providers(n, &f.path("providers")))
+                    .unwrap_or_default();
+                if type_name == "sms" {
+                    ChannelKind::Sms { providers }
+                } else {
+                    ChannelKind::Phone { providers }
+                }
+            }
+            "slack" => ChannelKind::Slack {
+                webhook_url: self.required_secret(&f, "webhook_url")?,
+            },
+            "webhook" => ChannelKind::Webhook {
+                url: self.required_secret(&f, "url")?,
+                headers: self.headers(&f, "headers"),
+                timeout: self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT),
+            },
+            _ => {
+                let command = self
+                    .require(&f, "command")
+                    .map(|n| self.string_list(n, &f.path("command")))
+                    .unwrap_or_default();
+                ChannelKind::Command {
+                    command: command.into_iter().map(|(s, _)| s).collect(),
+                    timeout: self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT),
+                }
+            }
+        };
+        if let ChannelKind::Email { servers, .. } = &kind
+            && servers.is_empty()
+        {
+            self.error(
+                f.mark,
+                &f.path("servers"),
+                "an email channel needs at least one server",
+            );
+        }
+        if let ChannelKind::Sms { providers } | ChannelKind::Phone { providers } = &kind
+            && providers.is_empty()
+        {
+            self.error(
+                f.mark,
+                &f.path("providers"),
+                "this channel has no providers: add twilio or plivo",
+            );
+        }
+        Some(Channel {
+            name: name.to_string(),
+            min_importance,
+            to,
+            kind,
+        })
+    }
+
+    fn smtp_servers(&mut self, node: &Node, path: &str) -> Vec<SmtpServer> {
+        let mut out = Vec::new();
+        for (i, item) in self.seq(node, path).iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            let Some(f) = self.fields(
+                item,
+                &ipath,
+                &[
+                    "url",
+                    "username",
+                    "password",
+                    "password_env",
+                    "password_file",
+                ],
+            ) else {
+                continue;
+            };
+            let url = self
+                .require(&f, "url")
+                .and_then(|n| self.url(n, &f.path("url"), &["smtp", "smtps"]));
+            let username = self.opt_string(&f, "username");
+            let password = self.secret(&f, "password");
+            if let Some(url) = url {
+                out.push(SmtpServer {
+                    url,
+                    username,
+                    password,
+                });
+            }
+        }
+        out
+    }
+
+    fn providers(&mut self, node: &Node, path: &str) -> Vec<Provider> {
+        let mut out = Vec::new();
+        for (i, item) in self.seq(node, path).iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            let Some(f) = self.fields(item, &ipath, &["twilio", "plivo"]) else {
+                continue;
+            };
+            if f.entries.len() != 1 {
+                self.error(
+                    f.mark,
+                    &ipath,
+                    "each provider is one of twilio: {...} or plivo: {...}",
+                );
+                continue;
+            }
+            let (which, node) = f.entries[0];
+            let ppath = f.path(which);
+            let (id_key, default_base) = if which == "twilio" {
+                ("account_sid", "https://api.twilio.com")
+            } else {
+                ("auth_id", "https://api.plivo.com")
+            };
+            let Some(p) = self.fields(
+                node,
+                &ppath,
+                &[
+                    id_key,
+                    "auth_token",
+                    "auth_token_env",
+                    "auth_token_file",
+                    "from",
+                    "base_url",
+                ],
+            ) else {
+                continue;
+            };
+            let id = self
+                .require(&p, id_key)
+                .and_then(|n| self.string(n, &p.path(id_key)));
+            let token = self.required_secret(&p, "auth_token");
+            let from = self
+                .require(&p, "from")
+                .and_then(|n| self.string(n, &p.path("from")));
+            let base_url = p
+                .get("base_url")
+                .and_then(|n| self.url(n, &p.path("base_url"), &["http", "https"]))
+                .unwrap_or_else(|| default_base.to_string());
+            let (Some(id), Some(auth_token), Some(from)) = (id, token, from) else {
+                continue;
+            };
+            out.push(if which == "twilio" {
+                Provider::Twilio {
+                    account_sid: id,
+                    auth_token,
+                    from,
+                    base_url,
+                }
+            } else {
+                Provider::Plivo {
+                    auth_id: id,
+                    auth_token,
+                    from,
+                    base_url,
+                }
+            });
+        }
+        out
+    }
+
+    fn services(&mut self, node: &Node, c: &Config) -> Vec<Service> {
+        let items = self.seq(node, "services");
+        if items.is_empty() && matches!(node.value, Value::Seq(_)) {
+            self.error(
+                node.mark,
+                "services",
+                "no services: add at least one service with a check",
+            );
+        }
+        let mut services: Vec<Service> = Vec::new();
+        let mut seen: HashMap<String, Mark> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(service) = self.service(item, i, c) else {
+                continue;
+            };
+            let name_mark = field_mark(item, "name").unwrap_or(item.mark);
+            if let Some(first) = seen.get(&service.name) {
+                self.error(
+                    name_mark,
+                    &format!("services[{}].name", service.name),
+                    format!(
+                        "duplicate service name '{}' (first at line {})",
+                        service.name, first.line
+                    ),
+                );
+                continue;
+            }
+            seen.insert(service.name.clone(), name_mark);
+            services.push(service);
+        }
+        services
+    }
+
+    fn service(&mut self, node: &Node, index: usize, c: &Config) -> Option<Service> {
+        let f = self.fields(node, &format!("services[{index}]"), SERVICE_KEYS)?;
+        let name = self
+            .require(&f, "name")
+            .and_then(|n| self.name(n, &f.path("name")));
+        let path = match &name {
+            Some(n) => format!("services[{n}]"),
+            None => f.path.clone(),
+        };
+        let f = Fields { path, ..f };
+        let url = f
+            .get("url")
+            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
+        let runbook = f
+            .get("runbook")
+            .and_then(|n| self.url(n, &f.path("runbook"), &["http", "https"]));
+        let users = self.references(&f, "users", "user", c.users.keys());
+        let channels = self.references(&f, "channels", "channel", c.channels.keys());
+        let public = self.bool(&f, "public", false);
+        let checks = match f.get("checks") {
+            None => {
+                self.error(f.mark, &f.path("checks"), "this service has no checks");
+                Vec::new()
+            }
+            Some(node) => self.checks(node, &f.path("checks"), &c.defaults),
+        };
+        Some(Service {
+            name: name?,
+            url,
+            runbook,
+            users,
+            channels,
+            public,
+            checks,
+        })
+    }
+
+    fn references<'k>(
+        &mut self,
+        f: &Fields,
+        key: &str,
+        what: &str,
+        known: impl Iterator<Item = &'k String> + Clone,
+    ) -> Vec<String> {
+        let Some(node) = f.get(key) else {
+            return Vec::new();
+        };
+        let path = f.path(key);
+        let mut out = Vec::new();
+        for (name, mark) in self.string_list(node, &path) {
+            if known.clone().any(|k| *k == name) {
+                out.push(name);
+                continue;
+            }
+            let hint = closest(&name, known.clone().map(String::as_str))
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            self.error(
+                mark,
+                &path,
+                format!("no {what} named '{name}' is defined under {key}:{hint}"),
+            );
+        }
+        out
+    }
+
+    fn checks(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Vec<Check> {
+        let items = self.seq(node, path);
+        if items.is_empty() && matches!(node.value, Value::Seq(_)) {
+            self.error(node.mark, path, "this service has no checks");
+        }
+        let mut checks: Vec<Check> = Vec::new();
+        let mut seen: HashMap<String, Mark> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(check) = self.check(item, &format!("{path}[{i}]"), path, defaults) else {
+                continue;
+            };
+            let name_mark = field_mark(item, "name").unwrap_or(item.mark);
+            if let Some(first) = seen.get(&check.name) {
+                self.error(
+                    name_mark,
+                    &format!("{path}[{}].name", check.name),
+                    format!(
+                        "duplicate check name '{}' in this service (first at line {})",
+                        check.name, first.line
+                    ),
+                );
+                continue;
+            }
+            seen.insert(check.name.clone(), name_mark);
+            checks.push(check);
+        }
+        checks
+    }
+
+    fn check(
+        &mut self,
+        node: &Node,
+        index_path: &str,
+        list_path: &str,
+        d: &Defaults,
+    ) -> Option<Check> {
+        let type_field = scalar_field(node, "type");
+        let type_name = type_field.as_ref().map(|(t, _)| t.as_str());
+        let extra: &[&str] = match type_name {
+            Some("http") => HTTP_KEYS,
+            Some("tcp") => TCP_KEYS,
+            Some(other) => {
+                let hint = closest(other, CheckKind::TYPES)
+                    .map(|s| format!("; did you mean '{s}'?"))
+                    .unwrap_or_else(|| format!(" (supported: {})", CheckKind::TYPES.join(", ")));
+                let mark = type_field.as_ref().map_or(node.mark, |(_, m)| *m);
+                self.error(
+                    mark,
+                    &format!("{index_path}.type"),
+                    format!("unknown check type '{other}'{hint}"),
+                );
+                return None;
+            }
+            None => {
+                if let Some(f) = self.fields(node, index_path, &[]) {
+                    self.error(
+                        f.mark,
+                        &format!("{index_path}.type"),
+                        format!(
+                            "missing required key (one of: {})",
+                            CheckKind::TYPES.join(", ")
+                        ),
+                    );
+                }
+                return None;
+            }
+        };
+        let allowed: Vec<&str> = CHECK_KEYS.iter().chain(extra).copied().collect();
+        // Name the check in paths as soon as its name is known.
+        let path = match scalar_field(node, "name") {
+            Some((n, _)) => format!("{list_path}[{n}]"),
+            None => index_path.to_string(),
+        };
+        let f = self.fields(node, &path, &allowed)?;
+        let name = self
+            .require(&f, "name")
+            .and_then(|n| self.name(n, &f.path("name")));
+        let importance = f
+            .get("importance")
+            .and_then(|n| self.importance(n, &f.path("importance")))
+            .unwrap_or(d.importance);
+        let frequency = self.opt_duration(&f, "frequency", d.frequency);
+        let timeout = self.opt_duration(&f, "timeout", d.timeout);
+        let debounce = f
+            .get("debounce")
+            .and_then(|n| self.uint(n, &f.path("debounce"), u32::MAX.into()))
+            .map_or(d.debounce, |n| n as u32);
+        let active = self.bool(&f, "active", true);
+        let kind = match type_name {
+            Some("http") => CheckKind::Http(Box::new(self.http(&f)?)),
+            _ => CheckKind::Tcp(self.tcp(&f)?),
+        };
+        Some(Check {
+            name: name?,
+            importance,
+            frequency,
+            timeout,
+            debounce,
+            active,
+            kind,
+        })
+    }
+
+    fn http(&mut self, f: &Fields) -> Option<HttpCheck> {
+        let url = self
+            .require(f, "url")
+            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
+        let method = match f.get("method") {
+            None => "GET".to_string(),
+            Some(n) => {
+                let m = self.string(n, &f.path("method"))?.to_ascii_uppercase();
+                const METHODS: [&str; 7] =
+                    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+                if !METHODS.contains(&m.as_str()) {
+                    self.error(
+                        n.mark,
+                        &f.path("method"),
+                        format!("unknown method '{m}' (one of: {})", METHODS.join(", ")),
+                    );
+                }
+                m
+            }
+        };
+        let headers = self.headers(f, "headers");
+        let body = self.opt_string(f, "body");
+        let username = self.opt_string(f, "username");
+        let password = self.secret(f, "password");
+        if password.is_some() && username.is_none() {
+            self.error(
+                f.mark,
+                &f.path("username"),
+                "a password needs a username for basic auth",
+            );
+        }
+        let expect_status = match f.get("expect_status") {
+            None => vec![StatusMatch::Class(2)],
+            Some(n) => self.expect_status(n, &f.path("expect_status")),
+        };
+        let text_match = f.get("text_match").and_then(|n| {
+            let path = f.path("text_match");
+            let pattern = self.string(n, &path)?;
+            match Regex::new(&pattern) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    let why = e.to_string();
+                    let why = why
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    self.error(
+                        n.mark,
+                        &path,
+                        format!("'{pattern}' is not a valid regex: {why}"),
+                    );
+                    None
+                }
+            }
+        });
+        let max_response_time = f
+            .get("max_response_time")
+            .and_then(|n| self.duration(n, &f.path("max_response_time")));
+        let verify_tls = self.bool(f, "verify_tls", true);
+        let follow_redirects = self.bool(f, "follow_redirects", true);
+        let max_body = match f.get("max_body") {
+            None => DEFAULT_MAX_BODY,
+            Some(n) => {
+                let path = f.path("max_body");
+                let (text, _) = self.scalar(n, &path, "a size like 1MiB")?;
+                match parse_size(text) {
+                    Ok(size) => size,
+                    Err(why) => {
+                        self.error(n.mark, &path, why);
+                        DEFAULT_MAX_BODY
+                    }
+                }
+            }
+        };
+        Some(HttpCheck {
+            url: url?,
+            method,
+            headers,
+            body,
+            username,
+            password,
+            expect_status,
+            text_match,
+            max_response_time,
+            verify_tls,
+            follow_redirects,
+            max_body,
+        })
+    }
+
+    fn expect_status(&mut self, node: &Node, path: &str) -> Vec<StatusMatch> {
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        if items.is_empty() {
+            self.error(node.mark, path, "expected at least one status");
+        }
+        items
+            .into_iter()
+            .filter_map(|item| {
+                let (text, _) = self.scalar(item, path, "a status like 200 or 2xx")?;
+                match parse_status_match(text) {
+                    Some(m) => Some(m),
+                    None => {
+                        self.error(
+                            item.mark,
+                            path,
+                            format!("'{text}' is not an HTTP status: write a code from 100 to 599, or a class like 2xx"),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn tcp(&mut self, f: &Fields) -> Option<TcpCheck> {
+        let host_node = self.require(f, "host")?;
+        let host = self.string(host_node, &f.path("host"))?;
+        let port = match f.get("port") {
+            Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
+            None => None,
+        };
+        let (host, port) = match (split_host_port(&host), port) {
+            (Some((h, p)), None) => (h, p),
+            (None, Some(p)) => (host.trim_matches(['[', ']']).to_string(), p),
+            (Some(_), Some(_)) => {
+                self.error(
+                    host_node.mark,
+                    &f.path("host"),
+                    "the port is given twice: in host and in port",
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(
+                    host_node.mark,
+                    &f.path("host"),
+                    format!("'{host}' has no port: write host: \"{host}:PORT\" or add port:"),
+                );
+                return None;
+            }
+        };
+        if host.is_empty() || port == 0 {
+            self.error(
+                host_node.mark,
+                &f.path("host"),
+                "needs a host name and a port from 1 to 65535",
+            );
+            return None;
+        }
+        Some(TcpCheck { host, port })
+    }
+}
+
+fn field_mark(node: &Node, key: &str) -> Option<Mark> {
+    match &node.value {
+        Value::Map(entries) => entries.iter().find_map(|(k, v)| match &k.value {
+            Value::Scalar { text, .. } if text == key => Some(v.mark),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// A scalar field's text and mark, looked up before the mapping is read in full.
+fn scalar_field(node: &Node, key: &str) -> Option<(String, Mark)> {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find_map(|(k, v)| match (&k.value, &v.value) {
+                (Value::Scalar { text, .. }, Value::Scalar { text: value, .. }) if text == key => {
+                    Some((value.clone(), v.mark))
+                }
+                _ => None,
+            }),
+        _ => None,
+    }
+}
+
+fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
+    let uri: Uri = text
+        .parse()
+        .map_err(|e: ureq::http::uri::InvalidUri| e.to_string())?;
+    let scheme = uri
+        .scheme_str()
+        .ok_or_else(|| format!("it has no scheme; start it with {}://", schemes[0]))?;
+    if !schemes.contains(&scheme) {
+        return Err(format!("the scheme must be {}", schemes.join(" or ")));
+    }
+    match uri.host() {
+        Some(h) if !h.is_empty() => Ok(()),
+        _ => Err("it has no host".into()),
+    }
+}
+
+fn parse_status_match(text: &str) -> Option<StatusMatch> {
+    let lower = text.to_ascii_lowercase();
+    if let Some(class) = lower.strip_suffix("xx") {
+        return match class.parse::<u16>() {
+            Ok(c @ 1..=5) if class.len() == 1 => Some(StatusMatch::Class(c)),
+            _ => None,
+        };
+    }
+    match text.parse::<u16>() {
+        Ok(code @ 100..=599) => Some(StatusMatch::Code(code)),
+        _ => None,
+    }
+}
+
+/// `host:port` or `[v6]:port`.
+fn split_host_port(s: &str) -> Option<(String, u16)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, port) = rest.split_once("]:")?;
+        return Some((host.to_string(), port.parse().ok()?));
+    }
+    let (host, port) = s.rsplit_once(':')?;
+    if host.contains(':') {
+        return None;
+    }
+    Some((host.to_string(), port.parse().ok()?))
+}
+
+/// A size in bytes: `65536`, `64KiB`, `1MiB`, `10MB`, `2kB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size; write e.g. 65536, 64KiB or 1MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "'{text}' has an unknown unit; use B, KiB, MiB, kB or MB"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' must be more than zero and not absurdly large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse(text, Path::new("c.yaml")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.lines(),
+        }
+    }
+
+    const GOOD: &str = "
+state: cabot.db
+users:
+  alice: { email: alice@example.com, phone: '+15551230001', slack: '@alice' }
+channels:
+  hook: { type: webhook, url: 'http://127.0.0.1:9/hook' }
+services:
+  - name: website
+    users: [alice]
+    channels: [hook]
+    checks:
+      - { name: home, type: http, url: 'http://127.0.0.1:8080/', expect_status: [200, 3xx], text_match: 'Welc.me' }
+      - { name: db, type: tcp, host: '127.0.0.1:5432', frequency: 5m, debounce: 12 }
+";
+
+    #[test]
+    fn a_good_config_parses() {
+        let parsed = parse(GOOD, Path::new("/etc/cabot/c.yaml")).expect("good config");
+        let c = parsed.config;
+        assert_eq!(c.state, Path::new("/etc/cabot/cabot.db"));
+        assert_eq!(c.services.len(), 1);
+        let checks = &c.services[0].checks;
+        assert_eq!(checks[1].frequency, Duration::from_secs(300));
+        assert_eq!(checks[1].debounce, 12);
+        let CheckKind::Http(h) = &checks[0].kind else {
+            panic!("http")
+        };
+        assert_eq!(
+            h.expect_status,
+            vec![StatusMatch::Code(200), StatusMatch::Class(3)]
+        );
+        // a webhook URL is a secret: it is often its own credential
+        assert!(parsed.has_inline_secrets);
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_position() {
+        let text = "services:\n  - name: a\n    checks:\n      - { name: x, type: http, url: 'http://h/', timout: 5s }\n      - { name: y, type: tcp, host: 'h:1', frequency: soon }\n";
+        let errs = errors(text);
+        assert_eq!(
+            errs,
+            [
+                "c.yaml:4:50: services[a].checks[x].timout: unknown key; did you mean 'timeout'?",
+                "c.yaml:5:55: services[a].checks[y].frequency: 'soon' is not a duration (expected number at 0); write e.g. 30s, 5m, 2h, 7d",
+            ]
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn host_port() {
+        assert_eq!(split_host_port("db:5432"), Some(("db".into(), 5432)));
+        assert_eq!(split_host_port("[::1]:80"), Some(("::1".into(), 80)));
+        assert_eq!(split_host_port("::1"), None);
+        assert_eq!(split_host_port("db"), None);
+    }
+
+    #[test]
+    fn status_matches() {
+        assert_eq!(parse_status_match("2xx"), Some(StatusMatch::Class(2)));
+        assert_eq!(parse_status_match("404"), Some(StatusMatch::Code(404)));
+        assert_eq!(parse_status_match("6xx"), None);
+        assert_eq!(parse_status_match("99"), None);
+        assert!(StatusMatch::Class(2).matches(204));
+        assert!(!StatusMatch::Class(2).matches(301));
+    }
+}

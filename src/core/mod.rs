@@ -1,0 +1,8 @@
+//! The pure decisions: debounce, service status and which checks are due.
+//! Plain functions of data and `now`, tested as tables without I/O.
+
+pub mod debounce;
+pub mod schedule;
+pub mod status;
+
+pub use status::{Importance, Status};

@@ -1,0 +1,190 @@
+//! Importance of a check and status of a service, and how one makes the other.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How much a failing check matters; decides its service's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Importance {
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Importance {
+    pub const NAMES: [&'static str; 3] = ["warning", "error", "critical"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Importance::Warning => "warning",
+            Importance::Error => "error",
+            Importance::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Importance {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "warning" => Ok(Importance::Warning),
+            "error" => Ok(Importance::Error),
+            "critical" => Ok(Importance::Critical),
+            _ => Err(format!(
+                "'{s}' is not an importance (one of: warning, error, critical)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Importance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A service's status, worst last so that `max` picks the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Passing,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passing => "PASSING",
+            Status::Warning => "WARNING",
+            Status::Error => "ERROR",
+            Status::Critical => "CRITICAL",
+        }
+    }
+
+    /// The status a failing check of this importance gives its service.
+    pub fn from_importance(importance: Importance) -> Status {
+        match importance {
+            Importance::Warning => Status::Warning,
+            Importance::Error => Status::Error,
+            Importance::Critical => Status::Critical,
+        }
+    }
+
+    /// The Nagios plugin exit code for this status: 0 OK, 1 WARNING, 2 CRITICAL.
+    pub fn nagios_code(self) -> u8 {
+        match self {
+            Status::Passing => 0,
+            Status::Warning => 1,
+            Status::Error | Status::Critical => 2,
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "PASSING" => Ok(Status::Passing),
+            "WARNING" => Ok(Status::Warning),
+            "ERROR" => Ok(Status::Error),
+            "CRITICAL" => Ok(Status::Critical),
+            _ => Err(format!("unknown status '{s}'")),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check as the service status sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckView {
+    pub importance: Importance,
+    pub active: bool,
+    pub failing: bool,
+}
+
+/// A service's status: the importance of its worst failing active check, else PASSING.
+pub fn service_status(checks: impl IntoIterator<Item = CheckView>) -> Status {
+    checks
+        .into_iter()
+        .filter(|c| c.active && c.failing)
+        .map(|c| Status::from_importance(c.importance))
+        .max()
+        .unwrap_or(Status::Passing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Importance::*;
+
+    fn view(importance: Importance, failing: bool) -> CheckView {
+        CheckView {
+            importance,
+            active: true,
+            failing,
+        }
+    }
+
+    #[test]
+    fn service_status_table() {
+        let cases: &[(&[CheckView], Status)] = &[
+            (&[], Status::Passing),
+            (
+                &[view(Critical, false), view(Error, false)],
+                Status::Passing,
+            ),
+            (&[view(Warning, true)], Status::Warning),
+            (&[view(Warning, true), view(Error, true)], Status::Error),
+            (&[view(Error, true), view(Critical, true)], Status::Critical),
+            (
+                &[view(Critical, false), view(Warning, true)],
+                Status::Warning,
+            ),
+            (
+                &[view(Critical, true), view(Warning, true)],
+                Status::Critical,
+            ),
+            (
+                &[CheckView {
+                    importance: Critical,
+                    active: false,
+                    failing: true,
+                }],
+                Status::Passing,
+            ),
+        ];
+        for (checks, want) in cases {
+            assert_eq!(service_status(checks.iter().copied()), *want, "{checks:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in [
+            Status::Passing,
+            Status::Warning,
+            Status::Error,
+            Status::Critical,
+        ] {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        for i in [Warning, Error, Critical] {
+            assert_eq!(i.as_str().parse::<Importance>(), Ok(i));
+        }
+        assert!("fatal".parse::<Importance>().is_err());
+    }
+
+    #[test]
+    fn nagios_codes() {
+        assert_eq!(Status::Passing.nagios_code(), 0);
+        assert_eq!(Status::Warning.nagios_code(), 1);
+        assert_eq!(Status::Error.nagios_code(), 2);
+        assert_eq!(Status::Critical.nagios_code(), 2);
+    }
+}

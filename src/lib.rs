@@ -1,0 +1,82 @@
+//! cabot: a self-hosted service monitor and alerter that cron drives.
+//!
+//! `main.rs` only calls [`main`]; everything else lives here so that tests, the
+//! completions and the man page use the same definitions as the binary.
+
+pub mod checks;
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod config;
+pub mod core;
+pub mod exit_codes;
+pub mod lock;
+pub mod store;
+
+use std::io::Write;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::ConfigError;
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit_codes::USAGE
+            } else {
+                exit_codes::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(&cli) {
+        Ok(code) => code,
+        Err(err) => {
+            report(&err);
+            exit_codes::for_error(&err)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Run(args) => cmd::run::run(g, args),
+        Command::Status(args) => cmd::status::run(g, args),
+        Command::Migrate(args) => cmd::migrate::run(g, args),
+        Command::Validate(args) => cmd::validate::run(g, args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man => cmd::completions::man(),
+    }
+}
+
+/// Prints an error once, at the edge: a config's every error, else the whole chain.
+fn report(err: &anyhow::Error) {
+    let mut stderr = std::io::stderr().lock();
+    if let Some(config) = err.chain().find_map(|e| e.downcast_ref::<ConfigError>()) {
+        for line in config.lines() {
+            let _ = writeln!(stderr, "{line}");
+        }
+        let _ = writeln!(
+            stderr,
+            "cabot: the config has errors; fix them (`cabot validate -c {}` lists them) - nothing was changed",
+            config.file.display()
+        );
+        return;
+    }
+    let _ = writeln!(stderr, "cabot: {err:#}");
+}
+
+/// Writes to stdout, treating a closed pipe (`cabot status | head -1`) as success.
+pub fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,41 @@
+//! The schema as numbered steps, tracked in `PRAGMA user_version`.
+
+/// One schema step; `version` is the schema it leaves the database at.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "current state beside each check",
+        sql: include_str!("0002_current_state.sql"),
+    },
+];
+
+/// The schema this build of cabot reads and writes.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies the steps after `from` up to `to`, each in its own transaction.
+pub fn apply(conn: &mut rusqlite::Connection, from: u32, to: u32) -> rusqlite::Result<()> {
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > from && m.version <= to)
+    {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(m.sql)?;
+        tx.pragma_update(None, "user_version", m.version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

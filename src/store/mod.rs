@@ -1,0 +1,442 @@
+//! The state: one SQLite file in WAL mode, written in short IMMEDIATE transactions.
+
+pub mod migrations;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::core::{Importance, Status};
+use crate::exit_codes::{Exit, SCHEMA, STATE_IO};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open state database at the schema this cabot expects.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A check's current state, as kept beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRow {
+    pub service: String,
+    pub name: String,
+    pub kind: String,
+    pub importance: Importance,
+    pub consecutive_failures: u64,
+    pub failing: bool,
+    pub status_since: Option<i64>,
+    pub last_run_at: Option<i64>,
+    pub last: Option<LastResult>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastResult {
+    pub ok: bool,
+    pub message: String,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    pub name: String,
+    pub status: Status,
+    pub since: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunRow {
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub checks_run: i64,
+    pub failures: i64,
+}
+
+/// One result to store.
+#[derive(Debug, Clone)]
+pub struct NewResult {
+    pub service: String,
+    pub check: String,
+    pub at: i64,
+    pub ok: bool,
+    pub duration_ms: i64,
+    pub message: String,
+}
+
+/// The schema a state file is at, as `migrate` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    Missing,
+    At(u32),
+}
+
+fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error {
+    Exit::error(
+        STATE_IO,
+        format!("state database {}: {what}: {e}", path.display()),
+    )
+}
+
+fn not_a_database(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => io_error(
+            path,
+            "not a cabot database (corrupt?); move it aside or restore a backup",
+            e,
+        ),
+        _ => io_error(path, "cannot read", e),
+    }
+}
+
+fn configure(conn: &Connection, path: &Path, write: bool) -> anyhow::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| io_error(path, "cannot configure", e))?;
+    if write {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| not_a_database(path, e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| io_error(path, "cannot configure", e))?;
+    }
+    Ok(())
+}
+
+fn user_version(conn: &Connection, path: &Path) -> anyhow::Result<u32> {
+    // Reading the schema is the first real read: a file that is not SQLite fails here.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| not_a_database(path, e))?;
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| not_a_database(path, e))
+}
+
+fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+/// The line every command but `migrate` prints for a schema it cannot use.
+pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow::Error {
+    let want = migrations::latest();
+    if found > want {
+        Exit::error(
+            SCHEMA,
+            format!(
+                "state database {} is at schema {found}, made by a newer cabot (this one knows schema {want}); upgrade cabot, nothing was changed",
+                path.display()
+            ),
+        )
+    } else {
+        let c = config
+            .map(|c| format!(" -c {}", c.display()))
+            .unwrap_or_default();
+        Exit::error(
+            SCHEMA,
+            format!(
+                "state database {} is at schema {found}, this cabot needs schema {want}: run `cabot{c} migrate`",
+                path.display()
+            ),
+        )
+    }
+}
+
+impl Store {
+    /// Opens the state for writing, creating it at the newest schema if it does not exist.
+    pub fn open(path: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
+        let existed = path.exists();
+        if !existed && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| io_error(path, "cannot create its folder", e))?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| io_error(path, "cannot open", e))?;
+        let version = user_version(&conn, path)?;
+        if conn.is_readonly("main").unwrap_or(false) {
+            return Err(io_error(
+                path,
+                "is read-only",
+                "cabot needs to write its state there; check the file's owner and permissions",
+            ));
+        }
+        let fresh = version == 0 && !has_tables(&conn).map_err(|e| not_a_database(path, e))?;
+        if version != migrations::latest() && !fresh {
+            return Err(schema_problem(path, version, config));
+        }
+        configure(&conn, path, true)?;
+        if fresh {
+            migrations::apply(&mut conn, 0, migrations::latest())
+                .map_err(|e| io_error(path, "cannot create the schema", e))?;
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens the state for reading only; `None` when it does not exist yet.
+    pub fn open_read_only(path: &Path, config: Option<&Path>) -> anyhow::Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| io_error(path, "cannot open", e))?;
+        configure(&conn, path, false)?;
+        let version = user_version(&conn, path)?;
+        if version == 0 && !has_tables(&conn).map_err(|e| not_a_database(path, e))? {
+            return Ok(None);
+        }
+        if version != migrations::latest() {
+            return Err(schema_problem(path, version, config));
+        }
+        Ok(Some(Store {
+            conn,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// The schema of the file at `path`, without changing anything.
+    pub fn schema_of(path: &Path) -> anyhow::Result<Schema> {
+        if !path.exists() {
+            return Ok(Schema::Missing);
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| io_error(path, "cannot open", e))?;
+        let version = user_version(&conn, path)?;
+        if version == 0 && !has_tables(&conn).map_err(|e| not_a_database(path, e))? {
+            return Ok(Schema::Missing);
+        }
+        Ok(Schema::At(version))
+    }
+
+    /// Upgrades the file at `path` from schema `from` to the newest, after a backup.
+    /// Returns the backup's path.
+    pub fn migrate(path: &Path, from: u32) -> anyhow::Result<PathBuf> {
+        let backup = backup_path(path, from);
+        let mut conn = Connection::open(path).map_err(|e| io_error(path, "cannot open", e))?;
+        configure(&conn, path, true)?;
+        conn.execute("VACUUM INTO ?1", [backup.to_string_lossy()])
+            .map_err(|e| {
+                io_error(
+                    path,
+                    &format!("cannot write backup {}", backup.display()),
+                    e,
+                )
+            })?;
+        migrations::apply(&mut conn, from, migrations::latest())
+            .map_err(|e| io_error(path, "migration failed (the backup is intact)", e))?;
+        Ok(backup)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every check the state knows, by `(service, check)`.
+    pub fn checks(&self) -> rusqlite::Result<HashMap<(String, String), CheckRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT service, name, kind, importance, consecutive_failures, failing, status_since,
+                    last_run_at, last_ok, last_message, last_duration_ms, active
+             FROM checks ORDER BY service, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let importance: String = r.get(3)?;
+            let last_ok: Option<bool> = r.get(8)?;
+            Ok(CheckRow {
+                service: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                importance: importance.parse().unwrap_or(Importance::Error),
+                consecutive_failures: r.get::<_, i64>(4)?.max(0) as u64,
+                failing: r.get(5)?,
+                status_since: r.get(6)?,
+                last_run_at: r.get(7)?,
+                last: match last_ok {
+                    Some(ok) => Some(LastResult {
+                        ok,
+                        message: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                        duration_ms: r.get::<_, Option<i64>>(10)?.unwrap_or(0),
+                    }),
+                    None => None,
+                },
+                active: r.get(11)?,
+            })
+        })?;
+        rows.map(|row| row.map(|c| ((c.service.clone(), c.name.clone()), c)))
+            .collect()
+    }
+
+    /// Every service the state knows, by name.
+    pub fn services(&self) -> rusqlite::Result<HashMap<String, ServiceRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, status, since, active FROM services")?;
+        let rows = stmt.query_map([], |r| {
+            let status: String = r.get(1)?;
+            Ok(ServiceRow {
+                name: r.get(0)?,
+                status: status.parse().unwrap_or(Status::Passing),
+                since: r.get(2)?,
+                active: r.get(3)?,
+            })
+        })?;
+        rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
+    }
+
+    /// Stores one run's results and the checks' and services' new states, all or nothing.
+    /// Checks and services not in `checks`/`services` are marked inactive, their history kept.
+    pub fn save(
+        &mut self,
+        checks: &[CheckRow],
+        results: &[NewResult],
+        services: &[ServiceRow],
+    ) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("UPDATE checks SET active = 0 WHERE active = 1", [])?;
+        tx.execute("UPDATE services SET active = 0 WHERE active = 1", [])?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO checks (service, name, kind, importance, consecutive_failures, failing,
+                                     status_since, last_run_at, last_ok, last_message, last_duration_ms, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (service, name) DO UPDATE SET
+                    kind = excluded.kind, importance = excluded.importance,
+                    consecutive_failures = excluded.consecutive_failures, failing = excluded.failing,
+                    status_since = excluded.status_since, last_run_at = excluded.last_run_at,
+                    last_ok = excluded.last_ok, last_message = excluded.last_message,
+                    last_duration_ms = excluded.last_duration_ms, active = excluded.active",
+            )?;
+            for c in checks {
+                upsert.execute(params![
+                    c.service,
+                    c.name,
+                    c.kind,
+                    c.importance.as_str(),
+                    c.consecutive_failures as i64,
+                    c.failing,
+                    c.status_since,
+                    c.last_run_at,
+                    c.last.as_ref().map(|l| l.ok),
+                    c.last.as_ref().map(|l| l.message.as_str()),
+                    c.last.as_ref().map(|l| l.duration_ms),
+                    c.active,
+                ])?;
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO results (check_id, at, ok, duration_ms, message)
+                 SELECT id, ?3, ?4, ?5, ?6 FROM checks WHERE service = ?1 AND name = ?2",
+            )?;
+            for r in results {
+                insert.execute(params![
+                    r.service,
+                    r.check,
+                    r.at,
+                    r.ok,
+                    r.duration_ms,
+                    r.message
+                ])?;
+            }
+            let mut service = tx.prepare_cached(
+                "INSERT INTO services (name, status, since, active) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET
+                    status = excluded.status, since = excluded.since, active = excluded.active",
+            )?;
+            for s in services {
+                service.execute(params![s.name, s.status.as_str(), s.since, s.active])?;
+            }
+        }
+        tx.commit()
+    }
+
+    /// Records a completed run; this is what "Checks running" is decided from.
+    pub fn record_run(&mut self, run: RunRow) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO runs (started_at, finished_at, checks_run, failures) VALUES (?1, ?2, ?3, ?4)",
+            params![run.started_at, run.finished_at, run.checks_run, run.failures],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent completed run.
+    pub fn last_run(&self) -> rusqlite::Result<Option<RunRow>> {
+        self.conn
+            .query_row(
+                "SELECT started_at, finished_at, checks_run, failures FROM runs ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(RunRow {
+                        started_at: r.get(0)?,
+                        finished_at: r.get(1)?,
+                        checks_run: r.get(2)?,
+                        failures: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// Deletes results and runs older than `before`, at most `batch` rows per transaction
+    /// and `max_batches` transactions, so one run never stalls on a huge backlog.
+    /// Returns how many results were deleted.
+    pub fn prune(
+        &mut self,
+        before: i64,
+        batch: usize,
+        max_batches: usize,
+    ) -> rusqlite::Result<usize> {
+        let mut deleted = 0;
+        for _ in 0..max_batches {
+            let n = self.conn.execute(
+                "DELETE FROM results WHERE id IN
+                    (SELECT id FROM results WHERE at < ?1 ORDER BY at LIMIT ?2)",
+                params![before, batch as i64],
+            )?;
+            deleted += n;
+            if n < batch {
+                break;
+            }
+        }
+        self.conn.execute(
+            "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at < ?1 ORDER BY id LIMIT ?2)",
+            params![before, batch as i64],
+        )?;
+        Ok(deleted)
+    }
+
+    /// The connection, for tests and tools that inspect the state.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// `cabot.db.schema1-20261124T100211Z.bak` beside the state file.
+fn backup_path(path: &Path, from: u32) -> PathBuf {
+    let stamp = crate::clock::format_time(crate::clock::now()).replace([':', '-'], "");
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".schema{from}-{stamp}.bak"));
+    let mut candidate = PathBuf::from(&name);
+    let mut n = 1;
+    while candidate.exists() {
+        let mut numbered = name.clone();
+        numbered.push(format!(".{n}"));
+        candidate = PathBuf::from(numbered);
+        n += 1;
+    }
+    candidate
+}
