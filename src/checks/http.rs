@@ -121,10 +121,10 @@ impl Client {
         let request = builder
             .body(body)
             .map_err(|e| format!("cannot build the request: {e}"))?;
-        let tls = if check.verify_tls {
-            &self.verify
-        } else {
-            &self.no_verify
+        let tls = match (&check.ca, check.verify_tls) {
+            (_, false) => self.no_verify.clone(),
+            (None, true) => self.verify.clone(),
+            (Some(roots), true) => TlsConfig::builder().root_certs(roots.clone()).build(),
         };
         Ok(self
             .agent
@@ -136,7 +136,7 @@ impl Client {
                 0
             })
             .max_redirects_will_error(check.follow_redirects)
-            .tls_config(tls.clone())
+            .tls_config(tls)
             .allow_non_standard_methods(true)
             .build())
     }
@@ -164,6 +164,10 @@ fn describe(e: &ureq::Error, check: &HttpCheck, timeout: Duration) -> String {
             timeout_phase(*which)
         ),
         ureq::Error::HostNotFound => format!("unknown host {host}"),
+        // The standard library's words for a failed getaddrinfo.
+        ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
+            format!("unknown host {host}: {io}")
+        }
         ureq::Error::Io(io) => describe_io(io, timeout),
         ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
         ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
@@ -191,6 +195,10 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
         TimedOut | WouldBlock => format!("timed out after {}", humantime::format_duration(timeout)),
         UnexpectedEof => "the server closed the connection early".into(),
         _ => {
+            let inner = e.get_ref();
+            if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return format!("TLS error: {tls}");
+            }
             // ureq wraps its own errors (timeouts among them) in io::Error while reading bodies.
             if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
                 if let ureq::Error::Timeout(which) = inner {

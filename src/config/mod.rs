@@ -241,6 +241,8 @@ pub struct HttpCheck {
     pub follow_redirects: bool,
     /// At most this many bytes of the body are read, for `text_match`.
     pub max_body: u64,
+    /// CAs from `ca_file` to trust instead of the public roots (an internal CA).
+    pub ca: Option<ureq::tls::RootCerts>,
 }
 
 /// One accepted HTTP status: an exact code, or a class such as `2xx`.

@@ -50,6 +50,7 @@ const HTTP_KEYS: &[&str] = &[
     "verify_tls",
     "follow_redirects",
     "max_body",
+    "ca_file",
 ];
 const TCP_KEYS: &[&str] = &["host", "port"];
 const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
@@ -1162,8 +1163,21 @@ impl Reader {
                 }
             }
         };
+        let ca = f.get("ca_file").and_then(|n| {
+            let path = f.path("ca_file");
+            let name = self.string(n, &path)?;
+            let file = self.dir.join(name);
+            match read_ca_file(&file) {
+                Ok(certs) => Some(certs),
+                Err(why) => {
+                    self.error(n.mark, &path, why);
+                    None
+                }
+            }
+        });
         Some(HttpCheck {
             url: url?,
+            ca,
             method,
             headers,
             body,
@@ -1297,6 +1311,21 @@ fn parse_status_match(text: &str) -> Option<StatusMatch> {
         Ok(code @ 100..=599) => Some(StatusMatch::Code(code)),
         _ => None,
     }
+}
+
+/// The certificates in a PEM file, to trust instead of the public roots.
+fn read_ca_file(path: &Path) -> Result<ureq::tls::RootCerts, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(format!("{} holds no PEM certificate", path.display()));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 /// `host:port` or `[v6]:port`.

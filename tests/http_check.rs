@@ -1,0 +1,571 @@
+//! The `http` check end to end: every option, and targets that misbehave on purpose.
+//! All traffic goes to servers on 127.0.0.1 started here.
+
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// One service `web` with the given checks (YAML list items, indented 6).
+fn config(checks: &str) -> String {
+    format!("services:\n  - name: web\n    checks:\n{checks}")
+}
+
+/// Runs every check once and returns the status JSON.
+fn run_all(env: &Env) -> serde_json::Value {
+    let run = env.cabot(&["run", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    env.status_json()
+}
+
+fn result(env: &Env, check: &str) -> (String, String) {
+    let status = env.status_json();
+    let c = check_json(&status, "web", check);
+    (
+        c["status"].as_str().unwrap_or("").to_string(),
+        c["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn status_codes_lists_and_classes() {
+    let server = HttpServer::start(|req| match req.url.as_str() {
+        "/ok" => Reply::new(200, "fine"),
+        "/missing" => Reply::new(404, "nope"),
+        "/broken" => Reply::new(500, "oops"),
+        _ => Reply::new(302, "").header("Location", "/ok"),
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: ok, type: http, url: '{ok}' }}
+      - {{ name: broken, type: http, url: '{broken}' }}
+      - {{ name: expect-404, type: http, url: '{missing}', expect_status: 404 }}
+      - {{ name: list, type: http, url: '{missing}', expect_status: [200, 404] }}
+      - {{ name: wrong-code, type: http, url: '{ok}', expect_status: 201 }}
+      - {{ name: class, type: http, url: '{moved}', expect_status: 3xx, follow_redirects: false }}
+",
+        ok = server.url("/ok"),
+        broken = server.url("/broken"),
+        missing = server.url("/missing"),
+        moved = server.url("/moved"),
+    )));
+    run_all(&env);
+    let cases = [
+        ("ok", "passing", "HTTP 200 in"),
+        ("broken", "failing", "HTTP 500 (expected 2xx)"),
+        ("expect-404", "passing", "HTTP 404"),
+        ("list", "passing", "HTTP 404"),
+        ("wrong-code", "failing", "HTTP 200 (expected 201)"),
+        ("class", "passing", "HTTP 302"),
+    ];
+    for (check, want_status, want_message) in cases {
+        let (status, message) = result(&env, check);
+        assert_eq!(status, want_status, "{check}: {message}");
+        assert!(message.contains(want_message), "{check}: {message}");
+    }
+}
+
+#[test]
+fn method_headers_body_and_basic_auth_reach_the_server() {
+    let server = HttpServer::start(|_| Reply::new(201, "created"));
+    let env = Env::new(&config(&format!(
+        "      - name: post
+        type: http
+        method: post
+        url: '{url}'
+        headers: {{ X-Probe: cabot, Content-Type: application/json }}
+        body: '{{\"ping\": true}}'
+        username: monitor
+        password_env: CABOT_TEST_PASSWORD
+        expect_status: 201
+",
+        url = server.url("/api/health?x=1"),
+    )));
+    let run = env
+        .command(&["run", "--all"])
+        .env("CABOT_TEST_PASSWORD", "s3cret:with colon")
+        .output()
+        .expect("run");
+    assert!(run.status.success());
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1);
+    let req = &seen[0];
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.url, "/api/health?x=1");
+    assert_eq!(req.header("X-Probe"), Some("cabot"));
+    assert_eq!(req.header("Content-Type"), Some("application/json"));
+    assert_eq!(req.body, "{\"ping\": true}");
+    // base64("monitor:s3cret:with colon")
+    assert_eq!(
+        req.header("Authorization"),
+        Some("Basic bW9uaXRvcjpzM2NyZXQ6d2l0aCBjb2xvbg==")
+    );
+    assert_eq!(result(&env, "post").0, "passing");
+}
+
+#[test]
+fn a_password_from_a_missing_variable_fails_the_check_not_the_run() {
+    let server = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&config(&format!(
+        "      - {{ name: auth, type: http, url: '{}', username: u, password_env: CABOT_TEST_UNSET_VAR }}\n",
+        server.url("/")
+    )));
+    run_all(&env);
+    let (status, message) = result(&env, "auth");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("CABOT_TEST_UNSET_VAR is not set"),
+        "{message}"
+    );
+    assert!(
+        server.requests().is_empty(),
+        "no request without its credentials"
+    );
+}
+
+#[test]
+fn password_file_is_read_relative_to_the_config() {
+    let server = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&config(&format!(
+        "      - {{ name: auth, type: http, url: '{}', username: u, password_file: pw.txt }}\n",
+        server.url("/")
+    )));
+    std::fs::write(env.path("pw.txt"), "from-file\n").expect("write");
+    run_all(&env);
+    // base64("u:from-file")
+    assert_eq!(
+        server.requests()[0].header("Authorization"),
+        Some("Basic dTpmcm9tLWZpbGU=")
+    );
+}
+
+#[test]
+fn text_match_is_a_regex_searched_in_the_body() {
+    let server = HttpServer::start(|req| match req.url.as_str() {
+        "/binary" => {
+            // invalid UTF-8 around the text; the check must neither crash nor miss it
+            let mut body = vec![0xff, 0xfe, 0xc3, 0x28];
+            body.extend_from_slice(b" Welcome, visitor 42 ");
+            body.extend_from_slice(&[0x80, 0x81]);
+            Reply::new(200, body)
+        }
+        _ => Reply::new(200, "<h1>Welcome, visitor 42</h1>"),
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: found, type: http, url: '{page}', text_match: 'visitor \\d+' }}
+      - {{ name: missing, type: http, url: '{page}', text_match: 'Goodbye' }}
+      - {{ name: binary, type: http, url: '{binary}', text_match: 'Welcome, visitor' }}
+",
+        page = server.url("/page"),
+        binary = server.url("/binary"),
+    )));
+    run_all(&env);
+    assert_eq!(result(&env, "found").0, "passing");
+    let (status, message) = result(&env, "missing");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("text_match /Goodbye/ not found in the body"),
+        "{message}"
+    );
+    assert_eq!(result(&env, "binary").0, "passing");
+}
+
+#[test]
+fn slow_answers_fail_max_response_time_and_timeout() {
+    let server = HttpServer::start(|req| match req.url.as_str() {
+        "/slow" => Reply::new(200, "late").after(Duration::from_millis(400)),
+        _ => Reply::new(200, "very late").after(Duration::from_secs(5)),
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: slow, type: http, url: '{slow}', max_response_time: 100ms }}
+      - {{ name: patient, type: http, url: '{slow}', max_response_time: 3s }}
+      - {{ name: hung, type: http, url: '{hung}', timeout: 1s }}
+",
+        slow = server.url("/slow"),
+        hung = server.url("/hung"),
+    )));
+    let started = Instant::now();
+    run_all(&env);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the run waited for the slow server"
+    );
+    let (status, message) = result(&env, "slow");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("slower than max_response_time 100ms"),
+        "{message}"
+    );
+    assert_eq!(result(&env, "patient").0, "passing");
+    let (status, message) = result(&env, "hung");
+    assert_eq!(status, "failing");
+    assert!(message.contains("timed out after 1s"), "{message}");
+}
+
+#[test]
+fn redirects_are_followed_or_not_and_loops_fail() {
+    let server = HttpServer::start(|req| match req.url.as_str() {
+        "/start" => Reply::new(302, "").header("Location", "/final"),
+        "/final" => Reply::new(200, "arrived"),
+        _ => Reply::new(302, "").header("Location", "/loop"),
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: follow, type: http, url: '{start}', text_match: arrived }}
+      - {{ name: stay, type: http, url: '{start}', follow_redirects: false }}
+      - {{ name: loop, type: http, url: '{looping}' }}
+",
+        start = server.url("/start"),
+        looping = server.url("/loop"),
+    )));
+    run_all(&env);
+    assert_eq!(result(&env, "follow").0, "passing");
+    let (status, message) = result(&env, "stay");
+    assert_eq!(status, "failing");
+    assert!(message.contains("HTTP 302 (expected 2xx)"), "{message}");
+    let (status, message) = result(&env, "loop");
+    assert_eq!(status, "failing");
+    assert!(message.contains("too many redirects"), "{message}");
+}
+
+#[test]
+fn connection_refused_fails_quickly() {
+    let env = Env::new(&config(&format!(
+        "      - {{ name: refused, type: http, url: 'http://127.0.0.1:{}/' }}\n",
+        closed_port()
+    )));
+    run_all(&env);
+    let (status, message) = result(&env, "refused");
+    assert_eq!(status, "failing");
+    assert!(message.contains("connection refused"), "{message}");
+}
+
+#[test]
+fn unknown_host_fails_its_check() {
+    // The name is looked up inside a network namespace of this test's own, with no
+    // interfaces up, so the lookup cannot reach any resolver outside this machine.
+    if !require_root("the unknown-host test (unshare -n)") {
+        return;
+    }
+    let env = Env::new(&config(
+        "      - { name: nowhere, type: http, url: 'http://no-such-host.invalid/', timeout: 3s }\n",
+    ));
+    let out = std::process::Command::new("unshare")
+        .arg("-n")
+        .arg(cabot_bin())
+        .arg("-c")
+        .arg(env.config())
+        .args(["run", "--all"])
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .output()
+        .expect("unshare");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, message) = result(&env, "nowhere");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("unknown host no-such-host.invalid"),
+        "{message}"
+    );
+}
+
+/// Accepts connections and never says a word.
+fn silent_server() -> RawServer {
+    RawServer::start(|conn| {
+        thread::sleep(Duration::from_secs(30));
+        drop(conn);
+    })
+}
+
+/// Answers one byte a second, forever (well, for 30 s).
+fn drip_server() -> RawServer {
+    RawServer::start(|mut conn| {
+        read_request_head(&mut conn);
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+        for b in head.iter().chain(b"x".repeat(30).iter()) {
+            if conn.write_all(&[*b]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(if *b == b'x' { 1000 } else { 10 }));
+        }
+    })
+}
+
+/// Sends a 1 GiB body as fast as the client reads it.
+fn huge_body_server() -> RawServer {
+    RawServer::start(|mut conn| {
+        read_request_head(&mut conn);
+        let gib: u64 = 1 << 30;
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {gib}\r\nContent-Type: text/html\r\n\r\n");
+        if conn.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        while sent < gib {
+            if conn.write_all(&chunk).is_err() {
+                return;
+            }
+            sent += chunk.len() as u64;
+        }
+    })
+}
+
+#[test]
+fn hostile_targets_fail_their_own_check_and_never_stall_the_run() {
+    let silent = silent_server();
+    let drip = drip_server();
+    let huge = huge_body_server();
+    let good = HttpServer::start(|_| Reply::new(200, "fine"));
+    let env = Env::new(&config(&format!(
+        "      - {{ name: silent, type: http, url: '{silent}', timeout: 1s }}
+      - {{ name: drip, type: http, url: '{drip}', timeout: 1s, text_match: 'y' }}
+      - {{ name: drip-headers, type: tcp, host: '{drip_addr}', timeout: 1s }}
+      - {{ name: huge, type: http, url: '{huge}', timeout: 5s, text_match: 'never-there' }}
+      - {{ name: huge-no-match, type: http, url: '{huge}', timeout: 5s }}
+      - {{ name: good, type: http, url: '{good}' }}
+",
+        silent = silent.url("/"),
+        drip = drip.url("/"),
+        drip_addr = drip.addr,
+        huge = huge.url("/"),
+        good = good.url("/"),
+    )));
+    let started = Instant::now();
+    let mut child = env
+        .command(&["run", "--all", "--jobs", "8"])
+        .spawn()
+        .expect("spawn");
+    let (code, max_rss_kib) = wait_with_rusage(&mut child);
+    let took = started.elapsed();
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(7), "the run took {took:?}");
+    assert!(
+        max_rss_kib < 64 * 1024,
+        "peak RSS {max_rss_kib} KiB while a 1 GiB body was offered"
+    );
+
+    let (status, message) = result(&env, "silent");
+    assert_eq!(status, "failing");
+    assert!(message.contains("timed out after 1s"), "{message}");
+    let (status, message) = result(&env, "drip");
+    assert_eq!(status, "failing");
+    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(
+        result(&env, "drip-headers").0,
+        "passing",
+        "TCP connect works there"
+    );
+    let (status, message) = result(&env, "huge");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("not found in the first 1048576 bytes of the body (max_body)"),
+        "{message}"
+    );
+    assert_eq!(
+        result(&env, "huge-no-match").0,
+        "passing",
+        "no text_match, no body read"
+    );
+    assert_eq!(result(&env, "good").0, "passing");
+}
+
+/// Waits for the child; returns its exit code and peak RSS in KiB.
+fn wait_with_rusage(child: &mut std::process::Child) -> (i32, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own un-waited child; status and usage are valid pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+mod tls {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    pub struct Ca {
+        pub pem: String,
+        issuer: Issuer<'static, KeyPair>,
+    }
+
+    pub fn ca() -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("ca cert");
+        Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    pub enum Validity {
+        Good,
+        Expired,
+    }
+
+    /// A leaf for `names`, signed by `ca` (or self-signed without one).
+    pub fn leaf(names: &[&str], ca: Option<&Ca>, validity: Validity) -> (Vec<u8>, Vec<u8>) {
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .expect("params");
+        if let Validity::Expired = validity {
+            params.not_before = date_time_ymd(2019, 1, 1);
+            params.not_after = date_time_ymd(2020, 1, 1);
+        }
+        let key = KeyPair::generate().expect("key");
+        let cert = match ca {
+            Some(ca) => params.signed_by(&key, &ca.issuer).expect("sign"),
+            None => params.self_signed(&key).expect("self-sign"),
+        };
+        (cert.der().to_vec(), key.serialize_der())
+    }
+
+    /// An HTTPS server on 127.0.0.1 presenting `cert`, answering 200 "secure".
+    pub fn server(cert: (Vec<u8>, Vec<u8>)) -> RawServer {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.0)],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.1)),
+            )
+            .expect("server config");
+        let config = Arc::new(config);
+        RawServer::start(move |tcp| {
+            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match std::io::Read::read(&mut tls, &mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => return,
+                }
+            }
+            let _ = tls.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure",
+            );
+            let _ = tls.flush();
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        })
+    }
+}
+
+#[test]
+fn tls_certificates_are_verified_unless_told_not_to() {
+    let ca = tls::ca();
+    let good = tls::server(tls::leaf(
+        &["127.0.0.1", "localhost"],
+        Some(&ca),
+        tls::Validity::Good,
+    ));
+    let expired = tls::server(tls::leaf(&["127.0.0.1"], Some(&ca), tls::Validity::Expired));
+    let wrong_host = tls::server(tls::leaf(
+        &["other.example"],
+        Some(&ca),
+        tls::Validity::Good,
+    ));
+    let self_signed = tls::server(tls::leaf(&["127.0.0.1"], None, tls::Validity::Good));
+    let url = |s: &RawServer| format!("https://{}/", s.addr);
+    let env = Env::new(&config(&format!(
+        "      - {{ name: good, type: http, url: '{good}', ca_file: ca.pem, text_match: secure }}
+      - {{ name: expired, type: http, url: '{expired}', ca_file: ca.pem }}
+      - {{ name: wrong-host, type: http, url: '{wrong}', ca_file: ca.pem }}
+      - {{ name: self-signed, type: http, url: '{selfs}' }}
+      - {{ name: unverified, type: http, url: '{selfs}', verify_tls: false, text_match: secure }}
+      - {{ name: expired-unverified, type: http, url: '{expired}', verify_tls: false }}
+",
+        good = url(&good),
+        expired = url(&expired),
+        wrong = url(&wrong_host),
+        selfs = url(&self_signed),
+    )));
+    std::fs::write(env.path("ca.pem"), &ca.pem).expect("write ca");
+    run_all(&env);
+    assert_eq!(
+        result(&env, "good"),
+        ("passing".to_string(), result(&env, "good").1)
+    );
+    let (status, message) = result(&env, "expired");
+    assert_eq!(status, "failing");
+    assert!(message.to_lowercase().contains("expired"), "{message}");
+    let (status, message) = result(&env, "wrong-host");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("NotValidForName") || message.contains("not valid for"),
+        "{message}"
+    );
+    let (status, message) = result(&env, "self-signed");
+    assert_eq!(status, "failing");
+    assert!(
+        message.contains("TLS error") && message.contains("UnknownIssuer"),
+        "{message}"
+    );
+    assert_eq!(result(&env, "unverified").0, "passing");
+    assert_eq!(result(&env, "expired-unverified").0, "passing");
+}
+
+#[test]
+fn a_check_reads_at_most_max_body() {
+    // The marker sits just past a 64 KiB cap: not found, and said so.
+    let server = HttpServer::start(|_| {
+        let mut body = vec![b'.'; 70 * 1024];
+        body.extend_from_slice(b"MARKER");
+        Reply::new(200, body)
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: capped, type: http, url: '{u}', text_match: MARKER, max_body: 64KiB }}
+      - {{ name: roomy, type: http, url: '{u}', text_match: MARKER, max_body: 1MiB }}
+",
+        u = server.url("/")
+    )));
+    run_all(&env);
+    let (status, message) = result(&env, "capped");
+    assert_eq!(status, "failing");
+    assert!(message.contains("first 65536 bytes"), "{message}");
+    assert_eq!(result(&env, "roomy").0, "passing");
+}
+
+#[test]
+fn the_tcp_check_connects_or_says_why_not() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let open = listener.local_addr().expect("addr");
+    let env = Env::new(&config(&format!(
+        "      - {{ name: open, type: tcp, host: '{open}' }}
+      - {{ name: split, type: tcp, host: 127.0.0.1, port: {port} }}
+      - {{ name: closed, type: tcp, host: '127.0.0.1:{closed}' }}
+",
+        port = open.port(),
+        closed = closed_port(),
+    )));
+    run_all(&env);
+    let (status, message) = result(&env, "open");
+    assert_eq!(status, "passing");
+    assert!(
+        message.starts_with(&format!("connected to {open} in")),
+        "{message}"
+    );
+    assert_eq!(result(&env, "split").0, "passing");
+    let (status, message) = result(&env, "closed");
+    assert_eq!(status, "failing");
+    assert!(message.contains("connection refused"), "{message}");
+    drop(TcpStream::connect(open));
+}

@@ -1,0 +1,345 @@
+//! What the end-to-end tests share: a temp folder with a config, the real binary, and
+//! real servers on 127.0.0.1 that behave well or badly on purpose.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A temp folder holding `checks.yaml` and `cabot.db`, and a way to run cabot on them.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn cabot_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cabot")
+}
+
+/// A `cabot` command with a clean environment: no proxies, no config from the caller.
+pub fn cabot_command() -> Command {
+    let mut cmd = Command::new(cabot_bin());
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "no_proxy",
+        "CABOT_CONFIG",
+        "CABOT_NOW",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+impl Env {
+    pub fn new(config: &str) -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        env.write_config(config);
+        env
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path("checks.yaml")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path("cabot.db")
+    }
+
+    /// Writes the config; a missing `state:` is filled in as `cabot.db` beside it.
+    pub fn write_config(&self, config: &str) {
+        let text = if config.contains("state:") {
+            config.to_string()
+        } else {
+            format!("state: cabot.db\n{config}")
+        };
+        std::fs::write(self.config(), text).expect("write config");
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = cabot_command();
+        cmd.arg("-c").arg(self.config()).args(args);
+        cmd
+    }
+
+    pub fn cabot(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run cabot"))
+    }
+
+    /// Runs cabot with its clock set to `now` (Unix seconds).
+    pub fn cabot_at(&self, now: i64, args: &[&str]) -> Run {
+        Run::from(
+            self.command(args)
+                .env("CABOT_NOW", now.to_string())
+                .output()
+                .expect("run cabot"),
+        )
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.state()).expect("open state")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db()
+            .query_row(sql, [], |r| r.get(0))
+            .expect("count query")
+    }
+
+    /// `status --json`, parsed.
+    pub fn status_json(&self) -> serde_json::Value {
+        let run = self.cabot(&["status", "--json"]);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("status json: {e}\n{run:?}"))
+    }
+}
+
+/// The JSON of one check in `status --json`.
+pub fn check_json<'a>(
+    status: &'a serde_json::Value,
+    service: &str,
+    check: &str,
+) -> &'a serde_json::Value {
+    status["services"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == service))
+        .and_then(|s| s["checks"].as_array())
+        .and_then(|c| c.iter().find(|c| c["name"] == check))
+        .unwrap_or_else(|| panic!("no check {service}/{check} in {status:#}"))
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// What an HTTP test server saw of one request.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A real HTTP server (tiny_http) on 127.0.0.1 that answers with `handler` and records requests.
+pub struct HttpServer {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl HttpServer {
+    pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> HttpServer {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("http server"));
+        let addr = server.server_addr().to_ip().expect("ip addr");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handler = Arc::new(handler);
+        for _ in 0..4 {
+            let server = Arc::clone(&server);
+            let seen = Arc::clone(&seen);
+            let handler = Arc::clone(&handler);
+            thread::spawn(move || {
+                for mut req in server.incoming_requests() {
+                    let mut body = String::new();
+                    let _ = req.as_reader().read_to_string(&mut body);
+                    let s = Seen {
+                        method: req.method().to_string(),
+                        url: req.url().to_string(),
+                        headers: req
+                            .headers()
+                            .iter()
+                            .map(|h| (h.field.to_string(), h.value.to_string()))
+                            .collect(),
+                        body,
+                    };
+                    let reply = handler(&s);
+                    seen.lock().expect("seen").push(s);
+                    thread::sleep(reply.delay);
+                    let mut resp =
+                        tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                    for (n, v) in reply.headers {
+                        if let Ok(h) = tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()) {
+                            resp.add_header(h);
+                        }
+                    }
+                    let _ = req.respond(resp);
+                }
+            });
+        }
+        HttpServer { addr, seen, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().expect("seen").clone()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+/// A raw TCP server on 127.0.0.1 that does `behave` with each connection, on its own thread.
+pub struct RawServer {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl RawServer {
+    pub fn start(behave: impl Fn(TcpStream) + Send + Sync + 'static) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let behave = Arc::new(behave);
+        let stop2 = Arc::clone(&stop);
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let behave = Arc::clone(&behave);
+                thread::spawn(move || behave(conn));
+            }
+        });
+        RawServer { addr, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Reads an HTTP request's head (up to the blank line), or gives up after 5 s.
+pub fn read_request_head(conn: &mut TcpStream) -> String {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match conn.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// Writes a whole response and closes.
+pub fn respond_raw(mut conn: TcpStream, head: &str, body: &[u8]) {
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(body);
+    let _ = conn.flush();
+}
+
+/// Is this test allowed to skip what needs root (a namespace, a mount)? Never under CI.
+pub fn require_root(what: &str) -> bool {
+    let root = unsafe_geteuid() == 0;
+    if !root {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} needs root, and CI must run it"
+        );
+        eprintln!("\n*** NOT TESTED: {what} needs root; run the tests as root (CI does) ***\n");
+    }
+    root
+}
+
+fn unsafe_geteuid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+pub fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
