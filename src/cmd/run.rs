@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checks::{Outcome, runner};
@@ -15,7 +14,7 @@ use crate::core::status::{CheckView, service_status};
 use crate::core::{Importance, Status, debounce, schedule};
 use crate::exit_codes::{Exit, OK, USAGE};
 use crate::lock;
-use crate::store::{CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
+use crate::store::{self, CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
 
 /// Results older than `retention` are deleted this many at a time...
 const PRUNE_BATCH: usize = 5_000;
@@ -133,7 +132,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let clock_started = Instant::now();
     let started_at = clock::now();
 
-    let mut rows = store.checks().context("reading check states")?;
+    let mut rows = store
+        .checks()
+        .map_err(|e| store::failure(&cfg.state, "reading check states", e))?;
     let due: Vec<(String, Check)> = cfg
         .services
         .iter()
@@ -198,7 +199,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let (check_rows, service_rows) = current_states(&cfg, &mut rows, &store, finished_checks_at)?;
     store
         .save(&check_rows, &results, &service_rows)
-        .context("saving results")?;
+        .map_err(|e| store::failure(&cfg.state, "saving results", e))?;
 
     let failures = outcomes.iter().filter(|o| !o.ok).count();
     let finished_at = clock::now();
@@ -209,11 +210,11 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             checks_run: outcomes.len() as i64,
             failures: failures as i64,
         })
-        .context("recording the run")?;
+        .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
     let cutoff = finished_at - cfg.retention.as_secs() as i64;
     store
         .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
-        .context("pruning old results")?;
+        .map_err(|e| store::failure(&cfg.state, "pruning old results", e))?;
 
     if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
         eprintln!(
@@ -266,7 +267,9 @@ fn current_states(
     store: &Store,
     now: i64,
 ) -> anyhow::Result<(Vec<CheckRow>, Vec<ServiceRow>)> {
-    let previous = store.services().context("reading service states")?;
+    let previous = store
+        .services()
+        .map_err(|e| store::failure(&cfg.state, "reading service states", e))?;
     let mut check_rows = Vec::new();
     let mut service_rows = Vec::new();
     for service in &cfg.services {

@@ -82,15 +82,49 @@ fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error
     )
 }
 
-fn not_a_database(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+/// An SQLite failure on the state, said in words that point at the fix.
+pub fn failure(path: &Path, what: &str, e: rusqlite::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode::*;
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => io_error(
+        Some(NotADatabase) => io_error(
             path,
             "not a cabot database (corrupt?); move it aside or restore a backup",
             e,
         ),
-        _ => io_error(path, "cannot read", e),
+        Some(DiskFull) => io_error(path, &format!("{what}: the disk is full"), e),
+        Some(SystemIoFailure) if disk_full(path) => {
+            io_error(path, &format!("{what}: the disk is full"), e)
+        }
+        Some(ReadOnly) => io_error(
+            path,
+            &format!("{what}: it is read-only; check the file's owner and permissions"),
+            e,
+        ),
+        _ => io_error(path, what, e),
     }
+}
+
+fn not_a_database(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+    failure(path, "cannot read", e)
+}
+
+/// Whether the file system holding `path` has (next to) no room left.
+fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: an all-zero statvfs is a valid value for statvfs() to overwrite.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is a valid NUL-terminated string and st a valid out pointer.
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    (st.f_bavail as u64).saturating_mul(st.f_frsize as u64) < 64 * 1024
 }
 
 fn configure(conn: &Connection, path: &Path, write: bool) -> anyhow::Result<()> {

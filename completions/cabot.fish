@@ -1,0 +1,110 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cabot_global_optspecs
+    string join \n c/config= state= q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_cabot_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cabot_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cabot_using_subcommand
+    set -l cmd (__fish_cabot_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cabot -n "__fish_cabot_needs_command" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_needs_command" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_needs_command" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_needs_command" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_needs_command" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cabot -n "__fish_cabot_needs_command" -s V -l version -d 'Print version'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l service -d 'Only this service\'s checks (repeatable)' -r
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l check -d 'Only this check (repeatable)' -r
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l jobs -d 'How many checks run at once' -r
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l fail-on -d 'Exit 1 (warning) or 2 (error, critical) when a check run now failed at this importance or above' -r -f -a "warning\t''
+error\t''
+critical\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l wait -d 'Wait this long for another run\'s lock instead of exiting 75 at once' -r
+complete -c cabot -n "__fish_cabot_using_subcommand run" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l all -d 'Run every check, due or not'
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l no-alerts -d 'Decide and record nothing about alerts'
+complete -c cabot -n "__fish_cabot_using_subcommand run" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand run" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand run" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand status" -l service -d 'Only this service (repeatable)' -r
+complete -c cabot -n "__fish_cabot_using_subcommand status" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand status" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand status" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand status" -l json -d 'Print JSON'
+complete -c cabot -n "__fish_cabot_using_subcommand status" -l nagios -d 'Print one Nagios plugin line with perfdata'
+complete -c cabot -n "__fish_cabot_using_subcommand status" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand status" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand status" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l dry-run -d 'Say what would be done, change nothing'
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand man" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand man" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand man" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand man" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand man" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand man" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,295 @@
+//! The state file: migrations (fresh, old with backup, newer refused, twice a no-op), and
+//! state that cabot cannot use (corrupt, read-only, a full disk): a clear error, the
+//! documented exit code, the file untouched.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use cabot::store::migrations;
+use support::*;
+
+fn env_with_closed_port() -> Env {
+    Env::new(&format!(
+        "services:\n  - name: s\n    checks:\n      - {{ name: c, type: tcp, host: '127.0.0.1:{}' }}\n",
+        closed_port()
+    ))
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version")
+}
+
+/// A state file at schema 1, as the first release of cabot wrote it, with some history.
+fn make_schema_1(path: &Path) {
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    migrations::apply(&mut conn, 0, 1).expect("schema 1");
+    conn.execute_batch(
+        "INSERT INTO checks (service, name, kind, importance, consecutive_failures, failing, status_since, last_run_at)
+             VALUES ('s', 'c', 'tcp', 'error', 2, 1, 1700000000, 1700000060);
+         INSERT INTO results (check_id, at, ok, duration_ms, message) VALUES
+             (1, 1700000000, 0, 5, 'first failure'),
+             (1, 1700000060, 0, 7, 'connection refused, again');
+         INSERT INTO services (name, status, since) VALUES ('s', 'ERROR', 1700000000);
+         INSERT INTO runs (started_at, finished_at, checks_run) VALUES (1700000060, 1700000061, 1);",
+    )
+    .expect("history");
+}
+
+#[test]
+fn a_fresh_state_is_created_at_the_newest_schema() {
+    let env = env_with_closed_port();
+    let dry = env.cabot(&["migrate", "--dry-run"]);
+    assert_eq!(dry.code, 0);
+    assert!(
+        dry.stdout
+            .contains(&format!("would create {}", env.state().display())),
+        "{dry:?}"
+    );
+    assert!(!env.state().exists(), "dry run changes nothing");
+    let r = env.cabot(&["migrate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains(&format!("at schema {}", migrations::latest())),
+        "{r:?}"
+    );
+    assert_eq!(user_version(&env.state()), i64::from(migrations::latest()));
+    let again = env.cabot(&["migrate"]);
+    assert_eq!(
+        again.stdout.trim(),
+        format!("up to date (schema {})", migrations::latest())
+    );
+}
+
+#[test]
+fn run_creates_a_missing_state_in_a_missing_folder() {
+    let env = env_with_closed_port();
+    let state = env.path("deep/er/cabot.db");
+    let r = env.cabot(&["--state", state.to_str().expect("utf8"), "run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(user_version(&state), i64::from(migrations::latest()));
+}
+
+#[test]
+fn an_old_schema_is_refused_until_migrated_with_a_backup() {
+    let env = env_with_closed_port();
+    make_schema_1(&env.state());
+    let before = file_bytes(&env.state());
+
+    for args in [&["run"][..], &["status"], &["status", "--json"]] {
+        let r = env.cabot(args);
+        assert_eq!(r.code, 65, "{args:?}: {r:?}");
+        let want = format!("cabot -c {} migrate", env.config().display());
+        assert!(
+            r.stderr.contains(&want),
+            "{args:?} must say the command to run: {r:?}"
+        );
+        assert!(r.stderr.contains("schema 1"), "{r:?}");
+    }
+    assert_eq!(file_bytes(&env.state()), before, "refusing touched nothing");
+
+    let dry = env.cabot(&["migrate", "--dry-run"]);
+    assert_eq!(dry.code, 0);
+    assert!(
+        dry.stdout.contains("would migrate schema 1 -> 2"),
+        "{dry:?}"
+    );
+    assert!(
+        dry.stdout.contains("2: current state beside each check"),
+        "{dry:?}"
+    );
+    assert_eq!(file_bytes(&env.state()), before);
+
+    let r = env.cabot(&["migrate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = r.stdout.trim();
+    assert!(line.starts_with("schema 1 -> 2 (backup: "), "{r:?}");
+    let backup = line
+        .trim_start_matches("schema 1 -> 2 (backup: ")
+        .trim_end_matches(')');
+    assert!(
+        backup.starts_with(env.state().to_str().expect("utf8")),
+        "the backup is next to the state: {backup}"
+    );
+    assert_eq!(
+        user_version(Path::new(backup)),
+        1,
+        "the backup is the old schema"
+    );
+    assert_eq!(user_version(&env.state()), 2);
+
+    // the data came along: the latest result is now kept beside its check
+    let db = env.db();
+    let (msg, ms): (String, i64) = db
+        .query_row(
+            "SELECT last_message, last_duration_ms FROM checks WHERE name = 'c'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("migrated row");
+    assert_eq!((msg.as_str(), ms), ("connection refused, again", 7));
+    drop(db);
+
+    let status = env.cabot_at(1_700_000_100, &["status", "--json"]);
+    assert_eq!(
+        status.code, 2,
+        "status works after migrating and shows the old state: {status:?}"
+    );
+    assert!(status.stdout.contains("connection refused, again"));
+
+    let again = env.cabot(&["migrate"]);
+    assert_eq!(again.code, 0);
+    assert_eq!(again.stdout.trim(), "up to date (schema 2)");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_untouched() {
+    let env = env_with_closed_port();
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    env.db()
+        .pragma_update(None, "user_version", 99)
+        .expect("bump");
+    let before = file_bytes(&env.state());
+    for args in [
+        &["run"][..],
+        &["status"],
+        &["migrate"],
+        &["migrate", "--dry-run"],
+    ] {
+        let r = env.cabot(args);
+        assert_eq!(r.code, 65, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("made by a newer cabot"), "{r:?}");
+    }
+    assert_eq!(file_bytes(&env.state()), before);
+}
+
+#[test]
+fn a_corrupt_state_file_is_an_io_error_and_left_alone() {
+    let env = env_with_closed_port();
+    let junk = b"this is not a database, it is a shopping list\n".repeat(200);
+    std::fs::write(env.state(), &junk).expect("write");
+    for args in [&["run"][..], &["status"], &["migrate"]] {
+        let r = env.cabot(args);
+        assert_eq!(r.code, 74, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("not a cabot database"), "{r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "one clear line: {r:?}");
+    }
+    assert_eq!(file_bytes(&env.state()), junk);
+}
+
+#[test]
+fn a_read_only_state_is_an_io_error() {
+    let env = env_with_closed_port();
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let before_runs = env.count("SELECT count(*) FROM runs");
+    let as_root = unsafe_euid() == 0;
+    let mut cmd = if as_root {
+        // root may write any file: run cabot as `nobody`, who may only read it
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod dir");
+        for f in [
+            "checks.yaml",
+            "cabot.db",
+            "cabot.db-wal",
+            "cabot.db-shm",
+            "cabot.db.lock",
+        ] {
+            let p = env.path(f);
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))
+                    .expect("chmod");
+            }
+        }
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            cabot_bin(),
+        ]);
+        c
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(env.state(), std::fs::Permissions::from_mode(0o444))
+            .expect("chmod");
+        Command::new(cabot_bin())
+    };
+    let out = cmd
+        .arg("-c")
+        .arg(env.config())
+        .arg("run")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains("read-only") || stderr.contains("cannot open lock file"),
+        "{stderr}"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM runs"), before_runs);
+}
+
+fn unsafe_euid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+#[test]
+fn a_full_disk_fails_the_run_with_74_and_keeps_the_state_intact() {
+    if !require_root("the full-disk test (a tiny tmpfs in a private mount namespace)") {
+        return;
+    }
+    let env = env_with_closed_port();
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    assert_eq!(env.cabot(&["run", "--all"]).code, 0);
+    // In a mount namespace of its own: a 1 MiB tmpfs holding a copy of the state,
+    // filled to the last byte, then `cabot run`, then the state copied back out to look at.
+    let script = r#"
+        set -u
+        mount -t tmpfs -o size=1m tmpfs "$DISK" || exit 90
+        cp "$STATE" "$DISK/cabot.db" || exit 91
+        dd if=/dev/zero of="$DISK/filler" bs=4k 2>/dev/null
+        "$CABOT" -c "$CONFIG" --state "$DISK/cabot.db" run --all 2>"$OUT/stderr"
+        echo $? > "$OUT/code"
+        "$CABOT" -c "$CONFIG" --state "$DISK/cabot.db" status --json > "$OUT/status.json" 2>/dev/null
+        rm -f "$DISK/filler"
+        cp "$DISK/cabot.db" "$OUT/after.db"
+        [ -f "$DISK/cabot.db-wal" ] && cp "$DISK/cabot.db-wal" "$OUT/after.db-wal"
+        exit 0
+    "#;
+    let disk = env.path("disk");
+    let out_dir = env.path("out");
+    std::fs::create_dir_all(&disk).expect("mkdir");
+    std::fs::create_dir_all(&out_dir).expect("mkdir");
+    let status = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .env("DISK", &disk)
+        .env("STATE", env.state())
+        .env("CONFIG", env.config())
+        .env("CABOT", cabot_bin())
+        .env("OUT", &out_dir)
+        .status()
+        .expect("unshare");
+    assert!(status.success(), "the namespace script failed: {status:?}");
+    let code = std::fs::read_to_string(out_dir.join("code")).expect("code");
+    let stderr = std::fs::read_to_string(out_dir.join("stderr")).expect("stderr");
+    assert_eq!(code.trim(), "74", "{stderr}");
+    assert!(stderr.contains("full"), "says the disk is full: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    let after = rusqlite::Connection::open(out_dir.join("after.db")).expect("open copy");
+    let ok: String = after
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity");
+    assert_eq!(ok, "ok");
+    let runs: i64 = after
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .expect("runs");
+    assert_eq!(runs, 2, "the failed run recorded nothing");
+}
