@@ -168,6 +168,19 @@ fn describe(e: &ureq::Error, check: &HttpCheck, timeout: Duration) -> String {
         ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
             format!("unknown host {host}: {io}")
         }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            let port = check.url.parse::<http::Uri>().ok().and_then(|u| {
+                u.port_u16().or(Some(if u.scheme_str() == Some("https") {
+                    443
+                } else {
+                    80
+                }))
+            });
+            format!(
+                "cannot connect to {host}:{}: connection refused",
+                port.unwrap_or(80)
+            )
+        }
         ureq::Error::Io(io) => describe_io(io, timeout),
         ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
         ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),

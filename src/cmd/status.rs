@@ -308,6 +308,9 @@ fn human(report: &Report, now: i64, color: bool) -> String {
             ),
             s.since,
         );
+        if s.checks.is_empty() {
+            let _ = writeln!(out, "  (no active checks)");
+        }
         for c in &s.checks {
             let _ = writeln!(
                 out,
