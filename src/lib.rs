@@ -3,6 +3,7 @@
 //! `main.rs` only calls [`main`]; everything else lives here so that tests, the
 //! completions and the man page use the same definitions as the binary.
 
+pub mod alerts;
 pub mod checks;
 pub mod cli;
 pub mod clock;

@@ -1,0 +1,3 @@
+//! Alerts: the policy that decides them, the outbox that keeps them, the channels that send them.
+
+pub mod policy;

@@ -1,0 +1,298 @@
+//! Cabot's alert policy, as a pure function of a service's situation and `now`.
+//!
+//! - PASSING -> failing, and every escalation above the status last alerted: alert at once.
+//! - Still failing: repeat after `repeat[status]` since the last alert; a de-escalation
+//!   waits for that too.
+//! - Back to PASSING: a recovery, only if a failure alert was sent for this incident.
+//! - An ack silences repeats and de-escalations (not escalations) until it expires.
+//! - A silence or maintenance window mutes everything while it lasts.
+
+use std::time::Duration;
+
+use crate::core::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    /// A new incident, or an escalation.
+    Alert,
+    /// Still failing after the repeat interval.
+    Repeat,
+    /// Back to PASSING after an alert.
+    Recovery,
+    /// `cabot test-alert`.
+    Test,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Alert => "alert",
+            AlertKind::Repeat => "repeat",
+            AlertKind::Recovery => "recovery",
+            AlertKind::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        match s {
+            "alert" => Some(AlertKind::Alert),
+            "repeat" => Some(AlertKind::Repeat),
+            "recovery" => Some(AlertKind::Recovery),
+            "test" => Some(AlertKind::Test),
+            _ => None,
+        }
+    }
+}
+
+/// What the policy remembers of a service's current incident between runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Memory {
+    /// When the last failure alert of this incident was decided.
+    pub last_alert_at: Option<i64>,
+    /// The status that alert was about.
+    pub last_alert_status: Option<Status>,
+}
+
+/// How long a still-failing service waits between alerts, by status.
+#[derive(Debug, Clone, Copy)]
+pub struct RepeatIntervals {
+    pub warning: Duration,
+    pub error: Duration,
+    pub critical: Duration,
+}
+
+impl RepeatIntervals {
+    fn for_status(&self, status: Status) -> Duration {
+        match status {
+            Status::Warning => self.warning,
+            Status::Error => self.error,
+            Status::Critical | Status::Passing => self.critical,
+        }
+    }
+}
+
+/// Everything the policy looks at for one service in one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Situation {
+    pub status: Status,
+    pub memory: Memory,
+    /// An unexpired acknowledgement of the current incident.
+    pub acked: bool,
+    /// A silence or a maintenance window is in force.
+    pub muted: bool,
+    pub now: i64,
+}
+
+/// The alert to send, if any, and what to remember afterwards.
+pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Memory) {
+    if s.status == Status::Passing {
+        let recovery =
+            (s.memory.last_alert_at.is_some() && !s.muted).then_some(AlertKind::Recovery);
+        return (recovery, Memory::default());
+    }
+    if s.muted {
+        return (None, s.memory);
+    }
+    let alerted = Memory {
+        last_alert_at: Some(s.now),
+        last_alert_status: Some(s.status),
+    };
+    match (s.memory.last_alert_status, s.memory.last_alert_at) {
+        (Some(last), Some(at)) => {
+            if s.status > last {
+                (Some(AlertKind::Alert), alerted)
+            } else if s.acked {
+                (None, s.memory)
+            } else if s.now - at >= repeat.for_status(s.status).as_secs() as i64 {
+                (Some(AlertKind::Repeat), alerted)
+            } else {
+                (None, s.memory)
+            }
+        }
+        _ => (Some(AlertKind::Alert), alerted),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    const CABOT: RepeatIntervals = RepeatIntervals {
+        warning: Duration::from_secs(2 * 3600),
+        error: Duration::from_secs(600),
+        critical: Duration::from_secs(600),
+    };
+
+    /// One step of a story: at `t`, the service is `status`; acked/muted as given.
+    #[derive(Clone, Copy)]
+    struct Step {
+        t: i64,
+        status: Status,
+        acked: bool,
+        muted: bool,
+    }
+
+    fn at(t: i64, status: Status) -> Step {
+        Step {
+            t,
+            status,
+            acked: false,
+            muted: false,
+        }
+    }
+
+    fn acked(t: i64, status: Status) -> Step {
+        Step {
+            acked: true,
+            ..at(t, status)
+        }
+    }
+
+    fn muted(t: i64, status: Status) -> Step {
+        Step {
+            muted: true,
+            ..at(t, status)
+        }
+    }
+
+    /// The alerts a story produces, in order.
+    fn story(steps: &[Step]) -> Vec<(i64, AlertKind)> {
+        let mut memory = Memory::default();
+        let mut sent = Vec::new();
+        for s in steps {
+            let (kind, next) = decide(
+                &Situation {
+                    status: s.status,
+                    memory,
+                    acked: s.acked,
+                    muted: s.muted,
+                    now: s.t,
+                },
+                &CABOT,
+            );
+            memory = next;
+            if let Some(k) = kind {
+                sent.push((s.t, k));
+            }
+        }
+        sent
+    }
+
+    const M: i64 = 60;
+
+    #[test]
+    fn cabot_policy_table() {
+        use AlertKind::*;
+        let cases: Vec<(&str, Vec<Step>, Vec<(i64, AlertKind)>)> = vec![
+            (
+                "passing stays quiet",
+                vec![at(0, Passing), at(M, Passing)],
+                vec![],
+            ),
+            (
+                "increasing severity seconds apart: 3 alerts",
+                vec![
+                    at(0, Passing),
+                    at(1, Warning),
+                    at(2, Error),
+                    at(3, Critical),
+                ],
+                vec![(1, Alert), (2, Alert), (3, Alert)],
+            ),
+            (
+                "decreasing severity: 1 alert",
+                vec![at(0, Critical), at(1, Error), at(2, Warning)],
+                vec![(0, Alert)],
+            ),
+            (
+                "alternating ERROR, WARNING, ERROR, CRITICAL: 2 alerts",
+                vec![at(0, Error), at(1, Warning), at(2, Error), at(3, Critical)],
+                vec![(0, Alert), (3, Alert)],
+            ),
+            (
+                "ERROR at T0, still ERROR at T0+30m: alert again",
+                vec![at(0, Error), at(30 * M, Error)],
+                vec![(0, Alert), (30 * M, Repeat)],
+            ),
+            (
+                "repeat waits for the interval",
+                vec![
+                    at(0, Error),
+                    at(5 * M, Error),
+                    at(9 * M, Error),
+                    at(10 * M, Error),
+                    at(15 * M, Error),
+                ],
+                vec![(0, Alert), (10 * M, Repeat)],
+            ),
+            (
+                "warnings repeat every 2h",
+                vec![at(0, Warning), at(60 * M, Warning), at(120 * M, Warning)],
+                vec![(0, Alert), (120 * M, Repeat)],
+            ),
+            (
+                "de-escalation does not alert sooner than the repeat",
+                vec![
+                    at(0, Critical),
+                    at(M, Error),
+                    at(9 * M, Error),
+                    at(10 * M, Error),
+                ],
+                vec![(0, Alert), (10 * M, Repeat)],
+            ),
+            (
+                "ack within the interval: nothing",
+                vec![at(0, Error), acked(10 * M, Error), acked(20 * M, Error)],
+                vec![(0, Alert)],
+            ),
+            (
+                "an expired ack: alerts resume",
+                vec![at(0, Error), acked(10 * M, Error), at(20 * M, Error)],
+                vec![(0, Alert), (20 * M, Repeat)],
+            ),
+            (
+                "an ack does not hide an escalation",
+                vec![at(0, Error), acked(M, Critical)],
+                vec![(0, Alert), (M, Alert)],
+            ),
+            (
+                "an ack silences a de-escalation",
+                vec![at(0, Critical), acked(20 * M, Error)],
+                vec![(0, Alert)],
+            ),
+            (
+                "recovery after an alert: one recovery",
+                vec![at(0, Error), at(M, Passing), at(2 * M, Passing)],
+                vec![(0, Alert), (M, Recovery)],
+            ),
+            (
+                "recovery with no alert sent: none",
+                vec![muted(0, Error), at(M, Passing)],
+                vec![],
+            ),
+            (
+                "a new incident after recovery alerts again",
+                vec![at(0, Error), at(M, Passing), at(2 * M, Error)],
+                vec![(0, Alert), (M, Recovery), (2 * M, Alert)],
+            ),
+            (
+                "silence mutes everything, then the unsent alert goes out",
+                vec![
+                    muted(0, Error),
+                    muted(30 * M, Critical),
+                    at(31 * M, Critical),
+                ],
+                vec![(31 * M, Alert)],
+            ),
+            (
+                "a recovery inside a silence is muted too",
+                vec![at(0, Error), muted(M, Passing), at(2 * M, Passing)],
+                vec![(0, Alert)],
+            ),
+        ];
+        for (name, steps, want) in cases {
+            assert_eq!(story(&steps), want, "{name}");
+        }
+    }
+}
