@@ -4,6 +4,7 @@
 //! completions and the man page use the same definitions as the binary.
 
 pub mod alerts;
+pub mod base64;
 pub mod checks;
 pub mod cli;
 pub mod clock;

@@ -181,10 +181,13 @@ mod tests {
 
     const M: i64 = 60;
 
+    /// (what the story shows, its steps, the alerts it must produce)
+    type Case = (&'static str, Vec<Step>, Vec<(i64, AlertKind)>);
+
     #[test]
     fn cabot_policy_table() {
         use AlertKind::*;
-        let cases: Vec<(&str, Vec<Step>, Vec<(i64, AlertKind)>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "passing stays quiet",
                 vec![at(0, Passing), at(M, Passing)],

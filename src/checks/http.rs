@@ -114,7 +114,10 @@ impl Client {
             };
             builder = builder.header(
                 http::header::AUTHORIZATION,
-                format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+                format!(
+                    "Basic {}",
+                    crate::base64::encode(format!("{user}:{password}").as_bytes())
+                ),
             );
         }
         let body = check.body.clone().unwrap_or_default().into_bytes();
@@ -224,50 +227,6 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
                 return inner.to_string();
             }
             e.to_string()
-        }
-    }
-}
-
-/// Standard base64 with padding, for the basic auth header.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-            ("Aladdin:open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
-        ];
-        for (input, want) in cases {
-            assert_eq!(base64(input.as_bytes()), want);
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::alerts::{deliver, outbox};
 use crate::checks::{Outcome, runner};
 use crate::cli::Global;
 use crate::clock;
@@ -14,6 +15,7 @@ use crate::core::status::{CheckView, service_status};
 use crate::core::{Importance, Status, debounce, schedule};
 use crate::exit_codes::{Exit, OK, USAGE};
 use crate::lock;
+use crate::store::outbox::DeliveryResult;
 use crate::store::{self, CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
 
 /// Results older than `retention` are deleted this many at a time...
@@ -196,10 +198,36 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         });
     }
 
-    let (check_rows, service_rows) = current_states(&cfg, &mut rows, &store, finished_checks_at)?;
+    let now = finished_checks_at;
+    let (check_rows, mut service_rows, previous) = current_states(&cfg, &mut rows, &store, now)?;
+    let alerts = if args.no_alerts {
+        Vec::new()
+    } else {
+        let acks = store
+            .acks()
+            .map_err(|e| store::failure(&cfg.state, "reading acks", e))?;
+        let silences = store
+            .silences()
+            .map_err(|e| store::failure(&cfg.state, "reading silences", e))?;
+        let quiet = outbox::Quiet {
+            acks: &acks,
+            silences: &silences,
+            maintenance: &|service| cfg.in_maintenance(service, now),
+        };
+        outbox::decide_all(&cfg, &mut service_rows, &previous, &check_rows, &quiet, now)
+    };
     store
-        .save(&check_rows, &results, &service_rows)
+        .save(&check_rows, &results, &service_rows, &alerts)
         .map_err(|e| store::failure(&cfg.state, "saving results", e))?;
+
+    // Delivery happens after the commit: a crash from here on can repeat a delivery, never lose one.
+    if !args.no_alerts {
+        let delivered = deliver::deliver_pending(&mut store, &cfg, clock::now())
+            .map_err(|e| store::failure(&cfg.state, "recording deliveries", e))?;
+        if !g.quiet {
+            report_deliveries(&delivered);
+        }
+    }
 
     let failures = outcomes.iter().filter(|o| !o.ok).count();
     let finished_at = clock::now();
@@ -260,13 +288,16 @@ fn apply_result(row: &mut CheckRow, check: &Check, outcome: &Outcome, now: i64) 
     });
 }
 
-/// Every configured check's row, and every configured service's status.
+/// Check rows, service rows, and each service's status before this run.
+type States = (Vec<CheckRow>, Vec<ServiceRow>, HashMap<String, Status>);
+
+/// Every configured check's row, every configured service's status, and the statuses before.
 fn current_states(
     cfg: &Config,
     rows: &mut HashMap<(String, String), CheckRow>,
     store: &Store,
     now: i64,
-) -> anyhow::Result<(Vec<CheckRow>, Vec<ServiceRow>)> {
+) -> anyhow::Result<States> {
     let previous = store
         .services()
         .map_err(|e| store::failure(&cfg.state, "reading service states", e))?;
@@ -301,9 +332,17 @@ fn current_states(
             status,
             since,
             active: true,
+            memory: previous
+                .get(&service.name)
+                .map(|p| p.memory)
+                .unwrap_or_default(),
         });
     }
-    Ok((check_rows, service_rows))
+    let before = previous
+        .into_iter()
+        .map(|(name, row)| (name, row.status))
+        .collect();
+    Ok((check_rows, service_rows, before))
 }
 
 fn fail_on_code(due: &[(String, Check)], outcomes: &[Outcome], threshold: Importance) -> u8 {
@@ -316,6 +355,31 @@ fn fail_on_code(due: &[(String, Check)], outcomes: &[Outcome], threshold: Import
     match worst {
         Some(i) if i >= threshold => Status::from_importance(i).nagios_code(),
         _ => OK,
+    }
+}
+
+/// Under cron, a delivery that failed is news: print one line each, so cron's mail carries it.
+fn report_deliveries(outcomes: &[deliver::Outcome]) {
+    for o in outcomes {
+        let d = &o.delivery;
+        let to = if d.recipient.is_empty() {
+            d.channel.clone()
+        } else {
+            format!("{} ({})", d.channel, d.recipient)
+        };
+        match &o.result {
+            DeliveryResult::Delivered { .. } => {}
+            DeliveryResult::Failed { error, .. } => eprintln!(
+                "cabot: alert {} for {} not delivered to {to}, will retry: {error}",
+                d.alert_id,
+                d.payload["service"].as_str().unwrap_or("?"),
+            ),
+            DeliveryResult::GivenUp { error } => eprintln!(
+                "cabot: gave up on alert {} for {} to {to}: {error}",
+                d.alert_id,
+                d.payload["service"].as_str().unwrap_or("?"),
+            ),
+        }
     }
 }
 

@@ -165,9 +165,13 @@ impl ChannelKind {
 
 #[derive(Debug, Clone)]
 pub struct SmtpServer {
+    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS) or `smtps://host:port`.
     pub url: String,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    pub verify_tls: bool,
+    /// CA certificates (PEM) to trust for this server instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +187,8 @@ pub enum Provider {
         auth_token: Secret,
         from: String,
         base_url: String,
+        /// Where Plivo fetches the XML a call speaks.
+        answer_url: Option<String>,
     },
 }
 
@@ -279,6 +285,11 @@ pub struct TcpCheck {
 impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Whether a maintenance window covers `service` at `now`.
+    pub fn in_maintenance(&self, _service: &str, _now: i64) -> bool {
+        false
     }
 }
 

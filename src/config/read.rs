@@ -141,12 +141,27 @@ struct Reader {
 
 impl Reader {
     fn error(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
+        // The top level has no key of its own; say so rather than print an empty one.
+        let key = if key.is_empty() { "(top level)" } else { key };
         self.errors.push(Diagnostic {
             line: mark.line,
             col: mark.col,
             key: key.to_string(),
             message: message.into(),
         });
+    }
+
+    /// Reports a node that is not a mapping; its keys are not looked at.
+    fn is_mapping(&mut self, node: &Node, path: &str) -> bool {
+        if matches!(node.value, Value::Map(_)) {
+            return true;
+        }
+        self.error(
+            node.mark,
+            path,
+            format!("expected a mapping, found {}", node.kind()),
+        );
+        false
     }
 
     /// Reads a mapping whose keys must be among `allowed`.
@@ -246,6 +261,16 @@ impl Reader {
         match self.scalar(node, &path, "true or false") {
             Some(("true" | "True" | "TRUE", true)) => true,
             Some(("false" | "False" | "FALSE", true)) => false,
+            Some((word @ ("true" | "True" | "TRUE" | "false" | "False" | "FALSE"), false)) => {
+                self.error(
+                    node.mark,
+                    &path,
+                    format!(
+                        "'{word}' is quoted, which makes it a string; write {word} without quotes"
+                    ),
+                );
+                default
+            }
             Some((other, _)) => {
                 self.error(
                     node.mark,
@@ -298,10 +323,17 @@ impl Reader {
             }
             Ok(d) => Some(d),
             Err(e) => {
+                // humantime's other errors name a byte offset, which helps nobody here.
+                let why = match e {
+                    humantime::DurationError::UnknownUnit { unit, .. } => {
+                        format!(" (unknown unit '{unit}')")
+                    }
+                    _ => String::new(),
+                };
                 self.error(
                     node.mark,
                     path,
-                    format!("'{text}' is not a duration ({e}); write e.g. 30s, 5m, 2h, 7d"),
+                    format!("'{text}' is not a duration{why}; write e.g. 30s, 5m, 2h, 7d"),
                 );
                 None
             }
@@ -671,10 +703,9 @@ impl Reader {
     fn channel(&mut self, name: &str, node: &Node, path: &str) -> Option<Channel> {
         let type_name = scalar_field(node, "type");
         let Some((type_name, type_mark)) = type_name else {
-            // Let `fields` report a non-mapping; otherwise `type` is missing.
-            if let Some(f) = self.fields(node, path, &[]) {
+            if self.is_mapping(node, path) {
                 self.error(
-                    f.mark,
+                    node.mark,
                     &format!("{path}.type"),
                     format!(
                         "missing required key (one of: {})",
@@ -758,20 +789,21 @@ impl Reader {
                 }
             }
         };
-        if let ChannelKind::Email { servers, .. } = &kind
-            && servers.is_empty()
+        // A missing list is already reported, and a list of broken entries reports each one.
+        if let Some(n) = f.get("servers")
+            && matches!(&n.value, Value::Seq(items) if items.is_empty())
         {
             self.error(
-                f.mark,
+                n.mark,
                 &f.path("servers"),
                 "an email channel needs at least one server",
             );
         }
-        if let ChannelKind::Sms { providers } | ChannelKind::Phone { providers } = &kind
-            && providers.is_empty()
+        if let Some(n) = f.get("providers")
+            && matches!(&n.value, Value::Seq(items) if items.is_empty())
         {
             self.error(
-                f.mark,
+                n.mark,
                 &f.path("providers"),
                 "this channel has no providers: add twilio or plivo",
             );
@@ -797,6 +829,8 @@ impl Reader {
                     "password",
                     "password_env",
                     "password_file",
+                    "verify_tls",
+                    "ca_file",
                 ],
             ) else {
                 continue;
@@ -806,11 +840,26 @@ impl Reader {
                 .and_then(|n| self.url(n, &f.path("url"), &["smtp", "smtps"]));
             let username = self.opt_string(&f, "username");
             let password = self.secret(&f, "password");
+            let verify_tls = self.bool(&f, "verify_tls", true);
+            let ca_pem = f.get("ca_file").and_then(|n| {
+                let path = f.path("ca_file");
+                let name = self.string(n, &path)?;
+                let file = self.dir.join(name);
+                match read_ca_file(&file) {
+                    Ok(_) => std::fs::read(&file).ok(),
+                    Err(why) => {
+                        self.error(n.mark, &path, why);
+                        None
+                    }
+                }
+            });
             if let Some(url) = url {
                 out.push(SmtpServer {
                     url,
                     username,
                     password,
+                    verify_tls,
+                    ca_pem,
                 });
             }
         }
@@ -839,20 +888,24 @@ impl Reader {
             } else {
                 ("auth_id", "https://api.plivo.com")
             };
-            let Some(p) = self.fields(
-                node,
-                &ppath,
-                &[
-                    id_key,
-                    "auth_token",
-                    "auth_token_env",
-                    "auth_token_file",
-                    "from",
-                    "base_url",
-                ],
-            ) else {
+            let mut keys = vec![
+                id_key,
+                "auth_token",
+                "auth_token_env",
+                "auth_token_file",
+                "from",
+                "base_url",
+            ];
+            if which == "plivo" {
+                // Plivo calls fetch what to say from a URL; Twilio takes it inline.
+                keys.push("answer_url");
+            }
+            let Some(p) = self.fields(node, &ppath, &keys) else {
                 continue;
             };
+            let answer_url = p
+                .get("answer_url")
+                .and_then(|n| self.url(n, &p.path("answer_url"), &["http", "https"]));
             let id = self
                 .require(&p, id_key)
                 .and_then(|n| self.string(n, &p.path(id_key)));
@@ -880,6 +933,7 @@ impl Reader {
                     auth_token,
                     from,
                     base_url,
+                    answer_url,
                 }
             });
         }
@@ -920,15 +974,15 @@ impl Reader {
     }
 
     fn service(&mut self, node: &Node, index: usize, c: &Config) -> Option<Service> {
-        let f = self.fields(node, &format!("services[{index}]"), SERVICE_KEYS)?;
+        // Name the service in paths as soon as its name is known, for its own keys too.
+        let path = match scalar_field(node, "name") {
+            Some((n, _)) => format!("services[{n}]"),
+            None => format!("services[{index}]"),
+        };
+        let f = self.fields(node, &path, SERVICE_KEYS)?;
         let name = self
             .require(&f, "name")
             .and_then(|n| self.name(n, &f.path("name")));
-        let path = match &name {
-            Some(n) => format!("services[{n}]"),
-            None => f.path.clone(),
-        };
-        let f = Fields { path, ..f };
         let url = f
             .get("url")
             .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
@@ -975,12 +1029,8 @@ impl Reader {
             }
             let hint = closest(&name, known.clone().map(String::as_str))
                 .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
-            self.error(
-                mark,
-                &path,
-                format!("no {what} named '{name}' is defined under {key}:{hint}"),
-            );
+                .unwrap_or_else(|| format!(" is defined under {key}:"));
+            self.error(mark, &path, format!("no {what} named '{name}'{hint}"));
         }
         out
     }
@@ -1021,6 +1071,11 @@ impl Reader {
         list_path: &str,
         d: &Defaults,
     ) -> Option<Check> {
+        // Name the check in paths as soon as its name is known.
+        let path = match scalar_field(node, "name") {
+            Some((n, _)) => format!("{list_path}[{n}]"),
+            None => index_path.to_string(),
+        };
         let type_field = scalar_field(node, "type");
         let type_name = type_field.as_ref().map(|(t, _)| t.as_str());
         let extra: &[&str] = match type_name {
@@ -1033,16 +1088,16 @@ impl Reader {
                 let mark = type_field.as_ref().map_or(node.mark, |(_, m)| *m);
                 self.error(
                     mark,
-                    &format!("{index_path}.type"),
+                    &format!("{path}.type"),
                     format!("unknown check type '{other}'{hint}"),
                 );
                 return None;
             }
             None => {
-                if let Some(f) = self.fields(node, index_path, &[]) {
+                if self.is_mapping(node, &path) {
                     self.error(
-                        f.mark,
-                        &format!("{index_path}.type"),
+                        node.mark,
+                        &format!("{path}.type"),
                         format!(
                             "missing required key (one of: {})",
                             CheckKind::TYPES.join(", ")
@@ -1053,11 +1108,6 @@ impl Reader {
             }
         };
         let allowed: Vec<&str> = CHECK_KEYS.iter().chain(extra).copied().collect();
-        // Name the check in paths as soon as its name is known.
-        let path = match scalar_field(node, "name") {
-            Some((n, _)) => format!("{list_path}[{n}]"),
-            None => index_path.to_string(),
-        };
         let f = self.fields(node, &path, &allowed)?;
         let name = self
             .require(&f, "name")
@@ -1113,10 +1163,14 @@ impl Reader {
         let username = self.opt_string(f, "username");
         let password = self.secret(f, "password");
         if password.is_some() && username.is_none() {
+            let (key, node) = ["password", "password_env", "password_file"]
+                .into_iter()
+                .find_map(|k| f.get(k).map(|n| (k, n)))
+                .map_or(("password", f.mark), |(k, n)| (k, n.mark));
             self.error(
-                f.mark,
-                &f.path("username"),
-                "a password needs a username for basic auth",
+                node,
+                &f.path(key),
+                "a password needs a username for basic auth: add username:",
             );
         }
         let expect_status = match f.get("expect_status") {
@@ -1284,15 +1338,22 @@ fn scalar_field(node: &Node, key: &str) -> Option<(String, Mark)> {
 }
 
 fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
+    // Scheme and host are looked at by hand first: for those, the URI parser only
+    // says "invalid format" or "empty string".
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return Err(format!("it has no scheme; start it with {}://", schemes[0]));
+    };
+    if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+        return Err(format!("the scheme must be {}", schemes.join(" or ")));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.is_empty() || host.starts_with(':') {
+        return Err("it has no host".into());
+    }
     let uri: Uri = text
         .parse()
         .map_err(|e: ureq::http::uri::InvalidUri| e.to_string())?;
-    let scheme = uri
-        .scheme_str()
-        .ok_or_else(|| format!("it has no scheme; start it with {}://", schemes[0]))?;
-    if !schemes.contains(&scheme) {
-        return Err(format!("the scheme must be {}", schemes.join(" or ")));
-    }
     match uri.host() {
         Some(h) if !h.is_empty() => Ok(()),
         _ => Err("it has no host".into()),
@@ -1422,9 +1483,31 @@ services:
             errs,
             [
                 "c.yaml:4:50: services[a].checks[x].timout: unknown key; did you mean 'timeout'?",
-                "c.yaml:5:55: services[a].checks[y].frequency: 'soon' is not a duration (expected number at 0); write e.g. 30s, 5m, 2h, 7d",
+                "c.yaml:5:55: services[a].checks[y].frequency: 'soon' is not a duration; write e.g. 30s, 5m, 2h, 7d",
             ]
         );
+    }
+
+    #[test]
+    fn urls() {
+        let web = ["http", "https"];
+        assert_eq!(check_url("https://example.com/x", &web), Ok(()));
+        assert_eq!(check_url("http://u:p@[::1]:80/", &web), Ok(()));
+        assert_eq!(
+            check_url("example.com/x", &web),
+            Err("it has no scheme; start it with http://".into())
+        );
+        assert_eq!(
+            check_url("ftp://example.com/", &web),
+            Err("the scheme must be http or https".into())
+        );
+        for no_host in ["http://", "http:///x", "https://:443/", "http://u@/"] {
+            assert_eq!(
+                check_url(no_host, &web),
+                Err("it has no host".into()),
+                "{no_host}"
+            );
+        }
     }
 
     #[test]

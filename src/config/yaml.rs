@@ -68,7 +68,7 @@ pub struct SyntaxError {
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+    parser.load(&mut builder, true).map_err(|e| SyntaxError {
         mark: Mark::from_marker(*e.marker()),
         message: e.info().to_string(),
     })?;
@@ -92,6 +92,19 @@ struct Builder {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
     error: Option<SyntaxError>,
+    documents: usize,
+}
+
+/// A block mapping's start as the scanner reports it is the colon after its first key;
+/// a user looks for the mapping where its first key is written.
+fn start_at_first_key(mut node: Node) -> Node {
+    if let Value::Map(entries) = &node.value
+        && let Some((first_key, _)) = entries.first()
+        && (first_key.mark.line, first_key.mark.col) < (node.mark.line, node.mark.col)
+    {
+        node.mark = first_key.mark;
+    }
+    node
 }
 
 impl Builder {
@@ -154,7 +167,7 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(Open::Seq(node, anchor) | Open::Map(node, anchor, _)) = self.stack.pop()
                 {
-                    self.push_value(node, anchor);
+                    self.push_value(start_at_first_key(node), anchor);
                 }
             }
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
@@ -169,11 +182,16 @@ impl MarkedEventReceiver for Builder {
                     });
                 }
             },
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.error.get_or_insert(SyntaxError {
+                        mark,
+                        message: "a second YAML document (after ---) would be ignored; keep the whole config in one document".into(),
+                    });
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
 }
@@ -201,6 +219,23 @@ mod tests {
         assert_eq!(flow[0].0.mark, Mark { line: 3, col: 8 });
         assert_eq!(flow[0].1.mark, Mark { line: 3, col: 11 });
         assert!(matches!(&flow[0].1.value, Value::Scalar { plain: false, text } if text == "x"));
+    }
+
+    #[test]
+    fn a_block_mapping_starts_at_its_first_key() {
+        let root = parse("state: x\nservices:\n  - name: web\n    url: u\n").unwrap();
+        assert_eq!(root.mark, Mark { line: 1, col: 1 });
+        let Value::Seq(items) = &map(&root)[1].1.value else {
+            panic!("a list")
+        };
+        assert_eq!(items[0].mark, Mark { line: 3, col: 5 });
+    }
+
+    #[test]
+    fn a_second_document_is_an_error() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.mark.line, 2, "{err:?}");
+        assert!(parse("---\na: 1\n").is_ok());
     }
 
     #[test]

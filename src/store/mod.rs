@@ -1,6 +1,7 @@
 //! The state: one SQLite file in WAL mode, written in short IMMEDIATE transactions.
 
 pub mod migrations;
+pub mod outbox;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::alerts::policy::Memory;
 use crate::core::{Importance, Status};
 use crate::exit_codes::{Exit, SCHEMA, STATE_IO};
 
@@ -47,6 +49,8 @@ pub struct ServiceRow {
     pub status: Status,
     pub since: i64,
     pub active: bool,
+    /// What the alert policy remembers of the current incident.
+    pub memory: Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -316,28 +320,35 @@ impl Store {
 
     /// Every service the state knows, by name.
     pub fn services(&self) -> rusqlite::Result<HashMap<String, ServiceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, status, since, active FROM services")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
+        )?;
         let rows = stmt.query_map([], |r| {
             let status: String = r.get(1)?;
+            let alerted: Option<String> = r.get(5)?;
             Ok(ServiceRow {
                 name: r.get(0)?,
                 status: status.parse().unwrap_or(Status::Passing),
                 since: r.get(2)?,
                 active: r.get(3)?,
+                memory: Memory {
+                    last_alert_at: r.get(4)?,
+                    last_alert_status: alerted.and_then(|s| s.parse().ok()),
+                },
             })
         })?;
         rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
     }
 
-    /// Stores one run's results and the checks' and services' new states, all or nothing.
-    /// Checks and services not in `checks`/`services` are marked inactive, their history kept.
+    /// Stores one run's results, the checks' and services' new states and the alerts they
+    /// caused, all or nothing. Checks and services not in `checks`/`services` are marked
+    /// inactive, their history kept. A service back to PASSING loses its ack.
     pub fn save(
         &mut self,
         checks: &[CheckRow],
         results: &[NewResult],
         services: &[ServiceRow],
+        alerts: &[outbox::NewAlert],
     ) -> rusqlite::Result<()> {
         let tx = self
             .conn
@@ -387,13 +398,28 @@ impl Store {
                 ])?;
             }
             let mut service = tx.prepare_cached(
-                "INSERT INTO services (name, status, since, active) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (name) DO UPDATE SET
-                    status = excluded.status, since = excluded.since, active = excluded.active",
+                    status = excluded.status, since = excluded.since, active = excluded.active,
+                    last_alert_at = excluded.last_alert_at,
+                    last_alert_status = excluded.last_alert_status",
             )?;
+            let mut unack = tx.prepare_cached("DELETE FROM acks WHERE service = ?1")?;
             for s in services {
-                service.execute(params![s.name, s.status.as_str(), s.since, s.active])?;
+                service.execute(params![
+                    s.name,
+                    s.status.as_str(),
+                    s.since,
+                    s.active,
+                    s.memory.last_alert_at,
+                    s.memory.last_alert_status.map(Status::as_str)
+                ])?;
+                if s.status == Status::Passing {
+                    unack.execute([&s.name])?;
+                }
             }
+            outbox::insert_alerts(&tx, alerts)?;
         }
         tx.commit()
     }
@@ -450,6 +476,17 @@ impl Store {
             "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at < ?1 ORDER BY id LIMIT ?2)",
             params![before, batch as i64],
         )?;
+        // Alerts that are finished with (delivered or given up) and older than retention.
+        self.conn.execute_batch(&format!(
+            "DELETE FROM attempts WHERE delivery_id IN (
+                SELECT d.id FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE a.created_at < {before} AND d.state != 'pending' LIMIT {batch});
+             DELETE FROM deliveries WHERE id IN (
+                SELECT d.id FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE a.created_at < {before} AND d.state != 'pending' LIMIT {batch});
+             DELETE FROM alerts WHERE created_at < {before}
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id);"
+        ))?;
         Ok(deleted)
     }
 

@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "current state beside each check",
         sql: include_str!("0002_current_state.sql"),
     },
+    Migration {
+        version: 3,
+        name: "alerts: outbox, deliveries, attempts, acks, silences",
+        sql: include_str!("0003_alerts.sql"),
+    },
 ];
 
 /// The schema this build of cabot reads and writes.

@@ -1,0 +1,270 @@
+//! The outbox: decided alerts, their deliveries and every attempt; acks and silences.
+
+use std::collections::HashMap;
+
+use rusqlite::{Transaction, params};
+
+use super::Store;
+use crate::alerts::policy::AlertKind;
+use crate::core::Status;
+
+/// An alert decided in this run, with where it must go.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub service: String,
+    pub kind: AlertKind,
+    pub status: Status,
+    pub previous_status: Status,
+    pub created_at: i64,
+    /// The JSON object channels send, without its `id` (added once it has one).
+    pub payload: serde_json::Value,
+    /// (channel, recipient) pairs; recipient is '' for one-destination channels.
+    pub deliveries: Vec<(String, String)>,
+}
+
+/// A delivery waiting to be (re)tried.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub id: i64,
+    pub alert_id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub attempts: i64,
+    pub alert_created_at: i64,
+    /// The alert's JSON, with its `id`.
+    pub payload: serde_json::Value,
+}
+
+/// One try through one provider or server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub provider: String,
+    pub ok: bool,
+    /// The provider's answer, or what went wrong.
+    pub detail: String,
+}
+
+/// What became of a delivery in this run.
+#[derive(Debug, Clone)]
+pub enum DeliveryResult {
+    Delivered { provider: String },
+    Failed { error: String, next_attempt_at: i64 },
+    GivenUp { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    pub until: i64,
+    pub by: Option<String>,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    pub until: i64,
+    pub by: Option<String>,
+}
+
+/// Counts for `status`: deliveries still pending, and those given up on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub undelivered: i64,
+    pub given_up: i64,
+}
+
+pub(super) fn insert_alerts(tx: &Transaction, alerts: &[NewAlert]) -> rusqlite::Result<()> {
+    let mut alert = tx.prepare_cached(
+        "INSERT INTO alerts (service, kind, status, previous_status, created_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut delivery = tx.prepare_cached(
+        "INSERT INTO deliveries (alert_id, channel, recipient, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for a in alerts {
+        alert.execute(params![
+            a.service,
+            a.kind.as_str(),
+            a.status.as_str(),
+            a.previous_status.as_str(),
+            a.created_at,
+            a.payload.to_string()
+        ])?;
+        let id = tx.last_insert_rowid();
+        for (channel, recipient) in &a.deliveries {
+            delivery.execute(params![id, channel, recipient, a.created_at])?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Deliveries due for a try at `now`, oldest first, at most `limit`.
+    pub fn pending_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> rusqlite::Result<Vec<PendingDelivery>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at, a.payload
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+             ORDER BY d.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, limit as i64], |r| {
+            let alert_id: i64 = r.get(1)?;
+            let text: String = r.get(6)?;
+            let mut payload: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+            if let Some(obj) = payload.as_object_mut() {
+                obj.insert("id".into(), alert_id.into());
+            }
+            Ok(PendingDelivery {
+                id: r.get(0)?,
+                alert_id,
+                channel: r.get(2)?,
+                recipient: r.get(3)?,
+                attempts: r.get(4)?,
+                alert_created_at: r.get(5)?,
+                payload,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Records the attempts made for one delivery and what became of it, in one transaction.
+    pub fn record_delivery(
+        &mut self,
+        delivery_id: i64,
+        now: i64,
+        attempts: &[AttemptRecord],
+        result: &DeliveryResult,
+    ) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO attempts (delivery_id, at, provider, ok, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for a in attempts {
+                insert.execute(params![
+                    delivery_id,
+                    now,
+                    a.provider,
+                    a.ok,
+                    (!a.ok).then_some(a.detail.as_str())
+                ])?;
+            }
+            match result {
+                DeliveryResult::Delivered { provider } => tx.execute(
+                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                        provider = ?2, done_at = ?3, last_error = NULL WHERE id = ?1",
+                    params![delivery_id, provider, now],
+                )?,
+                DeliveryResult::Failed {
+                    error,
+                    next_attempt_at,
+                } => tx.execute(
+                    "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2,
+                        next_attempt_at = ?3 WHERE id = ?1",
+                    params![delivery_id, error, next_attempt_at],
+                )?,
+                DeliveryResult::GivenUp { error } => tx.execute(
+                    "UPDATE deliveries SET state = 'given_up', last_error = ?2, done_at = ?3 WHERE id = ?1",
+                    params![delivery_id, error, now],
+                )?,
+            };
+        }
+        tx.commit()
+    }
+
+    pub fn outbox_counts(&self) -> rusqlite::Result<OutboxCounts> {
+        self.conn.query_row(
+            "SELECT
+                (SELECT count(*) FROM deliveries WHERE state = 'pending'),
+                (SELECT count(*) FROM deliveries WHERE state = 'given_up')",
+            [],
+            |r| {
+                Ok(OutboxCounts {
+                    undelivered: r.get(0)?,
+                    given_up: r.get(1)?,
+                })
+            },
+        )
+    }
+
+    pub fn acks(&self) -> rusqlite::Result<HashMap<String, Ack>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT service, until, by, note, created_at FROM acks")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Ack {
+                    until: r.get(1)?,
+                    by: r.get(2)?,
+                    note: r.get(3)?,
+                    created_at: r.get(4)?,
+                },
+            ))
+        })?;
+        rows.collect()
+    }
+
+    pub fn silences(&self) -> rusqlite::Result<HashMap<String, Silence>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT service, until, by FROM silences")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Silence {
+                    until: r.get(1)?,
+                    by: r.get(2)?,
+                },
+            ))
+        })?;
+        rows.collect()
+    }
+
+    pub fn set_ack(&mut self, service: &str, ack: &Ack) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+                note = excluded.note, created_at = excluded.created_at",
+            params![service, ack.until, ack.by, ack.note, ack.created_at],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a service's ack; returns whether there was one.
+    pub fn clear_ack(&mut self, service: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM acks WHERE service = ?1", [service])?
+            > 0)
+    }
+
+    pub fn set_silence(
+        &mut self,
+        service: &str,
+        silence: &Silence,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO silences (service, until, by, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+                created_at = excluded.created_at",
+            params![service, silence.until, silence.by, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn clear_silence(&mut self, service: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM silences WHERE service = ?1", [service])?
+            > 0)
+    }
+}
