@@ -37,6 +37,11 @@ complete -c cabot -n "__fish_cabot_needs_command" -f -a "run" -d 'Run the checks
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "unack" -d 'Remove a service\'s acknowledgement'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "unsilence" -d 'Remove a service\'s silence'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -85,6 +90,52 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand validate" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand validate" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l for -d 'How long the acknowledgement lasts [default: alerting.ack_expiry, 20m]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l by -d 'Who is on it [default: $SUDO_USER, else $USER]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l note -d 'A word for the others' -r
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand unack" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -l for -d 'How long' -r
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -l by -d 'Who asked [default: $SUDO_USER, else $USER]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand silence" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand unsilence" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -l to -d 'Send to this user only [default: the channel\'s `to:` and every user of the services that use it]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s h -l help -d 'Print help'
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -101,10 +152,15 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s h -l help -d 'Print help'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

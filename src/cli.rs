@@ -82,6 +82,16 @@ pub enum Command {
     Migrate(cmd::migrate::Args),
     /// Check the config and print every problem with its line and column
     Validate(cmd::validate::Args),
+    /// Acknowledge a service's incident: no repeats or de-escalation alerts until it expires
+    Ack(cmd::ack::Args),
+    /// Remove a service's acknowledgement
+    Unack(cmd::ack::UnackArgs),
+    /// Mute every alert for a service for a while; checks keep running
+    Silence(cmd::silence::Args),
+    /// Remove a service's silence
+    Unsilence(cmd::silence::UnsilenceArgs),
+    /// Send a test alert through a channel and show each provider's answer
+    TestAlert(cmd::test_alert::Args),
     /// Print shell completions
     Completions(cmd::completions::Args),
     /// Print the man page (roff)

@@ -52,6 +52,11 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Status(args) => cmd::status::run(g, args),
         Command::Migrate(args) => cmd::migrate::run(g, args),
         Command::Validate(args) => cmd::validate::run(g, args),
+        Command::Ack(args) => cmd::ack::run(g, args),
+        Command::Unack(args) => cmd::ack::unack(g, args),
+        Command::Silence(args) => cmd::silence::run(g, args),
+        Command::Unsilence(args) => cmd::silence::unsilence(g, args),
+        Command::TestAlert(args) => cmd::test_alert::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man => cmd::completions::man(),
     }

@@ -1,7 +1,10 @@
 //! One file per subcommand, each with its arguments beside its `run`.
 
+pub mod ack;
 pub mod completions;
 pub mod migrate;
 pub mod run;
+pub mod silence;
 pub mod status;
+pub mod test_alert;
 pub mod validate;

@@ -8,6 +8,7 @@ use crate::cli::Global;
 use crate::clock::{self, format_age, format_time};
 use crate::core::Status;
 use crate::exit_codes::{Exit, UNKNOWN, USAGE};
+use crate::store::outbox::OutboxCounts;
 use crate::store::{CheckRow, RunRow, Store};
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +33,8 @@ pub struct Report {
     pub stale_after_seconds: u64,
     pub last_run: Option<RunReport>,
     pub services: Vec<ServiceReport>,
+    /// Alert deliveries still being retried, and those given up on.
+    pub alerts: OutboxCounts,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,7 +51,17 @@ pub struct ServiceReport {
     pub name: String,
     pub status: Status,
     pub since: String,
+    pub acknowledged: Option<AckReport>,
+    pub silenced_until: Option<String>,
+    pub in_maintenance: bool,
     pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AckReport {
+    pub until: String,
+    pub by: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,9 +90,16 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
     let store = Store::open_read_only(&cfg.state, Some(&g.config))?;
-    let (last_run, checks, services) = match &store {
-        None => (None, Default::default(), Default::default()),
-        Some(s) => (s.last_run()?, s.checks()?, s.services()?),
+    let (last_run, checks, services, acks, silences, alerts) = match &store {
+        None => Default::default(),
+        Some(s) => (
+            s.last_run()?,
+            s.checks()?,
+            s.services()?,
+            s.acks()?,
+            s.silences()?,
+            s.outbox_counts()?,
+        ),
     };
     for name in &args.services {
         if !services.get(name).is_some_and(|s| s.active) {
@@ -112,6 +132,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         running,
         stale_after_seconds: stale_after,
         last_run: last_run.map(|r| run_report(r, now)),
+        alerts,
         services: shown
             .iter()
             .map(|s| {
@@ -124,6 +145,19 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
                     name: s.name.clone(),
                     status: s.status,
                     since: format_time(s.since),
+                    acknowledged: acks
+                        .get(&s.name)
+                        .filter(|a| a.until > now)
+                        .map(|a| AckReport {
+                            until: format_time(a.until),
+                            by: a.by.clone(),
+                            note: a.note.clone(),
+                        }),
+                    silenced_until: silences
+                        .get(&s.name)
+                        .filter(|x| x.until > now)
+                        .map(|x| format_time(x.until)),
+                    in_maintenance: cfg.in_maintenance(&s.name, now),
                     checks: rows.into_iter().map(check_report).collect(),
                 }
             })
@@ -308,6 +342,26 @@ fn human(report: &Report, now: i64, color: bool) -> String {
             ),
             s.since,
         );
+        if let Some(a) = &s.acknowledged {
+            let _ = writeln!(
+                out,
+                "  acknowledged{} until {}{}",
+                a.by.as_ref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default(),
+                a.until,
+                a.note
+                    .as_ref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(until) = &s.silenced_until {
+            let _ = writeln!(out, "  silenced until {until}");
+        }
+        if s.in_maintenance {
+            let _ = writeln!(out, "  in a maintenance window: alerts muted");
+        }
         if s.checks.is_empty() {
             let _ = writeln!(out, "  (no active checks)");
         }
@@ -336,6 +390,13 @@ fn human(report: &Report, now: i64, color: bool) -> String {
             );
         }
         None => out.push_str("last run: none yet\n"),
+    }
+    if report.alerts.undelivered > 0 || report.alerts.given_up > 0 {
+        let _ = writeln!(
+            out,
+            "alerts: {} undelivered (retried by the next runs), {} given up",
+            report.alerts.undelivered, report.alerts.given_up
+        );
     }
     out
 }

@@ -37,6 +37,50 @@ pub struct Config {
     pub users: BTreeMap<String, User>,
     pub channels: BTreeMap<String, Channel>,
     pub services: Vec<Service>,
+    pub maintenance: Vec<Maintenance>,
+}
+
+/// A weekly window in which alerts for some services are muted (checks still run).
+#[derive(Debug, Clone)]
+pub struct Maintenance {
+    /// The services it covers; empty means all.
+    pub services: Vec<String>,
+    /// The days it starts on; empty means every day.
+    pub days: Vec<jiff::civil::Weekday>,
+    pub start: jiff::civil::Time,
+    pub duration: Duration,
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Maintenance {
+    /// Whether this window covers `service` at `now` (Unix seconds).
+    pub fn covers(&self, service: &str, now: i64) -> bool {
+        if !self.services.is_empty() && !self.services.iter().any(|s| s == service) {
+            return false;
+        }
+        let Ok(ts) = jiff::Timestamp::from_second(now) else {
+            return false;
+        };
+        let today = ts.to_zoned_datetime(self.time_zone.clone()).date();
+        let length = self.duration.as_secs() as i64;
+        // A window that began on an earlier day may still be open.
+        (0..=length / 86_400 + 1).any(|back| {
+            let Ok(day) = today.checked_sub(jiff::Span::new().days(back)) else {
+                return false;
+            };
+            if !self.days.is_empty() && !self.days.contains(&day.weekday()) {
+                return false;
+            }
+            let Ok(start) = day
+                .to_datetime(self.start)
+                .to_zoned_datetime(self.time_zone.clone())
+            else {
+                return false;
+            };
+            let start = start.timestamp().as_second();
+            start <= now && now < start + length
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -288,8 +332,8 @@ impl Config {
     }
 
     /// Whether a maintenance window covers `service` at `now`.
-    pub fn in_maintenance(&self, _service: &str, _now: i64) -> bool {
-        false
+    pub fn in_maintenance(&self, service: &str, now: i64) -> bool {
+        self.maintenance.iter().any(|m| m.covers(service, now))
     }
 }
 
@@ -397,4 +441,38 @@ fn readable_by_others(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn readable_by_others(_: &Path) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(zone: &str) -> Maintenance {
+        Maintenance {
+            services: vec!["web".into()],
+            days: vec![jiff::civil::Weekday::Sunday],
+            start: jiff::civil::time(23, 0, 0, 0),
+            duration: Duration::from_secs(2 * 3600),
+            time_zone: jiff::tz::TimeZone::get(zone).expect("zone"),
+        }
+    }
+
+    #[test]
+    fn maintenance_windows_cross_midnight_and_follow_the_time_zone() {
+        // (UTC time, covered in London summer time, covered in UTC)
+        let cases = [
+            (1_783_290_600, true, false),  // Sun 22:30 UTC = 23:30 BST
+            (1_783_294_200, true, true),   // Sun 23:30 UTC = Mon 00:30 BST
+            (1_783_297_800, false, true),  // Mon 00:30 UTC = 01:30 BST: London's window is over
+            (1_783_301_400, false, false), // Mon 01:30 UTC
+            (1_783_204_200, false, false), // Sat 22:30 UTC
+        ];
+        let london = window("Europe/London");
+        let utc = window("UTC");
+        for (now, in_london, in_utc) in cases {
+            assert_eq!(london.covers("web", now), in_london, "London at {now}");
+            assert_eq!(utc.covers("web", now), in_utc, "UTC at {now}");
+            assert!(!london.covers("api", now), "only the services it names");
+        }
+    }
 }

@@ -22,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "users",
     "channels",
     "services",
+    "maintenance",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name", "url", "runbook", "users", "channels", "public", "checks",
@@ -140,6 +141,15 @@ struct Reader {
 }
 
 impl Reader {
+    fn warn(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
+        self.warnings.push(Diagnostic {
+            line: mark.line,
+            col: mark.col,
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
     fn error(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
         // The top level has no key of its own; say so rather than print an empty one.
         let key = if key.is_empty() { "(top level)" } else { key };
@@ -519,6 +529,7 @@ impl Reader {
             users: BTreeMap::new(),
             channels: BTreeMap::new(),
             services: Vec::new(),
+            maintenance: Vec::new(),
         };
         let Some(f) = self.fields(root, "", TOP_KEYS) else {
             return defaults_config;
@@ -566,6 +577,9 @@ impl Reader {
                 "services",
                 "no services: add at least one service with a check",
             ),
+        }
+        if let Some(node) = f.get("maintenance") {
+            c.maintenance = self.maintenance(node, &c.services);
         }
         c
     }
@@ -940,6 +954,95 @@ impl Reader {
         out
     }
 
+    fn maintenance(&mut self, node: &Node, known: &[Service]) -> Vec<Maintenance> {
+        let mut out = Vec::new();
+        for (i, item) in self.seq(node, "maintenance").iter().enumerate() {
+            let path = format!("maintenance[{i}]");
+            let Some(f) = self.fields(
+                item,
+                &path,
+                &["name", "services", "days", "start", "duration", "time_zone"],
+            ) else {
+                continue;
+            };
+            let services = f
+                .get("services")
+                .map(|n| self.string_list(n, &f.path("services")))
+                .unwrap_or_default();
+            for (name, mark) in &services {
+                if !known.iter().any(|s| &s.name == name) {
+                    let hint = closest(name, known.iter().map(|s| s.name.as_str()))
+                        .map(|s| format!("; did you mean '{s}'?"))
+                        .unwrap_or_default();
+                    self.error(
+                        *mark,
+                        &f.path("services"),
+                        format!("no service named '{name}'{hint}"),
+                    );
+                }
+            }
+            let mut days = Vec::new();
+            if let Some(n) = f.get("days") {
+                for (day, mark) in self.string_list(n, &f.path("days")) {
+                    match parse_weekday(&day) {
+                        Some(d) => days.push(d),
+                        None => self.error(
+                            mark,
+                            &f.path("days"),
+                            format!("'{day}' is not a day of the week (mon, tue, ..., sun)"),
+                        ),
+                    }
+                }
+            }
+            let start = self.require(&f, "start").and_then(|n| {
+                let text = self.string(n, &f.path("start"))?;
+                match text.parse::<jiff::civil::Time>() {
+                    Ok(t) => Some(t),
+                    Err(_) => {
+                        self.error(
+                            n.mark,
+                            &f.path("start"),
+                            format!("'{text}' is not a time of day like \"02:30\""),
+                        );
+                        None
+                    }
+                }
+            });
+            let duration = self
+                .require(&f, "duration")
+                .and_then(|n| self.duration(n, &f.path("duration")));
+            let time_zone = match f.get("time_zone") {
+                None => Some(jiff::tz::TimeZone::UTC),
+                Some(n) => {
+                    let name = self.string(n, &f.path("time_zone"));
+                    name.and_then(|name| match jiff::tz::TimeZone::get(&name) {
+                        Ok(tz) => Some(tz),
+                        Err(_) => {
+                            self.error(
+                                n.mark,
+                                &f.path("time_zone"),
+                                format!(
+                                    "unknown time zone '{name}' (write e.g. UTC or Europe/London)"
+                                ),
+                            );
+                            None
+                        }
+                    })
+                }
+            };
+            if let (Some(start), Some(duration), Some(time_zone)) = (start, duration, time_zone) {
+                out.push(Maintenance {
+                    services: services.into_iter().map(|(s, _)| s).collect(),
+                    days,
+                    start,
+                    duration,
+                    time_zone,
+                });
+            }
+        }
+        out
+    }
+
     fn services(&mut self, node: &Node, c: &Config) -> Vec<Service> {
         let items = self.seq(node, "services");
         if items.is_empty() && matches!(node.value, Value::Seq(_)) {
@@ -991,6 +1094,7 @@ impl Reader {
             .and_then(|n| self.url(n, &f.path("runbook"), &["http", "https"]));
         let users = self.references(&f, "users", "user", c.users.keys());
         let channels = self.references(&f, "channels", "channel", c.channels.keys());
+        self.warn_missing_contacts(&f, &users, &channels, c);
         let public = self.bool(&f, "public", false);
         let checks = match f.get("checks") {
             None => {
@@ -1008,6 +1112,42 @@ impl Reader {
             public,
             checks,
         })
+    }
+
+    /// A user who lacks the contact a channel of the service needs would never hear of it.
+    fn warn_missing_contacts(
+        &mut self,
+        f: &Fields,
+        users: &[String],
+        channels: &[String],
+        c: &Config,
+    ) {
+        let mark = f.get("users").map_or(f.mark, |n| n.mark);
+        for channel_name in channels {
+            let Some(channel) = c.channels.get(channel_name) else {
+                continue;
+            };
+            let contact = |u: &User| match channel.kind {
+                ChannelKind::Email { .. } => u.email.is_some(),
+                ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => u.phone.is_some(),
+                ChannelKind::Slack { .. } => u.slack.is_some(),
+                ChannelKind::Webhook { .. } | ChannelKind::Command { .. } => true,
+            };
+            let what = match channel.kind {
+                ChannelKind::Email { .. } => "email",
+                ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => "phone",
+                _ => "slack",
+            };
+            for user in users {
+                if c.users.get(user).is_some_and(|u| !contact(u)) {
+                    self.warn(
+                        mark,
+                        &f.path("users"),
+                        format!("user '{user}' has no {what}, so channel '{channel_name}' cannot reach them"),
+                    );
+                }
+            }
+        }
     }
 
     fn references<'k>(
@@ -1387,6 +1527,32 @@ fn read_ca_file(path: &Path) -> Result<ureq::tls::RootCerts, String> {
         return Err(format!("{} holds no PEM certificate", path.display()));
     }
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
+fn parse_weekday(s: &str) -> Option<jiff::civil::Weekday> {
+    use jiff::civil::Weekday::*;
+    let lower = s.to_ascii_lowercase();
+    let day = match lower.get(..3)? {
+        "mon" => Monday,
+        "tue" => Tuesday,
+        "wed" => Wednesday,
+        "thu" => Thursday,
+        "fri" => Friday,
+        "sat" => Saturday,
+        "sun" => Sunday,
+        _ => return None,
+    };
+    // "mon" or the whole name, nothing else
+    let full = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    (lower.len() == 3 || full.contains(&lower.as_str())).then_some(day)
 }
 
 /// `host:port` or `[v6]:port`.

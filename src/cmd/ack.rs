@@ -1,0 +1,117 @@
+//! `cabot ack SERVICE` and `cabot unack SERVICE`: acknowledge the current incident, which
+//! silences its repeats and de-escalations (not escalations) until it expires or recovers.
+
+use std::time::Duration;
+
+use crate::cli::Global;
+use crate::clock::{self, format_time};
+use crate::config::Config;
+use crate::core::Status;
+use crate::exit_codes::{Exit, OK, USAGE};
+use crate::store::outbox::Ack;
+use crate::store::{self, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The service whose incident to acknowledge
+    pub service: String,
+    /// How long the acknowledgement lasts [default: alerting.ack_expiry, 20m]
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Who is on it [default: $SUDO_USER, else $USER]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// A word for the others
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnackArgs {
+    /// The service whose acknowledgement to remove
+    pub service: String,
+}
+
+/// The service named on the command line, or a usage error listing the services.
+pub fn known_service<'a>(
+    cfg: &'a Config,
+    name: &str,
+) -> anyhow::Result<&'a crate::config::Service> {
+    cfg.service(name).ok_or_else(|| {
+        let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
+        Exit::error(
+            USAGE,
+            format!(
+                "no service named '{name}' in the config (services: {})",
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+/// Who is doing this, for the record.
+pub fn who(by: &Option<String>) -> Option<String> {
+    by.clone()
+        .or_else(|| std::env::var("SUDO_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    known_service(&cfg, &args.service)?;
+    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let services = st
+        .services()
+        .map_err(|e| store::failure(&cfg.state, "reading services", e))?;
+    let status = services
+        .get(&args.service)
+        .map_or(Status::Passing, |s| s.status);
+    if status == Status::Passing {
+        return Err(Exit::error(
+            USAGE,
+            format!(
+                "{} is PASSING: there is no incident to acknowledge",
+                args.service
+            ),
+        ));
+    }
+    let now = clock::now();
+    let ack = Ack {
+        until: now + args.duration.unwrap_or(cfg.alerting.ack_expiry).as_secs() as i64,
+        by: who(&args.by),
+        note: args.note.clone(),
+        created_at: now,
+    };
+    st.set_ack(&args.service, &ack)
+        .map_err(|e| store::failure(&cfg.state, "saving the ack", e))?;
+    if !g.quiet {
+        crate::print_out(&format!(
+            "acknowledged {} ({status}) until {}{}\n",
+            args.service,
+            format_time(ack.until),
+            ack.by
+                .as_ref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        ))?;
+    }
+    Ok(OK)
+}
+
+pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    known_service(&cfg, &args.service)?;
+    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let removed = st
+        .clear_ack(&args.service)
+        .map_err(|e| store::failure(&cfg.state, "removing the ack", e))?;
+    if !g.quiet {
+        crate::print_out(&if removed {
+            format!("{}: acknowledgement removed; alerts resume\n", args.service)
+        } else {
+            format!("{} was not acknowledged\n", args.service)
+        })?;
+    }
+    Ok(OK)
+}

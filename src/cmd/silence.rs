@@ -1,0 +1,67 @@
+//! `cabot silence SERVICE --for 2h` and `cabot unsilence SERVICE`: mute every alert for a
+//! service for a while; its checks keep running and its history is kept.
+
+use std::time::Duration;
+
+use crate::cli::Global;
+use crate::clock::{self, format_time};
+use crate::cmd::ack::{known_service, who};
+use crate::exit_codes::OK;
+use crate::store::outbox::Silence;
+use crate::store::{self, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The service to mute
+    pub service: String,
+    /// How long
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Who asked [default: $SUDO_USER, else $USER]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnsilenceArgs {
+    /// The service to unmute
+    pub service: String,
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    known_service(&cfg, &args.service)?;
+    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let now = clock::now();
+    let silence = Silence {
+        until: now + args.duration.as_secs() as i64,
+        by: who(&args.by),
+    };
+    st.set_silence(&args.service, &silence, now)
+        .map_err(|e| store::failure(&cfg.state, "saving the silence", e))?;
+    if !g.quiet {
+        crate::print_out(&format!(
+            "silenced {} until {}; its checks keep running\n",
+            args.service,
+            format_time(silence.until)
+        ))?;
+    }
+    Ok(OK)
+}
+
+pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    known_service(&cfg, &args.service)?;
+    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let removed = st
+        .clear_silence(&args.service)
+        .map_err(|e| store::failure(&cfg.state, "removing the silence", e))?;
+    if !g.quiet {
+        crate::print_out(&if removed {
+            format!("{}: silence removed\n", args.service)
+        } else {
+            format!("{} was not silenced\n", args.service)
+        })?;
+    }
+    Ok(OK)
+}
