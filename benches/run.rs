@@ -1,1 +1,502 @@
-fn main() {}
+//! End-to-end benchmarks of the real `cabot` binary, each against its target:
+//!
+//! 1. `run --all --jobs 100` of 1,000 http checks against a loopback server that answers
+//!    every request after 200 ms: wall time against the ideal, CPU time, peak RSS.
+//! 2. `run` with nothing due: what cron pays every minute when there is nothing to do.
+//! 3. `status` with 1,000 stored results against 1,000,000: its cost must not grow with history.
+//!
+//! `cargo bench --bench run`. Every scenario prints its numbers and PASS or FAIL; the
+//! exit code does not depend on the targets. All traffic stays on 127.0.0.1 and all
+//! files in a temp folder.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+const HTTP_CHECKS: usize = 1_000;
+const HTTP_JOBS: usize = 100;
+const HTTP_DELAY: Duration = Duration::from_millis(200);
+const HTTP_REPEATS: usize = 3;
+/// Wall time may be this much above ceil(checks / jobs) * delay.
+const WALL_FACTOR: f64 = 1.3;
+const RSS_TARGET_MB: f64 = 64.0;
+
+const IDLE_CHECKS: usize = 20;
+const IDLE_RUNS: usize = 30;
+const IDLE_TARGET_MS: f64 = 15.0;
+
+const STATUS_CHECKS: usize = 20;
+const STATUS_RUNS: usize = 30;
+const STATUS_SMALL: i64 = 1_000;
+const STATUS_LARGE: i64 = 1_000_000;
+const STATUS_RATIO: f64 = 1.2;
+
+fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("creating a temp folder")?;
+    let bench = Bench {
+        dir: dir.path().to_path_buf(),
+    };
+    let server = SlowServer::start(HTTP_DELAY)?;
+    println!(
+        "cabot benchmarks: {} ({} CPUs)",
+        env!("CARGO_BIN_EXE_cabot"),
+        thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    // Wall times are only comparable on a quiet machine; the children's CPU times are
+    // printed beside them so that waiting for a busy CPU shows as wall >> cpu.
+    println!("load average at start: {}", load_average());
+    // `cargo bench --bench run -- idle status` runs only the scenarios named; cargo
+    // itself passes `--bench`.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if wanted("http") {
+        println!();
+        many_http_checks(&bench, &server)?;
+    }
+    if wanted("idle") {
+        println!();
+        nothing_due(&bench, &server)?;
+    }
+    if wanted("status") {
+        println!();
+        status_with_history(&bench)?;
+    }
+    Ok(())
+}
+
+/// The temp folder and how to run cabot in it.
+struct Bench {
+    dir: PathBuf,
+}
+
+/// What one child process cost, from `wait4`.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+    max_rss_kb: i64,
+}
+
+impl Bench {
+    fn write_config(&self, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Runs cabot with `args`, waits for it with `wait4`, and fails unless it exits with one of `codes`.
+    fn cabot(&self, config: &Path, args: &[&str], codes: &[i32]) -> anyhow::Result<Measured> {
+        let stderr_path = self.dir.join("stderr.txt");
+        let stderr = File::create(&stderr_path).context("creating the stderr file")?;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cabot"));
+        for var in [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "CABOT_CONFIG",
+            "CABOT_NOW",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("NO_COLOR", "1")
+            .arg("-c")
+            .arg(config)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        let started = Instant::now();
+        let child = cmd.spawn().context("starting cabot")?;
+        let (code, usage) = wait4(child.id() as libc::pid_t)?;
+        let wall = started.elapsed();
+        if !codes.contains(&code) {
+            let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            bail!("cabot {} exited {code}: {said}", args.join(" "));
+        }
+        Ok(Measured {
+            wall,
+            cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+            // Linux reports ru_maxrss in kilobytes.
+            max_rss_kb: usage.ru_maxrss,
+        })
+    }
+}
+
+/// Reaps `pid` and returns its exit code (negative: the signal) and resource usage.
+fn wait4(pid: libc::pid_t) -> anyhow::Result<(i32, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own child, not yet reaped; status and usage are valid out pointers.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e).context("waiting for cabot");
+        }
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    };
+    Ok((code, usage))
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// A loopback HTTP server, one thread per connection, that answers every request after
+/// a fixed delay and closes the connection; it counts requests and peak concurrency.
+struct SlowServer {
+    port: u16,
+    requests: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+impl SlowServer {
+    fn start(delay: Duration) -> anyhow::Result<SlowServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").context("binding the HTTP server")?;
+        let port = listener.local_addr()?.port();
+        let server = SlowServer {
+            port,
+            requests: Arc::default(),
+            in_flight: Arc::default(),
+            peak: Arc::default(),
+        };
+        let (requests, in_flight, peak) = (
+            server.requests.clone(),
+            server.in_flight.clone(),
+            server.peak.clone(),
+        );
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (requests, in_flight, peak) =
+                    (requests.clone(), in_flight.clone(), peak.clone());
+                thread::spawn(move || {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    if answer(stream, delay) {
+                        requests.fetch_add(1, Ordering::SeqCst);
+                    }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(server)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most connections open at once since the last call.
+    fn take_peak(&self) -> usize {
+        self.peak.swap(0, Ordering::SeqCst)
+    }
+}
+
+/// Reads one request's headers, waits, answers `ok` and closes (keep-alive or not).
+fn answer(mut stream: TcpStream, delay: Duration) -> bool {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 64 * 1024 {
+            return false;
+        }
+    }
+    thread::sleep(delay);
+    let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    let sent = stream
+        .write_all(reply)
+        .and_then(|()| stream.flush())
+        .is_ok();
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    sent
+}
+
+fn http_config(state: &Path, services: &[(String, Vec<String>)], frequency: &str) -> String {
+    let mut text = format!(
+        "state: '{}'\nstale_after: 10m\nretention: 90d\ndefaults: {{ frequency: {frequency}, timeout: 5s }}\nservices:\n",
+        state.display()
+    );
+    for (name, checks) in services {
+        text.push_str(&format!("  - name: {name}\n    checks:\n"));
+        for check in checks {
+            text.push_str(&format!("      - {check}\n"));
+        }
+    }
+    text
+}
+
+/// Scenario 1: 1,000 http checks, 100 at a time, each answered after 200 ms.
+fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
+    println!(
+        "== 1. run --all --jobs {HTTP_JOBS}: {HTTP_CHECKS} http checks, server answers after {} ms",
+        HTTP_DELAY.as_millis()
+    );
+    let state = bench.dir.join("http.db");
+    // Ten services of a hundred checks: the shape of a real config, not one giant service.
+    let services: Vec<(String, Vec<String>)> = (0..10)
+        .map(|s| {
+            let checks = (0..HTTP_CHECKS / 10)
+                .map(|c| {
+                    let i = s * (HTTP_CHECKS / 10) + c;
+                    format!(
+                        "{{ name: c{i}, type: http, url: '{}', expect_status: 200 }}",
+                        server.url(&format!("/{i}"))
+                    )
+                })
+                .collect();
+            (format!("svc{s}"), checks)
+        })
+        .collect();
+    let config = bench.write_config("http.yaml", &http_config(&state, &services, "1m"))?;
+    let jobs = HTTP_JOBS.to_string();
+    let args = ["run", "--all", "--jobs", jobs.as_str()];
+
+    // One untimed run first, so the timed runs find the state file at the newest schema,
+    // holding every check, as cron's runs do.
+    bench.cabot(&config, &args, &[0])?;
+    let mut samples = Vec::new();
+    for i in 0..HTTP_REPEATS {
+        let before = server.requests();
+        server.take_peak();
+        let m = bench.cabot(&config, &args, &[0])?;
+        let served = server.requests() - before;
+        let (checks_run, failures) = last_run(&state)?;
+        println!(
+            "  run {}: wall {:.3} s, cpu {:.3} s, max RSS {:.1} MB; {served} requests served, \
+             at most {} at once; {checks_run} checks run, {failures} failed",
+            i + 1,
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            mb(m.max_rss_kb),
+            server.take_peak(),
+        );
+        if failures != 0 || checks_run != HTTP_CHECKS as i64 {
+            println!("  WARNING: not every check passed; the numbers are not comparable");
+        }
+        samples.push(m);
+    }
+    let wall = median(samples.iter().map(|m| m.wall.as_secs_f64()).collect());
+    let cpu = median(samples.iter().map(|m| m.cpu.as_secs_f64()).collect());
+    let rss = median(samples.iter().map(|m| mb(m.max_rss_kb)).collect());
+    let ideal = HTTP_CHECKS.div_ceil(HTTP_JOBS) as f64 * HTTP_DELAY.as_secs_f64();
+    let per_1000 = cpu * 1000.0 / HTTP_CHECKS as f64;
+    println!(
+        "  RESULT wall time (median of {HTTP_REPEATS}): {wall:.3} s = {:.2}x the ideal {ideal:.1} s \
+         (target <= {WALL_FACTOR}x = {:.1} s): {}",
+        wall / ideal,
+        ideal * WALL_FACTOR,
+        verdict(wall <= ideal * WALL_FACTOR)
+    );
+    println!("  RESULT cpu (user+sys, median): {per_1000:.3} s per 1,000 checks");
+    println!(
+        "  RESULT peak RSS (median): {rss:.1} MB (target < {RSS_TARGET_MB} MB): {}",
+        verdict(rss < RSS_TARGET_MB)
+    );
+    Ok(())
+}
+
+/// Scenario 2: `cabot run` when every check ran recently.
+fn nothing_due(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
+    println!("== 2. run with nothing due: {IDLE_CHECKS} checks, frequency 1h, {IDLE_RUNS} runs");
+    let state = bench.dir.join("idle.db");
+    let checks = (0..IDLE_CHECKS)
+        .map(|i| {
+            format!(
+                "{{ name: c{i}, type: http, url: '{}' }}",
+                server.url(&format!("/idle/{i}"))
+            )
+        })
+        .collect();
+    let config = bench.write_config(
+        "idle.yaml",
+        &http_config(&state, &[("idle".to_string(), checks)], "1h"),
+    )?;
+    bench.cabot(&config, &["run"], &[0])?;
+    let before = server.requests();
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..IDLE_RUNS {
+        let m = bench.cabot(&config, &["run"], &[0])?;
+        walls.push(m.wall.as_secs_f64() * 1000.0);
+        cpus.push(m.cpu.as_secs_f64() * 1000.0);
+        rss.push(mb(m.max_rss_kb));
+    }
+    let ran = server.requests() - before;
+    let (checks_run, _) = last_run(&state)?;
+    if ran != 0 || checks_run != 0 {
+        println!("  WARNING: checks ran ({ran} requests); the runs were not idle");
+    }
+    let med = median(walls.clone());
+    let p90 = percentile(walls, 0.9);
+    println!(
+        "  cpu (user+sys) median {:.1} ms, max RSS median {:.1} MB",
+        median(cpus),
+        median(rss)
+    );
+    println!(
+        "  RESULT wall time: median {med:.1} ms, p90 {p90:.1} ms (target median < {IDLE_TARGET_MS} ms): {}",
+        verdict(med < IDLE_TARGET_MS)
+    );
+    Ok(())
+}
+
+/// Scenario 3: `cabot status` on a state with 1,000 results and on one with 1,000,000.
+fn status_with_history(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 3. status with {STATUS_SMALL} vs {STATUS_LARGE} stored results ({STATUS_CHECKS} checks), {STATUS_RUNS} runs each"
+    );
+    // A port that was free a moment ago: every tcp check is refused at once.
+    let closed = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut states = Vec::new();
+    for (name, rows) in [("small", STATUS_SMALL), ("large", STATUS_LARGE)] {
+        let state = bench.dir.join(format!("status-{name}.db"));
+        let checks = (0..STATUS_CHECKS)
+            .map(|i| format!("{{ name: c{i}, type: tcp, host: '127.0.0.1:{closed}' }}"))
+            .collect();
+        let config = bench.write_config(
+            &format!("status-{name}.yaml"),
+            &http_config(&state, &[("tcp".to_string(), checks)], "1m"),
+        )?;
+        bench.cabot(&config, &["run"], &[0])?;
+        let built = Instant::now();
+        fill_results(&state, rows)?;
+        println!(
+            "  {name}: {} results, {:.1} MB file (filled in {:.1} s)",
+            count(&state, "SELECT count(*) FROM results")?,
+            std::fs::metadata(&state)?.len() as f64 / 1e6,
+            built.elapsed().as_secs_f64()
+        );
+        states.push(config);
+    }
+    // Alternate the two so that drift in the machine's load hits both alike.
+    let mut samples: [Vec<Measured>; 2] = Default::default();
+    // `status` exits 2 here: every check is failing. That is the answer, not an error.
+    let codes = [0, 1, 2, 3];
+    for _ in 0..STATUS_RUNS {
+        for (config, runs) in states.iter().zip(&mut samples) {
+            runs.push(bench.cabot(config, &["status"], &codes)?);
+        }
+    }
+    let ms = |runs: &[Measured], f: fn(&Measured) -> Duration| -> Vec<f64> {
+        runs.iter().map(|m| f(m).as_secs_f64() * 1000.0).collect()
+    };
+    for (rows, runs) in [STATUS_SMALL, STATUS_LARGE].iter().zip(&samples) {
+        println!(
+            "  {rows} results: median {:.1} ms, p90 {:.1} ms, cpu median {:.1} ms, max RSS {:.1} MB",
+            median(ms(runs, |m| m.wall)),
+            percentile(ms(runs, |m| m.wall), 0.9),
+            median(ms(runs, |m| m.cpu)),
+            median(runs.iter().map(|m| mb(m.max_rss_kb)).collect()),
+        );
+    }
+    let s = median(ms(&samples[0], |m| m.wall));
+    let l = median(ms(&samples[1], |m| m.wall));
+    println!(
+        "  RESULT status median {s:.1} ms vs {l:.1} ms: ratio {:.2} (target <= {STATUS_RATIO}): {}",
+        l / s,
+        verdict(l / s <= STATUS_RATIO)
+    );
+    Ok(())
+}
+
+/// Adds synthetic results, spread over the checks and the last days, until there are `total`.
+fn fill_results(state: &Path, total: i64) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(state)
+        .with_context(|| format!("opening {}", state.display()))?;
+    let have: i64 = conn.query_row("SELECT count(*) FROM results", [], |r| r.get(0))?;
+    let add = total - have;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1)
+         INSERT INTO results (check_id, at, ok, duration_ms, message)
+         SELECT (SELECT min(id) FROM checks) + i % ?2, ?3 - (?1 - i) * 2, i % 7 != 0, i % 50,
+                'cannot connect to 127.0.0.1: connection refused'
+         FROM n",
+        rusqlite::params![add, STATUS_CHECKS as i64, now],
+    )?;
+    tx.commit()?;
+    // Fold the WAL into the file, as a long-lived state would have, so `status` reads
+    // the history from the database and not from a fresh log.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+fn count(state: &Path, sql: &str) -> anyhow::Result<i64> {
+    let conn = rusqlite::Connection::open(state)?;
+    Ok(conn.query_row(sql, [], |r| r.get(0))?)
+}
+
+/// The last completed run's `(checks_run, failures)`.
+fn last_run(state: &Path) -> anyhow::Result<(i64, i64)> {
+    let conn = rusqlite::Connection::open(state)?;
+    Ok(conn.query_row(
+        "SELECT checks_run, failures FROM runs ORDER BY id DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn mb(kb: i64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "PASS" } else { "FAIL" }
+}
+
+fn median(samples: Vec<f64>) -> f64 {
+    percentile(samples, 0.5)
+}
+
+/// Nearest-rank percentile: the smallest sample at or above fraction `p` of them.
+fn percentile(mut samples: Vec<f64>, p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = (p * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}

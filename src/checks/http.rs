@@ -26,6 +26,11 @@ impl Client {
             .http_status_as_error(false)
             .max_idle_connections(0)
             .max_idle_connections_per_host(0)
+            // ureq's 128 KiB buffers each way cost 25 MB at --jobs 100; a check's request is
+            // small and its headers are bounded, so these are plenty.
+            .max_response_header_size(32 * 1024)
+            .input_buffer_size(40 * 1024)
+            .output_buffer_size(16 * 1024)
             .user_agent(concat!("cabot/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();

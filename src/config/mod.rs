@@ -165,6 +165,8 @@ pub struct Channel {
     pub min_importance: Option<Importance>,
     /// Extra recipients beyond the services' users.
     pub to: Vec<String>,
+    /// How long one provider, server or command gets before the next is tried.
+    pub timeout: Duration,
     pub kind: ChannelKind,
 }
 
@@ -186,11 +188,9 @@ pub enum ChannelKind {
     Webhook {
         url: Secret,
         headers: Vec<(String, String)>,
-        timeout: Duration,
     },
     Command {
         command: Vec<String>,
-        timeout: Duration,
     },
 }
 

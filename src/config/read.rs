@@ -55,7 +55,7 @@ const HTTP_KEYS: &[&str] = &[
 ];
 const TCP_KEYS: &[&str] = &["host", "port"];
 const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
-const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to"];
+const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
 const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -733,8 +733,8 @@ impl Reader {
             "email" => &["from", "servers"],
             "sms" | "phone" => &["providers"],
             "slack" => &["webhook_url", "webhook_url_env", "webhook_url_file"],
-            "webhook" => &["url", "url_env", "url_file", "headers", "timeout"],
-            "command" => &["command", "timeout"],
+            "webhook" => &["url", "url_env", "url_file", "headers"],
+            "command" => &["command"],
             other => {
                 let hint = closest(other, CHANNEL_TYPES.iter().copied())
                     .map(|s| format!("; did you mean '{s}'?"))
@@ -790,7 +790,6 @@ impl Reader {
             "webhook" => ChannelKind::Webhook {
                 url: self.required_secret(&f, "url")?,
                 headers: self.headers(&f, "headers"),
-                timeout: self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT),
             },
             _ => {
                 let command = self
@@ -799,7 +798,6 @@ impl Reader {
                     .unwrap_or_default();
                 ChannelKind::Command {
                     command: command.into_iter().map(|(s, _)| s).collect(),
-                    timeout: self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT),
                 }
             }
         };
@@ -822,10 +820,12 @@ impl Reader {
                 "this channel has no providers: add twilio or plivo",
             );
         }
+        let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT);
         Some(Channel {
             name: name.to_string(),
             min_importance,
             to,
+            timeout,
             kind,
         })
     }

@@ -7,14 +7,22 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use serde_json::Value;
 
-use super::{PROVIDER_TIMEOUT, attempt};
+use std::time::Duration;
+
+use super::attempt;
 use crate::alerts::message::Alert;
 use crate::config::SmtpServer;
 use crate::store::outbox::AttemptRecord;
 
-pub fn send(server: &SmtpServer, from: &str, to: &str, alert: &Value) -> AttemptRecord {
+pub fn send(
+    server: &SmtpServer,
+    from: &str,
+    to: &str,
+    alert: &Value,
+    timeout: Duration,
+) -> AttemptRecord {
     let name = server_name(&server.url);
-    match try_send(server, from, to, alert) {
+    match try_send(server, from, to, alert, timeout) {
         Ok(answer) => attempt(&name, true, answer),
         Err(why) => attempt(&name, false, why),
     }
@@ -37,7 +45,13 @@ fn default_port(scheme: Option<&str>) -> u16 {
     if scheme == Some("smtps") { 465 } else { 25 }
 }
 
-fn try_send(server: &SmtpServer, from: &str, to: &str, alert: &Value) -> Result<String, String> {
+fn try_send(
+    server: &SmtpServer,
+    from: &str,
+    to: &str,
+    alert: &Value,
+    timeout: Duration,
+) -> Result<String, String> {
     let uri: ureq::http::Uri = server
         .url
         .parse()
@@ -72,7 +86,7 @@ fn try_send(server: &SmtpServer, from: &str, to: &str, alert: &Value) -> Result<
     let mut transport = SmtpTransport::builder_dangerous(host)
         .port(port)
         .tls(tls)
-        .timeout(Some(PROVIDER_TIMEOUT));
+        .timeout(Some(timeout));
     if let Some(user) = &server.username {
         let password = match &server.password {
             Some(s) => s.resolve().map_err(|e| e.to_string())?,

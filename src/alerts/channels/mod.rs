@@ -15,16 +15,13 @@ use serde_json::Value;
 use crate::config::{Channel, ChannelKind, Provider};
 use crate::store::outbox::AttemptRecord;
 
-/// How long one provider, server or command gets before the next is tried.
-pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Tries the channel's providers in order until one accepts; returns every attempt.
 pub fn send(channel: &Channel, alert: &Value, recipient: &str) -> Vec<AttemptRecord> {
     let mut attempts = Vec::new();
     match &channel.kind {
         ChannelKind::Email { from, servers } => {
             for server in servers {
-                let a = email::send(server, from, recipient, alert);
+                let a = email::send(server, from, recipient, alert, channel.timeout);
                 let ok = a.ok;
                 attempts.push(a);
                 if ok {
@@ -35,11 +32,16 @@ pub fn send(channel: &Channel, alert: &Value, recipient: &str) -> Vec<AttemptRec
         ChannelKind::Sms { providers } | ChannelKind::Phone { providers } => {
             let call = matches!(channel.kind, ChannelKind::Phone { .. });
             for provider in providers {
+                let api = agent(channel.timeout);
                 let a = match (provider, call) {
-                    (Provider::Twilio { .. }, false) => twilio::sms(provider, recipient, alert),
-                    (Provider::Twilio { .. }, true) => twilio::call(provider, recipient, alert),
-                    (Provider::Plivo { .. }, false) => plivo::sms(provider, recipient, alert),
-                    (Provider::Plivo { .. }, true) => plivo::call(provider, recipient, alert),
+                    (Provider::Twilio { .. }, false) => {
+                        twilio::sms(&api, provider, recipient, alert)
+                    }
+                    (Provider::Twilio { .. }, true) => {
+                        twilio::call(&api, provider, recipient, alert)
+                    }
+                    (Provider::Plivo { .. }, false) => plivo::sms(&api, provider, recipient, alert),
+                    (Provider::Plivo { .. }, true) => plivo::call(&api, provider, recipient, alert),
                 };
                 let ok = a.ok;
                 attempts.push(a);
@@ -48,16 +50,17 @@ pub fn send(channel: &Channel, alert: &Value, recipient: &str) -> Vec<AttemptRec
                 }
             }
         }
-        ChannelKind::Slack { webhook_url } => {
-            attempts.push(slack::send(webhook_url, alert, recipient))
+        ChannelKind::Slack { webhook_url } => attempts.push(slack::send(
+            &agent(channel.timeout),
+            webhook_url,
+            alert,
+            recipient,
+        )),
+        ChannelKind::Webhook { url, headers } => {
+            attempts.push(webhook::send(&agent(channel.timeout), url, headers, alert))
         }
-        ChannelKind::Webhook {
-            url,
-            headers,
-            timeout,
-        } => attempts.push(webhook::send(url, headers, *timeout, alert)),
-        ChannelKind::Command { command, timeout } => {
-            attempts.push(command::send(command, *timeout, alert))
+        ChannelKind::Command { command } => {
+            attempts.push(command::send(command, channel.timeout, alert))
         }
     }
     attempts

@@ -2,12 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::{PROVIDER_TIMEOUT, agent, attempt, basic_auth, judge, secret};
+use ureq::Agent;
+
+use super::{attempt, basic_auth, judge, secret};
 use crate::alerts::message::Alert;
 use crate::config::Provider;
 use crate::store::outbox::AttemptRecord;
 
-fn post(provider: &Provider, resource: &str, body: Value) -> AttemptRecord {
+fn post(api: &Agent, provider: &Provider, resource: &str, body: Value) -> AttemptRecord {
     let Provider::Plivo {
         auth_id,
         auth_token,
@@ -25,7 +27,7 @@ fn post(provider: &Provider, resource: &str, body: Value) -> AttemptRecord {
         "{}/v1/Account/{auth_id}/{resource}/",
         base_url.trim_end_matches('/')
     );
-    let result = agent(PROVIDER_TIMEOUT)
+    let result = api
         .post(&url)
         .header("Authorization", &basic_auth(auth_id, &token))
         .header("Content-Type", "application/json")
@@ -47,15 +49,16 @@ fn from(provider: &Provider) -> &str {
     }
 }
 
-pub fn sms(provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
+pub fn sms(api: &Agent, provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
     post(
+        api,
         provider,
         "Message",
         json!({ "src": from(provider), "dst": to, "text": Alert(alert).sms() }),
     )
 }
 
-pub fn call(provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
+pub fn call(api: &Agent, provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
     let Provider::Plivo { answer_url, .. } = provider else {
         unreachable!("plivo::call is only called with a Plivo provider")
     };
@@ -68,6 +71,7 @@ pub fn call(provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
     };
     let _ = Alert(alert);
     post(
+        api,
         provider,
         "Call",
         json!({ "from": from(provider), "to": to, "answer_url": answer_url, "answer_method": "GET" }),

@@ -2,20 +2,22 @@
 
 use serde_json::{Value, json};
 
-use super::{PROVIDER_TIMEOUT, agent, attempt, secret};
+use ureq::Agent;
+
+use super::{attempt, secret};
 use crate::alerts::message::Alert;
 use crate::config::Secret;
 use crate::store::outbox::AttemptRecord;
 
 /// `mentions` is the space-separated Slack names recorded with the delivery.
-pub fn send(webhook_url: &Secret, alert: &Value, mentions: &str) -> AttemptRecord {
+pub fn send(api: &Agent, webhook_url: &Secret, alert: &Value, mentions: &str) -> AttemptRecord {
     let url = match secret("slack", webhook_url) {
         Ok(u) => u,
         Err(a) => return a,
     };
     let mentions: Vec<String> = mentions.split_whitespace().map(mention).collect();
     let body = json!({ "text": Alert(alert).slack_text(&mentions) });
-    match agent(PROVIDER_TIMEOUT)
+    match api
         .post(&url)
         .header("Content-Type", "application/json")
         .send(body.to_string())

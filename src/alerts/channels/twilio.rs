@@ -2,12 +2,14 @@
 
 use serde_json::Value;
 
-use super::{PROVIDER_TIMEOUT, agent, basic_auth, judge, secret};
+use ureq::Agent;
+
+use super::{basic_auth, judge, secret};
 use crate::alerts::message::Alert;
 use crate::config::Provider;
 use crate::store::outbox::AttemptRecord;
 
-fn post(provider: &Provider, resource: &str, form: &[(&str, &str)]) -> AttemptRecord {
+fn post(api: &Agent, provider: &Provider, resource: &str, form: &[(&str, &str)]) -> AttemptRecord {
     let Provider::Twilio {
         account_sid,
         auth_token,
@@ -27,7 +29,7 @@ fn post(provider: &Provider, resource: &str, form: &[(&str, &str)]) -> AttemptRe
     );
     let mut fields = vec![("From", from.as_str())];
     fields.extend_from_slice(form);
-    let result = agent(PROVIDER_TIMEOUT)
+    let result = api
         .post(&url)
         .header("Authorization", &basic_auth(account_sid, &token))
         .send_form(fields);
@@ -38,16 +40,18 @@ fn post(provider: &Provider, resource: &str, form: &[(&str, &str)]) -> AttemptRe
     })
 }
 
-pub fn sms(provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
+pub fn sms(api: &Agent, provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
     post(
+        api,
         provider,
         "Messages.json",
         &[("To", to), ("Body", &Alert(alert).sms())],
     )
 }
 
-pub fn call(provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
+pub fn call(api: &Agent, provider: &Provider, to: &str, alert: &Value) -> AttemptRecord {
     post(
+        api,
         provider,
         "Calls.json",
         &[("To", to), ("Twiml", &Alert(alert).twiml())],

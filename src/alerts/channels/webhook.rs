@@ -1,26 +1,23 @@
 //! Webhook: the alert's JSON, POSTed.
 
-use std::time::Duration;
-
 use serde_json::Value;
+use ureq::Agent;
 
-use super::{agent, attempt, secret};
+use super::{attempt, secret};
 use crate::config::Secret;
 use crate::store::outbox::AttemptRecord;
 
 pub fn send(
+    api: &Agent,
     url: &Secret,
     headers: &[(String, String)],
-    timeout: Duration,
     alert: &Value,
 ) -> AttemptRecord {
     let url = match secret("webhook", url) {
         Ok(u) => u,
         Err(a) => return a,
     };
-    let mut request = agent(timeout)
-        .post(&url)
-        .header("Content-Type", "application/json");
+    let mut request = api.post(&url).header("Content-Type", "application/json");
     for (name, value) in headers {
         request = request.header(name, value);
     }

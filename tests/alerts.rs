@@ -1,0 +1,774 @@
+//! Alerts end to end: the policy through the binary, SMS and phone through fake Twilio
+//! and Plivo APIs with failover, Slack, webhooks, commands, the outbox's retries, acks,
+//! silences, maintenance windows and `test-alert`. Every fake API runs on 127.0.0.1 and
+//! checks the path, auth and body it receives; each can be told to fail, hang or talk garbage.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::*;
+
+const T0: i64 = 1_800_000_000;
+const MIN: i64 = 60;
+
+const OK: u8 = 0;
+const FAIL: u8 = 1;
+const HANG: u8 = 2;
+const GARBAGE: u8 = 3;
+
+/// A fake provider API: answers per `mode`, rejects requests with the wrong path or auth.
+struct FakeApi {
+    server: HttpServer,
+    mode: Arc<AtomicU8>,
+}
+
+impl FakeApi {
+    fn twilio() -> FakeApi {
+        Self::start(|req| {
+            let auth = format!("Basic {}", cabot::base64::encode(b"AC1:twilio-token"));
+            let form = form(&req.body);
+            let path_ok = req.url == "/2010-04-01/Accounts/AC1/Messages.json"
+                || req.url == "/2010-04-01/Accounts/AC1/Calls.json";
+            let fields_ok = form.get("From").map(String::as_str) == Some("+15550000001")
+                && form.contains_key("To")
+                && (form.contains_key("Body") || form.contains_key("Twiml"));
+            if req.method != "POST"
+                || !path_ok
+                || req.header("Authorization") != Some(auth.as_str())
+                || !fields_ok
+            {
+                return Reply::new(
+                    400,
+                    format!("bad request: {} {} {:?}", req.method, req.url, form),
+                );
+            }
+            Reply::new(201, r#"{"sid": "SM123", "status": "queued"}"#)
+        })
+    }
+
+    fn plivo() -> FakeApi {
+        Self::start(|req| {
+            let auth = format!("Basic {}", cabot::base64::encode(b"MA1:plivo-token"));
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            let ok = req.method == "POST"
+                && (req.url == "/v1/Account/MA1/Message/" || req.url == "/v1/Account/MA1/Call/")
+                && req.header("Authorization") == Some(auth.as_str())
+                && (body["src"] == "+15550000002" || body["from"] == "+15550000002");
+            if !ok {
+                return Reply::new(400, "bad request");
+            }
+            Reply::new(
+                202,
+                r#"{"message_uuid": ["db3ce55a-7f1d-11e1-8ea7-1231380bc196"], "api_id": "x"}"#,
+            )
+        })
+    }
+
+    fn slack() -> FakeApi {
+        Self::start(|req| {
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            if req.url != "/services/T0/B0/secret" || !body["text"].is_string() {
+                return Reply::new(400, "invalid_payload");
+            }
+            Reply::new(200, "ok")
+        })
+    }
+
+    fn receiver() -> FakeApi {
+        Self::start(|_| Reply::new(200, "thanks"))
+    }
+
+    fn start(check: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> FakeApi {
+        let mode = Arc::new(AtomicU8::new(OK));
+        let m = Arc::clone(&mode);
+        let server = HttpServer::start(move |req| match m.load(Ordering::SeqCst) {
+            FAIL => Reply::new(500, "internal error"),
+            HANG => Reply::new(200, "{}").after(Duration::from_secs(5)),
+            GARBAGE => Reply::new(200, "<html>this is not the API you are looking for"),
+            _ => check(req),
+        });
+        FakeApi { server, mode }
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+
+    fn url(&self) -> String {
+        self.server.url("")
+    }
+
+    /// Requests that were answered as accepted (mode OK at the time and valid).
+    fn requests(&self) -> Vec<Seen> {
+        self.server.requests()
+    }
+}
+
+/// `application/x-www-form-urlencoded`, decoded.
+fn form(body: &str) -> std::collections::HashMap<String, String> {
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+/// A target the test can make fail, with a message of its choosing.
+struct Target {
+    server: HttpServer,
+    up: Arc<AtomicBool>,
+    message: Arc<std::sync::Mutex<String>>,
+}
+
+impl Target {
+    fn new() -> Target {
+        let up = Arc::new(AtomicBool::new(true));
+        let message = Arc::new(std::sync::Mutex::new("down".to_string()));
+        let (u, m) = (Arc::clone(&up), Arc::clone(&message));
+        let server = HttpServer::start(move |_| {
+            if u.load(Ordering::SeqCst) {
+                Reply::new(200, "fine")
+            } else {
+                Reply::new(500, m.lock().map(|m| m.clone()).unwrap_or_default())
+            }
+        });
+        Target {
+            server,
+            up,
+            message,
+        }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+}
+
+struct Setup {
+    env: Env,
+    target: Target,
+    twilio: FakeApi,
+    plivo: FakeApi,
+    slack: FakeApi,
+    hook: FakeApi,
+}
+
+/// One service `web` (one check of `importance`) alerting through `channels`.
+fn setup(importance: &str, channels: &str, extra: &str) -> Setup {
+    let target = Target::new();
+    let (twilio, plivo, slack, hook) = (
+        FakeApi::twilio(),
+        FakeApi::plivo(),
+        FakeApi::slack(),
+        FakeApi::receiver(),
+    );
+    let env = Env::new(&format!(
+        "users:
+  alice: {{ email: alice@example.com, phone: '+15551230001', slack: '@alice' }}
+channels:
+  sms:
+    type: sms
+    timeout: 1s
+    providers:
+      - twilio: {{ account_sid: AC1, auth_token_env: TWILIO_TOKEN, from: '+15550000001', base_url: '{twilio}' }}
+      - plivo: {{ auth_id: MA1, auth_token_env: PLIVO_TOKEN, from: '+15550000002', base_url: '{plivo}' }}
+  phone:
+    type: phone
+    timeout: 1s
+    providers:
+      - twilio: {{ account_sid: AC1, auth_token_env: TWILIO_TOKEN, from: '+15550000001', base_url: '{twilio}' }}
+  chat: {{ type: slack, webhook_url_env: SLACK_URL }}
+  hook: {{ type: webhook, url: '{hook}/hook' }}
+{extra}
+services:
+  - name: web
+    url: https://web.example.com
+    runbook: https://wiki.example.com/web
+    users: [alice]
+    channels: [{channels}]
+    checks:
+      - {{ name: home, type: http, url: '{target}', importance: {importance} }}
+",
+        twilio = twilio.url(),
+        plivo = plivo.url(),
+        hook = hook.url(),
+        target = target.server.url("/"),
+    ));
+    Setup {
+        env,
+        target,
+        twilio,
+        plivo,
+        slack,
+        hook,
+    }
+}
+
+impl Setup {
+    fn run(&self, at: i64) -> Run {
+        self.run_args(at, &["run"])
+    }
+
+    fn run_args(&self, at: i64, args: &[&str]) -> Run {
+        let out = self
+            .env
+            .command(args)
+            .env("CABOT_NOW", at.to_string())
+            .env("TWILIO_TOKEN", "twilio-token")
+            .env("PLIVO_TOKEN", "plivo-token")
+            .env("SLACK_URL", self.slack.server.url("/services/T0/B0/secret"))
+            .output()
+            .expect("run cabot");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        run
+    }
+
+    /// The webhook payloads received so far.
+    fn hooks(&self) -> Vec<Value> {
+        self.hook
+            .requests()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).expect("webhook JSON"))
+            .collect()
+    }
+
+    fn hook_kinds(&self) -> Vec<String> {
+        self.hooks()
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {}",
+                    h["kind"].as_str().unwrap_or(""),
+                    h["status"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn the_policy_end_to_end_through_a_webhook() {
+    let s = setup("error", "hook", "");
+    assert_eq!(s.run(T0).code, 0);
+    assert!(s.hooks().is_empty(), "passing: nothing");
+    s.target.set_up(false);
+    s.run(T0 + MIN);
+    assert_eq!(s.hook_kinds(), ["alert ERROR"]);
+    s.run(T0 + 5 * MIN);
+    assert_eq!(s.hook_kinds().len(), 1, "no repeat before 10m");
+    s.run(T0 + 11 * MIN);
+    assert_eq!(s.hook_kinds(), ["alert ERROR", "repeat ERROR"]);
+    s.target.set_up(true);
+    s.run(T0 + 12 * MIN);
+    s.run(T0 + 13 * MIN);
+    assert_eq!(
+        s.hook_kinds(),
+        ["alert ERROR", "repeat ERROR", "recovery PASSING"]
+    );
+
+    let h = &s.hooks()[0];
+    assert_eq!(h["service"], "web");
+    assert_eq!(h["previous_status"], "PASSING");
+    assert_eq!(h["url"], "https://web.example.com");
+    assert_eq!(h["runbook"], "https://wiki.example.com/web");
+    assert!(h["id"].is_number());
+    assert_eq!(h["checks"][0]["name"], "home");
+    assert_eq!(h["checks"][0]["importance"], "error");
+    assert_eq!(h["checks"][0]["status"], "failing");
+    assert!(
+        h["checks"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("HTTP 500")
+    );
+    assert!(h["time"].as_str().unwrap_or("").ends_with('Z'));
+    let recovery = &s.hooks()[2];
+    assert_eq!(recovery["previous_status"], "ERROR");
+    assert_eq!(recovery["checks"], serde_json::json!([]));
+}
+
+#[test]
+fn no_alerts_decides_and_records_nothing() {
+    let s = setup("error", "hook", "");
+    s.target.set_up(false);
+    assert_eq!(s.run_args(T0, &["run", "--no-alerts"]).code, 0);
+    assert!(s.hooks().is_empty());
+    assert_eq!(s.env.count("SELECT count(*) FROM alerts"), 0);
+    s.run(T0 + MIN);
+    assert_eq!(
+        s.hook_kinds(),
+        ["alert ERROR"],
+        "the incident alerts once alerts are on"
+    );
+}
+
+#[test]
+fn ack_silences_repeats_until_it_expires_and_escalations_still_alert() {
+    let s = setup("error", "hook", "");
+    s.target.set_up(false);
+    s.run(T0);
+    let r = s.run_args(
+        T0 + MIN,
+        &[
+            "ack", "web", "--for", "30m", "--by", "bob", "--note", "on it",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("acknowledged web (ERROR) until") && r.stdout.contains("by bob"),
+        "{r:?}"
+    );
+    let st = s.run_args(T0 + 2 * MIN, &["status", "--json"]);
+    let j: Value = serde_json::from_str(&st.stdout).expect("json");
+    assert_eq!(j["services"][0]["acknowledged"]["by"], "bob");
+    assert_eq!(j["services"][0]["acknowledged"]["note"], "on it");
+    let human = s.run_args(T0 + 2 * MIN, &["status"]);
+    assert!(
+        human.stdout.contains("acknowledged by bob until"),
+        "{human:?}"
+    );
+
+    s.run(T0 + 15 * MIN);
+    s.run(T0 + 25 * MIN);
+    assert_eq!(s.hook_kinds(), ["alert ERROR"], "acked: no repeats");
+    s.run(T0 + 32 * MIN);
+    assert_eq!(
+        s.hook_kinds(),
+        ["alert ERROR", "repeat ERROR"],
+        "the ack expired"
+    );
+
+    // a new ack, then unack: alerts resume at once (the repeat interval has passed)
+    assert_eq!(s.run_args(T0 + 33 * MIN, &["ack", "web"]).code, 0);
+    s.run(T0 + 44 * MIN);
+    assert_eq!(s.hook_kinds().len(), 2);
+    let r = s.run_args(T0 + 45 * MIN, &["unack", "web"]);
+    assert!(r.stdout.contains("acknowledgement removed"), "{r:?}");
+    s.run(T0 + 46 * MIN);
+    assert_eq!(s.hook_kinds().len(), 3);
+
+    // recovery clears the ack
+    assert_eq!(s.run_args(T0 + 47 * MIN, &["ack", "web"]).code, 0);
+    s.target.set_up(true);
+    s.run(T0 + 48 * MIN);
+    assert_eq!(s.env.count("SELECT count(*) FROM acks"), 0);
+    let r = s.run_args(T0 + 49 * MIN, &["ack", "web"]);
+    assert_eq!(r.code, 64, "nothing to acknowledge: {r:?}");
+    assert!(r.stderr.contains("web is PASSING"), "{r:?}");
+    assert_eq!(s.run_args(T0, &["ack", "nope"]).code, 64);
+}
+
+#[test]
+fn an_ack_does_not_hide_an_escalation() {
+    let s = setup("warning", "hook", "");
+    s.target.set_up(false);
+    s.run(T0);
+    assert_eq!(s.run_args(T0 + MIN, &["ack", "web"]).code, 0);
+    // the same check becomes critical: an escalation
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env
+        .write_config(&text.replace("importance: warning", "importance: critical"));
+    s.run(T0 + 2 * MIN);
+    assert_eq!(s.hook_kinds(), ["alert WARNING", "alert CRITICAL"]);
+}
+
+#[test]
+fn silence_and_maintenance_mute_everything_while_checks_keep_running() {
+    let s = setup("error", "hook", "");
+    let r = s.run_args(T0, &["silence", "web", "--for", "1h"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    s.target.set_up(false);
+    s.run(T0 + MIN);
+    s.run(T0 + 20 * MIN);
+    assert!(s.hooks().is_empty(), "silenced");
+    assert_eq!(
+        s.env.count("SELECT count(*) FROM results"),
+        2,
+        "checks kept running"
+    );
+    let st = s.run_args(T0 + 21 * MIN, &["status"]);
+    assert!(st.stdout.contains("silenced until"), "{st:?}");
+    s.run(T0 + 61 * MIN);
+    assert_eq!(
+        s.hook_kinds(),
+        ["alert ERROR"],
+        "the silence is over and the incident is news"
+    );
+    assert_eq!(
+        s.run_args(T0 + 62 * MIN, &["silence", "web", "--for", "1h"])
+            .code,
+        0
+    );
+    assert!(
+        s.run_args(T0 + 63 * MIN, &["unsilence", "web"])
+            .stdout
+            .contains("silence removed")
+    );
+
+    // A weekly window: Sundays from 23:00 for 2 hours, UTC. T0 is a Friday.
+    let m = setup(
+        "error",
+        "hook",
+        "maintenance:\n  - { services: [web], days: [sun], start: '23:00', duration: 2h, time_zone: UTC }\n",
+    );
+    let sunday_2330 = 1_800_228_600;
+    let weekday = time_weekday(sunday_2330);
+    assert_eq!(weekday, "Sun 23:30", "test clock");
+    m.target.set_up(false);
+    m.run(sunday_2330);
+    assert!(m.hooks().is_empty(), "inside the window");
+    let st = m.run_args(sunday_2330 + MIN, &["status", "--json"]);
+    let j: Value = serde_json::from_str(&st.stdout).expect("json");
+    assert_eq!(j["services"][0]["in_maintenance"], true);
+    m.run(sunday_2330 + 95 * MIN);
+    assert_eq!(
+        m.hook_kinds(),
+        ["alert ERROR"],
+        "after the window (01:05 Monday)"
+    );
+}
+
+/// "Sun 23:30" for a Unix time, in UTC, via the date command.
+fn time_weekday(t: i64) -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{t}"), "+%a %H:%M"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn sms_and_calls_go_through_twilio_with_its_form_and_auth() {
+    let s = setup("critical", "sms, phone", "");
+    s.target.set_up(false);
+    let r = s.run(T0);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "everything delivered: nothing to say");
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 2, "one SMS, one call");
+    let sms = reqs
+        .iter()
+        .find(|r| r.url.ends_with("Messages.json"))
+        .expect("sms");
+    let f = form(&sms.body);
+    assert_eq!(f["To"], "+15551230001");
+    assert!(
+        f["Body"].starts_with("cabot: web CRITICAL (was PASSING): home: HTTP 500"),
+        "{f:?}"
+    );
+    assert!(f["Body"].chars().count() <= 160);
+    let call = reqs
+        .iter()
+        .find(|r| r.url.ends_with("Calls.json"))
+        .expect("call");
+    let f = form(&call.body);
+    assert!(
+        f["Twiml"].starts_with("<Response><Say>Cabot alert. Service web is critical."),
+        "{f:?}"
+    );
+    assert!(
+        s.plivo.requests().is_empty(),
+        "the first provider delivered"
+    );
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'twilio'"
+        ),
+        2
+    );
+    // recovery: an SMS, never a call
+    s.target.set_up(true);
+    s.run(T0 + MIN);
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(form(&reqs[2].body)["Body"].starts_with("cabot: web back to normal"));
+}
+
+#[test]
+fn phone_calls_are_for_critical_only_unless_configured() {
+    let s = setup("error", "sms, phone", "");
+    s.target.set_up(false);
+    s.run(T0);
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0].url.ends_with("Messages.json"),
+        "an ERROR sends an SMS but no call"
+    );
+}
+
+#[test]
+fn twilio_failing_hanging_or_talking_garbage_fails_over_to_plivo() {
+    for (mode, name) in [(FAIL, "500"), (HANG, "hang"), (GARBAGE, "garbage")] {
+        let s = setup("error", "sms", "");
+        s.twilio.set(mode);
+        s.target.set_up(false);
+        let started = Instant::now();
+        let r = s.run(T0);
+        assert_eq!(r.code, 0, "{name}: {r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{name}: bounded by the 1s provider timeout"
+        );
+        let p = s.plivo.requests();
+        assert_eq!(p.len(), 1, "{name}: plivo got the SMS");
+        let body: Value = serde_json::from_str(&p[0].body).expect("json");
+        assert_eq!(body["dst"], "+15551230001");
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("cabot: web ERROR")
+        );
+        assert_eq!(
+            s.env.count(
+                "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
+            ),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            s.env
+                .count("SELECT count(*) FROM attempts WHERE provider = 'twilio' AND ok = 0"),
+            1,
+            "{name}: the failed attempt is recorded"
+        );
+    }
+}
+
+#[test]
+fn both_providers_down_keeps_the_alert_and_delivers_it_once_when_they_are_back() {
+    let s = setup("error", "sms", "");
+    s.twilio.set(FAIL);
+    s.plivo.set(FAIL);
+    s.target.set_up(false);
+    let r = s.run(T0);
+    assert_eq!(r.code, 0, "the run completed: {r:?}");
+    assert!(
+        r.stderr
+            .contains("not delivered to sms (+15551230001), will retry"),
+        "{r:?}"
+    );
+    let j: Value =
+        serde_json::from_str(&s.run_args(T0 + 1, &["status", "--json"]).stdout).expect("json");
+    assert_eq!(j["alerts"]["undelivered"], 1);
+    // before the backoff (1m) nothing is retried
+    s.run(T0 + 30);
+    assert_eq!(s.env.count("SELECT count(*) FROM attempts"), 2);
+    s.twilio.set(OK);
+    s.plivo.set(OK);
+    let before = s.twilio.requests().len();
+    s.run(T0 + 2 * MIN);
+    s.run(T0 + 3 * MIN);
+    s.run(T0 + 4 * MIN);
+    let sent: Vec<Seen> = s.twilio.requests()[before..].to_vec();
+    assert_eq!(sent.len(), 1, "delivered exactly once");
+    assert!(form(&sent[0].body)["Body"].starts_with("cabot: web ERROR"));
+    let j: Value = serde_json::from_str(&s.run_args(T0 + 5 * MIN, &["status", "--json"]).stdout)
+        .expect("json");
+    assert_eq!(j["alerts"]["undelivered"], 0);
+}
+
+#[test]
+fn undelivered_alerts_are_given_up_after_give_up_after() {
+    let s = setup("error", "sms", "alerting: { give_up_after: 1h }\n");
+    s.twilio.set(FAIL);
+    s.plivo.set(FAIL);
+    s.target.set_up(false);
+    s.run(T0);
+    s.run(T0 + 2 * MIN);
+    let r = s.run(T0 + 61 * MIN);
+    assert!(r.stderr.contains("gave up on alert"), "{r:?}");
+    let st = s.run_args(T0 + 62 * MIN, &["status"]);
+    assert!(st.stdout.contains("1 given up"), "{st:?}");
+    let j: Value = serde_json::from_str(&s.run_args(T0 + 62 * MIN, &["status", "--json"]).stdout)
+        .expect("json");
+    assert_eq!(j["alerts"]["given_up"], 1);
+}
+
+#[test]
+fn slack_mentions_the_services_users() {
+    let s = setup("error", "chat", "");
+    s.target.set_up(false);
+    assert_eq!(s.run(T0).code, 0);
+    let reqs = s.slack.requests();
+    assert_eq!(reqs.len(), 1);
+    let body: Value = serde_json::from_str(&reqs[0].body).expect("json");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(text.contains("ERROR status for service: web"), "{text}");
+    assert!(text.contains("@alice"), "{text}");
+    assert!(text.contains("home [error]: HTTP 500"), "{text}");
+}
+
+#[test]
+fn a_command_gets_the_json_on_stdin_and_the_key_fields_in_its_environment() {
+    let target = Target::new();
+    let env = Env::new("");
+    let out = env.path("out.json");
+    env.write_config(&format!(
+        "channels:
+  page:
+    type: command
+    command: ['/bin/sh', '-c', 'cat > \"$0\"; echo \"$CABOT_ALERT_KIND $CABOT_SERVICE $CABOT_STATUS $CABOT_PREVIOUS_STATUS\" > \"$0.env\"', '{out}']
+  slow:
+    type: command
+    timeout: 1s
+    command: ['/bin/sh', '-c', 'sleep 30 & sleep 30']
+services:
+  - name: web
+    channels: [page]
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+  - name: api
+    channels: [slow]
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+",
+        out = out.display(),
+        url = target.server.url("/"),
+    ));
+    target.set_up(false);
+    let started = Instant::now();
+    let r = env.cabot_at(T0, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the hung command was killed at its timeout"
+    );
+    let payload: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("out")).expect("json");
+    assert_eq!(payload["kind"], "alert");
+    assert_eq!(payload["service"], "web");
+    assert_eq!(
+        std::fs::read_to_string(format!("{}.env", out.display()))
+            .expect("env")
+            .trim(),
+        "alert web ERROR PASSING"
+    );
+    assert!(
+        r.stderr.contains("not delivered to slow") && r.stderr.contains("timed out after 1s"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn hostile_check_output_stays_harmless_and_bounded_in_every_channel() {
+    // A check's message repeats its text_match; this one carries markup, quotes, line
+    // breaks and 10 kB, and the target fails it.
+    let s = setup("critical", "sms, phone, chat, hook", "");
+    let hostile = format!(
+        "</Say><Dial>+15550009999</Dial><Say> \\\"quoted\\\" 'single'\\nSubject: injected\\r\\n{}",
+        "A".repeat(10_000)
+    );
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env.write_config(&text.replace(
+        "importance: critical }",
+        &format!("importance: critical, text_match: \"{hostile}\" }}"),
+    ));
+    assert_eq!(s.run(T0).code, 0);
+    let twilio = s.twilio.requests();
+    let call = twilio
+        .iter()
+        .find(|r| r.url.ends_with("Calls.json"))
+        .expect("call");
+    let twiml = &form(&call.body)["Twiml"];
+    assert_eq!(twiml.matches("<Say>").count(), 1, "{twiml}");
+    assert!(!twiml.contains("<Dial>"), "{twiml}");
+    let sms = twilio
+        .iter()
+        .find(|r| r.url.ends_with("Messages.json"))
+        .expect("sms");
+    assert!(form(&sms.body)["Body"].chars().count() <= 160);
+    let slack: Value = serde_json::from_str(&s.slack.requests()[0].body).expect("slack json");
+    assert!(slack["text"].as_str().unwrap_or("").len() < 10_000);
+    let hook = &s.hooks()[0];
+    let message = hook["checks"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("</Say><Dial>"),
+        "the hostile text did reach the channels: {message}"
+    );
+    assert!(message.len() <= 500, "{}", message.len());
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn test_alert_reports_each_providers_answer() {
+    let s = setup("error", "sms", "");
+    s.twilio.set(FAIL);
+    let r = s.run_args(T0, &["test-alert", "sms", "--to", "alice"]);
+    assert_eq!(r.code, 0, "plivo delivered: {r:?}");
+    assert!(
+        r.stdout
+            .contains("sms to +15551230001: twilio: FAILED HTTP 500"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("sms to +15551230001: plivo: ok accepted (uuid db3ce55a"),
+        "{r:?}"
+    );
+    let body: Value = serde_json::from_str(&s.plivo.requests()[0].body).expect("json");
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("cabot: test alert")
+    );
+    s.plivo.set(FAIL);
+    let r = s.run_args(T0, &["test-alert", "sms"]);
+    assert_eq!(r.code, 2, "nothing delivered: {r:?}");
+    assert!(r.stderr.contains("reached 0 of 1"), "{r:?}");
+    assert_eq!(s.run_args(T0, &["test-alert", "nope"]).code, 64);
+    assert!(
+        !s.env.state().exists(),
+        "tests go straight out, not through the state"
+    );
+}
+
+#[test]
+fn validate_warns_about_users_a_channel_cannot_reach() {
+    let env = Env::new(
+        "users:
+  bob: { email: bob@example.com }
+channels:
+  sms: { type: sms, providers: [ { twilio: { account_sid: AC1, auth_token_env: T, from: '+15550000001' } } ] }
+services:
+  - name: web
+    users: [bob]
+    channels: [sms]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("services[web].users: warning: user 'bob' has no phone, so channel 'sms' cannot reach them"),
+        "{r:?}"
+    );
+}
