@@ -117,7 +117,7 @@ fn form(body: &str) -> std::collections::HashMap<String, String> {
         while i < bytes.len() {
             match bytes[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
+                b'%' if i + 2 < bytes.len() => {
                     let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
                     out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
                     i += 2;
@@ -134,30 +134,24 @@ fn form(body: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-/// A target the test can make fail, with a message of its choosing.
+/// A target the test can make fail.
 struct Target {
     server: HttpServer,
     up: Arc<AtomicBool>,
-    message: Arc<std::sync::Mutex<String>>,
 }
 
 impl Target {
     fn new() -> Target {
         let up = Arc::new(AtomicBool::new(true));
-        let message = Arc::new(std::sync::Mutex::new("down".to_string()));
-        let (u, m) = (Arc::clone(&up), Arc::clone(&message));
+        let u = Arc::clone(&up);
         let server = HttpServer::start(move |_| {
             if u.load(Ordering::SeqCst) {
                 Reply::new(200, "fine")
             } else {
-                Reply::new(500, m.lock().map(|m| m.clone()).unwrap_or_default())
+                Reply::new(500, "down")
             }
         });
-        Target {
-            server,
-            up,
-            message,
-        }
+        Target { server, up }
     }
 
     fn set_up(&self, up: bool) {
@@ -240,12 +234,11 @@ impl Setup {
             .env("SLACK_URL", self.slack.server.url("/services/T0/B0/secret"))
             .output()
             .expect("run cabot");
-        let run = Run {
+        Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        run
+        }
     }
 
     /// The webhook payloads received so far.
