@@ -25,6 +25,9 @@ _cabot() {
             cabot,help)
                 cmd="cabot__subcmd__help"
                 ;;
+            cabot,history)
+                cmd="cabot__subcmd__history"
+                ;;
             cabot,man)
                 cmd="cabot__subcmd__man"
                 ;;
@@ -33,6 +36,9 @@ _cabot() {
                 ;;
             cabot,run)
                 cmd="cabot__subcmd__run"
+                ;;
+            cabot,serve-status)
+                cmd="cabot__subcmd__serve__subcmd__status"
                 ;;
             cabot,silence)
                 cmd="cabot__subcmd__silence"
@@ -61,6 +67,9 @@ _cabot() {
             cabot__subcmd__help,help)
                 cmd="cabot__subcmd__help__subcmd__help"
                 ;;
+            cabot__subcmd__help,history)
+                cmd="cabot__subcmd__help__subcmd__history"
+                ;;
             cabot__subcmd__help,man)
                 cmd="cabot__subcmd__help__subcmd__man"
                 ;;
@@ -69,6 +78,9 @@ _cabot() {
                 ;;
             cabot__subcmd__help,run)
                 cmd="cabot__subcmd__help__subcmd__run"
+                ;;
+            cabot__subcmd__help,serve-status)
+                cmd="cabot__subcmd__help__subcmd__serve__subcmd__status"
                 ;;
             cabot__subcmd__help,silence)
                 cmd="cabot__subcmd__help__subcmd__silence"
@@ -95,7 +107,7 @@ _cabot() {
 
     case "${cmd}" in
         cabot)
-            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status migrate validate ack unack silence unsilence test-alert completions man help"
+            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,7 +209,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help)
-            opts="run status migrate validate ack unack silence unsilence test-alert completions man help"
+            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +264,20 @@ _cabot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cabot__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cabot__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -281,6 +307,20 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__serve__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -378,6 +418,40 @@ _cabot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cabot__subcmd__history)
+            opts="-c -q -v -h --since --json --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cabot__subcmd__man)
             opts="-c -q -v -h --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -462,6 +536,40 @@ _cabot() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__serve__subcmd__status)
+            opts="-c -q -v -h --listen --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,6 +35,7 @@ complete -c cabot -n "__fish_cabot_needs_command" -s h -l help -d 'Print help (s
 complete -c cabot -n "__fish_cabot_needs_command" -s V -l version -d 'Print version'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "validate" -d 'Check the config and print every problem with its line and column'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
@@ -42,6 +43,7 @@ complete -c cabot -n "__fish_cabot_needs_command" -f -a "unack" -d 'Remove a ser
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "unsilence" -d 'Remove a service\'s silence'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -73,6 +75,15 @@ complete -c cabot -n "__fish_cabot_using_subcommand status" -l nagios -d 'Print 
 complete -c cabot -n "__fish_cabot_using_subcommand status" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand status" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand status" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -l listen -d 'The address to listen on [default: the config\'s status.listen, else 127.0.0.1:5001]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s h -l help -d 'Print help'
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -136,6 +147,16 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand test-alert" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand history" -l since -d 'How far back to look' -r
+complete -c cabot -n "__fish_cabot_using_subcommand history" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand history" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand history" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand history" -l json -d 'Print JSON'
+complete -c cabot -n "__fish_cabot_using_subcommand history" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand history" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand history" -s h -l help -d 'Print help'
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -152,15 +173,17 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s h -l help -d 'Print help'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status migrate validate ack unack silence unsilence test-alert completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -78,6 +78,8 @@ pub enum Command {
     Run(cmd::run::Args),
     /// Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)
     Status(cmd::status::Args),
+    /// Answer /status/ with "Checks running" or "Checks not running", and a status page
+    ServeStatus(cmd::serve_status::Args),
     /// Create or upgrade the state database, after a backup
     Migrate(cmd::migrate::Args),
     /// Check the config and print every problem with its line and column
@@ -92,6 +94,8 @@ pub enum Command {
     Unsilence(cmd::silence::UnsilenceArgs),
     /// Send a test alert through a channel and show each provider's answer
     TestAlert(cmd::test_alert::Args),
+    /// Incidents and uptime of a service or a check over a time range
+    History(cmd::history::Args),
     /// Print shell completions
     Completions(cmd::completions::Args),
     /// Print the man page (roff)

@@ -13,6 +13,7 @@ pub mod config;
 pub mod core;
 pub mod exit_codes;
 pub mod lock;
+pub mod server;
 pub mod store;
 
 use std::io::Write;
@@ -50,6 +51,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Run(args) => cmd::run::run(g, args),
         Command::Status(args) => cmd::status::run(g, args),
+        Command::ServeStatus(args) => cmd::serve_status::run(g, args),
         Command::Migrate(args) => cmd::migrate::run(g, args),
         Command::Validate(args) => cmd::validate::run(g, args),
         Command::Ack(args) => cmd::ack::run(g, args),
@@ -57,6 +59,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Silence(args) => cmd::silence::run(g, args),
         Command::Unsilence(args) => cmd::silence::unsilence(g, args),
         Command::TestAlert(args) => cmd::test_alert::run(g, args),
+        Command::History(args) => cmd::history::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man => cmd::completions::man(),
     }

@@ -637,7 +637,7 @@ services:
                 5,
                 29,
                 "services[web].checks[ping].type",
-                "unknown check type 'banana' (supported: http, tcp)",
+                "unknown check type 'banana' (supported: http, tcp, cabot)",
             ),
         ],
     );
@@ -665,7 +665,7 @@ services:
                 6,
                 9,
                 "services[web].checks[home].type",
-                "missing required key (one of: http, tcp)",
+                "missing required key (one of: http, tcp, cabot)",
             ),
         ],
     );

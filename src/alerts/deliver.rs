@@ -31,7 +31,8 @@ pub fn backoff(attempts: i64) -> i64 {
     FIRST_BACKOFF.saturating_mul(1 << shift).min(MAX_BACKOFF)
 }
 
-/// Tries every due delivery and records each result; returns what happened.
+/// Tries every due delivery and records each result as soon as it is known; returns what
+/// happened.
 pub fn deliver_pending(
     store: &mut Store,
     cfg: &Config,
@@ -42,9 +43,9 @@ pub fn deliver_pending(
     let (expired, due): (Vec<_>, Vec<_>) = pending
         .into_iter()
         .partition(|d| now - d.alert_created_at >= give_up);
-    let mut outcomes: Vec<Outcome> = expired
-        .into_iter()
-        .map(|d| Outcome {
+    let mut outcomes = Vec::with_capacity(expired.len() + due.len());
+    for d in expired {
+        let o = Outcome {
             result: DeliveryResult::GivenUp {
                 error: format!(
                     "not delivered within give_up_after ({}) after {} attempts",
@@ -54,16 +55,29 @@ pub fn deliver_pending(
             },
             attempts: Vec::new(),
             delivery: d,
-        })
-        .collect();
-    outcomes.extend(send_all(cfg, due, now));
-    for o in &outcomes {
+        };
         store.record_delivery(o.delivery.id, now, &o.attempts, &o.result)?;
+        outcomes.push(o);
     }
+    send_all(cfg, due, now, |o| {
+        store.record_delivery(o.delivery.id, now, &o.attempts, &o.result)?;
+        outcomes.push(o);
+        Ok(())
+    })?;
+    outcomes.sort_by_key(|o| o.delivery.id);
     Ok(outcomes)
 }
 
-fn send_all(cfg: &Config, due: Vec<PendingDelivery>, now: i64) -> Vec<Outcome> {
+/// Sends `due` through `PARALLEL` workers and hands each outcome to `record` as it arrives.
+/// Recording one by one keeps the at-least-once window to the deliveries in flight: a run
+/// killed half-way repeats those, not every delivery it already made. When `record` fails,
+/// nothing new is sent; what is in flight finishes unrecorded and is retried next run.
+fn send_all(
+    cfg: &Config,
+    due: Vec<PendingDelivery>,
+    now: i64,
+    mut record: impl FnMut(Outcome) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     let queue = Mutex::new(due);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
@@ -72,15 +86,23 @@ fn send_all(cfg: &Config, due: Vec<PendingDelivery>, now: i64) -> Vec<Outcome> {
             let queue = &queue;
             scope.spawn(move || {
                 while let Some(d) = queue.lock().ok().and_then(|mut q| q.pop()) {
-                    let _ = tx.send(send_one(cfg, d, now));
+                    if tx.send(send_one(cfg, d, now)).is_err() {
+                        break;
+                    }
                 }
             });
         }
-    });
-    drop(tx);
-    let mut out: Vec<Outcome> = rx.into_iter().collect();
-    out.sort_by_key(|o| o.delivery.id);
-    out
+        drop(tx);
+        for outcome in rx {
+            if let Err(e) = record(outcome) {
+                if let Ok(mut q) = queue.lock() {
+                    q.clear();
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    })
 }
 
 fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> Outcome {

@@ -105,6 +105,26 @@ impl Client {
         Outcome::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
     }
 
+    /// The status and (at most `max_body` bytes of) the body, or what went wrong.
+    pub fn fetch(&self, check: &HttpCheck, timeout: Duration) -> Result<(u16, String), String> {
+        let request = self.build(check, timeout)?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| describe(&e, check, timeout))?;
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(check.max_body)
+            .read_to_end(&mut body)
+            .map_err(|e| describe_io(&e, timeout))?;
+        Ok((
+            response.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        ))
+    }
+
     fn build(&self, check: &HttpCheck, timeout: Duration) -> Result<Request<Vec<u8>>, String> {
         let mut builder = Request::builder()
             .method(check.method.as_str())

@@ -1,5 +1,6 @@
 //! Running one check: each type in its own file, one arm here.
 
+mod cabot;
 mod http;
 pub mod runner;
 mod tcp;
@@ -77,6 +78,7 @@ pub fn run(check: &Check, ctx: &Context) -> Outcome {
     let outcome = match &check.kind {
         CheckKind::Http(h) => ctx.http.run(h, check.timeout),
         CheckKind::Tcp(t) => tcp::run(t, check.timeout),
+        CheckKind::Cabot(c) => cabot::run(&ctx.http, c, check.timeout),
     };
     Outcome {
         duration: started.elapsed(),

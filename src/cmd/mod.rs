@@ -2,8 +2,10 @@
 
 pub mod ack;
 pub mod completions;
+pub mod history;
 pub mod migrate;
 pub mod run;
+pub mod serve_status;
 pub mod silence;
 pub mod status;
 pub mod test_alert;

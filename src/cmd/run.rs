@@ -239,6 +239,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             failures: failures as i64,
         })
         .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
+    if let Some(url) = &cfg.heartbeat_url
+        && let Err(why) = heartbeat(url)
+        && !g.quiet
+    {
+        eprintln!("cabot: heartbeat_url did not answer: {why}");
+    }
     let cutoff = finished_at - cfg.retention.as_secs() as i64;
     store
         .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
@@ -355,6 +361,22 @@ fn fail_on_code(due: &[(String, Check)], outcomes: &[Outcome], threshold: Import
     match worst {
         Some(i) if i >= threshold => Status::from_importance(i).nagios_code(),
         _ => OK,
+    }
+}
+
+/// How long the dead man's switch gets; it must never hold up the next run.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Tells a dead man's switch (healthchecks.io and the like) that a run completed.
+fn heartbeat(url: &str) -> Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(HEARTBEAT_TIMEOUT))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+        Err(e) => Err(e.to_string()),
     }
 }
 

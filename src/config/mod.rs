@@ -263,17 +263,26 @@ pub struct Check {
 pub enum CheckKind {
     Http(Box<HttpCheck>),
     Tcp(TcpCheck),
+    Cabot(CabotCheck),
 }
 
 impl CheckKind {
-    pub const TYPES: [&'static str; 2] = ["http", "tcp"];
+    pub const TYPES: [&'static str; 3] = ["http", "tcp", "cabot"];
 
     pub fn type_name(&self) -> &'static str {
         match self {
             CheckKind::Http(_) => "http",
             CheckKind::Tcp(_) => "tcp",
+            CheckKind::Cabot(_) => "cabot",
         }
     }
+}
+
+/// Another cabot's `/status/`.
+#[derive(Debug, Clone)]
+pub struct CabotCheck {
+    pub url: String,
+    pub verify_tls: bool,
 }
 
 #[derive(Debug, Clone)]

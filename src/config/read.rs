@@ -54,6 +54,7 @@ const HTTP_KEYS: &[&str] = &[
     "ca_file",
 ];
 const TCP_KEYS: &[&str] = &["host", "port"];
+const CABOT_KEYS: &[&str] = &["url", "verify_tls"];
 const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
 const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
@@ -1221,6 +1222,7 @@ impl Reader {
         let extra: &[&str] = match type_name {
             Some("http") => HTTP_KEYS,
             Some("tcp") => TCP_KEYS,
+            Some("cabot") => CABOT_KEYS,
             Some(other) => {
                 let hint = closest(other, CheckKind::TYPES)
                     .map(|s| format!("; did you mean '{s}'?"))
@@ -1265,6 +1267,12 @@ impl Reader {
         let active = self.bool(&f, "active", true);
         let kind = match type_name {
             Some("http") => CheckKind::Http(Box::new(self.http(&f)?)),
+            Some("cabot") => CheckKind::Cabot(CabotCheck {
+                url: self
+                    .require(&f, "url")
+                    .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]))?,
+                verify_tls: self.bool(&f, "verify_tls", true),
+            }),
             _ => CheckKind::Tcp(self.tcp(&f)?),
         };
         Some(Check {

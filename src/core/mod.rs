@@ -2,6 +2,7 @@
 //! Plain functions of data and `now`, tested as tables without I/O.
 
 pub mod debounce;
+pub mod history;
 pub mod schedule;
 pub mod status;
 

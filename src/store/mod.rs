@@ -1,5 +1,6 @@
 //! The state: one SQLite file in WAL mode, written in short IMMEDIATE transactions.
 
+pub mod history;
 pub mod migrations;
 pub mod outbox;
 
@@ -406,6 +407,14 @@ impl Store {
                     last_alert_status = excluded.last_alert_status",
             )?;
             let mut unack = tx.prepare_cached("DELETE FROM acks WHERE service = ?1")?;
+            // A status change (or a service's first status) is a line of its history.
+            let mut history = tx.prepare_cached(
+                "INSERT INTO service_history (service, at, status)
+                 SELECT ?1, ?2, ?3 WHERE NOT EXISTS (
+                    SELECT 1 FROM service_history WHERE service = ?1
+                    AND id = (SELECT max(id) FROM service_history WHERE service = ?1)
+                    AND status = ?3)",
+            )?;
             for s in services {
                 service.execute(params![
                     s.name,
@@ -418,6 +427,7 @@ impl Store {
                 if s.status == Status::Passing {
                     unack.execute([&s.name])?;
                 }
+                history.execute(params![s.name, s.since, s.status.as_str()])?;
             }
             outbox::insert_alerts(&tx, alerts)?;
         }
@@ -485,7 +495,9 @@ impl Store {
                 SELECT d.id FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                 WHERE a.created_at < {before} AND d.state != 'pending' LIMIT {batch});
              DELETE FROM alerts WHERE created_at < {before}
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id);"
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id);
+             DELETE FROM service_history WHERE at < {before}
+                AND id NOT IN (SELECT max(id) FROM service_history GROUP BY service);"
         ))?;
         Ok(deleted)
     }

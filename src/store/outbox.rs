@@ -81,7 +81,8 @@ pub(super) fn insert_alerts(tx: &Transaction, alerts: &[NewAlert]) -> rusqlite::
     let mut delivery = tx.prepare_cached(
         "INSERT INTO deliveries (alert_id, channel, recipient, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for a in alerts {
+    // An alert with nowhere to go (a service without channels) is not kept.
+    for a in alerts.iter().filter(|a| !a.deliveries.is_empty()) {
         alert.execute(params![
             a.service,
             a.kind.as_str(),

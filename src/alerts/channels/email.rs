@@ -1,9 +1,12 @@
 //! Email over SMTP (lettre): plain, STARTTLS (`smtp://host:587?tls=required`) or implicit
 //! TLS (`smtps://host:465`), with AUTH when a username is given.
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{
+    Mailbox,
+    header::{self, ContentType},
+};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use serde_json::Value;
 
@@ -65,8 +68,11 @@ fn try_send(
         .unwrap_or("none");
     let mut params = TlsParameters::builder(host.clone());
     if let Some(pem) = &server.ca_pem {
+        // ca_file replaces the public roots: an internal CA is the only one trusted.
         let cert = Certificate::from_pem(pem).map_err(|e| format!("ca_file: {e}"))?;
-        params = params.add_root_certificate(cert);
+        params = params
+            .certificate_store(CertificateStore::None)
+            .add_root_certificate(cert);
     }
     if !server.verify_tls {
         params = params.dangerous_accept_invalid_certs(true);
@@ -104,6 +110,10 @@ fn try_send(
             .parse::<Mailbox>()
             .map_err(|e| format!("to '{to}': {e}"))?)
         .subject(a.subject())
+        .message_id(None)
+        // lettre adds MIME-Version only for multipart bodies; without it a reader may
+        // show a quoted-printable body raw.
+        .header(header::MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN)
         .body(a.body())
         .map_err(|e| format!("cannot build the email: {e}"))?;

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "alerts: outbox, deliveries, attempts, acks, silences",
         sql: include_str!("0003_alerts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "service status history",
+        sql: include_str!("0004_service_history.sql"),
+    },
 ];
 
 /// The schema this build of cabot reads and writes.

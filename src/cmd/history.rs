@@ -1,0 +1,166 @@
+//! `cabot history SERVICE[/CHECK]`: incidents (problem intervals) and uptime over `--since`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::Global;
+use crate::clock::{self, format_age, format_time};
+use crate::core::history::{check_report, service_incidents};
+use crate::exit_codes::{Exit, OK, USAGE};
+use crate::store::{self, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A service, or one of its checks as SERVICE/CHECK
+    #[arg(value_name = "SERVICE[/CHECK]")]
+    pub target: String,
+    /// How far back to look
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub since: Duration,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    service: String,
+    check: Option<String>,
+    from: String,
+    to: String,
+    /// Percent of time PASSING (a service) or of results passed (a check), if anything is known.
+    uptime_percent: Option<f64>,
+    incidents: Vec<IncidentReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct IncidentReport {
+    start: String,
+    end: Option<String>,
+    duration_seconds: i64,
+    /// A service's worst status in the incident; for a check, FAILING.
+    worst_status: String,
+    alerts_sent: bool,
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    let (service, check) = match args.target.split_once('/') {
+        Some((s, c)) => (s.to_string(), Some(c.to_string())),
+        None => (args.target.clone(), None),
+    };
+    let now = clock::now();
+    let from = now - args.since.as_secs() as i64;
+    let fail = |e| store::failure(&cfg.state, "reading history", e);
+    let Some(st) = Store::open_read_only(&cfg.state, Some(&g.config))? else {
+        return Err(Exit::error(
+            USAGE,
+            "no history yet: no run has completed (run `cabot run` first)",
+        ));
+    };
+    let known = st.services().map_err(fail)?;
+    if !known.contains_key(&service) {
+        return Err(Exit::error(
+            USAGE,
+            format!("no history for a service named '{service}'"),
+        ));
+    }
+    let alerted = |start: i64, end: i64| {
+        st.failure_alerts_between(&service, start, end)
+            .map(|n| n > 0)
+    };
+    let mut incidents = Vec::new();
+    let uptime = match &check {
+        None => {
+            let changes = st.service_changes(&service, from).map_err(fail)?;
+            let (found, uptime) = service_incidents(&changes, from, now);
+            for i in found {
+                incidents.push(IncidentReport {
+                    start: format_time(i.start),
+                    end: i.end.map(format_time),
+                    duration_seconds: i.end.unwrap_or(now) - i.start,
+                    worst_status: i.worst.as_str().to_string(),
+                    alerts_sent: alerted(i.start, i.end.unwrap_or(now)).map_err(fail)?,
+                });
+            }
+            uptime
+        }
+        Some(name) => {
+            let results = st.check_results(&service, name, from).map_err(fail)?;
+            if results.is_empty()
+                && !st
+                    .checks()
+                    .map_err(fail)?
+                    .contains_key(&(service.clone(), name.clone()))
+            {
+                return Err(Exit::error(
+                    USAGE,
+                    format!("no history for a check named '{service}/{name}'"),
+                ));
+            }
+            let (problems, rate) = check_report(&results);
+            for p in problems {
+                incidents.push(IncidentReport {
+                    start: format_time(p.start),
+                    end: p.end.map(format_time),
+                    duration_seconds: p.end.unwrap_or(now) - p.start,
+                    worst_status: "FAILING".into(),
+                    alerts_sent: alerted(p.start, p.end.unwrap_or(now)).map_err(fail)?,
+                });
+            }
+            rate
+        }
+    };
+    let report = Report {
+        service,
+        check,
+        from: format_time(from),
+        to: format_time(now),
+        uptime_percent: uptime.map(|u| (u * 100.0).round() / 100.0),
+        incidents,
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        human(&report, args.since)
+    };
+    crate::print_out(&text)?;
+    Ok(OK)
+}
+
+fn human(r: &Report, since: Duration) -> String {
+    let mut out = String::new();
+    let what = match &r.check {
+        Some(c) => format!("{}/{c}", r.service),
+        None => r.service.clone(),
+    };
+    let uptime = r
+        .uptime_percent
+        .map_or("unknown".to_string(), |u| format!("{u:.2}%"));
+    let _ = writeln!(
+        out,
+        "{what}: {} incident{} in the last {}, uptime {uptime}{}",
+        r.incidents.len(),
+        crate::cmd::validate::plural(r.incidents.len()),
+        humantime::format_duration(since),
+        if r.check.is_some() { " of results" } else { "" }
+    );
+    for i in &r.incidents {
+        let _ = writeln!(
+            out,
+            "  {:8}  {:>7}  {} -> {}  ({})",
+            i.worst_status,
+            format_age(i.duration_seconds),
+            i.start,
+            i.end.as_deref().unwrap_or("ongoing"),
+            if i.alerts_sent {
+                "alerts sent"
+            } else {
+                "no alert sent"
+            },
+        );
+    }
+    out
+}

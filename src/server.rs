@@ -1,0 +1,422 @@
+//! `serve-status`: the small HTTP server that tells the world whether runs are happening.
+//!
+//! It opens the state read-only and answers while `cabot run` writes. A missing, locked or
+//! wrong-schema database is "Checks not running", never a crash. It shows no secret, no
+//! check URL and no response body: only names, statuses and times.
+
+use std::fmt::Write as _;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+use tiny_http::{Header, Method, Request, Response, StatusCode};
+
+use crate::clock::{self, format_age, format_time};
+use crate::config::Config;
+use crate::core::Status;
+use crate::store::{RunRow, Store};
+
+pub const RUNNING: &str = "Checks running";
+pub const NOT_RUNNING: &str = "Checks not running";
+
+/// How many requests are answered at once (tiny_http reads each connection on its own thread).
+const WORKERS: usize = 8;
+
+/// One answer, before it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub allow: Option<&'static str>,
+}
+
+impl Answer {
+    fn text(status: u16, body: impl Into<String>) -> Answer {
+        Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+            allow: None,
+        }
+    }
+}
+
+/// A worker's view of the state: opened on first use, dropped and reopened after an error.
+pub struct Db {
+    path: PathBuf,
+    store: Option<Store>,
+}
+
+impl Db {
+    pub fn new(path: PathBuf) -> Db {
+        Db { path, store: None }
+    }
+
+    /// The state, if it can be read now.
+    fn get(&mut self) -> Option<&Store> {
+        if self.store.is_none() {
+            self.store = Store::open_read_only(&self.path, None).ok().flatten();
+        }
+        self.store.as_ref()
+    }
+
+    /// Runs `read` on the state; any failure (locked, migrated meanwhile) reopens next time.
+    fn read<T>(&mut self, read: impl FnOnce(&Store) -> rusqlite::Result<T>) -> Option<T> {
+        let result = read(self.get()?);
+        match result {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.store = None;
+                None
+            }
+        }
+    }
+}
+
+/// The answer to one request. `now` is Unix seconds.
+pub fn respond(method: &str, url: &str, cfg: &Config, db: &mut Db, now: i64) -> Answer {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let known = matches!(
+        path,
+        "/" | "/status" | "/status/" | "/status.json" | "/metrics"
+    );
+    if !matches!(method, "GET" | "HEAD") {
+        return if known {
+            Answer {
+                allow: Some("GET, HEAD"),
+                ..Answer::text(405, "Method Not Allowed\n")
+            }
+        } else {
+            Answer::text(404, "Not Found\n")
+        };
+    }
+    let last_run = db.read(|s| s.last_run()).flatten();
+    let running = last_run.is_some_and(|r| now - r.finished_at <= cfg.stale_after.as_secs() as i64);
+    match path {
+        "/status" | "/status/" => {
+            if running {
+                Answer::text(200, RUNNING)
+            } else {
+                Answer::text(503, NOT_RUNNING)
+            }
+        }
+        "/status.json" => status_json(cfg, db, last_run, running, now),
+        "/" => Answer {
+            content_type: "text/html; charset=utf-8",
+            ..Answer::text(200, page(cfg, db, last_run, running, now))
+        },
+        "/metrics" if cfg.status.metrics => Answer {
+            content_type: "text/plain; version=0.0.4; charset=utf-8",
+            ..Answer::text(200, metrics(db, last_run, running, now))
+        },
+        _ => Answer::text(404, "Not Found\n"),
+    }
+}
+
+/// (name, status, since) of the services marked `public: true` that the state knows.
+fn public_services(cfg: &Config, db: &mut Db) -> Vec<(String, Status, i64)> {
+    let known = db.read(|s| s.services()).unwrap_or_default();
+    cfg.services
+        .iter()
+        .filter(|s| s.public)
+        .filter_map(|s| {
+            known
+                .get(&s.name)
+                .map(|r| (s.name.clone(), r.status, r.since))
+        })
+        .collect()
+}
+
+fn status_json(
+    cfg: &Config,
+    db: &mut Db,
+    last_run: Option<RunRow>,
+    running: bool,
+    now: i64,
+) -> Answer {
+    let counts = db.read(|s| s.outbox_counts()).unwrap_or_default();
+    let services: Vec<_> = public_services(cfg, db)
+        .into_iter()
+        .map(|(name, status, since)| json!({ "name": name, "status": status.as_str(), "since": format_time(since) }))
+        .collect();
+    let body = json!({
+        "running": running,
+        "status": if running { RUNNING } else { NOT_RUNNING },
+        "last_run": last_run.map(|r| json!({
+            "started_at": format_time(r.started_at),
+            "finished_at": format_time(r.finished_at),
+            "age_seconds": (now - r.finished_at).max(0),
+        })),
+        "stale_after_seconds": cfg.stale_after.as_secs(),
+        "services": services,
+        "undelivered_alerts": counts.undelivered,
+        "given_up_alerts": counts.given_up,
+    });
+    Answer {
+        content_type: "application/json",
+        ..Answer::text(200, body.to_string())
+    }
+}
+
+fn escape(s: &str) -> String {
+    crate::alerts::message::xml_escape(s)
+}
+
+const DAY: i64 = 86_400;
+const STRIP_WIDTH: i64 = 288;
+
+fn color(status: Status) -> &'static str {
+    match status {
+        Status::Passing => "#2e9d4f",
+        Status::Warning => "#d9a400",
+        Status::Error => "#e0542b",
+        Status::Critical => "#b3122e",
+    }
+}
+
+/// A 24-hour strip of a service's status as inline SVG: one rectangle per stretch.
+fn strip(changes: &[(i64, Status)], now: i64) -> String {
+    let from = now - DAY;
+    let x = |t: i64| (t.clamp(from, now) - from) * STRIP_WIDTH / DAY;
+    let mut svg = format!(
+        "<svg class=\"strip\" viewBox=\"0 0 {STRIP_WIDTH} 12\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"last 24 hours\">\
+         <rect width=\"{STRIP_WIDTH}\" height=\"12\" fill=\"#d0d4d9\"/>"
+    );
+    for (i, &(at, status)) in changes.iter().enumerate() {
+        let end = changes.get(i + 1).map_or(now, |n| n.0);
+        let (x0, x1) = (x(at), x(end));
+        if x1 > x0 || (end > from && at < now && x1 == x0 && end > at) {
+            let w = (x1 - x0).max(1);
+            let _ = write!(
+                svg,
+                "<rect x=\"{x0}\" width=\"{w}\" height=\"12\" fill=\"{}\"><title>{} from {}</title></rect>",
+                color(status),
+                status.as_str(),
+                format_time(at.max(from))
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn page(cfg: &Config, db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> String {
+    let services = public_services(cfg, db);
+    let worst = services
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .unwrap_or(Status::Passing);
+    let headline = match (running, worst) {
+        (false, _) => "Status unknown: the monitor's checks are not running",
+        (true, Status::Passing) => "All services operational",
+        (true, Status::Warning) => "Some services are degraded",
+        (true, _) => "Some services are failing",
+    };
+    let run_line = match last_run {
+        Some(r) => format!(
+            "{} · last run {} ago",
+            if running { RUNNING } else { NOT_RUNNING },
+            format_age(now - r.finished_at)
+        ),
+        None => format!("{NOT_RUNNING} · no run has completed yet"),
+    };
+    let mut html = String::with_capacity(4096);
+    let _ = write!(
+        html,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta http-equiv=\"refresh\" content=\"60\"><title>Status</title><style>\
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2329}}\
+header,main,footer{{max-width:46rem;margin:0 auto;padding:1rem}}\
+h1{{font-size:1.4rem;margin:.5rem 0}}\
+.overall{{padding:.8rem 1rem;border-radius:.4rem;color:#fff;font-weight:600;background:{}}}\
+.service{{background:#fff;border-radius:.4rem;padding:.8rem 1rem;margin:.6rem 0;box-shadow:0 1px 2px #0002}}\
+.service h2{{font-size:1.05rem;margin:0;display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}}\
+.badge{{font-size:.8rem;padding:.15rem .5rem;border-radius:1rem;color:#fff}}\
+.since{{font-size:.85rem;color:#56606b;margin:.3rem 0}}\
+.strip{{width:100%;height:12px;display:block;border-radius:2px}}\
+.axis{{display:flex;justify-content:space-between;font-size:.7rem;color:#8a939c}}\
+footer{{font-size:.8rem;color:#56606b}}\
+</style></head><body><header><h1>Service status</h1><p class=\"overall\">{headline}</p><p>{run_line}</p></header><main>",
+        if running { color(worst) } else { "#6b7480" },
+    );
+    if services.is_empty() {
+        html.push_str(
+            "<p>No public services. Mark a service <code>public: true</code> to list it here.</p>",
+        );
+    }
+    for (name, status, since) in &services {
+        let changes = db
+            .read(|s| s.service_changes(name, now - DAY))
+            .unwrap_or_default();
+        let _ = write!(
+            html,
+            "<section class=\"service\" id=\"service-{id}\"><h2><span class=\"name\">{name}</span>\
+<span class=\"badge status\" style=\"background:{c}\">{st}</span></h2>\
+<p class=\"since\">{st} since {since_time} ({age})</p>{strip}\
+<div class=\"axis\"><span>24 hours ago</span><span>now</span></div></section>",
+            id = escape(name),
+            name = escape(name),
+            c = color(*status),
+            st = status.as_str(),
+            since_time = format_time(*since),
+            age = format_age(now - since),
+            strip = strip(&changes, now),
+        );
+    }
+    let _ = writeln!(
+        html,
+        "</main><footer>Updated {} · this page refreshes every minute</footer></body></html>",
+        format_time(now)
+    );
+    html
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn metrics(db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> String {
+    let checks = db.read(|s| s.checks()).unwrap_or_default();
+    let services = db.read(|s| s.services()).unwrap_or_default();
+    let mut out = String::new();
+    let mut rows: Vec<_> = checks
+        .values()
+        .filter(|c| c.active && c.last.is_some())
+        .collect();
+    rows.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+    let mut family =
+        |name: &str, help: &str, values: &mut dyn Iterator<Item = (String, String)>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for (labels, value) in values {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
+        };
+    let check_labels = |c: &crate::store::CheckRow| {
+        format!(
+            "service=\"{}\",check=\"{}\"",
+            label(&c.service),
+            label(&c.name)
+        )
+    };
+    family(
+        "cabot_check_up",
+        "1 when the check's last result passed, 0 when it failed.",
+        &mut rows.iter().map(|c| {
+            (
+                check_labels(c),
+                u8::from(c.last.as_ref().is_some_and(|l| l.ok)).to_string(),
+            )
+        }),
+    );
+    family(
+        "cabot_check_duration_seconds",
+        "How long the check's last run took.",
+        &mut rows.iter().map(|c| {
+            let ms = c.last.as_ref().map_or(0, |l| l.duration_ms);
+            (check_labels(c), format!("{:.3}", ms as f64 / 1000.0))
+        }),
+    );
+    family(
+        "cabot_check_consecutive_failures",
+        "Failed results in a row, newest first.",
+        &mut rows
+            .iter()
+            .map(|c| (check_labels(c), c.consecutive_failures.to_string())),
+    );
+    let mut svc: Vec<_> = services.values().filter(|s| s.active).collect();
+    svc.sort_by(|a, b| a.name.cmp(&b.name));
+    family(
+        "cabot_service_status",
+        "0 PASSING, 1 WARNING, 2 ERROR, 3 CRITICAL.",
+        &mut svc.iter().map(|s| {
+            (
+                format!("service=\"{}\"", label(&s.name)),
+                (s.status as u8).to_string(),
+            )
+        }),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP cabot_checks_running 1 when the last run finished within stale_after.\n# TYPE cabot_checks_running gauge\ncabot_checks_running {}",
+        u8::from(running)
+    );
+    if let Some(r) = last_run {
+        let _ = writeln!(
+            out,
+            "# HELP cabot_last_run_age_seconds Seconds since the last completed run finished.\n# TYPE cabot_last_run_age_seconds gauge\ncabot_last_run_age_seconds {}",
+            (now - r.finished_at).max(0)
+        );
+    }
+    out
+}
+
+/// Serves until the process is stopped.
+pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
+    let server = tiny_http::Server::http(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let server = Arc::new(server);
+    let cfg = Arc::new(cfg);
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            let cfg = Arc::clone(&cfg);
+            std::thread::spawn(move || {
+                let mut db = Db::new(cfg.state.clone());
+                loop {
+                    match server.recv() {
+                        Ok(request) => answer(request, &cfg, &mut db),
+                        Err(_) => continue,
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    Ok(())
+}
+
+fn answer(request: Request, cfg: &Config, db: &mut Db) {
+    let method = match request.method() {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        _ => "OTHER",
+    };
+    let a = respond(method, request.url(), cfg, db, clock::now());
+    let mut response = Response::new(
+        StatusCode(a.status),
+        Vec::new(),
+        Cursor::new(a.body.clone().into_bytes()),
+        Some(a.body.len()),
+        None,
+    );
+    let headers = [
+        ("Content-Type", a.content_type),
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ),
+    ];
+    for (name, value) in headers {
+        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    if let Some(allow) = a.allow
+        && let Ok(h) = Header::from_bytes(&b"Allow"[..], allow.as_bytes())
+    {
+        response.add_header(h);
+    }
+    let _ = request.respond(response);
+}
