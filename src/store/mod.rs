@@ -215,8 +215,8 @@ impl Store {
         }
         configure(&conn, path, true)?;
         if fresh {
-            migrations::apply(&mut conn, 0, migrations::latest())
-                .map_err(|e| io_error(path, "cannot create the schema", e))?;
+            migrations::create(&mut conn)
+                .map_err(|e| failure(path, "cannot create the schema", e))?;
         }
         Ok(Store {
             conn,

@@ -49,3 +49,19 @@ pub fn apply(conn: &mut rusqlite::Connection, from: u32, to: u32) -> rusqlite::R
     }
     Ok(())
 }
+
+/// Creates the newest schema in an empty database, all in one transaction, so that a
+/// process killed half way leaves an empty file rather than an old schema.
+pub fn create(conn: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have created it since we looked.
+    let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if tables > 0 {
+        return Ok(());
+    }
+    for m in MIGRATIONS {
+        tx.execute_batch(m.sql)?;
+    }
+    tx.pragma_update(None, "user_version", latest())?;
+    tx.commit()
+}
