@@ -86,7 +86,7 @@ pub fn payload(
         .map(|c| {
             json!({
                 "name": c.name,
-                "importance": c.importance.as_str(),
+                "importance": c.effective_importance().as_str(),
                 "status": "failing",
                 "message": c.last.as_ref().map(|l| l.message.as_str()).unwrap_or(""),
             })

@@ -8,6 +8,7 @@ mod tcp;
 use std::time::{Duration, Instant};
 
 use crate::config::{Check, CheckKind};
+use crate::core::Importance;
 
 /// What one run of a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,10 @@ pub struct Outcome {
     /// One line for humans: what was seen, or what went wrong.
     pub message: String,
     pub duration: Duration,
+    /// A failure less grave than the check's importance (a Nagios WARNING), if so.
+    pub importance: Option<Importance>,
+    /// Performance data the check reported, as JSON (a Nagios plugin's perfdata).
+    pub perfdata: Option<String>,
 }
 
 /// The longest message kept for a result; check output can be anything.
@@ -27,15 +32,27 @@ impl Outcome {
             ok: true,
             message: clean_message(&message.into()),
             duration,
+            importance: None,
+            perfdata: None,
         }
     }
 
     pub fn fail(message: impl Into<String>, duration: Duration) -> Outcome {
         Outcome {
             ok: false,
-            message: clean_message(&message.into()),
-            duration,
+            ..Outcome::pass(message, duration)
         }
+    }
+
+    /// This failure counts at `importance` at most.
+    pub fn at_most(mut self, importance: Importance) -> Outcome {
+        self.importance = Some(importance);
+        self
+    }
+
+    pub fn with_perfdata(mut self, perfdata: Option<String>) -> Outcome {
+        self.perfdata = perfdata;
+        self
     }
 }
 
@@ -53,27 +70,31 @@ pub fn clean_message(text: &str) -> String {
     out
 }
 
-/// Shared by every check in a run: the HTTP agent and its connection settings.
+/// Shared by every check in a run: the HTTP agent, and the run's `now` (Unix seconds).
 pub struct Context {
     http: http::Client,
+    pub now: i64,
 }
 
 impl Context {
-    pub fn new() -> Context {
+    pub fn new(now: i64) -> Context {
         Context {
             http: http::Client::new(),
+            now,
         }
     }
 }
 
-impl Default for Context {
-    fn default() -> Self {
-        Context::new()
-    }
+/// One check to run, with when it last ran.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub check: Check,
+    pub last_run: Option<i64>,
 }
 
 /// Runs one check, bounded by its timeout. Never panics on anything the target does.
-pub fn run(check: &Check, ctx: &Context) -> Outcome {
+pub fn run(job: &Job, ctx: &Context) -> Outcome {
+    let check = &job.check;
     let started = Instant::now();
     let outcome = match &check.kind {
         CheckKind::Http(h) => ctx.http.run(h, check.timeout),

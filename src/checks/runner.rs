@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Context, Outcome};
+use super::{Context, Job, Outcome};
 use crate::config::Check;
 
 /// Extra time beyond a check's own timeout before the runner gives up on it.
@@ -18,13 +18,15 @@ const STACK_SIZE: usize = 512 * 1024;
 
 /// Runs `checks` and returns their outcomes in the same order; `on_done` is called as each finishes.
 pub fn run_all(
-    checks: Vec<Check>,
+    work: Vec<Job>,
     jobs: usize,
+    now: i64,
     mut on_done: impl FnMut(&Check, &Outcome),
 ) -> Vec<Outcome> {
     let jobs = jobs.max(1);
-    let ctx = Arc::new(Context::new());
-    let checks: Vec<Arc<Check>> = checks.into_iter().map(Arc::new).collect();
+    let ctx = Arc::new(Context::new(now));
+    let work: Vec<Arc<Job>> = work.into_iter().map(Arc::new).collect();
+    let checks: Vec<&Check> = work.iter().map(|j| &j.check).collect();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; checks.len()];
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     // (index, started, deadline) of the checks in flight
@@ -36,7 +38,7 @@ pub fn run_all(
         while running.len() < jobs && next < checks.len() {
             let index = next;
             next += 1;
-            let check = Arc::clone(&checks[index]);
+            let job = Arc::clone(&work[index]);
             let ctx = Arc::clone(&ctx);
             let tx = tx.clone();
             let started = Instant::now();
@@ -44,7 +46,7 @@ pub fn run_all(
                 .name(format!("check-{index}"))
                 .stack_size(STACK_SIZE)
                 .spawn(move || {
-                    let outcome = super::run(&check, &ctx);
+                    let outcome = super::run(&job, &ctx);
                     let _ = tx.send((index, outcome));
                 });
             match spawned {
@@ -52,7 +54,7 @@ pub fn run_all(
                 Err(e) => {
                     let outcome =
                         Outcome::fail(format!("cannot start the check: {e}"), Duration::ZERO);
-                    on_done(&checks[index], &outcome);
+                    on_done(checks[index], &outcome);
                     outcomes[index] = Some(outcome);
                     done += 1;
                 }
@@ -66,7 +68,7 @@ pub fn run_all(
             Ok((index, outcome)) => {
                 if let Some(pos) = running.iter().position(|r| r.0 == index) {
                     running.swap_remove(pos);
-                    on_done(&checks[index], &outcome);
+                    on_done(checks[index], &outcome);
                     outcomes[index] = Some(outcome);
                     done += 1;
                 }
@@ -85,7 +87,7 @@ pub fn run_all(
                         ),
                         now - started,
                     );
-                    on_done(&checks[index], &outcome);
+                    on_done(checks[index], &outcome);
                     outcomes[index] = Some(outcome);
                     done += 1;
                     false

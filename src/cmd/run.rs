@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::alerts::{deliver, outbox};
-use crate::checks::{Outcome, runner};
+use crate::checks::{Job, Outcome, runner};
 use crate::cli::Global;
 use crate::clock;
 use crate::config::{Check, Config};
@@ -137,27 +137,35 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let mut rows = store
         .checks()
         .map_err(|e| store::failure(&cfg.state, "reading check states", e))?;
-    let due: Vec<(String, Check)> = cfg
+    let due: Vec<(String, Job)> = cfg
         .services
         .iter()
         .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
         .filter(|(s, c)| c.active && scope.includes(&s.name, &c.name))
-        .filter(|(s, c)| {
-            args.all || {
-                let last = rows
-                    .get(&(s.name.clone(), c.name.clone()))
-                    .and_then(|r| r.last_run_at);
-                schedule::is_due(last, c.frequency, started_at)
-            }
+        .map(|(s, c)| {
+            let last_run = rows
+                .get(&(s.name.clone(), c.name.clone()))
+                .and_then(|r| r.last_run_at);
+            (s, c, last_run)
         })
-        .map(|(s, c)| (s.name.clone(), c.clone()))
+        .filter(|(_, c, last_run)| args.all || schedule::is_due(*last_run, c.frequency, started_at))
+        .map(|(s, c, last_run)| {
+            (
+                s.name.clone(),
+                Job {
+                    check: c.clone(),
+                    last_run,
+                },
+            )
+        })
         .collect();
 
     let progress = progress_bar(g, due.len());
     let verbose = g.verbose;
     let outcomes = runner::run_all(
-        due.iter().map(|(_, c)| c.clone()).collect(),
+        due.iter().map(|(_, j)| j.clone()).collect(),
         args.jobs as usize,
+        started_at,
         |check, outcome| {
             if let Some(bar) = &progress {
                 bar.inc(1);
@@ -184,7 +192,8 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
 
     let finished_checks_at = clock::now();
     let mut results = Vec::with_capacity(outcomes.len());
-    for ((service, check), outcome) in due.iter().zip(&outcomes) {
+    for ((service, job), outcome) in due.iter().zip(&outcomes) {
+        let check = &job.check;
         let key = (service.clone(), check.name.clone());
         let row = rows.entry(key).or_insert_with(|| new_row(service, check));
         apply_result(row, check, outcome, finished_checks_at);
@@ -195,6 +204,8 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             ok: outcome.ok,
             duration_ms: outcome.duration.as_millis() as i64,
             message: outcome.message.clone(),
+            importance: outcome.importance,
+            perfdata: outcome.perfdata.clone(),
         });
     }
 
@@ -275,6 +286,7 @@ fn new_row(service: &str, check: &Check) -> CheckRow {
         last_run_at: None,
         last: None,
         active: true,
+        failing_importance: None,
     }
 }
 
@@ -286,11 +298,13 @@ fn apply_result(row: &mut CheckRow, check: &Check, outcome: &Outcome, now: i64) 
         row.status_since = Some(now);
     }
     row.failing = failing;
+    row.failing_importance = if failing { outcome.importance } else { None };
     row.last_run_at = Some(now);
     row.last = Some(LastResult {
         ok: outcome.ok,
         message: outcome.message.clone(),
         duration_ms: outcome.duration.as_millis() as i64,
+        perfdata: outcome.perfdata.clone(),
     });
 }
 
@@ -322,7 +336,7 @@ fn current_states(
             row.failing = row.last.is_some()
                 && debounce::is_failing(row.consecutive_failures, check.debounce);
             views.push(CheckView {
-                importance: check.importance,
+                importance: row.effective_importance(),
                 active: check.active,
                 failing: row.failing,
             });
@@ -351,12 +365,15 @@ fn current_states(
     Ok((check_rows, service_rows, before))
 }
 
-fn fail_on_code(due: &[(String, Check)], outcomes: &[Outcome], threshold: Importance) -> u8 {
+fn fail_on_code(due: &[(String, Job)], outcomes: &[Outcome], threshold: Importance) -> u8 {
     let worst = due
         .iter()
         .zip(outcomes)
         .filter(|(_, o)| !o.ok)
-        .map(|((_, c), _)| c.importance)
+        .map(|((_, j), o)| {
+            o.importance
+                .map_or(j.check.importance, |i| i.min(j.check.importance))
+        })
         .max();
     match worst {
         Some(i) if i >= threshold => Status::from_importance(i).nagios_code(),
@@ -420,7 +437,7 @@ fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
 }
 
 fn summary(
-    due: &[(String, Check)],
+    due: &[(String, Job)],
     outcomes: &[Outcome],
     services: &[ServiceRow],
     took: Duration,

@@ -35,6 +35,16 @@ pub struct CheckRow {
     pub last_run_at: Option<i64>,
     pub last: Option<LastResult>,
     pub active: bool,
+    /// While failing: the importance it fails at, when less than `importance`.
+    pub failing_importance: Option<Importance>,
+}
+
+impl CheckRow {
+    /// The importance this check's failure gives its service.
+    pub fn effective_importance(&self) -> Importance {
+        self.failing_importance
+            .map_or(self.importance, |i| i.min(self.importance))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +52,7 @@ pub struct LastResult {
     pub ok: bool,
     pub message: String,
     pub duration_ms: i64,
+    pub perfdata: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +82,8 @@ pub struct NewResult {
     pub ok: bool,
     pub duration_ms: i64,
     pub message: String,
+    pub importance: Option<Importance>,
+    pub perfdata: Option<String>,
 }
 
 /// The schema a state file is at, as `migrate` sees it.
@@ -289,7 +302,8 @@ impl Store {
     pub fn checks(&self) -> rusqlite::Result<HashMap<(String, String), CheckRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT service, name, kind, importance, consecutive_failures, failing, status_since,
-                    last_run_at, last_ok, last_message, last_duration_ms, active
+                    last_run_at, last_ok, last_message, last_duration_ms, active,
+                    failing_importance, last_perfdata
              FROM checks ORDER BY service, id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -309,10 +323,12 @@ impl Store {
                         ok,
                         message: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
                         duration_ms: r.get::<_, Option<i64>>(10)?.unwrap_or(0),
+                        perfdata: r.get(13)?,
                     }),
                     None => None,
                 },
                 active: r.get(11)?,
+                failing_importance: r.get::<_, Option<String>>(12)?.and_then(|s| s.parse().ok()),
             })
         })?;
         rows.map(|row| row.map(|c| ((c.service.clone(), c.name.clone()), c)))
@@ -359,14 +375,17 @@ impl Store {
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO checks (service, name, kind, importance, consecutive_failures, failing,
-                                     status_since, last_run_at, last_ok, last_message, last_duration_ms, active)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                     status_since, last_run_at, last_ok, last_message, last_duration_ms, active,
+                                     failing_importance, last_perfdata)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (service, name) DO UPDATE SET
                     kind = excluded.kind, importance = excluded.importance,
                     consecutive_failures = excluded.consecutive_failures, failing = excluded.failing,
                     status_since = excluded.status_since, last_run_at = excluded.last_run_at,
                     last_ok = excluded.last_ok, last_message = excluded.last_message,
-                    last_duration_ms = excluded.last_duration_ms, active = excluded.active",
+                    last_duration_ms = excluded.last_duration_ms, active = excluded.active,
+                    failing_importance = excluded.failing_importance,
+                    last_perfdata = excluded.last_perfdata",
             )?;
             for c in checks {
                 upsert.execute(params![
@@ -382,11 +401,13 @@ impl Store {
                     c.last.as_ref().map(|l| l.message.as_str()),
                     c.last.as_ref().map(|l| l.duration_ms),
                     c.active,
+                    c.failing_importance.map(Importance::as_str),
+                    c.last.as_ref().and_then(|l| l.perfdata.as_deref()),
                 ])?;
             }
             let mut insert = tx.prepare_cached(
-                "INSERT INTO results (check_id, at, ok, duration_ms, message)
-                 SELECT id, ?3, ?4, ?5, ?6 FROM checks WHERE service = ?1 AND name = ?2",
+                "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, perfdata)
+                 SELECT id, ?3, ?4, ?5, ?6, ?7, ?8 FROM checks WHERE service = ?1 AND name = ?2",
             )?;
             for r in results {
                 insert.execute(params![
@@ -395,7 +416,9 @@ impl Store {
                     r.at,
                     r.ok,
                     r.duration_ms,
-                    r.message
+                    r.message,
+                    r.importance.map(Importance::as_str),
+                    r.perfdata
                 ])?;
             }
             let mut service = tx.prepare_cached(

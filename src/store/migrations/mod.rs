@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "service status history",
         sql: include_str!("0004_service_history.sql"),
     },
+    Migration {
+        version: 5,
+        name: "result importance and perfdata, heartbeat pings",
+        sql: include_str!("0005_nagios_and_pings.sql"),
+    },
 ];
 
 /// The schema this build of cabot reads and writes.
