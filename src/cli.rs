@@ -96,6 +96,8 @@ pub enum Command {
     TestAlert(cmd::test_alert::Args),
     /// Incidents and uptime of a service or a check over a time range
     History(cmd::history::Args),
+    /// Record a ping for a heartbeat check (from a cron job or backup script)
+    Ping(cmd::ping::Args),
     /// Print shell completions
     Completions(cmd::completions::Args),
     /// Print the man page (roff)

@@ -13,6 +13,7 @@ pub mod config;
 pub mod core;
 pub mod exit_codes;
 pub mod lock;
+pub mod process;
 pub mod server;
 pub mod store;
 
@@ -60,6 +61,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Unsilence(args) => cmd::silence::unsilence(g, args),
         Command::TestAlert(args) => cmd::test_alert::run(g, args),
         Command::History(args) => cmd::history::run(g, args),
+        Command::Ping(args) => cmd::ping::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man => cmd::completions::man(),
     }

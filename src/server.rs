@@ -6,8 +6,10 @@
 
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
@@ -15,7 +17,7 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 use crate::clock::{self, format_age, format_time};
 use crate::config::Config;
 use crate::core::Status;
-use crate::store::{RunRow, Store};
+use crate::store::{RunRow, Store, migrations};
 
 pub const RUNNING: &str = "Checks running";
 pub const NOT_RUNNING: &str = "Checks not running";
@@ -46,28 +48,81 @@ impl Answer {
 /// A worker's view of the state: opened on first use, dropped and reopened after an error.
 pub struct Db {
     path: PathBuf,
-    store: Option<Store>,
+    store: Option<(Store, Option<FileId>)>,
+    /// For heartbeat pings, the one write; opened on the first ping.
+    writer: Option<Store>,
 }
+
+/// Which file is open (device, inode): a state file replaced under the server (deleted and
+/// created again, restored from a backup) must be read anew, not through the old handle.
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// How long a read waits for a lock before the answer is "Checks not running": a watcher
+/// with a short timeout should get the 503, not a timeout of its own.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Db {
     pub fn new(path: PathBuf) -> Db {
-        Db { path, store: None }
+        Db {
+            path,
+            store: None,
+            writer: None,
+        }
+    }
+
+    /// Records a ping through the writable connection, opened on first use.
+    fn record_ping(
+        &mut self,
+        service: &str,
+        check: &str,
+        at: i64,
+        ok: bool,
+        message: Option<&str>,
+        source: &str,
+    ) -> anyhow::Result<()> {
+        if self.writer.is_none() {
+            self.writer = Some(Store::open(&self.path, None)?);
+        }
+        let writer = self.writer.as_mut().ok_or_else(|| anyhow::anyhow!("no state"))?;
+        let result = writer.record_ping(service, check, at, ok, message, source);
+        if result.is_err() {
+            self.writer = None;
+        }
+        Ok(result?)
     }
 
     /// The state, if it can be read now.
     fn get(&mut self) -> Option<&Store> {
-        if self.store.is_none() {
-            self.store = Store::open_read_only(&self.path, None).ok().flatten();
+        let id = file_id(&self.path);
+        if self.store.as_ref().is_some_and(|(_, opened)| *opened != id) {
+            self.store = None;
         }
-        self.store.as_ref()
+        if self.store.is_none() {
+            let store = Store::open_read_only(&self.path, None).ok().flatten()?;
+            store.connection().busy_timeout(BUSY_TIMEOUT).ok()?;
+            self.store = Some((store, id));
+        }
+        self.store.as_ref().map(|(s, _)| s)
     }
 
     /// Runs `read` on the state; any failure (locked, migrated meanwhile) reopens next time.
     fn read<T>(&mut self, read: impl FnOnce(&Store) -> rusqlite::Result<T>) -> Option<T> {
-        let result = read(self.get()?);
+        let store = self.get()?;
+        // `cabot migrate` (or a newer cabot) may have changed the schema since the open.
+        let result = store
+            .connection()
+            .pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0))
+            .and_then(|v| match v == migrations::latest() {
+                true => read(store).map(Some),
+                false => Ok(None),
+            });
         match result {
-            Ok(v) => Some(v),
-            Err(_) => {
+            Ok(Some(v)) => Some(v),
+            Ok(None) | Err(_) => {
                 self.store = None;
                 None
             }
@@ -330,6 +385,37 @@ fn metrics(db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> St
             .iter()
             .map(|c| (check_labels(c), c.consecutive_failures.to_string())),
     );
+    // A Nagios plugin's perfdata, one sample per label.
+    let perf: Vec<(String, String)> = rows
+        .iter()
+        .flat_map(|c| {
+            let items: Vec<serde_json::Value> = c
+                .last
+                .as_ref()
+                .and_then(|l| l.perfdata.as_deref())
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default();
+            items.into_iter().filter_map(move |item| {
+                let value = item["value"].as_f64()?;
+                Some((
+                    format!(
+                        "{},label=\"{}\",uom=\"{}\"",
+                        check_labels(c),
+                        label(item["label"].as_str().unwrap_or("")),
+                        label(item["uom"].as_str().unwrap_or(""))
+                    ),
+                    value.to_string(),
+                ))
+            })
+        })
+        .collect();
+    if !perf.is_empty() {
+        family(
+            "cabot_check_perfdata",
+            "Performance data reported by a command check (a Nagios plugin).",
+            &mut perf.into_iter(),
+        );
+    }
     let mut svc: Vec<_> = services.values().filter(|s| s.active).collect();
     svc.sort_by(|a, b| a.name.cmp(&b.name));
     family(
@@ -357,21 +443,116 @@ fn metrics(db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> St
     out
 }
 
+/// Pings accepted per heartbeat per second; more are answered 429.
+const PINGS_PER_SECOND: u32 = 5;
+/// The most of a ping's body that is read, as its message.
+const PING_BODY_MAX: u64 = 1024;
+
+/// What the ping endpoint shares between workers: the rate limit's counters.
+#[derive(Default)]
+pub struct Pings {
+    recent: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+}
+
+impl Pings {
+    /// Counts a ping for `name` at `now`; false when over the limit.
+    fn allow(&self, name: &str, now: i64) -> bool {
+        let Ok(mut recent) = self.recent.lock() else {
+            return false;
+        };
+        if recent.len() > 10_000 {
+            recent.retain(|_, (second, _)| *second == now);
+        }
+        let entry = recent.entry(name.to_string()).or_insert((now, 0));
+        if entry.0 != now {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= PINGS_PER_SECOND
+    }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /ping/NAME` (or `/ping/NAME/fail`) with the heartbeat's token: the one write.
+/// A wrong or missing token is a 404, exactly like a heartbeat that does not exist.
+fn ping(request: &mut Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answer {
+    let not_found = || Answer::text(404, "Not Found\n");
+    let path = request.url().split('?').next().unwrap_or("").to_string();
+    let Some(name) = path.strip_prefix("/ping/") else {
+        return not_found();
+    };
+    let (found, failed) = match crate::checks::heartbeat::find(cfg, name) {
+        Ok(f) => (f, false),
+        Err(_) => match name
+            .strip_suffix("/fail")
+            .and_then(|n| crate::checks::heartbeat::find(cfg, n).ok())
+        {
+            Some(f) => (f, true),
+            None => return not_found(),
+        },
+    };
+    let (service, check, heartbeat) = found;
+    let Some(expected) = heartbeat.token.as_ref().and_then(|t| t.resolve().ok()) else {
+        return not_found();
+    };
+    let given = request
+        .headers()
+        .iter()
+        .find_map(|h| {
+            let v = h.value.as_str();
+            if h.field.equiv("Authorization") {
+                v.strip_prefix("Bearer ").map(str::to_string)
+            } else if h.field.equiv("X-Cabot-Token") {
+                Some(v.to_string())
+            } else {
+                None
+            }
+        })
+        .unwrap_or_default();
+    if !same_secret(given.trim().as_bytes(), expected.as_bytes()) {
+        return not_found();
+    }
+    let now = clock::now();
+    if !pings.allow(&format!("{service}/{}", check.name), now) {
+        return Answer::text(429, "Too Many Requests\n");
+    }
+    let mut body = Vec::new();
+    let _ = std::io::Read::read_to_end(
+        &mut std::io::Read::take(request.as_reader(), PING_BODY_MAX),
+        &mut body,
+    );
+    let message = crate::checks::clean_message(String::from_utf8_lossy(&body).trim());
+    let source = request
+        .remote_addr()
+        .map_or("http".to_string(), |a| a.ip().to_string());
+    match db.record_ping(service, &check.name, now, !failed, (!message.is_empty()).then_some(message.as_str()), &source) {
+        Ok(()) => Answer::text(200, "OK\n"),
+        Err(_) => Answer::text(503, "cannot record the ping now\n"),
+    }
+}
+
 /// Serves until the process is stopped.
 pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
+    raise_open_files_limit();
     let server = tiny_http::Server::http(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let server = Arc::new(server);
     let cfg = Arc::new(cfg);
+    let pings = Arc::new(Pings::default());
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
             let server = Arc::clone(&server);
             let cfg = Arc::clone(&cfg);
+            let pings = Arc::clone(&pings);
             std::thread::spawn(move || {
                 let mut db = Db::new(cfg.state.clone());
                 loop {
                     match server.recv() {
-                        Ok(request) => answer(request, &cfg, &mut db),
+                        Ok(request) => answer(request, &cfg, &mut db, &pings),
                         Err(_) => continue,
                     }
                 }
@@ -384,14 +565,37 @@ pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn answer(request: Request, cfg: &Config, db: &mut Db) {
+/// tiny_http holds every connection, idle or not, on a thread of its own with two file
+/// descriptors, and when accept() runs out of descriptors its accept thread dies and the
+/// server goes deaf (tiny-http#195). Under systemd's default soft limit of 1024 that is ~500
+/// idle connections, so take all that the hard limit allows.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+fn answer(mut request: Request, cfg: &Config, db: &mut Db, pings: &Pings) {
     let method = match request.method() {
         Method::Get => "GET",
         Method::Head => "HEAD",
         Method::Post => "POST",
         _ => "OTHER",
     };
-    let a = respond(method, request.url(), cfg, db, clock::now());
+    let a = if method == "POST" && request.url().starts_with("/ping/") {
+        ping(&mut request, cfg, db, pings)
+    } else {
+        respond(method, request.url(), cfg, db, clock::now())
+    };
     let mut response = Response::new(
         StatusCode(a.status),
         Vec::new(),

@@ -637,7 +637,7 @@ services:
                 5,
                 29,
                 "services[web].checks[ping].type",
-                "unknown check type 'banana' (supported: http, tcp, cabot)",
+                "unknown check type 'banana' (supported: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat)",
             ),
         ],
     );
@@ -665,7 +665,7 @@ services:
                 6,
                 9,
                 "services[web].checks[home].type",
-                "missing required key (one of: http, tcp, cabot)",
+                "missing required key (one of: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat)",
             ),
         ],
     );

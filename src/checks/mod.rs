@@ -1,9 +1,16 @@
 //! Running one check: each type in its own file, one arm here.
 
 mod cabot;
+mod command;
+mod dns;
+mod graphite;
+pub mod heartbeat;
 mod http;
+mod icmp;
+mod jenkins;
 pub mod runner;
 mod tcp;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -100,11 +107,42 @@ pub fn run(job: &Job, ctx: &Context) -> Outcome {
         CheckKind::Http(h) => ctx.http.run(h, check.timeout),
         CheckKind::Tcp(t) => tcp::run(t, check.timeout),
         CheckKind::Cabot(c) => cabot::run(&ctx.http, c, check.timeout),
+        CheckKind::Icmp(c) => icmp::run(c, check.timeout),
+        CheckKind::Jenkins(c) => jenkins::run(&ctx.http, c, check.debounce, check.timeout, ctx.now),
+        CheckKind::Graphite(c) => {
+            let minutes = graphite::window_minutes(check.frequency, job.last_run, ctx.now);
+            graphite::run(&ctx.http, c, minutes, check.timeout)
+        }
+        CheckKind::Tls(c) => tls::run(c, check.timeout, ctx.now),
+        CheckKind::Dns(c) => dns::run(c, check.timeout, query_id(&check.name, ctx.now)),
+        CheckKind::Command(c) => command::run(c, check.timeout),
+        // Passive: judged from the state by the run, never sent here.
+        CheckKind::Heartbeat(_) => Outcome::fail("a heartbeat is judged from its pings", Duration::ZERO),
     };
     Outcome {
         duration: started.elapsed(),
         ..outcome
     }
+}
+
+/// A DNS query id that differs between checks and runs (not a secret: answers are also
+/// matched to their question by the connected socket).
+fn query_id(name: &str, now: i64) -> u16 {
+    let h = name.bytes().fold(now as u32, |h, b| h.rotate_left(5) ^ u32::from(b));
+    (h ^ (h >> 16)) as u16
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters, for a path segment or query value.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

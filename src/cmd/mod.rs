@@ -4,6 +4,7 @@ pub mod ack;
 pub mod completions;
 pub mod history;
 pub mod migrate;
+pub mod ping;
 pub mod run;
 pub mod serve_status;
 pub mod silence;

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::alerts::{deliver, outbox};
-use crate::checks::{Job, Outcome, runner};
+use crate::checks::{Job, Outcome, heartbeat, runner};
 use crate::cli::Global;
 use crate::clock;
-use crate::config::{Check, Config};
+use crate::config::{Check, CheckKind, Config};
 use crate::core::status::{CheckView, service_status};
 use crate::core::{Importance, Status, debounce, schedule};
 use crate::exit_codes::{Exit, OK, USAGE};
@@ -162,8 +162,11 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
 
     let progress = progress_bar(g, due.len());
     let verbose = g.verbose;
-    let outcomes = runner::run_all(
-        due.iter().map(|(_, j)| j.clone()).collect(),
+    // Heartbeats are passive: judged from their pings here, the rest run on threads.
+    let (passive, active): (Vec<usize>, Vec<usize>) =
+        (0..due.len()).partition(|&i| matches!(due[i].1.check.kind, CheckKind::Heartbeat(_)));
+    let mut ran = runner::run_all(
+        active.iter().map(|&i| due[i].1.clone()).collect(),
         args.jobs as usize,
         started_at,
         |check, outcome| {
@@ -189,6 +192,28 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; due.len()];
+    for (i, outcome) in active.into_iter().zip(ran.drain(..)) {
+        outcomes[i] = Some(outcome);
+    }
+    for i in passive {
+        let (service, job) = &due[i];
+        let CheckKind::Heartbeat(hb) = &job.check.kind else {
+            continue;
+        };
+        let last = store
+            .last_ping(service, &job.check.name)
+            .map_err(|e| store::failure(&cfg.state, "reading pings", e))?;
+        let first_seen = rows
+            .get(&(service.clone(), job.check.name.clone()))
+            .and_then(|r| r.status_since)
+            .unwrap_or(started_at);
+        outcomes[i] = Some(heartbeat::judge(hb, last.as_ref(), first_seen, clock::now()));
+    }
+    let outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::fail("the check did not run", Duration::ZERO)))
+        .collect();
 
     let finished_checks_at = clock::now();
     let mut results = Vec::with_capacity(outcomes.len());
@@ -293,7 +318,7 @@ fn new_row(service: &str, check: &Check) -> CheckRow {
 /// One result's effect on a check: the debounce count, failing or not, and since when.
 fn apply_result(row: &mut CheckRow, check: &Check, outcome: &Outcome, now: i64) {
     row.consecutive_failures = debounce::after_result(row.consecutive_failures, outcome.ok);
-    let failing = debounce::is_failing(row.consecutive_failures, check.debounce);
+    let failing = debounce::is_failing(row.consecutive_failures, check.result_debounce());
     if failing != row.failing || row.status_since.is_none() {
         row.status_since = Some(now);
     }
@@ -334,7 +359,7 @@ fn current_states(
             row.active = check.active;
             // A debounce raised in the config applies at once, not only at the next result.
             row.failing = row.last.is_some()
-                && debounce::is_failing(row.consecutive_failures, check.debounce);
+                && debounce::is_failing(row.consecutive_failures, check.result_debounce());
             views.push(CheckView {
                 importance: row.effective_importance(),
                 active: check.active,

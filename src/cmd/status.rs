@@ -70,6 +70,8 @@ pub struct CheckReport {
     #[serde(rename = "type")]
     pub kind: String,
     pub importance: String,
+    /// While failing: the importance it fails at (a Nagios WARNING fails below `importance`).
+    pub fails_at: Option<String>,
     /// `passing`, `failing`, or `pending` before its first result.
     pub status: &'static str,
     pub since: Option<String>,
@@ -198,6 +200,9 @@ fn check_report(c: &CheckRow) -> CheckReport {
         name: c.name.clone(),
         kind: c.kind.clone(),
         importance: c.importance.as_str().to_string(),
+        fails_at: c
+            .failing
+            .then(|| c.effective_importance().as_str().to_string()),
         status: match (&c.last, c.failing) {
             (None, _) => "pending",
             (Some(_), true) => "failing",
@@ -371,7 +376,7 @@ fn human(report: &Report, now: i64, color: bool) -> String {
                 "  {:w$}  {}  {:8}  {:>6}  {}",
                 c.name,
                 paint(&format!("{:7}", c.status), c.status, color),
-                c.importance,
+                c.fails_at.as_deref().unwrap_or(&c.importance),
                 c.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
                 c.message.as_deref().unwrap_or("(no result yet)"),
                 w = name_width - 2,

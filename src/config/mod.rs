@@ -264,18 +264,147 @@ pub enum CheckKind {
     Http(Box<HttpCheck>),
     Tcp(TcpCheck),
     Cabot(CabotCheck),
+    Icmp(IcmpCheck),
+    Jenkins(Box<JenkinsCheck>),
+    Graphite(Box<GraphiteCheck>),
+    Tls(TlsCheck),
+    Dns(DnsCheck),
+    Command(CommandCheck),
+    Heartbeat(HeartbeatCheck),
 }
 
 impl CheckKind {
-    pub const TYPES: [&'static str; 3] = ["http", "tcp", "cabot"];
+    pub const TYPES: [&'static str; 10] = [
+        "http", "tcp", "cabot", "icmp", "jenkins", "graphite", "tls", "dns", "command", "heartbeat",
+    ];
 
     pub fn type_name(&self) -> &'static str {
         match self {
             CheckKind::Http(_) => "http",
             CheckKind::Tcp(_) => "tcp",
             CheckKind::Cabot(_) => "cabot",
+            CheckKind::Icmp(_) => "icmp",
+            CheckKind::Jenkins(_) => "jenkins",
+            CheckKind::Graphite(_) => "graphite",
+            CheckKind::Tls(_) => "tls",
+            CheckKind::Dns(_) => "dns",
+            CheckKind::Command(_) => "command",
+            CheckKind::Heartbeat(_) => "heartbeat",
         }
     }
+}
+
+/// Ping a host with the system's `ping`.
+#[derive(Debug, Clone)]
+pub struct IcmpCheck {
+    pub host: String,
+    pub count: u32,
+    /// Packet loss above this percentage fails; the default (100) fails only when nothing answers.
+    pub max_loss: f64,
+    pub max_rtt: Option<Duration>,
+}
+
+/// A Jenkins job: enabled, not failing too many builds in a row, not queued too long.
+#[derive(Debug, Clone)]
+pub struct JenkinsCheck {
+    pub url: String,
+    pub job: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub max_queued_build_time: Option<Duration>,
+    pub pass_on_error: bool,
+}
+
+/// The comparison that makes a Graphite point fail, as Cabot wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+    Equal,
+}
+
+impl Comparison {
+    pub fn parse(s: &str) -> Option<Comparison> {
+        Some(match s {
+            ">" => Comparison::Greater,
+            ">=" => Comparison::GreaterOrEqual,
+            "<" => Comparison::Less,
+            "<=" => Comparison::LessOrEqual,
+            "==" => Comparison::Equal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Equal => "==",
+        }
+    }
+
+    /// Whether `value` breaks the threshold.
+    pub fn breaks(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Greater => value > threshold,
+            Comparison::GreaterOrEqual => value >= threshold,
+            Comparison::Less => value < threshold,
+            Comparison::LessOrEqual => value <= threshold,
+            Comparison::Equal => value == threshold,
+        }
+    }
+}
+
+/// A Graphite metric against a threshold.
+#[derive(Debug, Clone)]
+pub struct GraphiteCheck {
+    pub url: String,
+    pub target: String,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub expected_num_hosts: u32,
+    pub allowed_num_failures: u32,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// A TLS certificate: valid for the host, and not expiring within `warn_within`.
+#[derive(Debug, Clone)]
+pub struct TlsCheck {
+    pub host: String,
+    pub port: u16,
+    pub warn_within: Duration,
+    /// CA certificates (PEM) to trust instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// A DNS lookup whose answers must be `expect`.
+#[derive(Debug, Clone)]
+pub struct DnsCheck {
+    pub name: String,
+    pub record_type: String,
+    pub expect: Vec<String>,
+    /// `host:port` of the server to ask; the system's first nameserver when absent.
+    pub server: Option<String>,
+}
+
+/// Any Nagios plugin, run without a shell.
+#[derive(Debug, Clone)]
+pub struct CommandCheck {
+    pub command: Vec<String>,
+}
+
+/// A passive check: pings must arrive within `period + grace`.
+#[derive(Debug, Clone)]
+pub struct HeartbeatCheck {
+    pub period: Duration,
+    pub grace: Duration,
+    /// The token an HTTP ping must carry; without one, only `cabot ping` can ping.
+    pub token: Option<Secret>,
 }
 
 /// Another cabot's `/status/`.
@@ -333,6 +462,17 @@ impl fmt::Display for StatusMatch {
 pub struct TcpCheck {
     pub host: String,
     pub port: u16,
+}
+
+impl Check {
+    /// The debounce applied to this check's results. A Jenkins check spends its `debounce`
+    /// on consecutive failed builds, as Cabot did, so its results are not debounced again.
+    pub fn result_debounce(&self) -> u32 {
+        match self.kind {
+            CheckKind::Jenkins(_) => 0,
+            _ => self.debounce,
+        }
+    }
 }
 
 impl Config {

@@ -55,6 +55,36 @@ const HTTP_KEYS: &[&str] = &[
 ];
 const TCP_KEYS: &[&str] = &["host", "port"];
 const CABOT_KEYS: &[&str] = &["url", "verify_tls"];
+const ICMP_KEYS: &[&str] = &["host", "count", "max_loss", "max_rtt"];
+const JENKINS_KEYS: &[&str] = &[
+    "url",
+    "job",
+    "username",
+    "password",
+    "password_env",
+    "password_file",
+    "max_queued_build_time",
+    "pass_on_error",
+];
+const GRAPHITE_KEYS: &[&str] = &[
+    "url",
+    "target",
+    "comparison",
+    "threshold",
+    "expected_num_hosts",
+    "allowed_num_failures",
+    "username",
+    "password",
+    "password_env",
+    "password_file",
+];
+const TLS_KEYS: &[&str] = &["host", "port", "warn_within", "ca_file"];
+// `name` names the check, so the name to look up is `host`, as in the other network checks.
+const DNS_KEYS: &[&str] = &["host", "record_type", "expect", "server"];
+const COMMAND_KEYS: &[&str] = &["command"];
+const HEARTBEAT_KEYS: &[&str] = &["period", "grace", "token", "token_env", "token_file"];
+/// Record types the `dns` check can ask for.
+pub const DNS_TYPES: [&str; 6] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS"];
 const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
 const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
@@ -1223,6 +1253,13 @@ impl Reader {
             Some("http") => HTTP_KEYS,
             Some("tcp") => TCP_KEYS,
             Some("cabot") => CABOT_KEYS,
+            Some("icmp") => ICMP_KEYS,
+            Some("jenkins") => JENKINS_KEYS,
+            Some("graphite") => GRAPHITE_KEYS,
+            Some("tls") => TLS_KEYS,
+            Some("dns") => DNS_KEYS,
+            Some("command") => COMMAND_KEYS,
+            Some("heartbeat") => HEARTBEAT_KEYS,
             Some(other) => {
                 let hint = closest(other, CheckKind::TYPES)
                     .map(|s| format!("; did you mean '{s}'?"))
@@ -1272,6 +1309,31 @@ impl Reader {
                     .require(&f, "url")
                     .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]))?,
                 verify_tls: self.bool(&f, "verify_tls", true),
+            }),
+            Some("icmp") => CheckKind::Icmp(self.icmp(&f)?),
+            Some("jenkins") => CheckKind::Jenkins(Box::new(self.jenkins(&f)?)),
+            Some("graphite") => CheckKind::Graphite(Box::new(self.graphite(&f)?)),
+            Some("tls") => CheckKind::Tls(self.tls(&f)?),
+            Some("dns") => CheckKind::Dns(self.dns(&f)?),
+            Some("command") => {
+                let node = self.require(&f, "command")?;
+                let argv: Vec<String> = self
+                    .string_list(node, &f.path("command"))
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect();
+                if argv.is_empty() || argv[0].is_empty() {
+                    self.error(node.mark, &f.path("command"), "give the program and its arguments, like [/usr/lib/nagios/plugins/check_tcp, -H, db, -p, '5432']");
+                    return None;
+                }
+                CheckKind::Command(CommandCheck { command: argv })
+            }
+            Some("heartbeat") => CheckKind::Heartbeat(HeartbeatCheck {
+                period: self
+                    .require(&f, "period")
+                    .and_then(|n| self.duration(n, &f.path("period")))?,
+                grace: self.opt_duration(&f, "grace", Duration::from_secs(60)),
+                token: self.secret(&f, "token"),
             }),
             _ => CheckKind::Tcp(self.tcp(&f)?),
         };
@@ -1419,6 +1481,201 @@ impl Reader {
                 }
             })
             .collect()
+    }
+
+    fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
+        let (text, _) = self.scalar(node, path, "a number")?;
+        match text.trim_end_matches('%').parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(n),
+            _ => {
+                self.error(node.mark, path, format!("expected a number, found '{text}'"));
+                None
+            }
+        }
+    }
+
+    fn icmp(&mut self, f: &Fields) -> Option<IcmpCheck> {
+        let host = self
+            .require(f, "host")
+            .and_then(|n| self.string(n, &f.path("host")))?;
+        let count = f
+            .get("count")
+            .and_then(|n| self.uint(n, &f.path("count"), 100))
+            .unwrap_or(3)
+            .max(1) as u32;
+        let max_loss = match f.get("max_loss") {
+            None => 100.0,
+            Some(n) => {
+                let loss = self.number(n, &f.path("max_loss"))?;
+                if !(0.0..=100.0).contains(&loss) {
+                    self.error(n.mark, &f.path("max_loss"), "a percentage from 0 to 100");
+                    return None;
+                }
+                loss
+            }
+        };
+        let max_rtt = f
+            .get("max_rtt")
+            .and_then(|n| self.duration(n, &f.path("max_rtt")));
+        Some(IcmpCheck {
+            host,
+            count,
+            max_loss,
+            max_rtt,
+        })
+    }
+
+    fn jenkins(&mut self, f: &Fields) -> Option<JenkinsCheck> {
+        let url = self
+            .require(f, "url")
+            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
+        let job = self.require(f, "job").and_then(|n| self.string(n, &f.path("job")));
+        let username = self.opt_string(f, "username");
+        let password = self.secret(f, "password");
+        let max_queued_build_time = f
+            .get("max_queued_build_time")
+            .and_then(|n| self.duration(n, &f.path("max_queued_build_time")));
+        let pass_on_error = self.bool(f, "pass_on_error", false);
+        Some(JenkinsCheck {
+            url: url?,
+            job: job?,
+            username,
+            password,
+            max_queued_build_time,
+            pass_on_error,
+        })
+    }
+
+    fn graphite(&mut self, f: &Fields) -> Option<GraphiteCheck> {
+        let url = self
+            .require(f, "url")
+            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
+        let target = self
+            .require(f, "target")
+            .and_then(|n| self.string(n, &f.path("target")));
+        let comparison = self.require(f, "comparison").and_then(|n| {
+            let text = self.string(n, &f.path("comparison"))?;
+            let c = Comparison::parse(&text);
+            if c.is_none() {
+                self.error(
+                    n.mark,
+                    &f.path("comparison"),
+                    format!("'{text}' is not a comparison (one of: >, >=, <, <=, ==)"),
+                );
+            }
+            c
+        });
+        let threshold = self
+            .require(f, "threshold")
+            .and_then(|n| self.number(n, &f.path("threshold")));
+        let count = |r: &mut Self, key: &str| {
+            f.get(key)
+                .and_then(|n| r.uint(n, &f.path(key), u32::MAX.into()))
+                .unwrap_or(0) as u32
+        };
+        let expected_num_hosts = count(self, "expected_num_hosts");
+        let allowed_num_failures = count(self, "allowed_num_failures");
+        let username = self.opt_string(f, "username");
+        let password = self.secret(f, "password");
+        Some(GraphiteCheck {
+            url: url?,
+            target: target?,
+            comparison: comparison?,
+            threshold: threshold?,
+            expected_num_hosts,
+            allowed_num_failures,
+            username,
+            password,
+        })
+    }
+
+    fn tls(&mut self, f: &Fields) -> Option<TlsCheck> {
+        let host_node = self.require(f, "host")?;
+        let host = self.string(host_node, &f.path("host"))?;
+        let port = match f.get("port") {
+            Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
+            None => None,
+        };
+        let (host, port) = match (split_host_port(&host), port) {
+            (Some((h, p)), None) => (h, p),
+            (Some(_), Some(_)) => {
+                self.error(host_node.mark, &f.path("host"), "the port is given twice: in host and in port");
+                return None;
+            }
+            (None, p) => (host.trim_matches(['[', ']']).to_string(), p.unwrap_or(443)),
+        };
+        let warn_within = self.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400));
+        let ca_pem = f.get("ca_file").and_then(|n| {
+            let path = f.path("ca_file");
+            let name = self.string(n, &path)?;
+            let file = self.dir.join(name);
+            match read_ca_file(&file) {
+                Ok(_) => std::fs::read(&file).ok(),
+                Err(why) => {
+                    self.error(n.mark, &path, why);
+                    None
+                }
+            }
+        });
+        Some(TlsCheck {
+            host,
+            port,
+            warn_within,
+            ca_pem,
+        })
+    }
+
+    fn dns(&mut self, f: &Fields) -> Option<DnsCheck> {
+        let name = self.require(f, "host").and_then(|n| self.string(n, &f.path("host")));
+        let record_type = match f.get("record_type") {
+            None => Some("A".to_string()),
+            Some(n) => {
+                let t = self.string(n, &f.path("record_type"))?.to_ascii_uppercase();
+                if DNS_TYPES.contains(&t.as_str()) {
+                    Some(t)
+                } else {
+                    self.error(
+                        n.mark,
+                        &f.path("record_type"),
+                        format!("'{t}' is not a record type cabot asks for (one of: {})", DNS_TYPES.join(", ")),
+                    );
+                    None
+                }
+            }
+        };
+        let expect: Vec<String> = self
+            .require(f, "expect")
+            .map(|n| self.string_list(n, &f.path("expect")))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let server = match f.get("server") {
+            None => None,
+            Some(n) => {
+                let text = self.string(n, &f.path("server"))?;
+                let addr = if text.parse::<std::net::IpAddr>().is_ok() {
+                    format!("{text}:53")
+                } else {
+                    text.clone()
+                };
+                if addr.parse::<std::net::SocketAddr>().is_err() {
+                    self.error(
+                        n.mark,
+                        &f.path("server"),
+                        format!("'{text}' is not an IP address (with an optional port)"),
+                    );
+                    return None;
+                }
+                Some(addr)
+            }
+        };
+        Some(DnsCheck {
+            name: name?,
+            record_type: record_type?,
+            expect,
+            server,
+        })
     }
 
     fn tcp(&mut self, f: &Fields) -> Option<TcpCheck> {

@@ -38,9 +38,12 @@ pub fn service_incidents(
             }
             continue;
         }
+        // A stretch that ended by the time the range starts is not in it, not even as an
+        // incident of no length at `from`.
+        let in_range = changes.get(i + 1).is_none_or(|next| next.0 > from);
         match incidents.last_mut().filter(|x| x.end.is_none()) {
             Some(open) => open.worst = open.worst.max(status),
-            None if end >= from => incidents.push(Incident {
+            None if in_range => incidents.push(Incident {
                 start,
                 end: None,
                 worst: status,
@@ -48,8 +51,6 @@ pub fn service_incidents(
             None => {}
         }
     }
-    // Incidents that ended before the range are not in it.
-    incidents.retain(|x| x.end.is_none_or(|e| e >= from));
     let uptime = (counted > 0).then(|| passing as f64 * 100.0 / counted as f64);
     (incidents, uptime)
 }
@@ -155,6 +156,20 @@ mod tests {
         assert_eq!(uptime.map(|u| (u * 10.0).round() / 10.0), Some(79.5));
         // incidents that ended before the range are left out
         let (incidents, _) = service_incidents(&changes, 300, 1000);
+        assert_eq!(
+            incidents,
+            [Incident {
+                start: 900,
+                end: None,
+                worst: Warning
+            }]
+        );
+        // an incident that ended just as the range starts is not in it
+        let (incidents, uptime) = service_incidents(&changes, 200, 800);
+        assert_eq!(incidents, []);
+        assert_eq!(uptime, Some(100.0));
+        // one that started as the range ends is, ongoing
+        let (incidents, _) = service_incidents(&changes, 300, 900);
         assert_eq!(
             incidents,
             [Incident {

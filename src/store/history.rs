@@ -62,3 +62,41 @@ impl Store {
         )
     }
 }
+
+impl Store {
+    /// The last ping of a heartbeat check.
+    pub fn last_ping(&self, service: &str, check: &str) -> rusqlite::Result<Option<crate::checks::heartbeat::Ping>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT at, ok, message FROM pings WHERE service = ?1 AND check_name = ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![service, check],
+                |r| {
+                    Ok(crate::checks::heartbeat::Ping {
+                        at: r.get(0)?,
+                        ok: r.get(1)?,
+                        message: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// Records a ping. `source` is `cli` or the HTTP client's address.
+    pub fn record_ping(
+        &mut self,
+        service: &str,
+        check: &str,
+        at: i64,
+        ok: bool,
+        message: Option<&str>,
+        source: &str,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO pings (service, check_name, at, ok, message, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![service, check, at, ok, message, source],
+        )?;
+        Ok(())
+    }
+}

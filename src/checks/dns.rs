@@ -1,0 +1,247 @@
+//! `dns`: a name resolves to what is expected. cabot asks the server itself (one UDP
+//! question, RFC 1035), so that the record type and the server are the check's own.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use super::Outcome;
+use crate::config::DnsCheck;
+
+pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
+    let started = Instant::now();
+    let server = match &check.server {
+        Some(s) => s.clone(),
+        None => match system_nameserver() {
+            Some(s) => s,
+            None => return Outcome::fail("no nameserver in /etc/resolv.conf; set server:", started.elapsed()),
+        },
+    };
+    let answers = match ask(&server, &check.name, &check.record_type, timeout, query_id) {
+        Ok(a) => a,
+        Err(why) => return Outcome::fail(format!("{} {} @{server}: {why}", check.name, check.record_type), started.elapsed()),
+    };
+    let took = started.elapsed();
+    // Addresses compare as addresses: `2001:0db8::1` is the `2001:db8::1` the server sent.
+    let norm = |s: &str| match s.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => s.trim_end_matches('.').to_ascii_lowercase(),
+    };
+    let mut got: Vec<String> = answers.iter().map(|a| norm(a)).collect();
+    got.sort();
+    got.dedup();
+    let mut want: Vec<String> = check.expect.iter().map(|a| norm(a)).collect();
+    want.sort();
+    want.dedup();
+    let shown = if answers.is_empty() { "no answer".to_string() } else { answers.join(", ") };
+    if got == want {
+        Outcome::pass(format!("{} {} = {shown}", check.name, check.record_type), took)
+    } else {
+        Outcome::fail(
+            format!("{} {} = {shown}, expected {}", check.name, check.record_type, check.expect.join(", ")),
+            took,
+        )
+    }
+}
+
+/// The first `nameserver` line of /etc/resolv.conf, with port 53.
+fn system_nameserver() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    text.lines().find_map(|l| {
+        let ip = l.strip_prefix("nameserver")?.trim();
+        let ip: std::net::IpAddr = ip.parse().ok()?;
+        Some(SocketAddr::new(ip, 53).to_string())
+    })
+}
+
+fn type_code(t: &str) -> u16 {
+    match t {
+        "A" => 1,
+        "NS" => 2,
+        "CNAME" => 5,
+        "MX" => 15,
+        "TXT" => 16,
+        "AAAA" => 28,
+        _ => 255,
+    }
+}
+
+/// The question, as bytes.
+pub fn query(name: &str, record_type: &str, id: u16) -> Result<Vec<u8>, String> {
+    let mut q = Vec::with_capacity(32 + name.len());
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // recursion desired, 1 question
+    for label in name.trim_end_matches('.').split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(format!("'{name}' is not a valid DNS name"));
+        }
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&type_code(record_type).to_be_bytes());
+    q.extend_from_slice(&1u16.to_be_bytes()); // IN
+    Ok(q)
+}
+
+fn ask(server: &str, name: &str, record_type: &str, timeout: Duration, id: u16) -> Result<Vec<String>, String> {
+    let addr: SocketAddr = server.parse().map_err(|_| format!("bad server address {server}"))?;
+    let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let socket = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
+    socket.connect(addr).map_err(|e| e.to_string())?;
+    socket.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    socket.send(&query(name, record_type, id)?).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!("no answer within {}", humantime::format_duration(timeout)));
+        }
+        let _ = socket.set_read_timeout(Some(left));
+        let n = match socket.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Err(format!("no answer within {}", humantime::format_duration(timeout)));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        // An answer to another question (a late one, or a spoof) is not ours.
+        if n >= 2 && buf[..2] == id.to_be_bytes() {
+            return parse_answer(&buf[..n], type_code(record_type));
+        }
+    }
+}
+
+/// The answers of `rtype` in a response, as text.
+pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
+    if msg.len() < 12 {
+        return Err("a truncated answer".into());
+    }
+    let rcode = msg[3] & 0x0f;
+    match rcode {
+        0 => {}
+        3 => return Err("NXDOMAIN: no such name".into()),
+        2 => return Err("SERVFAIL".into()),
+        5 => return Err("REFUSED".into()),
+        other => return Err(format!("server error (rcode {other})")),
+    }
+    let qd = u16::from_be_bytes([msg[4], msg[5]]) as usize;
+    let an = u16::from_be_bytes([msg[6], msg[7]]) as usize;
+    let mut pos = 12;
+    for _ in 0..qd {
+        pos = skip_name(msg, pos).ok_or("a malformed answer")? + 4;
+    }
+    let mut out = Vec::new();
+    for _ in 0..an {
+        pos = skip_name(msg, pos).ok_or("a malformed answer")?;
+        let head = msg.get(pos..pos + 10).ok_or("a malformed answer")?;
+        let t = u16::from_be_bytes([head[0], head[1]]);
+        let len = u16::from_be_bytes([head[8], head[9]]) as usize;
+        let start = pos + 10;
+        let data = msg.get(start..start + len).ok_or("a malformed answer")?;
+        pos = start + len;
+        if t != rtype {
+            continue;
+        }
+        let text = match t {
+            1 if len == 4 => std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string(),
+            28 if len == 16 => {
+                let b: [u8; 16] = data.try_into().map_err(|_| "a malformed AAAA")?;
+                std::net::Ipv6Addr::from(b).to_string()
+            }
+            2 | 5 => read_name(msg, start).ok_or("a malformed name")?,
+            15 if len > 2 => format!(
+                "{} {}",
+                u16::from_be_bytes([data[0], data[1]]),
+                read_name(msg, start + 2).ok_or("a malformed MX")?
+            ),
+            16 => {
+                let mut txt = String::new();
+                let mut i = 0;
+                while i < data.len() {
+                    let l = data[i] as usize;
+                    txt.push_str(&String::from_utf8_lossy(data.get(i + 1..i + 1 + l).unwrap_or(&[])));
+                    i += 1 + l;
+                }
+                txt
+            }
+            _ => continue,
+        };
+        out.push(text);
+    }
+    Ok(out)
+}
+
+fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *msg.get(pos)?;
+        if len & 0xc0 == 0xc0 {
+            return Some(pos + 2);
+        }
+        if len == 0 {
+            return Some(pos + 1);
+        }
+        pos += 1 + len as usize;
+    }
+}
+
+fn read_name(msg: &[u8], mut pos: usize) -> Option<String> {
+    let mut labels = Vec::new();
+    for _ in 0..128 {
+        let len = *msg.get(pos)?;
+        if len & 0xc0 == 0xc0 {
+            pos = (((len & 0x3f) as usize) << 8) | *msg.get(pos + 1)? as usize;
+            continue;
+        }
+        if len == 0 {
+            return Some(labels.join("."));
+        }
+        labels.push(String::from_utf8_lossy(msg.get(pos + 1..pos + 1 + len as usize)?).into_owned());
+        pos += 1 + len as usize;
+    }
+    None // a pointer loop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer to `query` with the given A records, a CNAME by compression pointer.
+    fn answer(q: &[u8], records: &[[u8; 4]]) -> Vec<u8> {
+        let mut m = q.to_vec();
+        m[2] = 0x81;
+        m[3] = 0x80;
+        m[7] = (records.len() + 1) as u8;
+        // a CNAME first, pointing at the question's name, which A queries skip
+        m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12]);
+        for r in records {
+            m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+            m.extend_from_slice(r);
+        }
+        m
+    }
+
+    #[test]
+    fn a_round_trip() {
+        let q = query("www.example.com", "A", 7).unwrap();
+        assert_eq!(&q[..2], &[0, 7]);
+        let a = answer(&q, &[[127, 0, 0, 1], [127, 0, 0, 2]]);
+        assert_eq!(parse_answer(&a, 1).unwrap(), ["127.0.0.1", "127.0.0.2"]);
+        assert_eq!(parse_answer(&a, 5).unwrap(), ["www.example.com"]);
+        let mut nx = q.clone();
+        nx[3] = 3;
+        assert!(parse_answer(&nx, 1).unwrap_err().contains("NXDOMAIN"));
+        assert!(parse_answer(&[0; 5], 1).is_err());
+        assert!(query("bad..name", "A", 1).is_err());
+    }
+
+    #[test]
+    fn a_pointer_loop_is_an_error_not_a_hang() {
+        let mut m = query("a.b", "CNAME", 1).unwrap();
+        m[7] = 1;
+        m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2]);
+        let loop_at = m.len();
+        m.extend_from_slice(&[0xc0, loop_at as u8]);
+        assert!(parse_answer(&m, 5).is_err());
+    }
+}

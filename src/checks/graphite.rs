@@ -1,0 +1,226 @@
+//! `graphite`: a metric against a threshold, the way Cabot checked it. Each series' non-null
+//! points in the window fail when any of them breaks the comparison; the check fails when
+//! more series fail than `allowed_num_failures`, or fewer series have data than
+//! `expected_num_hosts`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Outcome;
+use super::http::Client;
+use crate::config::{GraphiteCheck, HttpCheck, StatusMatch};
+
+/// Minutes of data to ask for: the frequency or the time since the previous result, plus one.
+pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i64 {
+    let freq = (frequency.as_secs() as i64 + 59) / 60;
+    let since = last_run.map_or(0, |l| ((now - l).max(0) + 59) / 60);
+    freq.max(since) + 1
+}
+
+pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) -> Outcome {
+    let started = Instant::now();
+    let request = HttpCheck {
+        url: format!(
+            "{}/render?target={}&format=json&from=-{minutes}min",
+            check.url.trim_end_matches('/'),
+            super::percent_encode(&check.target)
+        ),
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: None,
+        username: check.username.clone(),
+        password: check.password.clone(),
+        expect_status: vec![StatusMatch::Class(2)],
+        text_match: None,
+        max_response_time: None,
+        verify_tls: true,
+        follow_redirects: true,
+        max_body: 16 * 1024 * 1024,
+        ca: None,
+    };
+    let series: Vec<Series> = match client.fetch(&request, timeout) {
+        Ok((200, body)) => match parse(&body) {
+            Some(s) => s,
+            None => {
+                return Outcome::fail(
+                    "Error getting data from Graphite: the answer is not render JSON",
+                    started.elapsed(),
+                );
+            }
+        },
+        Ok((code, _)) => {
+            return Outcome::fail(format!("Error getting data from Graphite: HTTP {code}"), started.elapsed());
+        }
+        Err(e) => return Outcome::fail(format!("Error getting data from Graphite: {e}"), started.elapsed()),
+    };
+    let (ok, message) = judge(check, &series);
+    if ok {
+        Outcome::pass(message, started.elapsed())
+    } else {
+        Outcome::fail(message, started.elapsed())
+    }
+}
+
+/// One series of a render answer: its target and its non-null values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub target: String,
+    pub values: Vec<f64>,
+}
+
+fn parse(body: &str) -> Option<Vec<Series>> {
+    let data: Value = serde_json::from_str(body).ok()?;
+    data.as_array()?
+        .iter()
+        .map(|s| {
+            Some(Series {
+                target: s["target"].as_str()?.to_string(),
+                values: s["datapoints"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|p| p.get(0).and_then(Value::as_f64))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Passes or not, and the message, as Cabot wrote them.
+pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
+    let with_data: Vec<&Series> = series.iter().filter(|s| !s.values.is_empty()).collect();
+    if (with_data.len() as u32) < check.expected_num_hosts {
+        return (
+            false,
+            format!("Hosts missing | {}/{} hosts", with_data.len(), check.expected_num_hosts),
+        );
+    }
+    let names = short_names(&series.iter().map(|s| s.target.as_str()).collect::<Vec<_>>());
+    let failures: Vec<String> = series
+        .iter()
+        .zip(&names)
+        .filter_map(|(s, name)| {
+            let worst = s
+                .values
+                .iter()
+                .rev()
+                .find(|v| check.comparison.breaks(**v, check.threshold))?;
+            let text = format!(
+                "{} {} {}",
+                py_float(*worst),
+                check.comparison.as_str(),
+                py_float(check.threshold)
+            );
+            Some(if series.len() == 1 { text } else { format!("{name}: {text}") })
+        })
+        .collect();
+    if failures.len() as u32 > check.allowed_num_failures {
+        return (false, failures.join(", "));
+    }
+    let mut message = format!("{} series, {} failing", series.len(), failures.len());
+    if !failures.is_empty() {
+        message.push_str(&format!(" (allowed {}): {}", check.allowed_num_failures, failures.join(", ")));
+    }
+    (true, message)
+}
+
+/// Each target named by the dot-separated parts not common to all targets.
+fn short_names(targets: &[&str]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = targets.iter().map(|t| t.split('.').collect()).collect();
+    let same_shape = parts.windows(2).all(|w| w[0].len() == w[1].len());
+    if targets.len() < 2 || !same_shape {
+        return targets.iter().map(|t| t.to_string()).collect();
+    }
+    let varying: Vec<usize> = (0..parts[0].len())
+        .filter(|&i| parts.iter().any(|p| p[i] != parts[0][i]))
+        .collect();
+    parts
+        .iter()
+        .map(|p| varying.iter().map(|&i| p[i]).collect::<Vec<_>>().join("."))
+        .collect()
+}
+
+/// A float the way Python prints it: `9.0`, `9.16092`.
+fn py_float(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Comparison;
+
+    fn check(comparison: Comparison, threshold: f64, expected: u32, allowed: u32) -> GraphiteCheck {
+        GraphiteCheck {
+            url: "http://127.0.0.1".into(),
+            target: "t".into(),
+            comparison,
+            threshold,
+            expected_num_hosts: expected,
+            allowed_num_failures: allowed,
+            username: None,
+            password: None,
+        }
+    }
+
+    fn series(target: &str, values: &[f64]) -> Series {
+        Series {
+            target: target.into(),
+            values: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn cabot_cases() {
+        let two = [series("stats.PROD.load", &[9.16092]), series("stats.stage.load", &[8.16242])];
+        let cases = [
+            (check(Comparison::Greater, 9.0, 0, 0), false, "PROD: 9.16092 > 9.0"),
+            (check(Comparison::Greater, 11.0, 0, 0), true, "2 series, 0 failing"),
+            (check(Comparison::Greater, 9.0, 0, 1), true, "2 series, 1 failing (allowed 1): PROD: 9.16092 > 9.0"),
+            (check(Comparison::Greater, 8.0, 0, 0), false, "PROD: 9.16092 > 8.0, stage: 8.16242 > 8.0"),
+            (check(Comparison::Greater, 0.0, 3, 0), false, "Hosts missing | 2/3 hosts"),
+        ];
+        for (c, ok, message) in cases {
+            assert_eq!(judge(&c, &two), (ok, message.to_string()));
+        }
+        let one = [series("stats.PROD.load", &[9.16092])];
+        assert_eq!(
+            judge(&check(Comparison::Greater, 9.0, 0, 0), &one),
+            (false, "9.16092 > 9.0".to_string())
+        );
+        // all points null
+        let empty = [series("stats.PROD.load", &[])];
+        assert_eq!(
+            judge(&check(Comparison::Greater, 9.0, 1, 0), &empty),
+            (false, "Hosts missing | 0/1 hosts".to_string())
+        );
+    }
+
+    #[test]
+    fn names_and_numbers() {
+        assert_eq!(short_names(&["prefix.a.suffix", "prefix.b.suffix"]), ["a", "b"]);
+        assert_eq!(short_names(&["x.y", "z"]), ["x.y", "z"]);
+        assert_eq!(py_float(9.0), "9.0");
+        assert_eq!(py_float(9.16092), "9.16092");
+        assert_eq!(py_float(-0.5), "-0.5");
+    }
+
+    #[test]
+    fn window() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(window_minutes(minute, None, 1000), 2);
+        assert_eq!(window_minutes(minute, Some(1000 - 600), 1000), 11);
+        assert_eq!(window_minutes(Duration::from_secs(300), Some(1000 - 60), 1000), 6);
+    }
+
+    #[test]
+    fn render_json() {
+        let body = r#"[{"target": "a.b", "datapoints": [[1.5, 100], [null, 160], [2, 220]]}]"#;
+        assert_eq!(parse(body), Some(vec![series("a.b", &[1.5, 2.0])]));
+        assert_eq!(parse("<html>"), None);
+    }
+}

@@ -1,0 +1,120 @@
+//! `heartbeat`: a passive check for cron jobs and backups, like healthchecks.io. It fails
+//! when no ping arrived within `period + grace`, or when the last ping was a failure.
+//! Pings come from `cabot ping NAME` or `POST /ping/NAME` to `serve-status`.
+
+use std::time::Duration;
+
+use super::Outcome;
+use crate::clock::{format_age, format_time};
+use crate::config::{Check, CheckKind, Config, HeartbeatCheck};
+
+/// The last ping a heartbeat received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ping {
+    pub at: i64,
+    pub ok: bool,
+    pub message: Option<String>,
+}
+
+/// The verdict at `now`, given the last ping and when the check was first seen.
+pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> Outcome {
+    let allowed = (check.period + check.grace).as_secs() as i64;
+    let window = humantime::format_duration(check.period + check.grace);
+    match last {
+        Some(p) if !p.ok => Outcome::fail(
+            format!(
+                "the last ping ({} ago) reported a failure{}",
+                format_age(now - p.at),
+                p.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            Duration::ZERO,
+        ),
+        Some(p) if now - p.at > allowed => Outcome::fail(
+            format!(
+                "no ping for {} (period + grace is {window}); the last was at {}",
+                format_age(now - p.at),
+                format_time(p.at)
+            ),
+            Duration::ZERO,
+        ),
+        Some(p) => Outcome::pass(
+            format!(
+                "last ping {} ago{}",
+                format_age(now - p.at),
+                p.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            Duration::ZERO,
+        ),
+        None if now - first_seen > allowed => Outcome::fail(
+            format!("no ping received in the {window} since the check was added"),
+            Duration::ZERO,
+        ),
+        None => Outcome::pass("waiting for the first ping", Duration::ZERO),
+    }
+}
+
+/// The heartbeat a ping names: `service/check`, or a check name that only one heartbeat has.
+pub fn find<'a>(cfg: &'a Config, name: &str) -> Result<(&'a str, &'a Check, &'a HeartbeatCheck), String> {
+    let all: Vec<(&str, &Check, &HeartbeatCheck)> = cfg
+        .services
+        .iter()
+        .flat_map(|s| s.checks.iter().map(move |c| (s.name.as_str(), c)))
+        .filter_map(|(s, c)| match &c.kind {
+            CheckKind::Heartbeat(h) => Some((s, c, h)),
+            _ => None,
+        })
+        .collect();
+    let found: Vec<_> = match name.split_once('/') {
+        Some((service, check)) => all
+            .iter()
+            .filter(|(s, c, _)| *s == service && c.name == check)
+            .collect(),
+        None => all.iter().filter(|(_, c, _)| c.name == name).collect(),
+    };
+    match found.as_slice() {
+        [one] => Ok(**one),
+        [] => Err(format!("no heartbeat check named '{name}'")),
+        _ => Err(format!("several heartbeat checks are named '{name}': say SERVICE/{name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3600;
+
+    fn hb() -> HeartbeatCheck {
+        HeartbeatCheck {
+            period: Duration::from_secs(3600),
+            grace: Duration::from_secs(300),
+            token: None,
+        }
+    }
+
+    fn ping(at: i64, ok: bool) -> Ping {
+        Ping {
+            at,
+            ok,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn heartbeat_table() {
+        let t = 1_000_000;
+        let cases = [
+            (Some(ping(t - 10, true)), t - 10 * HOUR, true, "last ping 10s ago"),
+            (Some(ping(t - HOUR - 299, true)), t - 10 * HOUR, true, "last ping"),
+            (Some(ping(t - HOUR - 301, true)), t - 10 * HOUR, false, "no ping for 1h 5m"),
+            (Some(ping(t - 10, false)), t - 10 * HOUR, false, "reported a failure"),
+            (None, t - 60, true, "waiting for the first ping"),
+            (None, t - 2 * HOUR, false, "no ping received"),
+        ];
+        for (last, first_seen, ok, words) in cases {
+            let o = judge(&hb(), last.as_ref(), first_seen, t);
+            assert_eq!(o.ok, ok, "{last:?}: {}", o.message);
+            assert!(o.message.contains(words), "{}", o.message);
+        }
+    }
+}

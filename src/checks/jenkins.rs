@@ -1,0 +1,110 @@
+//! `jenkins`: a job through Jenkins' JSON API. It fails when the job is disabled, when the
+//! last completed build failed and its consecutive failures exceed `debounce`, when a queued
+//! build has waited longer than `max_queued_build_time`, and when the job does not exist
+//! (Cabot silently passed there). An error reaching Jenkins fails, unless `pass_on_error`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Outcome;
+use super::http::Client;
+use crate::config::{HttpCheck, JenkinsCheck, StatusMatch};
+
+/// What the check reads of a job. Jenkins' default (depth 0) answer names the builds by
+/// number and URL only, without their result, so the fields are asked for by name.
+const TREE: &str = "buildable,color,inQueue,queueItem%5BinQueueSince%5D,\
+                    lastCompletedBuild%5Bnumber,result%5D,lastSuccessfulBuild%5Bnumber%5D";
+
+pub fn run(client: &Client, check: &JenkinsCheck, debounce: u32, timeout: Duration, now: i64) -> Outcome {
+    let started = Instant::now();
+    let job_path: String = check
+        .job
+        .split('/')
+        .map(|part| format!("/job/{}", super::percent_encode(part)))
+        .collect();
+    let request = HttpCheck {
+        url: format!("{}{job_path}/api/json?tree={TREE}", check.url.trim_end_matches('/')),
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: None,
+        username: check.username.clone(),
+        password: check.password.clone(),
+        expect_status: vec![StatusMatch::Class(2)],
+        text_match: None,
+        max_response_time: None,
+        verify_tls: true,
+        follow_redirects: true,
+        max_body: 1024 * 1024,
+        ca: None,
+    };
+    let unreachable = |why: String| {
+        if check.pass_on_error {
+            Outcome::pass(format!("cannot reach Jenkins, passing as pass_on_error says: {why}"), started.elapsed())
+        } else {
+            Outcome::fail(format!("Error reaching Jenkins: {why}"), started.elapsed())
+        }
+    };
+    let job: Value = match client.fetch(&request, timeout) {
+        Ok((404, _)) => {
+            return Outcome::fail(format!("job '{}' not found on Jenkins", check.job), started.elapsed());
+        }
+        Ok((200, body)) => match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(e) => return unreachable(format!("not the JSON API's answer ({e})")),
+        },
+        Ok((code, _)) => return unreachable(format!("HTTP {code}")),
+        Err(e) => return unreachable(e),
+    };
+    let took = started.elapsed();
+    let disabled = job["buildable"] == Value::Bool(false) || job["color"] == "disabled";
+    if disabled {
+        return Outcome::fail(format!("job '{}' is disabled", check.job), took);
+    }
+    if let Some(max) = check.max_queued_build_time
+        && job["inQueue"] == Value::Bool(true)
+        && let Some(since_ms) = job["queueItem"]["inQueueSince"].as_i64()
+    {
+        let waited = (now - since_ms / 1000).max(0);
+        if waited > max.as_secs() as i64 {
+            return Outcome::fail(
+                format!(
+                    "job '{}': a build has waited in the queue for {} (max_queued_build_time {})",
+                    check.job,
+                    humantime::format_duration(Duration::from_secs(waited as u64)),
+                    humantime::format_duration(max)
+                ),
+                took,
+            );
+        }
+    }
+    let last = &job["lastCompletedBuild"];
+    let Some(number) = last["number"].as_i64() else {
+        return Outcome::pass(format!("job '{}': no completed build yet", check.job), took);
+    };
+    let last_success = job["lastSuccessfulBuild"]["number"].as_i64();
+    // A Jenkins that ignores `tree` still numbers its builds: the last completed build
+    // succeeded when it is the last successful one.
+    let result = match last["result"].as_str() {
+        Some(r) => r,
+        None if last_success == Some(number) => "SUCCESS",
+        None => "FAILURE",
+    };
+    if result == "SUCCESS" {
+        return Outcome::pass(format!("job '{}': build #{number} SUCCESS", check.job), took);
+    }
+    let consecutive = match last_success {
+        Some(success) => number - success,
+        None => number,
+    };
+    let text = format!(
+        "job '{}': build #{number} {result}, {consecutive} consecutive failure{}",
+        check.job,
+        if consecutive == 1 { "" } else { "s" }
+    );
+    if consecutive > i64::from(debounce) {
+        Outcome::fail(text, took)
+    } else {
+        Outcome::pass(format!("{text} (within debounce {debounce})"), took)
+    }
+}

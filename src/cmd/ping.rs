@@ -1,0 +1,40 @@
+//! `cabot ping NAME`: record a ping for a `heartbeat` check, from a cron job on this machine.
+
+use crate::checks::heartbeat;
+use crate::checks::MAX_MESSAGE;
+use crate::cli::Global;
+use crate::clock;
+use crate::exit_codes::{Exit, OK, USAGE};
+use crate::store::{self, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The heartbeat check: SERVICE/CHECK, or CHECK when only one heartbeat has that name
+    pub name: String,
+    /// The job failed: the heartbeat fails at once
+    #[arg(long)]
+    pub fail: bool,
+    /// A word about it, shown with the check
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+    let cfg = g.load_config()?;
+    let (service, check, _) = heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(USAGE, e))?;
+    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let message = args
+        .message
+        .as_deref()
+        .map(|m| crate::checks::clean_message(&m.chars().take(MAX_MESSAGE).collect::<String>()));
+    st.record_ping(service, &check.name, clock::now(), !args.fail, message.as_deref(), "cli")
+        .map_err(|e| store::failure(&cfg.state, "recording the ping", e))?;
+    if !g.quiet {
+        crate::print_out(&format!(
+            "pinged {service}/{}{}\n",
+            check.name,
+            if args.fail { " (failure)" } else { "" }
+        ))?;
+    }
+    Ok(OK)
+}
