@@ -33,12 +33,18 @@ pub fn run(
     max_output: u64,
 ) -> Result<Finished, Failure> {
     let Some((program, args)) = argv.split_first() else {
-        return Err(Failure::Spawn(std::io::Error::other("the command is empty")));
+        return Err(Failure::Spawn(std::io::Error::other(
+            "the command is empty",
+        )));
     };
     let mut command = Command::new(program);
     command
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -83,12 +89,18 @@ pub fn run(
         Some(s) => s,
         None => {
             let _ = child.wait();
-            let stdout = out_rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+            let stdout = out_rx
+                .recv_timeout(Duration::from_secs(1))
+                .unwrap_or_default();
             return Err(Failure::Timeout { stdout });
         }
     };
-    let stdout = out_rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
-    let stderr = err_rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+    let stdout = out_rx
+        .recv_timeout(Duration::from_secs(1))
+        .unwrap_or_default();
+    let stderr = err_rx
+        .recv_timeout(Duration::from_secs(1))
+        .unwrap_or_default();
     Ok(Finished {
         status,
         stdout,

@@ -27,7 +27,11 @@ pub fn run(check: &CommandCheck, timeout: Duration) -> Outcome {
         }
         Err(Failure::Timeout { stdout }) => {
             let (text, _) = split_output(&stdout);
-            let said = if text.is_empty() { String::new() } else { format!(": {text}") };
+            let said = if text.is_empty() {
+                String::new()
+            } else {
+                format!(": {text}")
+            };
             return Outcome::fail(
                 format!(
                     "timed out after {} and was killed{said}",
@@ -151,7 +155,10 @@ mod tests {
         let (text, perf) = split_output(
             "TCP OK - 0.000 second response time on 127.0.0.1 port 22|time=0.000123s;;;0.000000;10.000000\n",
         );
-        assert_eq!(text, "TCP OK - 0.000 second response time on 127.0.0.1 port 22");
+        assert_eq!(
+            text,
+            "TCP OK - 0.000 second response time on 127.0.0.1 port 22"
+        );
         let p = parse_perfdata(&perf);
         assert_eq!(p[0]["label"], "time");
         assert_eq!(p[0]["value"], 0.000123);

@@ -13,12 +13,22 @@ pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
         Some(s) => s.clone(),
         None => match system_nameserver() {
             Some(s) => s,
-            None => return Outcome::fail("no nameserver in /etc/resolv.conf; set server:", started.elapsed()),
+            None => {
+                return Outcome::fail(
+                    "no nameserver in /etc/resolv.conf; set server:",
+                    started.elapsed(),
+                );
+            }
         },
     };
     let answers = match ask(&server, &check.name, &check.record_type, timeout, query_id) {
         Ok(a) => a,
-        Err(why) => return Outcome::fail(format!("{} {} @{server}: {why}", check.name, check.record_type), started.elapsed()),
+        Err(why) => {
+            return Outcome::fail(
+                format!("{} {} @{server}: {why}", check.name, check.record_type),
+                started.elapsed(),
+            );
+        }
     };
     let took = started.elapsed();
     // Addresses compare as addresses: `2001:0db8::1` is the `2001:db8::1` the server sent.
@@ -32,12 +42,24 @@ pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
     let mut want: Vec<String> = check.expect.iter().map(|a| norm(a)).collect();
     want.sort();
     want.dedup();
-    let shown = if answers.is_empty() { "no answer".to_string() } else { answers.join(", ") };
+    let shown = if answers.is_empty() {
+        "no answer".to_string()
+    } else {
+        answers.join(", ")
+    };
     if got == want {
-        Outcome::pass(format!("{} {} = {shown}", check.name, check.record_type), took)
+        Outcome::pass(
+            format!("{} {} = {shown}", check.name, check.record_type),
+            took,
+        )
     } else {
         Outcome::fail(
-            format!("{} {} = {shown}, expected {}", check.name, check.record_type, check.expect.join(", ")),
+            format!(
+                "{} {} = {shown}, expected {}",
+                check.name,
+                check.record_type,
+                check.expect.join(", ")
+            ),
             took,
         )
     }
@@ -83,25 +105,52 @@ pub fn query(name: &str, record_type: &str, id: u16) -> Result<Vec<u8>, String> 
     Ok(q)
 }
 
-fn ask(server: &str, name: &str, record_type: &str, timeout: Duration, id: u16) -> Result<Vec<String>, String> {
-    let addr: SocketAddr = server.parse().map_err(|_| format!("bad server address {server}"))?;
-    let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+fn ask(
+    server: &str,
+    name: &str,
+    record_type: &str,
+    timeout: Duration,
+    id: u16,
+) -> Result<Vec<String>, String> {
+    let addr: SocketAddr = server
+        .parse()
+        .map_err(|_| format!("bad server address {server}"))?;
+    let bind = if addr.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
     let socket = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
     socket.connect(addr).map_err(|e| e.to_string())?;
-    socket.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    socket.send(&query(name, record_type, id)?).map_err(|e| e.to_string())?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    socket
+        .send(&query(name, record_type, id)?)
+        .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + timeout;
     let mut buf = [0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(format!("no answer within {}", humantime::format_duration(timeout)));
+            return Err(format!(
+                "no answer within {}",
+                humantime::format_duration(timeout)
+            ));
         }
         let _ = socket.set_read_timeout(Some(left));
         let n = match socket.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(format!("no answer within {}", humantime::format_duration(timeout)));
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(format!(
+                    "no answer within {}",
+                    humantime::format_duration(timeout)
+                ));
             }
             Err(e) => return Err(e.to_string()),
         };
@@ -144,7 +193,9 @@ pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
             continue;
         }
         let text = match t {
-            1 if len == 4 => std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string(),
+            1 if len == 4 => {
+                std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string()
+            }
             28 if len == 16 => {
                 let b: [u8; 16] = data.try_into().map_err(|_| "a malformed AAAA")?;
                 std::net::Ipv6Addr::from(b).to_string()
@@ -160,7 +211,9 @@ pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
                 let mut i = 0;
                 while i < data.len() {
                     let l = data[i] as usize;
-                    txt.push_str(&String::from_utf8_lossy(data.get(i + 1..i + 1 + l).unwrap_or(&[])));
+                    txt.push_str(&String::from_utf8_lossy(
+                        data.get(i + 1..i + 1 + l).unwrap_or(&[]),
+                    ));
                     i += 1 + l;
                 }
                 txt
@@ -196,7 +249,8 @@ fn read_name(msg: &[u8], mut pos: usize) -> Option<String> {
         if len == 0 {
             return Some(labels.join("."));
         }
-        labels.push(String::from_utf8_lossy(msg.get(pos + 1..pos + 1 + len as usize)?).into_owned());
+        labels
+            .push(String::from_utf8_lossy(msg.get(pos + 1..pos + 1 + len as usize)?).into_owned());
         pos += 1 + len as usize;
     }
     None // a pointer loop

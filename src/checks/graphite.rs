@@ -50,9 +50,17 @@ pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Durati
             }
         },
         Ok((code, _)) => {
-            return Outcome::fail(format!("Error getting data from Graphite: HTTP {code}"), started.elapsed());
+            return Outcome::fail(
+                format!("Error getting data from Graphite: HTTP {code}"),
+                started.elapsed(),
+            );
         }
-        Err(e) => return Outcome::fail(format!("Error getting data from Graphite: {e}"), started.elapsed()),
+        Err(e) => {
+            return Outcome::fail(
+                format!("Error getting data from Graphite: {e}"),
+                started.elapsed(),
+            );
+        }
     };
     let (ok, message) = judge(check, &series);
     if ok {
@@ -92,7 +100,11 @@ pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
     if (with_data.len() as u32) < check.expected_num_hosts {
         return (
             false,
-            format!("Hosts missing | {}/{} hosts", with_data.len(), check.expected_num_hosts),
+            format!(
+                "Hosts missing | {}/{} hosts",
+                with_data.len(),
+                check.expected_num_hosts
+            ),
         );
     }
     let names = short_names(&series.iter().map(|s| s.target.as_str()).collect::<Vec<_>>());
@@ -111,7 +123,11 @@ pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
                 check.comparison.as_str(),
                 py_float(check.threshold)
             );
-            Some(if series.len() == 1 { text } else { format!("{name}: {text}") })
+            Some(if series.len() == 1 {
+                text
+            } else {
+                format!("{name}: {text}")
+            })
         })
         .collect();
     if failures.len() as u32 > check.allowed_num_failures {
@@ -119,7 +135,11 @@ pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
     }
     let mut message = format!("{} series, {} failing", series.len(), failures.len());
     if !failures.is_empty() {
-        message.push_str(&format!(" (allowed {}): {}", check.allowed_num_failures, failures.join(", ")));
+        message.push_str(&format!(
+            " (allowed {}): {}",
+            check.allowed_num_failures,
+            failures.join(", ")
+        ));
     }
     (true, message)
 }
@@ -176,13 +196,36 @@ mod tests {
 
     #[test]
     fn cabot_cases() {
-        let two = [series("stats.PROD.load", &[9.16092]), series("stats.stage.load", &[8.16242])];
+        let two = [
+            series("stats.PROD.load", &[9.16092]),
+            series("stats.stage.load", &[8.16242]),
+        ];
         let cases = [
-            (check(Comparison::Greater, 9.0, 0, 0), false, "PROD: 9.16092 > 9.0"),
-            (check(Comparison::Greater, 11.0, 0, 0), true, "2 series, 0 failing"),
-            (check(Comparison::Greater, 9.0, 0, 1), true, "2 series, 1 failing (allowed 1): PROD: 9.16092 > 9.0"),
-            (check(Comparison::Greater, 8.0, 0, 0), false, "PROD: 9.16092 > 8.0, stage: 8.16242 > 8.0"),
-            (check(Comparison::Greater, 0.0, 3, 0), false, "Hosts missing | 2/3 hosts"),
+            (
+                check(Comparison::Greater, 9.0, 0, 0),
+                false,
+                "PROD: 9.16092 > 9.0",
+            ),
+            (
+                check(Comparison::Greater, 11.0, 0, 0),
+                true,
+                "2 series, 0 failing",
+            ),
+            (
+                check(Comparison::Greater, 9.0, 0, 1),
+                true,
+                "2 series, 1 failing (allowed 1): PROD: 9.16092 > 9.0",
+            ),
+            (
+                check(Comparison::Greater, 8.0, 0, 0),
+                false,
+                "PROD: 9.16092 > 8.0, stage: 8.16242 > 8.0",
+            ),
+            (
+                check(Comparison::Greater, 0.0, 3, 0),
+                false,
+                "Hosts missing | 2/3 hosts",
+            ),
         ];
         for (c, ok, message) in cases {
             assert_eq!(judge(&c, &two), (ok, message.to_string()));
@@ -202,7 +245,10 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(short_names(&["prefix.a.suffix", "prefix.b.suffix"]), ["a", "b"]);
+        assert_eq!(
+            short_names(&["prefix.a.suffix", "prefix.b.suffix"]),
+            ["a", "b"]
+        );
         assert_eq!(short_names(&["x.y", "z"]), ["x.y", "z"]);
         assert_eq!(py_float(9.0), "9.0");
         assert_eq!(py_float(9.16092), "9.16092");
@@ -214,7 +260,10 @@ mod tests {
         let minute = Duration::from_secs(60);
         assert_eq!(window_minutes(minute, None, 1000), 2);
         assert_eq!(window_minutes(minute, Some(1000 - 600), 1000), 11);
-        assert_eq!(window_minutes(Duration::from_secs(300), Some(1000 - 60), 1000), 6);
+        assert_eq!(
+            window_minutes(Duration::from_secs(300), Some(1000 - 60), 1000),
+            6
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             format!(
                 "the last ping ({} ago) reported a failure{}",
                 format_age(now - p.at),
-                p.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+                p.message
+                    .as_ref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ),
             Duration::ZERO,
         ),
@@ -41,7 +44,10 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             format!(
                 "last ping {} ago{}",
                 format_age(now - p.at),
-                p.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+                p.message
+                    .as_ref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ),
             Duration::ZERO,
         ),
@@ -54,7 +60,10 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
 }
 
 /// The heartbeat a ping names: `service/check`, or a check name that only one heartbeat has.
-pub fn find<'a>(cfg: &'a Config, name: &str) -> Result<(&'a str, &'a Check, &'a HeartbeatCheck), String> {
+pub fn find<'a>(
+    cfg: &'a Config,
+    name: &str,
+) -> Result<(&'a str, &'a Check, &'a HeartbeatCheck), String> {
     let all: Vec<(&str, &Check, &HeartbeatCheck)> = cfg
         .services
         .iter()
@@ -74,7 +83,9 @@ pub fn find<'a>(cfg: &'a Config, name: &str) -> Result<(&'a str, &'a Check, &'a 
     match found.as_slice() {
         [one] => Ok(**one),
         [] => Err(format!("no heartbeat check named '{name}'")),
-        _ => Err(format!("several heartbeat checks are named '{name}': say SERVICE/{name}")),
+        _ => Err(format!(
+            "several heartbeat checks are named '{name}': say SERVICE/{name}"
+        )),
     }
 }
 
@@ -104,10 +115,30 @@ mod tests {
     fn heartbeat_table() {
         let t = 1_000_000;
         let cases = [
-            (Some(ping(t - 10, true)), t - 10 * HOUR, true, "last ping 10s ago"),
-            (Some(ping(t - HOUR - 299, true)), t - 10 * HOUR, true, "last ping"),
-            (Some(ping(t - HOUR - 301, true)), t - 10 * HOUR, false, "no ping for 1h 5m"),
-            (Some(ping(t - 10, false)), t - 10 * HOUR, false, "reported a failure"),
+            (
+                Some(ping(t - 10, true)),
+                t - 10 * HOUR,
+                true,
+                "last ping 10s ago",
+            ),
+            (
+                Some(ping(t - HOUR - 299, true)),
+                t - 10 * HOUR,
+                true,
+                "last ping",
+            ),
+            (
+                Some(ping(t - HOUR - 301, true)),
+                t - 10 * HOUR,
+                false,
+                "no ping for 1h 5m",
+            ),
+            (
+                Some(ping(t - 10, false)),
+                t - 10 * HOUR,
+                false,
+                "reported a failure",
+            ),
             (None, t - 60, true, "waiting for the first ping"),
             (None, t - 2 * HOUR, false, "no ping received"),
         ];

@@ -29,14 +29,27 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
     .map(|s| s.to_string())
     .collect();
     // ping stops itself at -w; the extra second is for a resolver that does not.
-    let done = match process::run(&argv, &[], None, timeout + Duration::from_secs(1), 16 * 1024) {
+    let done = match process::run(
+        &argv,
+        &[],
+        None,
+        timeout + Duration::from_secs(1),
+        16 * 1024,
+    ) {
         Ok(done) => done,
         Err(Failure::Spawn(e)) => {
-            return Outcome::fail(format!("cannot run ping: {e} (install iputils-ping)"), started.elapsed());
+            return Outcome::fail(
+                format!("cannot run ping: {e} (install iputils-ping)"),
+                started.elapsed(),
+            );
         }
         Err(Failure::Timeout { .. }) => {
             return Outcome::fail(
-                format!("no answer from {} within {}", check.host, humantime::format_duration(timeout)),
+                format!(
+                    "no answer from {} within {}",
+                    check.host,
+                    humantime::format_duration(timeout)
+                ),
                 started.elapsed(),
             );
         }
@@ -44,13 +57,24 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
     let took = started.elapsed();
     let Some((sent, received)) = counts(&done.stdout) else {
         let why = done.stderr.lines().next().unwrap_or("").trim().to_string();
-        let why = if why.is_empty() { process::describe(&done.status) } else { why };
+        let why = if why.is_empty() {
+            process::describe(&done.status)
+        } else {
+            why
+        };
         return Outcome::fail(format!("ping {}: {why}", check.host), took);
     };
-    let loss = if sent == 0 { 100.0 } else { (sent - received) as f64 * 100.0 / sent as f64 };
+    let loss = if sent == 0 {
+        100.0
+    } else {
+        (sent - received) as f64 * 100.0 / sent as f64
+    };
     let avg = average_rtt_ms(&done.stdout);
     let rtt = avg.map(|a| format!(", rtt avg {a} ms")).unwrap_or_default();
-    let summary = format!("{received}/{sent} replies from {}, {loss:.0}% loss{rtt}", check.host);
+    let summary = format!(
+        "{received}/{sent} replies from {}, {loss:.0}% loss{rtt}",
+        check.host
+    );
     if received == 0 || loss > check.max_loss {
         return Outcome::fail(summary, took);
     }
@@ -58,7 +82,10 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
         && avg > max.as_secs_f64() * 1000.0
     {
         return Outcome::fail(
-            format!("{summary}, slower than max_rtt {}", humantime::format_duration(max)),
+            format!(
+                "{summary}, slower than max_rtt {}",
+                humantime::format_duration(max)
+            ),
             took,
         );
     }
@@ -68,7 +95,9 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
 /// `3 packets transmitted, 2 received` -> (3, 2).
 fn counts(out: &str) -> Option<(u32, u32)> {
     let line = out.lines().find(|l| l.contains("packets transmitted"))?;
-    let mut words = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty());
+    let mut words = line
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty());
     let sent = words.next()?.parse().ok()?;
     let received = line
         .split(',')

@@ -16,7 +16,13 @@ use crate::config::{HttpCheck, JenkinsCheck, StatusMatch};
 const TREE: &str = "buildable,color,inQueue,queueItem%5BinQueueSince%5D,\
                     lastCompletedBuild%5Bnumber,result%5D,lastSuccessfulBuild%5Bnumber%5D";
 
-pub fn run(client: &Client, check: &JenkinsCheck, debounce: u32, timeout: Duration, now: i64) -> Outcome {
+pub fn run(
+    client: &Client,
+    check: &JenkinsCheck,
+    debounce: u32,
+    timeout: Duration,
+    now: i64,
+) -> Outcome {
     let started = Instant::now();
     let job_path: String = check
         .job
@@ -24,7 +30,10 @@ pub fn run(client: &Client, check: &JenkinsCheck, debounce: u32, timeout: Durati
         .map(|part| format!("/job/{}", super::percent_encode(part)))
         .collect();
     let request = HttpCheck {
-        url: format!("{}{job_path}/api/json?tree={TREE}", check.url.trim_end_matches('/')),
+        url: format!(
+            "{}{job_path}/api/json?tree={TREE}",
+            check.url.trim_end_matches('/')
+        ),
         method: "GET".into(),
         headers: Vec::new(),
         body: None,
@@ -40,14 +49,28 @@ pub fn run(client: &Client, check: &JenkinsCheck, debounce: u32, timeout: Durati
     };
     let unreachable = |why: String| {
         if check.pass_on_error {
-            Outcome::pass(format!("cannot reach Jenkins, passing as pass_on_error says: {why}"), started.elapsed())
+            Outcome::pass(
+                format!("cannot reach Jenkins, passing as pass_on_error says: {why}"),
+                started.elapsed(),
+            )
         } else {
             Outcome::fail(format!("Error reaching Jenkins: {why}"), started.elapsed())
         }
     };
     let job: Value = match client.fetch(&request, timeout) {
         Ok((404, _)) => {
-            return Outcome::fail(format!("job '{}' not found on Jenkins", check.job), started.elapsed());
+            return Outcome::fail(
+                format!("job '{}' not found on Jenkins", check.job),
+                started.elapsed(),
+            );
+        }
+        // Refused credentials are a problem with this check, not Jenkins being away:
+        // pass_on_error must not hide them.
+        Ok((code @ (401 | 403), _)) => {
+            return Outcome::fail(
+                format!("Jenkins refused the credentials (HTTP {code})"),
+                started.elapsed(),
+            );
         }
         Ok((200, body)) => match serde_json::from_str(&body) {
             Ok(v) => v,
@@ -91,7 +114,10 @@ pub fn run(client: &Client, check: &JenkinsCheck, debounce: u32, timeout: Durati
         None => "FAILURE",
     };
     if result == "SUCCESS" {
-        return Outcome::pass(format!("job '{}': build #{number} SUCCESS", check.job), took);
+        return Outcome::pass(
+            format!("job '{}': build #{number} SUCCESS", check.job),
+            took,
+        );
     }
     let consecutive = match last_success {
         Some(success) => number - success,

@@ -117,7 +117,9 @@ pub fn run(job: &Job, ctx: &Context) -> Outcome {
         CheckKind::Dns(c) => dns::run(c, check.timeout, query_id(&check.name, ctx.now)),
         CheckKind::Command(c) => command::run(c, check.timeout),
         // Passive: judged from the state by the run, never sent here.
-        CheckKind::Heartbeat(_) => Outcome::fail("a heartbeat is judged from its pings", Duration::ZERO),
+        CheckKind::Heartbeat(_) => {
+            Outcome::fail("a heartbeat is judged from its pings", Duration::ZERO)
+        }
     };
     Outcome {
         duration: started.elapsed(),
@@ -128,7 +130,9 @@ pub fn run(job: &Job, ctx: &Context) -> Outcome {
 /// A DNS query id that differs between checks and runs (not a secret: answers are also
 /// matched to their question by the connected socket).
 fn query_id(name: &str, now: i64) -> u16 {
-    let h = name.bytes().fold(now as u32, |h, b| h.rotate_left(5) ^ u32::from(b));
+    let h = name
+        .bytes()
+        .fold(now as u32, |h, b| h.rotate_left(5) ^ u32::from(b));
     (h ^ (h >> 16)) as u16
 }
 

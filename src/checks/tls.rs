@@ -30,10 +30,13 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
-    let inner = match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider)).build() {
-        Ok(v) => v,
-        Err(e) => return fail(format!("cannot set up TLS verification: {e}")),
-    };
+    let inner =
+        match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .build()
+        {
+            Ok(v) => v,
+            Err(e) => return fail(format!("cannot set up TLS verification: {e}")),
+        };
     let verifier = Arc::new(Recorder {
         inner,
         seen: Mutex::new(None),
@@ -51,7 +54,10 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
         return fail(format!("'{}' is not a host name", check.host));
     };
     let target = format!("{}:{}", check.host, check.port);
-    let addr = match (check.host.as_str(), check.port).to_socket_addrs().map(|mut a| a.next()) {
+    let addr = match (check.host.as_str(), check.port)
+        .to_socket_addrs()
+        .map(|mut a| a.next())
+    {
         Ok(Some(a)) => a,
         _ => return fail(format!("unknown host {}", check.host)),
     };
@@ -59,7 +65,9 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot connect to {target}: {e}")),
     };
-    let left = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+    let left = timeout
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
     let _ = tcp.set_read_timeout(Some(left));
     let _ = tcp.set_write_timeout(Some(left));
     let Ok(mut conn) = rustls::ClientConnection::new(Arc::new(config), name) else {
@@ -84,9 +92,18 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
     if let Err(e) = verified {
         let e = e.to_string();
         if not_after <= now {
-            return Outcome::fail(format!("certificate expired on {expiry} ({} days ago)", -days_left), took);
+            return Outcome::fail(
+                format!("certificate expired on {expiry} ({} days ago)", -days_left),
+                took,
+            );
         }
-        return Outcome::fail(format!("certificate does not verify for {}: {e} (expires {expiry})", check.host), took);
+        return Outcome::fail(
+            format!(
+                "certificate does not verify for {}: {e} (expires {expiry})",
+                check.host
+            ),
+            took,
+        );
     }
     if not_after <= now {
         return Outcome::fail(format!("certificate expired on {expiry}"), took);
@@ -100,7 +117,10 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
             took,
         );
     }
-    Outcome::pass(format!("certificate valid until {expiry} ({days_left} days left)"), took)
+    Outcome::pass(
+        format!("certificate valid until {expiry} ({days_left} days left)"),
+        took,
+    )
 }
 
 /// Lets the handshake through whatever the verdict, keeping the leaf and the verdict, so
@@ -167,7 +187,9 @@ fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     if rest.len() < len {

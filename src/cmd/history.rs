@@ -88,7 +88,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             uptime
         }
         Some(name) => {
-            let results = st.check_results(&service, name, from).map_err(fail)?;
+            let mut results = st.check_results(&service, name, from).map_err(fail)?;
+            // Results stamped after `now` (a clock set back since) are not in the range.
+            results.retain(|r| r.0 <= now);
             if results.is_empty()
                 && !st
                     .checks()
@@ -144,7 +146,7 @@ fn human(r: &Report, since: Duration) -> String {
         "{what}: {} incident{} in the last {}, uptime {uptime}{}",
         r.incidents.len(),
         crate::cmd::validate::plural(r.incidents.len()),
-        humantime::format_duration(since),
+        span(since),
         if r.check.is_some() { " of results" } else { "" }
     );
     for i in &r.incidents {
@@ -163,4 +165,36 @@ fn human(r: &Report, since: Duration) -> String {
         );
     }
     out
+}
+
+/// The range in words: `7 days`, `24 hours`, `90 minutes`, `150 seconds`.
+fn span(since: Duration) -> String {
+    let (n, unit) = match since.as_secs() {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_in_words() {
+        for (secs, words) in [
+            (7 * 86_400, "7 days"),
+            (86_400, "1 day"),
+            (24 * 3_600, "1 day"),
+            (36 * 3_600, "36 hours"),
+            (90 * 60, "90 minutes"),
+            (60, "1 minute"),
+            (150, "150 seconds"),
+            (0, "0 seconds"),
+        ] {
+            assert_eq!(span(Duration::from_secs(secs)), words);
+        }
+    }
 }

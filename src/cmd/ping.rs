@@ -1,7 +1,7 @@
 //! `cabot ping NAME`: record a ping for a `heartbeat` check, from a cron job on this machine.
 
-use crate::checks::heartbeat;
 use crate::checks::MAX_MESSAGE;
+use crate::checks::heartbeat;
 use crate::cli::Global;
 use crate::clock;
 use crate::exit_codes::{Exit, OK, USAGE};
@@ -21,14 +21,22 @@ pub struct Args {
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let cfg = g.load_config()?;
-    let (service, check, _) = heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(USAGE, e))?;
+    let (service, check, _) =
+        heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(USAGE, e))?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let message = args
         .message
         .as_deref()
         .map(|m| crate::checks::clean_message(&m.chars().take(MAX_MESSAGE).collect::<String>()));
-    st.record_ping(service, &check.name, clock::now(), !args.fail, message.as_deref(), "cli")
-        .map_err(|e| store::failure(&cfg.state, "recording the ping", e))?;
+    st.record_ping(
+        service,
+        &check.name,
+        clock::now(),
+        !args.fail,
+        message.as_deref(),
+        "cli",
+    )
+    .map_err(|e| store::failure(&cfg.state, "recording the ping", e))?;
     if !g.quiet {
         crate::print_out(&format!(
             "pinged {service}/{}{}\n",

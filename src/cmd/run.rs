@@ -208,7 +208,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             .get(&(service.clone(), job.check.name.clone()))
             .and_then(|r| r.status_since)
             .unwrap_or(started_at);
-        outcomes[i] = Some(heartbeat::judge(hb, last.as_ref(), first_seen, clock::now()));
+        outcomes[i] = Some(heartbeat::judge(
+            hb,
+            last.as_ref(),
+            first_seen,
+            clock::now(),
+        ));
     }
     let outcomes: Vec<Outcome> = outcomes
         .into_iter()

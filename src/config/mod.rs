@@ -275,7 +275,16 @@ pub enum CheckKind {
 
 impl CheckKind {
     pub const TYPES: [&'static str; 10] = [
-        "http", "tcp", "cabot", "icmp", "jenkins", "graphite", "tls", "dns", "command", "heartbeat",
+        "http",
+        "tcp",
+        "cabot",
+        "icmp",
+        "jenkins",
+        "graphite",
+        "tls",
+        "dns",
+        "command",
+        "heartbeat",
     ];
 
     pub fn type_name(&self) -> &'static str {

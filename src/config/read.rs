@@ -1488,7 +1488,11 @@ impl Reader {
         match text.trim_end_matches('%').parse::<f64>() {
             Ok(n) if n.is_finite() => Some(n),
             _ => {
-                self.error(node.mark, path, format!("expected a number, found '{text}'"));
+                self.error(
+                    node.mark,
+                    path,
+                    format!("expected a number, found '{text}'"),
+                );
                 None
             }
         }
@@ -1529,7 +1533,9 @@ impl Reader {
         let url = self
             .require(f, "url")
             .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
-        let job = self.require(f, "job").and_then(|n| self.string(n, &f.path("job")));
+        let job = self
+            .require(f, "job")
+            .and_then(|n| self.string(n, &f.path("job")));
         let username = self.opt_string(f, "username");
         let password = self.secret(f, "password");
         let max_queued_build_time = f
@@ -1599,7 +1605,11 @@ impl Reader {
         let (host, port) = match (split_host_port(&host), port) {
             (Some((h, p)), None) => (h, p),
             (Some(_), Some(_)) => {
-                self.error(host_node.mark, &f.path("host"), "the port is given twice: in host and in port");
+                self.error(
+                    host_node.mark,
+                    &f.path("host"),
+                    "the port is given twice: in host and in port",
+                );
                 return None;
             }
             (None, p) => (host.trim_matches(['[', ']']).to_string(), p.unwrap_or(443)),
@@ -1626,7 +1636,9 @@ impl Reader {
     }
 
     fn dns(&mut self, f: &Fields) -> Option<DnsCheck> {
-        let name = self.require(f, "host").and_then(|n| self.string(n, &f.path("host")));
+        let name = self
+            .require(f, "host")
+            .and_then(|n| self.string(n, &f.path("host")));
         let record_type = match f.get("record_type") {
             None => Some("A".to_string()),
             Some(n) => {
@@ -1637,7 +1649,10 @@ impl Reader {
                     self.error(
                         n.mark,
                         &f.path("record_type"),
-                        format!("'{t}' is not a record type cabot asks for (one of: {})", DNS_TYPES.join(", ")),
+                        format!(
+                            "'{t}' is not a record type cabot asks for (one of: {})",
+                            DNS_TYPES.join(", ")
+                        ),
                     );
                     None
                 }

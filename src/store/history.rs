@@ -65,7 +65,11 @@ impl Store {
 
 impl Store {
     /// The last ping of a heartbeat check.
-    pub fn last_ping(&self, service: &str, check: &str) -> rusqlite::Result<Option<crate::checks::heartbeat::Ping>> {
+    pub fn last_ping(
+        &self,
+        service: &str,
+        check: &str,
+    ) -> rusqlite::Result<Option<crate::checks::heartbeat::Ping>> {
         use rusqlite::OptionalExtension;
         self.conn
             .query_row(

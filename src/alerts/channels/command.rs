@@ -18,7 +18,10 @@ pub fn send(argv: &[String], timeout: Duration, alert: &Value) -> AttemptRecord 
         ("CABOT_ALERT_KIND", a.kind().to_string()),
         ("CABOT_SERVICE", a.service().to_string()),
         ("CABOT_STATUS", a.status().to_string()),
-        ("CABOT_PREVIOUS_STATUS", a.str("previous_status").to_string()),
+        (
+            "CABOT_PREVIOUS_STATUS",
+            a.str("previous_status").to_string(),
+        ),
         (
             "CABOT_ALERT_ID",
             alert.get("id").map(Value::to_string).unwrap_or_default(),
@@ -33,12 +36,19 @@ pub fn send(argv: &[String], timeout: Duration, alert: &Value) -> AttemptRecord 
                 done.stderr
             };
             let status = process::describe(&done.status);
-            attempt("command", done.status.success(), format!("{status} {}", said.trim()))
+            attempt(
+                "command",
+                done.status.success(),
+                format!("{status} {}", said.trim()),
+            )
         }
         Err(Failure::Spawn(e)) => attempt(
             "command",
             false,
-            format!("cannot run {}: {e}", argv.first().map_or("", String::as_str)),
+            format!(
+                "cannot run {}: {e}",
+                argv.first().map_or("", String::as_str)
+            ),
         ),
         Err(Failure::Timeout { .. }) => attempt(
             "command",
