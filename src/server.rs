@@ -133,18 +133,19 @@ impl Db {
 /// The answer to one request. `now` is Unix seconds.
 pub fn respond(method: &str, url: &str, cfg: &Config, db: &mut Db, now: i64) -> Answer {
     let path = url.split(['?', '#']).next().unwrap_or("");
-    let known = matches!(
-        path,
-        "/" | "/status" | "/status/" | "/status.json" | "/metrics"
-    );
+    let known = match path {
+        "/" | "/status" | "/status/" | "/status.json" => true,
+        "/metrics" => cfg.status.metrics,
+        _ => false,
+    };
+    // Answered before the state is read: junk requests cost nothing.
+    if !known {
+        return Answer::text(404, "Not Found\n");
+    }
     if !matches!(method, "GET" | "HEAD") {
-        return if known {
-            Answer {
-                allow: Some("GET, HEAD"),
-                ..Answer::text(405, "Method Not Allowed\n")
-            }
-        } else {
-            Answer::text(404, "Not Found\n")
+        return Answer {
+            allow: Some("GET, HEAD"),
+            ..Answer::text(405, "Method Not Allowed\n")
         };
     }
     let last_run = db.read(|s| s.last_run()).flatten();
@@ -162,7 +163,7 @@ pub fn respond(method: &str, url: &str, cfg: &Config, db: &mut Db, now: i64) -> 
             content_type: "text/html; charset=utf-8",
             ..Answer::text(200, page(cfg, db, last_run, running, now))
         },
-        "/metrics" if cfg.status.metrics => Answer {
+        "/metrics" => Answer {
             content_type: "text/plain; version=0.0.4; charset=utf-8",
             ..Answer::text(200, metrics(db, last_run, running, now))
         },

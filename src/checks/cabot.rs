@@ -5,25 +5,15 @@ use std::time::{Duration, Instant};
 
 use super::Outcome;
 use super::http::Client;
-use crate::config::{CabotCheck, HttpCheck, StatusMatch};
+use crate::config::{CabotCheck, HttpCheck};
 use crate::server::{NOT_RUNNING, RUNNING};
 
 pub fn run(client: &Client, check: &CabotCheck, timeout: Duration) -> Outcome {
     let started = Instant::now();
     let request = HttpCheck {
-        url: check.url.clone(),
-        method: "GET".into(),
-        headers: Vec::new(),
-        body: None,
-        username: None,
-        password: None,
-        expect_status: vec![StatusMatch::Class(2)],
-        text_match: None,
-        max_response_time: None,
         verify_tls: check.verify_tls,
-        follow_redirects: true,
         max_body: 4096,
-        ca: None,
+        ..HttpCheck::get(check.url.clone())
     };
     match client.fetch(&request, timeout) {
         Ok((200, body)) if body.trim() == RUNNING => Outcome::pass(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Outcome;
 use super::http::Client;
-use crate::config::{GraphiteCheck, HttpCheck, StatusMatch};
+use crate::config::{GraphiteCheck, HttpCheck};
 
 /// Minutes of data to ask for: the frequency or the time since the previous result, plus one.
 pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i64 {
@@ -21,23 +21,14 @@ pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i
 pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) -> Outcome {
     let started = Instant::now();
     let request = HttpCheck {
-        url: format!(
+        username: check.username.clone(),
+        password: check.password.clone(),
+        max_body: 16 * 1024 * 1024,
+        ..HttpCheck::get(format!(
             "{}/render?target={}&format=json&from=-{minutes}min",
             check.url.trim_end_matches('/'),
             super::percent_encode(&check.target)
-        ),
-        method: "GET".into(),
-        headers: Vec::new(),
-        body: None,
-        username: check.username.clone(),
-        password: check.password.clone(),
-        expect_status: vec![StatusMatch::Class(2)],
-        text_match: None,
-        max_response_time: None,
-        verify_tls: true,
-        follow_redirects: true,
-        max_body: 16 * 1024 * 1024,
-        ca: None,
+        ))
     };
     let series: Vec<Series> = match client.fetch(&request, timeout) {
         Ok((200, body)) => match parse(&body) {

@@ -149,10 +149,20 @@ impl Client {
         let request = builder
             .body(body)
             .map_err(|e| format!("cannot build the request: {e}"))?;
-        let tls = match (&check.ca, check.verify_tls) {
+        let tls = match (&check.ca_pem, check.verify_tls) {
             (_, false) => self.no_verify.clone(),
             (None, true) => self.verify.clone(),
-            (Some(roots), true) => TlsConfig::builder().root_certs(roots.clone()).build(),
+            (Some(pem), true) => {
+                let certs: Vec<_> = ureq::tls::parse_pem(pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                    .build()
+            }
         };
         Ok(self
             .agent

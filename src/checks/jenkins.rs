@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Outcome;
 use super::http::Client;
-use crate::config::{HttpCheck, JenkinsCheck, StatusMatch};
+use crate::config::{HttpCheck, JenkinsCheck};
 
 /// What the check reads of a job. Jenkins' default (depth 0) answer names the builds by
 /// number and URL only, without their result, so the fields are asked for by name.
@@ -30,22 +30,12 @@ pub fn run(
         .map(|part| format!("/job/{}", super::percent_encode(part)))
         .collect();
     let request = HttpCheck {
-        url: format!(
-            "{}{job_path}/api/json?tree={TREE}",
-            check.url.trim_end_matches('/')
-        ),
-        method: "GET".into(),
-        headers: Vec::new(),
-        body: None,
         username: check.username.clone(),
         password: check.password.clone(),
-        expect_status: vec![StatusMatch::Class(2)],
-        text_match: None,
-        max_response_time: None,
-        verify_tls: true,
-        follow_redirects: true,
-        max_body: 1024 * 1024,
-        ca: None,
+        ..HttpCheck::get(format!(
+            "{}{job_path}/api/json?tree={TREE}",
+            check.url.trim_end_matches('/')
+        ))
     };
     let unreachable = |why: String| {
         if check.pass_on_error {

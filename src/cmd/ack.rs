@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use crate::cli::Global;
 use crate::clock::{self, format_time};
-use crate::config::Config;
 use crate::core::Status;
 use crate::exit_codes::{Exit, OK, USAGE};
 use crate::store::outbox::Ack;
@@ -32,23 +31,6 @@ pub struct UnackArgs {
     pub service: String,
 }
 
-/// The service named on the command line, or a usage error listing the services.
-pub fn known_service<'a>(
-    cfg: &'a Config,
-    name: &str,
-) -> anyhow::Result<&'a crate::config::Service> {
-    cfg.service(name).ok_or_else(|| {
-        let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
-        Exit::error(
-            USAGE,
-            format!(
-                "no service named '{name}' in the config (services: {})",
-                names.join(", ")
-            ),
-        )
-    })
-}
-
 /// Who is doing this, for the record.
 pub fn who(by: &Option<String>) -> Option<String> {
     by.clone()
@@ -59,7 +41,7 @@ pub fn who(by: &Option<String>) -> Option<String> {
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let cfg = g.load_config()?;
-    known_service(&cfg, &args.service)?;
+    cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let services = st
         .services()
@@ -101,7 +83,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
 
 pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<u8> {
     let cfg = g.load_config()?;
-    known_service(&cfg, &args.service)?;
+    cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let removed = st
         .clear_ack(&args.service)

@@ -74,9 +74,7 @@ struct Scope<'a> {
 impl<'a> Scope<'a> {
     fn new(cfg: &Config, args: &'a Args) -> anyhow::Result<Scope<'a>> {
         for name in &args.services {
-            if cfg.service(name).is_none() {
-                return Err(unknown_service(cfg, name));
-            }
+            cfg.service_named(name)?;
         }
         let mut checks = Vec::new();
         for id in &args.checks {
@@ -86,9 +84,7 @@ impl<'a> Scope<'a> {
                     format!("--check takes SERVICE/CHECK, not '{id}'"),
                 ));
             };
-            let Some(s) = cfg.service(service) else {
-                return Err(unknown_service(cfg, service));
-            };
+            let s = cfg.service_named(service)?;
             if !s.checks.iter().any(|c| c.name == check) {
                 let names: Vec<&str> = s.checks.iter().map(|c| c.name.as_str()).collect();
                 return Err(Exit::error(
@@ -113,17 +109,6 @@ impl<'a> Scope<'a> {
         }
         self.services.contains(&service) || self.checks.contains(&(service, check))
     }
-}
-
-fn unknown_service(cfg: &Config, name: &str) -> anyhow::Error {
-    let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
-    Exit::error(
-        USAGE,
-        format!(
-            "no service named '{name}' in the config (services: {})",
-            names.join(", ")
-        ),
-    )
 }
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {

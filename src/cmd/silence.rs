@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::Global;
 use crate::clock::{self, format_time};
-use crate::cmd::ack::{known_service, who};
+use crate::cmd::ack::who;
 use crate::exit_codes::OK;
 use crate::store::outbox::Silence;
 use crate::store::{self, Store};
@@ -30,7 +30,7 @@ pub struct UnsilenceArgs {
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let cfg = g.load_config()?;
-    known_service(&cfg, &args.service)?;
+    cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let now = clock::now();
     let silence = Silence {
@@ -51,7 +51,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
 
 pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<u8> {
     let cfg = g.load_config()?;
-    known_service(&cfg, &args.service)?;
+    cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let removed = st
         .clear_silence(&args.service)

@@ -438,8 +438,29 @@ pub struct HttpCheck {
     pub follow_redirects: bool,
     /// At most this many bytes of the body are read, for `text_match`.
     pub max_body: u64,
-    /// CAs from `ca_file` to trust instead of the public roots (an internal CA).
-    pub ca: Option<ureq::tls::RootCerts>,
+    /// CA certificates (PEM) from `ca_file`, trusted instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl HttpCheck {
+    /// A plain GET of `url` expecting 2xx, for checks that speak to an API.
+    pub fn get(url: String) -> HttpCheck {
+        HttpCheck {
+            url,
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            username: None,
+            password: None,
+            expect_status: vec![StatusMatch::Class(2)],
+            text_match: None,
+            max_response_time: None,
+            verify_tls: true,
+            follow_redirects: true,
+            max_body: 1024 * 1024,
+            ca_pem: None,
+        }
+    }
 }
 
 /// One accepted HTTP status: an exact code, or a class such as `2xx`.
@@ -487,6 +508,20 @@ impl Check {
 impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The service named on the command line, or a usage error that lists the services.
+    pub fn service_named(&self, name: &str) -> anyhow::Result<&Service> {
+        self.service(name).ok_or_else(|| {
+            let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+            crate::exit_codes::Exit::error(
+                crate::exit_codes::USAGE,
+                format!(
+                    "no service named '{name}' in the config (services: {})",
+                    names.join(", ")
+                ),
+            )
+        })
     }
 
     /// Whether a maintenance window covers `service` at `now`.

@@ -886,18 +886,7 @@ impl Reader {
             let username = self.opt_string(&f, "username");
             let password = self.secret(&f, "password");
             let verify_tls = self.bool(&f, "verify_tls", true);
-            let ca_pem = f.get("ca_file").and_then(|n| {
-                let path = f.path("ca_file");
-                let name = self.string(n, &path)?;
-                let file = self.dir.join(name);
-                match read_ca_file(&file) {
-                    Ok(_) => std::fs::read(&file).ok(),
-                    Err(why) => {
-                        self.error(n.mark, &path, why);
-                        None
-                    }
-                }
-            });
+            let ca_pem = self.ca_file(&f);
             if let Some(url) = url {
                 out.push(SmtpServer {
                     url,
@@ -1427,21 +1416,10 @@ impl Reader {
                 }
             }
         };
-        let ca = f.get("ca_file").and_then(|n| {
-            let path = f.path("ca_file");
-            let name = self.string(n, &path)?;
-            let file = self.dir.join(name);
-            match read_ca_file(&file) {
-                Ok(certs) => Some(certs),
-                Err(why) => {
-                    self.error(n.mark, &path, why);
-                    None
-                }
-            }
-        });
+        let ca_pem = self.ca_file(f);
         Some(HttpCheck {
             url: url?,
-            ca,
+            ca_pem,
             method,
             headers,
             body,
@@ -1481,6 +1459,21 @@ impl Reader {
                 }
             })
             .collect()
+    }
+
+    /// `ca_file`: a PEM file with at least one certificate, read now.
+    fn ca_file(&mut self, f: &Fields) -> Option<Vec<u8>> {
+        let node = f.get("ca_file")?;
+        let path = f.path("ca_file");
+        let name = self.string(node, &path)?;
+        let file = self.dir.join(name);
+        match read_ca_file(&file) {
+            Ok(pem) => Some(pem),
+            Err(why) => {
+                self.error(node.mark, &path, why);
+                None
+            }
+        }
     }
 
     fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
@@ -1615,18 +1608,7 @@ impl Reader {
             (None, p) => (host.trim_matches(['[', ']']).to_string(), p.unwrap_or(443)),
         };
         let warn_within = self.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400));
-        let ca_pem = f.get("ca_file").and_then(|n| {
-            let path = f.path("ca_file");
-            let name = self.string(n, &path)?;
-            let file = self.dir.join(name);
-            match read_ca_file(&file) {
-                Ok(_) => std::fs::read(&file).ok(),
-                Err(why) => {
-                    self.error(n.mark, &path, why);
-                    None
-                }
-            }
-        });
+        let ca_pem = self.ca_file(f);
         Some(TlsCheck {
             host,
             port,
@@ -1794,19 +1776,15 @@ fn parse_status_match(text: &str) -> Option<StatusMatch> {
     }
 }
 
-/// The certificates in a PEM file, to trust instead of the public roots.
-fn read_ca_file(path: &Path) -> Result<ureq::tls::RootCerts, String> {
+/// A PEM file of certificates to trust instead of the public roots, checked to hold one.
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
     let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
+    let has_cert = ureq::tls::parse_pem(&pem)
+        .any(|item| matches!(item, Ok(ureq::tls::PemItem::Certificate(_))));
+    if !has_cert {
         return Err(format!("{} holds no PEM certificate", path.display()));
     }
-    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+    Ok(pem)
 }
 
 fn parse_weekday(s: &str) -> Option<jiff::civil::Weekday> {

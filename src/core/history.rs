@@ -14,7 +14,8 @@ pub struct Incident {
 /// A service's incidents and uptime (percent of time PASSING) in `[from, now]`.
 ///
 /// `changes` are (time, new status), oldest first; the first may be before `from`, giving
-/// the status the range starts in. Time before the first change is not counted.
+/// the status the range starts in. Time before the first change is not counted, nor are
+/// changes after `now` (a clock set back since they were recorded).
 pub fn service_incidents(
     changes: &[(i64, Status)],
     from: i64,
@@ -24,6 +25,9 @@ pub fn service_incidents(
     let mut counted = 0i64;
     let mut passing = 0i64;
     for (i, &(at, status)) in changes.iter().enumerate() {
+        if at > now {
+            break;
+        }
         let start = at.max(from);
         let end = changes.get(i + 1).map_or(now, |next| next.0).min(now);
         if end > start {
