@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod config;
 pub mod core;
 pub mod exit_codes;
+pub mod http;
 pub mod lock;
 pub mod process;
 pub mod server;

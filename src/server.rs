@@ -5,25 +5,21 @@
 //! check URL and no response body: only names, statuses and times.
 
 use std::fmt::Write as _;
-use std::io::Cursor;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 use crate::clock::{self, format_age, format_time};
 use crate::config::Config;
 use crate::core::Status;
+use crate::http;
 use crate::store::{RunRow, Store, migrations};
 
 pub const RUNNING: &str = "Checks running";
 pub const NOT_RUNNING: &str = "Checks not running";
-
-/// How many requests are answered at once (tiny_http reads each connection on its own thread).
-const WORKERS: usize = 8;
 
 /// One answer, before it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +83,10 @@ impl Db {
         if self.writer.is_none() {
             self.writer = Some(Store::open(&self.path, None)?);
         }
-        let writer = self.writer.as_mut().ok_or_else(|| anyhow::anyhow!("no state"))?;
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no state"))?;
         let result = writer.record_ping(service, check, at, ok, message, source);
         if result.is_err() {
             self.writer = None;
@@ -447,7 +446,7 @@ fn metrics(db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> St
 /// Pings accepted per heartbeat per second; more are answered 429.
 const PINGS_PER_SECOND: u32 = 5;
 /// The most of a ping's body that is read, as its message.
-const PING_BODY_MAX: u64 = 1024;
+const PING_BODY_MAX: usize = 1024;
 
 /// What the ping endpoint shares between workers: the rate limit's counters.
 #[derive(Default)]
@@ -480,9 +479,9 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 
 /// `POST /ping/NAME` (or `/ping/NAME/fail`) with the heartbeat's token: the one write.
 /// A wrong or missing token is a 404, exactly like a heartbeat that does not exist.
-fn ping(request: &mut Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answer {
+fn ping(request: &http::Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answer {
     let not_found = || Answer::text(404, "Not Found\n");
-    let path = request.url().split('?').next().unwrap_or("").to_string();
+    let path = request.target.split('?').next().unwrap_or("").to_string();
     let Some(name) = path.strip_prefix("/ping/") else {
         return not_found();
     };
@@ -501,18 +500,9 @@ fn ping(request: &mut Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answ
         return not_found();
     };
     let given = request
-        .headers()
-        .iter()
-        .find_map(|h| {
-            let v = h.value.as_str();
-            if h.field.equiv("Authorization") {
-                v.strip_prefix("Bearer ").map(str::to_string)
-            } else if h.field.equiv("X-Cabot-Token") {
-                Some(v.to_string())
-            } else {
-                None
-            }
-        })
+        .header("Authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| request.header("X-Cabot-Token"))
         .unwrap_or_default();
     if !same_secret(given.trim().as_bytes(), expected.as_bytes()) {
         return not_found();
@@ -521,16 +511,17 @@ fn ping(request: &mut Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answ
     if !pings.allow(&format!("{service}/{}", check.name), now) {
         return Answer::text(429, "Too Many Requests\n");
     }
-    let mut body = Vec::new();
-    let _ = std::io::Read::read_to_end(
-        &mut std::io::Read::take(request.as_reader(), PING_BODY_MAX),
-        &mut body,
-    );
-    let message = crate::checks::clean_message(String::from_utf8_lossy(&body).trim());
-    let source = request
-        .remote_addr()
-        .map_or("http".to_string(), |a| a.ip().to_string());
-    match db.record_ping(service, &check.name, now, !failed, (!message.is_empty()).then_some(message.as_str()), &source) {
+    let body = &request.body[..request.body.len().min(PING_BODY_MAX)];
+    let message = crate::checks::clean_message(String::from_utf8_lossy(body).trim());
+    let source = request.peer.ip().to_string();
+    match db.record_ping(
+        service,
+        &check.name,
+        now,
+        !failed,
+        (!message.is_empty()).then_some(message.as_str()),
+        &source,
+    ) {
         Ok(()) => Answer::text(200, "OK\n"),
         Err(_) => Answer::text(503, "cannot record the ping now\n"),
     }
@@ -539,37 +530,29 @@ fn ping(request: &mut Request, cfg: &Config, db: &mut Db, pings: &Pings) -> Answ
 /// Serves until the process is stopped.
 pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
     raise_open_files_limit();
-    let server = tiny_http::Server::http(listen)
+    let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    let server = Arc::new(server);
     let cfg = Arc::new(cfg);
     let pings = Arc::new(Pings::default());
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let server = Arc::clone(&server);
-            let cfg = Arc::clone(&cfg);
-            let pings = Arc::clone(&pings);
-            std::thread::spawn(move || {
-                let mut db = Db::new(cfg.state.clone());
-                loop {
-                    match server.recv() {
-                        Ok(request) => answer(request, &cfg, &mut db, &pings),
-                        Err(_) => continue,
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
-    }
-    Ok(())
+    // Readers of the state, reused between requests: one per request in flight at most.
+    let pool: Arc<Mutex<Vec<Db>>> = Arc::new(Mutex::new(Vec::new()));
+    let handler = move |request: &http::Request| {
+        let mut db = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Db::new(cfg.state.clone()));
+        let response = answer(request, &cfg, &mut db, &pings);
+        if let Ok(mut p) = pool.lock() {
+            p.push(db);
+        }
+        response
+    };
+    http::serve(listener, http::Limits::default(), Arc::new(handler))
 }
 
-/// tiny_http holds every connection, idle or not, on a thread of its own with two file
-/// descriptors, and when accept() runs out of descriptors its accept thread dies and the
-/// server goes deaf (tiny-http#195). Under systemd's default soft limit of 1024 that is ~500
-/// idle connections, so take all that the hard limit allows.
+/// Each connection is a thread with two file descriptors; take all the descriptors the
+/// hard limit allows, so that the connection cap, not the soft limit, is what bounds them.
 fn raise_open_files_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -585,43 +568,33 @@ fn raise_open_files_limit() {
     }
 }
 
-fn answer(mut request: Request, cfg: &Config, db: &mut Db, pings: &Pings) {
-    let method = match request.method() {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        _ => "OTHER",
-    };
-    let a = if method == "POST" && request.url().starts_with("/ping/") {
-        ping(&mut request, cfg, db, pings)
+fn answer(request: &http::Request, cfg: &Config, db: &mut Db, pings: &Pings) -> http::Response {
+    let method = request.method.as_str();
+    let a = if method == "POST" && request.target.starts_with("/ping/") {
+        ping(request, cfg, db, pings)
     } else {
-        respond(method, request.url(), cfg, db, clock::now())
+        let method = if matches!(method, "GET" | "HEAD" | "POST") {
+            method
+        } else {
+            "OTHER"
+        };
+        respond(method, &request.target, cfg, db, clock::now())
     };
-    let mut response = Response::new(
-        StatusCode(a.status),
-        Vec::new(),
-        Cursor::new(a.body.clone().into_bytes()),
-        Some(a.body.len()),
-        None,
-    );
-    let headers = [
-        ("Content-Type", a.content_type),
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
+    let mut headers = vec![
+        ("Content-Type", a.content_type.to_string()),
+        ("Cache-Control", "no-store".to_string()),
+        ("X-Content-Type-Options", "nosniff".to_string()),
         (
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "default-src 'none'; style-src 'unsafe-inline'".to_string(),
         ),
     ];
-    for (name, value) in headers {
-        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
-        }
+    if let Some(allow) = a.allow {
+        headers.push(("Allow", allow.to_string()));
     }
-    if let Some(allow) = a.allow
-        && let Ok(h) = Header::from_bytes(&b"Allow"[..], allow.as_bytes())
-    {
-        response.add_header(h);
+    http::Response {
+        status: a.status,
+        headers,
+        body: a.body.into_bytes(),
     }
-    let _ = request.respond(response);
 }

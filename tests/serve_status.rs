@@ -1,0 +1,1575 @@
+//! `serve-status` end to end: the real binary answering `/status/`, `/status.json`, the page
+//! and `/metrics` from a real state file while `cabot run` writes it; no secret, check URL or
+//! response body ever shown; hostile clients; two cabots watching each other; `heartbeat_url`;
+//! and `history`. Every server is a child process on a free 127.0.0.1 port; time is moved
+//! with CABOT_NOW, never waited for.
+
+mod support;
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cabot::clock::format_time;
+use serde_json::Value;
+use support::*;
+
+const T0: i64 = 1_800_000_000;
+const MIN: i64 = 60;
+/// The default `stale_after`, in seconds.
+const STALE_AFTER: i64 = 600;
+const RUNNING: &str = "Checks running";
+const NOT_RUNNING: &str = "Checks not running";
+
+/// A port on 127.0.0.1 that was free a moment ago: bound to :0, then released.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// `cabot serve-status` as a child process on 127.0.0.1, killed when dropped.
+struct StatusServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl StatusServer {
+    /// Starts a server with its clock at `now` (real time when `None`) on a free port.
+    fn start(env: &Env, now: Option<i64>) -> StatusServer {
+        Self::start_limited(env, now, None)
+    }
+
+    /// Like `start`, with a soft limit on open files as systemd gives a service by default.
+    fn start_limited(env: &Env, now: Option<i64>, open_files: Option<u64>) -> StatusServer {
+        // Another test may take the port between our probe and the child's bind: try again.
+        for _ in 0..3 {
+            if let Ok(server) = Self::try_start(env, free_port(), now, open_files) {
+                return server;
+            }
+        }
+        Self::try_start(env, free_port(), now, open_files).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Starts a server on `port`, panicking with its stderr if it does not come up.
+    fn start_on(env: &Env, port: u16, now: Option<i64>) -> StatusServer {
+        Self::try_start(env, port, now, None).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    fn try_start(
+        env: &Env,
+        port: u16,
+        now: Option<i64>,
+        open_files: Option<u64>,
+    ) -> Result<StatusServer, String> {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, Ordering::SeqCst);
+        let log = env.path(&format!("serve-status-{port}-{n}.log"));
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = env.command(&["serve-status", "--listen", &listen]);
+        if let Some(now) = now {
+            cmd.env("CABOT_NOW", now.to_string());
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).expect("log file"));
+        if let Some(soft) = open_files {
+            limit_open_files(&mut cmd, soft);
+        }
+        let child = cmd.spawn().expect("start serve-status");
+        let mut server = StatusServer { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!(
+                    "serve-status on {listen} exited ({status}): {}",
+                    server.log()
+                ));
+            }
+            // A path that the server answers without reading the state (which may be locked).
+            if server.try_request(&get("/nope")).is_ok() {
+                return Ok(server);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "serve-status on {listen} did not answer within 10 s: {}",
+                    server.log()
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends raw bytes and reads one answer (or up to the server's close, or 10 s).
+    fn try_request(&self, raw: &[u8]) -> std::io::Result<Answer> {
+        let mut conn = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(2))?;
+        // Over the state's 5 s busy timeout, which a locked state makes an answer wait out.
+        conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+        conn.set_write_timeout(Some(Duration::from_secs(5)))?;
+        conn.write_all(raw)?;
+        let head_only = raw.starts_with(b"HEAD ");
+        Answer::parse(&read_answer(&mut conn, head_only)?)
+    }
+
+    fn request(&self, raw: &[u8]) -> Answer {
+        self.try_request(raw).unwrap_or_else(|e| {
+            panic!(
+                "no answer to {:?}: {e}\n--- server log\n{}",
+                String::from_utf8_lossy(&raw[..raw.len().min(200)]),
+                self.log()
+            )
+        })
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.request(&get(path))
+    }
+
+    /// `/status/`'s answer, checking that it is one of the two that `/status/` may give.
+    fn status(&self) -> (u16, String) {
+        let a = self.get("/status/");
+        match (a.status, a.body.as_str()) {
+            (200, RUNNING) | (503, NOT_RUNNING) => (a.status, a.body),
+            _ => panic!("not a /status/ answer: {a:?}"),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let a = self.get("/status.json");
+        assert_eq!(a.status, 200, "{a:?}");
+        serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("status.json: {e}\n{a:?}"))
+    }
+}
+
+impl Drop for StatusServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads one HTTP answer: the head, then Content-Length bytes of body, or up to the close.
+/// After a HEAD (`head_only`), reads on to the close, so that a body sent anyway shows.
+fn read_answer(conn: &mut TcpStream, head_only: bool) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if !head_only && let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| bytes.len() >= end + 4 + n) {
+                return Ok(bytes);
+            }
+        }
+        match conn.read(&mut buf) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            // The server may reset a connection it gave up on; what it said still counts.
+            Err(e) if e.kind() == ErrorKind::ConnectionReset && !bytes.is_empty() => {
+                return Ok(bytes);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Makes `cmd` start with a soft limit of `soft` open files (at most the hard limit, which
+/// stays as it is).
+fn limit_open_files(cmd: &mut std::process::Command, soft: u64) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: getrlimit and setrlimit are async-signal-safe; nothing else runs in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            limit.rlim_cur = soft.min(limit.rlim_max);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+fn get(path: &str) -> Vec<u8> {
+    request("GET", path)
+}
+
+fn request(method: &str, path: &str) -> Vec<u8> {
+    format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+/// One HTTP answer as it came off the wire.
+#[derive(Clone)]
+struct Answer {
+    raw: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn parse(bytes: &[u8]) -> std::io::Result<Answer> {
+        let raw = String::from_utf8_lossy(bytes).into_owned();
+        let bad =
+            |why: &str| std::io::Error::new(ErrorKind::InvalidData, format!("{why}: {raw:?}"));
+        let (head, body) = raw
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| bad("no end of head"))?;
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status line"))?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_string(),
+            raw: raw.clone(),
+        })
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut: String = self.raw.chars().take(2000).collect();
+        write!(f, "{cut}")
+    }
+}
+
+/// When the last completed run finished, from the state file.
+fn last_finished(env: &Env) -> i64 {
+    env.count("SELECT finished_at FROM runs ORDER BY id DESC LIMIT 1")
+}
+
+/// A loopback server answering 200 "ok", or 500 while `down` is set.
+struct Target {
+    server: HttpServer,
+    up: Arc<AtomicBool>,
+}
+
+impl Target {
+    fn new() -> Target {
+        let up = Arc::new(AtomicBool::new(true));
+        let u = Arc::clone(&up);
+        let server = HttpServer::start(move |_| {
+            if u.load(Ordering::SeqCst) {
+                Reply::new(200, "ok")
+            } else {
+                Reply::new(500, "down")
+            }
+        });
+        Target { server, up }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    fn url(&self) -> String {
+        self.server.url("/")
+    }
+}
+
+/// One public service `web` with one http check against `target`.
+fn one_service(target: &Target, extra: &str) -> Env {
+    Env::new(&format!(
+        "stale_after: 10m
+{extra}
+services:
+  - name: web
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        target.url()
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. "Checks running" and "Checks not running"
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn status_says_not_running_before_any_run_running_after_one_and_not_running_when_stale() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let mut before = StatusServer::start(&env, None);
+    assert!(!env.state().exists(), "serve-status creates nothing");
+    assert_eq!(before.status(), (503, NOT_RUNNING.into()));
+    assert!(
+        before
+            .get("/status/")
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/plain")),
+    );
+    assert!(!env.state().exists(), "serve-status still created nothing");
+
+    let r = env.cabot(&["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        before.status(),
+        (200, RUNNING.into()),
+        "the same server sees the run"
+    );
+    let slashless = before.get("/status");
+    assert_eq!((slashless.status, slashless.body.as_str()), (200, RUNNING));
+    let query = before.get("/status/?from=jenkins");
+    assert_eq!((query.status, query.body.as_str()), (200, RUNNING));
+    assert!(before.is_alive());
+
+    let finished = last_finished(&env);
+    let stale = StatusServer::start(&env, Some(finished + STALE_AFTER + 60));
+    assert_eq!(stale.status(), (503, NOT_RUNNING.into()));
+    assert_eq!(stale.get("/status").status, 503);
+    let json = stale.json();
+    assert_eq!(json["running"], false, "{json:#}");
+    assert_eq!(json["status"], NOT_RUNNING);
+    let almost = StatusServer::start(&env, Some(finished + STALE_AFTER - 60));
+    assert_eq!(almost.status(), (200, RUNNING.into()), "within stale_after");
+}
+
+/// `/status/`'s codes over `n` requests: enough that every worker of the server answers some.
+fn codes(server: &StatusServer, n: usize) -> Vec<u16> {
+    let mut codes: Vec<u16> = (0..n).map(|_| server.status().0).collect();
+    codes.dedup();
+    codes
+}
+
+#[test]
+fn a_state_at_the_wrong_schema_is_not_running_and_no_crash() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut live = StatusServer::start(&env, None);
+    // Every worker opens the state and keeps it open.
+    assert_eq!(codes(&live, 40), [200]);
+
+    env.db()
+        .pragma_update(None, "user_version", 99)
+        .expect("set user_version");
+    assert_eq!(
+        codes(&live, 40),
+        [503],
+        "every worker that had the state open notices the new schema"
+    );
+    let mut fresh = StatusServer::start(&env, None);
+    assert_eq!(codes(&fresh, 20), [503]);
+    let json = fresh.json();
+    assert_eq!(json["running"], false, "{json:#}");
+    assert_eq!(json["services"], serde_json::json!([]), "{json:#}");
+    assert_eq!(fresh.get("/").status, 200);
+    assert!(live.is_alive() && fresh.is_alive());
+
+    // Back at the right schema, the same servers say "Checks running" again.
+    let latest = cabot::store::migrations::latest();
+    env.db()
+        .pragma_update(None, "user_version", latest)
+        .expect("set user_version");
+    assert_eq!(codes(&live, 40), [200]);
+    assert_eq!(codes(&fresh, 40), [200]);
+}
+
+#[test]
+fn a_state_file_replaced_under_the_server_is_read_afresh() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    // The old file's last run is long stale; the server has it open in every worker.
+    assert_eq!(env.cabot_at(T0 - 3_600, &["run"]).code, 0);
+    let server = StatusServer::start(&env, Some(T0));
+    assert_eq!(codes(&server, 40), [503]);
+    // The operator starts afresh: the files go, and a run makes a new state.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = env.state().into_os_string();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    assert_eq!(codes(&server, 40), [200], "every worker reads the new file");
+
+    // A backup restored over it by rename is read too.
+    let backup = env.path("restored.db");
+    let stale = Env::new(&std::fs::read_to_string(env.config()).expect("config"));
+    assert_eq!(stale.cabot_at(T0 - 3_600, &["run"]).code, 0);
+    stale
+        .db()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
+    std::fs::copy(stale.state(), &backup).expect("copy");
+    std::fs::rename(&backup, env.state()).expect("rename");
+    assert_eq!(
+        codes(&server, 40),
+        [503],
+        "every worker reads the restored file"
+    );
+}
+
+#[test]
+fn a_locked_state_is_not_running_and_no_crash() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    // A writer that holds the state exclusively: in WAL mode, only a connection in exclusive
+    // locking mode that got there before any reader opened the file locks readers out.
+    let lock = env.db();
+    lock.execute_batch(
+        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE runs SET checks_run = checks_run;",
+    )
+    .expect("lock (no reader may have the state open yet)");
+    let started = Instant::now();
+    assert_eq!(server.status(), (503, NOT_RUNNING.into()), "locked");
+    // The answer waits out the state's busy timeout (5 s, at open) first.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(server.is_alive(), "{}", server.log());
+
+    lock.execute_batch("COMMIT; PRAGMA locking_mode = NORMAL;")
+        .expect("unlock");
+    // Exclusive locking mode lets go at the next read after NORMAL.
+    let _: i64 = lock
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .expect("read");
+    drop(lock);
+    assert_eq!(codes(&server, 20), [200]);
+    assert!(server.is_alive());
+}
+
+#[test]
+fn a_corrupt_or_empty_state_file_is_not_running_and_no_crash() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    for (what, bytes) in [
+        ("garbage", b"this is not an SQLite database\n".repeat(500)),
+        ("an empty file", Vec::new()),
+        (
+            "a truncated header",
+            b"SQLite format 3\0\x10\0\x02\x02\0@  ".to_vec(),
+        ),
+    ] {
+        std::fs::write(env.state(), &bytes).expect("write state");
+        let mut server = StatusServer::start(&env, None);
+        assert_eq!(server.status(), (503, NOT_RUNNING.into()), "{what}");
+        assert_eq!(server.json()["running"], false, "{what}");
+        assert_eq!(server.get("/").status, 200, "{what}");
+        assert_eq!(server.get("/metrics").status, 404, "{what}");
+        assert!(server.is_alive(), "{what}: {}", server.log());
+        assert_eq!(
+            std::fs::read(env.state()).expect("state"),
+            bytes,
+            "{what}: serve-status wrote nothing"
+        );
+    }
+}
+
+#[test]
+fn status_keeps_answering_while_runs_write() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    assert_eq!(server.status(), (200, RUNNING.into()));
+
+    let done = AtomicBool::new(false);
+    let answers = thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let runs: Vec<Run> = (0..10).map(|_| env.cabot(&["run", "--all"])).collect();
+            done.store(true, Ordering::SeqCst);
+            runs
+        });
+        let mut answers = Vec::new();
+        while !done.load(Ordering::SeqCst) {
+            let started = Instant::now();
+            let a = server.get("/status/");
+            answers.push((a.status, a.body, started.elapsed()));
+        }
+        for r in writer.join().expect("runs") {
+            assert_eq!(r.code, 0, "{r:?}");
+        }
+        answers
+    });
+    assert!(answers.len() >= 10, "only {} answers", answers.len());
+    for (status, body, took) in &answers {
+        assert_eq!((*status, body.as_str()), (200, RUNNING));
+        assert!(*took < Duration::from_secs(2), "an answer took {took:?}");
+    }
+    assert_eq!(env.count("SELECT count(*) FROM runs"), 11);
+    assert!(server.is_alive());
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. /status.json, HEAD, methods, 404, /metrics
+// ---------------------------------------------------------------------------------------
+
+/// Public `web` (passing) and `api` (failing, alerting to a closed port), private `internal`.
+fn three_services(extra: &str) -> (Env, Target) {
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "stale_after: 10m
+alerting: {{ give_up_after: 1m }}
+channels:
+  hook: {{ type: webhook, url: 'http://127.0.0.1:{closed}/hook', timeout: 1s }}
+{extra}
+services:
+  - name: web
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+  - name: api
+    public: true
+    channels: [hook]
+    checks:
+      - {{ name: db, type: tcp, host: '127.0.0.1:{closed}' }}
+  - name: internal
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+",
+        closed = closed_port(),
+        url = target.url(),
+    ));
+    (env, target)
+}
+
+#[test]
+fn status_json_has_the_run_the_public_services_and_the_outbox() {
+    let (env, _target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let finished = last_finished(&env);
+    let server = StatusServer::start(&env, Some(T0 + 30));
+    let json = server.json();
+    assert_eq!(
+        server.get("/status.json").header("Content-Type"),
+        Some("application/json")
+    );
+    assert_eq!(json["running"], true, "{json:#}");
+    assert_eq!(json["status"], RUNNING);
+    assert_eq!(json["last_run"]["started_at"], format_time(T0));
+    assert_eq!(json["last_run"]["finished_at"], format_time(finished));
+    let age = json["last_run"]["age_seconds"].as_i64().expect("age");
+    let least = T0 + 30 - finished;
+    assert!((least..=least + 3).contains(&age), "age {age}, {json:#}");
+    assert_eq!(json["stale_after_seconds"], STALE_AFTER);
+    assert_eq!(
+        json["services"],
+        serde_json::json!([
+            { "name": "web", "status": "PASSING", "since": format_time(T0) },
+            { "name": "api", "status": "ERROR", "since": format_time(T0) },
+        ]),
+        "public services only, in config order"
+    );
+    assert_eq!(json["undelivered_alerts"], 1, "{json:#}");
+    assert_eq!(json["given_up_alerts"], 0);
+
+    // Two minutes on, the alert is past give_up_after (1m).
+    assert_eq!(env.cabot_at(T0 + 2 * MIN, &["run"]).code, 0);
+    let later = StatusServer::start(&env, Some(T0 + 2 * MIN + 5));
+    let json = later.json();
+    assert_eq!(json["undelivered_alerts"], 0, "{json:#}");
+    assert_eq!(json["given_up_alerts"], 1, "{json:#}");
+    assert_eq!(json["last_run"]["started_at"], format_time(T0 + 2 * MIN));
+
+    // Before any run, last_run is null.
+    let (empty, _t) = three_services("");
+    let json = StatusServer::start(&empty, None).json();
+    assert_eq!(json["running"], false);
+    assert_eq!(json["last_run"], Value::Null, "{json:#}");
+    assert_eq!(json["services"], serde_json::json!([]));
+    assert_eq!(json["undelivered_alerts"], 0);
+}
+
+#[test]
+fn the_page_lists_public_services_with_a_strip_and_no_script() {
+    let (env, _target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let server = StatusServer::start(&env, Some(T0 + 30));
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body.starts_with("<!doctype html>"), "{page:?}");
+    assert!(page.body.contains("id=\"service-web\""), "{page:?}");
+    assert!(page.body.contains("id=\"service-api\""), "{page:?}");
+    assert!(
+        !page.body.contains("internal"),
+        "private service shown: {page:?}"
+    );
+    assert_eq!(page.body.matches("<svg").count(), 2, "one strip each");
+    assert!(page.body.contains("Some services are failing"), "{page:?}");
+    assert!(!page.body.to_lowercase().contains("<script"));
+}
+
+#[test]
+fn head_gives_the_headers_without_a_body() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let server = StatusServer::start(&env, None);
+    let head = server.request(&request("HEAD", "/status/"));
+    assert_eq!(head.status, 503, "{head:?}");
+    assert_eq!(head.body, "", "no body after HEAD: {head:?}");
+    assert!(head.header("Content-Type").is_some(), "{head:?}");
+
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let get = server.get("/status/");
+    let head = server.request(&request("HEAD", "/status/"));
+    assert_eq!((head.status, head.body.as_str()), (200, ""), "{head:?}");
+    assert_eq!(head.header("Content-Type"), get.header("Content-Type"));
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(RUNNING.len().to_string().as_str()),
+        "{head:?}"
+    );
+    for path in ["/", "/status.json"] {
+        let head = server.request(&request("HEAD", path));
+        assert_eq!(
+            (head.status, head.body.as_str()),
+            (200, ""),
+            "{path}: {head:?}"
+        );
+    }
+}
+
+#[test]
+fn other_methods_are_405_with_allow_and_unknown_paths_404() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let server = StatusServer::start(&env, None);
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        for path in ["/status/", "/status", "/", "/status.json"] {
+            let a = server.request(&request(method, path));
+            assert_eq!(a.status, 405, "{method} {path}: {a:?}");
+            assert_eq!(
+                a.header("Allow"),
+                Some("GET, HEAD"),
+                "{method} {path}: {a:?}"
+            );
+        }
+    }
+    for path in [
+        "/nope",
+        "/status/x",
+        "/statusx",
+        "/metrics",
+        "/index.html",
+        "/status.json/",
+    ] {
+        let a = server.get(path);
+        assert_eq!(a.status, 404, "{path}: {a:?}");
+        assert_eq!(a.header("Allow"), None);
+    }
+    let a = server.request(&request("POST", "/nope"));
+    assert_eq!(a.status, 404, "{a:?}");
+}
+
+/// A Prometheus sample line: name, labels as written, value.
+fn samples(text: &str) -> Vec<(String, String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("{l}"));
+            let (name, labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, rest.strip_suffix('}').unwrap_or_else(|| panic!("{l}"))),
+                None => (series, ""),
+            };
+            let value = value.parse().unwrap_or_else(|_| panic!("value in {l}"));
+            (name.to_string(), labels.to_string(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn metrics_in_prometheus_text_format_when_switched_on() {
+    let target = Target::new();
+    let env = Env::new(&format!(
+        r#"stale_after: 10m
+status: {{ metrics: true }}
+services:
+  - name: 'we"b\x'
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+  - name: api
+    checks:
+      - {{ name: db, type: tcp, host: '127.0.0.1:{closed}' }}
+"#,
+        url = target.url(),
+        closed = closed_port(),
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    assert_eq!(env.cabot_at(T0 + MIN, &["run"]).code, 0);
+    let server = StatusServer::start(&env, Some(T0 + MIN + 20));
+    let m = server.get("/metrics");
+    assert_eq!(m.status, 200, "{m:?}");
+    assert!(
+        m.header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "{m:?}"
+    );
+    let text = &m.body;
+    for family in [
+        "cabot_check_up",
+        "cabot_check_duration_seconds",
+        "cabot_check_consecutive_failures",
+        "cabot_service_status",
+        "cabot_checks_running",
+        "cabot_last_run_age_seconds",
+    ] {
+        let type_line = format!("# TYPE {family} gauge");
+        let at = text
+            .find(&type_line)
+            .unwrap_or_else(|| panic!("no '{type_line}' in\n{text}"));
+        let first = text
+            .find(&format!("\n{family}"))
+            .unwrap_or_else(|| panic!("no sample of {family} in\n{text}"));
+        assert!(at < first, "# TYPE before the samples of {family}");
+    }
+    let web = r#"service="we\"b\\x",check="home""#;
+    let api = r#"service="api",check="db""#;
+    let all = samples(text);
+    let value = |name: &str, labels: &str| {
+        all.iter()
+            .find(|(n, l, _)| n == name && l == labels)
+            .map(|s| s.2)
+            .unwrap_or_else(|| panic!("no {name}{{{labels}}} in\n{text}"))
+    };
+    assert_eq!(value("cabot_check_up", web), 1.0);
+    assert_eq!(value("cabot_check_up", api), 0.0);
+    assert!((0.0..10.0).contains(&value("cabot_check_duration_seconds", web)));
+    assert_eq!(value("cabot_check_consecutive_failures", web), 0.0);
+    assert_eq!(value("cabot_check_consecutive_failures", api), 2.0);
+    assert_eq!(value("cabot_service_status", r#"service="we\"b\\x""#), 0.0);
+    assert_eq!(value("cabot_service_status", r#"service="api""#), 2.0);
+    assert_eq!(value("cabot_checks_running", ""), 1.0);
+    let age = value("cabot_last_run_age_seconds", "");
+    assert!((19.0..25.0).contains(&age), "age {age}");
+    // Every line is a comment or a well-formed sample (samples() panics otherwise).
+    assert_eq!(all.len(), 10, "{text}");
+
+    // The page escapes the same name for HTML.
+    let page = server.get("/").body;
+    assert!(page.contains(r#"we&quot;b\x"#), "{page}");
+    assert!(!page.contains(r#"we"b"#), "{page}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. No secret, check URL or response body, ever
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn no_secret_check_url_or_response_body_is_ever_shown() {
+    const BODY: &str = "ResponseBody-c0ffee-7b3e";
+    let target = HttpServer::start(|req| {
+        if req.url.starts_with("/down") {
+            Reply::new(500, format!("{BODY} (the server is on fire)"))
+        } else {
+            Reply::new(200, format!("<h1>Welcome</h1>{BODY}"))
+        }
+    });
+    let closed = closed_port();
+    let port = target.addr.port();
+    let secrets = [
+        "SmtpInlinePassword-4f1a",
+        "TwilioInlineAuthToken-9c2e",
+        "S3cretUrlPass",
+        "CheckPassword-e81d",
+        "SlackHookToken-55aa",
+        "WebhookPathToken-0d0d",
+        "HeartbeatUuid-77f0",
+        "PrivateServiceName-3131",
+        BODY,
+    ];
+    let env = Env::new(&format!(
+        "stale_after: 10m
+status: {{ metrics: true }}
+heartbeat_url: 'http://127.0.0.1:{closed}/ping/HeartbeatUuid-77f0'
+users:
+  alice: {{ email: alice@example.com, phone: '+15551230001', slack: '@alice' }}
+channels:
+  mail:
+    type: email
+    from: 'Cabot <cabot@example.com>'
+    timeout: 1s
+    servers:
+      - {{ url: 'smtp://127.0.0.1:{closed}', username: cabot, password: SmtpInlinePassword-4f1a }}
+  sms:
+    type: sms
+    timeout: 1s
+    providers:
+      - twilio: {{ account_sid: AC1, auth_token: TwilioInlineAuthToken-9c2e, from: '+15550000001', base_url: 'http://127.0.0.1:{closed}' }}
+  chat: {{ type: slack, webhook_url: 'http://127.0.0.1:{closed}/services/T0/B0/SlackHookToken-55aa', timeout: 1s }}
+  hook: {{ type: webhook, url: 'http://127.0.0.1:{closed}/hook/WebhookPathToken-0d0d', timeout: 1s }}
+services:
+  - name: web
+    public: true
+    url: https://web.example.com
+    users: [alice]
+    channels: [mail, sms, chat, hook]
+    checks:
+      - {{ name: home, type: http, url: 'http://user:S3cretUrlPass@127.0.0.1:{port}/', text_match: Welcome }}
+      - {{ name: login, type: http, url: 'http://127.0.0.1:{port}/login', username: admin, password: CheckPassword-e81d }}
+      - {{ name: broken, type: http, url: 'http://127.0.0.1:{port}/down?key=S3cretUrlPass' }}
+      - {{ name: wrong-text, type: http, url: 'http://127.0.0.1:{port}/', text_match: 'not in {BODY}' }}
+  - name: PrivateServiceName-3131
+    checks:
+      - {{ name: home, type: http, url: 'http://127.0.0.1:{port}/' }}
+",
+    ));
+    let r = env.cabot(&["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        target
+            .requests()
+            .iter()
+            .any(|q| q.header("Authorization").is_some()),
+        "the checks did use their credentials"
+    );
+    let status = env.status_json();
+    assert_eq!(status["services"][0]["status"], "ERROR", "{status:#}");
+    assert!(
+        env.count("SELECT count(*) FROM results WHERE message LIKE '%500%'") > 0,
+        "a failure message is in the state for the server to (not) show"
+    );
+
+    let server = StatusServer::start(&env, None);
+    let mut seen = Vec::new();
+    for path in [
+        "/",
+        "/status/",
+        "/status",
+        "/status.json",
+        "/metrics",
+        "/nope",
+        "/status.json?verbose=1",
+        "/S3cretUrlPass",
+    ] {
+        let a = server.get(path);
+        if path != "/nope" && path != "/S3cretUrlPass" {
+            assert_eq!(a.status, 200, "{path}: {a:?}");
+        }
+        seen.push((format!("GET {path}"), a));
+        let head = server.request(&request("HEAD", path));
+        seen.push((format!("HEAD {path}"), head));
+    }
+    seen.push((
+        "POST /status/".into(),
+        server.request(&request("POST", "/status/")),
+    ));
+    let mut forbidden: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+    forbidden.extend([
+        format!("127.0.0.1:{port}"),
+        format!("127.0.0.1:{closed}"),
+        "user:".into(),
+        "/login".into(),
+        "web.example.com".into(),
+        "alice".into(),
+        "on fire".into(),
+    ]);
+    for (what, a) in &seen {
+        // A 404 for /S3cretUrlPass must not echo the path either.
+        for secret in &forbidden {
+            // /metrics is for the operator's Prometheus: every service, public or not, by name.
+            if what.ends_with("/metrics") && secret.as_str() == "PrivateServiceName-3131" {
+                continue;
+            }
+            assert!(
+                !a.raw.contains(secret.as_str()),
+                "{what} shows {secret}:\n{a:?}"
+            );
+        }
+    }
+    // The public service is there, by name only; the private one is not on the page or in JSON.
+    let page = &seen[0].1;
+    assert!(page.body.contains("web"), "{page:?}");
+    let json: Value = serde_json::from_str(&seen[6].1.body).expect("json");
+    assert_eq!(
+        json["services"].as_array().map(Vec::len),
+        Some(1),
+        "{json:#}"
+    );
+    let log = server.log();
+    for secret in &secrets {
+        assert!(
+            !log.contains(secret),
+            "serve-status's stderr shows {secret}:\n{log}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Hostile clients
+// ---------------------------------------------------------------------------------------
+
+/// Sends `raw`, reads the one answer that comes back within 5 s (nothing, if the server
+/// just closes).
+fn send_raw(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = conn.write_all(raw);
+    read_answer(&mut conn, false).unwrap_or_default()
+}
+
+#[test]
+fn malformed_requests_get_4xx_or_a_close_and_the_server_goes_on() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    let huge_path = format!(
+        "GET /{} HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let huge_header = format!(
+        "GET /status/ HTTP/1.1\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(100_000)
+    );
+    let many_headers = format!(
+        "GET /status/ HTTP/1.1\r\n{}Connection: close\r\n\r\n",
+        "X-Many: 1\r\n".repeat(10_000)
+    );
+    let bad: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", b"GARBAGE\r\n\r\n".to_vec()),
+        ("no path", b"GET\r\n\r\n".to_vec()),
+        ("no version", b"GET /status/\r\n\r\n".to_vec()),
+        ("unknown version", b"GET /status/ HTTP/9.9\r\n\r\n".to_vec()),
+        ("binary", b"\x00\x01\x02\xff\xfe\xfd\r\n\r\n".to_vec()),
+        ("non-ASCII path", "GET /stätus/ HTTP/1.1\r\n\r\n".as_bytes().to_vec()),
+        ("header without colon", b"GET /status/ HTTP/1.1\r\nNoColon\r\n\r\n".to_vec()),
+        ("bad Expect", b"GET /status/ HTTP/1.1\r\nExpect: tea\r\n\r\n".to_vec()),
+        ("only blank lines", b"\r\n\r\n\r\n".to_vec()),
+        (
+            "absurd Content-Length",
+            b"POST /status/ HTTP/1.1\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+        ),
+        ("100 kB path", huge_path.into_bytes()),
+        ("100 kB header", huge_header.into_bytes()),
+        ("10,000 headers", many_headers.into_bytes()),
+    ];
+    // tiny_http writes its 505 for an HTTP/2.0 request line without flushing it and waits for
+    // the next request: no answer, an idle connection like any other.
+    let mut http2 = TcpStream::connect(server.addr()).expect("connect");
+    http2
+        .write_all(b"GET /status/ HTTP/2.0\r\n\r\n")
+        .expect("send");
+    for (what, raw) in &bad {
+        let started = Instant::now();
+        let answer = send_raw(server.addr(), raw);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what}: the server kept it open"
+        );
+        if !answer.is_empty() {
+            let a = Answer::parse(&answer).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let fine = match *what {
+                // Well-formed enough to be answered.
+                "100 kB header" | "10,000 headers" => a.status == 200 || a.status == 431,
+                "100 kB path" => a.status == 404 || a.status == 414,
+                "absurd Content-Length" => a.status == 405 || a.status == 400 || a.status == 413,
+                _ => (400..600).contains(&a.status) && a.status != 500,
+            };
+            assert!(fine, "{what}: {a:?}");
+            assert!(
+                a.raw.len() < 10_000,
+                "{what}: a {} byte answer",
+                a.raw.len()
+            );
+        }
+        assert_eq!(server.status(), (200, RUNNING.into()), "after {what}");
+    }
+    drop(http2);
+    assert_eq!(server.status(), (200, RUNNING.into()));
+    assert!(server.is_alive(), "{}", server.log());
+}
+
+#[test]
+fn path_traversal_finds_nothing() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    std::fs::write(env.path("secret.txt"), "TraversalTarget-1234").expect("write");
+    let server = StatusServer::start(&env, None);
+    let depth = "../".repeat(env.dir.path().components().count());
+    for path in [
+        "/../../etc/passwd".to_string(),
+        "/%2e%2e/".into(),
+        "/%2e%2e/%2e%2e/etc/passwd".into(),
+        "/..%2f..%2fetc%2fpasswd".into(),
+        "/status/../../etc/passwd".into(),
+        "//etc/passwd".into(),
+        "/./status.json/../checks.yaml".into(),
+        "/checks.yaml".into(),
+        "/cabot.db".into(),
+        "/secret.txt".into(),
+        format!("/{depth}etc/passwd"),
+        format!("/{depth}{}", env.path("secret.txt").display()),
+    ] {
+        let a = server.get(&path);
+        assert_eq!(a.status, 404, "{path}: {a:?}");
+        for leak in ["root:", "TraversalTarget", "services:", "SQLite format"] {
+            assert!(!a.raw.contains(leak), "{path} shows {leak}: {a:?}");
+        }
+    }
+}
+
+#[test]
+fn five_hundred_idle_and_slow_connections_do_not_stop_the_answers() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    // Under systemd's default soft limit of 1024 open files: tiny_http spends two on each
+    // connection, so 520 of them take the server past it unless it raises its own limit.
+    let mut server = StatusServer::start_limited(&env, None, Some(1024));
+    let test_started = Instant::now();
+
+    let mut idle = Vec::new();
+    for i in 0..500 {
+        let conn = TcpStream::connect_timeout(&server.addr(), Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("connection {i}: {e}"));
+        idle.push(conn);
+    }
+    // Some send a request a byte at a time and never finish it.
+    let partial = b"GET /status/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    let mut slow: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect_timeout(&server.addr(), Duration::from_secs(2)).expect("slow"))
+        .collect();
+    let mut worst = Duration::ZERO;
+    for step in 0..partial.len() + 10 {
+        for conn in &mut slow {
+            let byte = partial.get(step).copied().unwrap_or(b'z');
+            let _ = conn.write_all(&[byte]);
+        }
+        if step % 5 == 0 {
+            let started = Instant::now();
+            let a = server
+                .try_request(&get("/status/"))
+                .unwrap_or_else(|e| panic!("no answer with 520 connections held: {e}"));
+            worst = worst.max(started.elapsed());
+            assert_eq!((a.status, a.body.as_str()), (200, RUNNING));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(worst < Duration::from_secs(1), "an answer took {worst:?}");
+    let json = server.json();
+    assert_eq!(json["running"], true);
+    assert!(server.is_alive());
+
+    drop(idle);
+    drop(slow);
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.status(), (200, RUNNING.into()));
+    assert!(server.is_alive(), "{}", server.log());
+    assert!(
+        test_started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        test_started.elapsed()
+    );
+}
+
+/// The server's resident memory, from /proc (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Known limit of tiny_http 0.12 (tiny-http/tiny-http#56): a header line is read into memory
+/// until its CRLF, without a cap. Kept as evidence; run with `--ignored`.
+#[test]
+fn a_header_that_never_ends_does_not_take_unbounded_memory() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let server = StatusServer::start(&env, None);
+    let before = rss_kib(server.pid());
+    let mut conn = TcpStream::connect(server.addr()).expect("connect");
+    conn.set_write_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = conn.write_all(b"GET /status/ HTTP/1.1\r\nX-Endless: ");
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..128 {
+        if conn.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    thread::sleep(Duration::from_millis(300));
+    let after = rss_kib(server.pid());
+    assert!(
+        after < before + 16 * 1024,
+        "128 MiB of one header line took the server from {before} KiB to {after} KiB"
+    );
+}
+
+/// Known limit of tiny_http 0.12: responses on one connection are written in order by the
+/// shared workers, with no write timeout, so one client that pipelines requests and never
+/// reads blocks every worker. Kept as evidence; run with `--ignored`.
+#[test]
+fn a_client_that_pipelines_and_never_reads_does_not_stop_the_answers() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let server = StatusServer::start(&env, None);
+    let mut hog = TcpStream::connect(server.addr()).expect("connect");
+    hog.set_write_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let one = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for _ in 0..20_000 {
+        if hog.write_all(one).is_err() {
+            break;
+        }
+    }
+    thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let answer = server.try_request(&get("/status/"));
+    assert!(
+        answer.is_ok() && started.elapsed() < Duration::from_secs(1),
+        "with one pipelining client that never reads: {:?} after {:?}",
+        answer.map(|a| a.status),
+        started.elapsed()
+    );
+}
+
+/// Known limit of tiny_http 0.12 (tiny-http/tiny-http#195): when accept() runs out of file
+/// descriptors its accept thread panics, the listener closes, and the process lives on deaf.
+/// Kept as evidence; run with `--ignored`.
+#[test]
+fn running_out_of_file_descriptors_does_not_leave_a_deaf_server() {
+    use std::os::unix::process::CommandExt as _;
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = env.command(&["serve-status", "--listen", &listen]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("serve-status");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let up = |addr| {
+        TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+            .and_then(|mut c| {
+                c.set_read_timeout(Some(Duration::from_secs(2)))?;
+                c.write_all(&get("/status/"))?;
+                let mut s = String::new();
+                c.read_to_string(&mut s)?;
+                Ok(s.contains(RUNNING))
+            })
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !up(addr) {
+        assert!(Instant::now() < deadline, "serve-status did not come up");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let held: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    drop(held);
+    thread::sleep(Duration::from_millis(300));
+    let alive = matches!(child.try_wait(), Ok(None));
+    let answers = up(addr);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        answers || !alive,
+        "after running out of file descriptors the server is {} and answers: {answers}",
+        if alive { "alive" } else { "gone" }
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Two cabots watching each other
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_second_cabot_alerts_when_the_first_stops_running() {
+    // A: its own config and state, one passing check, serve-status on port PA.
+    let target = Target::new();
+    let a = one_service(&target, "");
+    assert_eq!(a.cabot(&["run"]).code, 0);
+    let a_server = StatusServer::start(&a, None);
+    let pa = a_server.port;
+
+    // B: a `cabot` check of A's /status/, alerting through a webhook.
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let r = Arc::clone(&received);
+    let receiver = HttpServer::start(move |req| {
+        if let Ok(v) = serde_json::from_str(&req.body) {
+            r.lock().expect("received").push(v);
+        }
+        Reply::new(200, "thanks")
+    });
+    let b = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{hook}' }}
+services:
+  - name: monitor-a
+    channels: [hook]
+    checks:
+      - {{ name: cabot-a, type: cabot, url: 'http://127.0.0.1:{pa}/status/' }}
+",
+        hook = receiver.url("/hook"),
+    ));
+    let run = b.cabot_at(T0, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let status = b.status_json();
+    let check = check_json(&status, "monitor-a", "cabot-a");
+    assert_eq!(check["status"], "passing", "{status:#}");
+    assert!(received.lock().expect("received").is_empty());
+
+    // A's runs stop being fresh: its server's clock is 20 minutes past its last run.
+    let finished = last_finished(&a);
+    drop(a_server);
+    let a_stale = StatusServer::start_on(&a, pa, Some(finished + 20 * MIN));
+    assert_eq!(a_stale.status(), (503, NOT_RUNNING.into()));
+    let run = b.cabot_at(T0 + MIN, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let got = received.lock().expect("received").clone();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["kind"], "alert", "{got:#?}");
+    assert_eq!(got[0]["service"], "monitor-a");
+    assert_eq!(got[0]["checks"][0]["name"], "cabot-a");
+    let message = got[0]["checks"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("the other cabot says: Checks not running"),
+        "{message}"
+    );
+
+    // A runs again: B's next run passes and sends the recovery.
+    drop(a_stale);
+    assert_eq!(a.cabot(&["run", "--all"]).code, 0);
+    let _a_again = StatusServer::start_on(&a, pa, None);
+    assert_eq!(b.cabot_at(T0 + 2 * MIN, &["run"]).code, 0);
+    let got = received.lock().expect("received").clone();
+    let kinds: Vec<&str> = got.iter().filter_map(|v| v["kind"].as_str()).collect();
+    assert_eq!(kinds, ["alert", "recovery"], "{got:#?}");
+}
+
+#[test]
+fn a_cabot_check_fails_on_anything_but_checks_running() {
+    let weird = HttpServer::start(|req| match req.url.as_str() {
+        "/running-but-500" => Reply::new(500, RUNNING),
+        "/other-text" => Reply::new(200, "OK"),
+        _ => Reply::new(200, format!("{RUNNING}\n")),
+    });
+    let closed = closed_port();
+    let env = Env::new(&format!(
+        "services:
+  - name: s
+    checks:
+      - {{ name: fine, type: cabot, url: '{fine}' }}
+      - {{ name: five-hundred, type: cabot, url: '{five}' }}
+      - {{ name: other-text, type: cabot, url: '{other}' }}
+      - {{ name: refused, type: cabot, url: 'http://127.0.0.1:{closed}/status/', timeout: 2s }}
+",
+        fine = weird.url("/status/"),
+        five = weird.url("/running-but-500"),
+        other = weird.url("/other-text"),
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let status = env.status_json();
+    let state = |name| check_json(&status, "s", name)["status"].clone();
+    assert_eq!(state("fine"), "passing", "{status:#}");
+    for name in ["five-hundred", "other-text", "refused"] {
+        assert_eq!(state(name), "failing", "{name}: {status:#}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. heartbeat_url
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn heartbeat_url_gets_one_get_per_completed_run() {
+    let pinger = HttpServer::start(|_| Reply::new(200, "OK"));
+    let target = Target::new();
+    let env = one_service(
+        &target,
+        &format!("heartbeat_url: '{}'", pinger.url("/ping/5f2b-uuid")),
+    );
+    for (i, at) in [T0, T0 + MIN, T0 + MIN + 10, T0 + 2 * MIN]
+        .into_iter()
+        .enumerate()
+    {
+        let r = env.cabot_at(at, &["run"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.stderr, "", "a heartbeat that answers is silent");
+        assert_eq!(
+            pinger.requests().len(),
+            i + 1,
+            "one per run (T0+{})",
+            at - T0
+        );
+    }
+    // A run that does not complete sends no heartbeat.
+    assert_eq!(
+        env.cabot_at(T0 + 3 * MIN, &["run", "--service", "nope"])
+            .code,
+        64
+    );
+    let seen = pinger.requests();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(env.count("SELECT count(*) FROM runs"), 4);
+    for s in &seen {
+        assert_eq!(
+            (s.method.as_str(), s.url.as_str()),
+            ("GET", "/ping/5f2b-uuid")
+        );
+        assert_eq!(s.body, "");
+    }
+}
+
+#[test]
+fn a_heartbeat_url_that_fails_is_one_line_on_stderr_and_the_run_still_counts() {
+    let five_hundred = HttpServer::start(|_| Reply::new(500, "hc is down"));
+    let target = Target::new();
+    for (what, url) in [
+        (
+            "refused",
+            format!("http://127.0.0.1:{}/ping/x", closed_port()),
+        ),
+        ("HTTP 500", five_hundred.url("/ping/x")),
+    ] {
+        let env = one_service(&target, &format!("heartbeat_url: '{url}'"));
+        let r = env.cabot_at(T0, &["run"]);
+        assert_eq!(r.code, 0, "{what}: {r:?}");
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{what}: {r:?}");
+        assert!(lines[0].contains("heartbeat_url"), "{what}: {r:?}");
+        if what == "HTTP 500" {
+            assert!(lines[0].contains("500"), "{r:?}");
+        }
+        assert_eq!(env.count("SELECT count(*) FROM runs"), 1, "{what}");
+        let server = StatusServer::start(&env, Some(T0 + 10));
+        assert_eq!(server.status(), (200, RUNNING.into()), "{what}");
+        // --quiet keeps even that line back.
+        let q = env.cabot_at(T0 + MIN, &["-q", "run"]);
+        assert_eq!((q.code, q.stderr.as_str()), (0, ""), "{what}: {q:?}");
+    }
+    assert_eq!(five_hundred.requests().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. history
+// ---------------------------------------------------------------------------------------
+
+fn history(env: &Env, at: i64, args: &[&str]) -> Value {
+    let mut all = vec!["history"];
+    all.extend(args);
+    all.push("--json");
+    let r = env.cabot_at(at, &all);
+    assert_eq!(r.code, 0, "{r:?}");
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("history json: {e}\n{r:?}"))
+}
+
+/// The times `web`'s status changed, from the state file.
+fn changes(env: &Env) -> Vec<(i64, String)> {
+    let db = env.db();
+    let mut stmt = db
+        .prepare("SELECT at, status FROM service_history WHERE service = 'web' ORDER BY at, id")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn history_shows_the_incident_and_uptime_of_a_service_and_a_check() {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "thanks"));
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+services:
+  - name: web
+    channels: [hook]
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        hook.url("/hook"),
+        target.url()
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0 + MIN, &["run"]).code, 0);
+    target.set_up(true);
+    assert_eq!(env.cabot_at(T0 + 2 * MIN, &["run"]).code, 0);
+    assert_eq!(hook.requests().len(), 2, "alert and recovery delivered");
+
+    // The status changes are stamped when the run's checks finished: T0+60 and T0+120,
+    // unless a run took over a second; the report must agree with the state either way.
+    let ch = changes(&env);
+    assert_eq!(
+        ch.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
+        ["PASSING", "ERROR", "PASSING"],
+        "{ch:?}"
+    );
+    let (t_pass, t_fail, t_back) = (ch[0].0, ch[1].0, ch[2].0);
+    assert!((T0..T0 + 2).contains(&t_pass), "{ch:?}");
+    assert!((T0 + MIN..T0 + MIN + 2).contains(&t_fail), "{ch:?}");
+    assert!((T0 + 2 * MIN..T0 + 2 * MIN + 2).contains(&t_back), "{ch:?}");
+
+    let now = T0 + 3 * MIN;
+    let h = history(&env, now, &["web"]);
+    assert_eq!(h["service"], "web");
+    assert_eq!(h["check"], Value::Null);
+    assert_eq!(h["to"], format_time(now));
+    assert_eq!(h["from"], format_time(now - 7 * 86_400));
+    let incidents = h["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{h:#}");
+    let i = &incidents[0];
+    assert_eq!(i["start"], format_time(t_fail), "{h:#}");
+    assert_eq!(i["end"], format_time(t_back), "{h:#}");
+    assert_eq!(i["duration_seconds"], t_back - t_fail);
+    assert_eq!(i["worst_status"], "ERROR");
+    assert_eq!(i["alerts_sent"], true);
+    // Counted from the first known status to now; PASSING before and after the incident.
+    let counted = now - t_pass;
+    let passing = counted - (t_back - t_fail);
+    let want = (passing as f64 * 100.0 / counted as f64 * 100.0).round() / 100.0;
+    assert_eq!(h["uptime_percent"].as_f64(), Some(want), "{h:#}");
+    if (t_pass, t_fail, t_back) == (T0, T0 + MIN, T0 + 2 * MIN) {
+        assert_eq!(want, 66.67, "120 s passing of 180 s");
+    }
+
+    // Cabot's check report: results, not time. [pass, fail, pass]: one problem, 2/3 passed.
+    let c = history(&env, now, &["web/home"]);
+    assert_eq!(c["check"], "home");
+    let problems = c["incidents"].as_array().expect("incidents");
+    assert_eq!(problems.len(), 1, "{c:#}");
+    assert_eq!(problems[0]["start"], format_time(t_fail));
+    assert_eq!(problems[0]["end"], format_time(t_back));
+    assert_eq!(problems[0]["worst_status"], "FAILING");
+    assert_eq!(problems[0]["alerts_sent"], true);
+    assert_eq!(c["uptime_percent"], 66.67, "{c:#}");
+
+    // --since 150s leaves one failing and one passing result: one problem, 50 %.
+    let c = history(&env, now, &["web/home", "--since", "150s"]);
+    assert_eq!(c["from"], format_time(now - 150));
+    assert_eq!(c["incidents"].as_array().map(Vec::len), Some(1), "{c:#}");
+    assert_eq!(c["uptime_percent"], 50.0, "{c:#}");
+
+    // --since 1m (from T0+120): only the last, passing result and the PASSING status.
+    let c = history(&env, now, &["web/home", "--since", "1m"]);
+    assert_eq!(c["incidents"], serde_json::json!([]), "{c:#}");
+    assert_eq!(c["uptime_percent"], 100.0, "{c:#}");
+    let s = history(&env, t_back + MIN, &["web", "--since", "1m"]);
+    assert_eq!(
+        s["incidents"],
+        serde_json::json!([]),
+        "an incident that ended as the range starts is not in it: {s:#}"
+    );
+    assert_eq!(s["uptime_percent"], 100.0, "{s:#}");
+    // ...and a range that starts inside the incident starts the incident there.
+    let s = history(&env, t_back + 30, &["web", "--since", "1m"]);
+    let incidents = s["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{s:#}");
+    assert_eq!(
+        incidents[0]["start"],
+        format_time(t_back + 30 - MIN),
+        "{s:#}"
+    );
+    assert_eq!(incidents[0]["end"], format_time(t_back));
+    assert_eq!(s["uptime_percent"], 50.0, "{s:#}");
+
+    // Asked between the failure and the recovery, the incident is ongoing: what came after
+    // that moment is not in the range.
+    let mid = t_fail + 30;
+    let s = history(&env, mid, &["web"]);
+    let incidents = s["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{s:#}");
+    assert_eq!(incidents[0]["start"], format_time(t_fail));
+    assert_eq!(incidents[0]["end"], Value::Null, "ongoing: {s:#}");
+    assert_eq!(incidents[0]["duration_seconds"], 30);
+    let want = ((t_fail - t_pass) as f64 * 100.0 / (mid - t_pass) as f64 * 100.0).round() / 100.0;
+    assert_eq!(s["uptime_percent"].as_f64(), Some(want), "{s:#}");
+    let c = history(&env, mid, &["web/home"]);
+    assert_eq!(c["incidents"][0]["end"], Value::Null, "{c:#}");
+    assert_eq!(c["uptime_percent"], 50.0, "[pass, fail]: {c:#}");
+
+    // The human form says the same.
+    let r = env.cabot_at(now, &["history", "web"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let headline = format!("web: 1 incident in the last 7 days, uptime {want:.2}%\n");
+    assert!(r.stdout.starts_with(&headline), "{r:?}");
+    assert!(r.stdout.contains("ERROR"), "{r:?}");
+    assert!(r.stdout.contains("alerts sent"), "{r:?}");
+}
+
+#[test]
+fn history_of_an_unknown_service_or_check_is_a_usage_error() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let before = env.cabot_at(T0, &["history", "web"]);
+    assert_eq!(before.code, 64, "no run yet: {before:?}");
+    assert_eq!(before.stderr.lines().count(), 1, "{before:?}");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    for target in ["nope", "nope/home", "web/nope"] {
+        let r = env.cabot_at(T0 + MIN, &["history", target]);
+        assert_eq!(r.code, 64, "{target}: {r:?}");
+        assert_eq!(r.stdout, "", "{target}: {r:?}");
+        assert!(r.stderr.contains("nope"), "{target}: {r:?}");
+    }
+    let r = env.cabot_at(T0 + MIN, &["history", "web", "--since", "soon"]);
+    assert_eq!(r.code, 64, "{r:?}");
+}
