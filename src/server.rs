@@ -101,8 +101,9 @@ impl Db {
             self.store = None;
         }
         if self.store.is_none() {
-            let store = Store::open_read_only(&self.path, None).ok().flatten()?;
-            store.connection().busy_timeout(BUSY_TIMEOUT).ok()?;
+            let store = Store::open_read_only_waiting(&self.path, None, BUSY_TIMEOUT)
+                .ok()
+                .flatten()?;
             self.store = Some((store, id));
         }
         self.store.as_ref().map(|(s, _)| s)

@@ -239,6 +239,15 @@ impl Store {
 
     /// Opens the state for reading only; `None` when it does not exist yet.
     pub fn open_read_only(path: &Path, config: Option<&Path>) -> anyhow::Result<Option<Store>> {
+        Store::open_read_only_waiting(path, config, BUSY_TIMEOUT)
+    }
+
+    /// `open_read_only`, waiting at most `busy` for a writer's lock.
+    pub fn open_read_only_waiting(
+        path: &Path,
+        config: Option<&Path>,
+        busy: Duration,
+    ) -> anyhow::Result<Option<Store>> {
         if !path.exists() {
             return Ok(None);
         }
@@ -248,6 +257,8 @@ impl Store {
         )
         .map_err(|e| io_error(path, "cannot open", e))?;
         configure(&conn, path, false)?;
+        conn.busy_timeout(busy)
+            .map_err(|e| io_error(path, "cannot configure", e))?;
         let version = user_version(&conn, path)?;
         if version == 0 && !has_tables(&conn).map_err(|e| not_a_database(path, e))? {
             return Ok(None);
