@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use support::certs;
 use support::*;
 
 /// Debian's Python, where `python3-aiosmtpd` installs (not a pyenv one on PATH).
@@ -282,40 +283,12 @@ fn decode_quoted_printable(text: &str) -> String {
     String::from_utf8(out).expect("UTF-8 after quoted-printable")
 }
 
-/// Certificates made for the test: a CA, and leaves for 127.0.0.1.
-mod certs {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-
-    use super::Identity;
-
-    pub struct Ca {
-        pub pem: String,
-        issuer: Issuer<'static, KeyPair>,
-    }
-
-    pub fn ca() -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.self_signed(&key).expect("ca cert");
-        Ca {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A certificate for 127.0.0.1 signed by `ca`, or self-signed without one.
-    pub fn leaf(ca: Option<&Ca>) -> Identity {
-        let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
-        let key = KeyPair::generate().expect("key");
-        let cert = match ca {
-            Some(ca) => params.signed_by(&key, &ca.issuer).expect("sign"),
-            None => params.self_signed(&key).expect("self-sign"),
-        };
-        Identity {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
+/// A certificate for 127.0.0.1 signed by `ca`, or self-signed without one.
+fn identity(ca: Option<&certs::Ca>) -> Identity {
+    let leaf = certs::leaf(&["127.0.0.1"], ca, None);
+    Identity {
+        cert_pem: leaf.pem,
+        key_pem: leaf.key_pem,
     }
 }
 
@@ -531,7 +504,7 @@ fn starttls_with_a_private_ca_and_auth_from_the_environment() {
     let ca = certs::ca();
     let smtp = SmtpServer::start(
         Mode::StartTls,
-        Some(&certs::leaf(Some(&ca))),
+        Some(&identity(Some(&ca))),
         Some("cabot:s3cret pass"),
     );
     let site = Website::start();
@@ -587,7 +560,7 @@ fn implicit_tls_with_verification_off() {
     if !smtp_server_available() {
         return;
     }
-    let smtp = SmtpServer::start(Mode::Implicit, Some(&certs::leaf(None)), None);
+    let smtp = SmtpServer::start(Mode::Implicit, Some(&identity(None)), None);
     let site = Website::start();
     let unverified = format!("{{ url: '{}', verify_tls: false }}", smtp.url());
     let env = Env::new(&config(&[unverified], &site.url(), ""));

@@ -5,10 +5,10 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use support::certs;
 use support::*;
 
 /// The time cabot is told it is (2026-01-01T00:00:00Z), where a test needs to know it.
@@ -441,66 +441,6 @@ fn graphite_cabot_cases() {
 // ---------------------------------------------------------------------------------------
 // tls
 
-mod tls {
-    use super::*;
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-    pub struct Ca {
-        pub pem: String,
-        issuer: Issuer<'static, KeyPair>,
-    }
-
-    pub fn ca() -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.self_signed(&key).expect("ca cert");
-        Ca {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A leaf for `names`, signed by `ca`, valid from a day before `not_after - 100 days`.
-    pub fn leaf(names: &[&str], ca: &Ca, not_after: i64) -> (Vec<u8>, Vec<u8>) {
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .expect("params");
-        // The time `secs` (Unix seconds) as rcgen takes it.
-        let at = |secs: i64| date_time_ymd(1970, 1, 1) + Duration::from_secs(secs as u64);
-        params.not_before = at(not_after - 100 * 86_400);
-        params.not_after = at(not_after);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &ca.issuer).expect("sign");
-        (cert.der().to_vec(), key.serialize_der())
-    }
-
-    /// A TLS server on 127.0.0.1 presenting `cert`: it shakes hands and waits for the close.
-    pub fn server(cert: (Vec<u8>, Vec<u8>)) -> RawServer {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(cert.0)],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.1)),
-            )
-            .expect("server config");
-        let config = Arc::new(config);
-        RawServer::start(move |tcp| {
-            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
-            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let mut buf = [0u8; 1024];
-            while let Ok(1..) = std::io::Read::read(&mut tls, &mut buf) {}
-        })
-    }
-}
-
 fn wall_clock() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -519,13 +459,17 @@ fn tls_certificates_expiry_and_host() {
     let now = wall_clock();
     let hour = 3600;
     let day = 86_400;
-    let ca = tls::ca();
+    let ca = certs::ca();
+    // a certificate for `names` valid for the 100 days up to `until`
+    let leaf = |names: &[&str], until: i64| {
+        certs::leaf(names, Some(&ca), Some((until - 100 * day, until)))
+    };
     let valid_until = now + 90 * day + hour;
     let soon_until = now + 3 * day + hour;
-    let valid = tls::server(tls::leaf(&["127.0.0.1"], &ca, valid_until));
-    let soon = tls::server(tls::leaf(&["127.0.0.1"], &ca, soon_until));
-    let expired = tls::server(tls::leaf(&["127.0.0.1"], &ca, now - 10 * day));
-    let other = tls::server(tls::leaf(&["other.example"], &ca, valid_until));
+    let valid = certs::https_server(&leaf(&["127.0.0.1"], valid_until));
+    let soon = certs::https_server(&leaf(&["127.0.0.1"], soon_until));
+    let expired = certs::https_server(&leaf(&["127.0.0.1"], now - 10 * day));
+    let other = certs::https_server(&leaf(&["other.example"], valid_until));
     let env = Env::new(&config(&format!(
         "      - {{ name: valid, type: tls, host: '{valid}', ca_file: ca.pem }}
       - {{ name: split-port, type: tls, host: 127.0.0.1, port: {valid_port}, ca_file: ca.pem }}

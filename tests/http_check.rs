@@ -5,10 +5,10 @@ mod support;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::certs;
 use support::*;
 
 /// One service `web` with the given checks (YAML list items, indented 6).
@@ -390,100 +390,20 @@ fn wait_with_rusage(child: &mut std::process::Child) -> (i32, i64) {
     (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }
 
-mod tls {
-    use super::*;
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-    pub struct Ca {
-        pub pem: String,
-        issuer: Issuer<'static, KeyPair>,
-    }
-
-    pub fn ca() -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.self_signed(&key).expect("ca cert");
-        Ca {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    pub enum Validity {
-        Good,
-        Expired,
-    }
-
-    /// A leaf for `names`, signed by `ca` (or self-signed without one).
-    pub fn leaf(names: &[&str], ca: Option<&Ca>, validity: Validity) -> (Vec<u8>, Vec<u8>) {
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .expect("params");
-        if let Validity::Expired = validity {
-            params.not_before = date_time_ymd(2019, 1, 1);
-            params.not_after = date_time_ymd(2020, 1, 1);
-        }
-        let key = KeyPair::generate().expect("key");
-        let cert = match ca {
-            Some(ca) => params.signed_by(&key, &ca.issuer).expect("sign"),
-            None => params.self_signed(&key).expect("self-sign"),
-        };
-        (cert.der().to_vec(), key.serialize_der())
-    }
-
-    /// An HTTPS server on 127.0.0.1 presenting `cert`, answering 200 "secure".
-    pub fn server(cert: (Vec<u8>, Vec<u8>)) -> RawServer {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(cert.0)],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.1)),
-            )
-            .expect("server config");
-        let config = Arc::new(config);
-        RawServer::start(move |tcp| {
-            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match std::io::Read::read(&mut tls, &mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => return,
-                }
-            }
-            let _ = tls.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure",
-            );
-            let _ = tls.flush();
-            tls.conn.send_close_notify();
-            let _ = tls.flush();
-        })
-    }
-}
-
 #[test]
 fn tls_certificates_are_verified_unless_told_not_to() {
-    let ca = tls::ca();
-    let good = tls::server(tls::leaf(
-        &["127.0.0.1", "localhost"],
+    // 2019-01-01 to 2020-01-01
+    const EXPIRED_FROM: i64 = 1_546_300_800;
+    const EXPIRED_UNTIL: i64 = 1_577_836_800;
+    let ca = certs::ca();
+    let good = certs::https_server(&certs::leaf(&["127.0.0.1", "localhost"], Some(&ca), None));
+    let expired = certs::https_server(&certs::leaf(
+        &["127.0.0.1"],
         Some(&ca),
-        tls::Validity::Good,
+        Some((EXPIRED_FROM, EXPIRED_UNTIL)),
     ));
-    let expired = tls::server(tls::leaf(&["127.0.0.1"], Some(&ca), tls::Validity::Expired));
-    let wrong_host = tls::server(tls::leaf(
-        &["other.example"],
-        Some(&ca),
-        tls::Validity::Good,
-    ));
-    let self_signed = tls::server(tls::leaf(&["127.0.0.1"], None, tls::Validity::Good));
+    let wrong_host = certs::https_server(&certs::leaf(&["other.example"], Some(&ca), None));
+    let self_signed = certs::https_server(&certs::leaf(&["127.0.0.1"], None, None));
     let url = |s: &RawServer| format!("https://{}/", s.addr);
     let env = Env::new(&config(&format!(
         "      - {{ name: good, type: http, url: '{good}', ca_file: ca.pem, text_match: secure }}

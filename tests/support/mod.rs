@@ -2,6 +2,8 @@
 //! real servers on 127.0.0.1 that behave well or badly on purpose.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,95 @@
+//! Certificates made by the test (a CA, leaves valid or not), and TLS servers on 127.0.0.1
+//! that present them.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use super::RawServer;
+
+pub struct Ca {
+    pub pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+pub fn ca() -> Ca {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("ca cert");
+    Ca {
+        pem: cert.pem(),
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A leaf certificate and its key, in DER and PEM.
+pub struct Leaf {
+    pub der: Vec<u8>,
+    pub key_der: Vec<u8>,
+    pub pem: String,
+    pub key_pem: String,
+}
+
+/// A leaf for `names`, signed by `ca` (self-signed without one), valid between the two
+/// Unix times when given, else rcgen's default (1975 to 4096).
+pub fn leaf(names: &[&str], ca: Option<&Ca>, valid: Option<(i64, i64)>) -> Leaf {
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    if let Some((from, until)) = valid {
+        let at = |secs: i64| date_time_ymd(1970, 1, 1) + Duration::from_secs(secs.max(0) as u64);
+        params.not_before = at(from);
+        params.not_after = at(until);
+    }
+    let key = KeyPair::generate().expect("key");
+    let cert = match ca {
+        Some(ca) => params.signed_by(&key, &ca.issuer).expect("sign"),
+        None => params.self_signed(&key).expect("self-sign"),
+    };
+    Leaf {
+        der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// An HTTPS server on 127.0.0.1 presenting `leaf`: it answers a request with 200 "secure",
+/// and a client that only shakes hands (a `tls` check) with nothing.
+pub fn https_server(leaf: &Leaf) -> RawServer {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(leaf.der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone())),
+        )
+        .expect("server config");
+    let config = Arc::new(config);
+    RawServer::start(move |tcp| {
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match std::io::Read::read(&mut tls, &mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let _ = tls
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure");
+        let _ = tls.flush();
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    })
+}
