@@ -459,3 +459,32 @@ fn many_concurrent_pings_are_bounded_and_the_server_stays_up() {
     let r = ureq::get(&format!("http://127.0.0.1:{}/status/", server.port)).call();
     assert!(r.is_ok(), "the server still answers");
 }
+
+#[test]
+fn plugin_perfdata_is_exported_on_metrics() {
+    let env = Env::new(&format!(
+        "status: {{ metrics: true }}\nservices:\n  - name: s\n    checks:\n      - {{ name: disk, type: command, command: {} }}\n",
+        sh("echo \"DISK OK | '/ used'=42.5%;80;90;0;100 inodes=1200;;;0\"; exit 0")
+    ));
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let server = Server::start(&env);
+    let body = ureq::get(&format!("http://127.0.0.1:{}/metrics", server.port))
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    assert!(body.contains("# TYPE cabot_check_perfdata gauge"), "{body}");
+    assert!(
+        body.contains(
+            r#"cabot_check_perfdata{service="s",check="disk",label="/ used",uom="%"} 42.5"#
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            r#"cabot_check_perfdata{service="s",check="disk",label="inodes",uom=""} 1200"#
+        ),
+        "{body}"
+    );
+}
