@@ -765,3 +765,37 @@ services:
         "{r:?}"
     );
 }
+
+#[test]
+fn a_call_fails_over_to_plivos_call_api() {
+    let s = setup("critical", "plivo-phone", "");
+    // a phone channel whose first provider is down
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    let extra = format!(
+        "  plivo-phone:
+    type: phone
+    timeout: 1s
+    providers:
+      - twilio: {{ account_sid: AC1, auth_token_env: TWILIO_TOKEN, from: '+15550000001', base_url: '{}' }}
+      - plivo: {{ auth_id: MA1, auth_token_env: PLIVO_TOKEN, from: '+15550000002', base_url: '{}', answer_url: 'https://example.com/cabot-alert.xml' }}
+services:",
+        s.twilio.url(),
+        s.plivo.url()
+    );
+    s.env.write_config(&text.replacen("services:", &extra, 1));
+    s.twilio.set(FAIL);
+    s.target.set_up(false);
+    assert_eq!(s.run(T0).code, 0);
+    let calls = s.plivo.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].url, "/v1/Account/MA1/Call/");
+    let body: Value = serde_json::from_str(&calls[0].body).expect("json");
+    assert_eq!(body["to"], "+15551230001");
+    assert_eq!(body["answer_url"], "https://example.com/cabot-alert.xml");
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
+        ),
+        1
+    );
+}

@@ -460,3 +460,28 @@ fn checks_removed_from_the_config_keep_their_history_but_leave_status() {
         "its history is kept"
     );
 }
+
+#[test]
+fn on_a_terminal_a_run_shows_a_summary() {
+    // `script` gives cabot a pseudo-terminal, as a person at a shell would.
+    let w = world("");
+    w.set_healthy(false);
+    let command = format!("{} -c {} run --all", cabot_bin(), w.env.config().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("CABOT_NOW")
+        .output();
+    let Ok(out) = out else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script (bsdutils) is missing"
+        );
+        eprintln!("\n*** NOT TESTED: the terminal summary needs `script` ***\n");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("3 checks run in"), "{text}");
+    // api has debounce 2: one failure does not make it fail, so only web is named
+    assert!(text.contains("3 failed; web CRITICAL"), "{text}");
+}
