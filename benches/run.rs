@@ -4,6 +4,8 @@
 //!    every request after 200 ms: wall time against the ideal, CPU time, peak RSS.
 //! 2. `run` with nothing due: what cron pays every minute when there is nothing to do.
 //! 3. `status` with 1,000 stored results against 1,000,000: its cost must not grow with history.
+//! 4. `serve-status` answering `/status/` under `wrk` while `cabot run` writes the same
+//!    state every second: requests per second, p99 latency, the server's memory.
 //!
 //! `cargo bench --bench run`. Every scenario prints its numbers and PASS or FAIL; the
 //! exit code does not depend on the targets. All traffic stays on 127.0.0.1 and all
@@ -13,9 +15,9 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,15 @@ const STATUS_RUNS: usize = 30;
 const STATUS_SMALL: i64 = 1_000;
 const STATUS_LARGE: i64 = 1_000_000;
 const STATUS_RATIO: f64 = 1.2;
+
+const SERVE_THREADS: usize = 2;
+const SERVE_CONNECTIONS: usize = 50;
+const SERVE_SECONDS: u64 = 10;
+/// The checks that `cabot run` does every second meanwhile, and how long each takes.
+const SERVE_CHECKS: usize = 5;
+const SERVE_CHECK_DELAY: Duration = Duration::from_millis(20);
+const SERVE_TARGET_RPS: f64 = 5_000.0;
+const SERVE_TARGET_P99_MS: f64 = 10.0;
 
 fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temp folder")?;
@@ -72,6 +83,10 @@ fn main() -> anyhow::Result<()> {
         println!();
         status_with_history(&bench)?;
     }
+    if wanted("serve") {
+        println!();
+        status_under_load(&bench)?;
+    }
     Ok(())
 }
 
@@ -99,26 +114,8 @@ impl Bench {
     fn cabot(&self, config: &Path, args: &[&str], codes: &[i32]) -> anyhow::Result<Measured> {
         let stderr_path = self.dir.join("stderr.txt");
         let stderr = File::create(&stderr_path).context("creating the stderr file")?;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cabot"));
-        for var in [
-            "http_proxy",
-            "HTTP_PROXY",
-            "https_proxy",
-            "HTTPS_PROXY",
-            "all_proxy",
-            "ALL_PROXY",
-            "CABOT_CONFIG",
-            "CABOT_NOW",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("NO_COLOR", "1")
-            .arg("-c")
-            .arg(config)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr);
+        let mut cmd = cabot_command(config, args);
+        cmd.stderr(stderr);
         let started = Instant::now();
         let child = cmd.spawn().context("starting cabot")?;
         let (code, usage) = wait4(child.id() as libc::pid_t)?;
@@ -134,6 +131,30 @@ impl Bench {
             max_rss_kb: usage.ru_maxrss,
         })
     }
+}
+
+/// `cabot -c CONFIG ARGS` with no proxies, no colour and no clock from the caller.
+fn cabot_command(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cabot"));
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "CABOT_CONFIG",
+        "CABOT_NOW",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
 }
 
 /// Reaps `pid` and returns its exit code (negative: the signal) and resource usage.
@@ -431,6 +452,249 @@ fn status_with_history(bench: &Bench) -> anyhow::Result<()> {
         verdict(l / s <= STATUS_RATIO)
     );
     Ok(())
+}
+
+/// Scenario 4: `GET /status/` under wrk, while `cabot run --all` writes the same state
+/// every second from another thread.
+fn status_under_load(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 4. serve-status: GET /status/ under wrk -t{SERVE_THREADS} -c{SERVE_CONNECTIONS} -d{SERVE_SECONDS}s, \
+         while run --all of {SERVE_CHECKS} http checks ({} ms each) runs every second",
+        SERVE_CHECK_DELAY.as_millis()
+    );
+    let Some(wrk) = find_program("wrk") else {
+        println!("  SKIPPED: wrk is not installed (apt-get install wrk)");
+        return Ok(());
+    };
+    let target = SlowServer::start(SERVE_CHECK_DELAY)?;
+    let state = bench.dir.join("serve.db");
+    let checks = (0..SERVE_CHECKS)
+        .map(|i| {
+            format!(
+                "{{ name: c{i}, type: http, url: '{}' }}",
+                target.url(&format!("/serve/{i}"))
+            )
+        })
+        .collect();
+    let config = bench.write_config(
+        "serve.yaml",
+        &http_config(&state, &[("serve".to_string(), checks)], "1m"),
+    )?;
+    bench.cabot(&config, &["run", "--all"], &[0])?;
+
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server(Some(
+        cabot_command(&config, &["serve-status", "--listen", &listen])
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting serve-status")?,
+    ));
+    let pid = server.pid();
+    wait_until_running(port)?;
+    let idle = memory(pid)?;
+    println!(
+        "  serve-status idle: VmRSS {:.1} MB, VmHWM {:.1} MB",
+        mb(idle.rss_kb),
+        mb(idle.hwm_kb)
+    );
+
+    let url = format!("http://{listen}/status/");
+    let stop = AtomicBool::new(false);
+    let (wrk_out, runs, peak_rss_kb) = thread::scope(|scope| {
+        let runner = scope.spawn(|| {
+            let mut walls = Vec::new();
+            let mut failed = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let started = Instant::now();
+                match bench.cabot(&config, &["run", "--all"], &[0]) {
+                    Ok(m) => walls.push(m.wall.as_secs_f64() * 1000.0),
+                    Err(e) => {
+                        failed += 1;
+                        println!("  run failed: {e:#}");
+                    }
+                }
+                if let Some(rest) = Duration::from_secs(1).checked_sub(started.elapsed()) {
+                    thread::sleep(rest);
+                }
+            }
+            (walls, failed)
+        });
+        let sampler = scope.spawn(|| {
+            let mut peak = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(m) = memory(pid) {
+                    peak = peak.max(m.rss_kb);
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+            peak
+        });
+        let out = Command::new(&wrk)
+            .args([
+                format!("-t{SERVE_THREADS}"),
+                format!("-c{SERVE_CONNECTIONS}"),
+                format!("-d{SERVE_SECONDS}s"),
+                "--latency".to_string(),
+                url.clone(),
+            ])
+            .stdin(Stdio::null())
+            .output();
+        stop.store(true, Ordering::SeqCst);
+        let runs = runner.join().unwrap_or_default();
+        let peak = sampler.join().unwrap_or_default();
+        (out, runs, peak)
+    });
+    let wrk_out = wrk_out.context("running wrk")?;
+    thread::sleep(Duration::from_secs(1));
+    let after = memory(pid)?;
+    let cpu = server.stop()?;
+
+    let text = String::from_utf8_lossy(&wrk_out.stdout);
+    if !wrk_out.status.success() {
+        bail!(
+            "wrk failed ({}): {text}{}",
+            wrk_out.status,
+            String::from_utf8_lossy(&wrk_out.stderr)
+        );
+    }
+    let (walls, failed) = runs;
+    let rps = wrk_requests_per_second(&text).context("no Requests/sec in wrk's output")?;
+    let p99 = wrk_percentile_ms(&text, "99%").context("no 99% latency in wrk's output")?;
+    let p50 = wrk_percentile_ms(&text, "50%").unwrap_or(f64::NAN);
+    for line in text.lines() {
+        println!("  | {line}");
+    }
+    println!(
+        "  {} runs during the load ({failed} failed), wall median {:.1} ms, max {:.1} ms",
+        walls.len(),
+        median(walls.clone()),
+        walls.iter().copied().fold(0.0, f64::max),
+    );
+    println!(
+        "  serve-status cpu (user+sys) over its life: {:.2} s; memory: VmRSS peak during \
+         the load {:.1} MB, after it {:.1} MB, VmHWM {:.1} MB",
+        cpu.as_secs_f64(),
+        mb(peak_rss_kb),
+        mb(after.rss_kb),
+        mb(after.hwm_kb)
+    );
+    println!("  latency p50 {p50:.2} ms, p99 {p99:.2} ms; {rps:.0} requests/s");
+    println!(
+        "  RESULT {rps:.0} req/s, p99 {p99:.2} ms (target > {SERVE_TARGET_RPS:.0} req/s and \
+         p99 < {SERVE_TARGET_P99_MS} ms): {}",
+        verdict(rps > SERVE_TARGET_RPS && p99 < SERVE_TARGET_P99_MS)
+    );
+    Ok(())
+}
+
+/// A `serve-status` child, killed when dropped.
+struct Server(Option<Child>);
+
+impl Server {
+    fn pid(&self) -> libc::pid_t {
+        self.0.as_ref().map_or(0, |c| c.id() as libc::pid_t)
+    }
+
+    /// Kills and reaps the server; returns the CPU time it used.
+    fn stop(&mut self) -> anyhow::Result<Duration> {
+        let Some(mut child) = self.0.take() else {
+            bail!("serve-status already stopped");
+        };
+        child.kill().context("stopping serve-status")?;
+        let (_, usage) = wait4(child.id() as libc::pid_t)?;
+        Ok(timeval(usage.ru_utime) + timeval(usage.ru_stime))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `/status/` until it says "Checks running", for up to 10 s.
+fn wait_until_running(port: u16) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let answer = TcpStream::connect(("127.0.0.1", port)).and_then(|mut conn| {
+            conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+            conn.write_all(b"GET /status/ HTTP/1.0\r\n\r\n")?;
+            let mut text = String::new();
+            conn.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        match answer {
+            Ok(text) if text.ends_with("Checks running") => return Ok(()),
+            Ok(text) if started.elapsed() > Duration::from_secs(10) => {
+                bail!("serve-status answered: {text}")
+            }
+            Err(e) if started.elapsed() > Duration::from_secs(10) => {
+                return Err(e).context("serve-status does not answer");
+            }
+            _ => thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// A process's resident memory now and its peak, from `/proc/PID/status`, in kB.
+struct Memory {
+    rss_kb: i64,
+    hwm_kb: i64,
+}
+
+fn memory(pid: libc::pid_t) -> anyhow::Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let field = |name: &str| -> anyhow::Result<i64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {name} in /proc/{pid}/status"))
+    };
+    Ok(Memory {
+        rss_kb: field("VmRSS:")?,
+        hwm_kb: field("VmHWM:")?,
+    })
+}
+
+/// The first `name` on `$PATH` that is a file.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// `Requests/sec:  12345.67` from wrk's summary.
+fn wrk_requests_per_second(text: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A line of wrk's `--latency` distribution (`99%    2.10ms`), in milliseconds.
+fn wrk_percentile_ms(text: &str, which: &str) -> Option<f64> {
+    let value = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(which))?
+        .trim();
+    let split = value.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match unit {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "m" => 60_000.0,
+        _ => return None,
+    };
+    Some(number * factor)
 }
 
 /// Adds synthetic results, spread over the checks and the last days, until there are `total`.

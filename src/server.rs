@@ -222,6 +222,8 @@ fn escape(s: &str) -> String {
 
 const DAY: i64 = 86_400;
 const STRIP_WIDTH: i64 = 288;
+/// The least width of the current stretch, so that a status a minute old still shows.
+const NOW_WIDTH: i64 = 4;
 
 fn color(status: Status) -> &'static str {
     match status {
@@ -241,8 +243,13 @@ fn strip(changes: &[(i64, Status)], now: i64) -> String {
          <rect width=\"{STRIP_WIDTH}\" height=\"12\" fill=\"#d0d4d9\"/>"
     );
     for (i, &(at, status)) in changes.iter().enumerate() {
+        let last = i + 1 == changes.len();
         let end = changes.get(i + 1).map_or(now, |n| n.0);
-        let (x0, x1) = (x(at), x(end));
+        let (mut x0, x1) = (x(at), x(end));
+        // The status now is drawn at least a few units wide, however new it is.
+        if last {
+            x0 = x0.min(STRIP_WIDTH - NOW_WIDTH);
+        }
         if x1 > x0 || (end > from && at < now && x1 == x0 && end > at) {
             let w = (x1 - x0).max(1);
             let _ = write!(
@@ -256,6 +263,16 @@ fn strip(changes: &[(i64, Status)], now: i64) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// `2026-11-24 10:02 UTC`: a time for people, on the page.
+fn page_time(t: i64) -> String {
+    let iso = format_time(t);
+    format!(
+        "{} {} UTC",
+        &iso[..10.min(iso.len())],
+        iso.get(11..16).unwrap_or("")
+    )
 }
 
 fn page(cfg: &Config, db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> String {
@@ -318,7 +335,7 @@ footer{{font-size:.8rem;color:#56606b}}\
             name = escape(name),
             c = color(*status),
             st = status.as_str(),
-            since_time = format_time(*since),
+            since_time = page_time(*since),
             age = format_age(now - since),
             strip = strip(&changes, now),
         );
@@ -326,7 +343,7 @@ footer{{font-size:.8rem;color:#56606b}}\
     let _ = writeln!(
         html,
         "</main><footer>Updated {} · this page refreshes every minute</footer></body></html>",
-        format_time(now)
+        page_time(now)
     );
     html
 }
