@@ -1072,28 +1072,49 @@ impl Reader {
                 "no services: add at least one service with a check",
             );
         }
-        let mut services: Vec<Service> = Vec::new();
+        self.unique(
+            items,
+            |r, i, item| r.service(item, i, c),
+            |s| &s.name,
+            |name| {
+                (
+                    format!("services[{name}].name"),
+                    format!("duplicate service name '{name}'"),
+                )
+            },
+        )
+    }
+
+    /// Reads each item with `read`, keeping the first of each name and reporting the others
+    /// at their name, with the key and words `describe` gives for it.
+    fn unique<T>(
+        &mut self,
+        items: &[Node],
+        mut read: impl FnMut(&mut Self, usize, &Node) -> Option<T>,
+        name_of: impl Fn(&T) -> &str,
+        describe: impl Fn(&str) -> (String, String),
+    ) -> Vec<T> {
+        let mut kept: Vec<T> = Vec::new();
         let mut seen: HashMap<String, Mark> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
-            let Some(service) = self.service(item, i, c) else {
+            let Some(value) = read(self, i, item) else {
                 continue;
             };
+            let name = name_of(&value).to_string();
             let name_mark = field_mark(item, "name").unwrap_or(item.mark);
-            if let Some(first) = seen.get(&service.name) {
+            if let Some(first) = seen.get(&name) {
+                let (key, words) = describe(&name);
                 self.error(
                     name_mark,
-                    &format!("services[{}].name", service.name),
-                    format!(
-                        "duplicate service name '{}' (first at line {})",
-                        service.name, first.line
-                    ),
+                    &key,
+                    format!("{words} (first at line {})", first.line),
                 );
                 continue;
             }
-            seen.insert(service.name.clone(), name_mark);
-            services.push(service);
+            seen.insert(name, name_mark);
+            kept.push(value);
         }
-        services
+        kept
     }
 
     fn service(&mut self, node: &Node, index: usize, c: &Config) -> Option<Service> {
@@ -1200,28 +1221,17 @@ impl Reader {
         if items.is_empty() && matches!(node.value, Value::Seq(_)) {
             self.error(node.mark, path, "this service has no checks");
         }
-        let mut checks: Vec<Check> = Vec::new();
-        let mut seen: HashMap<String, Mark> = HashMap::new();
-        for (i, item) in items.iter().enumerate() {
-            let Some(check) = self.check(item, &format!("{path}[{i}]"), path, defaults) else {
-                continue;
-            };
-            let name_mark = field_mark(item, "name").unwrap_or(item.mark);
-            if let Some(first) = seen.get(&check.name) {
-                self.error(
-                    name_mark,
-                    &format!("{path}[{}].name", check.name),
-                    format!(
-                        "duplicate check name '{}' in this service (first at line {})",
-                        check.name, first.line
-                    ),
-                );
-                continue;
-            }
-            seen.insert(check.name.clone(), name_mark);
-            checks.push(check);
-        }
-        checks
+        self.unique(
+            items,
+            |r, i, item| r.check(item, &format!("{path}[{i}]"), path, defaults),
+            |c| &c.name,
+            |name| {
+                (
+                    format!("{path}[{name}].name"),
+                    format!("duplicate check name '{name}' in this service"),
+                )
+            },
+        )
     }
 
     fn check(
