@@ -222,6 +222,11 @@ pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
         };
         out.push(text);
     }
+    // A truncated answer (TC) would need TCP, which this check does not speak: say so
+    // rather than report a short list as the truth.
+    if msg[2] & 0x02 != 0 {
+        return Err("the answer was truncated (too big for UDP); cabot asks over UDP only".into());
+    }
     Ok(out)
 }
 

@@ -99,7 +99,7 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
         }
         return Outcome::fail(
             format!(
-                "certificate does not verify for {}: {e} (expires {expiry})",
+                "certificate does not verify for {}: {e} (expires {expiry}, {days_left} days left)",
                 check.host
             ),
             took,
