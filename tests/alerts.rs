@@ -6,7 +6,7 @@
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -132,31 +132,6 @@ fn form(body: &str) -> std::collections::HashMap<String, String> {
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (decode(k), decode(v)))
         .collect()
-}
-
-/// A target the test can make fail.
-struct Target {
-    server: HttpServer,
-    up: Arc<AtomicBool>,
-}
-
-impl Target {
-    fn new() -> Target {
-        let up = Arc::new(AtomicBool::new(true));
-        let u = Arc::clone(&up);
-        let server = HttpServer::start(move |_| {
-            if u.load(Ordering::SeqCst) {
-                Reply::new(200, "fine")
-            } else {
-                Reply::new(500, "down")
-            }
-        });
-        Target { server, up }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-    }
 }
 
 struct Setup {

@@ -4,32 +4,23 @@
 //! Each config below is written from its first line; the expected line and column are
 //! counted by hand, 1-based, at the offending key or value.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const CONFIG_ERROR: i32 = 78;
 
-/// A `cabot` command with a clean environment: no proxies, no config or clock from the caller.
+/// `cabot -c CONFIG ARGS...` with a clean environment.
 fn cabot(config: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cabot"));
-    for var in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "NO_PROXY",
-        "no_proxy",
-        "CABOT_CONFIG",
-        "CABOT_NOW",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("-c").arg(config).args(args);
-    cmd.output().expect("cabot runs")
+    support::cabot_command()
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("cabot runs")
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -284,35 +284,6 @@ fn last_finished(env: &Env) -> i64 {
     env.count("SELECT finished_at FROM runs ORDER BY id DESC LIMIT 1")
 }
 
-/// A loopback server answering 200 "ok", or 500 while `down` is set.
-struct Target {
-    server: HttpServer,
-    up: Arc<AtomicBool>,
-}
-
-impl Target {
-    fn new() -> Target {
-        let up = Arc::new(AtomicBool::new(true));
-        let u = Arc::clone(&up);
-        let server = HttpServer::start(move |_| {
-            if u.load(Ordering::SeqCst) {
-                Reply::new(200, "ok")
-            } else {
-                Reply::new(500, "down")
-            }
-        });
-        Target { server, up }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-    }
-
-    fn url(&self) -> String {
-        self.server.url("/")
-    }
-}
-
 /// One public service `web` with one http check against `target`.
 fn one_service(target: &Target, extra: &str) -> Env {
     Env::new(&format!(

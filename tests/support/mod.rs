@@ -265,6 +265,35 @@ impl Drop for HttpServer {
     }
 }
 
+/// A loopback target that answers 200 "ok", or 500 "down" while the test says it is down.
+pub struct Target {
+    pub server: HttpServer,
+    up: Arc<AtomicBool>,
+}
+
+impl Target {
+    pub fn new() -> Target {
+        let up = Arc::new(AtomicBool::new(true));
+        let u = Arc::clone(&up);
+        let server = HttpServer::start(move |_| {
+            if u.load(Ordering::SeqCst) {
+                Reply::new(200, "ok")
+            } else {
+                Reply::new(500, "down")
+            }
+        });
+        Target { server, up }
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url("/")
+    }
+}
+
 /// A raw TCP server on 127.0.0.1 that does `behave` with each connection, on its own thread.
 pub struct RawServer {
     pub addr: SocketAddr,
