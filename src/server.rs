@@ -46,7 +46,7 @@ pub struct Db {
     path: PathBuf,
     store: Option<(Store, Option<FileId>)>,
     /// For heartbeat pings, the one write; opened on the first ping.
-    writer: Option<Store>,
+    writer: Option<(Store, Option<FileId>)>,
 }
 
 /// Which file is open (device, inode): a state file replaced under the server (deleted and
@@ -80,10 +80,20 @@ impl Db {
         message: Option<&str>,
         source: &str,
     ) -> anyhow::Result<()> {
-        if self.writer.is_none() {
-            self.writer = Some(Store::open(&self.path, None)?);
+        // Like the readers, follow a state file that was replaced under the server.
+        let id = file_id(&self.path);
+        if self
+            .writer
+            .as_ref()
+            .is_some_and(|(_, opened)| *opened != id)
+        {
+            self.writer = None;
         }
-        let writer = self
+        if self.writer.is_none() {
+            let store = Store::open(&self.path, None)?;
+            self.writer = Some((store, file_id(&self.path)));
+        }
+        let (writer, _) = self
             .writer
             .as_mut()
             .ok_or_else(|| anyhow::anyhow!("no state"))?;
