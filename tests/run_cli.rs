@@ -485,3 +485,31 @@ fn on_a_terminal_a_run_shows_a_summary() {
     // api has debounce 2: one failure does not make it fail, so only web is named
     assert!(text.contains("3 failed; web CRITICAL"), "{text}");
 }
+
+#[test]
+fn a_debounce_raised_in_the_config_applies_at_once() {
+    let w = world("");
+    let env = &w.env;
+    w.set_healthy(false);
+    env.cabot_at(T0, &["run", "--check", "web/home"]);
+    let home = |s: &serde_json::Value| check_json(s, "web", "home").clone();
+    let before = home(&env.status_json());
+    assert_eq!(before["status"], "failing");
+    // debounce 1 on home, then a run that does not run home at all
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replace(
+        "importance: critical }",
+        "importance: critical, debounce: 1 }",
+    ));
+    env.cabot_at(T0 + 120, &["run", "--check", "api/health"]);
+    let after = home(&env.status_json());
+    assert_eq!(
+        after["status"], "passing",
+        "one failure is within debounce 1 now"
+    );
+    assert_ne!(
+        after["since"], before["since"],
+        "and it is passing since this run"
+    );
+    assert_eq!(after["consecutive_failures"], 1, "its history is unchanged");
+}

@@ -211,7 +211,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         let check = &job.check;
         let key = (service.clone(), check.name.clone());
         let row = rows.entry(key).or_insert_with(|| new_row(service, check));
-        apply_result(row, check, outcome, finished_checks_at);
+        apply_result(row, outcome, finished_checks_at);
         results.push(NewResult {
             service: service.clone(),
             check: check.name.clone(),
@@ -305,15 +305,11 @@ fn new_row(service: &str, check: &Check) -> CheckRow {
     }
 }
 
-/// One result's effect on a check: the debounce count, failing or not, and since when.
-fn apply_result(row: &mut CheckRow, check: &Check, outcome: &Outcome, now: i64) {
+/// Records one result on its check: the run of failures and the latest result. Whether the
+/// check is failing is decided once, for every check, in `current_states`.
+fn apply_result(row: &mut CheckRow, outcome: &Outcome, now: i64) {
     row.consecutive_failures = debounce::after_result(row.consecutive_failures, outcome.ok);
-    let failing = debounce::is_failing(row.consecutive_failures, check.result_debounce());
-    if failing != row.failing || row.status_since.is_none() {
-        row.status_since = Some(now);
-    }
-    row.failing = failing;
-    row.failing_importance = if failing { outcome.importance } else { None };
+    row.failing_importance = if outcome.ok { None } else { outcome.importance };
     row.last_run_at = Some(now);
     row.last = Some(LastResult {
         ok: outcome.ok,
@@ -347,9 +343,14 @@ fn current_states(
             row.importance = check.importance;
             row.kind = check.kind.type_name().to_string();
             row.active = check.active;
-            // A debounce raised in the config applies at once, not only at the next result.
-            row.failing = row.last.is_some()
+            // Decided for every check, not only those run now, so that a debounce changed in
+            // the config applies at once.
+            let failing = row.last.is_some()
                 && debounce::is_failing(row.consecutive_failures, check.result_debounce());
+            if row.last.is_some() && (failing != row.failing || row.status_since.is_none()) {
+                row.status_since = Some(now);
+            }
+            row.failing = failing;
             views.push(CheckView {
                 importance: row.effective_importance(),
                 active: check.active,
