@@ -32,16 +32,6 @@ impl AlertKind {
             AlertKind::Test => "test",
         }
     }
-
-    pub fn parse(s: &str) -> Option<AlertKind> {
-        match s {
-            "alert" => Some(AlertKind::Alert),
-            "repeat" => Some(AlertKind::Repeat),
-            "recovery" => Some(AlertKind::Recovery),
-            "test" => Some(AlertKind::Test),
-            _ => None,
-        }
-    }
 }
 
 /// What the policy remembers of a service's current incident between runs.

@@ -51,6 +51,9 @@ pub struct ServiceReport {
     pub name: String,
     pub status: Status,
     pub since: String,
+    /// Seconds in this status, for the human view.
+    #[serde(skip)]
+    pub age_seconds: i64,
     pub acknowledged: Option<AckReport>,
     pub silenced_until: Option<String>,
     pub in_maintenance: bool,
@@ -147,6 +150,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
                     name: s.name.clone(),
                     status: s.status,
                     since: format_time(s.since),
+                    age_seconds: now - s.since,
                     acknowledged: acks
                         .get(&s.name)
                         .filter(|a| a.until > now)
@@ -176,7 +180,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     } else if args.nagios {
         nagios_line(&report, &cfg.stale_after) + "\n"
     } else {
-        human(&report, now, g.color())
+        human(&report, g.color())
     };
     crate::print_out(&text)?;
     if !args.nagios && code != 0 {
@@ -314,7 +318,7 @@ fn paint(text: &str, status: &str, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn human(report: &Report, now: i64, color: bool) -> String {
+fn human(report: &Report, color: bool) -> String {
     let mut out = String::new();
     if report.services.is_empty() && report.last_run.is_none() {
         return out;
@@ -331,11 +335,7 @@ fn human(report: &Report, now: i64, color: bool) -> String {
         .max()
         .unwrap_or(0);
     for s in &report.services {
-        let since = humantime::parse_rfc3339(&s.since)
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| format_age(now - d.as_secs() as i64))
-            .unwrap_or_default();
+        let since = format_age(s.age_seconds);
         let _ = writeln!(
             out,
             "{:name_width$}  {}  since {} ({since} ago)",

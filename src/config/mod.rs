@@ -16,8 +16,6 @@ use regex::Regex;
 
 use crate::core::Importance;
 
-pub use read::parse_size;
-
 /// Where the config is looked for when neither `-c` nor `$CABOT_CONFIG` says.
 pub const DEFAULT_PATH: &str = "/etc/cabot/checks.yaml";
 /// Where state is kept when the config has no `state:`.
@@ -604,7 +602,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         io: Some(format!("cannot read config: {e}")),
     })?;
     let mut loaded = parse(&text, path)?;
-    if loaded.has_inline_secrets && readable_by_others(path) {
+    if !loaded.inline_secret_marks.is_empty() && readable_by_others(path) {
         loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {
             line: mark.line,
             col: mark.col,

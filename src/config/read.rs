@@ -96,7 +96,7 @@ const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Parsed {
     pub config: Config,
     pub warnings: Vec<Diagnostic>,
-    pub has_inline_secrets: bool,
+    /// Where each inline secret is, and its key.
     pub inline_secret_marks: Vec<(Mark, String)>,
 }
 
@@ -130,11 +130,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
             io: None,
         });
     }
-    let has_inline_secrets = !r.inline_secrets.is_empty();
     Ok(Parsed {
         config,
         warnings: r.warnings,
-        has_inline_secrets,
         inline_secret_marks: r.inline_secrets,
     })
 }
@@ -1906,7 +1904,7 @@ services:
             vec![StatusMatch::Code(200), StatusMatch::Class(3)]
         );
         // a webhook URL is a secret: it is often its own credential
-        assert!(parsed.has_inline_secrets);
+        assert_eq!(parsed.inline_secret_marks.len(), 1);
     }
 
     #[test]

@@ -19,7 +19,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// An open state database at the schema this cabot expects.
 pub struct Store {
     conn: Connection,
-    path: PathBuf,
 }
 
 /// A check's current state, as kept beside it.
@@ -231,10 +230,7 @@ impl Store {
             migrations::create(&mut conn)
                 .map_err(|e| failure(path, "cannot create the schema", e))?;
         }
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+        Ok(Store { conn })
     }
 
     /// Opens the state for reading only; `None` when it does not exist yet.
@@ -266,10 +262,7 @@ impl Store {
         if version != migrations::latest() {
             return Err(schema_problem(path, version, config));
         }
-        Ok(Some(Store {
-            conn,
-            path: path.to_path_buf(),
-        }))
+        Ok(Some(Store { conn }))
     }
 
     /// The schema of the file at `path`, without changing anything.
@@ -303,10 +296,6 @@ impl Store {
         migrations::apply(&mut conn, from, migrations::latest())
             .map_err(|e| io_error(path, "migration failed (the backup is intact)", e))?;
         Ok(backup)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Every check the state knows, by `(service, check)`.
