@@ -20,15 +20,19 @@ pub struct Ping {
 pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> Outcome {
     let allowed = (check.period + check.grace).as_secs() as i64;
     let window = humantime::format_duration(check.period + check.grace);
+    // `: what the job said`, when it said something
+    let said = |p: &Ping| {
+        p.message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    };
     match last {
         Some(p) if !p.ok => Outcome::fail(
             format!(
                 "the last ping ({} ago) reported a failure{}",
                 format_age(now - p.at),
-                p.message
-                    .as_ref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
+                said(p)
             ),
             Duration::ZERO,
         ),
@@ -41,14 +45,7 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             Duration::ZERO,
         ),
         Some(p) => Outcome::pass(
-            format!(
-                "last ping {} ago{}",
-                format_age(now - p.at),
-                p.message
-                    .as_ref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            ),
+            format!("last ping {} ago{}", format_age(now - p.at), said(p)),
             Duration::ZERO,
         ),
         None if now - first_seen > allowed => Outcome::fail(

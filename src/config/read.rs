@@ -247,6 +247,16 @@ impl Reader {
         Some(fields)
     }
 
+    fn required_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+        let node = self.require(f, key)?;
+        self.string(node, &f.path(key))
+    }
+
+    fn required_url(&mut self, f: &Fields, key: &str, schemes: &[&str]) -> Option<String> {
+        let node = self.require(f, key)?;
+        self.url(node, &f.path(key), schemes)
+    }
+
     fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
         let node = f.get(key);
         if node.is_none() {
@@ -790,9 +800,7 @@ impl Reader {
             .collect();
         let kind = match type_name.as_str() {
             "email" => {
-                let from = self
-                    .require(&f, "from")
-                    .and_then(|n| self.string(n, &f.path("from")));
+                let from = self.required_string(&f, "from");
                 let servers = self
                     .require(&f, "servers")
                     .map(|n| self.smtp_servers(n, &f.path("servers")))
@@ -878,9 +886,7 @@ impl Reader {
             ) else {
                 continue;
             };
-            let url = self
-                .require(&f, "url")
-                .and_then(|n| self.url(n, &f.path("url"), &["smtp", "smtps"]));
+            let url = self.required_url(&f, "url", &["smtp", "smtps"]);
             let username = self.opt_string(&f, "username");
             let password = self.secret(&f, "password");
             let verify_tls = self.bool(&f, "verify_tls", true);
@@ -942,9 +948,7 @@ impl Reader {
                 .require(&p, id_key)
                 .and_then(|n| self.string(n, &p.path(id_key)));
             let token = self.required_secret(&p, "auth_token");
-            let from = self
-                .require(&p, "from")
-                .and_then(|n| self.string(n, &p.path("from")));
+            let from = self.required_string(&p, "from");
             let base_url = p
                 .get("base_url")
                 .and_then(|n| self.url(n, &p.path("base_url"), &["http", "https"]))
@@ -1302,9 +1306,7 @@ impl Reader {
         let kind = match type_name {
             Some("http") => CheckKind::Http(Box::new(self.http(&f)?)),
             Some("cabot") => CheckKind::Cabot(CabotCheck {
-                url: self
-                    .require(&f, "url")
-                    .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]))?,
+                url: self.required_url(&f, "url", &["http", "https"])?,
                 verify_tls: self.bool(&f, "verify_tls", true),
             }),
             Some("icmp") => CheckKind::Icmp(self.icmp(&f)?),
@@ -1346,9 +1348,7 @@ impl Reader {
     }
 
     fn http(&mut self, f: &Fields) -> Option<HttpCheck> {
-        let url = self
-            .require(f, "url")
-            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
+        let url = self.required_url(f, "url", &["http", "https"]);
         let method = match f.get("method") {
             None => "GET".to_string(),
             Some(n) => {
@@ -1500,9 +1500,7 @@ impl Reader {
     }
 
     fn icmp(&mut self, f: &Fields) -> Option<IcmpCheck> {
-        let host = self
-            .require(f, "host")
-            .and_then(|n| self.string(n, &f.path("host")))?;
+        let host = self.required_string(f, "host")?;
         let count = f
             .get("count")
             .and_then(|n| self.uint(n, &f.path("count"), 100))
@@ -1531,12 +1529,8 @@ impl Reader {
     }
 
     fn jenkins(&mut self, f: &Fields) -> Option<JenkinsCheck> {
-        let url = self
-            .require(f, "url")
-            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
-        let job = self
-            .require(f, "job")
-            .and_then(|n| self.string(n, &f.path("job")));
+        let url = self.required_url(f, "url", &["http", "https"]);
+        let job = self.required_string(f, "job");
         let username = self.opt_string(f, "username");
         let password = self.secret(f, "password");
         let max_queued_build_time = f
@@ -1554,12 +1548,8 @@ impl Reader {
     }
 
     fn graphite(&mut self, f: &Fields) -> Option<GraphiteCheck> {
-        let url = self
-            .require(f, "url")
-            .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
-        let target = self
-            .require(f, "target")
-            .and_then(|n| self.string(n, &f.path("target")));
+        let url = self.required_url(f, "url", &["http", "https"]);
+        let target = self.required_string(f, "target");
         let comparison = self.require(f, "comparison").and_then(|n| {
             let text = self.string(n, &f.path("comparison"))?;
             let c = Comparison::parse(&text);
@@ -1626,9 +1616,7 @@ impl Reader {
     }
 
     fn dns(&mut self, f: &Fields) -> Option<DnsCheck> {
-        let name = self
-            .require(f, "host")
-            .and_then(|n| self.string(n, &f.path("host")));
+        let name = self.required_string(f, "host");
         let record_type = match f.get("record_type") {
             None => Some("A".to_string()),
             Some(n) => {
