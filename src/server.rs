@@ -70,38 +70,19 @@ impl Db {
         }
     }
 
-    /// Records a ping through the writable connection, opened on first use.
-    fn record_ping(
-        &mut self,
-        service: &str,
-        check: &str,
-        at: i64,
-        ok: bool,
-        message: Option<&str>,
-        source: &str,
-    ) -> anyhow::Result<()> {
-        // Like the readers, follow a state file that was replaced under the server.
+    /// The connection pings are written through: opened on first use, and again when the
+    /// state file was replaced under the server (like the readers) or after a failed write.
+    fn writer(&mut self) -> anyhow::Result<&mut Store> {
         let id = file_id(&self.path);
-        if self
-            .writer
-            .as_ref()
-            .is_some_and(|(_, opened)| *opened != id)
-        {
-            self.writer = None;
-        }
-        if self.writer.is_none() {
+        if self.writer.as_ref().is_none_or(|(_, opened)| *opened != id) {
+            // Opening may create the file: take its identity after.
             let store = Store::open(&self.path, None)?;
             self.writer = Some((store, file_id(&self.path)));
         }
-        let (writer, _) = self
-            .writer
+        self.writer
             .as_mut()
-            .ok_or_else(|| anyhow::anyhow!("no state"))?;
-        let result = writer.record_ping(service, check, at, ok, message, source);
-        if result.is_err() {
-            self.writer = None;
-        }
-        Ok(result?)
+            .map(|(store, _)| store)
+            .ok_or_else(|| anyhow::anyhow!("no state"))
     }
 
     /// The state, if it can be read now.
@@ -542,16 +523,16 @@ fn ping(request: &http::Request, cfg: &Config, db: &mut Db, pings: &Pings) -> An
     let body = &request.body[..request.body.len().min(PING_BODY_MAX)];
     let message = crate::checks::clean_message(String::from_utf8_lossy(body).trim());
     let source = request.peer.ip().to_string();
-    match db.record_ping(
-        service,
-        &check.name,
-        now,
-        !failed,
-        (!message.is_empty()).then_some(message.as_str()),
-        &source,
-    ) {
+    let recorded = db.writer().and_then(|w| {
+        let message = (!message.is_empty()).then_some(message.as_str());
+        Ok(w.record_ping(service, &check.name, now, !failed, message, &source)?)
+    });
+    match recorded {
         Ok(()) => Answer::text(200, "OK\n"),
-        Err(_) => Answer::text(503, "cannot record the ping now\n"),
+        Err(_) => {
+            db.writer = None;
+            Answer::text(503, "cannot record the ping now\n")
+        }
     }
 }
 
