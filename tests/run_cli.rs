@@ -513,3 +513,50 @@ fn a_debounce_raised_in_the_config_applies_at_once() {
     );
     assert_eq!(after["consecutive_failures"], 1, "its history is unchanged");
 }
+
+#[test]
+fn jobs_bounds_how_many_checks_run_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A server that counts the requests it is holding at once, each for 150 ms.
+    let now = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let (n, m) = (now.clone(), most.clone());
+    let server = RawServer::start(move |mut conn| {
+        read_request_head(&mut conn);
+        let held = n.fetch_add(1, Ordering::SeqCst) + 1;
+        m.fetch_max(held, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(150));
+        n.fetch_sub(1, Ordering::SeqCst);
+        respond_raw(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+            b"ok",
+        );
+    });
+    let checks: String = (0..8)
+        .map(|i| {
+            format!(
+                "      - {{ name: c{i}, type: http, url: '{}' }}\n",
+                server.url("/")
+            )
+        })
+        .collect();
+    let env = Env::new(&format!("services:\n  - name: s\n    checks:\n{checks}"));
+    let started = Instant::now();
+    assert_eq!(env.cabot(&["run", "--jobs", "3"]).code, 0);
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        3,
+        "at most 3 at once, and 3 did run together"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "8 checks in 3 lanes take 3 rounds"
+    );
+    most.store(0, Ordering::SeqCst);
+    assert_eq!(env.cabot(&["run", "--all", "--jobs", "8"]).code, 0);
+    assert!(
+        most.load(Ordering::SeqCst) > 3,
+        "--jobs 8 runs more at once"
+    );
+}
