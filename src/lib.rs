@@ -4,7 +4,6 @@
 //! completions and the man page use the same definitions as the binary.
 
 pub mod alerts;
-pub mod base64;
 pub mod checks;
 pub mod cli;
 pub mod clock;
@@ -13,6 +12,7 @@ pub mod config;
 pub mod core;
 pub mod exit_codes;
 pub mod http;
+pub mod http_client;
 pub mod lock;
 pub mod process;
 pub mod server;
@@ -24,16 +24,17 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
+use crate::exit_codes::ExitCode;
 
 /// Runs the command line and returns the process's exit code.
-pub fn main() -> u8 {
+pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit_codes::USAGE
+                ExitCode::Usage
             } else {
-                exit_codes::OK
+                ExitCode::Ok
             };
             let _ = e.print();
             return code;
@@ -48,7 +49,7 @@ pub fn main() -> u8 {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<u8> {
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
     match &cli.command {
         Command::Run(args) => cmd::run::run(g, args),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::exit_codes::{Exit, LOCKED, STATE_IO};
+use crate::exit_codes::{Exit, ExitCode};
 
 /// Held for as long as it lives; the OS releases it if the process dies.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub fn acquire(state: &Path, wait: Duration) -> anyhow::Result<RunLock> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             Exit::error(
-                STATE_IO,
+                ExitCode::StateIo,
                 format!("cannot create state folder {}: {e}", dir.display()),
             )
         })?;
@@ -38,7 +38,7 @@ pub fn acquire(state: &Path, wait: Duration) -> anyhow::Result<RunLock> {
         .open(&path)
         .map_err(|e| {
             Exit::error(
-                STATE_IO,
+                ExitCode::StateIo,
                 format!("cannot open lock file {}: {e}", path.display()),
             )
         })?;
@@ -49,7 +49,7 @@ pub fn acquire(state: &Path, wait: Duration) -> anyhow::Result<RunLock> {
             Err(TryLockError::WouldBlock) => {
                 if Instant::now() >= deadline {
                     return Err(Exit::error(
-                        LOCKED,
+                        ExitCode::Locked,
                         format!(
                             "another cabot run holds {}; try again later, or pass --wait 1m",
                             path.display()

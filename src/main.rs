@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(cabot::main())
+    cabot::main().into()
 }

@@ -258,12 +258,10 @@ fn strip(changes: &[(i64, Status)], now: i64) -> String {
 
 /// `2026-11-24 10:02 UTC`: a time for people, on the page.
 fn page_time(t: i64) -> String {
-    let iso = format_time(t);
-    format!(
-        "{} {} UTC",
-        &iso[..10.min(iso.len())],
-        iso.get(11..16).unwrap_or("")
-    )
+    jiff::Timestamp::from_second(t)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%d %H:%M UTC")
+        .to_string()
 }
 
 fn page(cfg: &Config, db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> String {

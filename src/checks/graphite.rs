@@ -27,7 +27,7 @@ pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Durati
         ..HttpCheck::get(format!(
             "{}/render?target={}&format=json&from=-{minutes}min",
             check.url.trim_end_matches('/'),
-            super::percent_encode(&check.target)
+            crate::http_client::encode_component(&check.target)
         ))
     };
     let series: Vec<Series> = match client.fetch(&request, timeout) {

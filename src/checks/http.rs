@@ -139,10 +139,7 @@ impl Client {
             };
             builder = builder.header(
                 http::header::AUTHORIZATION,
-                format!(
-                    "Basic {}",
-                    crate::base64::encode(format!("{user}:{password}").as_bytes())
-                ),
+                crate::http_client::basic_auth(user, &password),
             );
         }
         let body = check.body.clone().unwrap_or_default().into_bytes();

@@ -27,7 +27,7 @@ pub fn run(
     let job_path: String = check
         .job
         .split('/')
-        .map(|part| format!("/job/{}", super::percent_encode(part)))
+        .map(|part| format!("/job/{}", crate::http_client::encode_component(part)))
         .collect();
     let request = HttpCheck {
         username: check.username.clone(),

@@ -136,19 +136,6 @@ fn query_id(name: &str, now: i64) -> u16 {
     (h ^ (h >> 16)) as u16
 }
 
-/// Percent-encodes all but RFC 3986's unreserved characters, for a path segment or query value.
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

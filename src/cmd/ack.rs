@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::cli::Global;
 use crate::clock::{self, format_time};
 use crate::core::Status;
-use crate::exit_codes::{Exit, OK, USAGE};
+use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::Ack;
 use crate::store::{self, Store};
 
@@ -39,7 +39,7 @@ pub fn who(by: &Option<String>) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
@@ -51,7 +51,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         .map_or(Status::Passing, |s| s.status);
     if status == Status::Passing {
         return Err(Exit::error(
-            USAGE,
+            ExitCode::Usage,
             format!(
                 "{} is PASSING: there is no incident to acknowledge",
                 args.service
@@ -78,10 +78,10 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
                 .unwrap_or_default()
         ))?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }
 
-pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<u8> {
+pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
@@ -95,5 +95,5 @@ pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<u8> {
             format!("{} was not acknowledged\n", args.service)
         })?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }

@@ -4,6 +4,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::Cli;
+use crate::exit_codes::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,12 +39,12 @@ pub fn man_page() -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-pub fn run(args: &Args) -> anyhow::Result<u8> {
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     crate::print_out(&String::from_utf8_lossy(&completions(args.shell)))?;
-    Ok(crate::exit_codes::OK)
+    Ok(ExitCode::Ok)
 }
 
-pub fn man() -> anyhow::Result<u8> {
+pub fn man() -> anyhow::Result<ExitCode> {
     crate::print_out(&String::from_utf8_lossy(&man_page()?))?;
-    Ok(crate::exit_codes::OK)
+    Ok(ExitCode::Ok)
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::Global;
 use crate::clock::{self, format_age, format_time};
 use crate::core::history::{check_report, service_incidents};
-use crate::exit_codes::{Exit, OK, USAGE};
+use crate::exit_codes::{Exit, ExitCode};
 use crate::store::{self, Store};
 
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,7 @@ struct IncidentReport {
     alerts_sent: bool,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let (service, check) = match args.target.split_once('/') {
         Some((s, c)) => (s.to_string(), Some(c.to_string())),
@@ -56,14 +56,14 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     let fail = |e| store::failure(&cfg.state, "reading history", e);
     let Some(st) = Store::open_read_only(&cfg.state, Some(&g.config))? else {
         return Err(Exit::error(
-            USAGE,
+            ExitCode::Usage,
             "no history yet: no run has completed (run `cabot run` first)",
         ));
     };
     let known = st.services().map_err(fail)?;
     if !known.contains_key(&service) {
         return Err(Exit::error(
-            USAGE,
+            ExitCode::Usage,
             format!("no history for a service named '{service}'"),
         ));
     }
@@ -98,7 +98,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
                     .contains_key(&(service.clone(), name.clone()))
             {
                 return Err(Exit::error(
-                    USAGE,
+                    ExitCode::Usage,
                     format!("no history for a check named '{service}/{name}'"),
                 ));
             }
@@ -129,7 +129,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         human(&report, args.since)
     };
     crate::print_out(&text)?;
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }
 
 fn human(r: &Report, since: Duration) -> String {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::cli::Global;
-use crate::exit_codes::OK;
+use crate::exit_codes::ExitCode;
 use crate::lock;
 use crate::store::{Schema, Store, migrations, schema_problem};
 
@@ -14,7 +14,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let path = &cfg.state;
     let latest = migrations::latest();
@@ -31,7 +31,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         }
         if v == latest {
             say(format!("up to date (schema {latest})"))?;
-            return Ok(OK);
+            return Ok(ExitCode::Ok);
         }
     }
     if args.dry_run {
@@ -53,7 +53,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
                 ))?;
             }
         }
-        return Ok(OK);
+        return Ok(ExitCode::Ok);
     }
     let _lock = lock::acquire(path, Duration::ZERO)?;
     // Look again under the lock: a run may have created the file meanwhile.
@@ -72,5 +72,5 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             ))?;
         }
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }

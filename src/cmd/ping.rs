@@ -4,7 +4,7 @@ use crate::checks::MAX_MESSAGE;
 use crate::checks::heartbeat;
 use crate::cli::Global;
 use crate::clock;
-use crate::exit_codes::{Exit, OK, USAGE};
+use crate::exit_codes::{Exit, ExitCode};
 use crate::store::{self, Store};
 
 #[derive(Debug, clap::Args)]
@@ -19,10 +19,10 @@ pub struct Args {
     pub message: Option<String>,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let (service, check, _) =
-        heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(USAGE, e))?;
+        heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(ExitCode::Usage, e))?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
     let message = args
         .message
@@ -44,5 +44,5 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             if args.fail { " (failure)" } else { "" }
         ))?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }

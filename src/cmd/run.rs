@@ -13,7 +13,7 @@ use crate::clock;
 use crate::config::{Check, CheckKind, Config};
 use crate::core::status::{CheckView, service_status};
 use crate::core::{Importance, Status, debounce, schedule};
-use crate::exit_codes::{Exit, OK, USAGE};
+use crate::exit_codes::{Exit, ExitCode};
 use crate::lock;
 use crate::store::outbox::DeliveryResult;
 use crate::store::{self, CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
@@ -80,7 +80,7 @@ impl<'a> Scope<'a> {
         for id in &args.checks {
             let Some((service, check)) = id.split_once('/') else {
                 return Err(Exit::error(
-                    USAGE,
+                    ExitCode::Usage,
                     format!("--check takes SERVICE/CHECK, not '{id}'"),
                 ));
             };
@@ -88,7 +88,7 @@ impl<'a> Scope<'a> {
             if !s.checks.iter().any(|c| c.name == check) {
                 let names: Vec<&str> = s.checks.iter().map(|c| c.name.as_str()).collect();
                 return Err(Exit::error(
-                    USAGE,
+                    ExitCode::Usage,
                     format!(
                         "service '{service}' has no check '{check}' (its checks: {})",
                         names.join(", ")
@@ -111,7 +111,7 @@ impl<'a> Scope<'a> {
     }
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let scope = Scope::new(&cfg, args)?;
     let _lock = lock::acquire(&cfg.state, args.wait.unwrap_or(Duration::ZERO))?;
@@ -284,7 +284,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     }
 
     Ok(match args.fail_on {
-        None => OK,
+        None => ExitCode::Ok,
         Some(threshold) => fail_on_code(&due, &outcomes, threshold.importance()),
     })
 }
@@ -381,7 +381,7 @@ fn current_states(
     Ok((check_rows, service_rows, before))
 }
 
-fn fail_on_code(due: &[(String, Job)], outcomes: &[Outcome], threshold: Importance) -> u8 {
+fn fail_on_code(due: &[(String, Job)], outcomes: &[Outcome], threshold: Importance) -> ExitCode {
     let worst = due
         .iter()
         .zip(outcomes)
@@ -392,8 +392,8 @@ fn fail_on_code(due: &[(String, Job)], outcomes: &[Outcome], threshold: Importan
         })
         .max();
     match worst {
-        Some(i) if i >= threshold => Status::from_importance(i).nagios_code(),
-        _ => OK,
+        Some(i) if i >= threshold => ExitCode::from(Status::from_importance(i)),
+        _ => ExitCode::Ok,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `cabot serve-status`: answer `/status/` with "Checks running" or "Checks not running".
 
 use crate::cli::Global;
-use crate::exit_codes::OK;
+use crate::exit_codes::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -10,7 +10,7 @@ pub struct Args {
     pub listen: Option<String>,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let listen = args
         .listen
@@ -20,5 +20,5 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         eprintln!("cabot: serving status on http://{listen}/status/");
     }
     crate::server::serve(cfg, &listen)?;
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::cli::Global;
 use crate::clock::{self, format_time};
 use crate::cmd::ack::who;
-use crate::exit_codes::OK;
+use crate::exit_codes::ExitCode;
 use crate::store::outbox::Silence;
 use crate::store::{self, Store};
 
@@ -28,7 +28,7 @@ pub struct UnsilenceArgs {
     pub service: String,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
@@ -46,10 +46,10 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
             format_time(silence.until)
         ))?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }
 
-pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<u8> {
+pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
@@ -63,5 +63,5 @@ pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<u8> {
             format!("{} was not silenced\n", args.service)
         })?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }

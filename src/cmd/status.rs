@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::cli::Global;
 use crate::clock::{self, format_age, format_time};
 use crate::core::Status;
-use crate::exit_codes::{Exit, UNKNOWN, USAGE};
+use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::OutboxCounts;
 use crate::store::{CheckRow, RunRow, Store};
 
@@ -90,7 +90,7 @@ impl Serialize for Status {
     }
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
@@ -109,7 +109,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     for name in &args.services {
         if !services.get(name).is_some_and(|s| s.active) {
             return Err(Exit::error(
-                USAGE,
+                ExitCode::Usage,
                 format!(
                     "no service named '{name}' has been checked; see `cabot status` for the list"
                 ),
@@ -171,9 +171,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     };
 
     let code = if running {
-        worst.nagios_code()
+        ExitCode::from(worst)
     } else {
-        UNKNOWN
+        ExitCode::Unknown
     };
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
@@ -183,7 +183,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
         human(&report, g.color())
     };
     crate::print_out(&text)?;
-    if !args.nagios && code != 0 {
+    if !args.nagios && code != ExitCode::Ok {
         eprintln!("cabot: {}", verdict(&report, &cfg.stale_after));
     }
     Ok(code)

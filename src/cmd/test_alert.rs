@@ -7,7 +7,7 @@ use crate::alerts::outbox::recipients;
 use crate::cli::Global;
 use crate::clock::{self, format_time};
 use crate::config::{ChannelKind, Config};
-use crate::exit_codes::{CRITICAL, Exit, OK, USAGE, WARNING};
+use crate::exit_codes::{Exit, ExitCode};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,12 +18,12 @@ pub struct Args {
     pub to: Option<String>,
 }
 
-pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let Some(channel) = cfg.channels.get(&args.channel) else {
         let names: Vec<&str> = cfg.channels.keys().map(String::as_str).collect();
         return Err(Exit::error(
-            USAGE,
+            ExitCode::Usage,
             format!(
                 "no channel named '{}' (channels: {})",
                 args.channel,
@@ -59,14 +59,18 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<u8> {
     }
     crate::print_out(&lines)?;
     if delivered == targets.len() {
-        return Ok(OK);
+        return Ok(ExitCode::Ok);
     }
     eprintln!(
         "cabot: the test alert reached {delivered} of {} recipient{}; see the answers above",
         targets.len(),
         crate::cmd::validate::plural(targets.len())
     );
-    Ok(if delivered == 0 { CRITICAL } else { WARNING })
+    Ok(if delivered == 0 {
+        ExitCode::Critical
+    } else {
+        ExitCode::Warning
+    })
 }
 
 /// The recipients of a test: one user, or everyone the channel would reach.
@@ -76,7 +80,10 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
     match to {
         Some(user) => {
             let Some(u) = cfg.users.get(user) else {
-                return Err(Exit::error(USAGE, format!("no user named '{user}'")));
+                return Err(Exit::error(
+                    ExitCode::Usage,
+                    format!("no user named '{user}'"),
+                ));
             };
             let contact = match channel.kind {
                 ChannelKind::Email { .. } => u.email.clone(),
@@ -88,7 +95,7 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
                 Some(c) => out.push(c),
                 None => {
                     return Err(Exit::error(
-                        USAGE,
+                        ExitCode::Usage,
                         format!(
                             "user '{user}' has no contact for a {} channel",
                             channel.kind.type_name()
@@ -124,7 +131,7 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
     }
     if out.is_empty() {
         return Err(Exit::error(
-            USAGE,
+            ExitCode::Usage,
             format!(
                 "channel '{channel_name}' has nobody to send to: pass --to USER, or give it to:"
             ),

@@ -2,12 +2,12 @@
 
 use crate::cli::Global;
 use crate::config::{self, format_diagnostic};
-use crate::exit_codes::OK;
+use crate::exit_codes::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(g: &Global, _args: &Args) -> anyhow::Result<u8> {
+pub fn run(g: &Global, _args: &Args) -> anyhow::Result<ExitCode> {
     let loaded = config::load(&g.config)?;
     for w in &loaded.warnings {
         eprintln!("{}", format_diagnostic(&g.config, w, true));
@@ -22,7 +22,7 @@ pub fn run(g: &Global, _args: &Args) -> anyhow::Result<u8> {
             plural(checks)
         ))?;
     }
-    Ok(OK)
+    Ok(ExitCode::Ok)
 }
 
 pub fn plural(n: usize) -> &'static str {

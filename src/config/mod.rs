@@ -513,7 +513,7 @@ impl Config {
         self.service(name).ok_or_else(|| {
             let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
             crate::exit_codes::Exit::error(
-                crate::exit_codes::USAGE,
+                crate::exit_codes::ExitCode::Usage,
                 format!(
                     "no service named '{name}' in the config (services: {})",
                     names.join(", ")

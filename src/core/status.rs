@@ -70,15 +70,6 @@ impl Status {
             Importance::Critical => Status::Critical,
         }
     }
-
-    /// The Nagios plugin exit code for this status: 0 OK, 1 WARNING, 2 CRITICAL.
-    pub fn nagios_code(self) -> u8 {
-        match self {
-            Status::Passing => 0,
-            Status::Warning => 1,
-            Status::Error | Status::Critical => 2,
-        }
-    }
 }
 
 impl FromStr for Status {
@@ -178,13 +169,5 @@ mod tests {
             assert_eq!(i.as_str().parse::<Importance>(), Ok(i));
         }
         assert!("fatal".parse::<Importance>().is_err());
-    }
-
-    #[test]
-    fn nagios_codes() {
-        assert_eq!(Status::Passing.nagios_code(), 0);
-        assert_eq!(Status::Warning.nagios_code(), 1);
-        assert_eq!(Status::Error.nagios_code(), 2);
-        assert_eq!(Status::Critical.nagios_code(), 2);
     }
 }

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::alerts::policy::Memory;
 use crate::core::{Importance, Status};
-use crate::exit_codes::{Exit, SCHEMA, STATE_IO};
+use crate::exit_codes::{Exit, ExitCode};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -94,7 +94,7 @@ pub enum Schema {
 
 fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error {
     Exit::error(
-        STATE_IO,
+        ExitCode::StateIo,
         format!("state database {}: {what}: {e}", path.display()),
     )
 }
@@ -178,7 +178,7 @@ pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow:
     let want = migrations::latest();
     if found > want {
         Exit::error(
-            SCHEMA,
+            ExitCode::Schema,
             format!(
                 "state database {} is at schema {found}, made by a newer cabot (this one knows schema {want}); upgrade cabot, nothing was changed",
                 path.display()
@@ -189,7 +189,7 @@ pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow:
             .map(|c| format!(" -c {}", c.display()))
             .unwrap_or_default();
         Exit::error(
-            SCHEMA,
+            ExitCode::Schema,
             format!(
                 "state database {} is at schema {found}, this cabot needs schema {want}: run `cabot{c} migrate`",
                 path.display()

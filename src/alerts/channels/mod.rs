@@ -124,11 +124,3 @@ fn secret(provider: &str, s: &crate::config::Secret) -> Result<String, AttemptRe
     s.resolve()
         .map_err(|e| attempt(provider, false, e.to_string()))
 }
-
-/// `Basic base64(user:password)`.
-fn basic_auth(user: &str, password: &str) -> String {
-    format!(
-        "Basic {}",
-        crate::base64::encode(format!("{user}:{password}").as_bytes())
-    )
-}

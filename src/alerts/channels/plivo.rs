@@ -4,9 +4,10 @@ use serde_json::{Value, json};
 
 use ureq::Agent;
 
-use super::{attempt, basic_auth, judge, secret};
+use super::{attempt, judge, secret};
 use crate::alerts::message::Alert;
 use crate::config::Provider;
+use crate::http_client::basic_auth;
 use crate::store::outbox::AttemptRecord;
 
 fn post(api: &Agent, provider: &Provider, resource: &str, body: Value) -> AttemptRecord {

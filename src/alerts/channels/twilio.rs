@@ -4,9 +4,10 @@ use serde_json::Value;
 
 use ureq::Agent;
 
-use super::{basic_auth, judge, secret};
+use super::{judge, secret};
 use crate::alerts::message::Alert;
 use crate::config::Provider;
+use crate::http_client::basic_auth;
 use crate::store::outbox::AttemptRecord;
 
 fn post(api: &Agent, provider: &Provider, resource: &str, form: &[(&str, &str)]) -> AttemptRecord {
