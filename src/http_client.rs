@@ -1,7 +1,254 @@
-//! What every outgoing HTTP request shares, from checks and alert providers alike.
+//! What every outgoing HTTP request shares, from checks and alert providers alike: the
+//! check's client (one connection per check, bounded buffers, its own TLS roots) and the
+//! small encoders both need.
+
+use std::io::Read;
+use std::time::Duration;
 
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use ureq::http::{self, Uri};
+use ureq::tls::TlsConfig;
+use ureq::{Agent, Timeout};
+
+use crate::config::Secret;
+
+const MAX_REDIRECTS: u32 = 10;
+/// A plain GET reads at most this much of a body.
+const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+
+/// One request a check makes, and how far it goes.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub verify_tls: bool,
+    pub follow_redirects: bool,
+    /// At most this many bytes of the body are read.
+    pub max_body: u64,
+    /// CA certificates (PEM) trusted instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A plain GET of `url`, for checks that speak to an API.
+    pub fn get(url: String) -> Request {
+        Request {
+            url,
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            username: None,
+            password: None,
+            verify_tls: true,
+            follow_redirects: true,
+            max_body: DEFAULT_MAX_BODY,
+            ca_pem: None,
+        }
+    }
+}
+
+/// A response whose body is still to be read.
+pub type Response = http::Response<ureq::Body>;
+
+pub struct Client {
+    agent: Agent,
+    verify: TlsConfig,
+    no_verify: TlsConfig,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    pub fn new() -> Client {
+        // No pooling: every check opens its own connection, as a visitor would, so a
+        // broken listener cannot hide behind a connection kept from an earlier check.
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            // ureq's 128 KiB buffers each way cost 25 MB at --jobs 100; a check's request is
+            // small and its headers are bounded, so these are plenty.
+            .max_response_header_size(32 * 1024)
+            .input_buffer_size(40 * 1024)
+            .output_buffer_size(16 * 1024)
+            .user_agent(concat!("cabot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Client {
+            agent,
+            verify: TlsConfig::builder().build(),
+            no_verify: TlsConfig::builder().disable_verification(true).build(),
+        }
+    }
+
+    /// Sends `request` and returns the response with its body unread, or what went wrong.
+    pub fn send(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        let built = self.build(request, timeout)?;
+        self.agent
+            .run(built)
+            .map_err(|e| describe(&e, &request.url, timeout))
+    }
+
+    /// Reads at most `max` bytes of a body; `true` when there was more.
+    pub fn read_body(
+        response: &mut Response,
+        max: u64,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, bool), String> {
+        // Read at most max + 1 bytes: enough to know the body was cut.
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(max + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| describe_io(&e, timeout))?;
+        let cut = body.len() as u64 > max;
+        body.truncate(max as usize);
+        Ok((body, cut))
+    }
+
+    /// The status and (at most `max_body` bytes of) the body, or what went wrong.
+    pub fn fetch(&self, request: &Request, timeout: Duration) -> Result<(u16, String), String> {
+        let mut response = self.send(request, timeout)?;
+        let (body, _) = Client::read_body(&mut response, request.max_body, timeout)?;
+        Ok((
+            response.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        ))
+    }
+
+    fn build(&self, r: &Request, timeout: Duration) -> Result<http::Request<Vec<u8>>, String> {
+        let mut builder = http::Request::builder()
+            .method(r.method.as_str())
+            .uri(&r.url);
+        for (name, value) in &r.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(user) = &r.username {
+            let password = match &r.password {
+                Some(secret) => secret.resolve().map_err(|e| format!("password: {e}"))?,
+                None => String::new(),
+            };
+            builder = builder.header(http::header::AUTHORIZATION, basic_auth(user, &password));
+        }
+        let body = r.body.clone().unwrap_or_default().into_bytes();
+        let request = builder
+            .body(body)
+            .map_err(|e| format!("cannot build the request: {e}"))?;
+        let tls = match (&r.ca_pem, r.verify_tls) {
+            (_, false) => self.no_verify.clone(),
+            (None, true) => self.verify.clone(),
+            (Some(pem), true) => {
+                let certs: Vec<_> = ureq::tls::parse_pem(pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                    .build()
+            }
+        };
+        Ok(self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .max_redirects(if r.follow_redirects { MAX_REDIRECTS } else { 0 })
+            .max_redirects_will_error(r.follow_redirects)
+            .tls_config(tls)
+            .allow_non_standard_methods(true)
+            .build())
+    }
+}
+
+/// What went wrong with a request, in words that name the host and the phase.
+fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
+    let uri = url.parse::<Uri>().ok();
+    let host = uri
+        .as_ref()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_default();
+    match e {
+        ureq::Error::Timeout(which) => format!(
+            "timed out after {} ({})",
+            humantime::format_duration(timeout),
+            timeout_phase(*which)
+        ),
+        ureq::Error::HostNotFound => format!("unknown host {host}"),
+        // The standard library's words for a failed getaddrinfo.
+        ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
+            format!("unknown host {host}: {io}")
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            let port = uri.as_ref().and_then(|u| {
+                u.port_u16().or(Some(if u.scheme_str() == Some("https") {
+                    443
+                } else {
+                    80
+                }))
+            });
+            format!(
+                "cannot connect to {host}:{}: connection refused",
+                port.unwrap_or(80)
+            )
+        }
+        ureq::Error::Io(io) => describe_io(io, timeout),
+        ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
+        ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
+        ureq::Error::Tls(tls) => format!("TLS error: {tls}"),
+        other => other.to_string(),
+    }
+}
+
+fn timeout_phase(t: Timeout) -> &'static str {
+    match t {
+        Timeout::Resolve => "resolving the host",
+        Timeout::Connect => "connecting",
+        Timeout::SendRequest | Timeout::SendBody | Timeout::Await100 => "sending the request",
+        Timeout::RecvResponse => "waiting for the response",
+        Timeout::RecvBody => "reading the body",
+        _ => "overall",
+    }
+}
+
+fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => "connection refused".into(),
+        ConnectionReset => "connection reset by the server".into(),
+        TimedOut | WouldBlock => format!("timed out after {}", humantime::format_duration(timeout)),
+        UnexpectedEof => "the server closed the connection early".into(),
+        _ => {
+            let inner = e.get_ref();
+            if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return format!("TLS error: {tls}");
+            }
+            // ureq wraps its own errors (timeouts among them) in io::Error while reading bodies.
+            if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+                if let ureq::Error::Timeout(which) = inner {
+                    return format!(
+                        "timed out after {} ({})",
+                        humantime::format_duration(timeout),
+                        timeout_phase(*which)
+                    );
+                }
+                return inner.to_string();
+            }
+            e.to_string()
+        }
+    }
+}
 
 /// All but RFC 3986's unreserved characters, for a path segment or a query value.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

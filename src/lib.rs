@@ -17,6 +17,7 @@ pub mod lock;
 pub mod process;
 pub mod server;
 pub mod store;
+pub mod text;
 
 use std::io::Write;
 

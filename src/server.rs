@@ -396,23 +396,17 @@ fn metrics(db: &mut Db, last_run: Option<RunRow>, running: bool, now: i64) -> St
     let perf: Vec<(String, String)> = rows
         .iter()
         .flat_map(|c| {
-            let items: Vec<serde_json::Value> = c
-                .last
-                .as_ref()
-                .and_then(|l| l.perfdata.as_deref())
-                .and_then(|p| serde_json::from_str(p).ok())
-                .unwrap_or_default();
-            items.into_iter().filter_map(move |item| {
-                let value = item["value"].as_f64()?;
-                Some((
+            let items = c.last.as_ref().and_then(|l| l.perfdata.as_ref());
+            items.into_iter().flat_map(|p| &p.0).map(move |item| {
+                (
                     format!(
                         "{},label=\"{}\",uom=\"{}\"",
                         check_labels(c),
-                        label(item["label"].as_str().unwrap_or("")),
-                        label(item["uom"].as_str().unwrap_or(""))
+                        label(&item.label),
+                        label(&item.uom)
                     ),
-                    value.to_string(),
-                ))
+                    item.value.to_string(),
+                )
             })
         })
         .collect();
@@ -519,7 +513,7 @@ fn ping(request: &http::Request, cfg: &Config, db: &mut Db, pings: &Pings) -> An
         return Answer::text(429, "Too Many Requests\n");
     }
     let body = &request.body[..request.body.len().min(PING_BODY_MAX)];
-    let message = crate::checks::clean_message(String::from_utf8_lossy(body).trim());
+    let message = crate::text::message(String::from_utf8_lossy(body).trim());
     let source = request.peer.ip().to_string();
     let recorded = db.writer().and_then(|w| {
         let message = (!message.is_empty()).then_some(message.as_str());

@@ -5,22 +5,51 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
-use super::Outcome;
-use crate::config::CommandCheck;
+use super::perfdata::Perfdata;
+use super::{CheckResult, CheckType, Context};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 use crate::core::Importance;
 use crate::process::{self, Failure};
 
 /// A plugin's output beyond this is not read (Nagios itself keeps 8 KiB).
 const OUTPUT_MAX: u64 = 8 * 1024;
 
-pub fn run(check: &CommandCheck, timeout: Duration) -> Outcome {
+/// Any Nagios plugin, run without a shell.
+#[derive(Debug, Clone)]
+pub struct CommandCheck {
+    pub command: Vec<String>,
+}
+
+impl CheckType for CommandCheck {
+    const NAME: &'static str = "command";
+    const KEYS: &'static [&'static str] = &["command"];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<CommandCheck> {
+        let node = r.require(f, "command")?;
+        let argv: Vec<String> = r
+            .string_list(node, &f.path("command"))
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        if argv.is_empty() || argv[0].is_empty() {
+            r.error(node.mark, &f.path("command"), "give the program and its arguments, like [/usr/lib/nagios/plugins/check_tcp, -H, db, -p, '5432']");
+            return None;
+        }
+        Some(CommandCheck { command: argv })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+        plugin(self, check.timeout)
+    }
+}
+
+fn plugin(check: &CommandCheck, timeout: Duration) -> CheckResult {
     let started = Instant::now();
     let done = match process::run(&check.command, &[], None, timeout, OUTPUT_MAX) {
         Ok(done) => done,
         Err(Failure::Spawn(e)) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("cannot run {}: {e}", check.command[0]),
                 started.elapsed(),
             );
@@ -32,7 +61,7 @@ pub fn run(check: &CommandCheck, timeout: Duration) -> Outcome {
             } else {
                 format!(": {text}")
             };
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!(
                     "timed out after {} and was killed{said}",
                     humantime::format_duration(timeout)
@@ -48,7 +77,7 @@ pub fn run(check: &CommandCheck, timeout: Duration) -> Outcome {
         &done.stdout
     };
     let (text, perf) = split_output(output);
-    let perfdata = (!perf.is_empty()).then(|| parse_perfdata(&perf).to_string());
+    let perfdata = (!perf.is_empty()).then(|| Perfdata::parse(&perf));
     let code = done.status.code();
     let message = if text.is_empty() {
         format!("{}, no output", process::describe(&done.status))
@@ -56,11 +85,11 @@ pub fn run(check: &CommandCheck, timeout: Duration) -> Outcome {
         text
     };
     let outcome = match code {
-        Some(0) => Outcome::pass(message, took),
-        Some(1) => Outcome::fail(message, took).at_most(Importance::Warning),
-        Some(2) => Outcome::fail(message, took),
-        Some(3) => Outcome::fail(format!("UNKNOWN: {message}"), took),
-        _ => Outcome::fail(
+        Some(0) => CheckResult::pass(message, took),
+        Some(1) => CheckResult::fail(message, took).at_most(Importance::Warning),
+        Some(2) => CheckResult::fail(message, took),
+        Some(3) => CheckResult::fail(format!("UNKNOWN: {message}"), took),
+        _ => CheckResult::fail(
             format!("{}: {message}", process::describe(&done.status)),
             took,
         ),
@@ -86,65 +115,6 @@ fn split_output(output: &str) -> (String, String) {
     (text, perf.trim().to_string())
 }
 
-/// `'label'=value[UOM];[warn];[crit];[min];[max]` items, as a JSON array.
-pub fn parse_perfdata(text: &str) -> Value {
-    let mut items = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        let (label, after) = if let Some(quoted) = rest.strip_prefix('\'') {
-            // a quoted label; '' is a quote inside it
-            let mut label = String::new();
-            let mut chars = quoted.char_indices().peekable();
-            let mut end = quoted.len();
-            while let Some((i, c)) = chars.next() {
-                if c == '\'' {
-                    if chars.peek().map(|(_, n)| *n) == Some('\'') {
-                        label.push('\'');
-                        chars.next();
-                        continue;
-                    }
-                    end = i + 1;
-                    break;
-                }
-                label.push(c);
-            }
-            (label, &quoted[end..])
-        } else {
-            let eq = rest.find('=').unwrap_or(rest.len());
-            (rest[..eq].to_string(), &rest[eq..])
-        };
-        let Some(after) = after.strip_prefix('=') else {
-            break;
-        };
-        let end = after.find(char::is_whitespace).unwrap_or(after.len());
-        let (spec, next) = after.split_at(end);
-        rest = next.trim_start();
-        let mut fields = spec.split(';');
-        let value = fields.next().unwrap_or("");
-        let number_end = value
-            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
-            .unwrap_or(value.len());
-        let (number, uom) = value.split_at(number_end);
-        let Ok(number) = number.parse::<f64>() else {
-            continue;
-        };
-        let field = |f: Option<&str>| match f {
-            Some(s) if !s.is_empty() => s.parse::<f64>().map_or(json!(s), |n| json!(n)),
-            _ => Value::Null,
-        };
-        let (warn, crit, min, max) = (
-            field(fields.next()),
-            field(fields.next()),
-            field(fields.next()),
-            field(fields.next()),
-        );
-        items.push(json!({
-            "label": label, "value": number, "uom": uom,
-            "warn": warn, "crit": crit, "min": min, "max": max,
-        }));
-    }
-    Value::Array(items)
-}
 
 #[cfg(test)]
 mod tests {
@@ -159,28 +129,9 @@ mod tests {
             text,
             "TCP OK - 0.000 second response time on 127.0.0.1 port 22"
         );
-        let p = parse_perfdata(&perf);
-        assert_eq!(p[0]["label"], "time");
-        assert_eq!(p[0]["value"], 0.000123);
-        assert_eq!(p[0]["uom"], "s");
-        assert_eq!(p[0]["warn"], Value::Null);
-        assert_eq!(p[0]["min"], 0.0);
-        assert_eq!(p[0]["max"], 10.0);
-    }
-
-    #[test]
-    fn perfdata_forms() {
-        let p = parse_perfdata("'disk used'=80%;90;95 load1=0.5;1:2;@3:4 'it''s'=3c bogus");
-        assert_eq!(p.as_array().map(Vec::len), Some(3));
-        assert_eq!(p[0]["label"], "disk used");
-        assert_eq!(p[0]["uom"], "%");
-        assert_eq!(p[0]["crit"], 95.0);
-        assert_eq!(p[1]["warn"], "1:2");
-        assert_eq!(p[1]["crit"], "@3:4");
-        assert_eq!(p[2]["label"], "it's");
-        assert_eq!(p[2]["uom"], "c");
+        assert_eq!(perf, "time=0.000123s;;;0.000000;10.000000");
         let (text, perf) = split_output("OK: fine | a=1\nmore detail\nand more | b=2;3\n");
         assert_eq!(text, "OK: fine");
-        assert_eq!(parse_perfdata(&perf).as_array().map(Vec::len), Some(2));
+        assert_eq!(perf, "a=1 b=2;3");
     }
 }

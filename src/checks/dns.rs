@@ -4,17 +4,106 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use super::Outcome;
-use crate::config::DnsCheck;
+use super::{CheckResult, CheckType, Context};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 
-pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
+/// Record types the `dns` check can ask for.
+pub const RECORD_TYPES: [&str; 6] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS"];
+
+/// A DNS lookup whose answers must be `expect`.
+#[derive(Debug, Clone)]
+pub struct DnsCheck {
+    pub name: String,
+    pub record_type: String,
+    pub expect: Vec<String>,
+    /// `host:port` of the server to ask; the system's first nameserver when absent.
+    pub server: Option<String>,
+}
+
+impl CheckType for DnsCheck {
+    const NAME: &'static str = "dns";
+    // `name` names the check, so the name to look up is `host`, as in the other network checks.
+    const KEYS: &'static [&'static str] = &["host", "record_type", "expect", "server"];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<DnsCheck> {
+        let name = r.required_string(f, "host");
+        let record_type = match f.get("record_type") {
+            None => Some("A".to_string()),
+            Some(n) => {
+                let t = r.string(n, &f.path("record_type"))?.to_ascii_uppercase();
+                if RECORD_TYPES.contains(&t.as_str()) {
+                    Some(t)
+                } else {
+                    r.error(
+                        n.mark,
+                        &f.path("record_type"),
+                        format!(
+                            "'{t}' is not a record type cabot asks for (one of: {})",
+                            RECORD_TYPES.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let expect: Vec<String> = r
+            .require(f, "expect")
+            .map(|n| r.string_list(n, &f.path("expect")))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let server = match f.get("server") {
+            None => None,
+            Some(n) => {
+                let text = r.string(n, &f.path("server"))?;
+                let addr = if text.parse::<std::net::IpAddr>().is_ok() {
+                    format!("{text}:53")
+                } else {
+                    text.clone()
+                };
+                if addr.parse::<std::net::SocketAddr>().is_err() {
+                    r.error(
+                        n.mark,
+                        &f.path("server"),
+                        format!("'{text}' is not an IP address (with an optional port)"),
+                    );
+                    return None;
+                }
+                Some(addr)
+            }
+        };
+        Some(DnsCheck {
+            name: name?,
+            record_type: record_type?,
+            expect,
+            server,
+        })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+        lookup(self, check.timeout, query_id(&check.name, ctx.now))
+    }
+}
+
+/// A DNS query id that differs between checks and runs (not a secret: answers are also
+/// matched to their question by the connected socket).
+fn query_id(name: &str, now: i64) -> u16 {
+    let h = name
+        .bytes()
+        .fold(now as u32, |h, b| h.rotate_left(5) ^ u32::from(b));
+    (h ^ (h >> 16)) as u16
+}
+
+fn lookup(check: &DnsCheck, timeout: Duration, query_id: u16) -> CheckResult {
     let started = Instant::now();
     let server = match &check.server {
         Some(s) => s.clone(),
         None => match system_nameserver() {
             Some(s) => s,
             None => {
-                return Outcome::fail(
+                return CheckResult::fail(
                     "no nameserver in /etc/resolv.conf; set server:",
                     started.elapsed(),
                 );
@@ -24,7 +113,7 @@ pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
     let answers = match ask(&server, &check.name, &check.record_type, timeout, query_id) {
         Ok(a) => a,
         Err(why) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("{} {} @{server}: {why}", check.name, check.record_type),
                 started.elapsed(),
             );
@@ -48,12 +137,12 @@ pub fn run(check: &DnsCheck, timeout: Duration, query_id: u16) -> Outcome {
         answers.join(", ")
     };
     if got == want {
-        Outcome::pass(
+        CheckResult::pass(
             format!("{} {} = {shown}", check.name, check.record_type),
             took,
         )
     } else {
-        Outcome::fail(
+        CheckResult::fail(
             format!(
                 "{} {} = {shown}, expected {}",
                 check.name,

@@ -7,9 +7,127 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::Outcome;
-use super::http::Client;
-use crate::config::{GraphiteCheck, HttpCheck};
+use super::{CheckResult, CheckType, Context};
+use crate::config::read::{Fields, Reader};
+use crate::config::{Check, Secret};
+use crate::http_client::{Client, Request};
+
+/// A Graphite metric against a threshold.
+#[derive(Debug, Clone)]
+pub struct GraphiteCheck {
+    pub url: String,
+    pub target: String,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub expected_num_hosts: u32,
+    pub allowed_num_failures: u32,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl CheckType for GraphiteCheck {
+    const NAME: &'static str = "graphite";
+    const KEYS: &'static [&'static str] = &[
+        "url",
+        "target",
+        "comparison",
+        "threshold",
+        "expected_num_hosts",
+        "allowed_num_failures",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+    ];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<GraphiteCheck> {
+        let url = r.required_url(f, "url", &["http", "https"]);
+        let target = r.required_string(f, "target");
+        let comparison = r.require(f, "comparison").and_then(|n| {
+            let text = r.string(n, &f.path("comparison"))?;
+            let c = Comparison::parse(&text);
+            if c.is_none() {
+                r.error(
+                    n.mark,
+                    &f.path("comparison"),
+                    format!("'{text}' is not a comparison (one of: >, >=, <, <=, ==)"),
+                );
+            }
+            c
+        });
+        let threshold = r
+            .require(f, "threshold")
+            .and_then(|n| r.number(n, &f.path("threshold")));
+        let count = |r: &mut Reader, key: &str| {
+            f.get(key)
+                .and_then(|n| r.uint(n, &f.path(key), u32::MAX.into()))
+                .unwrap_or(0) as u32
+        };
+        let expected_num_hosts = count(r, "expected_num_hosts");
+        let allowed_num_failures = count(r, "allowed_num_failures");
+        let username = r.opt_string(f, "username");
+        let password = r.secret(f, "password");
+        Some(GraphiteCheck {
+            url: url?,
+            target: target?,
+            comparison: comparison?,
+            threshold: threshold?,
+            expected_num_hosts,
+            allowed_num_failures,
+            username,
+            password,
+        })
+    }
+
+    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult {
+        let minutes = window_minutes(check.frequency, last_run, ctx.now);
+        ask(&ctx.http, self, minutes, check.timeout)
+    }
+}
+
+/// The comparison that makes a Graphite point fail, as Cabot wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+    Equal,
+}
+
+impl Comparison {
+    pub fn parse(s: &str) -> Option<Comparison> {
+        Some(match s {
+            ">" => Comparison::Greater,
+            ">=" => Comparison::GreaterOrEqual,
+            "<" => Comparison::Less,
+            "<=" => Comparison::LessOrEqual,
+            "==" => Comparison::Equal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Equal => "==",
+        }
+    }
+
+    /// Whether `value` breaks the threshold.
+    pub fn breaks(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Greater => value > threshold,
+            Comparison::GreaterOrEqual => value >= threshold,
+            Comparison::Less => value < threshold,
+            Comparison::LessOrEqual => value <= threshold,
+            Comparison::Equal => value == threshold,
+        }
+    }
+}
 
 /// Minutes of data to ask for: the frequency or the time since the previous result, plus one.
 pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i64 {
@@ -18,13 +136,13 @@ pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i
     freq.max(since) + 1
 }
 
-pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) -> Outcome {
+fn ask(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) -> CheckResult {
     let started = Instant::now();
-    let request = HttpCheck {
+    let request = Request {
         username: check.username.clone(),
         password: check.password.clone(),
         max_body: 16 * 1024 * 1024,
-        ..HttpCheck::get(format!(
+        ..Request::get(format!(
             "{}/render?target={}&format=json&from=-{minutes}min",
             check.url.trim_end_matches('/'),
             crate::http_client::encode_component(&check.target)
@@ -34,20 +152,20 @@ pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Durati
         Ok((200, body)) => match parse(&body) {
             Some(s) => s,
             None => {
-                return Outcome::fail(
+                return CheckResult::fail(
                     "Error getting data from Graphite: the answer is not render JSON",
                     started.elapsed(),
                 );
             }
         },
         Ok((code, _)) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("Error getting data from Graphite: HTTP {code}"),
                 started.elapsed(),
             );
         }
         Err(e) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("Error getting data from Graphite: {e}"),
                 started.elapsed(),
             );
@@ -55,9 +173,9 @@ pub fn run(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Durati
     };
     let (ok, message) = judge(check, &series);
     if ok {
-        Outcome::pass(message, started.elapsed())
+        CheckResult::pass(message, started.elapsed())
     } else {
-        Outcome::fail(message, started.elapsed())
+        CheckResult::fail(message, started.elapsed())
     }
 }
 
@@ -163,7 +281,6 @@ fn py_float(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Comparison;
 
     fn check(comparison: Comparison, threshold: f64, expected: u32, allowed: u32) -> GraphiteCheck {
         GraphiteCheck {

@@ -4,9 +4,40 @@
 
 use std::time::Duration;
 
-use super::Outcome;
+use super::{CheckKind, CheckResult, CheckType, Context};
 use crate::clock::{format_age, format_time};
-use crate::config::{Check, CheckKind, Config, HeartbeatCheck};
+use crate::config::read::{Fields, Reader};
+use crate::config::{Check, Config, Secret};
+
+/// A passive check: pings must arrive within `period + grace`.
+#[derive(Debug, Clone)]
+pub struct HeartbeatCheck {
+    pub period: Duration,
+    pub grace: Duration,
+    /// The token an HTTP ping must carry; without one, only `cabot ping` can ping.
+    pub token: Option<Secret>,
+}
+
+impl CheckType for HeartbeatCheck {
+    const NAME: &'static str = "heartbeat";
+    const KEYS: &'static [&'static str] = &["period", "grace", "token", "token_env", "token_file"];
+    const PASSIVE: bool = true;
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<HeartbeatCheck> {
+        Some(HeartbeatCheck {
+            period: r
+                .require(f, "period")
+                .and_then(|n| r.duration(n, &f.path("period")))?,
+            grace: r.opt_duration(f, "grace", Duration::from_secs(60)),
+            token: r.secret(f, "token"),
+        })
+    }
+
+    /// Never called: a heartbeat is judged from its pings by `judge`.
+    fn run(&self, _: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+        CheckResult::fail("a heartbeat is judged from its pings", Duration::ZERO)
+    }
+}
 
 /// The last ping a heartbeat received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +48,7 @@ pub struct Ping {
 }
 
 /// The verdict at `now`, given the last ping and when the check was first seen.
-pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> Outcome {
+pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> CheckResult {
     let allowed = (check.period + check.grace).as_secs() as i64;
     let window = humantime::format_duration(check.period + check.grace);
     // `: what the job said`, when it said something
@@ -28,7 +59,7 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             .unwrap_or_default()
     };
     match last {
-        Some(p) if !p.ok => Outcome::fail(
+        Some(p) if !p.ok => CheckResult::fail(
             format!(
                 "the last ping ({} ago) reported a failure{}",
                 format_age(now - p.at),
@@ -36,7 +67,7 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             ),
             Duration::ZERO,
         ),
-        Some(p) if now - p.at > allowed => Outcome::fail(
+        Some(p) if now - p.at > allowed => CheckResult::fail(
             format!(
                 "no ping for {} (period + grace is {window}); the last was at {}",
                 format_age(now - p.at),
@@ -44,15 +75,15 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             ),
             Duration::ZERO,
         ),
-        Some(p) => Outcome::pass(
+        Some(p) => CheckResult::pass(
             format!("last ping {} ago{}", format_age(now - p.at), said(p)),
             Duration::ZERO,
         ),
-        None if now - first_seen > allowed => Outcome::fail(
+        None if now - first_seen > allowed => CheckResult::fail(
             format!("no ping received in the {window} since the check was added"),
             Duration::ZERO,
         ),
-        None => Outcome::pass("waiting for the first ping", Duration::ZERO),
+        None => CheckResult::pass("waiting for the first ping", Duration::ZERO),
     }
 }
 
@@ -66,7 +97,7 @@ pub fn find<'a>(
         .iter()
         .flat_map(|s| s.checks.iter().map(move |c| (s.name.as_str(), c)))
         .filter_map(|(s, c)| match &c.kind {
-            CheckKind::Heartbeat(h) => Some((s, c, h)),
+            CheckKind::Heartbeat(h) => Some((s, c, h.as_ref())),
             _ => None,
         })
         .collect();

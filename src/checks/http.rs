@@ -1,99 +1,187 @@
 //! `http`: a request whose status, body and response time are what the check expects.
 
-use std::io::Read;
+use std::fmt;
 use std::time::{Duration, Instant};
 
-use ureq::http::{self, Request};
-use ureq::tls::TlsConfig;
-use ureq::{Agent, Timeout};
+use regex::Regex;
 
-use super::Outcome;
-use crate::config::{HttpCheck, StatusMatch};
+use super::{CheckResult, CheckType, Context};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
+use crate::config::yaml::{Node, Value};
+use crate::http_client::{Client, Request};
 
-const MAX_REDIRECTS: u32 = 10;
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
-pub struct Client {
-    agent: Agent,
-    verify: TlsConfig,
-    no_verify: TlsConfig,
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    /// What is sent, and how much of the answer is read (`max_body`).
+    pub request: Request,
+    pub expect_status: Vec<StatusMatch>,
+    /// Searched in the first `max_body` bytes of the body.
+    pub text_match: Option<Regex>,
+    pub max_response_time: Option<Duration>,
 }
 
-impl Client {
-    pub fn new() -> Client {
-        // No pooling: every check opens its own connection, as a visitor would, so a
-        // broken listener cannot hide behind a connection kept from an earlier check.
-        let agent: Agent = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
-            // ureq's 128 KiB buffers each way cost 25 MB at --jobs 100; a check's request is
-            // small and its headers are bounded, so these are plenty.
-            .max_response_header_size(32 * 1024)
-            .input_buffer_size(40 * 1024)
-            .output_buffer_size(16 * 1024)
-            .user_agent(concat!("cabot/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Client {
-            agent,
-            verify: TlsConfig::builder().build(),
-            no_verify: TlsConfig::builder().disable_verification(true).build(),
+impl CheckType for HttpCheck {
+    const NAME: &'static str = "http";
+    const KEYS: &'static [&'static str] = &[
+        "url",
+        "method",
+        "headers",
+        "body",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "expect_status",
+        "text_match",
+        "max_response_time",
+        "verify_tls",
+        "follow_redirects",
+        "max_body",
+        "ca_file",
+    ];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<HttpCheck> {
+        let url = r.required_url(f, "url", &["http", "https"]);
+        let method = match f.get("method") {
+            None => "GET".to_string(),
+            Some(n) => {
+                let m = r.string(n, &f.path("method"))?.to_ascii_uppercase();
+                if !METHODS.contains(&m.as_str()) {
+                    r.error(
+                        n.mark,
+                        &f.path("method"),
+                        format!("unknown method '{m}' (one of: {})", METHODS.join(", ")),
+                    );
+                }
+                m
+            }
+        };
+        let headers = r.headers(f, "headers");
+        let body = r.opt_string(f, "body");
+        let username = r.opt_string(f, "username");
+        let password = r.secret(f, "password");
+        if password.is_some() && username.is_none() {
+            let (key, node) = ["password", "password_env", "password_file"]
+                .into_iter()
+                .find_map(|k| f.get(k).map(|n| (k, n)))
+                .map_or(("password", f.mark), |(k, n)| (k, n.mark));
+            r.error(
+                node,
+                &f.path(key),
+                "a password needs a username for basic auth: add username:",
+            );
         }
+        let expect_status = match f.get("expect_status") {
+            None => vec![StatusMatch::Class(2)],
+            Some(n) => read_expect_status(r, n, &f.path("expect_status")),
+        };
+        let text_match = f.get("text_match").and_then(|n| {
+            let path = f.path("text_match");
+            let pattern = r.string(n, &path)?;
+            match Regex::new(&pattern) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    let why = e.to_string();
+                    let why = why
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    r.error(
+                        n.mark,
+                        &path,
+                        format!("'{pattern}' is not a valid regex: {why}"),
+                    );
+                    None
+                }
+            }
+        });
+        let max_response_time = f
+            .get("max_response_time")
+            .and_then(|n| r.duration(n, &f.path("max_response_time")));
+        let verify_tls = r.bool(f, "verify_tls", true);
+        let follow_redirects = r.bool(f, "follow_redirects", true);
+        let max_body = match f.get("max_body") {
+            None => DEFAULT_MAX_BODY,
+            Some(n) => {
+                let path = f.path("max_body");
+                let (text, _) = r.scalar(n, &path, "a size like 1MiB")?;
+                match parse_size(text) {
+                    Ok(size) => size,
+                    Err(why) => {
+                        r.error(n.mark, &path, why);
+                        DEFAULT_MAX_BODY
+                    }
+                }
+            }
+        };
+        let ca_pem = r.ca_file(f);
+        Some(HttpCheck {
+            request: Request {
+                url: url?,
+                method,
+                headers,
+                body,
+                username,
+                password,
+                verify_tls,
+                follow_redirects,
+                max_body,
+                ca_pem,
+            },
+            expect_status,
+            text_match,
+            max_response_time,
+        })
     }
 
-    pub fn run(&self, check: &HttpCheck, timeout: Duration) -> Outcome {
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+        let timeout = check.timeout;
         let started = Instant::now();
-        let request = match self.build(check, timeout) {
+        let mut response = match ctx.http.send(&self.request, timeout) {
             Ok(r) => r,
-            Err(e) => return Outcome::fail(e, started.elapsed()),
-        };
-        let mut response = match self.agent.run(request) {
-            Ok(r) => r,
-            Err(e) => return Outcome::fail(describe(&e, check, timeout), started.elapsed()),
+            Err(e) => return CheckResult::fail(e, started.elapsed()),
         };
         let code = response.status().as_u16();
-        if !check.expect_status.iter().any(|m| m.matches(code)) {
-            return Outcome::fail(
-                format!("HTTP {code} (expected {})", expected(&check.expect_status)),
+        if !self.expect_status.iter().any(|m| m.matches(code)) {
+            return CheckResult::fail(
+                format!("HTTP {code} (expected {})", expected(&self.expect_status)),
                 started.elapsed(),
             );
         }
-        if let Some(re) = &check.text_match {
-            // Read at most max_body + 1 bytes: enough to search and to know it was cut.
-            let mut body = Vec::new();
-            let reader = response.body_mut().as_reader();
-            if let Err(e) = reader.take(check.max_body + 1).read_to_end(&mut body) {
-                return Outcome::fail(
-                    format!(
-                        "HTTP {code}, reading the body failed: {}",
-                        describe_io(&e, timeout)
-                    ),
-                    started.elapsed(),
-                );
-            }
-            let cut = body.len() as u64 > check.max_body;
-            body.truncate(check.max_body as usize);
+        if let Some(re) = &self.text_match {
+            let max_body = self.request.max_body;
+            let (body, cut) = match Client::read_body(&mut response, max_body, timeout) {
+                Ok(b) => b,
+                Err(e) => {
+                    return CheckResult::fail(
+                        format!("HTTP {code}, reading the body failed: {e}"),
+                        started.elapsed(),
+                    );
+                }
+            };
             let text = String::from_utf8_lossy(&body);
             if !re.is_match(&text) {
                 let whole = if cut {
-                    format!(
-                        " in the first {} bytes of the body (max_body)",
-                        check.max_body
-                    )
+                    format!(" in the first {max_body} bytes of the body (max_body)")
                 } else {
                     " in the body".to_string()
                 };
-                return Outcome::fail(
+                return CheckResult::fail(
                     format!("HTTP {code}, text_match /{}/ not found{whole}", re.as_str()),
                     started.elapsed(),
                 );
             }
         }
         let took = started.elapsed();
-        if let Some(max) = check.max_response_time
+        if let Some(max) = self.max_response_time
             && took > max
         {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!(
                     "HTTP {code} in {} ms, slower than max_response_time {}",
                     took.as_millis(),
@@ -102,78 +190,46 @@ impl Client {
                 took,
             );
         }
-        Outcome::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
+        CheckResult::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
     }
+}
 
-    /// The status and (at most `max_body` bytes of) the body, or what went wrong.
-    pub fn fetch(&self, check: &HttpCheck, timeout: Duration) -> Result<(u16, String), String> {
-        let request = self.build(check, timeout)?;
-        let mut response = self
-            .agent
-            .run(request)
-            .map_err(|e| describe(&e, check, timeout))?;
-        let mut body = Vec::new();
-        response
-            .body_mut()
-            .as_reader()
-            .take(check.max_body)
-            .read_to_end(&mut body)
-            .map_err(|e| describe_io(&e, timeout))?;
-        Ok((
-            response.status().as_u16(),
-            String::from_utf8_lossy(&body).into_owned(),
-        ))
-    }
+/// One accepted HTTP status: an exact code, or a class such as `2xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    Code(u16),
+    Class(u16),
+}
 
-    fn build(&self, check: &HttpCheck, timeout: Duration) -> Result<Request<Vec<u8>>, String> {
-        let mut builder = Request::builder()
-            .method(check.method.as_str())
-            .uri(&check.url);
-        for (name, value) in &check.headers {
-            builder = builder.header(name, value);
+impl StatusMatch {
+    pub fn matches(self, code: u16) -> bool {
+        match self {
+            StatusMatch::Code(c) => c == code,
+            StatusMatch::Class(class) => code / 100 == class,
         }
-        if let Some(user) = &check.username {
-            let password = match &check.password {
-                Some(secret) => secret.resolve().map_err(|e| format!("password: {e}"))?,
-                None => String::new(),
+    }
+
+    fn parse(text: &str) -> Option<StatusMatch> {
+        let lower = text.to_ascii_lowercase();
+        if let Some(class) = lower.strip_suffix("xx") {
+            return match class.parse::<u16>() {
+                Ok(c @ 1..=5) if class.len() == 1 => Some(StatusMatch::Class(c)),
+                _ => None,
             };
-            builder = builder.header(
-                http::header::AUTHORIZATION,
-                crate::http_client::basic_auth(user, &password),
-            );
         }
-        let body = check.body.clone().unwrap_or_default().into_bytes();
-        let request = builder
-            .body(body)
-            .map_err(|e| format!("cannot build the request: {e}"))?;
-        let tls = match (&check.ca_pem, check.verify_tls) {
-            (_, false) => self.no_verify.clone(),
-            (None, true) => self.verify.clone(),
-            (Some(pem), true) => {
-                let certs: Vec<_> = ureq::tls::parse_pem(pem)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                        _ => None,
-                    })
-                    .collect();
-                TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                    .build()
-            }
-        };
-        Ok(self
-            .agent
-            .configure_request(request)
-            .timeout_global(Some(timeout))
-            .max_redirects(if check.follow_redirects {
-                MAX_REDIRECTS
-            } else {
-                0
-            })
-            .max_redirects_will_error(check.follow_redirects)
-            .tls_config(tls)
-            .allow_non_standard_methods(true)
-            .build())
+        match text.parse::<u16>() {
+            Ok(code @ 100..=599) => Some(StatusMatch::Code(code)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for StatusMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusMatch::Code(c) => write!(f, "{c}"),
+            StatusMatch::Class(c) => write!(f, "{c}xx"),
+        }
     }
 }
 
@@ -185,80 +241,81 @@ fn expected(matches: &[StatusMatch]) -> String {
         .join(" or ")
 }
 
-fn describe(e: &ureq::Error, check: &HttpCheck, timeout: Duration) -> String {
-    let host = check
-        .url
-        .parse::<http::Uri>()
-        .ok()
-        .and_then(|u| u.host().map(str::to_string))
-        .unwrap_or_default();
-    match e {
-        ureq::Error::Timeout(which) => format!(
-            "timed out after {} ({})",
-            humantime::format_duration(timeout),
-            timeout_phase(*which)
-        ),
-        ureq::Error::HostNotFound => format!("unknown host {host}"),
-        // The standard library's words for a failed getaddrinfo.
-        ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
-            format!("unknown host {host}: {io}")
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            let port = check.url.parse::<http::Uri>().ok().and_then(|u| {
-                u.port_u16().or(Some(if u.scheme_str() == Some("https") {
-                    443
-                } else {
-                    80
-                }))
-            });
-            format!(
-                "cannot connect to {host}:{}: connection refused",
-                port.unwrap_or(80)
-            )
-        }
-        ureq::Error::Io(io) => describe_io(io, timeout),
-        ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
-        ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
-        ureq::Error::Tls(tls) => format!("TLS error: {tls}"),
-        other => other.to_string(),
+fn read_expect_status(r: &mut Reader, node: &Node, path: &str) -> Vec<StatusMatch> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    if items.is_empty() {
+        r.error(node.mark, path, "expected at least one status");
     }
-}
-
-fn timeout_phase(t: Timeout) -> &'static str {
-    match t {
-        Timeout::Resolve => "resolving the host",
-        Timeout::Connect => "connecting",
-        Timeout::SendRequest | Timeout::SendBody | Timeout::Await100 => "sending the request",
-        Timeout::RecvResponse => "waiting for the response",
-        Timeout::RecvBody => "reading the body",
-        _ => "overall",
-    }
-}
-
-fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused => "connection refused".into(),
-        ConnectionReset => "connection reset by the server".into(),
-        TimedOut | WouldBlock => format!("timed out after {}", humantime::format_duration(timeout)),
-        UnexpectedEof => "the server closed the connection early".into(),
-        _ => {
-            let inner = e.get_ref();
-            if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return format!("TLS error: {tls}");
-            }
-            // ureq wraps its own errors (timeouts among them) in io::Error while reading bodies.
-            if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
-                if let ureq::Error::Timeout(which) = inner {
-                    return format!(
-                        "timed out after {} ({})",
-                        humantime::format_duration(timeout),
-                        timeout_phase(*which)
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let (text, _) = r.scalar(item, path, "a status like 200 or 2xx")?;
+            match StatusMatch::parse(text) {
+                Some(m) => Some(m),
+                None => {
+                    r.error(
+                        item.mark,
+                        path,
+                        format!("'{text}' is not an HTTP status: write a code from 100 to 599, or a class like 2xx"),
                     );
+                    None
                 }
-                return inner.to_string();
             }
-            e.to_string()
+        })
+        .collect()
+}
+
+/// A size in bytes: `65536`, `64KiB`, `1MiB`, `10MB`, `2kB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size; write e.g. 65536, 64KiB or 1MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "'{text}' has an unknown unit; use B, KiB, MiB, kB or MB"
+            ));
         }
+    };
+    n.checked_mul(mult)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' must be more than zero and not absurdly large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn status_matches() {
+        assert_eq!(StatusMatch::parse("2xx"), Some(StatusMatch::Class(2)));
+        assert_eq!(StatusMatch::parse("404"), Some(StatusMatch::Code(404)));
+        assert_eq!(StatusMatch::parse("6xx"), None);
+        assert_eq!(StatusMatch::parse("99"), None);
+        assert!(StatusMatch::Class(2).matches(204));
+        assert!(!StatusMatch::Class(2).matches(301));
     }
 }

@@ -4,11 +4,60 @@
 
 use std::time::{Duration, Instant};
 
-use super::Outcome;
-use crate::config::IcmpCheck;
+use super::{CheckResult, CheckType, Context};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 use crate::process::{self, Failure};
 
-pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
+/// Ping a host with the system's `ping`.
+#[derive(Debug, Clone)]
+pub struct IcmpCheck {
+    pub host: String,
+    pub count: u32,
+    /// Packet loss above this percentage fails; the default (100) fails only when nothing answers.
+    pub max_loss: f64,
+    pub max_rtt: Option<Duration>,
+}
+
+impl CheckType for IcmpCheck {
+    const NAME: &'static str = "icmp";
+    const KEYS: &'static [&'static str] = &["host", "count", "max_loss", "max_rtt"];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<IcmpCheck> {
+        let host = r.required_string(f, "host")?;
+        let count = f
+            .get("count")
+            .and_then(|n| r.uint(n, &f.path("count"), 100))
+            .unwrap_or(3)
+            .max(1) as u32;
+        let max_loss = match f.get("max_loss") {
+            None => 100.0,
+            Some(n) => {
+                let loss = r.number(n, &f.path("max_loss"))?;
+                if !(0.0..=100.0).contains(&loss) {
+                    r.error(n.mark, &f.path("max_loss"), "a percentage from 0 to 100");
+                    return None;
+                }
+                loss
+            }
+        };
+        let max_rtt = f
+            .get("max_rtt")
+            .and_then(|n| r.duration(n, &f.path("max_rtt")));
+        Some(IcmpCheck {
+            host,
+            count,
+            max_loss,
+            max_rtt,
+        })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+        ping(self, check.timeout)
+    }
+}
+
+fn ping(check: &IcmpCheck, timeout: Duration) -> CheckResult {
     let started = Instant::now();
     let deadline = timeout.as_secs().max(1);
     let argv: Vec<String> = [
@@ -38,13 +87,13 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
     ) {
         Ok(done) => done,
         Err(Failure::Spawn(e)) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("cannot run ping: {e} (install iputils-ping)"),
                 started.elapsed(),
             );
         }
         Err(Failure::Timeout { .. }) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!(
                     "no answer from {} within {}",
                     check.host,
@@ -62,7 +111,7 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
         } else {
             why
         };
-        return Outcome::fail(format!("ping {}: {why}", check.host), took);
+        return CheckResult::fail(format!("ping {}: {why}", check.host), took);
     };
     let loss = if sent == 0 {
         100.0
@@ -76,12 +125,12 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
         check.host
     );
     if received == 0 || loss > check.max_loss {
-        return Outcome::fail(summary, took);
+        return CheckResult::fail(summary, took);
     }
     if let (Some(max), Some(avg)) = (check.max_rtt, avg)
         && avg > max.as_secs_f64() * 1000.0
     {
-        return Outcome::fail(
+        return CheckResult::fail(
             format!(
                 "{summary}, slower than max_rtt {}",
                 humantime::format_duration(max)
@@ -89,7 +138,7 @@ pub fn run(check: &IcmpCheck, timeout: Duration) -> Outcome {
             took,
         );
     }
-    Outcome::pass(summary, took)
+    CheckResult::pass(summary, took)
 }
 
 /// `3 packets transmitted, 2 received` -> (3, 2).

@@ -7,49 +7,104 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::Outcome;
-use super::http::Client;
-use crate::config::{HttpCheck, JenkinsCheck};
+use super::{CheckResult, CheckType, Context};
+use crate::config::read::{Fields, Reader};
+use crate::config::{Check, Secret};
+use crate::http_client::{Client, Request};
 
 /// What the check reads of a job. Jenkins' default (depth 0) answer names the builds by
 /// number and URL only, without their result, so the fields are asked for by name.
 const TREE: &str = "buildable,color,inQueue,queueItem%5BinQueueSince%5D,\
                     lastCompletedBuild%5Bnumber,result%5D,lastSuccessfulBuild%5Bnumber%5D";
 
-pub fn run(
+/// A Jenkins job: enabled, not failing too many builds in a row, not queued too long.
+#[derive(Debug, Clone)]
+pub struct JenkinsCheck {
+    pub url: String,
+    pub job: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub max_queued_build_time: Option<Duration>,
+    pub pass_on_error: bool,
+}
+
+impl CheckType for JenkinsCheck {
+    const NAME: &'static str = "jenkins";
+    const KEYS: &'static [&'static str] = &[
+        "url",
+        "job",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "max_queued_build_time",
+        "pass_on_error",
+    ];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<JenkinsCheck> {
+        let url = r.required_url(f, "url", &["http", "https"]);
+        let job = r.required_string(f, "job");
+        let username = r.opt_string(f, "username");
+        let password = r.secret(f, "password");
+        let max_queued_build_time = f
+            .get("max_queued_build_time")
+            .and_then(|n| r.duration(n, &f.path("max_queued_build_time")));
+        let pass_on_error = r.bool(f, "pass_on_error", false);
+        Some(JenkinsCheck {
+            url: url?,
+            job: job?,
+            username,
+            password,
+            max_queued_build_time,
+            pass_on_error,
+        })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+        ask(&ctx.http, self, check.debounce, check.timeout, ctx.now)
+    }
+
+    /// The check spends its `debounce` on consecutive failed builds, as Cabot did, so its
+    /// results are not debounced again.
+    fn result_debounce(&self, _: u32) -> u32 {
+        0
+    }
+}
+
+fn ask(
     client: &Client,
     check: &JenkinsCheck,
     debounce: u32,
     timeout: Duration,
     now: i64,
-) -> Outcome {
+) -> CheckResult {
     let started = Instant::now();
     let job_path: String = check
         .job
         .split('/')
         .map(|part| format!("/job/{}", crate::http_client::encode_component(part)))
         .collect();
-    let request = HttpCheck {
+    let request = Request {
         username: check.username.clone(),
         password: check.password.clone(),
-        ..HttpCheck::get(format!(
+        ..Request::get(format!(
             "{}{job_path}/api/json?tree={TREE}",
             check.url.trim_end_matches('/')
         ))
     };
     let unreachable = |why: String| {
         if check.pass_on_error {
-            Outcome::pass(
+            CheckResult::pass(
                 format!("cannot reach Jenkins, passing as pass_on_error says: {why}"),
                 started.elapsed(),
             )
         } else {
-            Outcome::fail(format!("Error reaching Jenkins: {why}"), started.elapsed())
+            CheckResult::fail(format!("Error reaching Jenkins: {why}"), started.elapsed())
         }
     };
     let job: Value = match client.fetch(&request, timeout) {
         Ok((404, _)) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("job '{}' not found on Jenkins", check.job),
                 started.elapsed(),
             );
@@ -57,7 +112,7 @@ pub fn run(
         // Refused credentials are a problem with this check, not Jenkins being away:
         // pass_on_error must not hide them.
         Ok((code @ (401 | 403), _)) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("Jenkins refused the credentials (HTTP {code})"),
                 started.elapsed(),
             );
@@ -72,7 +127,7 @@ pub fn run(
     let took = started.elapsed();
     let disabled = job["buildable"] == Value::Bool(false) || job["color"] == "disabled";
     if disabled {
-        return Outcome::fail(format!("job '{}' is disabled", check.job), took);
+        return CheckResult::fail(format!("job '{}' is disabled", check.job), took);
     }
     if let Some(max) = check.max_queued_build_time
         && job["inQueue"] == Value::Bool(true)
@@ -80,7 +135,7 @@ pub fn run(
     {
         let waited = (now - since_ms / 1000).max(0);
         if waited > max.as_secs() as i64 {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!(
                     "job '{}': a build has waited in the queue for {} (max_queued_build_time {})",
                     check.job,
@@ -93,7 +148,7 @@ pub fn run(
     }
     let last = &job["lastCompletedBuild"];
     let Some(number) = last["number"].as_i64() else {
-        return Outcome::pass(format!("job '{}': no completed build yet", check.job), took);
+        return CheckResult::pass(format!("job '{}': no completed build yet", check.job), took);
     };
     let last_success = job["lastSuccessfulBuild"]["number"].as_i64();
     // A Jenkins that ignores `tree` still numbers its builds: the last completed build
@@ -104,7 +159,7 @@ pub fn run(
         None => "FAILURE",
     };
     if result == "SUCCESS" {
-        return Outcome::pass(
+        return CheckResult::pass(
             format!("job '{}': build #{number} SUCCESS", check.job),
             took,
         );
@@ -119,8 +174,8 @@ pub fn run(
         if consecutive == 1 { "" } else { "s" }
     );
     if consecutive > i64::from(debounce) {
-        Outcome::fail(text, took)
+        CheckResult::fail(text, took)
     } else {
-        Outcome::pass(format!("{text} (within debounce {debounce})"), took)
+        CheckResult::pass(format!("{text} (within debounce {debounce})"), took)
     }
 }

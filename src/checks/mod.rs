@@ -1,92 +1,97 @@
-//! Running one check: each type in its own file, one arm here.
+//! Check types. Each lives in one file, `checks/<type>.rs`, that owns everything about it:
+//! its config struct, its keys, how it is read from the config and how it runs. The
+//! registry at the bottom of this file names every type once; the list of types in error
+//! messages, `type_name`, reading and running all come from it.
+//!
+//! To add a check type: write `checks/<type>.rs` with a struct that implements
+//! [`CheckType`], and add one line to `check_types!` below.
 
-mod cabot;
-mod command;
-mod dns;
-mod graphite;
-pub mod heartbeat;
-mod http;
-mod icmp;
-mod jenkins;
+pub mod perfdata;
 pub mod runner;
-mod tcp;
-pub mod tls;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::config::{Check, CheckKind};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 use crate::core::Importance;
+use crate::http_client::Client;
+use perfdata::Perfdata;
+
+/// One check type: what its config holds and how it runs.
+pub(crate) trait CheckType: Sized {
+    /// The `type:` that selects it.
+    const NAME: &'static str;
+    /// Its own keys, besides those every check has (`name`, `type`, `importance`, ...).
+    const KEYS: &'static [&'static str];
+    /// Judged from the state (pings), never run by the runner.
+    const PASSIVE: bool = false;
+
+    /// Reads the type's keys from `f`; every problem goes to `r` with its position. `None`
+    /// when the check cannot be used.
+    fn read(r: &mut Reader, f: &Fields) -> Option<Self>;
+
+    /// Runs the check once, within `check.timeout`. Never panics on anything the target does.
+    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult;
+
+    /// The debounce applied to its results in the state.
+    fn result_debounce(&self, debounce: u32) -> u32 {
+        debounce
+    }
+}
 
 /// What one run of a check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
     pub ok: bool,
     /// One line for humans: what was seen, or what went wrong.
     pub message: String,
     pub duration: Duration,
     /// A failure less grave than the check's importance (a Nagios WARNING), if so.
     pub importance: Option<Importance>,
-    /// Performance data the check reported, as JSON (a Nagios plugin's perfdata).
-    pub perfdata: Option<String>,
+    /// Performance data the check reported (a Nagios plugin's perfdata).
+    pub perfdata: Option<Perfdata>,
 }
 
-/// The longest message kept for a result; check output can be anything.
-pub const MAX_MESSAGE: usize = 500;
-
-impl Outcome {
-    pub fn pass(message: impl Into<String>, duration: Duration) -> Outcome {
-        Outcome {
+impl CheckResult {
+    pub fn pass(message: impl Into<String>, duration: Duration) -> CheckResult {
+        CheckResult {
             ok: true,
-            message: clean_message(&message.into()),
+            message: crate::text::message(&message.into()),
             duration,
             importance: None,
             perfdata: None,
         }
     }
 
-    pub fn fail(message: impl Into<String>, duration: Duration) -> Outcome {
-        Outcome {
+    pub fn fail(message: impl Into<String>, duration: Duration) -> CheckResult {
+        CheckResult {
             ok: false,
-            ..Outcome::pass(message, duration)
+            ..CheckResult::pass(message, duration)
         }
     }
 
     /// This failure counts at `importance` at most.
-    pub fn at_most(mut self, importance: Importance) -> Outcome {
+    pub fn at_most(mut self, importance: Importance) -> CheckResult {
         self.importance = Some(importance);
         self
     }
 
-    pub fn with_perfdata(mut self, perfdata: Option<String>) -> Outcome {
+    pub fn with_perfdata(mut self, perfdata: Option<Perfdata>) -> CheckResult {
         self.perfdata = perfdata;
         self
     }
 }
 
-/// One line, no control characters, at most `MAX_MESSAGE` bytes.
-pub fn clean_message(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE));
-    for c in text.chars() {
-        let c = if c.is_control() { ' ' } else { c };
-        if out.len() + c.len_utf8() > MAX_MESSAGE - 3 {
-            out.push_str("...");
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Shared by every check in a run: the HTTP agent, and the run's `now` (Unix seconds).
+/// Shared by every check in a run: the HTTP client, and the run's `now` (Unix seconds).
 pub struct Context {
-    http: http::Client,
+    pub http: Client,
     pub now: i64,
 }
 
 impl Context {
     pub fn new(now: i64) -> Context {
         Context {
-            http: http::Client::new(),
+            http: Client::new(),
             now,
         }
     }
@@ -99,41 +104,90 @@ pub struct Job {
     pub last_run: Option<i64>,
 }
 
-/// Runs one check, bounded by its timeout. Never panics on anything the target does.
-pub fn run(job: &Job, ctx: &Context) -> Outcome {
-    let check = &job.check;
-    let started = Instant::now();
-    let outcome = match &check.kind {
-        CheckKind::Http(h) => ctx.http.run(h, check.timeout),
-        CheckKind::Tcp(t) => tcp::run(t, check.timeout),
-        CheckKind::Cabot(c) => cabot::run(&ctx.http, c, check.timeout),
-        CheckKind::Icmp(c) => icmp::run(c, check.timeout),
-        CheckKind::Jenkins(c) => jenkins::run(&ctx.http, c, check.debounce, check.timeout, ctx.now),
-        CheckKind::Graphite(c) => {
-            let minutes = graphite::window_minutes(check.frequency, job.last_run, ctx.now);
-            graphite::run(&ctx.http, c, minutes, check.timeout)
-        }
-        CheckKind::Tls(c) => tls::run(c, check.timeout, ctx.now),
-        CheckKind::Dns(c) => dns::run(c, check.timeout, query_id(&check.name, ctx.now)),
-        CheckKind::Command(c) => command::run(c, check.timeout),
-        // Passive: judged from the state by the run, never sent here.
-        CheckKind::Heartbeat(_) => {
-            Outcome::fail("a heartbeat is judged from its pings", Duration::ZERO)
-        }
-    };
-    Outcome {
+/// Runs one check, bounded by its timeout; the result's duration is measured here.
+pub fn run(job: &Job, ctx: &Context) -> CheckResult {
+    let started = std::time::Instant::now();
+    let result = job.check.kind.run(&job.check, job.last_run, ctx);
+    CheckResult {
         duration: started.elapsed(),
-        ..outcome
+        ..result
     }
 }
 
-/// A DNS query id that differs between checks and runs (not a secret: answers are also
-/// matched to their question by the connected socket).
-fn query_id(name: &str, now: i64) -> u16 {
-    let h = name
-        .bytes()
-        .fold(now as u32, |h, b| h.rotate_left(5) ^ u32::from(b));
-    (h ^ (h >> 16)) as u16
+/// Names every check type once: `Variant(module::Type)`. Makes the `CheckKind` enum, the
+/// list of type names, and the dispatch of reading and running.
+macro_rules! check_types {
+    ($($variant:ident($module:ident::$ty:ident)),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// A check's type and its own settings; one arm per type.
+        #[derive(Debug, Clone)]
+        pub enum CheckKind {
+            $($variant(Box<$module::$ty>),)+
+        }
+
+        /// Every check type's name, in the order the docs list them.
+        pub const TYPES: &[&str] = &[$(<$module::$ty as CheckType>::NAME,)+];
+
+        impl CheckKind {
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(CheckKind::$variant(_) => <$module::$ty as CheckType>::NAME,)+
+                }
+            }
+
+            /// The own keys of the type called `name`; `None` when there is no such type.
+            pub fn keys_of(name: &str) -> Option<&'static [&'static str]> {
+                $(if name == <$module::$ty as CheckType>::NAME {
+                    return Some(<$module::$ty as CheckType>::KEYS);
+                })+
+                None
+            }
+
+            /// Reads a check of the type called `name`; `None` when it cannot be used or
+            /// there is no such type.
+            pub(crate) fn read(name: &str, r: &mut Reader, f: &Fields) -> Option<CheckKind> {
+                $(if name == <$module::$ty as CheckType>::NAME {
+                    return <$module::$ty as CheckType>::read(r, f)
+                        .map(|c| CheckKind::$variant(Box::new(c)));
+                })+
+                None
+            }
+
+            fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult {
+                match self {
+                    $(CheckKind::$variant(c) => c.run(check, last_run, ctx),)+
+                }
+            }
+
+            /// Judged from the state rather than run.
+            pub fn is_passive(&self) -> bool {
+                match self {
+                    $(CheckKind::$variant(_) => <$module::$ty as CheckType>::PASSIVE,)+
+                }
+            }
+
+            /// The debounce applied to this check's results in the state.
+            pub fn result_debounce(&self, debounce: u32) -> u32 {
+                match self {
+                    $(CheckKind::$variant(c) => c.result_debounce(debounce),)+
+                }
+            }
+        }
+    };
+}
+
+check_types! {
+    Http(http::HttpCheck),
+    Tcp(tcp::TcpCheck),
+    Cabot(cabot::CabotCheck),
+    Icmp(icmp::IcmpCheck),
+    Jenkins(jenkins::JenkinsCheck),
+    Graphite(graphite::GraphiteCheck),
+    Tls(tls::TlsCheck),
+    Dns(dns::DnsCheck),
+    Command(command::CommandCheck),
+    Heartbeat(heartbeat::HeartbeatCheck),
 }
 
 #[cfg(test)]
@@ -141,12 +195,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_are_one_bounded_line() {
-        assert_eq!(clean_message("a\nb\tc"), "a b c");
-        let long = "x".repeat(10_000);
-        let m = clean_message(&long);
-        assert!(m.len() <= MAX_MESSAGE && m.ends_with("..."));
-        let wide = "é".repeat(1000);
-        assert!(clean_message(&wide).len() <= MAX_MESSAGE);
+    fn every_type_is_named_once_and_found_by_its_name() {
+        assert_eq!(
+            TYPES,
+            [
+                "http",
+                "tcp",
+                "cabot",
+                "icmp",
+                "jenkins",
+                "graphite",
+                "tls",
+                "dns",
+                "command",
+                "heartbeat"
+            ]
+        );
+        for name in TYPES {
+            assert!(CheckKind::keys_of(name).is_some(), "{name}");
+        }
+        assert!(CheckKind::keys_of("htp").is_none());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Context, Job, Outcome};
+use super::{CheckResult, Context, Job};
 use crate::config::Check;
 
 /// Extra time beyond a check's own timeout before the runner gives up on it.
@@ -21,14 +21,14 @@ pub fn run_all(
     work: Vec<Job>,
     jobs: usize,
     now: i64,
-    mut on_done: impl FnMut(&Check, &Outcome),
-) -> Vec<Outcome> {
+    mut on_done: impl FnMut(&Check, &CheckResult),
+) -> Vec<CheckResult> {
     let jobs = jobs.max(1);
     let ctx = Arc::new(Context::new(now));
     let work: Vec<Arc<Job>> = work.into_iter().map(Arc::new).collect();
     let checks: Vec<&Check> = work.iter().map(|j| &j.check).collect();
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; checks.len()];
-    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    let mut outcomes: Vec<Option<CheckResult>> = vec![None; checks.len()];
+    let (tx, rx) = mpsc::channel::<(usize, CheckResult)>();
     // (index, started, deadline) of the checks in flight
     let mut running: Vec<(usize, Instant, Instant)> = Vec::new();
     let mut next = 0;
@@ -53,7 +53,7 @@ pub fn run_all(
                 Ok(_) => running.push((index, started, started + checks[index].timeout + GRACE)),
                 Err(e) => {
                     let outcome =
-                        Outcome::fail(format!("cannot start the check: {e}"), Duration::ZERO);
+                        CheckResult::fail(format!("cannot start the check: {e}"), Duration::ZERO);
                     on_done(checks[index], &outcome);
                     outcomes[index] = Some(outcome);
                     done += 1;
@@ -80,7 +80,7 @@ pub fn run_all(
                         return true;
                     }
                     let timeout = checks[index].timeout;
-                    let outcome = Outcome::fail(
+                    let outcome = CheckResult::fail(
                         format!(
                             "timed out after {} (the check did not stop; abandoned)",
                             humantime::format_duration(timeout)
@@ -97,6 +97,6 @@ pub fn run_all(
     }
     outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::fail("the check did not run", Duration::ZERO)))
+        .map(|o| o.unwrap_or_else(|| CheckResult::fail("the check did not run", Duration::ZERO)))
         .collect()
 }

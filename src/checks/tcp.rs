@@ -3,23 +3,52 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use super::Outcome;
-use crate::config::TcpCheck;
+use super::{CheckResult, CheckType, Context};
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 
-pub fn run(check: &TcpCheck, timeout: Duration) -> Outcome {
+#[derive(Debug, Clone)]
+pub struct TcpCheck {
+    pub host: String,
+    pub port: u16,
+}
+
+impl CheckType for TcpCheck {
+    const NAME: &'static str = "tcp";
+    const KEYS: &'static [&'static str] = &["host", "port"];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<TcpCheck> {
+        let (host, port, mark) = r.host_and_port(f, None)?;
+        if host.is_empty() || port == 0 {
+            r.error(
+                mark,
+                &f.path("host"),
+                "needs a host name and a port from 1 to 65535",
+            );
+            return None;
+        }
+        Some(TcpCheck { host, port })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+        connect(self, check.timeout)
+    }
+}
+
+fn connect(check: &TcpCheck, timeout: Duration) -> CheckResult {
     let started = Instant::now();
     let target = format!("{}:{}", check.host, check.port);
     let addrs = match (check.host.as_str(), check.port).to_socket_addrs() {
         Ok(a) => a.collect::<Vec<_>>(),
         Err(e) => {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("unknown host {}: {e}", check.host),
                 started.elapsed(),
             );
         }
     };
     if addrs.is_empty() {
-        return Outcome::fail(format!("unknown host {}", check.host), started.elapsed());
+        return CheckResult::fail(format!("unknown host {}", check.host), started.elapsed());
     }
     let mut last_error = None;
     for addr in addrs {
@@ -30,7 +59,7 @@ pub fn run(check: &TcpCheck, timeout: Duration) -> Outcome {
         match TcpStream::connect_timeout(&addr, left) {
             Ok(_) => {
                 let took = started.elapsed();
-                return Outcome::pass(
+                return CheckResult::pass(
                     format!("connected to {target} in {} ms", took.as_millis()),
                     took,
                 );
@@ -49,5 +78,5 @@ pub fn run(check: &TcpCheck, timeout: Duration) -> Outcome {
         Some(e) => e.to_string(),
         None => format!("timed out after {}", humantime::format_duration(timeout)),
     };
-    Outcome::fail(format!("cannot connect to {target}: {why}"), took)
+    CheckResult::fail(format!("cannot connect to {target}: {why}"), took)
 }

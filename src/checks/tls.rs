@@ -11,13 +11,45 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::Outcome;
+use super::{CheckResult, CheckType, Context};
 use crate::clock::format_time;
-use crate::config::TlsCheck;
+use crate::config::Check;
+use crate::config::read::{Fields, Reader};
 
-pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
+/// A TLS certificate: valid for the host, and not expiring within `warn_within`.
+#[derive(Debug, Clone)]
+pub struct TlsCheck {
+    pub host: String,
+    pub port: u16,
+    pub warn_within: Duration,
+    /// CA certificates (PEM) to trust instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl CheckType for TlsCheck {
+    const NAME: &'static str = "tls";
+    const KEYS: &'static [&'static str] = &["host", "port", "warn_within", "ca_file"];
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<TlsCheck> {
+        let (host, port, _) = r.host_and_port(f, Some(443))?;
+        let warn_within = r.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400));
+        let ca_pem = r.ca_file(f);
+        Some(TlsCheck {
+            host,
+            port,
+            warn_within,
+            ca_pem,
+        })
+    }
+
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+        handshake(self, check.timeout, ctx.now)
+    }
+}
+
+fn handshake(check: &TlsCheck, timeout: Duration, now: i64) -> CheckResult {
     let started = Instant::now();
-    let fail = |why: String| Outcome::fail(why, started.elapsed());
+    let fail = |why: String| CheckResult::fail(why, started.elapsed());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     match &check.ca_pem {
@@ -85,19 +117,19 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
     };
     let took = started.elapsed();
     let Some(not_after) = not_after(&der) else {
-        return Outcome::fail("cannot read the certificate's expiry date", took);
+        return CheckResult::fail("cannot read the certificate's expiry date", took);
     };
     let days_left = (not_after - now).div_euclid(86_400);
     let expiry = format_time(not_after);
     if let Err(e) = verified {
         let e = e.to_string();
         if not_after <= now {
-            return Outcome::fail(
+            return CheckResult::fail(
                 format!("certificate expired on {expiry} ({} days ago)", -days_left),
                 took,
             );
         }
-        return Outcome::fail(
+        return CheckResult::fail(
             format!(
                 "certificate does not verify for {}: {e} (expires {expiry}, {days_left} days left)",
                 check.host
@@ -106,10 +138,10 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
         );
     }
     if not_after <= now {
-        return Outcome::fail(format!("certificate expired on {expiry}"), took);
+        return CheckResult::fail(format!("certificate expired on {expiry}"), took);
     }
     if not_after - now < check.warn_within.as_secs() as i64 {
-        return Outcome::fail(
+        return CheckResult::fail(
             format!(
                 "certificate expires on {expiry}, in {days_left} days (within warn_within {})",
                 humantime::format_duration(check.warn_within)
@@ -117,7 +149,7 @@ pub fn run(check: &TlsCheck, timeout: Duration, now: i64) -> Outcome {
             took,
         );
     }
-    Outcome::pass(
+    CheckResult::pass(
         format!("certificate valid until {expiry} ({days_left} days left)"),
         took,
     )

@@ -1,6 +1,5 @@
 //! `cabot ping NAME`: record a ping for a `heartbeat` check, from a cron job on this machine.
 
-use crate::checks::MAX_MESSAGE;
 use crate::checks::heartbeat;
 use crate::cli::Global;
 use crate::clock;
@@ -24,10 +23,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let (service, check, _) =
         heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(ExitCode::Usage, e))?;
     let mut st = Store::open(&cfg.state, Some(&g.config))?;
-    let message = args
-        .message
-        .as_deref()
-        .map(|m| crate::checks::clean_message(&m.chars().take(MAX_MESSAGE).collect::<String>()));
+    let message = args.message.as_deref().map(crate::text::message);
     st.record_ping(
         service,
         &check.name,

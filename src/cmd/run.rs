@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::alerts::{deliver, outbox};
-use crate::checks::{Job, Outcome, heartbeat, runner};
+use crate::checks::{CheckKind, CheckResult, Job, heartbeat, runner};
 use crate::cli::Global;
 use crate::clock;
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::core::status::{CheckView, service_status};
 use crate::core::{Importance, Status, debounce, schedule};
 use crate::exit_codes::{Exit, ExitCode};
@@ -177,7 +177,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; due.len()];
+    let mut outcomes: Vec<Option<CheckResult>> = vec![None; due.len()];
     for (i, outcome) in active.into_iter().zip(ran.drain(..)) {
         outcomes[i] = Some(outcome);
     }
@@ -200,9 +200,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             clock::now(),
         ));
     }
-    let outcomes: Vec<Outcome> = outcomes
+    let outcomes: Vec<CheckResult> = outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::fail("the check did not run", Duration::ZERO)))
+        .map(|o| o.unwrap_or_else(|| CheckResult::fail("the check did not run", Duration::ZERO)))
         .collect();
 
     let finished_checks_at = clock::now();
@@ -307,7 +307,7 @@ fn new_row(service: &str, check: &Check) -> CheckRow {
 
 /// Records one result on its check: the run of failures and the latest result. Whether the
 /// check is failing is decided once, for every check, in `current_states`.
-fn apply_result(row: &mut CheckRow, outcome: &Outcome, now: i64) {
+fn apply_result(row: &mut CheckRow, outcome: &CheckResult, now: i64) {
     row.consecutive_failures = debounce::after_result(row.consecutive_failures, outcome.ok);
     row.failing_importance = if outcome.ok { None } else { outcome.importance };
     row.last_run_at = Some(now);
@@ -381,7 +381,11 @@ fn current_states(
     Ok((check_rows, service_rows, before))
 }
 
-fn fail_on_code(due: &[(String, Job)], outcomes: &[Outcome], threshold: Importance) -> ExitCode {
+fn fail_on_code(
+    due: &[(String, Job)],
+    outcomes: &[CheckResult],
+    threshold: Importance,
+) -> ExitCode {
     let worst = due
         .iter()
         .zip(outcomes)
@@ -454,7 +458,7 @@ fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
 
 fn summary(
     due: &[(String, Job)],
-    outcomes: &[Outcome],
+    outcomes: &[CheckResult],
     services: &[ServiceRow],
     took: Duration,
 ) -> String {

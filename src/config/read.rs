@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
 use ureq::http::{HeaderName, HeaderValue, Uri};
 
 use super::suggest::closest;
 use super::yaml::{self, Mark, Node, Value};
 use super::*;
+use crate::checks::{self, CheckKind};
 
 const TOP_KEYS: &[&str] = &[
     "state",
@@ -36,59 +36,9 @@ const CHECK_KEYS: &[&str] = &[
     "debounce",
     "active",
 ];
-const HTTP_KEYS: &[&str] = &[
-    "url",
-    "method",
-    "headers",
-    "body",
-    "username",
-    "password",
-    "password_env",
-    "password_file",
-    "expect_status",
-    "text_match",
-    "max_response_time",
-    "verify_tls",
-    "follow_redirects",
-    "max_body",
-    "ca_file",
-];
-const TCP_KEYS: &[&str] = &["host", "port"];
-const CABOT_KEYS: &[&str] = &["url", "verify_tls"];
-const ICMP_KEYS: &[&str] = &["host", "count", "max_loss", "max_rtt"];
-const JENKINS_KEYS: &[&str] = &[
-    "url",
-    "job",
-    "username",
-    "password",
-    "password_env",
-    "password_file",
-    "max_queued_build_time",
-    "pass_on_error",
-];
-const GRAPHITE_KEYS: &[&str] = &[
-    "url",
-    "target",
-    "comparison",
-    "threshold",
-    "expected_num_hosts",
-    "allowed_num_failures",
-    "username",
-    "password",
-    "password_env",
-    "password_file",
-];
-const TLS_KEYS: &[&str] = &["host", "port", "warn_within", "ca_file"];
-// `name` names the check, so the name to look up is `host`, as in the other network checks.
-const DNS_KEYS: &[&str] = &["host", "record_type", "expect", "server"];
-const COMMAND_KEYS: &[&str] = &["command"];
-const HEARTBEAT_KEYS: &[&str] = &["period", "grace", "token", "token_env", "token_file"];
-/// Record types the `dns` check can ask for.
-pub const DNS_TYPES: [&str; 6] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS"];
 const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
 const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
-const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The result of parsing, before the file's permissions are looked at.
@@ -138,14 +88,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
 }
 
 /// The fields of one mapping, with unknown and duplicate keys already reported.
-struct Fields<'a> {
-    path: String,
-    mark: Mark,
-    entries: Vec<(&'a str, &'a Node)>,
+pub(crate) struct Fields<'a> {
+    pub(crate) path: String,
+    pub(crate) mark: Mark,
+    pub(crate) entries: Vec<(&'a str, &'a Node)>,
 }
 
 impl<'a> Fields<'a> {
-    fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
@@ -153,7 +103,7 @@ impl<'a> Fields<'a> {
             .filter(|v| !v.is_null())
     }
 
-    fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_string()
         } else {
@@ -162,7 +112,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-struct Reader {
+pub(crate) struct Reader {
     dir: PathBuf,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
@@ -170,7 +120,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn warn(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
         self.warnings.push(Diagnostic {
             line: mark.line,
             col: mark.col,
@@ -179,7 +129,7 @@ impl Reader {
         });
     }
 
-    fn error(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
         // The top level has no key of its own; say so rather than print an empty one.
         let key = if key.is_empty() { "(top level)" } else { key };
         self.errors.push(Diagnostic {
@@ -191,7 +141,7 @@ impl Reader {
     }
 
     /// Reports a node that is not a mapping; its keys are not looked at.
-    fn is_mapping(&mut self, node: &Node, path: &str) -> bool {
+    pub(crate) fn is_mapping(&mut self, node: &Node, path: &str) -> bool {
         if matches!(node.value, Value::Map(_)) {
             return true;
         }
@@ -204,7 +154,12 @@ impl Reader {
     }
 
     /// Reads a mapping whose keys must be among `allowed`.
-    fn fields<'a>(&mut self, node: &'a Node, path: &str, allowed: &[&str]) -> Option<Fields<'a>> {
+    pub(crate) fn fields<'a>(
+        &mut self,
+        node: &'a Node,
+        path: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'a>> {
         let Value::Map(entries) = &node.value else {
             self.error(
                 node.mark,
@@ -247,17 +202,22 @@ impl Reader {
         Some(fields)
     }
 
-    fn required_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+    pub(crate) fn required_string(&mut self, f: &Fields, key: &str) -> Option<String> {
         let node = self.require(f, key)?;
         self.string(node, &f.path(key))
     }
 
-    fn required_url(&mut self, f: &Fields, key: &str, schemes: &[&str]) -> Option<String> {
+    pub(crate) fn required_url(
+        &mut self,
+        f: &Fields,
+        key: &str,
+        schemes: &[&str],
+    ) -> Option<String> {
         let node = self.require(f, key)?;
         self.url(node, &f.path(key), schemes)
     }
 
-    fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
+    pub(crate) fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
         let node = f.get(key);
         if node.is_none() {
             self.error(f.mark, &f.path(key), "missing required key");
@@ -265,7 +225,12 @@ impl Reader {
         node
     }
 
-    fn scalar<'a>(&mut self, node: &'a Node, path: &str, what: &str) -> Option<(&'a str, bool)> {
+    pub(crate) fn scalar<'a>(
+        &mut self,
+        node: &'a Node,
+        path: &str,
+        what: &str,
+    ) -> Option<(&'a str, bool)> {
         match &node.value {
             Value::Scalar { text, plain } if !node.is_null() => Some((text.as_str(), *plain)),
             _ => {
@@ -279,17 +244,17 @@ impl Reader {
         }
     }
 
-    fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         self.scalar(node, path, "a string")
             .map(|(s, _)| s.to_string())
     }
 
-    fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+    pub(crate) fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
         f.get(key).and_then(|n| self.string(n, &f.path(key)))
     }
 
     /// A name used in `service/check` identifiers and on the command line.
-    fn name(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn name(&mut self, node: &Node, path: &str) -> Option<String> {
         let name = self.string(node, path)?;
         if name.trim().is_empty() || name.contains('/') || name.chars().any(char::is_control) {
             self.error(
@@ -302,7 +267,7 @@ impl Reader {
         Some(name)
     }
 
-    fn bool(&mut self, f: &Fields, key: &str, default: bool) -> bool {
+    pub(crate) fn bool(&mut self, f: &Fields, key: &str, default: bool) -> bool {
         let Some(node) = f.get(key) else {
             return default;
         };
@@ -332,7 +297,7 @@ impl Reader {
         }
     }
 
-    fn uint(&mut self, node: &Node, path: &str, max: u64) -> Option<u64> {
+    pub(crate) fn uint(&mut self, node: &Node, path: &str, max: u64) -> Option<u64> {
         let (text, _) = self.scalar(node, path, "a whole number")?;
         match text.parse::<u64>() {
             Ok(n) if n <= max => Some(n),
@@ -355,7 +320,7 @@ impl Reader {
         }
     }
 
-    fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         let (text, _) = self.scalar(node, path, "a duration like 30s, 5m or 2h")?;
         if text.chars().all(|c| c.is_ascii_digit()) {
             self.error(
@@ -389,13 +354,13 @@ impl Reader {
         }
     }
 
-    fn opt_duration(&mut self, f: &Fields, key: &str, default: Duration) -> Duration {
+    pub(crate) fn opt_duration(&mut self, f: &Fields, key: &str, default: Duration) -> Duration {
         f.get(key)
             .and_then(|n| self.duration(n, &f.path(key)))
             .unwrap_or(default)
     }
 
-    fn importance(&mut self, node: &Node, path: &str) -> Option<Importance> {
+    pub(crate) fn importance(&mut self, node: &Node, path: &str) -> Option<Importance> {
         let (text, _) = self.scalar(node, path, "an importance")?;
         match text.parse() {
             Ok(i) => Some(i),
@@ -409,7 +374,7 @@ impl Reader {
         }
     }
 
-    fn url(&mut self, node: &Node, path: &str, schemes: &[&str]) -> Option<String> {
+    pub(crate) fn url(&mut self, node: &Node, path: &str, schemes: &[&str]) -> Option<String> {
         let text = self.string(node, path)?;
         match check_url(&text, schemes) {
             Ok(()) => Some(text),
@@ -424,7 +389,7 @@ impl Reader {
         }
     }
 
-    fn string_list(&mut self, node: &Node, path: &str) -> Vec<(String, Mark)> {
+    pub(crate) fn string_list(&mut self, node: &Node, path: &str) -> Vec<(String, Mark)> {
         match &node.value {
             Value::Seq(items) => items
                 .iter()
@@ -450,7 +415,7 @@ impl Reader {
         }
     }
 
-    fn seq<'a>(&mut self, node: &'a Node, path: &str) -> &'a [Node] {
+    pub(crate) fn seq<'a>(&mut self, node: &'a Node, path: &str) -> &'a [Node] {
         match &node.value {
             Value::Seq(items) => items,
             _ => {
@@ -465,7 +430,7 @@ impl Reader {
     }
 
     /// `key`, `key_env` or `key_file`: at most one of them.
-    fn secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
+    pub(crate) fn secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
         let env_key = format!("{key}_env");
         let file_key = format!("{key}_file");
         let given: Vec<(&str, &Node)> = [key, env_key.as_str(), file_key.as_str()]
@@ -496,7 +461,7 @@ impl Reader {
         }
     }
 
-    fn required_secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
+    pub(crate) fn required_secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
         let secret = self.secret(f, key);
         if secret.is_none()
             && ![key, &format!("{key}_env"), &format!("{key}_file")]
@@ -512,7 +477,7 @@ impl Reader {
         secret
     }
 
-    fn headers(&mut self, f: &Fields, key: &str) -> Vec<(String, String)> {
+    pub(crate) fn headers(&mut self, f: &Fields, key: &str) -> Vec<(String, String)> {
         let Some(node) = f.get(key) else {
             return Vec::new();
         };
@@ -707,7 +672,7 @@ impl Reader {
     }
 
     /// A mapping whose keys are names chosen by the user.
-    fn any_keys<'a>(&mut self, node: &'a Node, path: &str) -> Option<Fields<'a>> {
+    pub(crate) fn any_keys<'a>(&mut self, node: &'a Node, path: &str) -> Option<Fields<'a>> {
         let Value::Map(entries) = &node.value else {
             self.error(
                 node.mark,
@@ -1250,42 +1215,30 @@ impl Reader {
         };
         let type_field = scalar_field(node, "type");
         let type_name = type_field.as_ref().map(|(t, _)| t.as_str());
-        let extra: &[&str] = match type_name {
-            Some("http") => HTTP_KEYS,
-            Some("tcp") => TCP_KEYS,
-            Some("cabot") => CABOT_KEYS,
-            Some("icmp") => ICMP_KEYS,
-            Some("jenkins") => JENKINS_KEYS,
-            Some("graphite") => GRAPHITE_KEYS,
-            Some("tls") => TLS_KEYS,
-            Some("dns") => DNS_KEYS,
-            Some("command") => COMMAND_KEYS,
-            Some("heartbeat") => HEARTBEAT_KEYS,
-            Some(other) => {
-                let hint = closest(other, CheckKind::TYPES)
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_else(|| format!(" (supported: {})", CheckKind::TYPES.join(", ")));
-                let mark = type_field.as_ref().map_or(node.mark, |(_, m)| *m);
+        let Some(type_name) = type_name else {
+            if self.is_mapping(node, &path) {
                 self.error(
-                    mark,
+                    node.mark,
                     &format!("{path}.type"),
-                    format!("unknown check type '{other}'{hint}"),
+                    format!(
+                        "missing required key (one of: {})",
+                        checks::TYPES.join(", ")
+                    ),
                 );
-                return None;
             }
-            None => {
-                if self.is_mapping(node, &path) {
-                    self.error(
-                        node.mark,
-                        &format!("{path}.type"),
-                        format!(
-                            "missing required key (one of: {})",
-                            CheckKind::TYPES.join(", ")
-                        ),
-                    );
-                }
-                return None;
-            }
+            return None;
+        };
+        let Some(extra) = CheckKind::keys_of(type_name) else {
+            let hint = closest(type_name, checks::TYPES.iter().copied())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_else(|| format!(" (supported: {})", checks::TYPES.join(", ")));
+            let mark = type_field.as_ref().map_or(node.mark, |(_, m)| *m);
+            self.error(
+                mark,
+                &format!("{path}.type"),
+                format!("unknown check type '{type_name}'{hint}"),
+            );
+            return None;
         };
         let allowed: Vec<&str> = CHECK_KEYS.iter().chain(extra).copied().collect();
         let f = self.fields(node, &path, &allowed)?;
@@ -1303,39 +1256,7 @@ impl Reader {
             .and_then(|n| self.uint(n, &f.path("debounce"), u32::MAX.into()))
             .map_or(d.debounce, |n| n as u32);
         let active = self.bool(&f, "active", true);
-        let kind = match type_name {
-            Some("http") => CheckKind::Http(Box::new(self.http(&f)?)),
-            Some("cabot") => CheckKind::Cabot(CabotCheck {
-                url: self.required_url(&f, "url", &["http", "https"])?,
-                verify_tls: self.bool(&f, "verify_tls", true),
-            }),
-            Some("icmp") => CheckKind::Icmp(self.icmp(&f)?),
-            Some("jenkins") => CheckKind::Jenkins(Box::new(self.jenkins(&f)?)),
-            Some("graphite") => CheckKind::Graphite(Box::new(self.graphite(&f)?)),
-            Some("tls") => CheckKind::Tls(self.tls(&f)?),
-            Some("dns") => CheckKind::Dns(self.dns(&f)?),
-            Some("command") => {
-                let node = self.require(&f, "command")?;
-                let argv: Vec<String> = self
-                    .string_list(node, &f.path("command"))
-                    .into_iter()
-                    .map(|(s, _)| s)
-                    .collect();
-                if argv.is_empty() || argv[0].is_empty() {
-                    self.error(node.mark, &f.path("command"), "give the program and its arguments, like [/usr/lib/nagios/plugins/check_tcp, -H, db, -p, '5432']");
-                    return None;
-                }
-                CheckKind::Command(CommandCheck { command: argv })
-            }
-            Some("heartbeat") => CheckKind::Heartbeat(HeartbeatCheck {
-                period: self
-                    .require(&f, "period")
-                    .and_then(|n| self.duration(n, &f.path("period")))?,
-                grace: self.opt_duration(&f, "grace", Duration::from_secs(60)),
-                token: self.secret(&f, "token"),
-            }),
-            _ => CheckKind::Tcp(self.tcp(&f)?),
-        };
+        let kind = CheckKind::read(type_name, self, &f)?;
         Some(Check {
             name: name?,
             importance,
@@ -1347,130 +1268,45 @@ impl Reader {
         })
     }
 
-    fn http(&mut self, f: &Fields) -> Option<HttpCheck> {
-        let url = self.required_url(f, "url", &["http", "https"]);
-        let method = match f.get("method") {
-            None => "GET".to_string(),
-            Some(n) => {
-                let m = self.string(n, &f.path("method"))?.to_ascii_uppercase();
-                const METHODS: [&str; 7] =
-                    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-                if !METHODS.contains(&m.as_str()) {
-                    self.error(
-                        n.mark,
-                        &f.path("method"),
-                        format!("unknown method '{m}' (one of: {})", METHODS.join(", ")),
-                    );
-                }
-                m
+    /// `host: "name:port"` (or `[v6]:port`), or `host:` and `port:`; `default_port` when
+    /// neither gives a port, else an error. Returns the host, the port and where `host` is.
+    pub(crate) fn host_and_port(
+        &mut self,
+        f: &Fields,
+        default_port: Option<u16>,
+    ) -> Option<(String, u16, Mark)> {
+        let host_node = self.require(f, "host")?;
+        let host = self.string(host_node, &f.path("host"))?;
+        let port = match f.get("port") {
+            Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
+            None => None,
+        };
+        let bare = || host.trim_matches(['[', ']']).to_string();
+        let (name, port) = match (split_host_port(&host), port.or(default_port)) {
+            (Some(_), Some(_)) if port.is_some() => {
+                self.error(
+                    host_node.mark,
+                    &f.path("host"),
+                    "the port is given twice: in host and in port",
+                );
+                return None;
+            }
+            (Some((h, p)), _) => (h, p),
+            (None, Some(p)) => (bare(), p),
+            (None, None) => {
+                self.error(
+                    host_node.mark,
+                    &f.path("host"),
+                    format!("'{host}' has no port: write host: \"{host}:PORT\" or add port:"),
+                );
+                return None;
             }
         };
-        let headers = self.headers(f, "headers");
-        let body = self.opt_string(f, "body");
-        let username = self.opt_string(f, "username");
-        let password = self.secret(f, "password");
-        if password.is_some() && username.is_none() {
-            let (key, node) = ["password", "password_env", "password_file"]
-                .into_iter()
-                .find_map(|k| f.get(k).map(|n| (k, n)))
-                .map_or(("password", f.mark), |(k, n)| (k, n.mark));
-            self.error(
-                node,
-                &f.path(key),
-                "a password needs a username for basic auth: add username:",
-            );
-        }
-        let expect_status = match f.get("expect_status") {
-            None => vec![StatusMatch::Class(2)],
-            Some(n) => self.expect_status(n, &f.path("expect_status")),
-        };
-        let text_match = f.get("text_match").and_then(|n| {
-            let path = f.path("text_match");
-            let pattern = self.string(n, &path)?;
-            match Regex::new(&pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ");
-                    self.error(
-                        n.mark,
-                        &path,
-                        format!("'{pattern}' is not a valid regex: {why}"),
-                    );
-                    None
-                }
-            }
-        });
-        let max_response_time = f
-            .get("max_response_time")
-            .and_then(|n| self.duration(n, &f.path("max_response_time")));
-        let verify_tls = self.bool(f, "verify_tls", true);
-        let follow_redirects = self.bool(f, "follow_redirects", true);
-        let max_body = match f.get("max_body") {
-            None => DEFAULT_MAX_BODY,
-            Some(n) => {
-                let path = f.path("max_body");
-                let (text, _) = self.scalar(n, &path, "a size like 1MiB")?;
-                match parse_size(text) {
-                    Ok(size) => size,
-                    Err(why) => {
-                        self.error(n.mark, &path, why);
-                        DEFAULT_MAX_BODY
-                    }
-                }
-            }
-        };
-        let ca_pem = self.ca_file(f);
-        Some(HttpCheck {
-            url: url?,
-            ca_pem,
-            method,
-            headers,
-            body,
-            username,
-            password,
-            expect_status,
-            text_match,
-            max_response_time,
-            verify_tls,
-            follow_redirects,
-            max_body,
-        })
-    }
-
-    fn expect_status(&mut self, node: &Node, path: &str) -> Vec<StatusMatch> {
-        let items: Vec<&Node> = match &node.value {
-            Value::Seq(items) => items.iter().collect(),
-            _ => vec![node],
-        };
-        if items.is_empty() {
-            self.error(node.mark, path, "expected at least one status");
-        }
-        items
-            .into_iter()
-            .filter_map(|item| {
-                let (text, _) = self.scalar(item, path, "a status like 200 or 2xx")?;
-                match parse_status_match(text) {
-                    Some(m) => Some(m),
-                    None => {
-                        self.error(
-                            item.mark,
-                            path,
-                            format!("'{text}' is not an HTTP status: write a code from 100 to 599, or a class like 2xx"),
-                        );
-                        None
-                    }
-                }
-            })
-            .collect()
+        Some((name, port, host_node.mark))
     }
 
     /// `ca_file`: a PEM file with at least one certificate, read now.
-    fn ca_file(&mut self, f: &Fields) -> Option<Vec<u8>> {
+    pub(crate) fn ca_file(&mut self, f: &Fields) -> Option<Vec<u8>> {
         let node = f.get("ca_file")?;
         let path = f.path("ca_file");
         let name = self.string(node, &path)?;
@@ -1484,7 +1320,7 @@ impl Reader {
         }
     }
 
-    fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
+    pub(crate) fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
         let (text, _) = self.scalar(node, path, "a number")?;
         match text.trim_end_matches('%').parse::<f64>() {
             Ok(n) if n.is_finite() => Some(n),
@@ -1497,216 +1333,6 @@ impl Reader {
                 None
             }
         }
-    }
-
-    fn icmp(&mut self, f: &Fields) -> Option<IcmpCheck> {
-        let host = self.required_string(f, "host")?;
-        let count = f
-            .get("count")
-            .and_then(|n| self.uint(n, &f.path("count"), 100))
-            .unwrap_or(3)
-            .max(1) as u32;
-        let max_loss = match f.get("max_loss") {
-            None => 100.0,
-            Some(n) => {
-                let loss = self.number(n, &f.path("max_loss"))?;
-                if !(0.0..=100.0).contains(&loss) {
-                    self.error(n.mark, &f.path("max_loss"), "a percentage from 0 to 100");
-                    return None;
-                }
-                loss
-            }
-        };
-        let max_rtt = f
-            .get("max_rtt")
-            .and_then(|n| self.duration(n, &f.path("max_rtt")));
-        Some(IcmpCheck {
-            host,
-            count,
-            max_loss,
-            max_rtt,
-        })
-    }
-
-    fn jenkins(&mut self, f: &Fields) -> Option<JenkinsCheck> {
-        let url = self.required_url(f, "url", &["http", "https"]);
-        let job = self.required_string(f, "job");
-        let username = self.opt_string(f, "username");
-        let password = self.secret(f, "password");
-        let max_queued_build_time = f
-            .get("max_queued_build_time")
-            .and_then(|n| self.duration(n, &f.path("max_queued_build_time")));
-        let pass_on_error = self.bool(f, "pass_on_error", false);
-        Some(JenkinsCheck {
-            url: url?,
-            job: job?,
-            username,
-            password,
-            max_queued_build_time,
-            pass_on_error,
-        })
-    }
-
-    fn graphite(&mut self, f: &Fields) -> Option<GraphiteCheck> {
-        let url = self.required_url(f, "url", &["http", "https"]);
-        let target = self.required_string(f, "target");
-        let comparison = self.require(f, "comparison").and_then(|n| {
-            let text = self.string(n, &f.path("comparison"))?;
-            let c = Comparison::parse(&text);
-            if c.is_none() {
-                self.error(
-                    n.mark,
-                    &f.path("comparison"),
-                    format!("'{text}' is not a comparison (one of: >, >=, <, <=, ==)"),
-                );
-            }
-            c
-        });
-        let threshold = self
-            .require(f, "threshold")
-            .and_then(|n| self.number(n, &f.path("threshold")));
-        let count = |r: &mut Self, key: &str| {
-            f.get(key)
-                .and_then(|n| r.uint(n, &f.path(key), u32::MAX.into()))
-                .unwrap_or(0) as u32
-        };
-        let expected_num_hosts = count(self, "expected_num_hosts");
-        let allowed_num_failures = count(self, "allowed_num_failures");
-        let username = self.opt_string(f, "username");
-        let password = self.secret(f, "password");
-        Some(GraphiteCheck {
-            url: url?,
-            target: target?,
-            comparison: comparison?,
-            threshold: threshold?,
-            expected_num_hosts,
-            allowed_num_failures,
-            username,
-            password,
-        })
-    }
-
-    fn tls(&mut self, f: &Fields) -> Option<TlsCheck> {
-        let host_node = self.require(f, "host")?;
-        let host = self.string(host_node, &f.path("host"))?;
-        let port = match f.get("port") {
-            Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
-            None => None,
-        };
-        let (host, port) = match (split_host_port(&host), port) {
-            (Some((h, p)), None) => (h, p),
-            (Some(_), Some(_)) => {
-                self.error(
-                    host_node.mark,
-                    &f.path("host"),
-                    "the port is given twice: in host and in port",
-                );
-                return None;
-            }
-            (None, p) => (host.trim_matches(['[', ']']).to_string(), p.unwrap_or(443)),
-        };
-        let warn_within = self.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400));
-        let ca_pem = self.ca_file(f);
-        Some(TlsCheck {
-            host,
-            port,
-            warn_within,
-            ca_pem,
-        })
-    }
-
-    fn dns(&mut self, f: &Fields) -> Option<DnsCheck> {
-        let name = self.required_string(f, "host");
-        let record_type = match f.get("record_type") {
-            None => Some("A".to_string()),
-            Some(n) => {
-                let t = self.string(n, &f.path("record_type"))?.to_ascii_uppercase();
-                if DNS_TYPES.contains(&t.as_str()) {
-                    Some(t)
-                } else {
-                    self.error(
-                        n.mark,
-                        &f.path("record_type"),
-                        format!(
-                            "'{t}' is not a record type cabot asks for (one of: {})",
-                            DNS_TYPES.join(", ")
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-        let expect: Vec<String> = self
-            .require(f, "expect")
-            .map(|n| self.string_list(n, &f.path("expect")))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect();
-        let server = match f.get("server") {
-            None => None,
-            Some(n) => {
-                let text = self.string(n, &f.path("server"))?;
-                let addr = if text.parse::<std::net::IpAddr>().is_ok() {
-                    format!("{text}:53")
-                } else {
-                    text.clone()
-                };
-                if addr.parse::<std::net::SocketAddr>().is_err() {
-                    self.error(
-                        n.mark,
-                        &f.path("server"),
-                        format!("'{text}' is not an IP address (with an optional port)"),
-                    );
-                    return None;
-                }
-                Some(addr)
-            }
-        };
-        Some(DnsCheck {
-            name: name?,
-            record_type: record_type?,
-            expect,
-            server,
-        })
-    }
-
-    fn tcp(&mut self, f: &Fields) -> Option<TcpCheck> {
-        let host_node = self.require(f, "host")?;
-        let host = self.string(host_node, &f.path("host"))?;
-        let port = match f.get("port") {
-            Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
-            None => None,
-        };
-        let (host, port) = match (split_host_port(&host), port) {
-            (Some((h, p)), None) => (h, p),
-            (None, Some(p)) => (host.trim_matches(['[', ']']).to_string(), p),
-            (Some(_), Some(_)) => {
-                self.error(
-                    host_node.mark,
-                    &f.path("host"),
-                    "the port is given twice: in host and in port",
-                );
-                return None;
-            }
-            (None, None) => {
-                self.error(
-                    host_node.mark,
-                    &f.path("host"),
-                    format!("'{host}' has no port: write host: \"{host}:PORT\" or add port:"),
-                );
-                return None;
-            }
-        };
-        if host.is_empty() || port == 0 {
-            self.error(
-                host_node.mark,
-                &f.path("host"),
-                "needs a host name and a port from 1 to 65535",
-            );
-            return None;
-        }
-        Some(TcpCheck { host, port })
     }
 }
 
@@ -1755,20 +1381,6 @@ fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
     match uri.host() {
         Some(h) if !h.is_empty() => Ok(()),
         _ => Err("it has no host".into()),
-    }
-}
-
-fn parse_status_match(text: &str) -> Option<StatusMatch> {
-    let lower = text.to_ascii_lowercase();
-    if let Some(class) = lower.strip_suffix("xx") {
-        return match class.parse::<u16>() {
-            Ok(c @ 1..=5) if class.len() == 1 => Some(StatusMatch::Class(c)),
-            _ => None,
-        };
-    }
-    match text.parse::<u16>() {
-        Ok(code @ 100..=599) => Some(StatusMatch::Code(code)),
-        _ => None,
     }
 }
 
@@ -1822,36 +1434,10 @@ fn split_host_port(s: &str) -> Option<(String, u16)> {
     Some((host.to_string(), port.parse().ok()?))
 }
 
-/// A size in bytes: `65536`, `64KiB`, `1MiB`, `10MB`, `2kB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size; write e.g. 65536, 64KiB or 1MiB"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" => 1000,
-        "kib" | "k" => 1024,
-        "mb" => 1_000_000,
-        "mib" | "m" => 1024 * 1024,
-        "gb" => 1_000_000_000,
-        "gib" | "g" => 1024 * 1024 * 1024,
-        _ => {
-            return Err(format!(
-                "'{text}' has an unknown unit; use B, KiB, MiB, kB or MB"
-            ));
-        }
-    };
-    n.checked_mul(mult)
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("'{text}' must be more than zero and not absurdly large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::http::StatusMatch;
 
     fn errors(text: &str) -> Vec<String> {
         match parse(text, Path::new("c.yaml")) {
@@ -1931,30 +1517,10 @@ services:
     }
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("65536"), Ok(65536));
-        assert_eq!(parse_size("64KiB"), Ok(65536));
-        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("10MB"), Ok(10_000_000));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("0").is_err());
-    }
-
-    #[test]
     fn host_port() {
         assert_eq!(split_host_port("db:5432"), Some(("db".into(), 5432)));
         assert_eq!(split_host_port("[::1]:80"), Some(("::1".into(), 80)));
         assert_eq!(split_host_port("::1"), None);
         assert_eq!(split_host_port("db"), None);
-    }
-
-    #[test]
-    fn status_matches() {
-        assert_eq!(parse_status_match("2xx"), Some(StatusMatch::Class(2)));
-        assert_eq!(parse_status_match("404"), Some(StatusMatch::Code(404)));
-        assert_eq!(parse_status_match("6xx"), None);
-        assert_eq!(parse_status_match("99"), None);
-        assert!(StatusMatch::Class(2).matches(204));
-        assert!(!StatusMatch::Class(2).matches(301));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod debounce;
 pub mod history;
+pub mod running;
 pub mod schedule;
 pub mod status;
 

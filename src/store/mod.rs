@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::alerts::policy::Memory;
+use crate::checks::perfdata::Perfdata;
 use crate::core::{Importance, Status};
 use crate::exit_codes::{Exit, ExitCode};
 
@@ -51,7 +52,7 @@ pub struct LastResult {
     pub ok: bool,
     pub message: String,
     pub duration_ms: i64,
-    pub perfdata: Option<String>,
+    pub perfdata: Option<Perfdata>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +83,7 @@ pub struct NewResult {
     pub duration_ms: i64,
     pub message: String,
     pub importance: Option<Importance>,
-    pub perfdata: Option<String>,
+    pub perfdata: Option<Perfdata>,
 }
 
 /// The schema a state file is at, as `migrate` sees it.
@@ -323,7 +324,9 @@ impl Store {
                         ok,
                         message: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
                         duration_ms: r.get::<_, Option<i64>>(10)?.unwrap_or(0),
-                        perfdata: r.get(13)?,
+                        perfdata: r
+                            .get::<_, Option<String>>(13)?
+                            .map(|p| Perfdata::from_json(&p)),
                     }),
                     None => None,
                 },
@@ -402,7 +405,10 @@ impl Store {
                     c.last.as_ref().map(|l| l.duration_ms),
                     c.active,
                     c.failing_importance.map(Importance::as_str),
-                    c.last.as_ref().and_then(|l| l.perfdata.as_deref()),
+                    c.last
+                        .as_ref()
+                        .and_then(|l| l.perfdata.as_ref())
+                        .map(Perfdata::to_json),
                 ])?;
             }
             let mut insert = tx.prepare_cached(
@@ -418,7 +424,7 @@ impl Store {
                     r.duration_ms,
                     r.message,
                     r.importance.map(Importance::as_str),
-                    r.perfdata
+                    r.perfdata.as_ref().map(Perfdata::to_json)
                 ])?;
             }
             let mut service = tx.prepare_cached(
