@@ -58,6 +58,20 @@ pub fn format_age(secs: i64) -> String {
     }
 }
 
+/// A Unix time as an RFC 3339 string in JSON: `#[serde(with = "crate::clock::rfc3339")]`.
+pub mod rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_time(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_time(&text).ok_or_else(|| D::Error::custom(format!("not a time: {text}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,7 +208,7 @@ fn status_json(
 }
 
 fn escape(s: &str) -> String {
-    crate::alerts::message::xml_escape(s)
+    crate::text::xml_escape(s)
 }
 
 const DAY: i64 = 86_400;

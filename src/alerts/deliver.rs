@@ -4,10 +4,10 @@
 use std::sync::Mutex;
 use std::sync::mpsc;
 
-use crate::alerts::channels;
+use crate::alerts::channels::{self, Attempt};
 use crate::config::Config;
 use crate::store::Store;
-use crate::store::outbox::{AttemptRecord, DeliveryResult, PendingDelivery};
+use crate::store::outbox::{DeliveryResult, PendingDelivery};
 
 /// Deliveries tried at once.
 const PARALLEL: usize = 16;
@@ -19,9 +19,9 @@ const MAX_BACKOFF: i64 = 30 * 60;
 
 /// What happened to one delivery, for the caller to report.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct DeliveryReport {
     pub delivery: PendingDelivery,
-    pub attempts: Vec<AttemptRecord>,
+    pub attempts: Vec<Attempt>,
     pub result: DeliveryResult,
 }
 
@@ -37,7 +37,7 @@ pub fn deliver_pending(
     store: &mut Store,
     cfg: &Config,
     now: i64,
-) -> rusqlite::Result<Vec<Outcome>> {
+) -> rusqlite::Result<Vec<DeliveryReport>> {
     let pending = store.pending_deliveries(now, BATCH)?;
     let give_up = cfg.alerting.give_up_after.as_secs() as i64;
     let (expired, due): (Vec<_>, Vec<_>) = pending
@@ -45,7 +45,7 @@ pub fn deliver_pending(
         .partition(|d| now - d.alert_created_at >= give_up);
     let mut outcomes = Vec::with_capacity(expired.len() + due.len());
     for d in expired {
-        let o = Outcome {
+        let o = DeliveryReport {
             result: DeliveryResult::GivenUp {
                 error: format!(
                     "not delivered within give_up_after ({}) after {} attempts",
@@ -76,7 +76,7 @@ fn send_all(
     cfg: &Config,
     due: Vec<PendingDelivery>,
     now: i64,
-    mut record: impl FnMut(Outcome) -> rusqlite::Result<()>,
+    mut record: impl FnMut(DeliveryReport) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let queue = Mutex::new(due);
     let (tx, rx) = mpsc::channel();
@@ -105,10 +105,14 @@ fn send_all(
     })
 }
 
-fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> Outcome {
-    let Some(channel) = cfg.channels.get(&d.channel) else {
-        let error = format!("channel '{}' is no longer in the config", d.channel);
-        return Outcome {
+fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> DeliveryReport {
+    let channel = cfg.channels.get(&d.channel);
+    let (Some(channel), Ok(alert)) = (channel, &d.alert) else {
+        let error = match &d.alert {
+            Err(why) => why.clone(),
+            Ok(_) => format!("channel '{}' is no longer in the config", d.channel),
+        };
+        return DeliveryReport {
             result: DeliveryResult::Failed {
                 error,
                 next_attempt_at: now + backoff(d.attempts),
@@ -117,7 +121,7 @@ fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> Outcome {
             delivery: d,
         };
     };
-    let attempts = channels::send(channel, &d.payload, &d.recipient);
+    let attempts = channels::send(channel, alert, &d.recipient);
     let result = match attempts.iter().find(|a| a.ok) {
         Some(a) => DeliveryResult::Delivered {
             provider: a.provider.clone(),
@@ -131,7 +135,7 @@ fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> Outcome {
             next_attempt_at: now + backoff(d.attempts),
         },
     };
-    Outcome {
+    DeliveryReport {
         delivery: d,
         attempts,
         result,

@@ -1,7 +1,9 @@
-//! Alerts: the policy that decides them, the outbox that keeps them, the channels that send them.
+//! Alerts: the policy that decides them, the alert itself, the outbox entries it becomes,
+//! their delivery, and the channels and providers that send them.
 
+pub mod alert;
 pub mod channels;
+pub mod decide;
 pub mod deliver;
-pub mod message;
-pub mod outbox;
 pub mod policy;
+pub mod providers;

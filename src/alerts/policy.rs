@@ -9,30 +9,8 @@
 
 use std::time::Duration;
 
+pub use crate::alerts::alert::AlertKind;
 use crate::core::Status;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AlertKind {
-    /// A new incident, or an escalation.
-    Alert,
-    /// Still failing after the repeat interval.
-    Repeat,
-    /// Back to PASSING after an alert.
-    Recovery,
-    /// `cabot test-alert`.
-    Test,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Alert => "alert",
-            AlertKind::Repeat => "repeat",
-            AlertKind::Recovery => "recovery",
-            AlertKind::Test => "test",
-        }
-    }
-}
 
 /// What the policy remembers of a service's current incident between runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::cli::Global;
 use crate::clock::{self, format_time};
+use crate::cmd::operator;
 use crate::core::Status;
 use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::Ack;
@@ -31,14 +32,6 @@ pub struct UnackArgs {
     pub service: String,
 }
 
-/// Who is doing this, for the record.
-pub fn who(by: &Option<String>) -> Option<String> {
-    by.clone()
-        .or_else(|| std::env::var("SUDO_USER").ok())
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.trim().is_empty())
-}
-
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
@@ -61,7 +54,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let now = clock::now();
     let ack = Ack {
         until: now + args.duration.unwrap_or(cfg.alerting.ack_expiry).as_secs() as i64,
-        by: who(&args.by),
+        by: operator(args.by.as_deref()),
         note: args.note.clone(),
         created_at: now,
     };

@@ -145,7 +145,7 @@ fn human(r: &Report, since: Duration) -> String {
         out,
         "{what}: {} incident{} in the last {}, uptime {uptime}{}",
         r.incidents.len(),
-        crate::cmd::validate::plural(r.incidents.len()),
+        crate::text::plural(r.incidents.len()),
         span(since),
         if r.check.is_some() { " of results" } else { "" }
     );

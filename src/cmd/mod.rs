@@ -11,3 +11,11 @@ pub mod silence;
 pub mod status;
 pub mod test_alert;
 pub mod validate;
+
+/// Who is doing this, for the record: `--by`, else the user behind sudo, else the user.
+pub fn operator(by: Option<&str>) -> Option<String> {
+    by.map(str::to_string)
+        .or_else(|| std::env::var("SUDO_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+}

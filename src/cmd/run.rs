@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::alerts::{deliver, outbox};
+use crate::alerts::{decide, deliver};
 use crate::checks::{CheckKind, CheckResult, Job, heartbeat, runner};
 use crate::cli::Global;
 use crate::clock;
@@ -235,12 +235,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         let silences = store
             .silences()
             .map_err(|e| store::failure(&cfg.state, "reading silences", e))?;
-        let quiet = outbox::Quiet {
+        let quiet = decide::Quiet {
             acks: &acks,
             silences: &silences,
             maintenance: &|service| cfg.in_maintenance(service, now),
         };
-        outbox::decide_all(&cfg, &mut service_rows, &previous, &check_rows, &quiet, now)
+        decide::decide_all(&cfg, &mut service_rows, &previous, &check_rows, &quiet, now)
     };
     store
         .save(&check_rows, &results, &service_rows, &alerts)
@@ -418,7 +418,7 @@ fn heartbeat(url: &str) -> Result<(), String> {
 }
 
 /// Under cron, a delivery that failed is news: print one line each, so cron's mail carries it.
-fn report_deliveries(outcomes: &[deliver::Outcome]) {
+fn report_deliveries(outcomes: &[deliver::DeliveryReport]) {
     for o in outcomes {
         let d = &o.delivery;
         let to = if d.recipient.is_empty() {
@@ -431,12 +431,12 @@ fn report_deliveries(outcomes: &[deliver::Outcome]) {
             DeliveryResult::Failed { error, .. } => eprintln!(
                 "cabot: alert {} for {} not delivered to {to}, will retry: {error}",
                 d.alert_id,
-                d.payload["service"].as_str().unwrap_or("?"),
+                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
             ),
             DeliveryResult::GivenUp { error } => eprintln!(
                 "cabot: gave up on alert {} for {} to {to}: {error}",
                 d.alert_id,
-                d.payload["service"].as_str().unwrap_or("?"),
+                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
             ),
         }
     }
@@ -466,7 +466,7 @@ fn summary(
     let mut line = format!(
         "{} check{} run in {:.1}s, {failed} failed",
         due.len(),
-        crate::cmd::validate::plural(due.len()),
+        crate::text::plural(due.len()),
         took.as_secs_f64()
     );
     let unhappy: Vec<String> = services

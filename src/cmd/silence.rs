@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::Global;
 use crate::clock::{self, format_time};
-use crate::cmd::ack::who;
+use crate::cmd::operator;
 use crate::exit_codes::ExitCode;
 use crate::store::outbox::Silence;
 use crate::store::{self, Store};
@@ -35,7 +35,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let now = clock::now();
     let silence = Silence {
         until: now + args.duration.as_secs() as i64,
-        by: who(&args.by),
+        by: operator(args.by.as_deref()),
     };
     st.set_silence(&args.service, &silence, now)
         .map_err(|e| store::failure(&cfg.state, "saving the silence", e))?;

@@ -84,12 +84,6 @@ pub struct CheckReport {
     pub duration_ms: Option<i64>,
 }
 
-impl Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let now = clock::now();

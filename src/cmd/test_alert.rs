@@ -1,13 +1,13 @@
 //! `cabot test-alert CHANNEL [--to USER]`: send a test alert now and show each provider's answer.
 
-use serde_json::json;
-
-use crate::alerts::channels;
-use crate::alerts::outbox::recipients;
+use crate::alerts::alert::Alert;
+use crate::alerts::channels::{self, Reach};
+use crate::alerts::decide::recipients;
 use crate::cli::Global;
-use crate::clock::{self, format_time};
-use crate::config::{ChannelKind, Config};
+use crate::clock;
+use crate::config::Config;
 use crate::exit_codes::{Exit, ExitCode};
+use crate::text::plural;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,19 +32,16 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         ));
     };
     let targets = targets(&cfg, &args.channel, args.to.as_deref())?;
-    let payload = json!({
-        "kind": "test", "service": "cabot-test", "status": "PASSING", "previous_status": "PASSING",
-        "checks": [], "url": null, "runbook": null, "time": format_time(clock::now()), "id": 0,
-    });
+    let alert = Alert::test(clock::now());
     let mut delivered = 0;
     let mut lines = String::new();
     for recipient in &targets {
-        let label = match (recipient.as_str(), &channel.kind) {
+        let label = match (recipient.as_str(), channel.kind.reach()) {
             ("", _) => args.channel.clone(),
-            (r, ChannelKind::Slack { .. }) => format!("{} (mentioning {r})", args.channel),
+            (r, Reach::Mentions(_)) => format!("{} (mentioning {r})", args.channel),
             (r, _) => format!("{} to {r}", args.channel),
         };
-        let attempts = channels::send(channel, &payload, recipient);
+        let attempts = channels::send(channel, &alert, recipient);
         if attempts.iter().any(|a| a.ok) {
             delivered += 1;
         }
@@ -64,7 +61,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     eprintln!(
         "cabot: the test alert reached {delivered} of {} recipient{}; see the answers above",
         targets.len(),
-        crate::cmd::validate::plural(targets.len())
+        plural(targets.len())
     );
     Ok(if delivered == 0 {
         ExitCode::Critical
@@ -85,11 +82,9 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
                     format!("no user named '{user}'"),
                 ));
             };
-            let contact = match channel.kind {
-                ChannelKind::Email { .. } => u.email.clone(),
-                ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => u.phone.clone(),
-                ChannelKind::Slack { .. } => u.slack.clone(),
-                ChannelKind::Webhook { .. } | ChannelKind::Command { .. } => Some(String::new()),
+            let contact = match channel.kind.reach().contact() {
+                Some(c) => u.contact(c.key).map(str::to_string),
+                None => Some(String::new()),
             };
             match contact {
                 Some(c) => out.push(c),
@@ -117,14 +112,10 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
                 }
             }
             if out.is_empty() {
-                out = match channel.kind {
-                    ChannelKind::Email { .. }
-                    | ChannelKind::Sms { .. }
-                    | ChannelKind::Phone { .. } => channel.to.clone(),
-                    ChannelKind::Slack { .. } => vec![channel.to.join(" ")],
-                    ChannelKind::Webhook { .. } | ChannelKind::Command { .. } => {
-                        vec![String::new()]
-                    }
+                out = match channel.kind.reach() {
+                    Reach::EachUser(_) => channel.to.clone(),
+                    Reach::Mentions(_) => vec![channel.to.join(" ")],
+                    Reach::Destination => vec![String::new()],
                 };
             }
         }

@@ -3,6 +3,7 @@
 use crate::cli::Global;
 use crate::config::{self, format_diagnostic};
 use crate::exit_codes::ExitCode;
+use crate::text::plural;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -23,8 +24,4 @@ pub fn run(g: &Global, _args: &Args) -> anyhow::Result<ExitCode> {
         ))?;
     }
     Ok(ExitCode::Ok)
-}
-
-pub fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

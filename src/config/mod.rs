@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::alerts::channels::ChannelKind;
 use crate::checks::CheckKind;
 use crate::core::Importance;
 
@@ -127,11 +128,17 @@ impl Default for Alerting {
     }
 }
 
+/// A person alerts reach, by the contacts the channels need (`email`, `phone`, `slack`).
 #[derive(Debug, Clone, Default)]
 pub struct User {
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub slack: Option<String>,
+    /// Contact key to value, e.g. `email` to `alice@example.com`.
+    pub contacts: BTreeMap<String, String>,
+}
+
+impl User {
+    pub fn contact(&self, key: &str) -> Option<&str> {
+        self.contacts.get(key).map(String::as_str)
+    }
 }
 
 /// A secret written inline, named by an environment variable, or kept in a file.
@@ -165,72 +172,6 @@ pub struct Channel {
     /// How long one provider, server or command gets before the next is tried.
     pub timeout: Duration,
     pub kind: ChannelKind,
-}
-
-#[derive(Debug, Clone)]
-pub enum ChannelKind {
-    Email {
-        from: String,
-        servers: Vec<SmtpServer>,
-    },
-    Sms {
-        providers: Vec<Provider>,
-    },
-    Phone {
-        providers: Vec<Provider>,
-    },
-    Slack {
-        webhook_url: Secret,
-    },
-    Webhook {
-        url: Secret,
-        headers: Vec<(String, String)>,
-    },
-    Command {
-        command: Vec<String>,
-    },
-}
-
-impl ChannelKind {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ChannelKind::Email { .. } => "email",
-            ChannelKind::Sms { .. } => "sms",
-            ChannelKind::Phone { .. } => "phone",
-            ChannelKind::Slack { .. } => "slack",
-            ChannelKind::Webhook { .. } => "webhook",
-            ChannelKind::Command { .. } => "command",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SmtpServer {
-    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS) or `smtps://host:port`.
-    pub url: String,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub verify_tls: bool,
-    /// CA certificates (PEM) to trust for this server instead of the public roots.
-    pub ca_pem: Option<Vec<u8>>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Provider {
-    Twilio {
-        account_sid: String,
-        auth_token: Secret,
-        from: String,
-        base_url: String,
-    },
-    Plivo {
-        auth_id: String,
-        auth_token: Secret,
-        from: String,
-        base_url: String,
-        /// Where Plivo fetches the XML a call speaks.
-        answer_url: Option<String>,
-    },
 }
 
 #[derive(Debug, Clone)]

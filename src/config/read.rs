@@ -9,6 +9,7 @@ use ureq::http::{HeaderName, HeaderValue, Uri};
 use super::suggest::closest;
 use super::yaml::{self, Mark, Node, Value};
 use super::*;
+use crate::alerts::channels::{self, ChannelKind};
 use crate::checks::{self, CheckKind};
 
 const TOP_KEYS: &[&str] = &[
@@ -36,7 +37,6 @@ const CHECK_KEYS: &[&str] = &[
     "debounce",
     "active",
 ];
-const CHANNEL_TYPES: &[&str] = &["email", "sms", "phone", "slack", "webhook", "command"];
 const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
 const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -637,34 +637,22 @@ impl Reader {
         let Some(f) = self.any_keys(node, "users") else {
             return users;
         };
+        let contacts = channels::contacts();
+        let keys: Vec<&str> = contacts.iter().map(|c| c.key).collect();
         for (name, node) in f.entries {
             let path = format!("users.{name}");
-            let Some(u) = self.fields(node, &path, &["email", "phone", "slack"]) else {
+            let Some(u) = self.fields(node, &path, &keys) else {
                 continue;
             };
-            let user = User {
-                email: self.opt_string(&u, "email"),
-                phone: self.opt_string(&u, "phone"),
-                slack: self.opt_string(&u, "slack"),
-            };
-            if let (Some(email), Some(n)) = (&user.email, u.get("email"))
-                && !email.contains('@')
-            {
-                self.error(
-                    n.mark,
-                    &u.path("email"),
-                    format!("'{email}' is not an email address"),
-                );
-            }
-            if let (Some(phone), Some(n)) = (&user.phone, u.get("phone")) {
-                let digits = phone.strip_prefix('+').unwrap_or("");
-                if digits.len() < 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
-                    self.error(
-                        n.mark,
-                        &u.path("phone"),
-                        format!("'{phone}' is not a phone number in E.164 form, like +15551230001"),
-                    );
+            let mut user = User::default();
+            for contact in &contacts {
+                let Some(value) = self.opt_string(&u, contact.key) else {
+                    continue;
+                };
+                if let (Err(why), Some(n)) = ((contact.check)(&value), u.get(contact.key)) {
+                    self.error(n.mark, &u.path(contact.key), why);
                 }
+                user.contacts.insert(contact.key.to_string(), value);
             }
             users.insert(name.to_string(), user);
         }
@@ -719,37 +707,29 @@ impl Reader {
     }
 
     fn channel(&mut self, name: &str, node: &Node, path: &str) -> Option<Channel> {
-        let type_name = scalar_field(node, "type");
-        let Some((type_name, type_mark)) = type_name else {
+        let Some((type_name, type_mark)) = scalar_field(node, "type") else {
             if self.is_mapping(node, path) {
                 self.error(
                     node.mark,
                     &format!("{path}.type"),
                     format!(
                         "missing required key (one of: {})",
-                        CHANNEL_TYPES.join(", ")
+                        channels::TYPES.join(", ")
                     ),
                 );
             }
             return None;
         };
-        let extra: &[&str] = match type_name.as_str() {
-            "email" => &["from", "servers"],
-            "sms" | "phone" => &["providers"],
-            "slack" => &["webhook_url", "webhook_url_env", "webhook_url_file"],
-            "webhook" => &["url", "url_env", "url_file", "headers"],
-            "command" => &["command"],
-            other => {
-                let hint = closest(other, CHANNEL_TYPES.iter().copied())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_else(|| format!(" (one of: {})", CHANNEL_TYPES.join(", ")));
-                self.error(
-                    type_mark,
-                    &format!("{path}.type"),
-                    format!("unknown channel type '{other}'{hint}"),
-                );
-                return None;
-            }
+        let Some(extra) = ChannelKind::keys_of(&type_name) else {
+            let hint = closest(&type_name, channels::TYPES.iter().copied())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_else(|| format!(" (one of: {})", channels::TYPES.join(", ")));
+            self.error(
+                type_mark,
+                &format!("{path}.type"),
+                format!("unknown channel type '{type_name}'{hint}"),
+            );
+            return None;
         };
         let allowed: Vec<&str> = CHANNEL_KEYS.iter().chain(extra).copied().collect();
         let f = self.fields(node, path, &allowed)?;
@@ -763,65 +743,7 @@ impl Reader {
             .into_iter()
             .map(|(s, _)| s)
             .collect();
-        let kind = match type_name.as_str() {
-            "email" => {
-                let from = self.required_string(&f, "from");
-                let servers = self
-                    .require(&f, "servers")
-                    .map(|n| self.smtp_servers(n, &f.path("servers")))
-                    .unwrap_or_default();
-                ChannelKind::Email {
-                    from: from?,
-                    servers,
-                }
-            }
-            "sms" | "phone" => {
-                let providers = self
-                    .require(&f, "providers")
-                    .map(|n| self.providers(n, &f.path("providers")))
-                    .unwrap_or_default();
-                if type_name == "sms" {
-                    ChannelKind::Sms { providers }
-                } else {
-                    ChannelKind::Phone { providers }
-                }
-            }
-            "slack" => ChannelKind::Slack {
-                webhook_url: self.required_secret(&f, "webhook_url")?,
-            },
-            "webhook" => ChannelKind::Webhook {
-                url: self.required_secret(&f, "url")?,
-                headers: self.headers(&f, "headers"),
-            },
-            _ => {
-                let command = self
-                    .require(&f, "command")
-                    .map(|n| self.string_list(n, &f.path("command")))
-                    .unwrap_or_default();
-                ChannelKind::Command {
-                    command: command.into_iter().map(|(s, _)| s).collect(),
-                }
-            }
-        };
-        // A missing list is already reported, and a list of broken entries reports each one.
-        if let Some(n) = f.get("servers")
-            && matches!(&n.value, Value::Seq(items) if items.is_empty())
-        {
-            self.error(
-                n.mark,
-                &f.path("servers"),
-                "an email channel needs at least one server",
-            );
-        }
-        if let Some(n) = f.get("providers")
-            && matches!(&n.value, Value::Seq(items) if items.is_empty())
-        {
-            self.error(
-                n.mark,
-                &f.path("providers"),
-                "this channel has no providers: add twilio or plivo",
-            );
-        }
+        let kind = ChannelKind::read(&type_name, self, &f)?;
         let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT);
         Some(Channel {
             name: name.to_string(),
@@ -830,115 +752,6 @@ impl Reader {
             timeout,
             kind,
         })
-    }
-
-    fn smtp_servers(&mut self, node: &Node, path: &str) -> Vec<SmtpServer> {
-        let mut out = Vec::new();
-        for (i, item) in self.seq(node, path).iter().enumerate() {
-            let ipath = format!("{path}[{i}]");
-            let Some(f) = self.fields(
-                item,
-                &ipath,
-                &[
-                    "url",
-                    "username",
-                    "password",
-                    "password_env",
-                    "password_file",
-                    "verify_tls",
-                    "ca_file",
-                ],
-            ) else {
-                continue;
-            };
-            let url = self.required_url(&f, "url", &["smtp", "smtps"]);
-            let username = self.opt_string(&f, "username");
-            let password = self.secret(&f, "password");
-            let verify_tls = self.bool(&f, "verify_tls", true);
-            let ca_pem = self.ca_file(&f);
-            if let Some(url) = url {
-                out.push(SmtpServer {
-                    url,
-                    username,
-                    password,
-                    verify_tls,
-                    ca_pem,
-                });
-            }
-        }
-        out
-    }
-
-    fn providers(&mut self, node: &Node, path: &str) -> Vec<Provider> {
-        let mut out = Vec::new();
-        for (i, item) in self.seq(node, path).iter().enumerate() {
-            let ipath = format!("{path}[{i}]");
-            let Some(f) = self.fields(item, &ipath, &["twilio", "plivo"]) else {
-                continue;
-            };
-            if f.entries.len() != 1 {
-                self.error(
-                    f.mark,
-                    &ipath,
-                    "each provider is one of twilio: {...} or plivo: {...}",
-                );
-                continue;
-            }
-            let (which, node) = f.entries[0];
-            let ppath = f.path(which);
-            let (id_key, default_base) = if which == "twilio" {
-                ("account_sid", "https://api.twilio.com")
-            } else {
-                ("auth_id", "https://api.plivo.com")
-            };
-            let mut keys = vec![
-                id_key,
-                "auth_token",
-                "auth_token_env",
-                "auth_token_file",
-                "from",
-                "base_url",
-            ];
-            if which == "plivo" {
-                // Plivo calls fetch what to say from a URL; Twilio takes it inline.
-                keys.push("answer_url");
-            }
-            let Some(p) = self.fields(node, &ppath, &keys) else {
-                continue;
-            };
-            let answer_url = p
-                .get("answer_url")
-                .and_then(|n| self.url(n, &p.path("answer_url"), &["http", "https"]));
-            let id = self
-                .require(&p, id_key)
-                .and_then(|n| self.string(n, &p.path(id_key)));
-            let token = self.required_secret(&p, "auth_token");
-            let from = self.required_string(&p, "from");
-            let base_url = p
-                .get("base_url")
-                .and_then(|n| self.url(n, &p.path("base_url"), &["http", "https"]))
-                .unwrap_or_else(|| default_base.to_string());
-            let (Some(id), Some(auth_token), Some(from)) = (id, token, from) else {
-                continue;
-            };
-            out.push(if which == "twilio" {
-                Provider::Twilio {
-                    account_sid: id,
-                    auth_token,
-                    from,
-                    base_url,
-                }
-            } else {
-                Provider::Plivo {
-                    auth_id: id,
-                    auth_token,
-                    from,
-                    base_url,
-                    answer_url,
-                }
-            });
-        }
-        out
     }
 
     fn maintenance(&mut self, node: &Node, known: &[Service]) -> Vec<Maintenance> {
@@ -1135,19 +948,12 @@ impl Reader {
             let Some(channel) = c.channels.get(channel_name) else {
                 continue;
             };
-            let contact = |u: &User| match channel.kind {
-                ChannelKind::Email { .. } => u.email.is_some(),
-                ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => u.phone.is_some(),
-                ChannelKind::Slack { .. } => u.slack.is_some(),
-                ChannelKind::Webhook { .. } | ChannelKind::Command { .. } => true,
+            let Some(contact) = channel.kind.reach().contact() else {
+                continue;
             };
-            let what = match channel.kind {
-                ChannelKind::Email { .. } => "email",
-                ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => "phone",
-                _ => "slack",
-            };
+            let what = contact.key;
             for user in users {
-                if c.users.get(user).is_some_and(|u| !contact(u)) {
+                if c.users.get(user).is_some_and(|u| u.contact(what).is_none()) {
                     self.warn(
                         mark,
                         &f.path("users"),

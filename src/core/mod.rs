@@ -7,4 +7,4 @@ pub mod running;
 pub mod schedule;
 pub mod status;
 
-pub use status::{Importance, Status};
+pub use status::{CheckState, Importance, Status};

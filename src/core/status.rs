@@ -3,8 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 /// How much a failing check matters; decides its service's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Importance {
     Warning,
     Error,
@@ -44,7 +47,8 @@ impl fmt::Display for Importance {
 }
 
 /// A service's status, worst last so that `max` picks the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     Passing,
     Warning,
@@ -88,6 +92,25 @@ impl FromStr for Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Where one check stands: no result yet, or passing or failing after debounce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckState {
+    Pending,
+    Passing,
+    Failing,
+}
+
+impl CheckState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckState::Pending => "pending",
+            CheckState::Passing => "passing",
+            CheckState::Failing => "failing",
+        }
     }
 }
 
@@ -164,9 +187,13 @@ mod tests {
             Status::Critical,
         ] {
             assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+            let json = serde_json::to_string(&s).expect("status json");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         for i in [Warning, Error, Critical] {
             assert_eq!(i.as_str().parse::<Importance>(), Ok(i));
+            let json = serde_json::to_string(&i).expect("importance json");
+            assert_eq!(json, format!("\"{}\"", i.as_str()));
         }
         assert!("fatal".parse::<Importance>().is_err());
     }

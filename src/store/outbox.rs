@@ -5,19 +5,14 @@ use std::collections::HashMap;
 use rusqlite::{Transaction, params};
 
 use super::Store;
-use crate::alerts::policy::AlertKind;
-use crate::core::Status;
+use crate::alerts::alert::Alert;
+use crate::alerts::channels::Attempt;
 
 /// An alert decided in this run, with where it must go.
 #[derive(Debug, Clone)]
 pub struct NewAlert {
-    pub service: String,
-    pub kind: AlertKind,
-    pub status: Status,
-    pub previous_status: Status,
-    pub created_at: i64,
-    /// The JSON object channels send, without its `id` (added once it has one).
-    pub payload: serde_json::Value,
+    /// Without its `id`: the outbox gives it one.
+    pub alert: Alert,
     /// (channel, recipient) pairs; recipient is '' for one-destination channels.
     pub deliveries: Vec<(String, String)>,
 }
@@ -31,17 +26,8 @@ pub struct PendingDelivery {
     pub recipient: String,
     pub attempts: i64,
     pub alert_created_at: i64,
-    /// The alert's JSON, with its `id`.
-    pub payload: serde_json::Value,
-}
-
-/// One try through one provider or server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRecord {
-    pub provider: String,
-    pub ok: bool,
-    /// The provider's answer, or what went wrong.
-    pub detail: String,
+    /// The alert, with its `id`; or why what was stored cannot be read.
+    pub alert: Result<Alert, String>,
 }
 
 /// What became of a delivery in this run.
@@ -82,18 +68,19 @@ pub(super) fn insert_alerts(tx: &Transaction, alerts: &[NewAlert]) -> rusqlite::
         "INSERT INTO deliveries (alert_id, channel, recipient, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
     // An alert with nowhere to go (a service without channels) is not kept.
-    for a in alerts.iter().filter(|a| !a.deliveries.is_empty()) {
+    for new in alerts.iter().filter(|a| !a.deliveries.is_empty()) {
+        let a = &new.alert;
         alert.execute(params![
             a.service,
             a.kind.as_str(),
             a.status.as_str(),
             a.previous_status.as_str(),
-            a.created_at,
-            a.payload.to_string()
+            a.time,
+            a.to_json()
         ])?;
         let id = tx.last_insert_rowid();
-        for (channel, recipient) in &a.deliveries {
-            delivery.execute(params![id, channel, recipient, a.created_at])?;
+        for (channel, recipient) in &new.deliveries {
+            delivery.execute(params![id, channel, recipient, a.time])?;
         }
     }
     Ok(())
@@ -115,11 +102,12 @@ impl Store {
         let rows = stmt.query_map(params![now, limit as i64], |r| {
             let alert_id: i64 = r.get(1)?;
             let text: String = r.get(6)?;
-            let mut payload: serde_json::Value =
-                serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-            if let Some(obj) = payload.as_object_mut() {
-                obj.insert("id".into(), alert_id.into());
-            }
+            let alert = serde_json::from_str::<Alert>(&text)
+                .map(|a| Alert {
+                    id: Some(alert_id),
+                    ..a
+                })
+                .map_err(|e| format!("the stored alert {alert_id} cannot be read: {e}"));
             Ok(PendingDelivery {
                 id: r.get(0)?,
                 alert_id,
@@ -127,7 +115,7 @@ impl Store {
                 recipient: r.get(3)?,
                 attempts: r.get(4)?,
                 alert_created_at: r.get(5)?,
-                payload,
+                alert,
             })
         })?;
         rows.collect()
@@ -138,7 +126,7 @@ impl Store {
         &mut self,
         delivery_id: i64,
         now: i64,
-        attempts: &[AttemptRecord],
+        attempts: &[Attempt],
         result: &DeliveryResult,
     ) -> rusqlite::Result<()> {
         let tx = self

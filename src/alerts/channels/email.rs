@@ -1,5 +1,7 @@
-//! Email over SMTP (lettre): plain, STARTTLS (`smtp://host:587?tls=required`) or implicit
-//! TLS (`smtps://host:465`), with AUTH when a username is given.
+//! `email` over SMTP (lettre): plain, STARTTLS (`smtp://host:587?tls=required`) or implicit
+//! TLS (`smtps://host:465`), with AUTH when a username is given; servers tried in order.
+
+use std::time::Duration;
 
 use lettre::message::{
     Mailbox,
@@ -8,27 +10,151 @@ use lettre::message::{
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
-use serde_json::Value;
 
-use std::time::Duration;
+use super::{Attempt, ChannelType, Contact, Reach, until_accepted};
+use crate::alerts::alert::{Alert, AlertKind, BODY_MAX};
+use crate::config::Secret;
+use crate::config::read::{Fields, Reader};
+use crate::text::{shell_word, truncate};
 
-use super::attempt;
-use crate::alerts::message::Alert;
-use crate::config::SmtpServer;
-use crate::store::outbox::AttemptRecord;
+/// A user's email address.
+pub const EMAIL: Contact = Contact {
+    key: "email",
+    check: |value| {
+        if value.contains('@') {
+            Ok(())
+        } else {
+            Err(format!("'{value}' is not an email address"))
+        }
+    },
+};
 
-pub fn send(
-    server: &SmtpServer,
-    from: &str,
-    to: &str,
-    alert: &Value,
-    timeout: Duration,
-) -> AttemptRecord {
-    let name = server_name(&server.url);
-    match try_send(server, from, to, alert, timeout) {
-        Ok(answer) => attempt(&name, true, answer),
-        Err(why) => attempt(&name, false, why),
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub from: String,
+    pub servers: Vec<SmtpServer>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpServer {
+    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS) or `smtps://host:port`.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub verify_tls: bool,
+    /// CA certificates (PEM) to trust for this server instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl ChannelType for Email {
+    const NAME: &'static str = "email";
+    const KEYS: &'static [&'static str] = &["from", "servers"];
+    const REACH: Reach = Reach::EachUser(EMAIL);
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<Email> {
+        let from = r.required_string(f, "from");
+        let servers = r
+            .require(f, "servers")
+            .map(|n| read_servers(r, n, &f.path("servers")))
+            .unwrap_or_default();
+        let from = from?;
+        // A missing list is already reported, and a list of broken entries reports each one.
+        if let Some(n) = f.get("servers")
+            && matches!(&n.value, crate::config::yaml::Value::Seq(items) if items.is_empty())
+        {
+            r.error(
+                n.mark,
+                &f.path("servers"),
+                "an email channel needs at least one server",
+            );
+        }
+        Some(Email { from, servers })
     }
+
+    fn send(&self, alert: &Alert, to: &str, timeout: Duration) -> Vec<Attempt> {
+        until_accepted(&self.servers, |server| {
+            let name = server_name(&server.url);
+            match try_send(server, &self.from, to, alert, timeout) {
+                Ok(answer) => Attempt::new(&name, true, answer),
+                Err(why) => Attempt::new(&name, false, why),
+            }
+        })
+    }
+}
+
+fn read_servers(r: &mut Reader, node: &crate::config::yaml::Node, path: &str) -> Vec<SmtpServer> {
+    let mut out = Vec::new();
+    for (i, item) in r.seq(node, path).iter().enumerate() {
+        let ipath = format!("{path}[{i}]");
+        let Some(f) = r.fields(
+            item,
+            &ipath,
+            &[
+                "url",
+                "username",
+                "password",
+                "password_env",
+                "password_file",
+                "verify_tls",
+                "ca_file",
+            ],
+        ) else {
+            continue;
+        };
+        let url = r.required_url(&f, "url", &["smtp", "smtps"]);
+        let username = r.opt_string(&f, "username");
+        let password = r.secret(&f, "password");
+        let verify_tls = r.bool(&f, "verify_tls", true);
+        let ca_pem = r.ca_file(&f);
+        if let Some(url) = url {
+            out.push(SmtpServer {
+                url,
+                username,
+                password,
+                verify_tls,
+                ca_pem,
+            });
+        }
+    }
+    out
+}
+
+/// The plain-text body of an email.
+pub fn body(alert: &Alert) -> String {
+    let mut out = String::new();
+    match alert.kind {
+        AlertKind::Recovery => out.push_str(&format!(
+            "Service {} is back to normal (was {}).\n",
+            alert.service, alert.previous_status
+        )),
+        AlertKind::Test => out
+            .push_str("This is a test alert from cabot: if you can read it, this channel works.\n"),
+        AlertKind::Alert | AlertKind::Repeat => out.push_str(&format!(
+            "Service {} is {} (previous status: {}).\n",
+            alert.service, alert.status, alert.previous_status
+        )),
+    }
+    if !alert.checks.is_empty() {
+        out.push_str("\nFailing checks:\n");
+        for (name, importance, message) in alert.check_lines() {
+            out.push_str(&format!("  - {name} [{importance}]: {message}\n"));
+        }
+    }
+    out.push('\n');
+    if let Some(url) = &alert.url {
+        out.push_str(&format!("Service: {url}\n"));
+    }
+    if let Some(runbook) = &alert.runbook {
+        out.push_str(&format!("Runbook: {runbook}\n"));
+    }
+    out.push_str(&format!("When: {}\n", crate::clock::format_time(alert.time)));
+    if matches!(alert.kind, AlertKind::Alert | AlertKind::Repeat) {
+        out.push_str(&format!(
+            "\nTo acknowledge: cabot ack {}\n",
+            shell_word(&alert.service)
+        ));
+    }
+    truncate(&out, BODY_MAX)
 }
 
 /// `smtp://host:port` without credentials or query, to name the server in records.
@@ -52,7 +178,7 @@ fn try_send(
     server: &SmtpServer,
     from: &str,
     to: &str,
-    alert: &Value,
+    alert: &Alert,
     timeout: Duration,
 ) -> Result<String, String> {
     let uri: ureq::http::Uri = server
@@ -100,7 +226,6 @@ fn try_send(
         };
         transport = transport.credentials(Credentials::new(user.clone(), password));
     }
-    let a = Alert(alert);
     let message = Message::builder()
         .from(
             from.parse::<Mailbox>()
@@ -109,13 +234,13 @@ fn try_send(
         .to(to
             .parse::<Mailbox>()
             .map_err(|e| format!("to '{to}': {e}"))?)
-        .subject(a.subject())
+        .subject(alert.subject())
         .message_id(None)
         // lettre adds MIME-Version only for multipart bodies; without it a reader may
         // show a quoted-printable body raw.
         .header(header::MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN)
-        .body(a.body())
+        .body(body(alert))
         .map_err(|e| format!("cannot build the email: {e}"))?;
     let response = transport
         .build()
@@ -126,4 +251,21 @@ fn try_send(
         response.code(),
         response.message().collect::<Vec<_>>().join(" ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::alert::tests::hostile;
+
+    #[test]
+    fn the_body_says_what_to_do_and_stays_bounded() {
+        let body = body(&hostile());
+        assert!(body.contains("Service web is CRITICAL (previous status: PASSING)"));
+        assert!(body.contains("home [critical]:"));
+        assert!(body.contains("Runbook: https://wiki.example.com/web"));
+        assert!(body.contains("When: 2026-11-24T10:02:11Z"));
+        assert!(body.contains("cabot ack web"));
+        assert!(body.len() <= BODY_MAX);
+    }
 }

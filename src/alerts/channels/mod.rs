@@ -1,73 +1,111 @@
-//! Sending one alert to one recipient through one channel, with failover between the
-//! channel's providers or servers. Each file here is one way out.
-
-mod command;
-mod email;
-mod plivo;
-mod slack;
-mod twilio;
-mod webhook;
+//! Alert channels. Each lives in one file, `alerts/channels/<type>.rs`, that owns its
+//! config struct, its keys, how it is read, who it reaches and how it sends. The registry
+//! at the bottom of this file names every type once; the list of types in error messages,
+//! `type_name`, the user contacts `validate` knows, `test-alert` and dispatch all come from it.
+//!
+//! To add a channel: write `alerts/channels/<type>.rs` with a struct that implements
+//! [`ChannelType`], and add one line to `channel_types!` below.
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 
-use crate::config::{Channel, ChannelKind, Provider};
-use crate::store::outbox::AttemptRecord;
+use crate::alerts::alert::Alert;
+use crate::config::read::{Fields, Reader};
+use crate::config::{Channel, Secret};
+use crate::core::Importance;
 
-/// Tries the channel's providers in order until one accepts; returns every attempt.
-pub fn send(channel: &Channel, alert: &Value, recipient: &str) -> Vec<AttemptRecord> {
+/// One channel type: its config, who it reaches and how it sends.
+pub(crate) trait ChannelType: Sized {
+    /// The `type:` that selects it.
+    const NAME: &'static str;
+    /// Its own keys, besides those every channel has (`type`, `min_importance`, `to`, `timeout`).
+    const KEYS: &'static [&'static str];
+    /// Who one alert goes to.
+    const REACH: Reach;
+    /// The least importance it takes when `min_importance` does not say.
+    const DEFAULT_MIN_IMPORTANCE: Importance = Importance::Warning;
+    /// Whether it is told of recoveries.
+    const SENDS_RECOVERY: bool = true;
+
+    /// Reads the type's keys from `f`; every problem goes to `r` with its position.
+    fn read(r: &mut Reader, f: &Fields) -> Option<Self>;
+
+    /// Sends `alert` to `recipient` (empty for `Reach::Destination`), trying its providers
+    /// or servers in order until one accepts, each for at most `timeout`; every attempt.
+    fn send(&self, alert: &Alert, recipient: &str, timeout: Duration) -> Vec<Attempt>;
+}
+
+/// A way to reach a user, kept under a key of the user's entry in `users:`.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact {
+    /// The key: `email`, `phone`, `slack`.
+    pub key: &'static str,
+    /// Whether a value can be used; the error says why not.
+    pub check: fn(&str) -> Result<(), String>,
+}
+
+/// Who one alert through a channel goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach {
+    /// One delivery per recipient: each of the service's users by this contact, and each `to:`.
+    EachUser(Contact),
+    /// One delivery naming every user by this contact, and the `to:` entries (a chat post).
+    Mentions(Contact),
+    /// One delivery to the channel's own destination.
+    Destination,
+}
+
+impl Reach {
+    /// The contact it needs from a user, if any.
+    pub fn contact(self) -> Option<Contact> {
+        match self {
+            Reach::EachUser(c) | Reach::Mentions(c) => Some(c),
+            Reach::Destination => None,
+        }
+    }
+}
+
+/// One try through one provider, server or program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub provider: String,
+    pub ok: bool,
+    /// The provider's answer, or what went wrong.
+    pub detail: String,
+}
+
+impl Attempt {
+    pub fn new(provider: &str, ok: bool, detail: impl Into<String>) -> Attempt {
+        Attempt {
+            provider: provider.to_string(),
+            ok,
+            detail: crate::text::one_line(&detail.into(), 300),
+        }
+    }
+}
+
+/// Sends `alert` to `recipient` through `channel`; every attempt, the last one the answer.
+pub fn send(channel: &Channel, alert: &Alert, recipient: &str) -> Vec<Attempt> {
+    channel.kind.send(alert, recipient, channel.timeout)
+}
+
+/// Tries `each` in order until one accepts; every attempt.
+pub(crate) fn until_accepted<T>(items: &[T], mut each: impl FnMut(&T) -> Attempt) -> Vec<Attempt> {
     let mut attempts = Vec::new();
-    match &channel.kind {
-        ChannelKind::Email { from, servers } => {
-            for server in servers {
-                let a = email::send(server, from, recipient, alert, channel.timeout);
-                let ok = a.ok;
-                attempts.push(a);
-                if ok {
-                    break;
-                }
-            }
-        }
-        ChannelKind::Sms { providers } | ChannelKind::Phone { providers } => {
-            let call = matches!(channel.kind, ChannelKind::Phone { .. });
-            for provider in providers {
-                let api = agent(channel.timeout);
-                let a = match (provider, call) {
-                    (Provider::Twilio { .. }, false) => {
-                        twilio::sms(&api, provider, recipient, alert)
-                    }
-                    (Provider::Twilio { .. }, true) => {
-                        twilio::call(&api, provider, recipient, alert)
-                    }
-                    (Provider::Plivo { .. }, false) => plivo::sms(&api, provider, recipient, alert),
-                    (Provider::Plivo { .. }, true) => plivo::call(&api, provider, recipient, alert),
-                };
-                let ok = a.ok;
-                attempts.push(a);
-                if ok {
-                    break;
-                }
-            }
-        }
-        ChannelKind::Slack { webhook_url } => attempts.push(slack::send(
-            &agent(channel.timeout),
-            webhook_url,
-            alert,
-            recipient,
-        )),
-        ChannelKind::Webhook { url, headers } => {
-            attempts.push(webhook::send(&agent(channel.timeout), url, headers, alert))
-        }
-        ChannelKind::Command { command } => {
-            attempts.push(command::send(command, channel.timeout, alert))
+    for item in items {
+        let attempt = each(item);
+        let ok = attempt.ok;
+        attempts.push(attempt);
+        if ok {
+            break;
         }
     }
     attempts
 }
 
 /// An HTTP agent for provider APIs: bounded, and 4xx/5xx are answers, not errors.
-fn agent(timeout: Duration) -> ureq::Agent {
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -77,23 +115,16 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-fn attempt(provider: &str, ok: bool, detail: impl Into<String>) -> AttemptRecord {
-    AttemptRecord {
-        provider: provider.to_string(),
-        ok,
-        detail: crate::alerts::message::one_line(&detail.into(), 300),
-    }
-}
-
-/// Reads an API's answer: 2xx with a body that `accept` finds the proof in is delivered.
-fn judge(
+/// Reads an API's answer: 2xx with a body of type `T` in which `accept` finds the proof
+/// of delivery (a message id) is delivered; anything else is a failure that says why.
+pub(crate) fn judge<T: DeserializeOwned>(
     provider: &str,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    accept: impl Fn(&Value) -> Option<String>,
-) -> AttemptRecord {
+    accept: impl Fn(&T) -> Option<String>,
+) -> Attempt {
     let mut response = match result {
         Ok(r) => r,
-        Err(e) => return attempt(provider, false, e.to_string()),
+        Err(e) => return Attempt::new(provider, false, e.to_string()),
     };
     let code = response.status().as_u16();
     let body = response
@@ -103,15 +134,15 @@ fn judge(
         .read_to_string()
         .unwrap_or_default();
     if !(200..300).contains(&code) {
-        return attempt(provider, false, format!("HTTP {code}: {body}"));
+        return Attempt::new(provider, false, format!("HTTP {code}: {body}"));
     }
-    match serde_json::from_str::<Value>(&body)
+    match serde_json::from_str::<T>(&body)
         .ok()
         .as_ref()
-        .and_then(&accept)
+        .and_then(accept)
     {
-        Some(id) => attempt(provider, true, format!("accepted ({id})")),
-        None => attempt(
+        Some(id) => Attempt::new(provider, true, format!("accepted ({id})")),
+        None => Attempt::new(
             provider,
             false,
             format!("HTTP {code} but not the answer expected: {body}"),
@@ -120,7 +151,115 @@ fn judge(
 }
 
 /// A secret's value, or the attempt that failed for want of it.
-fn secret(provider: &str, s: &crate::config::Secret) -> Result<String, AttemptRecord> {
+pub(crate) fn secret(provider: &str, s: &Secret) -> Result<String, Attempt> {
     s.resolve()
-        .map_err(|e| attempt(provider, false, e.to_string()))
+        .map_err(|e| Attempt::new(provider, false, e.to_string()))
+}
+
+/// Names every channel type once: `Variant(module::Type)`. Makes the `ChannelKind` enum,
+/// the list of type names and contacts, and the dispatch of reading and sending.
+macro_rules! channel_types {
+    ($($variant:ident($module:ident::$ty:ident)),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// A channel's type and its own settings; one arm per type.
+        #[derive(Debug, Clone)]
+        pub enum ChannelKind {
+            $($variant($module::$ty),)+
+        }
+
+        /// Every channel type's name, in the order the docs list them.
+        pub const TYPES: &[&str] = &[$(<$module::$ty as ChannelType>::NAME,)+];
+
+        /// Every type's reach, in the same order.
+        const REACHES: &[Reach] = &[$(<$module::$ty as ChannelType>::REACH,)+];
+
+        impl ChannelKind {
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::NAME,)+
+                }
+            }
+
+            /// The own keys of the type called `name`; `None` when there is no such type.
+            pub fn keys_of(name: &str) -> Option<&'static [&'static str]> {
+                $(if name == <$module::$ty as ChannelType>::NAME {
+                    return Some(<$module::$ty as ChannelType>::KEYS);
+                })+
+                None
+            }
+
+            /// Reads a channel of the type called `name`; `None` when it cannot be used or
+            /// there is no such type.
+            pub(crate) fn read(name: &str, r: &mut Reader, f: &Fields) -> Option<ChannelKind> {
+                $(if name == <$module::$ty as ChannelType>::NAME {
+                    return <$module::$ty as ChannelType>::read(r, f).map(ChannelKind::$variant);
+                })+
+                None
+            }
+
+            pub fn reach(&self) -> Reach {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::REACH,)+
+                }
+            }
+
+            pub fn default_min_importance(&self) -> Importance {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::DEFAULT_MIN_IMPORTANCE,)+
+                }
+            }
+
+            pub fn sends_recovery(&self) -> bool {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::SENDS_RECOVERY,)+
+                }
+            }
+
+            fn send(&self, alert: &Alert, recipient: &str, timeout: Duration) -> Vec<Attempt> {
+                match self {
+                    $(ChannelKind::$variant(c) => c.send(alert, recipient, timeout),)+
+                }
+            }
+        }
+    };
+}
+
+/// The contacts users can have: one per key, in the order the channel types name them.
+pub fn contacts() -> Vec<Contact> {
+    let mut out: Vec<Contact> = Vec::new();
+    for contact in REACHES.iter().filter_map(|r| r.contact()) {
+        if !out.iter().any(|c| c.key == contact.key) {
+            out.push(contact);
+        }
+    }
+    out
+}
+
+channel_types! {
+    Email(email::Email),
+    Sms(sms::Sms),
+    Phone(phone::Phone),
+    Slack(slack::Slack),
+    Webhook(webhook::Webhook),
+    Command(command::Command),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_named_once_and_users_have_each_contact_once() {
+        assert_eq!(
+            TYPES,
+            ["email", "sms", "phone", "slack", "webhook", "command"]
+        );
+        for name in TYPES {
+            assert!(ChannelKind::keys_of(name).is_some(), "{name}");
+        }
+        assert!(ChannelKind::keys_of("mail").is_none());
+        let keys: Vec<&str> = contacts().iter().map(|c| c.key).collect();
+        assert_eq!(keys, ["email", "phone", "slack"]);
+    }
 }

@@ -1,31 +1,53 @@
-//! Webhook: the alert's JSON, POSTed.
+//! `webhook`: the alert's JSON, POSTed.
 
-use serde_json::Value;
-use ureq::Agent;
+use std::time::Duration;
 
-use super::{attempt, secret};
+use super::{Attempt, ChannelType, Reach, agent, secret};
+use crate::alerts::alert::Alert;
 use crate::config::Secret;
-use crate::store::outbox::AttemptRecord;
+use crate::config::read::{Fields, Reader};
 
-pub fn send(
-    api: &Agent,
-    url: &Secret,
-    headers: &[(String, String)],
-    alert: &Value,
-) -> AttemptRecord {
-    let url = match secret("webhook", url) {
-        Ok(u) => u,
-        Err(a) => return a,
-    };
-    let mut request = api.post(&url).header("Content-Type", "application/json");
-    for (name, value) in headers {
-        request = request.header(name, value);
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// A secret: a webhook URL is often its own credential.
+    pub url: Secret,
+    pub headers: Vec<(String, String)>,
+}
+
+impl ChannelType for Webhook {
+    const NAME: &'static str = "webhook";
+    const KEYS: &'static [&'static str] = &["url", "url_env", "url_file", "headers"];
+    const REACH: Reach = Reach::Destination;
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<Webhook> {
+        Some(Webhook {
+            url: r.required_secret(f, "url")?,
+            headers: r.headers(f, "headers"),
+        })
     }
-    match request.send(alert.to_string()) {
-        Ok(r) if r.status().is_success() => {
-            attempt("webhook", true, format!("HTTP {}", r.status().as_u16()))
+
+    fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
+        vec![self.post(alert, timeout)]
+    }
+}
+
+impl Webhook {
+    fn post(&self, alert: &Alert, timeout: Duration) -> Attempt {
+        let url = match secret("webhook", &self.url) {
+            Ok(u) => u,
+            Err(a) => return a,
+        };
+        let api = agent(timeout);
+        let mut request = api.post(&url).header("Content-Type", "application/json");
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
-        Ok(r) => attempt("webhook", false, format!("HTTP {}", r.status().as_u16())),
-        Err(e) => attempt("webhook", false, e.to_string()),
+        match request.send(alert.to_json()) {
+            Ok(r) => {
+                let code = r.status();
+                Attempt::new("webhook", code.is_success(), format!("HTTP {}", code.as_u16()))
+            }
+            Err(e) => Attempt::new("webhook", false, e.to_string()),
+        }
     }
 }

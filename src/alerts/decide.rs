@@ -1,14 +1,13 @@
-//! Turning this run's service statuses into outbox entries: the policy per service, the
-//! alert's JSON, and one delivery per channel and recipient.
+//! Turning service statuses into outbox entries: the policy for each service, the alert,
+//! and one delivery per channel and recipient.
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
-
-use super::policy::{self, AlertKind, RepeatIntervals, Situation};
-use crate::clock::format_time;
-use crate::config::{Channel, ChannelKind, Config, Service};
-use crate::core::{Importance, Status};
+use super::alert::{Alert, AlertKind, FailingCheck};
+use super::channels::Reach;
+use super::policy::{self, RepeatIntervals, Situation};
+use crate::config::{Channel, Config, Service};
+use crate::core::{CheckState, Status};
 use crate::store::outbox::{Ack, NewAlert, Silence};
 use crate::store::{CheckRow, ServiceRow};
 
@@ -57,60 +56,56 @@ pub fn decide_all(
             AlertKind::Recovery => before.last_alert_status.unwrap_or(Status::Warning),
             _ => row.status,
         };
-        let payload = payload(kind, service, row.status, previous_status, checks, now);
         alerts.push(NewAlert {
-            service: row.name.clone(),
-            kind,
-            status: row.status,
-            previous_status,
-            created_at: now,
-            payload,
+            alert: alert(kind, service, row.status, previous_status, checks, now),
             deliveries: targets(cfg, service, kind, level),
         });
     }
     alerts
 }
 
-/// The documented JSON of an alert (without its `id`, which the outbox adds).
-pub fn payload(
+/// The alert about `service` (without its `id`, which the outbox gives it).
+pub fn alert(
     kind: AlertKind,
     service: &Service,
     status: Status,
     previous_status: Status,
     checks: &[CheckRow],
     now: i64,
-) -> Value {
-    let failing: Vec<Value> = checks
+) -> Alert {
+    let failing = checks
         .iter()
         .filter(|c| c.service == service.name && c.active && c.failing)
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "importance": c.effective_importance().as_str(),
-                "status": "failing",
-                "message": c.last.as_ref().map(|l| l.message.as_str()).unwrap_or(""),
-            })
+        .map(|c| FailingCheck {
+            name: c.name.clone(),
+            importance: c.effective_importance(),
+            status: CheckState::Failing,
+            message: c
+                .last
+                .as_ref()
+                .map(|l| l.message.clone())
+                .unwrap_or_default(),
         })
         .collect();
-    json!({
-        "kind": kind.as_str(),
-        "service": service.name,
-        "status": status.as_str(),
-        "previous_status": previous_status.as_str(),
-        "checks": failing,
-        "url": service.url,
-        "runbook": service.runbook,
-        "time": format_time(now),
-    })
+    Alert {
+        id: None,
+        kind,
+        service: service.name.clone(),
+        status,
+        previous_status,
+        checks: failing,
+        url: service.url.clone(),
+        runbook: service.runbook.clone(),
+        time: now,
+    }
 }
 
 /// The lowest status a channel takes; phone calls are for CRITICAL unless configured.
 pub fn min_status(channel: &Channel) -> Status {
-    let default = match channel.kind {
-        ChannelKind::Phone { .. } => Importance::Critical,
-        _ => Importance::Warning,
-    };
-    Status::from_importance(channel.min_importance.unwrap_or(default))
+    let least = channel
+        .min_importance
+        .unwrap_or_else(|| channel.kind.default_min_importance());
+    Status::from_importance(least)
 }
 
 /// (channel, recipient) for each place this alert goes.
@@ -128,8 +123,7 @@ pub fn targets(
         if level < min_status(channel) {
             continue;
         }
-        if kind == AlertKind::Recovery && matches!(channel.kind, ChannelKind::Phone { .. }) {
-            // nobody wants a phone call to say that all is well
+        if kind == AlertKind::Recovery && !channel.kind.sends_recovery() {
             continue;
         }
         for recipient in recipients(cfg, service, channel) {
@@ -143,22 +137,25 @@ pub fn targets(
 }
 
 /// Who a channel reaches for a service: its users by the contact the channel needs, and
-/// the channel's own `to:`. Slack gets one post naming everyone; webhooks and commands one call.
+/// the channel's own `to:`. A chat post names everyone in one delivery; a channel with its
+/// own destination gets one delivery with no recipient.
 pub fn recipients(cfg: &Config, service: &Service, channel: &Channel) -> Vec<String> {
-    let users = service.users.iter().filter_map(|u| cfg.users.get(u));
-    let mut list: Vec<String> = match channel.kind {
-        ChannelKind::Email { .. } => users.filter_map(|u| u.email.clone()).collect(),
-        ChannelKind::Sms { .. } | ChannelKind::Phone { .. } => {
-            users.filter_map(|u| u.phone.clone()).collect()
-        }
-        ChannelKind::Slack { .. } => {
-            let mut names: Vec<String> = users.filter_map(|u| u.slack.clone()).collect();
-            names.extend(channel.to.iter().cloned());
-            return vec![names.join(" ")];
-        }
-        ChannelKind::Webhook { .. } | ChannelKind::Command { .. } => return vec![String::new()],
+    let contacts = |key: &str| {
+        service
+            .users
+            .iter()
+            .filter_map(|u| cfg.users.get(u))
+            .filter_map(|u| u.contact(key).map(str::to_string))
+            .chain(channel.to.iter().cloned())
+            .collect::<Vec<String>>()
     };
-    list.extend(channel.to.iter().cloned());
-    list.dedup();
-    list
+    match channel.kind.reach() {
+        Reach::EachUser(contact) => {
+            let mut list = contacts(contact.key);
+            list.dedup();
+            list
+        }
+        Reach::Mentions(contact) => vec![contacts(contact.key).join(" ")],
+        Reach::Destination => vec![String::new()],
+    }
 }

@@ -1,0 +1,225 @@
+//! The alert: what the policy decides, what the outbox keeps, what every channel formats,
+//! and, as JSON, what the `webhook` and `command` channels send.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::{CheckState, Importance, Status};
+use crate::text::{MESSAGE_MAX, one_line};
+
+/// An SMS fits in one 160-character message.
+pub const SMS_MAX: usize = 160;
+/// What a phone call says is kept short enough to listen to.
+pub const SPEECH_MAX: usize = 400;
+/// An email body or a chat post is bounded too.
+pub const BODY_MAX: usize = 8_000;
+/// A subject line.
+const SUBJECT_MAX: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    /// A new incident, or an escalation.
+    Alert,
+    /// Still failing after the repeat interval.
+    Repeat,
+    /// Back to PASSING after an alert.
+    Recovery,
+    /// `cabot test-alert`.
+    Test,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Alert => "alert",
+            AlertKind::Repeat => "repeat",
+            AlertKind::Recovery => "recovery",
+            AlertKind::Test => "test",
+        }
+    }
+}
+
+/// One alert, as the webhook JSON documents it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The alert's number in the outbox, the same on every re-delivery; absent until stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    pub kind: AlertKind,
+    pub service: String,
+    pub status: Status,
+    pub previous_status: Status,
+    /// The failing checks (none for a recovery).
+    pub checks: Vec<FailingCheck>,
+    pub url: Option<String>,
+    pub runbook: Option<String>,
+    /// When it was decided.
+    #[serde(with = "crate::clock::rfc3339")]
+    pub time: i64,
+}
+
+/// A failing check, as an alert names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailingCheck {
+    pub name: String,
+    /// The importance it fails at.
+    pub importance: Importance,
+    pub status: CheckState,
+    /// Its last result's message: remote text, one line, bounded.
+    pub message: String,
+}
+
+impl Alert {
+    /// What `cabot test-alert` sends.
+    pub fn test(now: i64) -> Alert {
+        Alert {
+            id: Some(0),
+            kind: AlertKind::Test,
+            service: "cabot-test".into(),
+            status: Status::Passing,
+            previous_status: Status::Passing,
+            checks: Vec::new(),
+            url: None,
+            runbook: None,
+            time: now,
+        }
+    }
+
+    /// The JSON that `webhook` and `command` send.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Cabot's subjects: `ERROR status for service: website`, `Service back to normal: website`.
+    pub fn subject(&self) -> String {
+        let subject = match self.kind {
+            AlertKind::Recovery => format!("Service back to normal: {}", self.service),
+            AlertKind::Test => format!("Test alert from cabot for service: {}", self.service),
+            AlertKind::Alert | AlertKind::Repeat => {
+                format!("{} status for service: {}", self.status, self.service)
+            }
+        };
+        one_line(&subject, SUBJECT_MAX)
+    }
+
+    /// One SMS: `cabot: website ERROR (was PASSING): homepage: HTTP 500 ...`, at most 160 chars.
+    pub fn sms(&self) -> String {
+        let head = match self.kind {
+            AlertKind::Recovery => format!("cabot: {} back to normal", self.service),
+            AlertKind::Test => format!("cabot: test alert for {}", self.service),
+            AlertKind::Alert | AlertKind::Repeat => format!(
+                "cabot: {} {} (was {})",
+                self.service, self.status, self.previous_status
+            ),
+        };
+        let checks: Vec<String> = self
+            .checks
+            .iter()
+            .map(|c| format!("{}: {}", c.name, c.message))
+            .collect();
+        let text = if checks.is_empty() {
+            head
+        } else {
+            format!("{head}: {}", checks.join("; "))
+        };
+        one_line(&text, SMS_MAX)
+    }
+
+    /// What a phone call says.
+    pub fn speech(&self) -> String {
+        let names: Vec<&str> = self.checks.iter().map(|c| c.name.as_str()).collect();
+        let text = match self.kind {
+            AlertKind::Recovery => format!("Cabot. Service {} is back to normal.", self.service),
+            AlertKind::Test => format!("Cabot test call for service {}.", self.service),
+            AlertKind::Alert | AlertKind::Repeat => format!(
+                "Cabot alert. Service {} is {}. Failing checks: {}.",
+                self.service,
+                self.status.as_str().to_lowercase(),
+                names.join(", ")
+            ),
+        };
+        one_line(&text, SPEECH_MAX)
+    }
+
+    /// Each failing check's line: `name [importance]: message`.
+    pub fn check_lines(&self) -> impl Iterator<Item = (&str, Importance, String)> {
+        self.checks.iter().map(|c| {
+            (
+                c.name.as_str(),
+                c.importance,
+                one_line(&c.message, MESSAGE_MAX),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An alert whose check said the worst a target can say.
+    pub(crate) fn hostile() -> Alert {
+        let evil = format!(
+            "</Say><Dial>+15550000000</Dial><Say> \"quoted\" 'single' & more\nSubject: injected\r\n{}",
+            "x".repeat(10_000)
+        );
+        Alert {
+            id: None,
+            kind: AlertKind::Alert,
+            service: "web".into(),
+            status: Status::Critical,
+            previous_status: Status::Passing,
+            checks: vec![FailingCheck {
+                name: "home".into(),
+                importance: Importance::Critical,
+                status: CheckState::Failing,
+                message: evil,
+            }],
+            url: Some("https://example.com".into()),
+            runbook: Some("https://wiki.example.com/web".into()),
+            time: 1_795_514_531,
+        }
+    }
+
+    #[test]
+    fn the_json_is_the_documented_schema() {
+        let mut alert = hostile();
+        alert.id = Some(42);
+        alert.checks[0].message = "HTTP 500 (expected 2xx)".into();
+        // Written out by hand from DESIGN.md's webhook JSON, not made by the code under test.
+        let want = r#"{"id":42,"kind":"alert","service":"web","status":"CRITICAL","previous_status":"PASSING","checks":[{"name":"home","importance":"critical","status":"failing","message":"HTTP 500 (expected 2xx)"}],"url":"https://example.com","runbook":"https://wiki.example.com/web","time":"2026-11-24T10:02:11Z"}"#;
+        assert_eq!(alert.to_json(), want);
+        let back: Alert = serde_json::from_str(want).expect("parses");
+        assert_eq!(back, alert);
+        // The outbox stores it without an id, and nulls where a service has no url.
+        alert.id = None;
+        alert.url = None;
+        let stored = alert.to_json();
+        assert!(stored.starts_with(r#"{"kind":"alert","#), "{stored}");
+        assert!(stored.contains(r#""url":null"#), "{stored}");
+    }
+
+    #[test]
+    fn hostile_check_output_stays_one_bounded_line() {
+        let a = hostile();
+        let sms = a.sms();
+        assert!(sms.chars().count() <= SMS_MAX, "{}", sms.len());
+        assert!(!sms.contains('\n'));
+        let subject = a.subject();
+        assert!(!subject.contains('\n') && !subject.contains('\r'));
+        assert!(a.speech().len() <= SPEECH_MAX);
+        for (_, _, line) in a.check_lines() {
+            assert!(line.len() <= MESSAGE_MAX && !line.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn cabot_subjects() {
+        let mut a = hostile();
+        a.service = "website".into();
+        a.status = Status::Error;
+        assert_eq!(a.subject(), "ERROR status for service: website");
+        a.kind = AlertKind::Recovery;
+        assert_eq!(a.subject(), "Service back to normal: website");
+    }
+}
