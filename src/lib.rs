@@ -11,7 +11,6 @@ pub mod cmd;
 pub mod config;
 pub mod core;
 pub mod exit_codes;
-pub mod http;
 pub mod http_client;
 pub mod lock;
 pub mod process;

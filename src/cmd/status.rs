@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::cli::Global;
 use crate::clock::{self, format_age, format_time};
 use crate::core::Status;
+use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::OutboxCounts;
 use crate::store::{CheckRow, RunRow, Store};
@@ -116,7 +117,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .collect();
     shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.name.cmp(&b.name)));
 
-    let running = last_run.is_some_and(|r| now - r.finished_at <= stale_after as i64);
+    let running = checks_running(last_run.map(|r| r.finished_at), cfg.stale_after, now);
     let worst = shown
         .iter()
         .map(|s| s.status)

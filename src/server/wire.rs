@@ -1,4 +1,4 @@
-//! A small HTTP/1.1 server for `serve-status`, written for hostile networks.
+//! The HTTP/1.1 on the wire for `serve-status`, written for hostile networks.
 //!
 //! tiny_http, which this replaced, reads a request head into memory without a limit,
 //! lets one client that pipelines requests and never reads the answers hold every worker,
@@ -71,12 +71,23 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn text(status: u16, body: &str) -> Response {
+    /// An answer of `content_type`.
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
         Response {
             status,
-            headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
-            body: body.as_bytes().to_vec(),
+            headers: vec![("Content-Type", content_type.to_string())],
+            body: body.into(),
         }
+    }
+
+    pub fn text(status: u16, body: &str) -> Response {
+        Response::new(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// The same answer with one more header.
+    pub fn with(mut self, name: &'static str, value: &str) -> Response {
+        self.headers.push((name, value.to_string()));
+        self
     }
 }
 

@@ -1,0 +1,146 @@
+//! `serve-status`: the small HTTP server that tells the world whether runs are happening.
+//!
+//! It opens the state read-only and answers while `cabot run` writes. A missing, locked or
+//! wrong-schema database is "Checks not running", never a crash. It shows no secret, no
+//! check URL and no response body: only names, statuses and times. Each page is one file;
+//! `route` is the one place that says which answers which request.
+
+mod db;
+mod metrics;
+mod page;
+mod ping;
+mod status;
+mod status_json;
+pub mod wire;
+
+use std::sync::{Arc, Mutex};
+
+use crate::clock;
+use crate::config::Config;
+use crate::core::Status;
+use crate::core::running::checks_running;
+use crate::store::{RunRow, Store};
+use db::{Db, Session};
+use wire::{Request, Response};
+
+/// Serves until the process is stopped.
+pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
+    raise_open_files_limit();
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let cfg = Arc::new(cfg);
+    let pings = Arc::new(ping::Pings::default());
+    // Views of the state, reused between requests: one per request in flight at most.
+    let pool: Arc<Mutex<Vec<Db>>> = Arc::new(Mutex::new(Vec::new()));
+    let handler = move |request: &Request| {
+        let mut db = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Db::new(cfg.state.clone()));
+        let response = route(request, &cfg, &mut db, &pings, clock::now());
+        if let Ok(mut p) = pool.lock() {
+            p.push(db);
+        }
+        secure(response)
+    };
+    wire::serve(listener, wire::Limits::default(), Arc::new(handler))
+}
+
+/// The answer to one request at `now` (Unix seconds).
+fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now: i64) -> Response {
+    let path = request.target.split(['?', '#']).next().unwrap_or("");
+    let metrics = cfg.status.metrics;
+    // Junk requests are answered before the state is read: they cost nothing.
+    match (request.method.as_str(), path) {
+        ("POST", p) if p.starts_with("/ping/") => ping::answer(request, p, cfg, db, pings, now),
+        ("GET" | "HEAD", "/status" | "/status/") => status::answer(&View::new(cfg, db, now)),
+        ("GET" | "HEAD", "/status.json") => status_json::answer(&mut View::new(cfg, db, now)),
+        ("GET" | "HEAD", "/") => page::answer(&mut View::new(cfg, db, now)),
+        ("GET" | "HEAD", "/metrics") if metrics => metrics::answer(&mut View::new(cfg, db, now)),
+        (_, "/" | "/status" | "/status/" | "/status.json") => method_not_allowed(),
+        (_, "/metrics") if metrics => method_not_allowed(),
+        _ => Response::text(404, "Not Found\n"),
+    }
+}
+
+fn method_not_allowed() -> Response {
+    Response::text(405, "Method Not Allowed\n").with("Allow", "GET, HEAD")
+}
+
+/// Every answer: never cached, never sniffed, no script.
+fn secure(response: Response) -> Response {
+    response
+        .with("Cache-Control", "no-store")
+        .with("X-Content-Type-Options", "nosniff")
+        .with(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+}
+
+/// What the pages of the state start from: the last run and whether runs are happening.
+pub(crate) struct View<'a> {
+    pub cfg: &'a Config,
+    pub now: i64,
+    pub last_run: Option<RunRow>,
+    pub running: bool,
+    session: Option<Session<'a>>,
+}
+
+impl<'a> View<'a> {
+    fn new(cfg: &'a Config, db: &'a mut Db, now: i64) -> View<'a> {
+        let mut session = db.session();
+        let last_run = session
+            .as_mut()
+            .and_then(|s| s.read(Store::last_run))
+            .flatten();
+        View {
+            cfg,
+            now,
+            last_run,
+            running: checks_running(last_run.map(|r| r.finished_at), cfg.stale_after, now),
+            session,
+        }
+    }
+
+    /// What `read` finds in the state, or nothing when it cannot be read.
+    pub fn read<T: Default>(&mut self, read: impl FnOnce(&Store) -> rusqlite::Result<T>) -> T {
+        self.session
+            .as_mut()
+            .and_then(|s| s.read(read))
+            .unwrap_or_default()
+    }
+
+    /// (name, status, since) of the services marked `public: true` that the state knows.
+    pub fn public_services(&mut self) -> Vec<(String, Status, i64)> {
+        let known = self.read(|s| s.services());
+        self.cfg
+            .services
+            .iter()
+            .filter(|s| s.public)
+            .filter_map(|s| {
+                known
+                    .get(&s.name)
+                    .map(|r| (s.name.clone(), r.status, r.since))
+            })
+            .collect()
+    }
+}
+
+/// Each connection is a thread with two file descriptors; take all the descriptors the
+/// hard limit allows, so that the connection cap, not the soft limit, is what bounds them.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
