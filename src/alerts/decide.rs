@@ -7,6 +7,7 @@ use super::alert::{Alert, AlertKind, FailingCheck};
 use super::channels::Reach;
 use super::policy::{self, RepeatIntervals, Situation};
 use crate::config::{Channel, Config, Service};
+use crate::core::quiet::in_force;
 use crate::core::{CheckState, Status};
 use crate::store::outbox::{Ack, NewAlert, Silence};
 use crate::store::{CheckRow, ServiceRow};
@@ -41,8 +42,14 @@ pub fn decide_all(
         let situation = Situation {
             status: row.status,
             memory: row.memory,
-            acked: quiet.acks.get(&row.name).is_some_and(|a| a.until > now),
-            muted: quiet.silences.get(&row.name).is_some_and(|s| s.until > now)
+            acked: quiet
+                .acks
+                .get(&row.name)
+                .is_some_and(|a| in_force(a.until, now)),
+            muted: quiet
+                .silences
+                .get(&row.name)
+                .is_some_and(|s| in_force(s.until, now))
                 || (quiet.maintenance)(&row.name),
             now,
         };

@@ -11,11 +11,13 @@ use crate::checks::{CheckKind, CheckResult, Job, heartbeat, runner};
 use crate::cli::Global;
 use crate::clock;
 use crate::config::{Check, Config};
-use crate::core::status::{CheckView, service_status};
-use crate::core::{Importance, Status, debounce, schedule};
+use crate::core::debounce::{self, Standing};
+use crate::core::status::{CheckView, service_standing};
+use crate::core::{Importance, Status, quiet, schedule};
 use crate::exit_codes::{Exit, ExitCode};
 use crate::lock;
 use crate::store::outbox::DeliveryResult;
+use crate::store::outbox::NewAlert;
 use crate::store::{self, CheckRow, LastResult, NewResult, RunRow, ServiceRow, Store};
 
 /// Results older than `retention` are deleted this many at a time...
@@ -122,8 +124,61 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut rows = store
         .checks()
         .map_err(|e| store::failure(&cfg.state, "reading check states", e))?;
-    let due: Vec<(String, Job)> = cfg
-        .services
+    let due = due_checks(&cfg, &scope, &rows, args.all, started_at);
+    let results = run_checks(g, args.jobs, &due, &store, &rows, started_at)
+        .map_err(|e| store::failure(&cfg.state, "reading pings", e))?;
+    let now = clock::now();
+    let new_results = apply_results(&mut rows, &due, &results, now);
+    let previous = store
+        .services()
+        .map_err(|e| store::failure(&cfg.state, "reading service states", e))?;
+    let (check_rows, mut service_rows) = current_states(&cfg, &mut rows, &previous, now);
+    let alerts = if args.no_alerts {
+        Vec::new()
+    } else {
+        decide_alerts(&cfg, &store, &mut service_rows, &previous, &check_rows, now)?
+    };
+    let acks_ended: Vec<&str> = service_rows
+        .iter()
+        .filter(|s| quiet::ack_ends(s.status))
+        .map(|s| s.name.as_str())
+        .collect();
+    store
+        .save(
+            &check_rows,
+            &new_results,
+            &service_rows,
+            &alerts,
+            &acks_ended,
+        )
+        .map_err(|e| store::failure(&cfg.state, "saving results", e))?;
+    // Delivery happens after the commit: a crash from here on can repeat a delivery, never lose one.
+    if !args.no_alerts {
+        deliver_outbox(g, &cfg, &mut store)?;
+    }
+    finish(g, &cfg, &mut store, started_at, &results)?;
+
+    if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
+        eprintln!(
+            "{}",
+            summary(&results, &service_rows, clock_started.elapsed())
+        );
+    }
+    Ok(match args.fail_on {
+        None => ExitCode::Ok,
+        Some(threshold) => fail_on_code(&due, &results, threshold.importance()),
+    })
+}
+
+/// The checks in scope that are due at `now` (or all of them, with `--all`), by service.
+fn due_checks(
+    cfg: &Config,
+    scope: &Scope,
+    rows: &HashMap<(String, String), CheckRow>,
+    all: bool,
+    now: i64,
+) -> Vec<(String, Job)> {
+    cfg.services
         .iter()
         .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
         .filter(|(s, c)| c.active && scope.includes(&s.name, &c.name))
@@ -133,7 +188,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 .and_then(|r| r.last_run_at);
             (s, c, last_run)
         })
-        .filter(|(_, c, last_run)| args.all || schedule::is_due(*last_run, c.frequency, started_at))
+        .filter(|(_, c, last_run)| all || schedule::is_due(*last_run, c.frequency, now))
         .map(|(s, c, last_run)| {
             (
                 s.name.clone(),
@@ -143,18 +198,28 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 },
             )
         })
-        .collect();
+        .collect()
+}
 
+/// Runs the due checks, at most `jobs` at once, and judges the passive ones (heartbeats)
+/// from their pings; the results in the order of `due`.
+fn run_checks(
+    g: &Global,
+    jobs: u32,
+    due: &[(String, Job)],
+    store: &Store,
+    rows: &HashMap<(String, String), CheckRow>,
+    started_at: i64,
+) -> rusqlite::Result<Vec<CheckResult>> {
     let progress = progress_bar(g, due.len());
     let verbose = g.verbose;
-    // Heartbeats are passive: judged from their pings here, the rest run on threads.
     let (passive, active): (Vec<usize>, Vec<usize>) =
-        (0..due.len()).partition(|&i| matches!(due[i].1.check.kind, CheckKind::Heartbeat(_)));
-    let mut ran = runner::run_all(
+        (0..due.len()).partition(|&i| due[i].1.check.kind.is_passive());
+    let ran = runner::run_all(
         active.iter().map(|&i| due[i].1.clone()).collect(),
-        args.jobs as usize,
+        jobs as usize,
         started_at,
-        |check, outcome| {
+        |check, result| {
             if let Some(bar) = &progress {
                 bar.inc(1);
                 bar.set_message(check.name.clone());
@@ -162,10 +227,10 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             if verbose {
                 let line = format!(
                     "{} {} ({} ms): {}",
-                    if outcome.ok { "ok  " } else { "FAIL" },
+                    if result.ok { "ok  " } else { "FAIL" },
                     check.name,
-                    outcome.duration.as_millis(),
-                    outcome.message
+                    result.duration.as_millis(),
+                    result.message
                 );
                 match &progress {
                     Some(bar) => bar.println(line),
@@ -177,96 +242,134 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    let mut outcomes: Vec<Option<CheckResult>> = vec![None; due.len()];
-    for (i, outcome) in active.into_iter().zip(ran.drain(..)) {
-        outcomes[i] = Some(outcome);
+    let mut results: Vec<Option<CheckResult>> = vec![None; due.len()];
+    for (i, result) in active.into_iter().zip(ran) {
+        results[i] = Some(result);
     }
     for i in passive {
         let (service, job) = &due[i];
         let CheckKind::Heartbeat(hb) = &job.check.kind else {
             continue;
         };
-        let last = store
-            .last_ping(service, &job.check.name)
-            .map_err(|e| store::failure(&cfg.state, "reading pings", e))?;
+        let last = store.last_ping(service, &job.check.name)?;
         let first_seen = rows
             .get(&(service.clone(), job.check.name.clone()))
             .and_then(|r| r.status_since)
             .unwrap_or(started_at);
-        outcomes[i] = Some(heartbeat::judge(
+        results[i] = Some(heartbeat::judge(
             hb,
             last.as_ref(),
             first_seen,
             clock::now(),
         ));
     }
-    let outcomes: Vec<CheckResult> = outcomes
+    Ok(results
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| CheckResult::fail("the check did not run", Duration::ZERO)))
-        .collect();
+        .map(|r| r.unwrap_or_else(|| CheckResult::fail("the check did not run", Duration::ZERO)))
+        .collect())
+}
 
-    let finished_checks_at = clock::now();
-    let mut results = Vec::with_capacity(outcomes.len());
-    for ((service, job), outcome) in due.iter().zip(&outcomes) {
-        let check = &job.check;
-        let key = (service.clone(), check.name.clone());
-        let row = rows.entry(key).or_insert_with(|| new_row(service, check));
-        apply_result(row, outcome, finished_checks_at);
-        results.push(NewResult {
-            service: service.clone(),
-            check: check.name.clone(),
-            at: finished_checks_at,
-            ok: outcome.ok,
-            duration_ms: outcome.duration.as_millis() as i64,
-            message: outcome.message.clone(),
-            importance: outcome.importance,
-            perfdata: outcome.perfdata.clone(),
-        });
-    }
+/// Records each result on its check's row (the run of failures, the latest result) and
+/// returns the results to store.
+fn apply_results(
+    rows: &mut HashMap<(String, String), CheckRow>,
+    due: &[(String, Job)],
+    results: &[CheckResult],
+    now: i64,
+) -> Vec<NewResult> {
+    due.iter()
+        .zip(results)
+        .map(|((service, job), result)| {
+            let check = &job.check;
+            let key = (service.clone(), check.name.clone());
+            let row = rows.entry(key).or_insert_with(|| new_row(service, check));
+            row.consecutive_failures = debounce::after_result(row.consecutive_failures, result.ok);
+            row.failing_importance = if result.ok { None } else { result.importance };
+            row.last_run_at = Some(now);
+            row.last = Some(LastResult {
+                ok: result.ok,
+                message: result.message.clone(),
+                duration_ms: result.duration.as_millis() as i64,
+                perfdata: result.perfdata.clone(),
+            });
+            NewResult {
+                service: service.clone(),
+                check: check.name.clone(),
+                at: now,
+                ok: result.ok,
+                duration_ms: result.duration.as_millis() as i64,
+                message: result.message.clone(),
+                importance: result.importance,
+                perfdata: result.perfdata.clone(),
+            }
+        })
+        .collect()
+}
 
-    let now = finished_checks_at;
-    let (check_rows, mut service_rows, previous) = current_states(&cfg, &mut rows, &store, now)?;
-    let alerts = if args.no_alerts {
-        Vec::new()
-    } else {
-        let acks = store
-            .acks()
-            .map_err(|e| store::failure(&cfg.state, "reading acks", e))?;
-        let silences = store
-            .silences()
-            .map_err(|e| store::failure(&cfg.state, "reading silences", e))?;
-        let quiet = decide::Quiet {
-            acks: &acks,
-            silences: &silences,
-            maintenance: &|service| cfg.in_maintenance(service, now),
-        };
-        decide::decide_all(&cfg, &mut service_rows, &previous, &check_rows, &quiet, now)
+/// The policy for every service, with what mutes or quiets it now; updates each service's
+/// memory and returns the alerts.
+fn decide_alerts(
+    cfg: &Config,
+    store: &Store,
+    service_rows: &mut [ServiceRow],
+    previous: &HashMap<String, ServiceRow>,
+    check_rows: &[CheckRow],
+    now: i64,
+) -> anyhow::Result<Vec<NewAlert>> {
+    let acks = store
+        .acks()
+        .map_err(|e| store::failure(&cfg.state, "reading acks", e))?;
+    let silences = store
+        .silences()
+        .map_err(|e| store::failure(&cfg.state, "reading silences", e))?;
+    let quiet = decide::Quiet {
+        acks: &acks,
+        silences: &silences,
+        maintenance: &|service| cfg.in_maintenance(service, now),
     };
-    store
-        .save(&check_rows, &results, &service_rows, &alerts)
-        .map_err(|e| store::failure(&cfg.state, "saving results", e))?;
+    let before: HashMap<String, Status> = previous
+        .iter()
+        .map(|(name, row)| (name.clone(), row.status))
+        .collect();
+    Ok(decide::decide_all(
+        cfg,
+        service_rows,
+        &before,
+        check_rows,
+        &quiet,
+        now,
+    ))
+}
 
-    // Delivery happens after the commit: a crash from here on can repeat a delivery, never lose one.
-    if !args.no_alerts {
-        let delivered = deliver::deliver_pending(&mut store, &cfg, clock::now())
-            .map_err(|e| store::failure(&cfg.state, "recording deliveries", e))?;
-        if !g.quiet {
-            report_deliveries(&delivered);
-        }
+/// Delivers what the outbox holds that is due, this run's alerts among them.
+fn deliver_outbox(g: &Global, cfg: &Config, store: &mut Store) -> anyhow::Result<()> {
+    let delivered = deliver::deliver_pending(store, cfg, clock::now())
+        .map_err(|e| store::failure(&cfg.state, "recording deliveries", e))?;
+    if !g.quiet {
+        report_deliveries(&delivered);
     }
+    Ok(())
+}
 
-    let failures = outcomes.iter().filter(|o| !o.ok).count();
+/// Records the run as completed, tells `heartbeat_url`, and prunes old history.
+fn finish(
+    g: &Global,
+    cfg: &Config,
+    store: &mut Store,
+    started_at: i64,
+    results: &[CheckResult],
+) -> anyhow::Result<()> {
     let finished_at = clock::now();
     store
         .record_run(RunRow {
             started_at,
             finished_at,
-            checks_run: outcomes.len() as i64,
-            failures: failures as i64,
+            checks_run: results.len() as i64,
+            failures: results.iter().filter(|r| !r.ok).count() as i64,
         })
         .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
     if let Some(url) = &cfg.heartbeat_url
-        && let Err(why) = heartbeat(url)
+        && let Err(why) = ping_heartbeat_url(url)
         && !g.quiet
     {
         eprintln!("cabot: heartbeat_url did not answer: {why}");
@@ -275,18 +378,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     store
         .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
         .map_err(|e| store::failure(&cfg.state, "pruning old results", e))?;
-
-    if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
-        eprintln!(
-            "{}",
-            summary(&due, &outcomes, &service_rows, clock_started.elapsed())
-        );
-    }
-
-    Ok(match args.fail_on {
-        None => ExitCode::Ok,
-        Some(threshold) => fail_on_code(&due, &outcomes, threshold.importance()),
-    })
+    Ok(())
 }
 
 fn new_row(service: &str, check: &Check) -> CheckRow {
@@ -305,33 +397,14 @@ fn new_row(service: &str, check: &Check) -> CheckRow {
     }
 }
 
-/// Records one result on its check: the run of failures and the latest result. Whether the
-/// check is failing is decided once, for every check, in `current_states`.
-fn apply_result(row: &mut CheckRow, outcome: &CheckResult, now: i64) {
-    row.consecutive_failures = debounce::after_result(row.consecutive_failures, outcome.ok);
-    row.failing_importance = if outcome.ok { None } else { outcome.importance };
-    row.last_run_at = Some(now);
-    row.last = Some(LastResult {
-        ok: outcome.ok,
-        message: outcome.message.clone(),
-        duration_ms: outcome.duration.as_millis() as i64,
-        perfdata: outcome.perfdata.clone(),
-    });
-}
-
-/// Check rows, service rows, and each service's status before this run.
-type States = (Vec<CheckRow>, Vec<ServiceRow>, HashMap<String, Status>);
-
-/// Every configured check's row, every configured service's status, and the statuses before.
+/// Every configured check's row and every configured service's row at `now`: where each
+/// check stands after debounce, and each service's status and since when.
 fn current_states(
     cfg: &Config,
     rows: &mut HashMap<(String, String), CheckRow>,
-    store: &Store,
+    previous: &HashMap<String, ServiceRow>,
     now: i64,
-) -> anyhow::Result<States> {
-    let previous = store
-        .services()
-        .map_err(|e| store::failure(&cfg.state, "reading service states", e))?;
+) -> (Vec<CheckRow>, Vec<ServiceRow>) {
     let mut check_rows = Vec::new();
     let mut service_rows = Vec::new();
     for service in &cfg.services {
@@ -343,14 +416,14 @@ fn current_states(
             row.importance = check.importance;
             row.kind = check.kind.type_name().to_string();
             row.active = check.active;
-            // Decided for every check, not only those run now, so that a debounce changed in
-            // the config applies at once.
-            let failing = row.last.is_some()
-                && debounce::is_failing(row.consecutive_failures, check.result_debounce());
-            if row.last.is_some() && (failing != row.failing || row.status_since.is_none()) {
-                row.status_since = Some(now);
-            }
-            row.failing = failing;
+            let before = Standing {
+                failing: row.failing,
+                since: row.status_since,
+            };
+            let failures = row.last.as_ref().map(|_| row.consecutive_failures);
+            let now_standing = debounce::standing(failures, check.result_debounce(), before, now);
+            row.failing = now_standing.failing;
+            row.status_since = now_standing.since;
             views.push(CheckView {
                 importance: row.effective_importance(),
                 active: check.active,
@@ -358,27 +431,17 @@ fn current_states(
             });
             check_rows.push(row.clone());
         }
-        let status = service_status(views);
-        let since = match previous.get(&service.name) {
-            Some(prev) if prev.status == status => prev.since,
-            _ => now,
-        };
+        let before = previous.get(&service.name);
+        let (status, since) = service_standing(views, before.map(|p| (p.status, p.since)), now);
         service_rows.push(ServiceRow {
             name: service.name.clone(),
             status,
             since,
             active: true,
-            memory: previous
-                .get(&service.name)
-                .map(|p| p.memory)
-                .unwrap_or_default(),
+            memory: before.map(|p| p.memory).unwrap_or_default(),
         });
     }
-    let before = previous
-        .into_iter()
-        .map(|(name, row)| (name, row.status))
-        .collect();
-    Ok((check_rows, service_rows, before))
+    (check_rows, service_rows)
 }
 
 fn fail_on_code(
@@ -405,7 +468,7 @@ fn fail_on_code(
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Tells a dead man's switch (healthchecks.io and the like) that a run completed.
-fn heartbeat(url: &str) -> Result<(), String> {
+fn ping_heartbeat_url(url: &str) -> Result<(), String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(HEARTBEAT_TIMEOUT))
         .build()
@@ -456,17 +519,12 @@ fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn summary(
-    due: &[(String, Job)],
-    outcomes: &[CheckResult],
-    services: &[ServiceRow],
-    took: Duration,
-) -> String {
-    let failed = outcomes.iter().filter(|o| !o.ok).count();
+fn summary(results: &[CheckResult], services: &[ServiceRow], took: Duration) -> String {
+    let failed = results.iter().filter(|r| !r.ok).count();
     let mut line = format!(
         "{} check{} run in {:.1}s, {failed} failed",
-        due.len(),
-        crate::text::plural(due.len()),
+        results.len(),
+        crate::text::plural(results.len()),
         took.as_secs_f64()
     );
     let unhappy: Vec<String> = services

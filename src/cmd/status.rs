@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::cli::Global;
 use crate::clock::{self, format_age, format_time};
 use crate::core::Status;
+use crate::core::quiet::in_force;
 use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::OutboxCounts;
@@ -148,7 +149,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                     age_seconds: now - s.since,
                     acknowledged: acks
                         .get(&s.name)
-                        .filter(|a| a.until > now)
+                        .filter(|a| in_force(a.until, now))
                         .map(|a| AckReport {
                             until: format_time(a.until),
                             by: a.by.clone(),
@@ -156,7 +157,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                         }),
                     silenced_until: silences
                         .get(&s.name)
-                        .filter(|x| x.until > now)
+                        .filter(|x| in_force(x.until, now))
                         .map(|x| format_time(x.until)),
                     in_maintenance: cfg.in_maintenance(&s.name, now),
                     checks: rows.into_iter().map(check_report).collect(),

@@ -18,9 +18,64 @@ pub fn is_failing(consecutive_failures: u64, debounce: u32) -> bool {
     consecutive_failures > u64::from(debounce)
 }
 
+/// Where a check stands: failing or not after debounce, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Standing {
+    pub failing: bool,
+    /// When it last became failing or passing; `None` before its first result.
+    pub since: Option<i64>,
+}
+
+/// Where a check stands at `now`, from its consecutive failures (`None` before its first
+/// result), its debounce and where it stood before. Decided for every check, not only
+/// those run now, so that a debounce changed in the config applies at once.
+pub fn standing(
+    consecutive_failures: Option<u64>,
+    debounce: u32,
+    before: Standing,
+    now: i64,
+) -> Standing {
+    let Some(failures) = consecutive_failures else {
+        return Standing {
+            failing: false,
+            since: before.since,
+        };
+    };
+    let failing = is_failing(failures, debounce);
+    let changed = failing != before.failing || before.since.is_none();
+    Standing {
+        failing,
+        since: if changed { Some(now) } else { before.since },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standing_table() {
+        const T: i64 = 1_000;
+        let was = |failing, since| Standing { failing, since };
+        // (consecutive failures, debounce, before, expected)
+        let cases = [
+            (None, 0, was(false, None), was(false, None)), // no result yet
+            (Some(0), 0, was(false, None), was(false, Some(T))), // first result: passing since now
+            (Some(1), 0, was(false, Some(10)), was(true, Some(T))), // fails at once
+            (Some(1), 1, was(false, Some(10)), was(false, Some(10))), // debounced
+            (Some(2), 1, was(false, Some(10)), was(true, Some(T))),
+            (Some(3), 1, was(true, Some(20)), was(true, Some(20))), // still failing since then
+            (Some(0), 1, was(true, Some(20)), was(false, Some(T))), // passes again
+            (Some(3), 5, was(true, Some(20)), was(false, Some(T))), // debounce raised in the config
+        ];
+        for (failures, debounce, before, want) in cases {
+            assert_eq!(
+                standing(failures, debounce, before, T),
+                want,
+                "{failures:?} failures, debounce {debounce}, before {before:?}"
+            );
+        }
+    }
 
     fn failing(results_newest_first: &[bool], debounce: u32) -> bool {
         is_failing(consecutive_failures(results_newest_first), debounce)

@@ -1,8 +1,10 @@
-//! The pure decisions: debounce, service status and which checks are due.
-//! Plain functions of data and `now`, tested as tables without I/O.
+//! The pure decisions: debounce and where each check stands, service status, which checks
+//! are due, whether checks are running, how long acks and silences hold, incidents and
+//! uptime. Plain functions of data and `now`, tested as tables without I/O.
 
 pub mod debounce;
 pub mod history;
+pub mod quiet;
 pub mod running;
 pub mod schedule;
 pub mod status;

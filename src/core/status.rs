@@ -132,6 +132,20 @@ pub fn service_status(checks: impl IntoIterator<Item = CheckView>) -> Status {
         .unwrap_or(Status::Passing)
 }
 
+/// A service's status at `now` and since when: the status of its checks, since `now` when
+/// it differs from the stored one (`previous`: status and since), else since then.
+pub fn service_standing(
+    checks: impl IntoIterator<Item = CheckView>,
+    previous: Option<(Status, i64)>,
+    now: i64,
+) -> (Status, i64) {
+    let status = service_status(checks);
+    match previous {
+        Some((before, since)) if before == status => (status, since),
+        _ => (status, now),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +190,24 @@ mod tests {
         for (checks, want) in cases {
             assert_eq!(service_status(checks.iter().copied()), *want, "{checks:?}");
         }
+    }
+
+    #[test]
+    fn a_service_keeps_its_since_until_its_status_changes() {
+        let failing = [view(Error, true)];
+        assert_eq!(service_standing(failing, None, 100), (Status::Error, 100));
+        assert_eq!(
+            service_standing(failing, Some((Status::Error, 40)), 100),
+            (Status::Error, 40)
+        );
+        assert_eq!(
+            service_standing(failing, Some((Status::Passing, 40)), 100),
+            (Status::Error, 100)
+        );
+        assert_eq!(
+            service_standing([], Some((Status::Passing, 40)), 100),
+            (Status::Passing, 40)
+        );
     }
 
     #[test]

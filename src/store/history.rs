@@ -21,10 +21,7 @@ impl Store {
              SELECT at, status FROM service_history WHERE service = ?1 AND at >= ?2
              ORDER BY 1",
         )?;
-        let rows = stmt.query_map(params![service, from], |r| {
-            let status: String = r.get(1)?;
-            Ok((r.get(0)?, status.parse().unwrap_or(Status::Passing)))
-        })?;
+        let rows = stmt.query_map(params![service, from], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
     }
 

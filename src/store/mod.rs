@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::alerts::policy::Memory;
@@ -84,6 +85,26 @@ pub struct NewResult {
     pub message: String,
     pub importance: Option<Importance>,
     pub perfdata: Option<Perfdata>,
+}
+
+/// A status as stored; text that is no status is an error, never PASSING.
+impl FromSql for Status {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Status> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: String| FromSqlError::Other(e.into()))
+    }
+}
+
+/// An importance as stored; text that is no importance is an error.
+impl FromSql for Importance {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Importance> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: String| FromSqlError::Other(e.into()))
+    }
 }
 
 /// The schema a state file is at, as `migrate` sees it.
@@ -308,13 +329,12 @@ impl Store {
              FROM checks ORDER BY service, id",
         )?;
         let rows = stmt.query_map([], |r| {
-            let importance: String = r.get(3)?;
             let last_ok: Option<bool> = r.get(8)?;
             Ok(CheckRow {
                 service: r.get(0)?,
                 name: r.get(1)?,
                 kind: r.get(2)?,
-                importance: importance.parse().unwrap_or(Importance::Error),
+                importance: r.get(3)?,
                 consecutive_failures: r.get::<_, i64>(4)?.max(0) as u64,
                 failing: r.get(5)?,
                 status_since: r.get(6)?,
@@ -331,7 +351,7 @@ impl Store {
                     None => None,
                 },
                 active: r.get(11)?,
-                failing_importance: r.get::<_, Option<String>>(12)?.and_then(|s| s.parse().ok()),
+                failing_importance: r.get(12)?,
             })
         })?;
         rows.map(|row| row.map(|c| ((c.service.clone(), c.name.clone()), c)))
@@ -344,31 +364,30 @@ impl Store {
             "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
         )?;
         let rows = stmt.query_map([], |r| {
-            let status: String = r.get(1)?;
-            let alerted: Option<String> = r.get(5)?;
             Ok(ServiceRow {
                 name: r.get(0)?,
-                status: status.parse().unwrap_or(Status::Passing),
+                status: r.get(1)?,
                 since: r.get(2)?,
                 active: r.get(3)?,
                 memory: Memory {
                     last_alert_at: r.get(4)?,
-                    last_alert_status: alerted.and_then(|s| s.parse().ok()),
+                    last_alert_status: r.get(5)?,
                 },
             })
         })?;
         rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
     }
 
-    /// Stores one run's results, the checks' and services' new states and the alerts they
-    /// caused, all or nothing. Checks and services not in `checks`/`services` are marked
-    /// inactive, their history kept. A service back to PASSING loses its ack.
+    /// Stores one run's results, the checks' and services' new states, the alerts they
+    /// caused and the acks that ended, all or nothing. Checks and services not in
+    /// `checks`/`services` are marked inactive, their history kept.
     pub fn save(
         &mut self,
         checks: &[CheckRow],
         results: &[NewResult],
         services: &[ServiceRow],
         alerts: &[outbox::NewAlert],
+        acks_ended: &[&str],
     ) -> rusqlite::Result<()> {
         let tx = self
             .conn
@@ -453,10 +472,10 @@ impl Store {
                     s.memory.last_alert_at,
                     s.memory.last_alert_status.map(Status::as_str)
                 ])?;
-                if s.status == Status::Passing {
-                    unack.execute([&s.name])?;
-                }
                 history.execute(params![s.name, s.since, s.status.as_str()])?;
+            }
+            for service in acks_ended {
+                unack.execute([service])?;
             }
             outbox::insert_alerts(&tx, alerts)?;
         }
