@@ -93,3 +93,24 @@ pub fn answer(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_pings_a_second_per_heartbeat() {
+        let pings = Pings::default();
+        let t = 1_000;
+        let answers: Vec<bool> = (0..7).map(|_| pings.allow("s/backup", t)).collect();
+        assert_eq!(answers, [true, true, true, true, true, false, false]);
+        assert!(
+            pings.allow("s/other", t),
+            "each heartbeat has its own count"
+        );
+        assert!(
+            pings.allow("s/backup", t + 1),
+            "the next second starts afresh"
+        );
+    }
+}

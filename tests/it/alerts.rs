@@ -1,33 +1,32 @@
-//! Alerts end to end: the policy through the binary, SMS and phone through fake Twilio
-//! and Plivo APIs with failover, Slack, webhooks, commands, the outbox's retries, acks,
-//! silences, maintenance windows and `test-alert`. Every fake API runs on 127.0.0.1 and
-//! checks the path, auth and body it receives; each can be told to fail, hang or talk garbage.
-
-mod support;
+//! The alert policy end to end through the binary, and the outbox: what alerts when (new,
+//! escalation, repeat, recovery), acks, silences, maintenance windows, `--no-alerts`,
+//! retries and giving up. Tests of one channel's wire format go in `channels/`; the fake
+//! provider APIs and the setup they share live here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::*;
 
-const T0: i64 = 1_800_000_000;
-const MIN: i64 = 60;
+use crate::support::*;
 
-const OK: u8 = 0;
-const FAIL: u8 = 1;
-const HANG: u8 = 2;
-const GARBAGE: u8 = 3;
+pub(crate) const OK: u8 = 0;
+
+pub(crate) const FAIL: u8 = 1;
+
+pub(crate) const HANG: u8 = 2;
+
+pub(crate) const GARBAGE: u8 = 3;
 
 /// A fake provider API: answers per `mode`, rejects requests with the wrong path or auth.
-struct FakeApi {
-    server: HttpServer,
-    mode: Arc<AtomicU8>,
+pub(crate) struct FakeApi {
+    pub(crate) server: HttpServer,
+    pub(crate) mode: Arc<AtomicU8>,
 }
 
 impl FakeApi {
-    fn twilio() -> FakeApi {
+    pub(crate) fn twilio() -> FakeApi {
         Self::start(|req| {
             // base64 of "AC1:twilio-token", by coreutils' base64
             let auth = "Basic QUMxOnR3aWxpby10b2tlbg==";
@@ -51,7 +50,7 @@ impl FakeApi {
         })
     }
 
-    fn plivo() -> FakeApi {
+    pub(crate) fn plivo() -> FakeApi {
         Self::start(|req| {
             // base64 of "MA1:plivo-token", by coreutils' base64
             let auth = "Basic TUExOnBsaXZvLXRva2Vu";
@@ -70,7 +69,7 @@ impl FakeApi {
         })
     }
 
-    fn slack() -> FakeApi {
+    pub(crate) fn slack() -> FakeApi {
         Self::start(|req| {
             let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
             if req.url != "/services/T0/B0/secret" || !body["text"].is_string() {
@@ -80,38 +79,38 @@ impl FakeApi {
         })
     }
 
-    fn receiver() -> FakeApi {
+    pub(crate) fn receiver() -> FakeApi {
         Self::start(|_| Reply::new(200, "thanks"))
     }
 
-    fn start(check: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> FakeApi {
+    pub(crate) fn start(check: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> FakeApi {
         let mode = Arc::new(AtomicU8::new(OK));
         let m = Arc::clone(&mode);
         let server = HttpServer::start(move |req| match m.load(Ordering::SeqCst) {
             FAIL => Reply::new(500, "internal error"),
-            HANG => Reply::new(200, "{}").after(Duration::from_secs(5)),
+            HANG => Reply::new(200, "{}").after(Duration::from_secs(30)),
             GARBAGE => Reply::new(200, "<html>this is not the API you are looking for"),
             _ => check(req),
         });
         FakeApi { server, mode }
     }
 
-    fn set(&self, mode: u8) {
+    pub(crate) fn set(&self, mode: u8) {
         self.mode.store(mode, Ordering::SeqCst);
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.server.url("")
     }
 
     /// Requests that were answered as accepted (mode OK at the time and valid).
-    fn requests(&self) -> Vec<Seen> {
+    pub(crate) fn requests(&self) -> Vec<Seen> {
         self.server.requests()
     }
 }
 
 /// `application/x-www-form-urlencoded`, decoded.
-fn form(body: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn form(body: &str) -> std::collections::HashMap<String, String> {
     fn decode(s: &str) -> String {
         let bytes = s.as_bytes();
         let mut out = Vec::new();
@@ -136,17 +135,17 @@ fn form(body: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-struct Setup {
-    env: Env,
-    target: Target,
-    twilio: FakeApi,
-    plivo: FakeApi,
-    slack: FakeApi,
-    hook: FakeApi,
+pub(crate) struct Setup {
+    pub(crate) env: Env,
+    pub(crate) target: Target,
+    pub(crate) twilio: FakeApi,
+    pub(crate) plivo: FakeApi,
+    pub(crate) slack: FakeApi,
+    pub(crate) hook: FakeApi,
 }
 
 /// One service `web` (one check of `importance`) alerting through `channels`.
-fn setup(importance: &str, channels: &str, extra: &str) -> Setup {
+pub(crate) fn setup(importance: &str, channels: &str, extra: &str) -> Setup {
     let target = Target::new();
     let (twilio, plivo, slack, hook) = (
         FakeApi::twilio(),
@@ -197,11 +196,11 @@ services:
 }
 
 impl Setup {
-    fn run(&self, at: i64) -> Run {
+    pub(crate) fn run(&self, at: i64) -> Run {
         self.run_args(at, &["run"])
     }
 
-    fn run_args(&self, at: i64, args: &[&str]) -> Run {
+    pub(crate) fn run_args(&self, at: i64, args: &[&str]) -> Run {
         let out = self
             .env
             .command(args)
@@ -219,7 +218,7 @@ impl Setup {
     }
 
     /// The webhook payloads received so far.
-    fn hooks(&self) -> Vec<Value> {
+    pub(crate) fn hooks(&self) -> Vec<Value> {
         self.hook
             .requests()
             .iter()
@@ -227,7 +226,7 @@ impl Setup {
             .collect()
     }
 
-    fn hook_kinds(&self) -> Vec<String> {
+    pub(crate) fn hook_kinds(&self) -> Vec<String> {
         self.hooks()
             .iter()
             .map(|h| {
@@ -433,105 +432,6 @@ fn time_weekday(t: i64) -> String {
 }
 
 #[test]
-fn sms_and_calls_go_through_twilio_with_its_form_and_auth() {
-    let s = setup("critical", "sms, phone", "");
-    s.target.set_up(false);
-    let r = s.run(T0);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stderr, "", "everything delivered: nothing to say");
-    let reqs = s.twilio.requests();
-    assert_eq!(reqs.len(), 2, "one SMS, one call");
-    let sms = reqs
-        .iter()
-        .find(|r| r.url.ends_with("Messages.json"))
-        .expect("sms");
-    let f = form(&sms.body);
-    assert_eq!(f["To"], "+15551230001");
-    assert!(
-        f["Body"].starts_with("cabot: web CRITICAL (was PASSING): home: HTTP 500"),
-        "{f:?}"
-    );
-    assert!(f["Body"].chars().count() <= 160);
-    let call = reqs
-        .iter()
-        .find(|r| r.url.ends_with("Calls.json"))
-        .expect("call");
-    let f = form(&call.body);
-    assert!(
-        f["Twiml"].starts_with("<Response><Say>Cabot alert. Service web is critical."),
-        "{f:?}"
-    );
-    assert!(
-        s.plivo.requests().is_empty(),
-        "the first provider delivered"
-    );
-    assert_eq!(
-        s.env.count(
-            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'twilio'"
-        ),
-        2
-    );
-    // recovery: an SMS, never a call
-    s.target.set_up(true);
-    s.run(T0 + MIN);
-    let reqs = s.twilio.requests();
-    assert_eq!(reqs.len(), 3);
-    assert!(form(&reqs[2].body)["Body"].starts_with("cabot: web back to normal"));
-}
-
-#[test]
-fn phone_calls_are_for_critical_only_unless_configured() {
-    let s = setup("error", "sms, phone", "");
-    s.target.set_up(false);
-    s.run(T0);
-    let reqs = s.twilio.requests();
-    assert_eq!(reqs.len(), 1);
-    assert!(
-        reqs[0].url.ends_with("Messages.json"),
-        "an ERROR sends an SMS but no call"
-    );
-}
-
-#[test]
-fn twilio_failing_hanging_or_talking_garbage_fails_over_to_plivo() {
-    for (mode, name) in [(FAIL, "500"), (HANG, "hang"), (GARBAGE, "garbage")] {
-        let s = setup("error", "sms", "");
-        s.twilio.set(mode);
-        s.target.set_up(false);
-        let started = Instant::now();
-        let r = s.run(T0);
-        assert_eq!(r.code, 0, "{name}: {r:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(4),
-            "{name}: bounded by the 1s provider timeout"
-        );
-        let p = s.plivo.requests();
-        assert_eq!(p.len(), 1, "{name}: plivo got the SMS");
-        let body: Value = serde_json::from_str(&p[0].body).expect("json");
-        assert_eq!(body["dst"], "+15551230001");
-        assert!(
-            body["text"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("cabot: web ERROR")
-        );
-        assert_eq!(
-            s.env.count(
-                "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
-            ),
-            1,
-            "{name}"
-        );
-        assert_eq!(
-            s.env
-                .count("SELECT count(*) FROM attempts WHERE provider = 'twilio' AND ok = 0"),
-            1,
-            "{name}: the failed attempt is recorded"
-        );
-    }
-}
-
-#[test]
 fn both_providers_down_keeps_the_alert_and_delivers_it_once_when_they_are_back() {
     let s = setup("error", "sms", "");
     s.twilio.set(FAIL);
@@ -579,200 +479,4 @@ fn undelivered_alerts_are_given_up_after_give_up_after() {
     let j: Value = serde_json::from_str(&s.run_args(T0 + 62 * MIN, &["status", "--json"]).stdout)
         .expect("json");
     assert_eq!(j["alerts"]["given_up"], 1);
-}
-
-#[test]
-fn slack_mentions_the_services_users() {
-    let s = setup("error", "chat", "");
-    s.target.set_up(false);
-    assert_eq!(s.run(T0).code, 0);
-    let reqs = s.slack.requests();
-    assert_eq!(reqs.len(), 1);
-    let body: Value = serde_json::from_str(&reqs[0].body).expect("json");
-    let text = body["text"].as_str().unwrap_or("");
-    assert!(text.contains("ERROR status for service: web"), "{text}");
-    assert!(text.contains("@alice"), "{text}");
-    assert!(text.contains("home [error]: HTTP 500"), "{text}");
-}
-
-#[test]
-fn a_command_gets_the_json_on_stdin_and_the_key_fields_in_its_environment() {
-    let target = Target::new();
-    let env = Env::new("");
-    let out = env.path("out.json");
-    env.write_config(&format!(
-        "channels:
-  page:
-    type: command
-    command: ['/bin/sh', '-c', 'cat > \"$0\"; echo \"$CABOT_ALERT_KIND $CABOT_SERVICE $CABOT_STATUS $CABOT_PREVIOUS_STATUS\" > \"$0.env\"', '{out}']
-  slow:
-    type: command
-    timeout: 1s
-    command: ['/bin/sh', '-c', 'sleep 30 & sleep 30']
-services:
-  - name: web
-    channels: [page]
-    checks:
-      - {{ name: home, type: http, url: '{url}' }}
-  - name: api
-    channels: [slow]
-    checks:
-      - {{ name: home, type: http, url: '{url}' }}
-",
-        out = out.display(),
-        url = target.server.url("/"),
-    ));
-    target.set_up(false);
-    let started = Instant::now();
-    let r = env.cabot_at(T0, &["run"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "the hung command was killed at its timeout"
-    );
-    let payload: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("out")).expect("json");
-    assert_eq!(payload["kind"], "alert");
-    assert_eq!(payload["service"], "web");
-    assert_eq!(
-        std::fs::read_to_string(format!("{}.env", out.display()))
-            .expect("env")
-            .trim(),
-        "alert web ERROR PASSING"
-    );
-    assert!(
-        r.stderr.contains("not delivered to slow") && r.stderr.contains("timed out after 1s"),
-        "{r:?}"
-    );
-}
-
-#[test]
-fn hostile_check_output_stays_harmless_and_bounded_in_every_channel() {
-    // A check's message repeats its text_match; this one carries markup, quotes, line
-    // breaks and 10 kB, and the target fails it.
-    let s = setup("critical", "sms, phone, chat, hook", "");
-    let hostile = format!(
-        "</Say><Dial>+15550009999</Dial><Say> \\\"quoted\\\" 'single'\\nSubject: injected\\r\\n{}",
-        "A".repeat(10_000)
-    );
-    let text = std::fs::read_to_string(s.env.config()).expect("config");
-    s.env.write_config(&text.replace(
-        "importance: critical }",
-        &format!("importance: critical, text_match: \"{hostile}\" }}"),
-    ));
-    assert_eq!(s.run(T0).code, 0);
-    let twilio = s.twilio.requests();
-    let call = twilio
-        .iter()
-        .find(|r| r.url.ends_with("Calls.json"))
-        .expect("call");
-    let twiml = &form(&call.body)["Twiml"];
-    assert_eq!(twiml.matches("<Say>").count(), 1, "{twiml}");
-    assert!(!twiml.contains("<Dial>"), "{twiml}");
-    let sms = twilio
-        .iter()
-        .find(|r| r.url.ends_with("Messages.json"))
-        .expect("sms");
-    assert!(form(&sms.body)["Body"].chars().count() <= 160);
-    let slack: Value = serde_json::from_str(&s.slack.requests()[0].body).expect("slack json");
-    assert!(slack["text"].as_str().unwrap_or("").len() < 10_000);
-    let hook = &s.hooks()[0];
-    let message = hook["checks"][0]["message"].as_str().unwrap_or("");
-    assert!(
-        message.contains("</Say><Dial>"),
-        "the hostile text did reach the channels: {message}"
-    );
-    assert!(message.len() <= 500, "{}", message.len());
-    assert!(!message.contains('\n'));
-}
-
-#[test]
-fn test_alert_reports_each_providers_answer() {
-    let s = setup("error", "sms", "");
-    s.twilio.set(FAIL);
-    let r = s.run_args(T0, &["test-alert", "sms", "--to", "alice"]);
-    assert_eq!(r.code, 0, "plivo delivered: {r:?}");
-    assert!(
-        r.stdout
-            .contains("sms to +15551230001: twilio: FAILED HTTP 500"),
-        "{r:?}"
-    );
-    assert!(
-        r.stdout
-            .contains("sms to +15551230001: plivo: ok accepted (uuid db3ce55a"),
-        "{r:?}"
-    );
-    let body: Value = serde_json::from_str(&s.plivo.requests()[0].body).expect("json");
-    assert!(
-        body["text"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("cabot: test alert")
-    );
-    s.plivo.set(FAIL);
-    let r = s.run_args(T0, &["test-alert", "sms"]);
-    assert_eq!(r.code, 2, "nothing delivered: {r:?}");
-    assert!(r.stderr.contains("reached 0 of 1"), "{r:?}");
-    assert_eq!(s.run_args(T0, &["test-alert", "nope"]).code, 64);
-    assert!(
-        !s.env.state().exists(),
-        "tests go straight out, not through the state"
-    );
-}
-
-#[test]
-fn validate_warns_about_users_a_channel_cannot_reach() {
-    let env = Env::new(
-        "users:
-  bob: { email: bob@example.com }
-channels:
-  sms: { type: sms, providers: [ { twilio: { account_sid: AC1, auth_token_env: T, from: '+15550000001' } } ] }
-services:
-  - name: web
-    users: [bob]
-    channels: [sms]
-    checks:
-      - { name: home, type: tcp, host: '127.0.0.1:1' }
-",
-    );
-    let r = env.cabot(&["validate"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stderr.contains("services[web].users: warning: user 'bob' has no phone, so channel 'sms' cannot reach them"),
-        "{r:?}"
-    );
-}
-
-#[test]
-fn a_call_fails_over_to_plivos_call_api() {
-    let s = setup("critical", "plivo-phone", "");
-    // a phone channel whose first provider is down
-    let text = std::fs::read_to_string(s.env.config()).expect("config");
-    let extra = format!(
-        "  plivo-phone:
-    type: phone
-    timeout: 1s
-    providers:
-      - twilio: {{ account_sid: AC1, auth_token_env: TWILIO_TOKEN, from: '+15550000001', base_url: '{}' }}
-      - plivo: {{ auth_id: MA1, auth_token_env: PLIVO_TOKEN, from: '+15550000002', base_url: '{}', answer_url: 'https://example.com/cabot-alert.xml' }}
-services:",
-        s.twilio.url(),
-        s.plivo.url()
-    );
-    s.env.write_config(&text.replacen("services:", &extra, 1));
-    s.twilio.set(FAIL);
-    s.target.set_up(false);
-    assert_eq!(s.run(T0).code, 0);
-    let calls = s.plivo.requests();
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].url, "/v1/Account/MA1/Call/");
-    let body: Value = serde_json::from_str(&calls[0].body).expect("json");
-    assert_eq!(body["to"], "+15551230001");
-    assert_eq!(body["answer_url"], "https://example.com/cabot-alert.xml");
-    assert_eq!(
-        s.env.count(
-            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
-        ),
-        1
-    );
 }

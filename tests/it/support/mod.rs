@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod certs;
+mod status_server;
+
+pub use status_server::*;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,6 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
+
+/// The time most tests tell cabot it is (2027-01-15T08:00:00Z).
+pub const T0: i64 = 1_800_000_000;
+pub const MIN: i64 = 60;
 
 /// A temp folder holding `checks.yaml` and `cabot.db`, and a way to run cabot on them.
 pub struct Env {
@@ -353,24 +360,49 @@ pub fn respond_raw(mut conn: TcpStream, head: &str, body: &[u8]) {
     let _ = conn.flush();
 }
 
-/// Is this test allowed to skip what needs root (a namespace, a mount)? Never under CI.
-pub fn require_root(what: &str) -> bool {
-    let root = unsafe_geteuid() == 0;
-    if !root {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{what} needs root, and CI must run it"
-        );
-        eprintln!("\n*** NOT TESTED: {what} needs root; run the tests as root (CI does) ***\n");
-    }
-    root
+/// Fails the test unless `present`. A test that needs something beyond Rust (root, a
+/// tool, a server) is `#[ignore = "needs ..."]`; when it is run anyway, it tests or fails,
+/// it never passes without testing.
+pub fn need(present: bool, what: &str) {
+    assert!(
+        present,
+        "this test needs {what}: install it (.ci/run does), or leave the test ignored"
+    );
 }
 
-fn unsafe_geteuid() -> u32 {
+/// Fails the test unless it runs as root (for a namespace or a mount of its own).
+pub fn need_root() {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    need(unsafe { libc::geteuid() } == 0, "root");
+}
+
+/// Whether `program` can be started (it is on PATH).
+pub fn installed(program: &str, version_flag: &str) -> bool {
+    std::process::Command::new(program)
+        .arg(version_flag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
 }
 
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
+}
+
+/// A YAML flow list that runs `script` with `/bin/sh -c`, for a `command:` key.
+pub fn sh(script: &str) -> String {
+    format!(
+        "['/bin/sh', '-c', {}]",
+        serde_json::to_string(script).expect("json")
+    )
+}
+
+/// `2026-11-24T10:02:11Z`, the form cabot writes times in, made here with jiff (cabot's own
+/// formatter is humantime's) so that expected times do not come from the code under test.
+pub fn rfc3339(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .expect("a time in range")
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }

@@ -4,36 +4,42 @@
 //! and the state database is intact. Time is set with CABOT_NOW; the randomness is a seeded
 //! PRNG (override with CABOT_CRASH_SEED=N to replay or explore).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
+use std::os::unix::process::ExitStatusExt;
 
-const T0: i64 = 1_800_000_000;
 const SEED: u64 = 0x00ca_b07c_4a55_1234;
+
 /// Runs with random kills; the whole test stays well under a minute in a debug build.
 const ITERATIONS: usize = 150;
+
 /// Percent of runs that get a SIGKILL (the rest are left to finish).
 const KILL_PERCENT: u64 = 80;
+
 /// A kill lands this many milliseconds after the spawn, at most.
 const MAX_KILL_DELAY_MS: u64 = 40;
+
 /// The receiver takes up to this long to answer, so kills land mid-delivery too.
 const MAX_RECEIVER_DELAY_MS: u64 = 50;
+
 /// Percent of deliveries the receiver refuses (503) during the storm, to exercise retries.
 const REFUSE_PERCENT: u64 = 10;
+
 /// Runs after the storm, an hour apart, with a healthy receiver: backoff caps at 30 min,
 /// so every pending delivery is due in each of them.
 const FLUSH_RUNS: usize = 4;
+
 /// How long after a receiver's answer cabot may still be writing it down.
 const ANSWER_GRACE: Duration = Duration::from_millis(20);
+
 /// Each service's one check, and its importance.
 const SERVICES: [(&str, &str); 3] = [("web", "critical"), ("api", "error"), ("batch", "warning")];
+
 /// The variable the webhook's URL is read from; each run gets its own path, `/hook/RUN`,
 /// so the receiver knows which run sent what even when it reads a request late.
 const HOOK_VAR: &str = "CRASH_HOOK_URL";
@@ -429,6 +435,7 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
 /// Runs on an empty folder, each killed within the first milliseconds: while it creates
 /// the state at the newest schema.
 const CREATE_ATTEMPTS: usize = 100;
+
 const MAX_CREATE_KILL_DELAY_US: u64 = 8_000;
 
 #[test]

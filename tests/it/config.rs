@@ -4,18 +4,18 @@
 //! Each config below is written from its first line; the expected line and column are
 //! counted by hand, 1-based, at the offending key or value.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::*;
+
 const CONFIG_ERROR: i32 = 78;
 
 /// `cabot -c CONFIG ARGS...` with a clean environment.
 fn cabot(config: &Path, args: &[&str]) -> Output {
-    support::cabot_command()
+    cabot_command()
         .arg("-c")
         .arg(config)
         .args(args)

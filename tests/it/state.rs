@@ -2,13 +2,11 @@
 //! state that cabot cannot use (corrupt, read-only, a full disk): a clear error, the
 //! documented exit code, the file untouched.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::*;
 use cabot::store::migrations;
-use support::*;
 
 fn env_with_closed_port() -> Env {
     Env::new(&format!(
@@ -246,10 +244,9 @@ fn unsafe_euid() -> u32 {
 }
 
 #[test]
+#[ignore = "needs root (a tiny tmpfs in a private mount namespace)"]
 fn a_full_disk_fails_the_run_with_74_and_keeps_the_state_intact() {
-    if !require_root("the full-disk test (a tiny tmpfs in a private mount namespace)") {
-        return;
-    }
+    need_root();
     let env = env_with_closed_port();
     assert_eq!(env.cabot(&["run"]).code, 0);
     assert_eq!(env.cabot(&["run", "--all"]).code, 0);

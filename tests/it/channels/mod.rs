@@ -1,0 +1,308 @@
+//! Each channel's wire format and failover against fakes of its provider's API (SMS and
+//! calls through Twilio and Plivo, Slack, webhooks, commands), hostile check output in
+//! every channel, `test-alert`, and `validate`'s contact warnings. Email, against a real
+//! SMTP server, is in `email.rs`; a new channel gets its own file here.
+
+mod email;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::alerts::*;
+use crate::support::*;
+
+#[test]
+fn sms_and_calls_go_through_twilio_with_its_form_and_auth() {
+    let s = setup("critical", "sms, phone", "");
+    s.target.set_up(false);
+    let r = s.run(T0);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "everything delivered: nothing to say");
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 2, "one SMS, one call");
+    let sms = reqs
+        .iter()
+        .find(|r| r.url.ends_with("Messages.json"))
+        .expect("sms");
+    let f = form(&sms.body);
+    assert_eq!(f["To"], "+15551230001");
+    assert!(
+        f["Body"].starts_with("cabot: web CRITICAL (was PASSING): home: HTTP 500"),
+        "{f:?}"
+    );
+    assert!(f["Body"].chars().count() <= 160);
+    let call = reqs
+        .iter()
+        .find(|r| r.url.ends_with("Calls.json"))
+        .expect("call");
+    let f = form(&call.body);
+    assert!(
+        f["Twiml"].starts_with("<Response><Say>Cabot alert. Service web is critical."),
+        "{f:?}"
+    );
+    assert!(
+        s.plivo.requests().is_empty(),
+        "the first provider delivered"
+    );
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'twilio'"
+        ),
+        2
+    );
+    // recovery: an SMS, never a call
+    s.target.set_up(true);
+    s.run(T0 + MIN);
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(form(&reqs[2].body)["Body"].starts_with("cabot: web back to normal"));
+}
+
+#[test]
+fn phone_calls_are_for_critical_only_unless_configured() {
+    let s = setup("error", "sms, phone", "");
+    s.target.set_up(false);
+    s.run(T0);
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0].url.ends_with("Messages.json"),
+        "an ERROR sends an SMS but no call"
+    );
+}
+
+#[test]
+fn twilio_failing_hanging_or_talking_garbage_fails_over_to_plivo() {
+    for (mode, name) in [(FAIL, "500"), (HANG, "hang"), (GARBAGE, "garbage")] {
+        let s = setup("error", "sms", "");
+        s.twilio.set(mode);
+        s.target.set_up(false);
+        let started = Instant::now();
+        let r = s.run(T0);
+        assert_eq!(r.code, 0, "{name}: {r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{name}: bounded by the 1s provider timeout, not the 30s hang"
+        );
+        let p = s.plivo.requests();
+        assert_eq!(p.len(), 1, "{name}: plivo got the SMS");
+        let body: Value = serde_json::from_str(&p[0].body).expect("json");
+        assert_eq!(body["dst"], "+15551230001");
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("cabot: web ERROR")
+        );
+        assert_eq!(
+            s.env.count(
+                "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
+            ),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            s.env
+                .count("SELECT count(*) FROM attempts WHERE provider = 'twilio' AND ok = 0"),
+            1,
+            "{name}: the failed attempt is recorded"
+        );
+    }
+}
+
+#[test]
+fn slack_mentions_the_services_users() {
+    let s = setup("error", "chat", "");
+    s.target.set_up(false);
+    assert_eq!(s.run(T0).code, 0);
+    let reqs = s.slack.requests();
+    assert_eq!(reqs.len(), 1);
+    let body: Value = serde_json::from_str(&reqs[0].body).expect("json");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(text.contains("ERROR status for service: web"), "{text}");
+    assert!(text.contains("@alice"), "{text}");
+    assert!(text.contains("home [error]: HTTP 500"), "{text}");
+}
+
+#[test]
+fn a_command_gets_the_json_on_stdin_and_the_key_fields_in_its_environment() {
+    let target = Target::new();
+    let env = Env::new("");
+    let out = env.path("out.json");
+    env.write_config(&format!(
+        "channels:
+  page:
+    type: command
+    command: ['/bin/sh', '-c', 'cat > \"$0\"; echo \"$CABOT_ALERT_KIND $CABOT_SERVICE $CABOT_STATUS $CABOT_PREVIOUS_STATUS\" > \"$0.env\"', '{out}']
+  slow:
+    type: command
+    timeout: 1s
+    command: ['/bin/sh', '-c', 'sleep 30 & sleep 30']
+services:
+  - name: web
+    channels: [page]
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+  - name: api
+    channels: [slow]
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+",
+        out = out.display(),
+        url = target.server.url("/"),
+    ));
+    target.set_up(false);
+    let started = Instant::now();
+    let r = env.cabot_at(T0, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the hung command was killed at its timeout, not after its 30s sleep"
+    );
+    let payload: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("out")).expect("json");
+    assert_eq!(payload["kind"], "alert");
+    assert_eq!(payload["service"], "web");
+    assert_eq!(
+        std::fs::read_to_string(format!("{}.env", out.display()))
+            .expect("env")
+            .trim(),
+        "alert web ERROR PASSING"
+    );
+    assert!(
+        r.stderr.contains("not delivered to slow") && r.stderr.contains("timed out after 1s"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn hostile_check_output_stays_harmless_and_bounded_in_every_channel() {
+    // A check's message repeats its text_match; this one carries markup, quotes, line
+    // breaks and 10 kB, and the target fails it.
+    let s = setup("critical", "sms, phone, chat, hook", "");
+    let hostile = format!(
+        "</Say><Dial>+15550009999</Dial><Say> \\\"quoted\\\" 'single'\\nSubject: injected\\r\\n{}",
+        "A".repeat(10_000)
+    );
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env.write_config(&text.replace(
+        "importance: critical }",
+        &format!("importance: critical, text_match: \"{hostile}\" }}"),
+    ));
+    assert_eq!(s.run(T0).code, 0);
+    let twilio = s.twilio.requests();
+    let call = twilio
+        .iter()
+        .find(|r| r.url.ends_with("Calls.json"))
+        .expect("call");
+    let twiml = &form(&call.body)["Twiml"];
+    assert_eq!(twiml.matches("<Say>").count(), 1, "{twiml}");
+    assert!(!twiml.contains("<Dial>"), "{twiml}");
+    let sms = twilio
+        .iter()
+        .find(|r| r.url.ends_with("Messages.json"))
+        .expect("sms");
+    assert!(form(&sms.body)["Body"].chars().count() <= 160);
+    let slack: Value = serde_json::from_str(&s.slack.requests()[0].body).expect("slack json");
+    assert!(slack["text"].as_str().unwrap_or("").len() < 10_000);
+    let hook = &s.hooks()[0];
+    let message = hook["checks"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("</Say><Dial>"),
+        "the hostile text did reach the channels: {message}"
+    );
+    assert!(message.len() <= 500, "{}", message.len());
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn test_alert_reports_each_providers_answer() {
+    let s = setup("error", "sms", "");
+    s.twilio.set(FAIL);
+    let r = s.run_args(T0, &["test-alert", "sms", "--to", "alice"]);
+    assert_eq!(r.code, 0, "plivo delivered: {r:?}");
+    assert!(
+        r.stdout
+            .contains("sms to +15551230001: twilio: FAILED HTTP 500"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("sms to +15551230001: plivo: ok accepted (uuid db3ce55a"),
+        "{r:?}"
+    );
+    let body: Value = serde_json::from_str(&s.plivo.requests()[0].body).expect("json");
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("cabot: test alert")
+    );
+    s.plivo.set(FAIL);
+    let r = s.run_args(T0, &["test-alert", "sms"]);
+    assert_eq!(r.code, 2, "nothing delivered: {r:?}");
+    assert!(r.stderr.contains("reached 0 of 1"), "{r:?}");
+    assert_eq!(s.run_args(T0, &["test-alert", "nope"]).code, 64);
+    assert!(
+        !s.env.state().exists(),
+        "tests go straight out, not through the state"
+    );
+}
+
+#[test]
+fn validate_warns_about_users_a_channel_cannot_reach() {
+    let env = Env::new(
+        "users:
+  bob: { email: bob@example.com }
+channels:
+  sms: { type: sms, providers: [ { twilio: { account_sid: AC1, auth_token_env: T, from: '+15550000001' } } ] }
+services:
+  - name: web
+    users: [bob]
+    channels: [sms]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("services[web].users: warning: user 'bob' has no phone, so channel 'sms' cannot reach them"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_call_fails_over_to_plivos_call_api() {
+    let s = setup("critical", "plivo-phone", "");
+    // a phone channel whose first provider is down
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    let extra = format!(
+        "  plivo-phone:
+    type: phone
+    timeout: 1s
+    providers:
+      - twilio: {{ account_sid: AC1, auth_token_env: TWILIO_TOKEN, from: '+15550000001', base_url: '{}' }}
+      - plivo: {{ auth_id: MA1, auth_token_env: PLIVO_TOKEN, from: '+15550000002', base_url: '{}', answer_url: 'https://example.com/cabot-alert.xml' }}
+services:",
+        s.twilio.url(),
+        s.plivo.url()
+    );
+    s.env.write_config(&text.replacen("services:", &extra, 1));
+    s.twilio.set(FAIL);
+    s.target.set_up(false);
+    assert_eq!(s.run(T0).code, 0);
+    let calls = s.plivo.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].url, "/v1/Account/MA1/Call/");
+    let body: Value = serde_json::from_str(&calls[0].body).expect("json");
+    assert_eq!(body["to"], "+15551230001");
+    assert_eq!(body["answer_url"], "https://example.com/cabot-alert.xml");
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND provider = 'plivo'"
+        ),
+        1
+    );
+}

@@ -1,0 +1,92 @@
+//! `tls`: certificates made by the test, expiring, expired and for the wrong host.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::*;
+use crate::support::*;
+
+fn wall_clock() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+#[test]
+fn tls_certificates_expiry_and_host() {
+    // These run on the real clock: the handshake verifies against it, and so does cabot.
+    let now = wall_clock();
+    let hour = 3600;
+    let day = 86_400;
+    let ca = certs::ca();
+    // a certificate for `names` valid for the 100 days up to `until`
+    let leaf = |names: &[&str], until: i64| {
+        certs::leaf(names, Some(&ca), Some((until - 100 * day, until)))
+    };
+    let valid_until = now + 90 * day + hour;
+    let soon_until = now + 3 * day + hour;
+    let valid = certs::https_server(&leaf(&["127.0.0.1"], valid_until));
+    let soon = certs::https_server(&leaf(&["127.0.0.1"], soon_until));
+    let expired = certs::https_server(&leaf(&["127.0.0.1"], now - 10 * day));
+    let other = certs::https_server(&leaf(&["other.example"], valid_until));
+    let env = Env::new(&config(&format!(
+        "      - {{ name: valid, type: tls, host: '{valid}', ca_file: ca.pem }}
+      - {{ name: split-port, type: tls, host: 127.0.0.1, port: {valid_port}, ca_file: ca.pem }}
+      - {{ name: soon, type: tls, host: '{soon}', ca_file: ca.pem }}
+      - {{ name: soon-relaxed, type: tls, host: '{soon}', ca_file: ca.pem, warn_within: 1d }}
+      - {{ name: expired, type: tls, host: '{expired}', ca_file: ca.pem }}
+      - {{ name: wrong-host, type: tls, host: '{other}', ca_file: ca.pem }}
+      - {{ name: unknown-ca, type: tls, host: '{valid}' }}
+      - {{ name: closed, type: tls, host: '127.0.0.1:{closed}', timeout: 2s }}
+",
+        valid = valid.addr,
+        valid_port = valid.addr.port(),
+        soon = soon.addr,
+        expired = expired.addr,
+        other = other.addr,
+        closed = closed_port(),
+    )));
+    std::fs::write(env.path("ca.pem"), &ca.pem).expect("write ca");
+    let status = run_all(&env, None);
+    let valid_date = rfc3339(valid_until);
+    let soon_date = rfc3339(soon_until);
+    expect(
+        &status,
+        &[
+            (
+                "valid",
+                "passing",
+                &format!("certificate valid until {valid_date} (90 days left)"),
+            ),
+            ("split-port", "passing", "(90 days left)"),
+            (
+                "soon",
+                "failing",
+                &format!("certificate expires on {soon_date}, in 3 days"),
+            ),
+            ("soon", "failing", "warn_within 14days"),
+            (
+                "soon-relaxed",
+                "passing",
+                &format!("valid until {soon_date} (3 days left)"),
+            ),
+            ("expired", "failing", "certificate expired on"),
+            ("expired", "failing", "(10 days ago)"),
+            (
+                "wrong-host",
+                "failing",
+                "certificate does not verify for 127.0.0.1",
+            ),
+            ("wrong-host", "failing", &format!("expires {valid_date}")),
+            ("unknown-ca", "failing", "does not verify"),
+            ("closed", "failing", "cannot connect to 127.0.0.1:"),
+        ],
+    );
+    let (_, message) = result(&status, "wrong-host");
+    assert!(
+        message.contains("NotValidForName") || message.contains("not valid for"),
+        "{message}"
+    );
+    let (_, message) = result(&status, "unknown-ca");
+    assert!(message.contains("UnknownIssuer"), "{message}");
+}
