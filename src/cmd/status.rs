@@ -11,7 +11,7 @@ use crate::core::quiet::in_force;
 use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
 use crate::store::outbox::OutboxCounts;
-use crate::store::{CheckRow, RunRow, Store};
+use crate::store::{self, CheckRow, RunRow, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,14 +93,17 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let store = Store::open_read_only(&cfg.state, Some(&g.config))?;
     let (last_run, checks, services, acks, silences, alerts) = match &store {
         None => Default::default(),
-        Some(s) => (
-            s.last_run()?,
-            s.checks()?,
-            s.services()?,
-            s.acks()?,
-            s.silences()?,
-            s.outbox_counts()?,
-        ),
+        Some(s) => {
+            let fail = |e| store::failure(&cfg.state, "reading the state", e);
+            (
+                s.last_run().map_err(fail)?,
+                s.checks().map_err(fail)?,
+                s.services().map_err(fail)?,
+                s.acks().map_err(fail)?,
+                s.silences().map_err(fail)?,
+                s.outbox_counts().map_err(fail)?,
+            )
+        }
     };
     for name in &args.services {
         if !services.get(name).is_some_and(|s| s.active) {

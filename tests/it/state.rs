@@ -294,3 +294,24 @@ fn a_full_disk_fails_the_run_with_74_and_keeps_the_state_intact() {
         .expect("runs");
     assert_eq!(runs, 2, "the failed run recorded nothing");
 }
+
+#[test]
+fn a_stored_status_that_is_no_status_is_an_error_not_passing() {
+    let env = env_with_closed_port();
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    env.db()
+        .execute_batch("UPDATE services SET status = 'FINE'")
+        .expect("spoil the status");
+    let status = env.cabot(&["status"]);
+    assert_eq!(status.code, 74, "{status:?}");
+    assert!(status.stdout.is_empty(), "{status:?}");
+    assert!(
+        status.stderr.contains("unknown status 'FINE'"),
+        "{status:?}"
+    );
+    let run = env.cabot(&["run", "--all"]);
+    assert_eq!(
+        run.code, 74,
+        "a run does not take it for PASSING either: {run:?}"
+    );
+}
