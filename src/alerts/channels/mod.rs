@@ -251,15 +251,15 @@ mod tests {
 
     #[test]
     fn every_type_is_named_once_and_users_have_each_contact_once() {
-        assert_eq!(
-            TYPES,
-            ["email", "sms", "phone", "slack", "webhook", "command"]
-        );
-        for name in TYPES {
+        for (i, name) in TYPES.iter().enumerate() {
+            assert!(!TYPES[..i].contains(name), "{name} is registered twice");
             assert!(ChannelKind::keys_of(name).is_some(), "{name}");
         }
         assert!(ChannelKind::keys_of("mail").is_none());
         let keys: Vec<&str> = contacts().iter().map(|c| c.key).collect();
-        assert_eq!(keys, ["email", "phone", "slack"]);
+        for (i, key) in keys.iter().enumerate() {
+            assert!(!keys[..i].contains(key), "contact {key} twice");
+        }
+        assert_eq!(keys[..3], ["email", "phone", "slack"]);
     }
 }
