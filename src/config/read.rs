@@ -1167,7 +1167,7 @@ fn scalar_field(node: &Node, key: &str) -> Option<(String, Mark)> {
     }
 }
 
-fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
+pub(crate) fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
     // Scheme and host are looked at by hand first: for those, the URI parser only
     // says "invalid format" or "empty string".
     let Some((scheme, rest)) = text.split_once("://") else {
