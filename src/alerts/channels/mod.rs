@@ -243,6 +243,7 @@ channel_types! {
     Slack(slack::Slack),
     Webhook(webhook::Webhook),
     Command(command::Command),
+    Ntfy(ntfy::Ntfy),
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! SMTP server, is in `email.rs`; a new channel gets its own file here.
 
 mod email;
+mod ntfy;
 
 use std::time::{Duration, Instant};
 
