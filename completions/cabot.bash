@@ -503,12 +503,16 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__migrate)
-            opts="-c -q -v -h --dry-run --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --dry-run --wait --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

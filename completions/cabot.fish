@@ -54,7 +54,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand run" -l jobs -d 'How many ch
 complete -c cabot -n "__fish_cabot_using_subcommand run" -l fail-on -d 'Exit 1 (warning) or 2 (error, critical) when a check run now failed at this importance or above' -r -f -a "warning\t''
 error\t''
 critical\t''"
-complete -c cabot -n "__fish_cabot_using_subcommand run" -l wait -d 'Wait this long for another run\'s lock instead of exiting 75 at once' -r
+complete -c cabot -n "__fish_cabot_using_subcommand run" -l wait -d 'Wait this long while `cabot migrate` has the state to itself [default: 30s]' -r
 complete -c cabot -n "__fish_cabot_using_subcommand run" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand run" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand run" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -85,6 +85,7 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand serve-status" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l wait -d 'Wait this long for the runs that are using the state instead of exiting 75 at once' -r
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand migrate" -l color -d 'Colour the output' -r -f -a "auto\t''

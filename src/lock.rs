@@ -1,16 +1,16 @@
-//! One `cabot run` at a time, per state file.
+//! Who may use the state: any number of `cabot run`s at once (each holds the lock file
+//! shared), or one `cabot migrate` alone (it holds it exclusive). The OS releases a lock
+//! when its process dies.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
 use crate::exit_codes::{Exit, ExitCode};
 
-/// Held for as long as it lives; the OS releases it if the process dies.
+/// Held for as long as it lives.
 #[derive(Debug)]
-pub struct RunLock {
+pub struct StateLock {
     _file: File,
 }
 
@@ -20,15 +20,49 @@ pub fn lock_path(state: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Takes the lock next to the state file, waiting up to `wait` for another holder.
-pub fn acquire(state: &Path, wait: Duration) -> anyhow::Result<RunLock> {
+/// A run's hold on the state, beside any other run's; waits up to `wait` while `migrate`
+/// has the state to itself.
+pub fn shared(state: &Path, wait: Duration) -> anyhow::Result<StateLock> {
+    acquire(state, wait, false).map_err(|e| match e {
+        Busy(path) => Exit::error(
+            ExitCode::Locked,
+            format!(
+                "`cabot migrate` is upgrading the state ({} is held); try again in a minute, or pass --wait 1m",
+                path.display()
+            ),
+        ),
+        Failed(e) => e,
+    })
+}
+
+/// `migrate`'s hold on the state, alone; waits up to `wait` for the runs that are alive.
+pub fn exclusive(state: &Path, wait: Duration) -> anyhow::Result<StateLock> {
+    acquire(state, wait, true).map_err(|e| match e {
+        Busy(path) => Exit::error(
+            ExitCode::Locked,
+            format!(
+                "cabot runs are using the state ({} is held); migrate when they are done, or pass --wait 5m",
+                path.display()
+            ),
+        ),
+        Failed(e) => e,
+    })
+}
+
+enum Refused {
+    Busy(PathBuf),
+    Failed(anyhow::Error),
+}
+use Refused::{Busy, Failed};
+
+fn acquire(state: &Path, wait: Duration, alone: bool) -> Result<StateLock, Refused> {
     let path = lock_path(state);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            Exit::error(
+            Failed(Exit::error(
                 ExitCode::StateIo,
                 format!("cannot create state folder {}: {e}", dir.display()),
-            )
+            ))
         })?;
     }
     let file = OpenOptions::new()
@@ -37,29 +71,28 @@ pub fn acquire(state: &Path, wait: Duration) -> anyhow::Result<RunLock> {
         .write(true)
         .open(&path)
         .map_err(|e| {
-            Exit::error(
+            Failed(Exit::error(
                 ExitCode::StateIo,
                 format!("cannot open lock file {}: {e}", path.display()),
-            )
+            ))
         })?;
     let deadline = Instant::now() + wait;
     loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(RunLock { _file: file }),
-            Err(TryLockError::WouldBlock) => {
-                if Instant::now() >= deadline {
-                    return Err(Exit::error(
-                        ExitCode::Locked,
-                        format!(
-                            "another cabot run holds {}; try again later, or pass --wait 1m",
-                            path.display()
-                        ),
-                    ));
-                }
+        let tried = if alone {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match tried {
+            Ok(()) => return Ok(StateLock { _file: file }),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
+            Err(TryLockError::WouldBlock) => return Err(Busy(path)),
             Err(TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                return Err(Failed(
+                    anyhow::Error::from(e).context(format!("cannot lock {}", path.display())),
+                ));
             }
         }
     }

@@ -8,9 +8,9 @@ use super::channels::Reach;
 use super::policy::{self, RepeatIntervals, Situation};
 use crate::config::{Channel, Config, Service};
 use crate::core::quiet::in_force;
-use crate::core::{CheckState, Status};
+use crate::core::{CheckState, Importance, Status};
+use crate::store::ServiceRow;
 use crate::store::outbox::{Ack, NewAlert, Silence};
-use crate::store::{CheckRow, ServiceRow};
 
 /// What mutes or quiets a service now.
 pub struct Quiet<'a> {
@@ -20,90 +20,84 @@ pub struct Quiet<'a> {
     pub maintenance: &'a dyn Fn(&str) -> bool,
 }
 
-/// Applies the policy to every service, updating each row's memory; returns the alerts.
-pub fn decide_all(
-    cfg: &Config,
-    services: &mut [ServiceRow],
-    previous: &HashMap<String, Status>,
-    checks: &[CheckRow],
-    quiet: &Quiet,
-    now: i64,
-) -> Vec<NewAlert> {
+/// What the policy decided for a service: the kind of alert, and the status whose
+/// channels it goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub kind: AlertKind,
+    pub level: Status,
+}
+
+/// Applies the policy to one service at `now`, updating its row's memory; the alert to
+/// send, if any.
+pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Option<Decision> {
     let repeat = RepeatIntervals {
         warning: cfg.alerting.repeat_warning,
         error: cfg.alerting.repeat_error,
         critical: cfg.alerting.repeat_critical,
     };
-    let mut alerts = Vec::new();
-    for row in services.iter_mut() {
-        let Some(service) = cfg.service(&row.name) else {
-            continue;
-        };
-        let situation = Situation {
-            status: row.status,
-            memory: row.memory,
-            acked: quiet
-                .acks
-                .get(&row.name)
-                .is_some_and(|a| in_force(a.until, now)),
-            muted: quiet
-                .silences
-                .get(&row.name)
-                .is_some_and(|s| in_force(s.until, now))
-                || (quiet.maintenance)(&row.name),
-            now,
-        };
-        let (kind, memory) = policy::decide(&situation, &repeat);
-        let before = row.memory;
-        row.memory = memory;
-        let Some(kind) = kind else { continue };
-        let previous_status = previous.get(&row.name).copied().unwrap_or(Status::Passing);
-        // A recovery goes where the incident's last alert went.
-        let level = match kind {
-            AlertKind::Recovery => before.last_alert_status.unwrap_or(Status::Warning),
-            _ => row.status,
-        };
-        alerts.push(NewAlert {
-            alert: alert(kind, service, row.status, previous_status, checks, now),
-            deliveries: targets(cfg, service, kind, level),
-        });
-    }
-    alerts
+    let situation = Situation {
+        status: row.status,
+        memory: row.memory,
+        acked: quiet
+            .acks
+            .get(&row.name)
+            .is_some_and(|a| in_force(a.until, now)),
+        muted: quiet
+            .silences
+            .get(&row.name)
+            .is_some_and(|s| in_force(s.until, now))
+            || (quiet.maintenance)(&row.name),
+        now,
+    };
+    let (kind, memory) = policy::decide(&situation, &repeat);
+    let before = row.memory;
+    row.memory = memory;
+    let kind = kind?;
+    // A recovery goes where the incident's last alert went.
+    let level = match kind {
+        AlertKind::Recovery => before.last_alert_status.unwrap_or(Status::Warning),
+        _ => row.status,
+    };
+    Some(Decision { kind, level })
 }
 
-/// The alert about `service` (without its `id`, which the outbox gives it).
+/// The alert a decision makes, with where it goes. `previous` is the service's status
+/// before this run; `failing` its failing checks as (name, importance, message).
 pub fn alert(
-    kind: AlertKind,
+    cfg: &Config,
     service: &Service,
-    status: Status,
-    previous_status: Status,
-    checks: &[CheckRow],
+    row: &ServiceRow,
+    decision: Decision,
+    previous: Status,
+    failing: &[(String, Importance, String)],
     now: i64,
-) -> Alert {
-    let failing = checks
-        .iter()
-        .filter(|c| c.service == service.name && c.active && c.failing)
-        .map(|c| FailingCheck {
-            name: c.name.clone(),
-            importance: c.effective_importance(),
-            status: CheckState::Failing,
-            message: c
-                .last
-                .as_ref()
-                .map(|l| l.message.clone())
-                .unwrap_or_default(),
-        })
-        .collect();
-    Alert {
-        id: None,
-        kind,
-        service: service.name.clone(),
-        status,
-        previous_status,
-        checks: failing,
-        url: service.url.clone(),
-        runbook: service.runbook.clone(),
-        time: now,
+) -> NewAlert {
+    let checks = match decision.kind {
+        AlertKind::Recovery => Vec::new(),
+        _ => failing
+            .iter()
+            .map(|(name, importance, message)| FailingCheck {
+                name: name.clone(),
+                importance: *importance,
+                status: CheckState::Failing,
+                message: message.clone(),
+            })
+            .collect(),
+    };
+    NewAlert {
+        alert: Alert {
+            id: None,
+            kind: decision.kind,
+            service: service.name.clone(),
+            status: row.status,
+            previous_status: previous,
+            checks,
+            url: service.url.clone(),
+            runbook: service.runbook.clone(),
+            time: now,
+        },
+        deliveries: targets(cfg, service, decision.kind, decision.level),
     }
 }
 

@@ -27,8 +27,8 @@ impl CheckType for CabotCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
-        ask(&ctx.http, self, check.timeout)
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
+        ask(ctx.http, self, check.timeout)
     }
 }
 

@@ -39,7 +39,7 @@ impl CheckType for CommandCheck {
         Some(CommandCheck { command: argv })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context<'_>) -> CheckResult {
         plugin(self, check.timeout)
     }
 }

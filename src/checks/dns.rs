@@ -82,7 +82,7 @@ impl CheckType for DnsCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         lookup(self, check.timeout, query_id(&check.name, ctx.now))
     }
 }

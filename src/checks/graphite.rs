@@ -79,9 +79,9 @@ impl CheckType for GraphiteCheck {
         })
     }
 
-    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult {
+    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         let minutes = window_minutes(check.frequency, last_run, ctx.now);
-        ask(&ctx.http, self, minutes, check.timeout)
+        ask(ctx.http, self, minutes, check.timeout)
     }
 }
 

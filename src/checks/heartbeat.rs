@@ -34,7 +34,7 @@ impl CheckType for HeartbeatCheck {
     }
 
     /// Never called: a heartbeat is judged from its pings by `judge`.
-    fn run(&self, _: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+    fn run(&self, _: &Check, _: Option<i64>, _: &Context<'_>) -> CheckResult {
         CheckResult::fail("a heartbeat is judged from its pings", Duration::ZERO)
     }
 }

@@ -139,7 +139,7 @@ impl CheckType for HttpCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         let timeout = check.timeout;
         let started = Instant::now();
         let mut response = match ctx.http.send(&self.request, timeout) {

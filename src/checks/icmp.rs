@@ -52,7 +52,7 @@ impl CheckType for IcmpCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context<'_>) -> CheckResult {
         ping(self, check.timeout)
     }
 }

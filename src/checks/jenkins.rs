@@ -60,8 +60,8 @@ impl CheckType for JenkinsCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
-        ask(&ctx.http, self, check.debounce, check.timeout, ctx.now)
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
+        ask(ctx.http, self, check.debounce, check.timeout, ctx.now)
     }
 
     /// The check spends its `debounce` on consecutive failed builds, as Cabot did, so its

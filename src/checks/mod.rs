@@ -31,7 +31,7 @@ pub(crate) trait CheckType: Sized {
     fn read(r: &mut Reader, f: &Fields) -> Option<Self>;
 
     /// Runs the check once, within `check.timeout`. Never panics on anything the target does.
-    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult;
+    fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult;
 
     /// The debounce applied to its results in the state.
     fn result_debounce(&self, debounce: u32) -> u32 {
@@ -82,19 +82,10 @@ impl CheckResult {
     }
 }
 
-/// Shared by every check in a run: the HTTP client, and the run's `now` (Unix seconds).
-pub struct Context {
-    pub http: Client,
+/// What a check runs with: the run's HTTP client, and `now` (Unix seconds) as it starts.
+pub struct Context<'a> {
+    pub http: &'a Client,
     pub now: i64,
-}
-
-impl Context {
-    pub fn new(now: i64) -> Context {
-        Context {
-            http: Client::new(),
-            now,
-        }
-    }
 }
 
 /// One check to run, with when it last ran.
@@ -104,10 +95,12 @@ pub struct Job {
     pub last_run: Option<i64>,
 }
 
-/// Runs one check, bounded by its timeout; the result's duration is measured here.
-pub fn run(job: &Job, ctx: &Context) -> CheckResult {
+/// Runs one check that starts at `now`, bounded by its timeout; the result's duration is
+/// measured here.
+pub fn run(job: &Job, http: &Client, now: i64) -> CheckResult {
     let started = std::time::Instant::now();
-    let result = job.check.kind.run(&job.check, job.last_run, ctx);
+    let ctx = Context { http, now };
+    let result = job.check.kind.run(&job.check, job.last_run, &ctx);
     CheckResult {
         duration: started.elapsed(),
         ..result
@@ -154,7 +147,7 @@ macro_rules! check_types {
                 None
             }
 
-            fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context) -> CheckResult {
+            fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult {
                 match self {
                     $(CheckKind::$variant(c) => c.run(check, last_run, ctx),)+
                 }

@@ -1,102 +1,247 @@
-//! Runs many checks at once, at most `jobs` at a time, each bounded by its own timeout.
+//! Runs many checks at once on a fixed set of worker threads, at most `jobs` at a time,
+//! each bounded by its own timeout, and hands back each result as it finishes.
 //!
-//! Each check runs on its own thread. The runner keeps a deadline for each one and,
-//! should a check overrun it (a resolver that ignores timeouts, say), records it as
-//! failed and moves on: the stuck thread is abandoned and ends with the process, so one
-//! hostile target can never hold up the run.
+//! The runner keeps a deadline for each check in flight and, should a check overrun it (a
+//! resolver that ignores timeouts, say), reports it as failed and moves on: the stuck
+//! worker is retired and ends when its check does (or with the process), and a new worker
+//! takes its place, so one hostile target can never hold up the others.
 
-use std::sync::Arc;
-use std::sync::mpsc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{CheckResult, Context, Job};
-use crate::config::Check;
+use super::{CheckResult, Job};
+use crate::clock;
+use crate::core::schedule::GRACE;
+use crate::http_client::Client;
 
-/// Extra time beyond a check's own timeout before the runner gives up on it.
-const GRACE: Duration = Duration::from_secs(2);
 const STACK_SIZE: usize = 512 * 1024;
 
-/// Runs `checks` and returns their outcomes in the same order; `on_done` is called as each finishes.
-pub fn run_all(
-    work: Vec<Job>,
-    jobs: usize,
-    now: i64,
-    mut on_done: impl FnMut(&Check, &CheckResult),
-) -> Vec<CheckResult> {
-    let jobs = jobs.max(1);
-    let ctx = Arc::new(Context::new(now));
-    let work: Vec<Arc<Job>> = work.into_iter().map(Arc::new).collect();
-    let checks: Vec<&Check> = work.iter().map(|j| &j.check).collect();
-    let mut outcomes: Vec<Option<CheckResult>> = vec![None; checks.len()];
-    let (tx, rx) = mpsc::channel::<(usize, CheckResult)>();
-    // (index, started, deadline) of the checks in flight
-    let mut running: Vec<(usize, Instant, Instant)> = Vec::new();
-    let mut next = 0;
-    let mut done = 0;
+/// One check that finished (or was abandoned).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// Its place in the work the runner was given.
+    pub index: usize,
+    /// When it started (Unix seconds): its `last_run`.
+    pub started_at: i64,
+    pub result: CheckResult,
+}
 
-    while done < checks.len() {
-        while running.len() < jobs && next < checks.len() {
-            let index = next;
-            next += 1;
-            let job = Arc::clone(&work[index]);
-            let ctx = Arc::clone(&ctx);
-            let tx = tx.clone();
-            let started = Instant::now();
-            let spawned = std::thread::Builder::new()
-                .name(format!("check-{index}"))
-                .stack_size(STACK_SIZE)
-                .spawn(move || {
-                    let outcome = super::run(&job, &ctx);
-                    let _ = tx.send((index, outcome));
-                });
-            match spawned {
-                Ok(_) => running.push((index, started, started + checks[index].timeout + GRACE)),
-                Err(e) => {
-                    let outcome =
-                        CheckResult::fail(format!("cannot start the check: {e}"), Duration::ZERO);
-                    on_done(checks[index], &outcome);
-                    outcomes[index] = Some(outcome);
-                    done += 1;
-                }
-            }
-        }
-        let Some(earliest) = running.iter().map(|r| r.2).min() else {
-            continue;
+enum Event {
+    Started {
+        worker: usize,
+        index: usize,
+        at: Instant,
+        unix: i64,
+    },
+    Done {
+        index: usize,
+        result: CheckResult,
+    },
+}
+
+/// What is known of a check in flight.
+struct Running {
+    worker: usize,
+    started: Instant,
+    unix: i64,
+    deadline: Instant,
+}
+
+struct Shared {
+    work: Vec<Job>,
+    queue: Mutex<VecDeque<usize>>,
+    http: Client,
+}
+
+pub struct Runner {
+    shared: Arc<Shared>,
+    events: Receiver<Event>,
+    sender: Sender<Event>,
+    running: HashMap<usize, Running>,
+    /// Each worker's flag: set when the runner gave up on its check.
+    retired: Vec<Arc<AtomicBool>>,
+    /// Workers started and not retired.
+    alive: usize,
+    /// Checks not handed back yet.
+    left: usize,
+}
+
+impl Runner {
+    /// Starts running `work` on at most `jobs` workers.
+    pub fn start(work: Vec<Job>, jobs: usize) -> Runner {
+        let left = work.len();
+        let (sender, events) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            queue: Mutex::new((0..work.len()).collect()),
+            work,
+            http: Client::new(),
+        });
+        let mut runner = Runner {
+            shared,
+            events,
+            sender,
+            running: HashMap::new(),
+            retired: Vec::new(),
+            alive: 0,
+            left,
         };
-        let wait = earliest.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok((index, outcome)) => {
-                if let Some(pos) = running.iter().position(|r| r.0 == index) {
-                    running.swap_remove(pos);
-                    on_done(checks[index], &outcome);
-                    outcomes[index] = Some(outcome);
-                    done += 1;
-                }
+        for _ in 0..jobs.max(1).min(left) {
+            runner.spawn_worker();
+        }
+        runner
+    }
+
+    /// Whether every check has been handed back.
+    pub fn is_done(&self) -> bool {
+        self.left == 0
+    }
+
+    /// The next check that finishes, waiting at most until `until` (for ever when `None`);
+    /// `None` when none finished by then, or when all are done.
+    pub fn next(&mut self, until: Option<Instant>) -> Option<Finished> {
+        loop {
+            if self.left == 0 {
+                return None;
             }
-            Err(mpsc::RecvTimeoutError::Timeout | mpsc::RecvTimeoutError::Disconnected) => {
-                let now = Instant::now();
-                running.retain(|&(index, started, deadline)| {
-                    if deadline > now {
-                        return true;
-                    }
-                    let timeout = checks[index].timeout;
-                    let outcome = CheckResult::fail(
-                        format!(
-                            "timed out after {} (the check did not stop; abandoned)",
-                            humantime::format_duration(timeout)
-                        ),
-                        now - started,
-                    );
-                    on_done(checks[index], &outcome);
-                    outcomes[index] = Some(outcome);
-                    done += 1;
-                    false
+            if self.alive == 0 {
+                // No worker could be started: what is queued cannot run.
+                let index = self.shared.queue.lock().ok()?.pop_front()?;
+                self.left -= 1;
+                return Some(Finished {
+                    index,
+                    started_at: clock::now(),
+                    result: CheckResult::fail(
+                        "cannot start a thread for the check",
+                        Duration::ZERO,
+                    ),
                 });
+            }
+            let earliest = self.running.values().map(|r| r.deadline).min();
+            let wake = match (earliest, until) {
+                (Some(d), Some(u)) => Some(d.min(u)),
+                (d, u) => d.or(u),
+            };
+            let event = match wake {
+                None => self
+                    .events
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+                Some(at) => self
+                    .events
+                    .recv_timeout(at.saturating_duration_since(Instant::now())),
+            };
+            match event {
+                Ok(Event::Started {
+                    worker,
+                    index,
+                    at,
+                    unix,
+                }) => {
+                    let timeout = self.shared.work[index].check.timeout;
+                    self.running.insert(
+                        index,
+                        Running {
+                            worker,
+                            started: at,
+                            unix,
+                            deadline: at + timeout + GRACE,
+                        },
+                    );
+                }
+                Ok(Event::Done { index, result }) => {
+                    // A check given up on already was handed back then.
+                    if let Some(r) = self.running.remove(&index) {
+                        self.left -= 1;
+                        return Some(Finished {
+                            index,
+                            started_at: r.unix,
+                            result,
+                        });
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    let now = Instant::now();
+                    let overdue = self
+                        .running
+                        .iter()
+                        .find(|(_, r)| r.deadline <= now)
+                        .map(|(i, _)| *i);
+                    if let Some((index, r)) =
+                        overdue.and_then(|i| self.running.remove(&i).map(|r| (i, r)))
+                    {
+                        return Some(self.abandon(index, r, now));
+                    }
+                    if until.is_some_and(|u| u <= now) {
+                        return None;
+                    }
+                }
             }
         }
     }
-    outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| CheckResult::fail("the check did not run", Duration::ZERO)))
-        .collect()
+
+    /// Hands back a check that overran its deadline as failed, and replaces its worker.
+    fn abandon(&mut self, index: usize, r: Running, now: Instant) -> Finished {
+        if let Some(flag) = self.retired.get(r.worker) {
+            flag.store(true, Ordering::SeqCst);
+        }
+        self.alive -= 1;
+        self.left -= 1;
+        if self.shared.queue.lock().is_ok_and(|q| !q.is_empty()) {
+            self.spawn_worker();
+        }
+        let timeout = self.shared.work[index].check.timeout;
+        Finished {
+            index,
+            started_at: r.unix,
+            result: CheckResult::fail(
+                format!(
+                    "timed out after {} (the check did not stop; abandoned)",
+                    humantime::format_duration(timeout)
+                ),
+                now - r.started,
+            ),
+        }
+    }
+
+    fn spawn_worker(&mut self) {
+        let worker = self.retired.len();
+        let retired = Arc::new(AtomicBool::new(false));
+        self.retired.push(Arc::clone(&retired));
+        let shared = Arc::clone(&self.shared);
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("check-worker-{worker}"))
+            .stack_size(STACK_SIZE)
+            .spawn(move || work(worker, &shared, &sender, &retired));
+        if spawned.is_ok() {
+            self.alive += 1;
+        }
+    }
+}
+
+/// A worker: takes the next check off the queue until there are none, or until the
+/// runner gave up on one of its checks.
+fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &AtomicBool) {
+    while !retired.load(Ordering::SeqCst) {
+        let Some(index) = shared.queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+            return;
+        };
+        let unix = clock::now();
+        let started = Event::Started {
+            worker,
+            index,
+            at: Instant::now(),
+            unix,
+        };
+        if sender.send(started).is_err() {
+            return;
+        }
+        let result = super::run(&shared.work[index], &shared.http, unix);
+        if sender.send(Event::Done { index, result }).is_err() {
+            return;
+        }
+    }
 }

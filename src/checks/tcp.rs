@@ -30,7 +30,7 @@ impl CheckType for TcpCheck {
         Some(TcpCheck { host, port })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, _: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, _: &Context<'_>) -> CheckResult {
         connect(self, check.timeout)
     }
 }

@@ -42,7 +42,7 @@ impl CheckType for TlsCheck {
         })
     }
 
-    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context) -> CheckResult {
+    fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         handshake(self, check.timeout, ctx.now)
     }
 }

@@ -12,6 +12,9 @@ pub struct Args {
     /// Say what would be done, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Wait this long for the runs that are using the state instead of exiting 75 at once
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
 }
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
@@ -55,7 +58,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::Ok);
     }
-    let _lock = lock::acquire(path, Duration::ZERO)?;
+    let _lock = lock::exclusive(path, args.wait.unwrap_or(Duration::ZERO))?;
     // Look again under the lock: a run may have created the file meanwhile.
     match Store::schema_of(path)? {
         Schema::Missing => {

@@ -6,6 +6,38 @@ use std::time::Duration;
 /// next run falls within this much of now runs now rather than a whole period later.
 pub const TOLERANCE: Duration = Duration::from_secs(5);
 
+/// How long past a check's timeout the runner waits before it abandons the check.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// How long a run's lease on a check outlives the check's deadline, so that a live run's
+/// lease never lapses under it.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(10);
+
+/// Whether a check's lease (if any) lets a run take it at `now`: none, or lapsed.
+pub fn is_free(claim_until: Option<i64>, now: i64) -> bool {
+    claim_until.is_none_or(|until| until <= now)
+}
+
+/// When a run's lease on a check lapses. The run starts `jobs` checks at once and the
+/// others as those finish, so the check at `position` (0-based, in the order the run
+/// starts them) waits at most `position / jobs` rounds of `longest` (the longest timeout
+/// of the run) before its own `timeout`; each is bounded by the runner's grace.
+pub fn lease_until(
+    now: i64,
+    position: usize,
+    jobs: usize,
+    timeout: Duration,
+    longest: Duration,
+) -> i64 {
+    let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    let rounds = i64::try_from(position / jobs.max(1)).unwrap_or(i64::MAX);
+    let waiting = rounds.saturating_mul(secs(longest).saturating_add(secs(GRACE)));
+    now.saturating_add(waiting)
+        .saturating_add(secs(timeout))
+        .saturating_add(secs(GRACE))
+        .saturating_add(secs(LEASE_MARGIN))
+}
+
 /// A check is due when it never ran, or when `last_run + frequency <= now + 5 s`.
 /// Times are Unix seconds.
 pub fn is_due(last_run: Option<i64>, frequency: Duration, now: i64) -> bool {
@@ -21,6 +53,30 @@ pub fn is_due(last_run: Option<i64>, frequency: Duration, now: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leases() {
+        let s = Duration::from_secs;
+        let t = 1_000;
+        assert!(is_free(None, t));
+        assert!(is_free(Some(t), t), "lapses at its time");
+        assert!(!is_free(Some(t + 1), t));
+        // (position, jobs, timeout, longest, lease until)
+        let cases = [
+            (0, 4, s(10), s(90), t + 10 + 2 + 10), // starts at once: its own deadline
+            (3, 4, s(10), s(90), t + 22),
+            (4, 4, s(10), s(90), t + 92 + 22), // after one round of the longest
+            (9, 4, s(1), s(1), t + 2 * 3 + 13),
+            (0, 0, s(1), s(1), t + 13), // jobs is at least 1
+        ];
+        for (position, jobs, timeout, longest, want) in cases {
+            assert_eq!(
+                lease_until(t, position, jobs, timeout, longest),
+                want,
+                "position {position} of {jobs} at once"
+            );
+        }
+    }
 
     #[test]
     fn due_table() {

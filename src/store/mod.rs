@@ -3,6 +3,7 @@
 pub mod history;
 pub mod migrations;
 pub mod outbox;
+pub mod run;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -74,19 +75,6 @@ pub struct RunRow {
     pub failures: i64,
 }
 
-/// One result to store.
-#[derive(Debug, Clone)]
-pub struct NewResult {
-    pub service: String,
-    pub check: String,
-    pub at: i64,
-    pub ok: bool,
-    pub duration_ms: i64,
-    pub message: String,
-    pub importance: Option<Importance>,
-    pub perfdata: Option<Perfdata>,
-}
-
 /// A status as stored; text that is no status is an error, never PASSING.
 impl FromSql for Status {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Status> {
@@ -119,6 +107,20 @@ fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error
         ExitCode::StateIo,
         format!("state database {}: {what}: {e}", path.display()),
     )
+}
+
+/// A `services` row: name, status, since, active, last_alert_at, last_alert_status.
+pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
+    Ok(ServiceRow {
+        name: r.get(0)?,
+        status: r.get(1)?,
+        since: r.get(2)?,
+        active: r.get(3)?,
+        memory: Memory {
+            last_alert_at: r.get(4)?,
+            last_alert_status: r.get(5)?,
+        },
+    })
 }
 
 /// An SQLite failure on the state, said in words that point at the fix.
@@ -224,10 +226,22 @@ impl Store {
     /// Opens the state for writing, creating it at the newest schema if it does not exist.
     pub fn open(path: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
         let existed = path.exists();
-        if !existed && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !existed {
             std::fs::create_dir_all(dir)
                 .map_err(|e| io_error(path, "cannot create its folder", e))?;
         }
+        // Runs that start together on a state not made yet make it one at a time: SQLite
+        // refuses a second connection's switch to WAL while the first creates the schema.
+        let _creating = match std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+            true => {
+                Some(creation_lock(dir).map_err(|e| io_error(path, "cannot lock its folder", e))?)
+            }
+            false => None,
+        };
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -235,6 +249,9 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| io_error(path, "cannot open", e))?;
+        // Before the first read: another run may be creating or writing the state.
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| io_error(path, "cannot configure", e))?;
         let version = user_version(&conn, path)?;
         if conn.is_readonly("main").unwrap_or(false) {
             return Err(io_error(
@@ -363,123 +380,21 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ServiceRow {
-                name: r.get(0)?,
-                status: r.get(1)?,
-                since: r.get(2)?,
-                active: r.get(3)?,
-                memory: Memory {
-                    last_alert_at: r.get(4)?,
-                    last_alert_status: r.get(5)?,
-                },
-            })
-        })?;
+        let rows = stmt.query_map([], service_row)?;
         rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
     }
 
-    /// Stores one run's results, the checks' and services' new states, the alerts they
-    /// caused and the acks that ended, all or nothing. Checks and services not in
-    /// `checks`/`services` are marked inactive, their history kept.
-    pub fn save(
+    /// Runs `write` in one IMMEDIATE transaction: all of it, or none of it.
+    pub fn immediate<T>(
         &mut self,
-        checks: &[CheckRow],
-        results: &[NewResult],
-        services: &[ServiceRow],
-        alerts: &[outbox::NewAlert],
-        acks_ended: &[&str],
-    ) -> rusqlite::Result<()> {
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("UPDATE checks SET active = 0 WHERE active = 1", [])?;
-        tx.execute("UPDATE services SET active = 0 WHERE active = 1", [])?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO checks (service, name, kind, importance, consecutive_failures, failing,
-                                     status_since, last_run_at, last_ok, last_message, last_duration_ms, active,
-                                     failing_importance, last_perfdata)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                 ON CONFLICT (service, name) DO UPDATE SET
-                    kind = excluded.kind, importance = excluded.importance,
-                    consecutive_failures = excluded.consecutive_failures, failing = excluded.failing,
-                    status_since = excluded.status_since, last_run_at = excluded.last_run_at,
-                    last_ok = excluded.last_ok, last_message = excluded.last_message,
-                    last_duration_ms = excluded.last_duration_ms, active = excluded.active,
-                    failing_importance = excluded.failing_importance,
-                    last_perfdata = excluded.last_perfdata",
-            )?;
-            for c in checks {
-                upsert.execute(params![
-                    c.service,
-                    c.name,
-                    c.kind,
-                    c.importance.as_str(),
-                    c.consecutive_failures as i64,
-                    c.failing,
-                    c.status_since,
-                    c.last_run_at,
-                    c.last.as_ref().map(|l| l.ok),
-                    c.last.as_ref().map(|l| l.message.as_str()),
-                    c.last.as_ref().map(|l| l.duration_ms),
-                    c.active,
-                    c.failing_importance.map(Importance::as_str),
-                    c.last
-                        .as_ref()
-                        .and_then(|l| l.perfdata.as_ref())
-                        .map(Perfdata::to_json),
-                ])?;
-            }
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, perfdata)
-                 SELECT id, ?3, ?4, ?5, ?6, ?7, ?8 FROM checks WHERE service = ?1 AND name = ?2",
-            )?;
-            for r in results {
-                insert.execute(params![
-                    r.service,
-                    r.check,
-                    r.at,
-                    r.ok,
-                    r.duration_ms,
-                    r.message,
-                    r.importance.map(Importance::as_str),
-                    r.perfdata.as_ref().map(Perfdata::to_json)
-                ])?;
-            }
-            let mut service = tx.prepare_cached(
-                "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (name) DO UPDATE SET
-                    status = excluded.status, since = excluded.since, active = excluded.active,
-                    last_alert_at = excluded.last_alert_at,
-                    last_alert_status = excluded.last_alert_status",
-            )?;
-            let mut unack = tx.prepare_cached("DELETE FROM acks WHERE service = ?1")?;
-            // A status change (or a service's first status) is a line of its history.
-            let mut history = tx.prepare_cached(
-                "INSERT INTO service_history (service, at, status)
-                 SELECT ?1, ?2, ?3 WHERE NOT EXISTS (
-                    SELECT 1 FROM service_history WHERE service = ?1
-                    AND id = (SELECT max(id) FROM service_history WHERE service = ?1)
-                    AND status = ?3)",
-            )?;
-            for s in services {
-                service.execute(params![
-                    s.name,
-                    s.status.as_str(),
-                    s.since,
-                    s.active,
-                    s.memory.last_alert_at,
-                    s.memory.last_alert_status.map(Status::as_str)
-                ])?;
-                history.execute(params![s.name, s.since, s.status.as_str()])?;
-            }
-            for service in acks_ended {
-                unack.execute([service])?;
-            }
-            outbox::insert_alerts(&tx, alerts)?;
-        }
-        tx.commit()
+        let value = write(&tx)?;
+        tx.commit()?;
+        Ok(value)
     }
 
     /// Records a completed run; this is what "Checks running" is decided from.
@@ -554,6 +469,13 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// An exclusive hold on the state's folder (released when dropped), while a state is made.
+fn creation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
+    let folder = std::fs::File::open(dir)?;
+    folder.lock()?;
+    Ok(folder)
 }
 
 /// `cabot.db.schema1-20261124T100211Z.bak` beside the state file.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::Store;
 use crate::alerts::alert::Alert;
@@ -59,7 +59,8 @@ pub struct OutboxCounts {
     pub given_up: i64,
 }
 
-pub(super) fn insert_alerts(tx: &Transaction, alerts: &[NewAlert]) -> rusqlite::Result<()> {
+/// Writes alerts and their deliveries, in the caller's transaction.
+pub fn insert_alerts(tx: &Connection, alerts: &[NewAlert]) -> rusqlite::Result<()> {
     let mut alert = tx.prepare_cached(
         "INSERT INTO alerts (service, kind, status, previous_status, created_at, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -86,39 +87,90 @@ pub(super) fn insert_alerts(tx: &Transaction, alerts: &[NewAlert]) -> rusqlite::
     Ok(())
 }
 
+/// Every service's acknowledgement, by service.
+pub fn acks(conn: &Connection) -> rusqlite::Result<HashMap<String, Ack>> {
+    let mut stmt = conn.prepare_cached("SELECT service, until, by, note, created_at FROM acks")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Ack {
+                until: r.get(1)?,
+                by: r.get(2)?,
+                note: r.get(3)?,
+                created_at: r.get(4)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Every service's silence, by service.
+pub fn silences(conn: &Connection) -> rusqlite::Result<HashMap<String, Silence>> {
+    let mut stmt = conn.prepare_cached("SELECT service, until, by FROM silences")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Silence {
+                until: r.get(1)?,
+                by: r.get(2)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// A delivery row joined with its alert, the alert read back into its type.
+fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
+    let alert_id: i64 = r.get(1)?;
+    let text: String = r.get(6)?;
+    let alert = serde_json::from_str::<Alert>(&text)
+        .map(|a| Alert {
+            id: Some(alert_id),
+            ..a
+        })
+        .map_err(|e| format!("the stored alert {alert_id} cannot be read: {e}"));
+    Ok(PendingDelivery {
+        id: r.get(0)?,
+        alert_id,
+        channel: r.get(2)?,
+        recipient: r.get(3)?,
+        attempts: r.get(4)?,
+        alert_created_at: r.get(5)?,
+        alert,
+    })
+}
+
 impl Store {
-    /// Deliveries due for a try at `now`, oldest first, at most `limit`.
-    pub fn pending_deliveries(
-        &self,
+    /// Leases to `run` the deliveries due for a try at `now` that no other run holds,
+    /// oldest first, at most `limit`, each until `lease(channel)`; in one transaction, so
+    /// that two runs never send the same delivery at once.
+    pub fn lease_deliveries(
+        &mut self,
+        run: &str,
         now: i64,
         limit: usize,
+        lease: impl Fn(&str) -> i64,
     ) -> rusqlite::Result<Vec<PendingDelivery>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at, a.payload
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-             ORDER BY d.id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now, limit as i64], |r| {
-            let alert_id: i64 = r.get(1)?;
-            let text: String = r.get(6)?;
-            let alert = serde_json::from_str::<Alert>(&text)
-                .map(|a| Alert {
-                    id: Some(alert_id),
-                    ..a
-                })
-                .map_err(|e| format!("the stored alert {alert_id} cannot be read: {e}"));
-            Ok(PendingDelivery {
-                id: r.get(0)?,
-                alert_id,
-                channel: r.get(2)?,
-                recipient: r.get(3)?,
-                attempts: r.get(4)?,
-                alert_created_at: r.get(5)?,
-                alert,
-            })
-        })?;
-        rows.collect()
+        self.immediate(|tx| {
+            let due = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at, a.payload
+                     FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                       AND (d.claim_until IS NULL OR d.claim_until <= ?1)
+                     ORDER BY d.id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![now, limit as i64], pending_delivery)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let mut take = tx.prepare_cached(
+                "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1",
+            )?;
+            for d in &due {
+                take.execute(params![d.id, run, lease(&d.channel)])?;
+            }
+            Ok(due)
+        })
     }
 
     /// Records the attempts made for one delivery and what became of it, in one transaction.
@@ -148,7 +200,8 @@ impl Store {
             match result {
                 DeliveryResult::Delivered { provider } => tx.execute(
                     "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
-                        provider = ?2, done_at = ?3, last_error = NULL WHERE id = ?1",
+                        provider = ?2, done_at = ?3, last_error = NULL, claimed_by = NULL,
+                        claim_until = NULL WHERE id = ?1",
                     params![delivery_id, provider, now],
                 )?,
                 DeliveryResult::Failed {
@@ -156,11 +209,12 @@ impl Store {
                     next_attempt_at,
                 } => tx.execute(
                     "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2,
-                        next_attempt_at = ?3 WHERE id = ?1",
+                        next_attempt_at = ?3, claimed_by = NULL, claim_until = NULL WHERE id = ?1",
                     params![delivery_id, error, next_attempt_at],
                 )?,
                 DeliveryResult::GivenUp { error } => tx.execute(
-                    "UPDATE deliveries SET state = 'given_up', last_error = ?2, done_at = ?3 WHERE id = ?1",
+                    "UPDATE deliveries SET state = 'given_up', last_error = ?2, done_at = ?3,
+                        claimed_by = NULL, claim_until = NULL WHERE id = ?1",
                     params![delivery_id, error, now],
                 )?,
             };
@@ -184,37 +238,11 @@ impl Store {
     }
 
     pub fn acks(&self) -> rusqlite::Result<HashMap<String, Ack>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT service, until, by, note, created_at FROM acks")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Ack {
-                    until: r.get(1)?,
-                    by: r.get(2)?,
-                    note: r.get(3)?,
-                    created_at: r.get(4)?,
-                },
-            ))
-        })?;
-        rows.collect()
+        acks(&self.conn)
     }
 
     pub fn silences(&self) -> rusqlite::Result<HashMap<String, Silence>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT service, until, by FROM silences")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Silence {
-                    until: r.get(1)?,
-                    by: r.get(2)?,
-                },
-            ))
-        })?;
-        rows.collect()
+        silences(&self.conn)
     }
 
     pub fn set_ack(&mut self, service: &str, ack: &Ack) -> rusqlite::Result<()> {

@@ -340,43 +340,6 @@ fn status_json_shape() {
 }
 
 #[test]
-fn a_second_run_exits_75_at_once_and_changes_nothing() {
-    let slow = HttpServer::start(|_| Reply::new(200, "slow").after(Duration::from_secs(2)));
-    let env = Env::new(&format!(
-        "services:\n  - name: s\n    checks:\n      - {{ name: slow, type: http, url: '{}' }}\n",
-        slow.url("/")
-    ));
-    let mut first = env.command(&["run"]).spawn().expect("spawn");
-    // The first run holds the lock once its request reaches the server.
-    let waited = Instant::now();
-    while slow.requests().is_empty() && waited.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(
-        !slow.requests().is_empty(),
-        "the first run never reached the server"
-    );
-    let started = Instant::now();
-    let second = env.cabot(&["run", "--all"]);
-    let took = started.elapsed();
-    assert_eq!(second.code, 75, "{second:?}");
-    assert!(
-        took < Duration::from_secs(1),
-        "the second run took {took:?}, as if it waited for the first (2 s)"
-    );
-    assert!(
-        second.stderr.contains("another cabot run holds"),
-        "{second:?}"
-    );
-    // --wait outlasts the first run
-    let third = env.cabot(&["run", "--all", "--wait", "10s"]);
-    assert_eq!(third.code, 0, "{third:?}");
-    assert!(first.wait().expect("wait").success());
-    assert_eq!(slow.requests().len(), 2, "the refused run sent nothing");
-    assert_eq!(env.count("SELECT count(*) FROM runs"), 2);
-}
-
-#[test]
 fn retention_prunes_old_results_in_bounded_batches() {
     let w = world("");
     let env = &w.env;

@@ -7,6 +7,8 @@
 //! - `alerts.rs`: when alerts happen (the policy, acks, silences, the outbox's retries);
 //! - `serve/`: `serve-status`'s answers and its behaviour under hostile clients;
 //! - `cli.rs`: commands as a user runs them (`run`'s flags, `status`, `history`, completions);
+//! - `runs.rs`: every check on its own clock: overlapping runs, leases, results and alerts
+//!   as they finish;
 //! - `config.rs`: config errors, each with its line and column;
 //! - `state.rs`: the state file (schemas, migrate, corrupt, read-only, full disk);
 //! - `crash.rs`: runs killed at random moments lose no alert.
@@ -21,6 +23,7 @@ mod checks;
 mod cli;
 mod config;
 mod crash;
+mod runs;
 mod serve;
 mod state;
 mod support;

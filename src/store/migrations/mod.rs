@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "result importance and perfdata, heartbeat pings",
         sql: include_str!("0005_nagios_and_pings.sql"),
     },
+    Migration {
+        version: 6,
+        name: "leases on checks and deliveries, for overlapping runs",
+        sql: include_str!("0006_claims.sql"),
+    },
 ];
 
 /// The schema this build of cabot reads and writes.

@@ -136,6 +136,20 @@ impl Env {
             .expect("count query")
     }
 
+    /// `count`, or `None` while the state does not exist yet (another process creates it).
+    pub fn try_count(&self, sql: &str) -> Option<i64> {
+        if !self.state().exists() {
+            return None;
+        }
+        let db = rusqlite::Connection::open_with_flags(
+            self.state(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .ok()?;
+        db.busy_timeout(Duration::from_secs(5)).ok()?;
+        db.query_row(sql, [], |r| r.get(0)).ok()
+    }
+
     /// `status --json`, parsed.
     pub fn status_json(&self) -> serde_json::Value {
         let run = self.cabot(&["status", "--json"]);

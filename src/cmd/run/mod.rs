@@ -1,0 +1,561 @@
+//! `cabot run`: run the checks that are due, each on its own clock. The run leases what it
+//! runs (so that overlapping runs never run a check twice at once), records each result as
+//! it arrives, decides a service's alerts as soon as its checks in this run are done, and
+//! delivers them beside the checks still running. See `plan.rs` for the start and
+//! `record.rs` for the results.
+
+mod plan;
+mod record;
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::alerts::deliver::{Deliverer, DeliveryReport};
+use crate::checks::runner::{Finished, Runner};
+use crate::checks::{CheckKind, CheckResult, Job, heartbeat};
+use crate::cli::Global;
+use crate::clock;
+use crate::config::{Check, Config};
+use crate::core::{Importance, Status};
+use crate::exit_codes::{Exit, ExitCode};
+use crate::lock;
+use crate::store::outbox::DeliveryResult;
+use crate::store::run as state;
+use crate::store::{self, RunRow, ServiceRow, Store};
+use plan::Due;
+
+/// Results older than `retention` are deleted this many at a time...
+const PRUNE_BATCH: usize = 5_000;
+/// ...in at most this many transactions per run; a backlog shrinks over later runs.
+const PRUNE_MAX_BATCHES: usize = 20;
+/// Results are written in batches at most this far apart.
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
+/// How long a run waits while `migrate` has the state, unless `--wait` says.
+const MIGRATE_WAIT: Duration = Duration::from_secs(30);
+/// How often `--all` looks again at checks another run holds.
+const HELD_POLL: Duration = Duration::from_millis(250);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run every check, due or not
+    #[arg(long)]
+    pub all: bool,
+    /// Only this service's checks (repeatable)
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Only this check (repeatable)
+    #[arg(long = "check", value_name = "SERVICE/CHECK")]
+    pub checks: Vec<String>,
+    /// How many checks run at once
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: u32,
+    /// Exit 1 (warning) or 2 (error, critical) when a check run now failed at this importance or above
+    #[arg(long, value_enum, value_name = "IMPORTANCE")]
+    pub fail_on: Option<FailOn>,
+    /// Decide and record nothing about alerts
+    #[arg(long)]
+    pub no_alerts: bool,
+    /// Wait this long while `cabot migrate` has the state to itself [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Error,
+    Critical,
+}
+
+impl FailOn {
+    fn importance(self) -> Importance {
+        match self {
+            FailOn::Warning => Importance::Warning,
+            FailOn::Error => Importance::Error,
+            FailOn::Critical => Importance::Critical,
+        }
+    }
+}
+
+/// Which checks `--service` and `--check` leave in play.
+struct Scope<'a> {
+    services: Vec<&'a str>,
+    checks: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(cfg: &Config, args: &'a Args) -> anyhow::Result<Scope<'a>> {
+        for name in &args.services {
+            cfg.service_named(name)?;
+        }
+        let mut checks = Vec::new();
+        for id in &args.checks {
+            let Some((service, check)) = id.split_once('/') else {
+                return Err(Exit::error(
+                    ExitCode::Usage,
+                    format!("--check takes SERVICE/CHECK, not '{id}'"),
+                ));
+            };
+            let s = cfg.service_named(service)?;
+            if !s.checks.iter().any(|c| c.name == check) {
+                let names: Vec<&str> = s.checks.iter().map(|c| c.name.as_str()).collect();
+                return Err(Exit::error(
+                    ExitCode::Usage,
+                    format!(
+                        "service '{service}' has no check '{check}' (its checks: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            checks.push((service, check));
+        }
+        Ok(Scope {
+            services: args.services.iter().map(String::as_str).collect(),
+            checks,
+        })
+    }
+
+    fn includes(&self, service: &str, check: &str) -> bool {
+        if self.services.is_empty() && self.checks.is_empty() {
+            return true;
+        }
+        self.services.contains(&service) || self.checks.contains(&(service, check))
+    }
+}
+
+/// One check's result in this run, for `--fail-on` and the summary.
+struct Ran {
+    ok: bool,
+    /// The importance its failure counts at.
+    importance: Importance,
+}
+
+pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let cfg = g.load_config()?;
+    let scope = Scope::new(&cfg, args)?;
+    let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
+    let mut store = Store::open(&cfg.state, Some(&g.config))?;
+    let clock_started = Instant::now();
+    let started_at = clock::now();
+    let id = run_id(started_at);
+    let fail = |what: &'static str| {
+        let path = cfg.state.clone();
+        move |e| store::failure(&path, what, e)
+    };
+
+    let plan = store
+        .immediate(|tx| {
+            plan::plan(
+                tx,
+                &cfg,
+                &scope,
+                &plan::Run {
+                    id: &id,
+                    all: args.all,
+                    alerts: !args.no_alerts,
+                    jobs: args.jobs as usize,
+                    now: started_at,
+                },
+            )
+        })
+        .map_err(fail("planning the run"))?;
+    let quiet = g.quiet;
+    let deliverer = match args.no_alerts {
+        true => None,
+        false => Some(Deliverer::start(
+            cfg.clone(),
+            &cfg.state,
+            id.clone(),
+            move |reports| {
+                if !quiet {
+                    report_deliveries(reports);
+                }
+            },
+        )?),
+    };
+    if plan.alerted
+        && let Some(d) = &deliverer
+    {
+        d.written();
+    }
+    let mut run = Running {
+        g,
+        cfg: &cfg,
+        alerts: !args.no_alerts,
+        jobs: args.jobs as usize,
+        deliverer: deliverer.as_ref(),
+        progress: progress_bar(g, plan.due.len() + plan.held.len()),
+        left: HashMap::new(),
+        ran: Vec::new(),
+        previous: plan.previous.clone(),
+    };
+    let held = plan.held.clone();
+    let outcome = run
+        .run(&mut store, plan.due)
+        .and_then(|()| run.wait_for_held(&mut store, held, &id));
+    if let Some(bar) = &run.progress {
+        bar.finish_and_clear();
+    }
+    // Whatever happened, what this run still holds goes back.
+    let released = store
+        .immediate(|tx| state::release_all(tx, &id))
+        .map_err(fail("giving back the run's leases"));
+    let ran = std::mem::take(&mut run.ran);
+    drop(run);
+    outcome?;
+    released?;
+    if let Some(d) = deliverer {
+        d.finish()?;
+    }
+    finish(g, &cfg, &mut store, started_at, &ran)?;
+    if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
+        let services = store.services().map_err(fail("reading services"))?;
+        let mut services: Vec<ServiceRow> = services.into_values().collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        eprintln!("{}", summary(&ran, &services, clock_started.elapsed()));
+    }
+    Ok(match args.fail_on {
+        None => ExitCode::Ok,
+        Some(threshold) => fail_on_code(&ran, threshold.importance()),
+    })
+}
+
+/// A name for this run in the leases it takes: unique among the runs alive at once.
+fn run_id(started_at: i64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{started_at}-{nanos}", std::process::id())
+}
+
+/// A run in progress: what it has left per service, and what it ran.
+struct Running<'a> {
+    g: &'a Global,
+    cfg: &'a Config,
+    alerts: bool,
+    jobs: usize,
+    deliverer: Option<&'a Deliverer>,
+    progress: Option<ProgressBar>,
+    /// Per service (config index): checks of this run not finished yet.
+    left: HashMap<usize, usize>,
+    ran: Vec<Ran>,
+    previous: HashMap<String, Status>,
+}
+
+impl Running<'_> {
+    fn check(&self, d: &Due) -> &Check {
+        &self.cfg.services[d.service].checks[d.check]
+    }
+
+    /// Runs `due` (leased to this run): heartbeats are judged from their pings at once,
+    /// the others run on the workers; results are written as they arrive, in batches at
+    /// most `BATCH_WINDOW` apart.
+    fn run(&mut self, store: &mut Store, due: Vec<Due>) -> anyhow::Result<()> {
+        for d in &due {
+            *self.left.entry(d.service).or_default() += 1;
+        }
+        let (passive, active): (Vec<Due>, Vec<Due>) = due
+            .into_iter()
+            .partition(|d| self.check(d).kind.is_passive());
+        let mut batch: Vec<(Due, Finished)> = Vec::new();
+        for d in passive {
+            let judged = self.judge_heartbeat(store, &d)?;
+            batch.push((d, judged));
+        }
+        let jobs: Vec<Job> = active
+            .iter()
+            .map(|d| Job {
+                check: self.check(d).clone(),
+                last_run: d.last_run,
+            })
+            .collect();
+        let mut runner = Runner::start(jobs, self.jobs);
+        let mut first_waiting: Option<Instant> = None;
+        loop {
+            let flush_at = first_waiting.map(|t| t + BATCH_WINDOW);
+            if let Some(f) = runner.next(flush_at) {
+                self.show(&active[f.index], &f.result);
+                batch.push((active[f.index].clone(), f));
+            }
+            if !batch.is_empty() {
+                first_waiting.get_or_insert_with(Instant::now);
+            }
+            let due_now = flush_at.is_some_and(|t| Instant::now() >= t);
+            if !batch.is_empty() && (due_now || runner.is_done()) {
+                self.write(store, std::mem::take(&mut batch))?;
+                first_waiting = None;
+            }
+            if runner.is_done() && batch.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// With `--all`, the checks another live run holds: waits until it gives them back
+    /// (or its leases lapse), then runs them here. Says so, since it can take a while.
+    fn wait_for_held(&mut self, store: &mut Store, held: Vec<Due>, id: &str) -> anyhow::Result<()> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        if !self.g.quiet {
+            let names: Vec<String> = held
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}/{}",
+                        self.cfg.services[d.service].name,
+                        self.check(d).name
+                    )
+                })
+                .collect();
+            eprintln!(
+                "cabot: another run is running {}; waiting for it to finish, then running {} here",
+                names.join(", "),
+                if held.len() == 1 { "it" } else { "them" }
+            );
+        }
+        let mut waiting = held;
+        while !waiting.is_empty() {
+            let now = clock::now();
+            let jobs = self.jobs;
+            let taken = store
+                .immediate(|tx| {
+                    let mut taken = Vec::new();
+                    let mut position = 0;
+                    for d in &waiting {
+                        let Some(clock) = state::clock(tx, d.id)? else {
+                            continue;
+                        };
+                        if crate::core::schedule::is_free(clock.claim_until, now) {
+                            let check = &self.cfg.services[d.service].checks[d.check];
+                            let until = crate::core::schedule::lease_until(
+                                now,
+                                position,
+                                jobs,
+                                check.timeout,
+                                check.timeout,
+                            );
+                            state::lease(tx, d.id, id, until)?;
+                            position += 1;
+                            taken.push(Due {
+                                last_run: clock.last_run_at,
+                                since: clock.status_since,
+                                ..d.clone()
+                            });
+                        }
+                    }
+                    Ok(taken)
+                })
+                .map_err(|e| store::failure(&self.cfg.state, "leasing checks", e))?;
+            waiting.retain(|d| !taken.iter().any(|t| t.id == d.id));
+            if !taken.is_empty() {
+                self.run(store, taken)?;
+            } else {
+                std::thread::sleep(HELD_POLL);
+            }
+        }
+        Ok(())
+    }
+
+    /// A heartbeat's result: judged from its last ping, now.
+    fn judge_heartbeat(&self, store: &Store, d: &Due) -> anyhow::Result<Finished> {
+        let service = &self.cfg.services[d.service].name;
+        let check = self.check(d);
+        let now = clock::now();
+        let result = match &check.kind {
+            CheckKind::Heartbeat(hb) => {
+                let last = state::last_ping(store.connection(), service, &check.name)
+                    .map_err(|e| store::failure(&self.cfg.state, "reading pings", e))?;
+                heartbeat::judge(hb, last.as_ref(), d.since.unwrap_or(now), now)
+            }
+            _ => CheckResult::fail("not a passive check", Duration::ZERO),
+        };
+        self.show(d, &result);
+        Ok(Finished {
+            index: 0,
+            started_at: now,
+            result,
+        })
+    }
+
+    /// Writes a batch of results in one transaction, with the alerts of the services whose
+    /// checks in this run are now all done, and wakes the deliverer for them.
+    fn write(&mut self, store: &mut Store, batch: Vec<(Due, Finished)>) -> anyhow::Result<()> {
+        let mut done = Vec::new();
+        for (d, f) in &batch {
+            let check = self.check(d);
+            self.ran.push(Ran {
+                ok: f.result.ok,
+                importance: f
+                    .result
+                    .importance
+                    .map_or(check.importance, |i| i.min(check.importance)),
+            });
+            if let Some(left) = self.left.get_mut(&d.service) {
+                *left -= 1;
+                if *left == 0 {
+                    done.push(d.service);
+                }
+            }
+        }
+        let now = clock::now();
+        let alerted = store
+            .immediate(|tx| {
+                record::record(
+                    tx,
+                    self.cfg,
+                    &batch,
+                    &done,
+                    &self.previous,
+                    self.alerts,
+                    now,
+                )
+            })
+            .map_err(|e| store::failure(&self.cfg.state, "saving results", e))?;
+        if alerted && let Some(d) = self.deliverer {
+            d.written();
+        }
+        Ok(())
+    }
+
+    /// The progress bar, and with `--verbose` a line per result.
+    fn show(&self, d: &Due, result: &CheckResult) {
+        let check = self.check(d);
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            bar.set_message(check.name.clone());
+        }
+        if self.g.verbose {
+            let line = format!(
+                "{} {} ({} ms): {}",
+                if result.ok { "ok  " } else { "FAIL" },
+                check.name,
+                result.duration.as_millis(),
+                result.message
+            );
+            match &self.progress {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+}
+
+/// Records the run as completed, tells `heartbeat_url`, and prunes old history.
+fn finish(
+    g: &Global,
+    cfg: &Config,
+    store: &mut Store,
+    started_at: i64,
+    ran: &[Ran],
+) -> anyhow::Result<()> {
+    let finished_at = clock::now();
+    store
+        .record_run(RunRow {
+            started_at,
+            finished_at,
+            checks_run: ran.len() as i64,
+            failures: ran.iter().filter(|r| !r.ok).count() as i64,
+        })
+        .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
+    if let Some(url) = &cfg.heartbeat_url
+        && let Err(why) = ping_heartbeat_url(url)
+        && !g.quiet
+    {
+        eprintln!("cabot: heartbeat_url did not answer: {why}");
+    }
+    let cutoff = finished_at - cfg.retention.as_secs() as i64;
+    store
+        .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
+        .map_err(|e| store::failure(&cfg.state, "pruning old results", e))?;
+    Ok(())
+}
+
+/// `--fail-on`: the worst importance at which a check run now failed, if at `threshold` or above.
+fn fail_on_code(ran: &[Ran], threshold: Importance) -> ExitCode {
+    let worst = ran.iter().filter(|r| !r.ok).map(|r| r.importance).max();
+    match worst {
+        Some(i) if i >= threshold => ExitCode::from(Status::from_importance(i)),
+        _ => ExitCode::Ok,
+    }
+}
+
+/// How long the dead man's switch gets; it must never hold up the next run.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Tells a dead man's switch (healthchecks.io and the like) that a run completed.
+fn ping_heartbeat_url(url: &str) -> Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(HEARTBEAT_TIMEOUT))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Under cron, a delivery that failed is news: print one line each, so cron's mail carries it.
+fn report_deliveries(outcomes: &[DeliveryReport]) {
+    for o in outcomes {
+        let d = &o.delivery;
+        let to = if d.recipient.is_empty() {
+            d.channel.clone()
+        } else {
+            format!("{} ({})", d.channel, d.recipient)
+        };
+        match &o.result {
+            DeliveryResult::Delivered { .. } => {}
+            DeliveryResult::Failed { error, .. } => eprintln!(
+                "cabot: alert {} for {} not delivered to {to}, will retry: {error}",
+                d.alert_id,
+                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
+            ),
+            DeliveryResult::GivenUp { error } => eprintln!(
+                "cabot: gave up on alert {} for {} to {to}: {error}",
+                d.alert_id,
+                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
+            ),
+        }
+    }
+}
+
+fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
+    if g.quiet || !std::io::stderr().is_terminal() || len == 0 {
+        return None;
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} checks {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn summary(ran: &[Ran], services: &[ServiceRow], took: Duration) -> String {
+    let failed = ran.iter().filter(|r| !r.ok).count();
+    let mut line = format!(
+        "{} check{} run in {:.1}s, {failed} failed",
+        ran.len(),
+        crate::text::plural(ran.len()),
+        took.as_secs_f64()
+    );
+    let unhappy: Vec<String> = services
+        .iter()
+        .filter(|s| s.active && s.status != Status::Passing)
+        .map(|s| format!("{} {}", s.name, s.status))
+        .collect();
+    if unhappy.is_empty() {
+        let active = services.iter().filter(|s| s.active).count();
+        line.push_str(&format!("; all {active} services PASSING"));
+    } else {
+        line.push_str(&format!("; {}", unhappy.join(", ")));
+    }
+    line
+}

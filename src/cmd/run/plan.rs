@@ -1,0 +1,251 @@
+//! The start of a run, in one IMMEDIATE transaction: bring every check and service in
+//! line with the config (what changed, only), decide the alerts of services that have
+//! nothing due, and lease the checks that are due and that no live run holds. A run with
+//! nothing due and nothing changed writes nothing here.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::Scope;
+use crate::alerts::decide::{self, Quiet};
+use crate::config::Config;
+use crate::core::debounce::{self, Standing};
+use crate::core::status::service_standing;
+use crate::core::{Status, quiet, schedule};
+use crate::store::ServiceRow;
+use crate::store::outbox::{self, insert_alerts};
+use crate::store::run::{self as state, CheckClock};
+
+/// A check this run is to run: where it is in the config, and what the state knows.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub service: usize,
+    pub check: usize,
+    pub id: i64,
+    pub last_run: Option<i64>,
+    /// Since when it stands as it does (a heartbeat's first ping is awaited from there).
+    pub since: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Leased to this run, in the order it starts them.
+    pub due: Vec<Due>,
+    /// With `--all`: due here, but held by another live run.
+    pub held: Vec<Due>,
+    /// Each service's status before this run, for its alerts' `previous_status`.
+    pub previous: HashMap<String, Status>,
+    /// Whether alerts were written.
+    pub alerted: bool,
+}
+
+/// What the plan needs to know of this run.
+pub struct Run<'a> {
+    pub id: &'a str,
+    pub all: bool,
+    pub alerts: bool,
+    pub jobs: usize,
+    pub now: i64,
+}
+
+pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqlite::Result<Plan> {
+    let now = run.now;
+    let clocks = state::clocks(conn)?;
+    let by_name: HashMap<(&str, &str), &CheckClock> = clocks
+        .iter()
+        .map(|c| ((c.service.as_str(), c.name.as_str()), c))
+        .collect();
+    let stored: HashMap<String, ServiceRow> = state::services(conn)?
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect();
+    let mut plan = Plan {
+        previous: stored.iter().map(|(n, s)| (n.clone(), s.status)).collect(),
+        ..Plan::default()
+    };
+    let mut leased_services = vec![false; cfg.services.len()];
+    let mut views = Vec::new();
+    for (si, service) in cfg.services.iter().enumerate() {
+        views.clear();
+        for (ci, check) in service.checks.iter().enumerate() {
+            let clock = in_line_with_config(conn, &by_name, &service.name, check, now)?;
+            views.push(clock.view());
+            if !check.active || !scope.includes(&service.name, &check.name) {
+                continue;
+            }
+            if !run.all && !schedule::is_due(clock.last_run_at, check.frequency, now) {
+                continue;
+            }
+            let due = Due {
+                service: si,
+                check: ci,
+                id: clock.id,
+                last_run: clock.last_run_at,
+                since: clock.status_since,
+            };
+            if schedule::is_free(clock.claim_until, now) {
+                leased_services[si] = true;
+                plan.due.push(due);
+            } else if run.all {
+                plan.held.push(due);
+            }
+        }
+        let before = stored.get(&service.name);
+        let (status, since) = service_standing(
+            views.iter().copied(),
+            before.map(|b| (b.status, b.since)),
+            now,
+        );
+        let row = ServiceRow {
+            name: service.name.clone(),
+            status,
+            since,
+            active: true,
+            memory: before.map(|b| b.memory).unwrap_or_default(),
+        };
+        if before != Some(&row) {
+            state::save_service(conn, &row, quiet::ack_ends(status))?;
+        }
+    }
+    lease(conn, cfg, run, &plan.due)?;
+    deactivate_the_rest(conn, cfg, &clocks, &stored)?;
+    if run.alerts {
+        // Services with checks due are decided when those finish.
+        let idle: Vec<usize> = (0..cfg.services.len())
+            .filter(|&si| !leased_services[si])
+            .collect();
+        plan.alerted = decide_services(conn, cfg, &idle, &plan.previous, now)?;
+    }
+    Ok(plan)
+}
+
+/// A configured check's clock as the config says it should be (settings, and its standing
+/// under the configured debounce); written only where that differs from the state.
+fn in_line_with_config(
+    conn: &Connection,
+    by_name: &HashMap<(&str, &str), &CheckClock>,
+    service: &str,
+    check: &crate::config::Check,
+    now: i64,
+) -> rusqlite::Result<CheckClock> {
+    let stored = by_name.get(&(service, check.name.as_str())).copied();
+    let mut clock = stored.cloned().unwrap_or_else(|| CheckClock {
+        id: 0,
+        service: service.to_string(),
+        name: check.name.clone(),
+        kind: String::new(),
+        importance: check.importance,
+        active: true,
+        consecutive_failures: 0,
+        has_result: false,
+        failing: false,
+        status_since: None,
+        failing_importance: None,
+        last_run_at: None,
+        claimed_by: None,
+        claim_until: None,
+    });
+    clock.kind = check.kind.type_name().to_string();
+    clock.importance = check.importance;
+    clock.active = check.active;
+    let standing = debounce::standing(
+        clock.has_result.then_some(clock.consecutive_failures),
+        check.result_debounce(),
+        Standing {
+            failing: clock.failing,
+            since: clock.status_since,
+        },
+        now,
+    );
+    clock.failing = standing.failing;
+    clock.status_since = standing.since;
+    if stored != Some(&clock) {
+        clock.id = state::save_clock(conn, &clock)?;
+    }
+    Ok(clock)
+}
+
+/// Leases the due checks to this run, each until its deadline plus a margin.
+fn lease(conn: &Connection, cfg: &Config, run: &Run, due: &[Due]) -> rusqlite::Result<()> {
+    let check = |d: &Due| &cfg.services[d.service].checks[d.check];
+    let longest = due
+        .iter()
+        .map(|d| check(d).timeout)
+        .max()
+        .unwrap_or_default();
+    for (position, d) in due.iter().enumerate() {
+        let until = schedule::lease_until(run.now, position, run.jobs, check(d).timeout, longest);
+        state::lease(conn, d.id, run.id, until)?;
+    }
+    Ok(())
+}
+
+/// Checks and services the config no longer has stay in the state, inactive.
+fn deactivate_the_rest(
+    conn: &Connection,
+    cfg: &Config,
+    clocks: &[CheckClock],
+    services: &HashMap<String, ServiceRow>,
+) -> rusqlite::Result<()> {
+    for c in clocks.iter().filter(|c| c.active) {
+        let configured = cfg
+            .service(&c.service)
+            .is_some_and(|s| s.checks.iter().any(|k| k.name == c.name));
+        if !configured {
+            state::deactivate_check(conn, c.id)?;
+        }
+    }
+    for s in services.values().filter(|s| s.active) {
+        if cfg.service(&s.name).is_none() {
+            state::deactivate_service(conn, &s.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the alert policy to the services at `indexes` (of the config) as they stand in
+/// the state, writing their memory and alerts where that changes; whether alerts were
+/// written.
+pub fn decide_services(
+    conn: &Connection,
+    cfg: &Config,
+    indexes: &[usize],
+    previous: &HashMap<String, Status>,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    if indexes.is_empty() {
+        return Ok(false);
+    }
+    let acks = outbox::acks(conn)?;
+    let silences = outbox::silences(conn)?;
+    let quiet = Quiet {
+        acks: &acks,
+        silences: &silences,
+        maintenance: &|service| cfg.in_maintenance(service, now),
+    };
+    let mut alerts = Vec::new();
+    for &si in indexes {
+        let service = &cfg.services[si];
+        let Some(mut row) = state::service(conn, &service.name)? else {
+            continue;
+        };
+        let before = row.memory;
+        let decision = decide::decide(cfg, &mut row, &quiet, now);
+        if let Some(decision) = decision {
+            let failing = state::failing_checks(conn, &service.name)?;
+            let was = previous
+                .get(&service.name)
+                .copied()
+                .unwrap_or(Status::Passing);
+            alerts.push(decide::alert(
+                cfg, service, &row, decision, was, &failing, now,
+            ));
+        }
+        if row.memory != before {
+            state::save_service(conn, &row, false)?;
+        }
+    }
+    insert_alerts(conn, &alerts)?;
+    Ok(alerts.iter().any(|a| !a.deliveries.is_empty()))
+}

@@ -1,0 +1,99 @@
+//! Results as they arrive, a batch in one IMMEDIATE transaction: each check's result and
+//! its new standing (debounce), its service's status, and, once a service's checks in this
+//! run are all done, the alert the policy decides for it, in the same transaction.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::plan::{Due, decide_services};
+use crate::checks::runner::Finished;
+use crate::config::Config;
+use crate::core::debounce::{self, Standing};
+use crate::core::status::service_standing;
+use crate::core::{Status, quiet};
+use crate::store::LastResult;
+use crate::store::ServiceRow;
+use crate::store::run::{self as state, Recorded};
+
+/// Writes `finished` (each with the check it ran), brings their services' statuses up to
+/// date, and decides the alerts of the services at `decided` (config indexes) whose checks
+/// in this run are now all done. Returns whether alerts were written.
+pub fn record(
+    conn: &Connection,
+    cfg: &Config,
+    finished: &[(Due, Finished)],
+    decided: &[usize],
+    previous: &HashMap<String, Status>,
+    alerts: bool,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let mut services: Vec<usize> = Vec::new();
+    for (due, f) in finished {
+        let Some(clock) = state::clock(conn, due.id)? else {
+            continue;
+        };
+        let check = &cfg.services[due.service].checks[due.check];
+        let ok = f.result.ok;
+        let failures = debounce::after_result(clock.consecutive_failures, ok);
+        let standing = debounce::standing(
+            Some(failures),
+            check.result_debounce(),
+            Standing {
+                failing: clock.failing,
+                since: clock.status_since,
+            },
+            now,
+        );
+        state::record(
+            conn,
+            &Recorded {
+                id: due.id,
+                started_at: f.started_at,
+                at: now,
+                last: LastResult {
+                    ok,
+                    message: f.result.message.clone(),
+                    duration_ms: f.result.duration.as_millis() as i64,
+                    perfdata: f.result.perfdata.clone(),
+                },
+                importance: f.result.importance,
+                consecutive_failures: failures,
+                failing: standing.failing,
+                status_since: standing.since,
+            },
+        )?;
+        if !services.contains(&due.service) {
+            services.push(due.service);
+        }
+    }
+    for &si in &services {
+        update_status(conn, &cfg.services[si].name, now)?;
+    }
+    if !alerts {
+        return Ok(false);
+    }
+    decide_services(conn, cfg, decided, previous, now)
+}
+
+/// A service's status from its checks as they stand now; written where it changed.
+fn update_status(conn: &Connection, name: &str, now: i64) -> rusqlite::Result<()> {
+    let views = state::clocks_of(conn, name)?
+        .iter()
+        .map(|c| c.view())
+        .collect::<Vec<_>>();
+    let before = state::service(conn, name)?;
+    let (status, since) =
+        service_standing(views, before.as_ref().map(|b| (b.status, b.since)), now);
+    let row = ServiceRow {
+        name: name.to_string(),
+        status,
+        since,
+        active: true,
+        memory: before.as_ref().map(|b| b.memory).unwrap_or_default(),
+    };
+    if before.as_ref() != Some(&row) {
+        state::save_service(conn, &row, quiet::ack_ends(status))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! What `cabot run` reads and writes inside its short transactions: each check's clock
+//! (its schedule, lease and standing, without its messages), leases, results as they
+//! arrive, and service rows. Every function takes the transaction's connection; the run
+//! decides what to write with the pure rules in `core/`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{LastResult, ServiceRow, service_row};
+use crate::checks::perfdata::Perfdata;
+use crate::core::status::CheckView;
+use crate::core::{Importance, Status};
+
+/// What a run needs of a check's state to schedule it and judge it: no messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckClock {
+    pub id: i64,
+    pub service: String,
+    pub name: String,
+    pub kind: String,
+    pub importance: Importance,
+    pub active: bool,
+    pub consecutive_failures: u64,
+    /// Whether it has a result yet.
+    pub has_result: bool,
+    pub failing: bool,
+    pub status_since: Option<i64>,
+    pub failing_importance: Option<Importance>,
+    /// When its last run started.
+    pub last_run_at: Option<i64>,
+    pub claimed_by: Option<String>,
+    pub claim_until: Option<i64>,
+}
+
+impl CheckClock {
+    /// The importance its failure gives its service.
+    pub fn effective_importance(&self) -> Importance {
+        self.failing_importance
+            .map_or(self.importance, |i| i.min(self.importance))
+    }
+
+    pub fn view(&self) -> CheckView {
+        CheckView {
+            importance: self.effective_importance(),
+            active: self.active,
+            failing: self.failing,
+        }
+    }
+}
+
+const CLOCK_COLUMNS: &str = "id, service, name, kind, importance, active, consecutive_failures,
+    last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claimed_by,
+    claim_until";
+
+fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
+    Ok(CheckClock {
+        id: r.get(0)?,
+        service: r.get(1)?,
+        name: r.get(2)?,
+        kind: r.get(3)?,
+        importance: r.get(4)?,
+        active: r.get(5)?,
+        consecutive_failures: r.get::<_, i64>(6)?.max(0) as u64,
+        has_result: r.get(7)?,
+        failing: r.get(8)?,
+        status_since: r.get(9)?,
+        failing_importance: r.get(10)?,
+        last_run_at: r.get(11)?,
+        claimed_by: r.get(12)?,
+        claim_until: r.get(13)?,
+    })
+}
+
+/// Every check the state knows.
+pub fn clocks(conn: &Connection) -> rusqlite::Result<Vec<CheckClock>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {CLOCK_COLUMNS} FROM checks"))?;
+    stmt.query_map([], clock_row)?.collect()
+}
+
+/// The checks of one service.
+pub fn clocks_of(conn: &Connection, service: &str) -> rusqlite::Result<Vec<CheckClock>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CLOCK_COLUMNS} FROM checks WHERE service = ?1"
+    ))?;
+    stmt.query_map([service], clock_row)?.collect()
+}
+
+pub fn clock(conn: &Connection, id: i64) -> rusqlite::Result<Option<CheckClock>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {CLOCK_COLUMNS} FROM checks WHERE id = ?1"))?;
+    stmt.query_row([id], clock_row).optional()
+}
+
+/// A check's settings from the config and its standing: inserted when new, else updated.
+/// Returns its id.
+pub fn save_clock(conn: &Connection, c: &CheckClock) -> rusqlite::Result<i64> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO checks (service, name, kind, importance, active, failing, status_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (service, name) DO UPDATE SET kind = excluded.kind,
+            importance = excluded.importance, active = excluded.active,
+            failing = excluded.failing, status_since = excluded.status_since
+         RETURNING id",
+    )?;
+    stmt.query_row(
+        params![
+            c.service,
+            c.name,
+            c.kind,
+            c.importance.as_str(),
+            c.active,
+            c.failing,
+            c.status_since
+        ],
+        |r| r.get(0),
+    )
+}
+
+/// Takes the lease on a check for `run` until `until`.
+pub fn lease(conn: &Connection, id: i64, run: &str, until: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE checks SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1")?
+        .execute(params![id, run, until])?;
+    Ok(())
+}
+
+/// Gives back what `run` still holds (checks it abandoned, or did not start).
+pub fn release_all(conn: &Connection, run: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE checks SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?1",
+    )?
+    .execute([run])?;
+    conn.prepare_cached(
+        "UPDATE deliveries SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?1",
+    )?
+    .execute([run])?;
+    Ok(())
+}
+
+/// Marks inactive what the config no longer has; its history is kept.
+pub fn deactivate_check(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE checks SET active = 0 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+pub fn deactivate_service(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE services SET active = 0 WHERE name = ?1")?
+        .execute([name])?;
+    Ok(())
+}
+
+/// One check's result and its new state; the lease is given back.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub id: i64,
+    /// When the check started: its `last_run_at`, what its schedule follows.
+    pub started_at: i64,
+    /// When the result arrived.
+    pub at: i64,
+    pub last: LastResult,
+    pub importance: Option<Importance>,
+    pub consecutive_failures: u64,
+    pub failing: bool,
+    pub status_since: Option<i64>,
+}
+
+pub fn record(conn: &Connection, r: &Recorded) -> rusqlite::Result<()> {
+    let perfdata = r.last.perfdata.as_ref().map(Perfdata::to_json);
+    conn.prepare_cached(
+        "UPDATE checks SET consecutive_failures = ?2, failing = ?3, status_since = ?4,
+            last_run_at = ?5, last_ok = ?6, last_message = ?7, last_duration_ms = ?8,
+            failing_importance = ?9, last_perfdata = ?10, claimed_by = NULL, claim_until = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        r.id,
+        r.consecutive_failures as i64,
+        r.failing,
+        r.status_since,
+        r.started_at,
+        r.last.ok,
+        r.last.message,
+        r.last.duration_ms,
+        r.importance.filter(|_| !r.last.ok).map(Importance::as_str),
+        perfdata,
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, perfdata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        r.id,
+        r.at,
+        r.last.ok,
+        r.last.duration_ms,
+        r.last.message,
+        r.importance.map(Importance::as_str),
+        perfdata,
+    ])?;
+    Ok(())
+}
+
+/// Every service the state knows.
+pub fn services(conn: &Connection) -> rusqlite::Result<Vec<ServiceRow>> {
+    conn.prepare_cached(
+        "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
+    )?
+    .query_map([], service_row)?
+    .collect()
+}
+
+pub fn service(conn: &Connection, name: &str) -> rusqlite::Result<Option<ServiceRow>> {
+    conn.prepare_cached(
+        "SELECT name, status, since, active, last_alert_at, last_alert_status
+         FROM services WHERE name = ?1",
+    )?
+    .query_row([name], service_row)
+    .optional()
+}
+
+/// A service's row; a new status (or a first one) is a line of its history, and a
+/// service back to PASSING loses its ack when `ack_ends`.
+pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (name) DO UPDATE SET
+            status = excluded.status, since = excluded.since, active = excluded.active,
+            last_alert_at = excluded.last_alert_at,
+            last_alert_status = excluded.last_alert_status",
+    )?
+    .execute(params![
+        s.name,
+        s.status.as_str(),
+        s.since,
+        s.active,
+        s.memory.last_alert_at,
+        s.memory.last_alert_status.map(Status::as_str)
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO service_history (service, at, status)
+         SELECT ?1, ?2, ?3 WHERE NOT EXISTS (
+            SELECT 1 FROM service_history WHERE service = ?1
+            AND id = (SELECT max(id) FROM service_history WHERE service = ?1)
+            AND status = ?3)",
+    )?
+    .execute(params![s.name, s.since, s.status.as_str()])?;
+    if ack_ends {
+        conn.prepare_cached("DELETE FROM acks WHERE service = ?1")?
+            .execute([&s.name])?;
+    }
+    Ok(())
+}
+
+/// (name, the importance it fails at, its last message) of a service's failing checks.
+pub fn failing_checks(
+    conn: &Connection,
+    service: &str,
+) -> rusqlite::Result<Vec<(String, Importance, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, importance, failing_importance, coalesce(last_message, '')
+         FROM checks WHERE service = ?1 AND active = 1 AND failing = 1 ORDER BY id",
+    )?;
+    stmt.query_map([service], |r| {
+        let importance: Importance = r.get(1)?;
+        let failing_at: Option<Importance> = r.get(2)?;
+        Ok((
+            r.get(0)?,
+            failing_at.map_or(importance, |i| i.min(importance)),
+            r.get(3)?,
+        ))
+    })?
+    .collect()
+}
+
+/// The last ping of a heartbeat check, for judging it in the run's transaction.
+pub fn last_ping(
+    conn: &Connection,
+    service: &str,
+    check: &str,
+) -> rusqlite::Result<Option<crate::checks::heartbeat::Ping>> {
+    conn.prepare_cached(
+        "SELECT at, ok, message FROM pings WHERE service = ?1 AND check_name = ?2
+         ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row(params![service, check], |r| {
+        Ok(crate::checks::heartbeat::Ping {
+            at: r.get(0)?,
+            ok: r.get(1)?,
+            message: r.get(2)?,
+        })
+    })
+    .optional()
+}

@@ -1,0 +1,398 @@
+//! Every check on its own clock: a slow check delays no other check's result, alert or
+//! schedule; overlapping runs share the work through leases in the state and never run a
+//! check twice at once; a killed run's leases lapse by themselves. Servers and the alert
+//! receiver run on 127.0.0.1; time is CABOT_NOW where it can be, and real seconds only
+//! where a process must really be slow.
+
+use std::path::Path;
+use std::process::Child;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// Waits until `cond` holds, for at most `limit`; whether it did.
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// A shell command that waits until `release` exists: a check as slow as the test says.
+fn blocked_until(release: &Path) -> String {
+    sh(&format!(
+        "while [ ! -e '{}' ]; do sleep 0.05; done; echo 'OK - released'",
+        release.display()
+    ))
+}
+
+/// Results stored for `service/check` (none while the state is being made).
+fn results(env: &Env, service: &str, check: &str) -> i64 {
+    env.try_count(&format!(
+        "SELECT count(*) FROM results r JOIN checks c ON c.id = r.check_id
+         WHERE c.service = '{service}' AND c.name = '{check}'"
+    ))
+    .unwrap_or(0)
+}
+
+fn kill(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_slow_check_holds_back_no_other_services_result_alert_or_next_run() {
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let closed = closed_port();
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{hook}' }}
+services:
+  - name: a
+    channels: [hook]
+    checks:
+      - {{ name: slow, type: command, command: {slow}, timeout: 30s, frequency: 5m }}
+  - name: b
+    channels: [hook]
+    checks:
+      - {{ name: fast, type: tcp, host: '127.0.0.1:{closed}', frequency: 10s, importance: critical }}
+",
+        hook = hook.url("/hook"),
+        slow = sh("sleep 20"),
+    ));
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let started_at = wall();
+    let started = Instant::now();
+    let first = env.command(&["run"]).spawn().expect("spawn the first run");
+    let alerted = wait_for(Duration::from_secs(10), || !hook.requests().is_empty());
+    let latency = started.elapsed();
+    assert!(alerted, "no alert for b while a's check is slow");
+    assert!(
+        latency < Duration::from_secs(2),
+        "b's alert took {latency:?} from the run's start"
+    );
+    let alert: serde_json::Value =
+        serde_json::from_str(&hook.requests()[0].body).expect("alert JSON");
+    assert_eq!(
+        (alert["service"].as_str(), alert["status"].as_str()),
+        (Some("b"), Some("CRITICAL"))
+    );
+    // b's check is stamped with its own start, and recorded while a's still runs.
+    let b_started: i64 = env.count("SELECT last_run_at FROM checks WHERE name = 'fast'");
+    assert!(
+        (started_at..=started_at + 2).contains(&b_started),
+        "b ran at {b_started}, the run started at {started_at}"
+    );
+    assert_eq!(results(&env, "a", "slow"), 0, "a's check is still running");
+
+    // Five seconds on, cron's next run: b's check is due again, a's is not its to run.
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(started.elapsed()));
+    let second_started = Instant::now();
+    let second = env.cabot(&["run"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        second_started.elapsed() < Duration::from_secs(10),
+        "the second run waited for the first"
+    );
+    assert_eq!(results(&env, "b", "fast"), 2, "b ran in both runs");
+    assert_eq!(
+        results(&env, "a", "slow"),
+        0,
+        "a's check ran once, in the first run"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM runs"),
+        1,
+        "the second run completed"
+    );
+    kill(first);
+}
+
+#[test]
+fn a_1m_check_runs_every_minute_beside_a_check_that_takes_longer() {
+    let env = Env::new("");
+    let release = env.path("release");
+    env.write_config(&format!(
+        "services:
+  - name: site
+    checks:
+      - {{ name: home, type: tcp, host: '127.0.0.1:{port}', frequency: 1m }}
+  - name: backups
+    checks:
+      - {{ name: slow, type: command, command: {slow}, timeout: 90s, frequency: 10m }}
+",
+        port = closed_port(),
+        slow = blocked_until(&release),
+    ));
+    // Cron's minute by minute, the clock given to each run: the slow check started in the
+    // first run is still running through the second, and ends (it "took 75 s") then.
+    let first = env
+        .command(&["run"])
+        .env("CABOT_NOW", T0.to_string())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(Duration::from_secs(10), || results(&env, "site", "home")
+            == 1),
+        "the 1m check's result is recorded before the slow check ends"
+    );
+    let mut first = first;
+    for minute in 1..=5 {
+        let run = env.cabot_at(T0 + minute * MIN, &["run"]);
+        assert_eq!(run.code, 0, "minute {minute}: {run:?}");
+        if minute == 1 {
+            // Its 75 s are up before the next minute: the first run ends.
+            std::fs::write(&release, "").expect("release the slow check");
+            assert!(first.wait().expect("first run").success());
+        }
+    }
+    assert_eq!(
+        results(&env, "site", "home"),
+        6,
+        "once a minute, minutes 0 to 5"
+    );
+    assert_eq!(
+        results(&env, "backups", "slow"),
+        1,
+        "the slow check ran once"
+    );
+    let starts: Vec<i64> = {
+        let db = env.db();
+        let mut stmt = db
+            .prepare(
+                "SELECT r.at FROM results r JOIN checks c ON c.id = r.check_id
+                 WHERE c.name = 'home' ORDER BY r.id",
+            )
+            .expect("query");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("results")
+    };
+    for (minute, at) in starts.iter().enumerate() {
+        let expected = T0 + minute as i64 * MIN;
+        assert!(
+            (expected..expected + 5).contains(at),
+            "minute {minute}'s result at {at}, not in its own minute ({expected})"
+        );
+    }
+    assert_eq!(
+        env.count("SELECT last_run_at FROM checks WHERE name = 'slow'"),
+        T0,
+        "the slow check's schedule follows its own start"
+    );
+}
+
+#[test]
+fn two_runs_started_together_run_each_check_exactly_once() {
+    // Every request is held 300 ms; each path is one check.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let server = RawServer::start(move |mut conn| {
+        let head = read_request_head(&mut conn);
+        let path = head.split(' ').nth(1).unwrap_or("").to_string();
+        log.lock().expect("log").push(path);
+        std::thread::sleep(Duration::from_millis(300));
+        respond_raw(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+            b"ok",
+        );
+    });
+    let checks: String = (0..30)
+        .map(|i| {
+            format!(
+                "      - {{ name: c{i}, type: http, url: '{}' }}\n",
+                server.url(&format!("/c{i}"))
+            )
+        })
+        .collect();
+    let env = Env::new(&format!("services:\n  - name: s\n    checks:\n{checks}"));
+    let a = env
+        .command(&["run", "--jobs", "4"])
+        .env("CABOT_NOW", T0.to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("a");
+    let b = env
+        .command(&["run", "--jobs", "4"])
+        .env("CABOT_NOW", T0.to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("b");
+    for child in [a, b] {
+        let out = child.wait_with_output().expect("run");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let mut paths = seen.lock().expect("log").clone();
+    paths.sort();
+    let mut unique = paths.clone();
+    unique.dedup();
+    assert_eq!(paths.len(), 30, "each check ran once: {paths:?}");
+    assert_eq!(unique.len(), 30);
+    assert_eq!(env.count("SELECT count(*) FROM results"), 30);
+    assert_eq!(env.count("SELECT count(*) FROM runs"), 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM checks WHERE claimed_by IS NOT NULL"),
+        0,
+        "no lease is left behind"
+    );
+}
+
+#[test]
+fn a_killed_runs_lease_lapses_and_the_check_runs_again_after_its_deadline() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&started);
+    // The first request never gets an answer; later ones do.
+    let server = RawServer::start(move |mut conn| {
+        read_request_head(&mut conn);
+        if count.fetch_add(1, Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_secs(60));
+        }
+        respond_raw(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+            b"ok",
+        );
+    });
+    let env = Env::new(&format!(
+        "services:\n  - name: s\n    checks:\n      - {{ name: hung, type: http, url: '{}', timeout: 10s }}\n",
+        server.url("/")
+    ));
+    let first = env
+        .command(&["run"])
+        .env("CABOT_NOW", T0.to_string())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || started
+        .load(Ordering::SeqCst)
+        == 1));
+    kill(first);
+    // The lease runs to the check's deadline (10 s and the runner's 2 s) plus a 10 s margin.
+    let lease: i64 = env.count("SELECT claim_until FROM checks WHERE name = 'hung'");
+    assert_eq!(lease, T0 + 22);
+    let inside = env.cabot_at(T0 + 21, &["run"]);
+    assert_eq!(inside.code, 0, "{inside:?}");
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "the lease still holds at T0+21"
+    );
+    let after = env.cabot_at(T0 + 22, &["run"]);
+    assert_eq!(after.code, 0, "{after:?}");
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        2,
+        "it ran again once the lease lapsed"
+    );
+    assert_eq!(results(&env, "s", "hung"), 1);
+    let c = check_json(&env.status_json(), "s", "hung").clone();
+    assert_eq!(c["status"], "passing", "{c}");
+}
+
+#[test]
+fn run_all_waits_for_the_checks_another_run_is_running_and_says_so() {
+    let env = Env::new("");
+    let release = env.path("release");
+    env.write_config(&format!(
+        "services:
+  - name: s
+    checks:
+      - {{ name: slow, type: command, command: {slow}, timeout: 30s }}
+      - {{ name: quick, type: tcp, host: '127.0.0.1:{port}' }}
+",
+        slow = blocked_until(&release),
+        port = closed_port(),
+    ));
+    let first = env
+        .command(&["run", "--check", "s/slow"])
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || {
+        env.try_count("SELECT count(*) FROM checks WHERE claimed_by IS NOT NULL") == Some(1)
+    }));
+    let all = env
+        .command(&["run", "--all"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn --all");
+    // --all runs what is free at once, and waits for the slow check.
+    assert!(wait_for(Duration::from_secs(10), || results(
+        &env, "s", "quick"
+    ) == 1));
+    assert_eq!(results(&env, "s", "slow"), 0);
+    std::fs::write(&release, "").expect("release");
+    let out = all.wait_with_output().expect("--all");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "another run is running s/slow; waiting for it to finish, then running it here"
+        ),
+        "{stderr}"
+    );
+    let mut first = first;
+    assert!(first.wait().expect("first").success());
+    assert_eq!(
+        results(&env, "s", "slow"),
+        2,
+        "once in each run, one after the other"
+    );
+}
+
+/// Every row of every table but `runs`, as text: what a run wrote shows as a difference.
+fn snapshot(env: &Env) -> Vec<String> {
+    let db = env.db();
+    let tables: Vec<String> = {
+        let mut stmt = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs' ORDER BY name")
+            .expect("tables");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("names")
+    };
+    let mut rows = Vec::new();
+    for table in tables {
+        let mut stmt = db
+            .prepare(&format!("SELECT * FROM {table}"))
+            .expect("select");
+        let columns = stmt.column_count();
+        let mut query = stmt.query([]).expect("query");
+        while let Some(row) = query.next().expect("row") {
+            let values: Vec<rusqlite::types::Value> =
+                (0..columns).map(|i| row.get(i).expect("value")).collect();
+            rows.push(format!("{table}: {values:?}"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn a_run_with_nothing_due_writes_nothing_but_its_run_record() {
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "services:\n  - name: s\n    checks:\n      - {{ name: home, type: http, url: '{}', frequency: 5m }}\n",
+        target.url()
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let before = snapshot(&env);
+    let run = env.cabot_at(T0 + MIN, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(snapshot(&env), before, "nothing but the run record changed");
+    assert_eq!(
+        env.count("SELECT count(*) FROM runs"),
+        2,
+        "the run is recorded"
+    );
+}
