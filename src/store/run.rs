@@ -122,12 +122,18 @@ pub fn lease(conn: &Connection, id: i64, run: &str, until: i64) -> rusqlite::Res
     Ok(())
 }
 
-/// Gives back what `run` still holds (checks it abandoned, or did not start).
-pub fn release_all(conn: &Connection, run: &str) -> rusqlite::Result<()> {
+/// Gives back the checks `run` still holds (abandoned, or never started).
+pub fn release_checks(conn: &Connection, run: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE checks SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?1",
     )?
     .execute([run])?;
+    Ok(())
+}
+
+/// Gives back the deliveries `run` still holds; only once it sends nothing more, since a
+/// lease given back is one another run may take.
+pub fn release_deliveries(conn: &Connection, run: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE deliveries SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?1",
     )?

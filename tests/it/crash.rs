@@ -1,5 +1,6 @@
-//! Crash safety end to end: `cabot run` killed with SIGKILL at random moments while services
-//! flip between passing and failing and the alert receiver is slow or refuses. Afterwards
+//! Crash safety end to end: `cabot run`s, two at a time and overlapping, killed with SIGKILL
+//! at random moments while services flip between passing and failing and the alert
+//! receiver is slow or refuses. Afterwards
 //! every decided alert was delivered, none more often than the at-least-once window allows,
 //! and the state database is intact. Time is set with CABOT_NOW; the randomness is a seeded
 //! PRNG (override with CABOT_CRASH_SEED=N to replay or explore).
@@ -15,8 +16,12 @@ use std::os::unix::process::ExitStatusExt;
 
 const SEED: u64 = 0x00ca_b07c_4a55_1234;
 
-/// Runs with random kills; the whole test stays well under a minute in a debug build.
-const ITERATIONS: usize = 150;
+/// Rounds of two overlapping runs with random kills; the whole test stays well under a
+/// minute in a debug build.
+const ITERATIONS: usize = 120;
+
+/// The second run of a round starts up to this long after the first.
+const MAX_OVERLAP_DELAY_MS: u64 = 20;
 
 /// Percent of runs that get a SIGKILL (the rest are left to finish).
 const KILL_PERCENT: u64 = 80;
@@ -258,34 +263,50 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
     // Landed kills: run -> when the SIGKILL was sent.
     let mut killed: BTreeMap<usize, Instant> = BTreeMap::new();
     let mut kills_tried = 0;
-    for run in 1..=ITERATIONS {
+    for round in 1..=ITERATIONS {
         now += rng.between(61, 700) as i64;
         for i in 0..SERVICES.len() {
             if rng.percent(30) {
                 targets.flip(i);
             }
         }
-        let mut child = spawn_run(&env, &receiver, run, now);
-        let mut kill_at = None;
-        if rng.percent(KILL_PERCENT) {
+        // Two runs at once, as cron gives when one is slow: each may be killed, at its own moment.
+        let runs = [2 * round - 1, 2 * round];
+        let first = spawn_run(&env, &receiver, runs[0], now);
+        std::thread::sleep(Duration::from_millis(rng.between(0, MAX_OVERLAP_DELAY_MS)));
+        let second = spawn_run(&env, &receiver, runs[1], now);
+        let mut children = [(runs[0], first, None), (runs[1], second, None)];
+        let delays: Vec<Option<u64>> = (0..2)
+            .map(|_| {
+                rng.percent(KILL_PERCENT)
+                    .then(|| rng.between(0, MAX_KILL_DELAY_MS))
+            })
+            .collect();
+        let spawned = Instant::now();
+        let mut order: Vec<usize> = (0..2).filter(|&i| delays[i].is_some()).collect();
+        order.sort_by_key(|&i| delays[i]);
+        for i in order {
             kills_tried += 1;
-            std::thread::sleep(Duration::from_millis(rng.between(0, MAX_KILL_DELAY_MS)));
-            kill_at = Some(Instant::now());
+            let wait = Duration::from_millis(delays[i].unwrap_or(0));
+            std::thread::sleep(wait.saturating_sub(spawned.elapsed()));
+            children[i].2 = Some(Instant::now());
             // SIGKILL; an error only means the child is already gone.
-            let _ = child.kill();
+            let _ = children[i].1.kill();
         }
-        let out = child.wait_with_output().expect("wait for cabot");
-        match (out.status.signal(), kill_at) {
-            (Some(libc::SIGKILL), Some(at)) => {
-                killed.insert(run, at);
+        for (run, child, kill_at) in children {
+            let out = child.wait_with_output().expect("wait for cabot");
+            match (out.status.signal(), kill_at) {
+                (Some(libc::SIGKILL), Some(at)) => {
+                    killed.insert(run, at);
+                }
+                _ => assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "run {run} (seed {seed}) did not complete after {} kills: {}",
+                    killed.len(),
+                    describe(&out)
+                ),
             }
-            _ => assert_eq!(
-                out.status.code(),
-                Some(0),
-                "run {run} (seed {seed}) did not complete after {} kills: {}",
-                killed.len(),
-                describe(&out)
-            ),
         }
     }
 
@@ -294,7 +315,7 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
     receiver.refusing.store(false, Ordering::SeqCst);
     for k in 1..=FLUSH_RUNS {
         now += 3600;
-        finish(&env, &receiver, ITERATIONS + k, now);
+        finish(&env, &receiver, 2 * ITERATIONS + k, now);
     }
 
     let db = env.db();
@@ -411,7 +432,8 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
     let refused = receipts.iter().filter(|r| !r.accepted).count();
 
     eprintln!(
-        "crash test: {ITERATIONS} runs, {} kills landed, {duplicates} duplicate deliveries, {} lost",
+        "crash test: {} runs, two at a time, {} kills landed, {duplicates} duplicate deliveries, {} lost",
+        2 * ITERATIONS,
         killed.len(),
         lost.len()
     );

@@ -199,17 +199,21 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &run.progress {
         bar.finish_and_clear();
     }
-    // Whatever happened, what this run still holds goes back.
+    // Whatever happened, the checks this run still holds go back...
     let released = store
-        .immediate(|tx| state::release_all(tx, &id))
+        .immediate(|tx| state::release_checks(tx, &id))
         .map_err(fail("giving back the run's leases"));
     let ran = std::mem::take(&mut run.ran);
     drop(run);
+    // ...and its deliveries once the delivering thread has stopped sending.
+    let delivered = deliverer.map_or(Ok(()), Deliverer::finish);
+    let released_deliveries = store
+        .immediate(|tx| state::release_deliveries(tx, &id))
+        .map_err(fail("giving back the run's leases"));
     outcome?;
     released?;
-    if let Some(d) = deliverer {
-        d.finish()?;
-    }
+    delivered?;
+    released_deliveries?;
     finish(g, &cfg, &mut store, started_at, &ran)?;
     if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
         let services = store.services().map_err(fail("reading services"))?;
