@@ -315,3 +315,44 @@ fn a_stored_status_that_is_no_status_is_an_error_not_passing() {
         "a run does not take it for PASSING either: {run:?}"
     );
 }
+
+#[test]
+fn migrate_waits_for_the_runs_that_are_using_the_state() {
+    let env = env_with_closed_port();
+    make_schema_1(&env.state());
+    // A run holds the lock file shared for as long as it lives; so does this test here.
+    let mut lock_path = env.state().into_os_string();
+    lock_path.push(".lock");
+    let run = std::fs::File::create(&lock_path).expect("lock file");
+    run.lock_shared().expect("hold it as a run does");
+
+    let refused = env.cabot(&["migrate"]);
+    assert_eq!(refused.code, 75, "{refused:?}");
+    assert!(
+        refused.stderr.contains("cabot runs are using the state") && refused.stderr.contains("--wait"),
+        "{refused:?}"
+    );
+    assert_eq!(user_version(&env.state()), 1, "nothing was migrated");
+
+    // With --wait, it migrates as soon as the run is done.
+    let waiting = env
+        .command(&["migrate", "--wait", "30s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("migrate --wait");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(user_version(&env.state()), 1, "still waiting while the run lives");
+    drop(run);
+    let out = waiting.wait_with_output().expect("migrate");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(user_version(&env.state()), i64::from(migrations::latest()));
+
+    // And a run waits (--wait) while migrate has the state to itself.
+    let migrating = std::fs::File::create(&lock_path).expect("lock file");
+    migrating.lock().expect("hold it as migrate does");
+    let held = env.cabot(&["run", "--wait", "200ms"]);
+    assert_eq!(held.code, 75, "{held:?}");
+    assert!(held.stderr.contains("`cabot migrate` is upgrading the state"), "{held:?}");
+    drop(migrating);
+    assert_eq!(env.cabot(&["run"]).code, 0);
+}
