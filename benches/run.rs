@@ -2,10 +2,15 @@
 //!
 //! 1. `run --all --jobs 100` of 1,000 http checks against a loopback server that answers
 //!    every request after 200 ms: wall time against the ideal, CPU time, peak RSS.
-//! 2. `run` with nothing due: what cron pays every minute when there is nothing to do.
+//! 2. `run` with nothing due, at 100, 1,000 and 10,000 checks: what cron pays every
+//!    minute when there is nothing to do.
 //! 3. `status` with 1,000 stored results against 1,000,000: its cost must not grow with history.
 //! 4. `serve-status` answering `/status/` under `wrk` while `cabot run` writes the same
 //!    state every second: requests per second, p99 latency, the server's memory.
+//! 5. Alert latency: from a fast failing check's answer to the webhook receiving its
+//!    alert, while 100 slow (5 s) checks run in the same run.
+//! 6. 10,000 http checks at `--jobs 1000`, each answered after 200 ms: wall time against
+//!    the ideal, CPU against a minimal client making the same requests, peak RSS.
 //!
 //! `cargo bench --bench run`. Every scenario prints its numbers and PASS or FAIL; the
 //! exit code does not depend on the targets. All traffic stays on 127.0.0.1 and all
@@ -31,9 +36,22 @@ const HTTP_REPEATS: usize = 3;
 const WALL_FACTOR: f64 = 1.3;
 const RSS_TARGET_MB: f64 = 64.0;
 
-const IDLE_CHECKS: usize = 20;
-const IDLE_RUNS: usize = 30;
-const IDLE_TARGET_MS: f64 = 15.0;
+/// (checks, runs, CPU target in ms) of the nothing-due runs.
+const IDLE_SIZES: [(usize, usize, f64); 3] = [
+    (100, 30, f64::INFINITY),
+    (1_000, 20, 10.0),
+    (10_000, 10, 80.0),
+];
+
+const LATENCY_SLOW_CHECKS: usize = 100;
+const LATENCY_SLOW_DELAY: Duration = Duration::from_secs(5);
+const LATENCY_SAMPLES: usize = 5;
+const LATENCY_TARGET_MS: f64 = 500.0;
+
+const BIG_CHECKS: usize = 10_000;
+const BIG_JOBS: usize = 1_000;
+const BIG_WALL_FACTOR: f64 = 1.5;
+const BIG_CPU_FACTOR: f64 = 4.0;
 
 const STATUS_CHECKS: usize = 20;
 const STATUS_RUNS: usize = 30;
@@ -51,6 +69,13 @@ const SERVE_TARGET_RPS: f64 = 5_000.0;
 const SERVE_TARGET_P99_MS: f64 = 10.0;
 
 fn main() -> anyhow::Result<()> {
+    // A thousand connections at once on each side take more descriptors than the usual
+    // soft limit of 1,024.
+    raise_open_files_limit();
+    // The bench runs itself as the minimal client of scenario 6.
+    if let Ok(spec) = std::env::var(CLIENT_VAR) {
+        return minimal_client(&spec);
+    }
     let dir = tempfile::tempdir().context("creating a temp folder")?;
     let bench = Bench {
         dir: dir.path().to_path_buf(),
@@ -87,6 +112,14 @@ fn main() -> anyhow::Result<()> {
         println!();
         status_under_load(&bench)?;
     }
+    if wanted("latency") {
+        println!();
+        alert_latency(&bench)?;
+    }
+    if wanted("http10k") {
+        println!();
+        ten_thousand_http_checks(&bench, &server)?;
+    }
     Ok(())
 }
 
@@ -118,7 +151,29 @@ impl Bench {
         cmd.stderr(stderr);
         let started = Instant::now();
         let child = cmd.spawn().context("starting cabot")?;
-        let (code, usage) = wait4(child.id() as libc::pid_t)?;
+        let pid = child.id() as libc::pid_t;
+        // The child's own peak, VmHWM, sampled until it exits: its ru_maxrss would count
+        // this bench's memory too when the bench is the larger (a fork starts as a copy).
+        let done = AtomicBool::new(false);
+        let (status, hwm_kb) = thread::scope(|scope| {
+            let sampler = scope.spawn(|| {
+                let mut peak = 0;
+                while !done.load(Ordering::SeqCst) {
+                    if let Ok(m) = memory(pid) {
+                        peak = peak.max(m.hwm_kb);
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+                peak
+            });
+            let status = wait4_keeping_zombie(pid);
+            // Still a zombie: its /proc entry has the last VmHWM... which a zombie drops;
+            // the samples are what there is.
+            done.store(true, Ordering::SeqCst);
+            (status, sampler.join().unwrap_or(0))
+        });
+        status?;
+        let (code, usage) = wait4(pid)?;
         let wall = started.elapsed();
         if !codes.contains(&code) {
             let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -127,8 +182,8 @@ impl Bench {
         Ok(Measured {
             wall,
             cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
-            // Linux reports ru_maxrss in kilobytes.
-            max_rss_kb: usage.ru_maxrss,
+            // Linux reports ru_maxrss in kilobytes; the sampled peak is the child's own.
+            max_rss_kb: if hwm_kb > 0 { hwm_kb } else { usage.ru_maxrss },
         })
     }
 }
@@ -181,6 +236,30 @@ fn wait4(pid: libc::pid_t) -> anyhow::Result<(i32, libc::rusage)> {
     Ok((code, usage))
 }
 
+/// Waits until `pid` has exited, leaving it to be reaped (and its usage read) by `wait4`.
+fn wait4_keeping_zombie(pid: libc::pid_t) -> anyhow::Result<()> {
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to overwrite.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our own child; WNOWAIT leaves it to be reaped later.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e).context("waiting for cabot");
+        }
+    }
+}
+
 fn timeval(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
@@ -196,7 +275,7 @@ struct SlowServer {
 
 impl SlowServer {
     fn start(delay: Duration) -> anyhow::Result<SlowServer> {
-        let listener = TcpListener::bind("127.0.0.1:0").context("binding the HTTP server")?;
+        let listener = listen_wide()?;
         let port = listener.local_addr()?.port();
         let server = SlowServer {
             port,
@@ -349,49 +428,60 @@ fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Scenario 2: `cabot run` when every check ran recently.
+/// Scenario 2: `cabot run` when every check ran recently, at three sizes.
 fn nothing_due(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
-    println!("== 2. run with nothing due: {IDLE_CHECKS} checks, frequency 1h, {IDLE_RUNS} runs");
-    let state = bench.dir.join("idle.db");
-    let checks = (0..IDLE_CHECKS)
-        .map(|i| {
-            format!(
-                "{{ name: c{i}, type: http, url: '{}' }}",
-                server.url(&format!("/idle/{i}"))
-            )
-        })
-        .collect();
-    let config = bench.write_config(
-        "idle.yaml",
-        &http_config(&state, &[("idle".to_string(), checks)], "1h"),
-    )?;
-    bench.cabot(&config, &["run"], &[0])?;
-    let before = server.requests();
-    let mut walls = Vec::new();
-    let mut cpus = Vec::new();
-    let mut rss = Vec::new();
-    for _ in 0..IDLE_RUNS {
-        let m = bench.cabot(&config, &["run"], &[0])?;
-        walls.push(m.wall.as_secs_f64() * 1000.0);
-        cpus.push(m.cpu.as_secs_f64() * 1000.0);
-        rss.push(mb(m.max_rss_kb));
+    println!("== 2. run with nothing due (every check ran, frequency 1h)");
+    for (size, runs, target_ms) in IDLE_SIZES {
+        let state = bench.dir.join(format!("idle-{size}.db"));
+        // Services of 100 checks, as a large config would have them.
+        let services: Vec<(String, Vec<String>)> = (0..size.div_ceil(100))
+            .map(|s| {
+                let checks = (0..100.min(size - s * 100))
+                    .map(|c| {
+                        format!(
+                            "{{ name: c{c}, type: http, url: '{}' }}",
+                            server.url(&format!("/idle/{s}/{c}"))
+                        )
+                    })
+                    .collect();
+                (format!("svc{s}"), checks)
+            })
+            .collect();
+        let config = bench.write_config(
+            &format!("idle-{size}.yaml"),
+            &http_config(&state, &services, "1h"),
+        )?;
+        let jobs = BIG_JOBS.to_string();
+        bench.cabot(&config, &["run", "--jobs", &jobs], &[0])?;
+        let before = server.requests();
+        let mut walls = Vec::new();
+        let mut cpus = Vec::new();
+        let mut rss = Vec::new();
+        for _ in 0..runs {
+            let m = bench.cabot(&config, &["run"], &[0])?;
+            walls.push(m.wall.as_secs_f64() * 1000.0);
+            cpus.push(m.cpu.as_secs_f64() * 1000.0);
+            rss.push(mb(m.max_rss_kb));
+        }
+        let ran = server.requests() - before;
+        let (checks_run, _) = last_run(&state)?;
+        if ran != 0 || checks_run != 0 {
+            println!("  WARNING: checks ran ({ran} requests); the runs were not idle");
+        }
+        let cpu = median(cpus);
+        let target = if target_ms.is_finite() {
+            format!(" (target < {target_ms} ms): {}", verdict(cpu < target_ms))
+        } else {
+            String::new()
+        };
+        println!(
+            "  RESULT {size} checks, {runs} runs: cpu (user+sys) median {cpu:.1} ms{target}; \
+             wall median {:.1} ms, p90 {:.1} ms; max RSS median {:.1} MB",
+            median(walls.clone()),
+            percentile(walls, 0.9),
+            median(rss)
+        );
     }
-    let ran = server.requests() - before;
-    let (checks_run, _) = last_run(&state)?;
-    if ran != 0 || checks_run != 0 {
-        println!("  WARNING: checks ran ({ran} requests); the runs were not idle");
-    }
-    let med = median(walls.clone());
-    let p90 = percentile(walls, 0.9);
-    println!(
-        "  cpu (user+sys) median {:.1} ms, max RSS median {:.1} MB",
-        median(cpus),
-        median(rss)
-    );
-    println!(
-        "  RESULT wall time: median {med:.1} ms, p90 {p90:.1} ms (target median < {IDLE_TARGET_MS} ms): {}",
-        verdict(med < IDLE_TARGET_MS)
-    );
     Ok(())
 }
 
@@ -588,6 +678,275 @@ fn status_under_load(bench: &Bench) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Scenario 5: how soon a fast check's alert leaves while slow checks still run.
+fn alert_latency(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 5. alert latency: a fast check fails beside {LATENCY_SLOW_CHECKS} checks answered after {} s; \
+         from its answer to the webhook receiving the alert, {LATENCY_SAMPLES} incidents",
+        LATENCY_SLOW_DELAY.as_secs()
+    );
+    let slow = SlowServer::start(LATENCY_SLOW_DELAY)?;
+    let target = Stamped::start(true)?;
+    let hook = Stamped::start(true)?;
+    let state = bench.dir.join("latency.db");
+    let slow_checks: Vec<String> = (0..LATENCY_SLOW_CHECKS)
+        .map(|i| {
+            format!(
+                "{{ name: slow{i}, type: http, url: '{}', timeout: 10s }}",
+                slow.url(&format!("/slow/{i}"))
+            )
+        })
+        .collect();
+    let mut text = http_config(&state, &[("slow".to_string(), slow_checks)], "1m");
+    text = text.replace(
+        "services:\n",
+        &format!(
+            "channels:\n  hook: {{ type: webhook, url: 'http://127.0.0.1:{}/hook' }}\nservices:\n",
+            hook.port
+        ),
+    );
+    text.push_str(&format!(
+        "  - name: fast\n    channels: [hook]\n    checks:\n      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}\n",
+        target.port
+    ));
+    let config = bench.write_config("latency.yaml", &text)?;
+    let mut latencies = Vec::new();
+    for i in 0..LATENCY_SAMPLES {
+        // Passing first (only the fast check, at once), then failing beside the slow ones.
+        target.set_ok(true);
+        bench.cabot(&config, &["run", "--all", "--check", "fast/home"], &[0])?;
+        target.set_ok(false);
+        let answered = target.stamps.lock().map(|s| s.len()).unwrap_or(0);
+        let alerts_before = hook.stamps.lock().map(|s| s.len()).unwrap_or(0);
+        let m = bench.cabot(&config, &["run", "--all", "--jobs", "128"], &[0])?;
+        let answered_at = target
+            .stamps
+            .lock()
+            .ok()
+            .and_then(|s| s.get(answered).copied());
+        let alerted_at = hook.stamps.lock().ok().and_then(|s| {
+            s.iter()
+                .skip(alerts_before)
+                .copied()
+                .find(|t| answered_at.is_some_and(|a| *t >= a))
+        });
+        let (Some(answered_at), Some(alerted_at)) = (answered_at, alerted_at) else {
+            bail!("incident {i}: no answer or no alert was seen");
+        };
+        let ms = (alerted_at - answered_at).as_secs_f64() * 1000.0;
+        println!(
+            "  incident {}: alert {ms:.1} ms after the failing answer; the run took {:.2} s",
+            i + 1,
+            m.wall.as_secs_f64()
+        );
+        latencies.push(ms);
+    }
+    let p50 = median(latencies.clone());
+    let max = latencies.iter().copied().fold(0.0, f64::max);
+    println!(
+        "  RESULT alert latency p50 {p50:.1} ms, max {max:.1} ms (target < {LATENCY_TARGET_MS} ms): {}",
+        verdict(max < LATENCY_TARGET_MS)
+    );
+    Ok(())
+}
+
+/// A loopback HTTP server that answers at once, 200 or 500 as told, and notes when it
+/// answered each request.
+struct Stamped {
+    port: u16,
+    ok: Arc<AtomicBool>,
+    stamps: Arc<std::sync::Mutex<Vec<Instant>>>,
+}
+
+impl Stamped {
+    fn start(ok: bool) -> anyhow::Result<Stamped> {
+        let listener = TcpListener::bind("127.0.0.1:0").context("binding")?;
+        let port = listener.local_addr()?.port();
+        let server = Stamped {
+            port,
+            ok: Arc::new(AtomicBool::new(ok)),
+            stamps: Arc::default(),
+        };
+        let (ok, stamps) = (server.ok.clone(), server.stamps.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (ok, stamps) = (ok.clone(), stamps.clone());
+                thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    // The head, then as much body as Content-Length says.
+                    loop {
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            if buf.len() >= end + 4 + length {
+                                break;
+                            }
+                        }
+                    }
+                    let reply: &[u8] = if ok.load(Ordering::SeqCst) {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                    } else {
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\ndown"
+                    };
+                    if let Ok(mut s) = stamps.lock() {
+                        s.push(Instant::now());
+                    }
+                    let _ = stream.write_all(reply);
+                });
+            }
+        });
+        Ok(server)
+    }
+
+    fn set_ok(&self, ok: bool) {
+        self.ok.store(ok, Ordering::SeqCst);
+    }
+}
+
+/// Scenario 6: 10,000 http checks at `--jobs 1000`, against a minimal client.
+fn ten_thousand_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
+    println!(
+        "== 6. run --all --jobs {BIG_JOBS}: {BIG_CHECKS} http checks, server answers after {} ms",
+        HTTP_DELAY.as_millis()
+    );
+    let state = bench.dir.join("big.db");
+    let services: Vec<(String, Vec<String>)> = (0..BIG_CHECKS / 100)
+        .map(|s| {
+            let checks = (0..100)
+                .map(|c| {
+                    format!(
+                        "{{ name: c{c}, type: http, url: '{}', expect_status: 200 }}",
+                        server.url(&format!("/big/{s}/{c}"))
+                    )
+                })
+                .collect();
+            (format!("svc{s}"), checks)
+        })
+        .collect();
+    let config = bench.write_config("big.yaml", &http_config(&state, &services, "1m"))?;
+    let jobs = BIG_JOBS.to_string();
+    let args = ["run", "--all", "--jobs", jobs.as_str()];
+    bench.cabot(&config, &args, &[0])?;
+    let mut samples = Vec::new();
+    for i in 0..HTTP_REPEATS {
+        let m = bench.cabot(&config, &args, &[0])?;
+        let (checks_run, failures) = last_run(&state)?;
+        println!(
+            "  run {}: wall {:.3} s, cpu {:.3} s, max RSS {:.1} MB; {checks_run} checks run, {failures} failed",
+            i + 1,
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            mb(m.max_rss_kb)
+        );
+        samples.push(m);
+    }
+    // The same requests from a minimal client: this bench binary again, `BIG_JOBS` threads
+    // each making its share one after the other, one connection per request, as cabot does.
+    let mut clients = Vec::new();
+    for _ in 0..HTTP_REPEATS {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.env(
+            CLIENT_VAR,
+            format!("{}:{BIG_CHECKS}:{BIG_JOBS}", server.port),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+        let started = Instant::now();
+        let child = cmd.spawn().context("starting the minimal client")?;
+        let (code, usage) = wait4(child.id() as libc::pid_t)?;
+        if code != 0 {
+            bail!("the minimal client exited {code}");
+        }
+        clients.push(Measured {
+            wall: started.elapsed(),
+            cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+            max_rss_kb: usage.ru_maxrss,
+        });
+    }
+    let wall = median(samples.iter().map(|m| m.wall.as_secs_f64()).collect());
+    let cpu = median(samples.iter().map(|m| m.cpu.as_secs_f64()).collect());
+    let rss = median(samples.iter().map(|m| mb(m.max_rss_kb)).collect());
+    let client_cpu = median(clients.iter().map(|m| m.cpu.as_secs_f64()).collect());
+    let client_wall = median(clients.iter().map(|m| m.wall.as_secs_f64()).collect());
+    let ideal = BIG_CHECKS.div_ceil(BIG_JOBS) as f64 * HTTP_DELAY.as_secs_f64();
+    println!(
+        "  minimal client: wall {client_wall:.3} s, cpu {client_cpu:.3} s (medians of {HTTP_REPEATS})"
+    );
+    println!(
+        "  RESULT wall time (median of {HTTP_REPEATS}): {wall:.3} s = {:.2}x the ideal {ideal:.1} s \
+         (target <= {BIG_WALL_FACTOR}x): {}",
+        wall / ideal,
+        verdict(wall <= ideal * BIG_WALL_FACTOR)
+    );
+    println!(
+        "  RESULT cpu (user+sys, median): {cpu:.3} s = {:.3} s per 1,000 checks = {:.2}x the \
+         minimal client (target <= {BIG_CPU_FACTOR}x): {}",
+        cpu * 1000.0 / BIG_CHECKS as f64,
+        cpu / client_cpu,
+        verdict(cpu <= client_cpu * BIG_CPU_FACTOR)
+    );
+    println!(
+        "  RESULT peak RSS (median): {rss:.1} MB (target < {RSS_TARGET_MB} MB): {}",
+        verdict(rss < RSS_TARGET_MB)
+    );
+    Ok(())
+}
+
+/// Tells the bench binary to be the minimal client: `PORT:REQUESTS:THREADS`.
+const CLIENT_VAR: &str = "CABOT_BENCH_CLIENT";
+
+/// The least a client can do for each request: connect, send a GET, read the answer to
+/// its end, close; `threads` at once, each its share in turn.
+fn minimal_client(spec: &str) -> anyhow::Result<()> {
+    let mut parts = spec.split(':').map(str::parse::<usize>);
+    let (Some(Ok(port)), Some(Ok(requests)), Some(Ok(threads))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        bail!("{CLIENT_VAR} must be PORT:REQUESTS:THREADS");
+    };
+    let failures = AtomicUsize::new(0);
+    thread::scope(|scope| {
+        for t in 0..threads {
+            let failures = &failures;
+            thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn_scoped(scope, move || {
+                    for i in (t..requests).step_by(threads) {
+                        let ok = TcpStream::connect(("127.0.0.1", port as u16)).and_then(|mut c| {
+                            write!(c, "GET /client/{i} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+                            let mut answer = Vec::new();
+                            c.read_to_end(&mut answer)?;
+                            Ok(answer.starts_with(b"HTTP/1.1 200"))
+                        });
+                        if !matches!(ok, Ok(true)) {
+                            failures.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+                .map(|_| ())
+                .unwrap_or_else(|_| {
+                    failures.fetch_add(1, Ordering::SeqCst);
+                });
+        }
+    });
+    let failed = failures.load(Ordering::SeqCst);
+    if failed > 0 {
+        bail!("{failed} requests failed");
+    }
+    Ok(())
+}
+
 /// A `serve-status` child, killed when dropped.
 struct Server(Option<Child>);
 
@@ -735,6 +1094,34 @@ fn last_run(state: &Path) -> anyhow::Result<(i64, i64)> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
+}
+
+/// A listener on 127.0.0.1 with a backlog of 4,096 (std's is 128): a thousand connections
+/// that arrive at once must not wait for a SYN retransmit, a second later.
+fn listen_wide() -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding the HTTP server")?;
+    // Listening again on a bound and listening socket only changes its backlog.
+    // SAFETY: the descriptor is the listener's own, open for as long as it lives.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    if unsafe { libc::listen(fd, 4096) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("widening the backlog");
+    }
+    Ok(listener)
+}
+
+/// Takes every descriptor the hard limit allows.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 fn load_average() -> String {

@@ -4,8 +4,8 @@
 //! checks, on its own connection, so that an alert leaves as soon as it is written.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -184,7 +184,7 @@ pub struct Deliverer {
 impl Deliverer {
     /// Starts delivering for `run`; `report` is called with what happened to each delivery.
     pub fn start(
-        cfg: Config,
+        cfg: Arc<Config>,
         state: &Path,
         run: String,
         report: impl Fn(&[DeliveryReport]) + Send + 'static,

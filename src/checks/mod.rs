@@ -11,8 +11,8 @@ pub mod runner;
 
 use std::time::Duration;
 
-use crate::config::Check;
 use crate::config::read::{Fields, Reader};
+use crate::config::{Check, Config};
 use crate::core::Importance;
 use crate::http_client::Client;
 use perfdata::Perfdata;
@@ -88,19 +88,26 @@ pub struct Context<'a> {
     pub now: i64,
 }
 
-/// One check to run, with when it last ran.
-#[derive(Debug, Clone)]
+/// One check to run: where it is in the config, and when it last ran.
+#[derive(Debug, Clone, Copy)]
 pub struct Job {
-    pub check: Check,
+    pub service: usize,
+    pub check: usize,
     pub last_run: Option<i64>,
+}
+
+impl Job {
+    pub fn check<'a>(&self, cfg: &'a Config) -> &'a Check {
+        &cfg.services[self.service].checks[self.check]
+    }
 }
 
 /// Runs one check that starts at `now`, bounded by its timeout; the result's duration is
 /// measured here.
-pub fn run(job: &Job, http: &Client, now: i64) -> CheckResult {
+pub fn run(check: &Check, last_run: Option<i64>, http: &Client, now: i64) -> CheckResult {
     let started = std::time::Instant::now();
     let ctx = Context { http, now };
-    let result = job.check.kind.run(&job.check, job.last_run, &ctx);
+    let result = check.kind.run(check, last_run, &ctx);
     CheckResult {
         duration: started.elapsed(),
         ..result

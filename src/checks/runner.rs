@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::{CheckResult, Job};
 use crate::clock;
+use crate::config::Config;
 use crate::core::schedule::GRACE;
 use crate::http_client::Client;
 
@@ -51,6 +52,7 @@ struct Running {
 }
 
 struct Shared {
+    cfg: Arc<Config>,
     work: Vec<Job>,
     queue: Mutex<VecDeque<usize>>,
     http: Client,
@@ -70,11 +72,12 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Starts running `work` on at most `jobs` workers.
-    pub fn start(work: Vec<Job>, jobs: usize) -> Runner {
+    /// Starts running `work` (checks of `cfg`) on at most `jobs` workers.
+    pub fn start(cfg: Arc<Config>, work: Vec<Job>, jobs: usize) -> Runner {
         let left = work.len();
         let (sender, events) = mpsc::channel();
         let shared = Arc::new(Shared {
+            cfg,
             queue: Mutex::new((0..work.len()).collect()),
             work,
             http: Client::new(),
@@ -140,7 +143,7 @@ impl Runner {
                     at,
                     unix,
                 }) => {
-                    let timeout = self.shared.work[index].check.timeout;
+                    let timeout = self.shared.work[index].check(&self.shared.cfg).timeout;
                     self.running.insert(
                         index,
                         Running {
@@ -192,7 +195,7 @@ impl Runner {
         if self.shared.queue.lock().is_ok_and(|q| !q.is_empty()) {
             self.spawn_worker();
         }
-        let timeout = self.shared.work[index].check.timeout;
+        let timeout = self.shared.work[index].check(&self.shared.cfg).timeout;
         Finished {
             index,
             started_at: r.unix,
@@ -239,7 +242,8 @@ fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &Atomic
         if sender.send(started).is_err() {
             return;
         }
-        let result = super::run(&shared.work[index], &shared.http, unix);
+        let job = shared.work[index];
+        let result = super::run(job.check(&shared.cfg), job.last_run, &shared.http, unix);
         if sender.send(Event::Done { index, result }).is_err() {
             return;
         }

@@ -173,28 +173,29 @@ impl Reader {
             mark: node.mark,
             entries: Vec::with_capacity(entries.len()),
         };
-        let mut seen: HashMap<&str, Mark> = HashMap::new();
+        // (key, where) of the keys seen; a mapping has a handful, so a list beats a map.
+        let mut seen: Vec<(&str, Mark)> = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Value::Scalar { text: key, .. } = &k.value else {
                 self.error(k.mark, path, "keys must be plain words");
                 continue;
             };
-            let key_path = fields.path(key);
-            if let Some(first) = seen.get(key.as_str()) {
+            if let Some((_, first)) = seen.iter().find(|(s, _)| s == key) {
+                let line = first.line;
                 self.error(
                     k.mark,
-                    &key_path,
-                    format!("duplicate key (first at line {})", first.line),
+                    &fields.path(key),
+                    format!("duplicate key (first at line {line})"),
                 );
                 continue;
             }
-            seen.insert(key, k.mark);
+            seen.push((key, k.mark));
             if !allowed.contains(&key.as_str()) {
                 let hint = match closest(key, allowed.iter().copied()) {
                     Some(s) => format!("; did you mean '{s}'?"),
                     None => format!(" (known keys: {})", allowed.join(", ")),
                 };
-                self.error(k.mark, &key_path, format!("unknown key{hint}"));
+                self.error(k.mark, &fields.path(key), format!("unknown key{hint}"));
                 continue;
             }
             fields.entries.push((key.as_str(), v));
@@ -431,6 +432,10 @@ impl Reader {
 
     /// `key`, `key_env` or `key_file`: at most one of them.
     pub(crate) fn secret(&mut self, f: &Fields, key: &str) -> Option<Secret> {
+        // Most secrets are not given: say so before making the keys' names.
+        if !f.entries.iter().any(|(k, _)| k.starts_with(key)) {
+            return None;
+        }
         let env_key = format!("{key}_env");
         let file_key = format!("{key}_file");
         let given: Vec<(&str, &Node)> = [key, env_key.as_str(), file_key.as_str()]

@@ -222,6 +222,15 @@ impl Store {
         tx.commit()
     }
 
+    /// Whether a delivery is due for a try at `now` (leased or not).
+    pub fn has_due_deliveries(&self, now: i64) -> rusqlite::Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1)",
+            )?
+            .query_row([now], |r| r.get(0))
+    }
+
     pub fn outbox_counts(&self) -> rusqlite::Result<OutboxCounts> {
         self.conn.query_row(
             "SELECT

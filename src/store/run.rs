@@ -10,13 +10,12 @@ use crate::checks::perfdata::Perfdata;
 use crate::core::status::CheckView;
 use crate::core::{Importance, Status};
 
-/// What a run needs of a check's state to schedule it and judge it: no messages.
+/// What a run needs of a check's state to schedule it and judge it: no names, no messages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckClock {
     pub id: i64,
-    pub service: String,
-    pub name: String,
-    pub kind: String,
+    /// Its type, as the registry names it ("" for a type this cabot does not know).
+    pub kind: &'static str,
     pub importance: Importance,
     pub active: bool,
     pub consecutive_failures: u64,
@@ -27,7 +26,7 @@ pub struct CheckClock {
     pub failing_importance: Option<Importance>,
     /// When its last run started.
     pub last_run_at: Option<i64>,
-    pub claimed_by: Option<String>,
+    /// Until when a run holds it.
     pub claim_until: Option<i64>,
 }
 
@@ -47,33 +46,44 @@ impl CheckClock {
     }
 }
 
-const CLOCK_COLUMNS: &str = "id, service, name, kind, importance, active, consecutive_failures,
-    last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claimed_by,
-    claim_until";
+const CLOCK_COLUMNS: &str = "id, kind, importance, active, consecutive_failures,
+    last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claim_until,
+    service, name";
 
 fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
+    let kind = r.get_ref(1)?.as_str()?;
     Ok(CheckClock {
         id: r.get(0)?,
-        service: r.get(1)?,
-        name: r.get(2)?,
-        kind: r.get(3)?,
-        importance: r.get(4)?,
-        active: r.get(5)?,
-        consecutive_failures: r.get::<_, i64>(6)?.max(0) as u64,
-        has_result: r.get(7)?,
-        failing: r.get(8)?,
-        status_since: r.get(9)?,
-        failing_importance: r.get(10)?,
-        last_run_at: r.get(11)?,
-        claimed_by: r.get(12)?,
-        claim_until: r.get(13)?,
+        kind: crate::checks::TYPES
+            .iter()
+            .copied()
+            .find(|t| *t == kind)
+            .unwrap_or(""),
+        importance: r.get(2)?,
+        active: r.get(3)?,
+        consecutive_failures: r.get::<_, i64>(4)?.max(0) as u64,
+        has_result: r.get(5)?,
+        failing: r.get(6)?,
+        status_since: r.get(7)?,
+        failing_importance: r.get(8)?,
+        last_run_at: r.get(9)?,
+        claim_until: r.get(10)?,
     })
 }
 
-/// Every check the state knows.
-pub fn clocks(conn: &Connection) -> rusqlite::Result<Vec<CheckClock>> {
+/// Calls `each` with every check the state knows: its service and name (borrowed, so
+/// that reading thousands costs no copies), and its clock.
+pub fn each_clock(
+    conn: &Connection,
+    mut each: impl FnMut(&str, &str, CheckClock),
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {CLOCK_COLUMNS} FROM checks"))?;
-    stmt.query_map([], clock_row)?.collect()
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let clock = clock_row(r)?;
+        each(r.get_ref(11)?.as_str()?, r.get_ref(12)?.as_str()?, clock);
+    }
+    Ok(())
 }
 
 /// The checks of one service.
@@ -92,7 +102,12 @@ pub fn clock(conn: &Connection, id: i64) -> rusqlite::Result<Option<CheckClock>>
 
 /// A check's settings from the config and its standing: inserted when new, else updated.
 /// Returns its id.
-pub fn save_clock(conn: &Connection, c: &CheckClock) -> rusqlite::Result<i64> {
+pub fn save_clock(
+    conn: &Connection,
+    service: &str,
+    name: &str,
+    c: &CheckClock,
+) -> rusqlite::Result<i64> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO checks (service, name, kind, importance, active, failing, status_since)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -103,8 +118,8 @@ pub fn save_clock(conn: &Connection, c: &CheckClock) -> rusqlite::Result<i64> {
     )?;
     stmt.query_row(
         params![
-            c.service,
-            c.name,
+            service,
+            name,
             c.kind,
             c.importance.as_str(),
             c.active,

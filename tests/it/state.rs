@@ -329,7 +329,8 @@ fn migrate_waits_for_the_runs_that_are_using_the_state() {
     let refused = env.cabot(&["migrate"]);
     assert_eq!(refused.code, 75, "{refused:?}");
     assert!(
-        refused.stderr.contains("cabot runs are using the state") && refused.stderr.contains("--wait"),
+        refused.stderr.contains("cabot runs are using the state")
+            && refused.stderr.contains("--wait"),
         "{refused:?}"
     );
     assert_eq!(user_version(&env.state()), 1, "nothing was migrated");
@@ -341,7 +342,11 @@ fn migrate_waits_for_the_runs_that_are_using_the_state() {
         .spawn()
         .expect("migrate --wait");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(user_version(&env.state()), 1, "still waiting while the run lives");
+    assert_eq!(
+        user_version(&env.state()),
+        1,
+        "still waiting while the run lives"
+    );
     drop(run);
     let out = waiting.wait_with_output().expect("migrate");
     assert!(out.status.success(), "{out:?}");
@@ -352,7 +357,11 @@ fn migrate_waits_for_the_runs_that_are_using_the_state() {
     migrating.lock().expect("hold it as migrate does");
     let held = env.cabot(&["run", "--wait", "200ms"]);
     assert_eq!(held.code, 75, "{held:?}");
-    assert!(held.stderr.contains("`cabot migrate` is upgrading the state"), "{held:?}");
+    assert!(
+        held.stderr
+            .contains("`cabot migrate` is upgrading the state"),
+        "{held:?}"
+    );
     drop(migrating);
     assert_eq!(env.cabot(&["run"]).code, 0);
 }

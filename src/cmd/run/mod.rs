@@ -9,6 +9,7 @@ mod record;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,7 +32,7 @@ use plan::Due;
 const PRUNE_BATCH: usize = 5_000;
 /// ...in at most this many transactions per run; a backlog shrinks over later runs.
 const PRUNE_MAX_BATCHES: usize = 20;
-/// Results are written in batches at most this far apart.
+/// Results are written as they arrive, a write at most this often (a batch in each).
 const BATCH_WINDOW: Duration = Duration::from_millis(100);
 /// How long a run waits while `migrate` has the state, unless `--wait` says.
 const MIGRATE_WAIT: Duration = Duration::from_secs(30);
@@ -134,7 +135,7 @@ struct Ran {
 }
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
-    let cfg = g.load_config()?;
+    let cfg = Arc::new(g.load_config()?);
     let scope = Scope::new(&cfg, args)?;
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
@@ -162,31 +163,25 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             )
         })
         .map_err(fail("planning the run"))?;
-    let quiet = g.quiet;
-    let deliverer = match args.no_alerts {
-        true => None,
-        false => Some(Deliverer::start(
-            cfg.clone(),
-            &cfg.state,
-            id.clone(),
-            move |reports| {
-                if !quiet {
-                    report_deliveries(reports);
-                }
-            },
-        )?),
+    let mut delivery = Delivery {
+        cfg: &cfg,
+        run: &id,
+        quiet: g.quiet,
+        enabled: !args.no_alerts,
+        thread: None,
     };
-    if plan.alerted
-        && let Some(d) = &deliverer
-    {
-        d.written();
+    let due = store
+        .has_due_deliveries(clock::now())
+        .map_err(fail("reading the outbox"))?;
+    if plan.alerted || due {
+        delivery.wake()?;
     }
     let mut run = Running {
         g,
         cfg: &cfg,
         alerts: !args.no_alerts,
         jobs: args.jobs as usize,
-        deliverer: deliverer.as_ref(),
+        delivery,
         progress: progress_bar(g, plan.due.len() + plan.held.len()),
         left: HashMap::new(),
         ran: Vec::new(),
@@ -204,9 +199,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .immediate(|tx| state::release_checks(tx, &id))
         .map_err(fail("giving back the run's leases"));
     let ran = std::mem::take(&mut run.ran);
-    drop(run);
+    let delivery = run.delivery;
     // ...and its deliveries once the delivering thread has stopped sending.
-    let delivered = deliverer.map_or(Ok(()), Deliverer::finish);
+    let delivered = delivery.finish(&store);
     let released_deliveries = store
         .immediate(|tx| state::release_deliveries(tx, &id))
         .map_err(fail("giving back the run's leases"));
@@ -238,10 +233,10 @@ fn run_id(started_at: i64) -> String {
 /// A run in progress: what it has left per service, and what it ran.
 struct Running<'a> {
     g: &'a Global,
-    cfg: &'a Config,
+    cfg: &'a Arc<Config>,
     alerts: bool,
     jobs: usize,
-    deliverer: Option<&'a Deliverer>,
+    delivery: Delivery<'a>,
     progress: Option<ProgressBar>,
     /// Per service (config index): checks of this run not finished yet.
     left: HashMap<usize, usize>,
@@ -255,8 +250,8 @@ impl Running<'_> {
     }
 
     /// Runs `due` (leased to this run): heartbeats are judged from their pings at once,
-    /// the others run on the workers; results are written as they arrive, in batches at
-    /// most `BATCH_WINDOW` apart.
+    /// the others run on the workers; results are written as they arrive, at most
+    /// `BATCH_WINDOW` apart, a batch in each write.
     fn run(&mut self, store: &mut Store, due: Vec<Due>) -> anyhow::Result<()> {
         for d in &due {
             *self.left.entry(d.service).or_default() += 1;
@@ -272,25 +267,26 @@ impl Running<'_> {
         let jobs: Vec<Job> = active
             .iter()
             .map(|d| Job {
-                check: self.check(d).clone(),
+                service: d.service,
+                check: d.check,
                 last_run: d.last_run,
             })
             .collect();
-        let mut runner = Runner::start(jobs, self.jobs);
-        let mut first_waiting: Option<Instant> = None;
+        let mut runner = Runner::start(Arc::clone(self.cfg), jobs, self.jobs);
+        // A result after a quiet spell is written at once; results that come thick and
+        // fast wait for the next write, at most `BATCH_WINDOW` after the one before.
+        let mut last_write: Option<Instant> = None;
         loop {
-            let flush_at = first_waiting.map(|t| t + BATCH_WINDOW);
-            if let Some(f) = runner.next(flush_at) {
+            let next_write = last_write.map_or_else(Instant::now, |t| t + BATCH_WINDOW);
+            let wait_until = (!batch.is_empty()).then_some(next_write);
+            if let Some(f) = runner.next(wait_until) {
                 self.show(&active[f.index], &f.result);
                 batch.push((active[f.index].clone(), f));
             }
-            if !batch.is_empty() {
-                first_waiting.get_or_insert_with(Instant::now);
-            }
-            let due_now = flush_at.is_some_and(|t| Instant::now() >= t);
-            if !batch.is_empty() && (due_now || runner.is_done()) {
+            let due = Instant::now() >= next_write || runner.is_done();
+            if !batch.is_empty() && due {
                 self.write(store, std::mem::take(&mut batch))?;
-                first_waiting = None;
+                last_write = Some(Instant::now());
             }
             if runner.is_done() && batch.is_empty() {
                 return Ok(());
@@ -419,8 +415,8 @@ impl Running<'_> {
                 )
             })
             .map_err(|e| store::failure(&self.cfg.state, "saving results", e))?;
-        if alerted && let Some(d) = self.deliverer {
-            d.written();
+        if alerted {
+            self.delivery.wake()?;
         }
         Ok(())
     }
@@ -445,6 +441,62 @@ impl Running<'_> {
                 None => eprintln!("{line}"),
             }
         }
+    }
+}
+
+/// The delivering thread of a run, started when there is something to deliver.
+struct Delivery<'a> {
+    cfg: &'a Arc<Config>,
+    run: &'a str,
+    quiet: bool,
+    /// False with `--no-alerts`.
+    enabled: bool,
+    thread: Option<Deliverer>,
+}
+
+impl Delivery<'_> {
+    /// Alerts are in the outbox: deliver them now.
+    fn wake(&mut self) -> anyhow::Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.thread.is_none() {
+            self.thread = Some(self.start()?);
+        }
+        if let Some(d) = &self.thread {
+            d.written();
+        }
+        Ok(())
+    }
+
+    fn start(&self) -> anyhow::Result<Deliverer> {
+        let quiet = self.quiet;
+        Deliverer::start(
+            Arc::clone(self.cfg),
+            &self.cfg.state,
+            self.run.to_string(),
+            move |reports| {
+                if !quiet {
+                    report_deliveries(reports);
+                }
+            },
+        )
+    }
+
+    /// Delivers what is due one last time (retries that fell due during the run too) and
+    /// waits for it.
+    fn finish(mut self, store: &Store) -> anyhow::Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.thread.is_none()
+            && store
+                .has_due_deliveries(clock::now())
+                .map_err(|e| store::failure(&self.cfg.state, "reading the outbox", e))?
+        {
+            self.thread = Some(self.start()?);
+        }
+        self.thread.take().map_or(Ok(()), Deliverer::finish)
     }
 }
 

@@ -51,11 +51,23 @@ pub struct Run<'a> {
 
 pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqlite::Result<Plan> {
     let now = run.now;
-    let clocks = state::clocks(conn)?;
-    let by_name: HashMap<(&str, &str), &CheckClock> = clocks
-        .iter()
-        .map(|c| ((c.service.as_str(), c.name.as_str()), c))
-        .collect();
+    // Each configured check's place, by (service, name); the state's rows land there.
+    let mut places: HashMap<(&str, &str), usize> = HashMap::new();
+    for service in &cfg.services {
+        for check in &service.checks {
+            let place = places.len();
+            places.insert((&service.name, &check.name), place);
+        }
+    }
+    let mut stored_clocks: Vec<Option<CheckClock>> = vec![None; places.len()];
+    let mut gone = Vec::new();
+    state::each_clock(conn, |service, name, clock| {
+        match places.get(&(service, name)) {
+            Some(&place) => stored_clocks[place] = Some(clock),
+            None if clock.active => gone.push(clock.id),
+            None => {}
+        }
+    })?;
     let stored: HashMap<String, ServiceRow> = state::services(conn)?
         .into_iter()
         .map(|s| (s.name.clone(), s))
@@ -66,10 +78,13 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
     };
     let mut leased_services = vec![false; cfg.services.len()];
     let mut views = Vec::new();
+    let mut place = 0;
     for (si, service) in cfg.services.iter().enumerate() {
         views.clear();
         for (ci, check) in service.checks.iter().enumerate() {
-            let clock = in_line_with_config(conn, &by_name, &service.name, check, now)?;
+            let stored_clock = stored_clocks[place].take();
+            place += 1;
+            let clock = in_line_with_config(conn, stored_clock, &service.name, check, now)?;
             views.push(clock.view());
             if !check.active || !scope.includes(&service.name, &check.name) {
                 continue;
@@ -109,7 +124,15 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
         }
     }
     lease(conn, cfg, run, &plan.due)?;
-    deactivate_the_rest(conn, cfg, &clocks, &stored)?;
+    // Checks and services the config no longer has stay in the state, inactive.
+    for id in gone {
+        state::deactivate_check(conn, id)?;
+    }
+    for s in stored.values().filter(|s| s.active) {
+        if cfg.service(&s.name).is_none() {
+            state::deactivate_service(conn, &s.name)?;
+        }
+    }
     if run.alerts {
         // Services with checks due are decided when those finish.
         let idle: Vec<usize> = (0..cfg.services.len())
@@ -124,17 +147,14 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
 /// under the configured debounce); written only where that differs from the state.
 fn in_line_with_config(
     conn: &Connection,
-    by_name: &HashMap<(&str, &str), &CheckClock>,
+    stored: Option<CheckClock>,
     service: &str,
     check: &crate::config::Check,
     now: i64,
 ) -> rusqlite::Result<CheckClock> {
-    let stored = by_name.get(&(service, check.name.as_str())).copied();
-    let mut clock = stored.cloned().unwrap_or_else(|| CheckClock {
+    let mut clock = stored.clone().unwrap_or(CheckClock {
         id: 0,
-        service: service.to_string(),
-        name: check.name.clone(),
-        kind: String::new(),
+        kind: "",
         importance: check.importance,
         active: true,
         consecutive_failures: 0,
@@ -143,10 +163,9 @@ fn in_line_with_config(
         status_since: None,
         failing_importance: None,
         last_run_at: None,
-        claimed_by: None,
         claim_until: None,
     });
-    clock.kind = check.kind.type_name().to_string();
+    clock.kind = check.kind.type_name();
     clock.importance = check.importance;
     clock.active = check.active;
     let standing = debounce::standing(
@@ -160,8 +179,8 @@ fn in_line_with_config(
     );
     clock.failing = standing.failing;
     clock.status_since = standing.since;
-    if stored != Some(&clock) {
-        clock.id = state::save_clock(conn, &clock)?;
+    if stored.as_ref() != Some(&clock) {
+        clock.id = state::save_clock(conn, service, &check.name, &clock)?;
     }
     Ok(clock)
 }
@@ -177,29 +196,6 @@ fn lease(conn: &Connection, cfg: &Config, run: &Run, due: &[Due]) -> rusqlite::R
     for (position, d) in due.iter().enumerate() {
         let until = schedule::lease_until(run.now, position, run.jobs, check(d).timeout, longest);
         state::lease(conn, d.id, run.id, until)?;
-    }
-    Ok(())
-}
-
-/// Checks and services the config no longer has stay in the state, inactive.
-fn deactivate_the_rest(
-    conn: &Connection,
-    cfg: &Config,
-    clocks: &[CheckClock],
-    services: &HashMap<String, ServiceRow>,
-) -> rusqlite::Result<()> {
-    for c in clocks.iter().filter(|c| c.active) {
-        let configured = cfg
-            .service(&c.service)
-            .is_some_and(|s| s.checks.iter().any(|k| k.name == c.name));
-        if !configured {
-            state::deactivate_check(conn, c.id)?;
-        }
-    }
-    for s in services.values().filter(|s| s.active) {
-        if cfg.service(&s.name).is_none() {
-            state::deactivate_service(conn, &s.name)?;
-        }
     }
     Ok(())
 }
