@@ -188,6 +188,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         previous: plan.previous.clone(),
     };
     let held = plan.held.clone();
+    let leased = !plan.due.is_empty() || !held.is_empty();
     let outcome = run
         .run(&mut store, plan.due)
         .and_then(|()| run.wait_for_held(&mut store, held, &id));
@@ -195,16 +196,22 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
     }
     // Whatever happened, the checks this run still holds go back...
-    let released = store
-        .immediate(|tx| state::release_checks(tx, &id))
-        .map_err(fail("giving back the run's leases"));
+    let released = match leased {
+        true => store
+            .immediate(|tx| state::release_checks(tx, &id))
+            .map_err(fail("giving back the run's leases")),
+        false => Ok(()),
+    };
     let ran = std::mem::take(&mut run.ran);
     let delivery = run.delivery;
     // ...and its deliveries once the delivering thread has stopped sending.
-    let delivered = delivery.finish(&store);
-    let released_deliveries = store
-        .immediate(|tx| state::release_deliveries(tx, &id))
-        .map_err(fail("giving back the run's leases"));
+    let (delivered, sent) = delivery.finish(&store);
+    let released_deliveries = match sent {
+        true => store
+            .immediate(|tx| state::release_deliveries(tx, &id))
+            .map_err(fail("giving back the run's leases")),
+        false => Ok(()),
+    };
     outcome?;
     released?;
     delivered?;
@@ -216,10 +223,13 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         services.sort_by(|a, b| a.name.cmp(&b.name));
         eprintln!("{}", summary(&ran, &services, clock_started.elapsed()));
     }
-    Ok(match args.fail_on {
+    let code = match args.fail_on {
         None => ExitCode::Ok,
         Some(threshold) => fail_on_code(&ran, threshold.importance()),
-    })
+    };
+    // The process ends now: freeing a large config check by check is work for nothing.
+    std::mem::forget(cfg);
+    Ok(code)
 }
 
 /// A name for this run in the leases it takes: unique among the runs alive at once.
@@ -484,19 +494,24 @@ impl Delivery<'_> {
     }
 
     /// Delivers what is due one last time (retries that fell due during the run too) and
-    /// waits for it.
-    fn finish(mut self, store: &Store) -> anyhow::Result<()> {
+    /// waits for it; also whether anything was delivered (and leased) at all.
+    fn finish(mut self, store: &Store) -> (anyhow::Result<()>, bool) {
         if !self.enabled {
-            return Ok(());
+            return (Ok(()), false);
         }
-        if self.thread.is_none()
-            && store
+        if self.thread.is_none() {
+            let due = store
                 .has_due_deliveries(clock::now())
-                .map_err(|e| store::failure(&self.cfg.state, "reading the outbox", e))?
-        {
-            self.thread = Some(self.start()?);
+                .map_err(|e| store::failure(&self.cfg.state, "reading the outbox", e));
+            match due.and_then(|due| due.then(|| self.start()).transpose()) {
+                Ok(thread) => self.thread = thread,
+                Err(e) => return (Err(e), false),
+            }
         }
-        self.thread.take().map_or(Ok(()), Deliverer::finish)
+        match self.thread.take() {
+            Some(thread) => (thread.finish(), true),
+            None => (Ok(()), false),
+        }
     }
 }
 
