@@ -149,11 +149,13 @@ impl Bench {
         let stderr = File::create(&stderr_path).context("creating the stderr file")?;
         let mut cmd = cabot_command(config, args);
         cmd.stderr(stderr);
+        // A child's ru_maxrss counts this bench's memory when the bench is the larger (a
+        // fork starts as a copy); then the child's own VmHWM, sampled while it runs, is
+        // what is reported.
+        let own_kb = memory(std::process::id() as libc::pid_t).map_or(0, |m| m.rss_kb);
         let started = Instant::now();
         let child = cmd.spawn().context("starting cabot")?;
         let pid = child.id() as libc::pid_t;
-        // The child's own peak, VmHWM, sampled until it exits: its ru_maxrss would count
-        // this bench's memory too when the bench is the larger (a fork starts as a copy).
         let done = AtomicBool::new(false);
         let (status, hwm_kb) = thread::scope(|scope| {
             let sampler = scope.spawn(|| {
@@ -182,8 +184,12 @@ impl Bench {
         Ok(Measured {
             wall,
             cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
-            // Linux reports ru_maxrss in kilobytes; the sampled peak is the child's own.
-            max_rss_kb: if hwm_kb > 0 { hwm_kb } else { usage.ru_maxrss },
+            // Linux reports ru_maxrss in kilobytes.
+            max_rss_kb: if usage.ru_maxrss > own_kb {
+                usage.ru_maxrss
+            } else {
+                hwm_kb
+            },
         })
     }
 }
