@@ -441,3 +441,21 @@ fn a_check_reads_at_most_max_body() {
     assert!(message.contains("first 65536 bytes"), "{message}");
     assert_eq!(result(&env.status_json(), "roomy").0, "passing");
 }
+
+#[test]
+fn a_plain_http_check_follows_a_redirect_to_https() {
+    // Plain http and https go out through different connectors; a redirect crosses over.
+    let ca = certs::ca();
+    let secure = certs::https_server(&certs::leaf(&["127.0.0.1"], Some(&ca), None));
+    let target = format!("https://{}/", secure.addr);
+    let plain = HttpServer::start(move |_| Reply::new(301, "moved").header("Location", &target));
+    let env = Env::new(&config(&format!(
+        "      - {{ name: upgraded, type: http, url: '{}', ca_file: ca.pem, text_match: secure }}\n",
+        plain.url("/")
+    )));
+    std::fs::write(env.path("ca.pem"), &ca.pem).expect("write ca");
+    run_all(&env, None);
+    let (status, message) = result(&env.status_json(), "upgraded");
+    assert_eq!(status, "passing", "{message}");
+    assert_eq!(plain.requests().len(), 1);
+}
