@@ -169,7 +169,7 @@ pub fn deactivate_service(conn: &Connection, name: &str) -> rusqlite::Result<()>
     Ok(())
 }
 
-/// One check's result and its new state; the lease is given back.
+/// One check's result and its new state.
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub id: i64,
@@ -184,12 +184,16 @@ pub struct Recorded {
     pub status_since: Option<i64>,
 }
 
-pub fn record(conn: &Connection, r: &Recorded) -> rusqlite::Result<()> {
+/// Writes a result of the run `run`, and gives back its lease on the check if it still
+/// holds it; a lease another run took since stays with that run.
+pub fn record(conn: &Connection, run: &str, r: &Recorded) -> rusqlite::Result<()> {
     let perfdata = r.last.perfdata.as_ref().map(Perfdata::to_json);
     conn.prepare_cached(
         "UPDATE checks SET consecutive_failures = ?2, failing = ?3, status_since = ?4,
             last_run_at = ?5, last_ok = ?6, last_message = ?7, last_duration_ms = ?8,
-            failing_importance = ?9, last_perfdata = ?10, claimed_by = NULL, claim_until = NULL
+            failing_importance = ?9, last_perfdata = ?10,
+            claim_until = CASE WHEN claimed_by = ?11 THEN NULL ELSE claim_until END,
+            claimed_by = CASE WHEN claimed_by = ?11 THEN NULL ELSE claimed_by END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -203,6 +207,7 @@ pub fn record(conn: &Connection, r: &Recorded) -> rusqlite::Result<()> {
         r.last.duration_ms,
         r.importance.filter(|_| !r.last.ok).map(Importance::as_str),
         perfdata,
+        run,
     ])?;
     conn.prepare_cached(
         "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, perfdata)

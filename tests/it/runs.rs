@@ -300,6 +300,81 @@ fn a_killed_runs_lease_lapses_and_the_check_runs_again_after_its_deadline() {
     assert_eq!(c["status"], "passing", "{c}");
 }
 
+/// Sends `signal` to a child, as `kill -SIGNAL` would.
+fn signal(child: &Child, signal: libc::c_int) {
+    // SAFETY: kill only sends a signal; the pid is our own child, not yet reaped.
+    let r = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(r, 0, "kill({}, {signal})", child.id());
+}
+
+#[test]
+fn a_run_suspended_past_its_lease_leaves_the_newer_result_and_lease_alone() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let answer_first = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (count, release) = (Arc::clone(&requests), Arc::clone(&answer_first));
+    // The first request waits until the test lets it go, then fails; later ones pass.
+    let server = RawServer::start(move |mut conn| {
+        read_request_head(&mut conn);
+        let status = if count.fetch_add(1, Ordering::SeqCst) == 0 {
+            while !release.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            "500 Internal Server Error"
+        } else {
+            "200 OK"
+        };
+        respond_raw(
+            conn,
+            &format!("HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"),
+            b"ok",
+        );
+    });
+    let env = Env::new(&format!(
+        "services:\n  - name: s\n    checks:\n      - {{ name: web, type: http, url: '{}', timeout: 10s }}\n",
+        server.url("/")
+    ));
+    let mut first = env
+        .command(&["run"])
+        .env("CABOT_NOW", T0.to_string())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || requests
+        .load(Ordering::SeqCst)
+        == 1));
+    // The machine suspends the first run past its lease (T0 + 22) ...
+    signal(&first, libc::SIGSTOP);
+    let second = env.cabot_at(T0 + 22, &["run"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "the second run ran it");
+    // ... and while a third run holds the check, the first wakes up with its old answer.
+    env.db()
+        .execute(
+            "UPDATE checks SET claimed_by = 'third', claim_until = 9999999999",
+            [],
+        )
+        .expect("lease to a third run");
+    answer_first.store(true, Ordering::SeqCst);
+    signal(&first, libc::SIGCONT);
+    let status = first.wait().expect("wait");
+    assert!(
+        status.code().is_some(),
+        "the first run finished: {status:?}"
+    );
+    assert_eq!(
+        env.count("SELECT last_run_at FROM checks WHERE name = 'web'"),
+        T0 + 22,
+        "the newer start stands"
+    );
+    assert_eq!(results(&env, "s", "web"), 1, "the stale result was dropped");
+    let c = check_json(&env.status_json(), "s", "web").clone();
+    assert_eq!(c["status"], "passing", "{c}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM checks WHERE claimed_by = 'third'"),
+        1,
+        "the third run's lease is still its own"
+    );
+}
+
 #[test]
 fn run_all_waits_for_the_checks_another_run_is_running_and_says_so() {
     let env = Env::new("");

@@ -179,6 +179,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let mut run = Running {
         g,
+        id: &id,
         cfg: &cfg,
         alerts: !args.no_alerts,
         jobs: args.jobs as usize,
@@ -255,6 +256,8 @@ fn run_id(started_at: i64) -> String {
 /// A run in progress: what it has left per service, and what it ran.
 struct Running<'a> {
     g: &'a Global,
+    /// This run's name in the leases it takes.
+    id: &'a str,
     cfg: &'a Arc<Config>,
     alerts: bool,
     jobs: usize,
@@ -428,11 +431,14 @@ impl Running<'_> {
             .immediate(|tx| {
                 record::record(
                     tx,
-                    self.cfg,
+                    &record::Recorder {
+                        cfg: self.cfg,
+                        run: self.id,
+                        previous: &self.previous,
+                        alerts: self.alerts,
+                    },
                     &batch,
                     &done,
-                    &self.previous,
-                    self.alerts,
                     now,
                 )
             })

@@ -16,23 +16,44 @@ use crate::store::LastResult;
 use crate::store::ServiceRow;
 use crate::store::run::{self as state, Recorded};
 
+/// What stays the same for every batch a run writes.
+pub struct Recorder<'a> {
+    pub cfg: &'a Config,
+    /// The run's name in its leases.
+    pub run: &'a str,
+    /// Each service's status when the run began, for the alert decisions.
+    pub previous: &'a HashMap<String, Status>,
+    /// Whether alerts are decided (not with `--no-alerts`).
+    pub alerts: bool,
+}
+
 /// Writes `finished` (each with the check it ran), brings their services' statuses up to
 /// date, and decides the alerts of the services at `decided` (config indexes) whose checks
 /// in this run are now all done. Returns whether alerts were written.
+///
+/// A result is dropped when the check has since been started by another run, which can
+/// only happen when this run was suspended past its lease: the newer result stands.
 pub fn record(
     conn: &Connection,
-    cfg: &Config,
+    r: &Recorder,
     finished: &[(Due, Finished)],
     decided: &[usize],
-    previous: &HashMap<String, Status>,
-    alerts: bool,
     now: i64,
 ) -> rusqlite::Result<bool> {
+    let Recorder {
+        cfg,
+        run,
+        previous,
+        alerts,
+    } = *r;
     let mut services: Vec<usize> = Vec::new();
     for (due, f) in finished {
         let Some(clock) = state::clock(conn, due.id)? else {
             continue;
         };
+        if clock.last_run_at.is_some_and(|t| t > f.started_at) {
+            continue;
+        }
         let check = &cfg.services[due.service].checks[due.check];
         let ok = f.result.ok;
         let failures = debounce::after_result(clock.consecutive_failures, ok);
@@ -47,6 +68,7 @@ pub fn record(
         );
         state::record(
             conn,
+            run,
             &Recorded {
                 id: due.id,
                 started_at: f.started_at,
