@@ -26,8 +26,10 @@ const MAX_OVERLAP_DELAY_MS: u64 = 20;
 /// Percent of runs that get a SIGKILL (the rest are left to finish).
 const KILL_PERCENT: u64 = 80;
 
-/// A kill lands this many milliseconds after the spawn, at most.
-const MAX_KILL_DELAY_MS: u64 = 40;
+/// A kill lands at most this many milliseconds after the spawn until runs have been timed;
+/// after that, at most as long as the quickest quarter of the runs that were left to finish
+/// took, so that most kills land while cabot runs in a debug build and a release build alike.
+const FIRST_MAX_KILL_DELAY_MS: u64 = 40;
 
 /// The receiver takes up to this long to answer, so kills land mid-delivery too.
 const MAX_RECEIVER_DELAY_MS: u64 = 50;
@@ -263,7 +265,15 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
     // Landed kills: run -> when the SIGKILL was sent.
     let mut killed: BTreeMap<usize, Instant> = BTreeMap::new();
     let mut kills_tried = 0;
+    // How long each run that was left to finish took, from its spawn to its exit.
+    let mut finished_ms: Vec<u64> = Vec::new();
     for round in 1..=ITERATIONS {
+        let max_kill_delay = if finished_ms.is_empty() {
+            FIRST_MAX_KILL_DELAY_MS
+        } else {
+            finished_ms.sort_unstable();
+            finished_ms[finished_ms.len() / 4].max(1)
+        };
         now += rng.between(61, 700) as i64;
         for i in 0..SERVICES.len() {
             if rng.percent(30) {
@@ -273,13 +283,18 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
         // Two runs at once, as cron gives when one is slow: each may be killed, at its own moment.
         let runs = [2 * round - 1, 2 * round];
         let first = spawn_run(&env, &receiver, runs[0], now);
+        let first_at = Instant::now();
         std::thread::sleep(Duration::from_millis(rng.between(0, MAX_OVERLAP_DELAY_MS)));
         let second = spawn_run(&env, &receiver, runs[1], now);
-        let mut children = [(runs[0], first, None), (runs[1], second, None)];
+        let second_at = Instant::now();
+        let mut children = [
+            (runs[0], first, None, first_at),
+            (runs[1], second, None, second_at),
+        ];
         let delays: Vec<Option<u64>> = (0..2)
             .map(|_| {
                 rng.percent(KILL_PERCENT)
-                    .then(|| rng.between(0, MAX_KILL_DELAY_MS))
+                    .then(|| rng.between(0, max_kill_delay))
             })
             .collect();
         let spawned = Instant::now();
@@ -293,19 +308,24 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
             // SIGKILL; an error only means the child is already gone.
             let _ = children[i].1.kill();
         }
-        for (run, child, kill_at) in children {
+        for (run, child, kill_at, spawned_at) in children {
             let out = child.wait_with_output().expect("wait for cabot");
             match (out.status.signal(), kill_at) {
                 (Some(libc::SIGKILL), Some(at)) => {
                     killed.insert(run, at);
                 }
-                _ => assert_eq!(
-                    out.status.code(),
-                    Some(0),
-                    "run {run} (seed {seed}) did not complete after {} kills: {}",
-                    killed.len(),
-                    describe(&out)
-                ),
+                _ => {
+                    assert_eq!(
+                        out.status.code(),
+                        Some(0),
+                        "run {run} (seed {seed}) did not complete after {} kills: {}",
+                        killed.len(),
+                        describe(&out)
+                    );
+                    if kill_at.is_none() {
+                        finished_ms.push(spawned_at.elapsed().as_millis() as u64);
+                    }
+                }
             }
         }
     }
