@@ -17,6 +17,63 @@ pub fn one_line(text: &str, max: usize) -> String {
     truncate(&flat, max)
 }
 
+/// GSM 03.38's basic character set: one septet each in an SMS.
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+    ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+
+/// Its extension table: two septets each (an escape, then the character).
+const GSM7_EXTENDED: &str = "^{}\\[~]|€\u{c}";
+
+/// One SMS segment: 160 septets of GSM-7, or 70 UTF-16 units when a character needs UCS-2.
+pub const SMS_SEPTETS: usize = 160;
+pub const SMS_UCS2_UNITS: usize = 70;
+
+/// The septets `c` takes in GSM-7, or `None` when it forces the whole message into UCS-2.
+fn gsm7_septets(c: char) -> Option<usize> {
+    if GSM7_BASIC.contains(c) {
+        Some(1)
+    } else if GSM7_EXTENDED.contains(c) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// Whether `text` can go as GSM-7, so that 160 characters are one SMS.
+pub fn is_gsm7(text: &str) -> bool {
+    text.chars().all(|c| gsm7_septets(c).is_some())
+}
+
+/// `text` as one line that fits one SMS segment, cut with `...` (which is GSM-7, so a
+/// GSM-7 text stays GSM-7): 160 septets, or 70 UTF-16 units when some character is not
+/// GSM-7 anyway and the message is billed as UCS-2.
+pub fn sms(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let (cost, max): (fn(char) -> usize, usize) = if is_gsm7(&flat) {
+        (|c| gsm7_septets(c).unwrap_or(2), SMS_SEPTETS)
+    } else {
+        (char::len_utf16, SMS_UCS2_UNITS)
+    };
+    if flat.chars().map(cost).sum::<usize>() <= max {
+        return flat;
+    }
+    let room = max - ELLIPSIS.len();
+    let mut used = 0;
+    let mut out = String::new();
+    for c in flat.chars() {
+        used += cost(c);
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push_str(ELLIPSIS);
+    out
+}
+
 /// A check's message: one line of at most `MESSAGE_MAX` bytes.
 pub fn message(text: &str) -> String {
     one_line(text, MESSAGE_MAX)
@@ -92,5 +149,31 @@ mod tests {
         assert_eq!(shell_word("it's"), "'it'\\''s'");
         assert_eq!(plural(1), "");
         assert_eq!(plural(0), "s");
+    }
+
+    #[test]
+    fn an_sms_stays_one_gsm7_segment() {
+        // 200 ASCII characters: 157 of them and "...", all GSM-7.
+        let long = "a".repeat(200);
+        let cut = sms(&long);
+        assert_eq!(cut.len(), 160);
+        assert!(cut.ends_with("...") && is_gsm7(&cut));
+        // Each brace takes two septets: 78 of them (156 septets) and "..." make 159.
+        let braces = sms(&"{".repeat(100));
+        assert_eq!(braces, format!("{}...", "{".repeat(78)));
+        // 160 septets exactly is left alone, and so is GSM-7's own non-ASCII.
+        let fits = format!("{}€", "é".repeat(158));
+        assert_eq!(sms(&fits), fits);
+        assert!(!is_gsm7("…") && !is_gsm7("—"));
+    }
+
+    #[test]
+    fn an_sms_that_needs_ucs2_stays_one_ucs2_segment() {
+        // "—" is not GSM-7: the message is UCS-2, 70 units a segment; 😀 takes two.
+        let dashes = sms(&"—".repeat(100));
+        assert_eq!(dashes, format!("{}...", "—".repeat(67)));
+        let faces = sms(&"😀".repeat(50));
+        assert_eq!(faces, format!("{}...", "😀".repeat(33)));
+        assert_eq!(sms("line\nbreak"), "line break");
     }
 }

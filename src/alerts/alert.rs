@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::core::{CheckState, Importance, Status};
 use crate::text::{MESSAGE_MAX, one_line};
 
-/// An SMS fits in one 160-character message.
-pub const SMS_MAX: usize = 160;
 /// What a phone call says is kept short enough to listen to.
 pub const SPEECH_MAX: usize = 400;
 /// An email body or a chat post is bounded too.
@@ -122,7 +120,7 @@ impl Alert {
         } else {
             format!("{head}: {}", checks.join("; "))
         };
-        one_line(&text, SMS_MAX)
+        crate::text::sms(&text)
     }
 
     /// What a phone call says.
@@ -203,7 +201,11 @@ pub(crate) mod tests {
     fn hostile_check_output_stays_one_bounded_line() {
         let a = hostile();
         let sms = a.sms();
-        assert!(sms.chars().count() <= SMS_MAX, "{}", sms.len());
+        assert!(
+            sms.chars().count() <= crate::text::SMS_SEPTETS,
+            "{}",
+            sms.len()
+        );
         assert!(!sms.contains('\n'));
         let subject = a.subject();
         assert!(!subject.contains('\n') && !subject.contains('\r'));

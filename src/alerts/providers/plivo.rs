@@ -51,11 +51,14 @@ enum Uuids {
 }
 
 impl Uuids {
-    fn first(&self) -> &str {
+    /// The first id, if there is a non-empty one: a 202 with `"message_uuid": []` queued
+    /// nothing.
+    fn first(&self) -> Option<&str> {
         match self {
-            Uuids::One(id) => id,
-            Uuids::Many(ids) => ids.first().map_or("", String::as_str),
+            Uuids::One(id) => Some(id.as_str()),
+            Uuids::Many(ids) => ids.first().map(String::as_str),
         }
+        .filter(|id| !id.trim().is_empty())
     }
 }
 
@@ -114,7 +117,7 @@ impl Plivo {
             .send(body.to_string());
         judge(NAME, result, |q: &Queued| {
             let id = q.message_uuid.as_ref().or(q.request_uuid.as_ref())?;
-            Some(format!("uuid {}", id.first()))
+            Some(format!("uuid {}", id.first()?))
         })
     }
 }

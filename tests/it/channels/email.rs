@@ -46,6 +46,8 @@ struct Identity {
 /// One `smtp_server.py`, killed on drop; its folder holds what it received.
 struct SmtpServer {
     child: Child,
+    /// The loopback address it listens on: `127.0.0.1` or `::1`.
+    host: &'static str,
     port: u16,
     mode: Mode,
     dir: tempfile::TempDir,
@@ -53,6 +55,15 @@ struct SmtpServer {
 
 impl SmtpServer {
     fn start(mode: Mode, identity: Option<&Identity>, auth: Option<&str>) -> SmtpServer {
+        SmtpServer::start_on("127.0.0.1", mode, identity, auth)
+    }
+
+    fn start_on(
+        host: &'static str,
+        mode: Mode,
+        identity: Option<&Identity>,
+        auth: Option<&str>,
+    ) -> SmtpServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = dir.path().join("received");
         std::fs::create_dir(&out).expect("mkdir");
@@ -62,6 +73,7 @@ impl SmtpServer {
         cmd.arg(script)
             .arg("--out")
             .arg(&out)
+            .args(["--host", host])
             .arg("--mode")
             .arg(match mode {
                 Mode::Plain => "plain",
@@ -94,6 +106,7 @@ impl SmtpServer {
         });
         let mut server = SmtpServer {
             child,
+            host,
             port: 0,
             mode,
             dir,
@@ -109,10 +122,15 @@ impl SmtpServer {
     }
 
     fn url(&self) -> String {
+        let at = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        };
         match self.mode {
-            Mode::Plain => format!("smtp://127.0.0.1:{}", self.port),
-            Mode::StartTls => format!("smtp://127.0.0.1:{}?tls=required", self.port),
-            Mode::Implicit => format!("smtps://127.0.0.1:{}", self.port),
+            Mode::Plain => format!("smtp://{at}"),
+            Mode::StartTls => format!("smtp://{at}?tls=required"),
+            Mode::Implicit => format!("smtps://{at}"),
         }
     }
 
@@ -274,7 +292,12 @@ fn decode_quoted_printable(text: &str) -> String {
 
 /// A certificate for 127.0.0.1 signed by `ca`, or self-signed without one.
 fn identity(ca: Option<&certs::Ca>) -> Identity {
-    let leaf = certs::leaf(&["127.0.0.1"], ca, None);
+    identity_for(&["127.0.0.1"], ca)
+}
+
+/// A certificate for `names`, signed by `ca` or self-signed.
+fn identity_for(names: &[&str], ca: Option<&certs::Ca>) -> Identity {
+    let leaf = certs::leaf(names, ca, None);
     Identity {
         cert_pem: leaf.pem,
         key_pem: leaf.key_pem,
@@ -563,6 +586,49 @@ fn implicit_tls_with_verification_off() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stdout.contains("FAILED"), "{run:?}");
     assert_eq!(smtp.mails().len(), 1);
+}
+
+#[test]
+#[ignore = "needs python3-aiosmtpd, the real SMTP server"]
+fn verify_tls_false_also_accepts_a_certificate_for_another_host() {
+    // As stock Debian Postfix: STARTTLS required, a self-signed certificate for its own
+    // name, reached by address.
+    let smtp = SmtpServer::start(
+        Mode::StartTls,
+        Some(&identity_for(&["mail.internal.example"], None)),
+        None,
+    );
+    let site = Website::start();
+    let unverified = format!("{{ url: '{}', verify_tls: false }}", smtp.url());
+    let env = Env::new(&config(&[unverified], &site.url(), ""));
+    let run = env.cabot(&["test-alert", "mail", "--to", "alice"]);
+    assert_eq!(run.code, 0, "{run:?}\nserver log:\n{}", smtp.log());
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert!(mails[0].tls, "the mail went over STARTTLS");
+
+    // With verification on, the name is checked, and 127.0.0.1 is not the one it names.
+    env.write_config(&config(&[server(&smtp.url())], &site.url(), ""));
+    let run = env.cabot(&["test-alert", "mail", "--to", "alice"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stdout.contains("FAILED"), "{run:?}");
+    assert_eq!(smtp.mails().len(), 1);
+}
+
+#[test]
+#[ignore = "needs python3-aiosmtpd, the real SMTP server"]
+fn a_server_at_an_ipv6_literal_is_reached() {
+    let smtp = SmtpServer::start_on("::1", Mode::Plain, None, None);
+    let site = Website::start();
+    assert!(smtp.url().starts_with("smtp://[::1]:"), "{}", smtp.url());
+    let env = Env::new(&config(&[server(&smtp.url())], &site.url(), ""));
+    pass_then_fail(&env, &site, t0(), &[]);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{mails:#?}\nserver log:\n{}", smtp.log());
+    assert_eq!(
+        deliveries(&env),
+        [("delivered".to_string(), Some(smtp.name()))]
+    );
 }
 
 #[test]

@@ -307,3 +307,104 @@ services:",
         1
     );
 }
+
+/// `setup`, with its check replaced by `check` (the keys after the name).
+fn setup_with_check(importance: &str, channels: &str, check: &str) -> Setup {
+    let s = setup(importance, channels, "");
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    let (head, _) = text.split_once("      - { name: home").expect("the check");
+    s.env.write_config(&format!(
+        "{head}      - {{ name: home, {check}, importance: {importance} }}\n"
+    ));
+    s
+}
+
+#[test]
+fn a_long_sms_is_cut_to_one_gsm7_segment() {
+    // Braces are GSM-7 but take two septets each; an ellipsis "…" would make it UCS-2.
+    let message = format!("CRITICAL - {}", "{\"error\": \"timeout\"} ".repeat(20));
+    let s = setup_with_check(
+        "critical",
+        "sms",
+        &format!(
+            "type: command, command: {}",
+            sh(&format!("echo '{message}'; exit 2"))
+        ),
+    );
+    assert_eq!(s.run(T0).code, 0);
+    let reqs = s.twilio.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let body = form(&reqs[0].body)["Body"].clone();
+    assert!(
+        body.starts_with("cabot: web CRITICAL (was PASSING): home: CRITICAL - {\"error\""),
+        "{body}"
+    );
+    assert!(body.ends_with("..."), "{body}");
+    assert!(!body.contains('…'), "{body}");
+    // Counted by GSM 03.38: braces are escape + character.
+    let septets: usize = body
+        .chars()
+        .map(|c| if "{}[]~|^\\€".contains(c) { 2 } else { 1 })
+        .sum();
+    assert!((157..=160).contains(&septets), "{septets} septets: {body}");
+}
+
+#[test]
+fn a_plivo_202_that_queued_no_message_is_not_a_delivery() {
+    let empty = FakeApi::start(|_| Reply::new(202, r#"{"message_uuid": [], "api_id": "x"}"#));
+    let s = setup("critical", "sms", "");
+    s.twilio.set(FAIL);
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env
+        .write_config(&text.replace(&s.plivo.url(), &empty.url()));
+    s.target.set_up(false);
+    let r = s.run(T0);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(empty.requests().len(), 1);
+    assert_eq!(
+        s.env
+            .count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        0,
+        "nothing was queued"
+    );
+    let error: String = s
+        .env
+        .db()
+        .query_row("SELECT last_error FROM deliveries", [], |r| r.get(0))
+        .expect("last_error");
+    assert!(
+        error.contains("plivo: HTTP 202 but not the answer expected"),
+        "{error}"
+    );
+}
+
+#[test]
+fn ipv6_literals_reach_webhooks_and_provider_apis() {
+    let twilio6 = HttpServer::start_on("[::1]:0", |req| {
+        if req.url == "/2010-04-01/Accounts/AC1/Messages.json" {
+            Reply::new(201, r#"{"sid": "SM6", "status": "queued"}"#)
+        } else {
+            Reply::new(404, "not found")
+        }
+    });
+    let hook6 = HttpServer::start_on("[::1]:0", |_| Reply::new(200, "thanks"));
+    assert!(twilio6.url("").starts_with("http://[::1]:"));
+    let s = setup("critical", "sms, hook", "");
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env.write_config(
+        &text
+            .replace(&s.twilio.url(), &twilio6.url(""))
+            .replace(&s.hook.url(), &hook6.url("")),
+    );
+    s.target.set_up(false);
+    let r = s.run(T0);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(twilio6.requests().len(), 1, "the SMS went to [::1]");
+    assert_eq!(hook6.requests().len(), 1, "the webhook went to [::1]");
+    assert!(s.twilio.requests().is_empty() && s.plivo.requests().is_empty());
+    assert_eq!(
+        s.env
+            .count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        2
+    );
+}

@@ -232,7 +232,15 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> HttpServer {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("http server"));
+        HttpServer::start_on("127.0.0.1:0", handler)
+    }
+
+    /// The same on another loopback address: `[::1]:0` for IPv6.
+    pub fn start_on(
+        bind: &str,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> HttpServer {
+        let server = Arc::new(tiny_http::Server::http(bind).expect("http server"));
         let addr = server.server_addr().to_ip().expect("ip addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let handler = Arc::new(handler);

@@ -1,6 +1,6 @@
-"""A real SMTP server on 127.0.0.1 for cabot's email tests (aiosmtpd).
+"""A real SMTP server on loopback for cabot's email tests (aiosmtpd).
 
-    smtp_server.py --out DIR [--port N] [--mode plain|starttls|implicit]
+    smtp_server.py --out DIR [--host 127.0.0.1|::1] [--port N] [--mode plain|starttls|implicit]
                    [--cert PEM --key PEM] [--auth USER:PASSWORD]
 
 Prints the port it listens on as its first line of stdout, then serves until its
@@ -75,6 +75,7 @@ class Recorder:
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
+    p.add_argument("--host", choices=["127.0.0.1", "::1"], default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--mode", choices=["plain", "starttls", "implicit"], default="plain")
     p.add_argument("--cert")
@@ -110,7 +111,7 @@ def main():
     server = loop.run_until_complete(
         loop.create_server(
             factory,
-            host="127.0.0.1",
+            host=args.host,
             port=args.port,
             ssl=context if args.mode == "implicit" else None,
         )
