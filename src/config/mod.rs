@@ -30,6 +30,8 @@ pub struct Config {
     pub retention: Duration,
     pub status: StatusSettings,
     pub heartbeat_url: Option<String>,
+    /// Whether `heartbeat_url/start` is sent as a run begins.
+    pub heartbeat_start: bool,
     pub defaults: Defaults,
     pub alerting: Alerting,
     pub users: BTreeMap<String, User>,

@@ -18,6 +18,7 @@ const TOP_KEYS: &[&str] = &[
     "retention",
     "status",
     "heartbeat_url",
+    "heartbeat_start",
     "defaults",
     "alerting",
     "users",
@@ -533,6 +534,7 @@ impl Reader {
                 metrics: false,
             },
             heartbeat_url: None,
+            heartbeat_start: false,
             defaults: Defaults::default(),
             alerting: Alerting::default(),
             users: BTreeMap::new(),
@@ -567,6 +569,7 @@ impl Reader {
         c.heartbeat_url = f
             .get("heartbeat_url")
             .and_then(|n| self.url(n, "heartbeat_url", &["http", "https"]));
+        c.heartbeat_start = self.bool(&f, "heartbeat_start", false);
         if let Some(node) = f.get("defaults") {
             c.defaults = self.defaults(node);
         }

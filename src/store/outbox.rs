@@ -231,6 +231,16 @@ impl Store {
             .query_row([now], |r| r.get(0))
     }
 
+    /// Whether an alert waits for another try after a failed one.
+    pub fn has_failed_deliveries(&self) -> rusqlite::Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM deliveries
+                 WHERE state = 'pending' AND last_error IS NOT NULL)",
+            )?
+            .query_row([], |r| r.get(0))
+    }
+
     pub fn outbox_counts(&self) -> rusqlite::Result<OutboxCounts> {
         self.conn.query_row(
             "SELECT

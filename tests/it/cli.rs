@@ -643,6 +643,111 @@ fn a_heartbeat_url_that_fails_is_one_line_on_stderr_and_the_run_still_counts() {
     assert_eq!(five_hundred.requests().len(), 2);
 }
 
+/// Service `web` alerting through a webhook at `hook`, telling `pinger` about each run.
+fn heartbeat_env(target: &Target, hook: &str, pinger: &HttpServer, extra: &str) -> Env {
+    Env::new(&format!(
+        "heartbeat_url: '{}'
+{extra}
+channels:
+  hook: {{ type: webhook, url: '{hook}', timeout: 2s }}
+services:
+  - name: web
+    channels: [hook]
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        pinger.url("/ping/5f2b-uuid"),
+        target.url()
+    ))
+}
+
+fn pinged(pinger: &HttpServer) -> Vec<String> {
+    pinger.requests().into_iter().map(|s| s.url).collect()
+}
+
+#[test]
+fn heartbeat_url_gets_fail_while_an_owed_alert_cannot_be_delivered() {
+    let pinger = HttpServer::start(|_| Reply::new(200, "OK"));
+    let receiver = HttpServer::start(|_| Reply::new(200, "thanks"));
+    let target = Target::new();
+    let down = format!("http://127.0.0.1:{}/hook", closed_port());
+    let env = heartbeat_env(&target, &down, &pinger, "");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    target.set_up(false);
+    // The alert cannot get out: the switch hears /fail, and again while it waits for a retry.
+    let r = env.cabot_at(T0 + MIN, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("not delivered"), "{r:?}");
+    let r = env.cabot_at(T0 + 2 * MIN, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        pinged(&pinger),
+        [
+            "/ping/5f2b-uuid",
+            "/ping/5f2b-uuid/fail",
+            "/ping/5f2b-uuid/fail"
+        ]
+    );
+    // Once the receiver is reachable, the retry delivers it and all is well again.
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replace(&down, &receiver.url("/hook")));
+    let r = env.cabot_at(T0 + 60 * MIN, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let kinds: Vec<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| {
+            let v: Value = serde_json::from_str(&r.body).expect("json");
+            v["kind"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"alert".to_string()),
+        "the retry delivered the alert (beside the repeat now due): {kinds:?}"
+    );
+    assert_eq!(pinged(&pinger)[3], "/ping/5f2b-uuid");
+}
+
+#[test]
+fn heartbeat_url_gets_fail_when_the_run_cannot_run_its_checks() {
+    let pinger = HttpServer::start(|_| Reply::new(200, "OK"));
+    let target = Target::new();
+    let env = heartbeat_env(&target, "http://127.0.0.1:9/hook", &pinger, "");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    // A state from a newer cabot: the run refuses it, and says so to the switch too.
+    env.db()
+        .execute_batch("PRAGMA user_version = 999")
+        .expect("set the schema version");
+    let r = env.cabot_at(T0 + MIN, &["run"]);
+    assert_eq!(r.code, 65, "{r:?}");
+    assert_eq!(pinged(&pinger), ["/ping/5f2b-uuid", "/ping/5f2b-uuid/fail"]);
+}
+
+#[test]
+fn heartbeat_start_is_sent_before_the_verdict() {
+    let pinger = HttpServer::start(|_| Reply::new(200, "OK"));
+    let target = Target::new();
+    let env = heartbeat_env(
+        &target,
+        "http://127.0.0.1:9/hook",
+        &pinger,
+        "heartbeat_start: true",
+    );
+    for at in [T0, T0 + MIN] {
+        let r = env.cabot_at(at, &["run"]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{r:?}");
+    }
+    assert_eq!(
+        pinged(&pinger),
+        [
+            "/ping/5f2b-uuid/start",
+            "/ping/5f2b-uuid",
+            "/ping/5f2b-uuid/start",
+            "/ping/5f2b-uuid"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // history
 // ---------------------------------------------------------------------------------------

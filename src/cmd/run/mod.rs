@@ -4,12 +4,14 @@
 //! delivers them beside the checks still running. See `plan.rs` for the start and
 //! `record.rs` for the results.
 
+mod heartbeat_url;
 mod plan;
 mod record;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,6 +28,7 @@ use crate::lock;
 use crate::store::outbox::DeliveryResult;
 use crate::store::run as state;
 use crate::store::{self, RunRow, ServiceRow, Store};
+use heartbeat_url::Heartbeat;
 use plan::Due;
 
 /// Results older than `retention` are deleted this many at a time...
@@ -138,6 +141,25 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     few_malloc_arenas();
     let cfg = Arc::new(g.load_config()?);
     let scope = Scope::new(&cfg, args)?;
+    let heartbeat = Heartbeat::begin(&cfg, g.quiet);
+    let done = run_scoped(g, args, &cfg, &scope);
+    heartbeat.end(match &done {
+        Ok(done) if !done.owed_undelivered => heartbeat_url::Outcome::Success,
+        _ => heartbeat_url::Outcome::Fail,
+    });
+    // The process ends now: freeing a large config check by check is work for nothing.
+    std::mem::forget(cfg);
+    done.map(|done| done.code)
+}
+
+/// How a run that got as far as its checks ended.
+struct Done {
+    code: ExitCode,
+    /// An alert this run owed is still waiting after a failed try, or was given up.
+    owed_undelivered: bool,
+}
+
+fn run_scoped(g: &Global, args: &Args, cfg: &Arc<Config>, scope: &Scope) -> anyhow::Result<Done> {
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
     let clock_started = Instant::now();
@@ -152,8 +174,8 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .immediate(|tx| {
             plan::plan(
                 tx,
-                &cfg,
-                &scope,
+                cfg,
+                scope,
                 &plan::Run {
                     id: &id,
                     all: args.all,
@@ -165,11 +187,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         })
         .map_err(fail("planning the run"))?;
     let mut delivery = Delivery {
-        cfg: &cfg,
+        cfg,
         run: &id,
         quiet: g.quiet,
         enabled: !args.no_alerts,
         thread: None,
+        failed: Arc::default(),
     };
     let due = store
         .has_due_deliveries(clock::now())
@@ -180,7 +203,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut run = Running {
         g,
         id: &id,
-        cfg: &cfg,
+        cfg,
         alerts: !args.no_alerts,
         jobs: args.jobs as usize,
         delivery,
@@ -206,6 +229,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     };
     let ran = std::mem::take(&mut run.ran);
     let delivery = run.delivery;
+    let failed = Arc::clone(&delivery.failed);
     // ...and its deliveries once the delivering thread has stopped sending.
     let (delivered, sent) = delivery.finish(&store);
     let released_deliveries = match sent {
@@ -218,7 +242,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     released?;
     delivered?;
     released_deliveries?;
-    finish(g, &cfg, &mut store, started_at, &ran)?;
+    let owed_undelivered = failed.load(Ordering::SeqCst)
+        || (cfg.heartbeat_url.is_some()
+            && store
+                .has_failed_deliveries()
+                .map_err(fail("reading the outbox"))?);
+    finish(cfg, &mut store, started_at, &ran)?;
     if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
         let services = store.services().map_err(fail("reading services"))?;
         let mut services: Vec<ServiceRow> = services.into_values().collect();
@@ -229,9 +258,10 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         None => ExitCode::Ok,
         Some(threshold) => fail_on_code(&ran, threshold.importance()),
     };
-    // The process ends now: freeing a large config check by check is work for nothing.
-    std::mem::forget(cfg);
-    Ok(code)
+    Ok(Done {
+        code,
+        owed_undelivered,
+    })
 }
 
 /// glibc gives threads up to eight malloc arenas per core, and a thousand workers spread
@@ -480,6 +510,8 @@ struct Delivery<'a> {
     /// False with `--no-alerts`.
     enabled: bool,
     thread: Option<Deliverer>,
+    /// Set when a delivery of this run failed or was given up.
+    failed: Arc<AtomicBool>,
 }
 
 impl Delivery<'_> {
@@ -499,11 +531,18 @@ impl Delivery<'_> {
 
     fn start(&self) -> anyhow::Result<Deliverer> {
         let quiet = self.quiet;
+        let failed = Arc::clone(&self.failed);
         Deliverer::start(
             Arc::clone(self.cfg),
             &self.cfg.state,
             self.run.to_string(),
             move |reports| {
+                if reports
+                    .iter()
+                    .any(|r| !matches!(r.result, DeliveryResult::Delivered { .. }))
+                {
+                    failed.store(true, Ordering::SeqCst);
+                }
                 if !quiet {
                     report_deliveries(reports);
                 }
@@ -533,14 +572,8 @@ impl Delivery<'_> {
     }
 }
 
-/// Records the run as completed, tells `heartbeat_url`, and prunes old history.
-fn finish(
-    g: &Global,
-    cfg: &Config,
-    store: &mut Store,
-    started_at: i64,
-    ran: &[Ran],
-) -> anyhow::Result<()> {
+/// Records the run as completed and prunes old history.
+fn finish(cfg: &Config, store: &mut Store, started_at: i64, ran: &[Ran]) -> anyhow::Result<()> {
     let finished_at = clock::now();
     store
         .record_run(RunRow {
@@ -550,12 +583,6 @@ fn finish(
             failures: ran.iter().filter(|r| !r.ok).count() as i64,
         })
         .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
-    if let Some(url) = &cfg.heartbeat_url
-        && let Err(why) = ping_heartbeat_url(url)
-        && !g.quiet
-    {
-        eprintln!("cabot: heartbeat_url did not answer: {why}");
-    }
     let cutoff = finished_at - cfg.retention.as_secs() as i64;
     store
         .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
@@ -569,22 +596,6 @@ fn fail_on_code(ran: &[Ran], threshold: Importance) -> ExitCode {
     match worst {
         Some(i) if i >= threshold => ExitCode::from(Status::from_importance(i)),
         _ => ExitCode::Ok,
-    }
-}
-
-/// How long the dead man's switch gets; it must never hold up the next run.
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Tells a dead man's switch (healthchecks.io and the like) that a run completed.
-fn ping_heartbeat_url(url: &str) -> Result<(), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(HEARTBEAT_TIMEOUT))
-        .build()
-        .into();
-    match agent.get(url).call() {
-        Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-        Err(e) => Err(e.to_string()),
     }
 }
 
