@@ -657,14 +657,23 @@ impl Reader {
                 let Some(value) = self.opt_string(&u, contact.key) else {
                     continue;
                 };
-                if let (Err(why), Some(n)) = ((contact.check)(&value), u.get(contact.key)) {
-                    self.error(n.mark, &u.path(contact.key), why);
+                if let Some(n) = u.get(contact.key) {
+                    self.judge_contact(contact, &value, n.mark, &u.path(contact.key));
                 }
                 user.contacts.insert(contact.key.to_string(), value);
             }
             users.insert(name.to_string(), user);
         }
         users
+    }
+
+    /// Reports what `contact`'s check makes of `value`, found at `mark`.
+    fn judge_contact(&mut self, contact: &channels::Contact, value: &str, mark: Mark, path: &str) {
+        match (contact.check)(value) {
+            channels::Verdict::Usable => {}
+            channels::Verdict::Doubtful(why) => self.warn(mark, path, why),
+            channels::Verdict::Unusable(why) => self.error(mark, path, why),
+        }
     }
 
     /// A mapping whose keys are names chosen by the user.
@@ -744,14 +753,18 @@ impl Reader {
         let min_importance = f
             .get("min_importance")
             .and_then(|n| self.importance(n, &f.path("min_importance")));
-        let to = f
+        let to_marked = f
             .get("to")
             .map(|n| self.string_list(n, &f.path("to")))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect();
+            .unwrap_or_default();
         let kind = ChannelKind::read(&type_name, self, &f)?;
+        // `to:` entries are what the channel's users' contacts are: judged the same way.
+        if let Some(contact) = kind.reach().contact() {
+            for (value, mark) in &to_marked {
+                self.judge_contact(&contact, value, *mark, &f.path("to"));
+            }
+        }
+        let to = to_marked.into_iter().map(|(s, _)| s).collect();
         let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT);
         Some(Channel {
             name: name.to_string(),

@@ -155,7 +155,7 @@ pub(crate) fn setup(importance: &str, channels: &str, extra: &str) -> Setup {
     );
     let env = Env::new(&format!(
         "users:
-  alice: {{ email: alice@example.com, phone: '+15551230001', slack: '@alice' }}
+  alice: {{ email: alice@example.com, phone: '+15551230001', slack: U024BE7LH }}
 channels:
   sms:
     type: sms

@@ -952,7 +952,7 @@ alerting:
   ack_expiry: 20m
   give_up_after: 24h
 users:
-  alice: { email: alice@example.com, phone: "+15551230001", slack: "@alice" }
+  alice: { email: alice@example.com, phone: "+15551230001", slack: U024BE7LH }
 channels:
   hook: { type: webhook, url_env: HOOK_URL }
   page: { type: command, command: ["/usr/local/bin/page-me"], min_importance: critical }

@@ -11,23 +11,32 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::{Attempt, ChannelType, Contact, Reach, until_accepted};
+use super::{Attempt, ChannelType, Contact, Reach, Verdict, until_accepted};
 use crate::alerts::alert::{Alert, AlertKind, BODY_MAX};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
 use crate::text::{shell_word, truncate};
 
-/// A user's email address.
+/// A user's email address, read by the parser that later addresses the mail.
 pub const EMAIL: Contact = Contact {
     key: "email",
-    check: |value| {
-        if value.contains('@') {
-            Ok(())
-        } else {
-            Err(format!("'{value}' is not an email address"))
-        }
+    check: |value| match mailbox(value) {
+        Ok(_) => Verdict::Usable,
+        Err(why) => Verdict::Unusable(why),
     },
 };
+
+/// `value` as lettre reads an address (`a@b.example` or `Name <a@b.example>`), or why not.
+fn mailbox(value: &str) -> Result<Mailbox, String> {
+    value.parse::<Mailbox>().map_err(|e| {
+        let hint = if value.contains(',') && value.contains('<') {
+            ": quote a display name with a comma, like '\"Doe, John\" <john@example.com>'"
+        } else {
+            ""
+        };
+        format!("'{value}' is not an email address ({e}){hint}")
+    })
+}
 
 #[derive(Debug, Clone)]
 pub struct Email {
@@ -53,6 +62,11 @@ impl ChannelType for Email {
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Email> {
         let from = r.required_string(f, "from");
+        if let (Some(value), Some(node)) = (&from, f.get("from"))
+            && let Err(why) = mailbox(value)
+        {
+            r.error(node.mark, &f.path("from"), why);
+        }
         let servers = r
             .require(f, "servers")
             .map(|n| read_servers(r, n, &f.path("servers")))

@@ -36,13 +36,24 @@ pub(crate) trait ChannelType: Sized {
     fn send(&self, alert: &Alert, recipient: &str, timeout: Duration) -> Vec<Attempt>;
 }
 
-/// A way to reach a user, kept under a key of the user's entry in `users:`.
+/// A way to reach a user, kept under a key of the user's entry in `users:` (and the form
+/// of a channel's `to:` entries).
 #[derive(Debug, Clone, Copy)]
 pub struct Contact {
     /// The key: `email`, `phone`, `slack`.
     pub key: &'static str,
-    /// Whether a value can be used; the error says why not.
-    pub check: fn(&str) -> Result<(), String>,
+    /// Whether a value can be used.
+    pub check: fn(&str) -> Verdict,
+}
+
+/// What a contact's check makes of a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Usable,
+    /// Usable, but probably not what the user meant (`validate` warns).
+    Doubtful(String),
+    /// Every alert to it would fail (an error).
+    Unusable(String),
 }
 
 /// Who one alert through a channel goes to.

@@ -4,17 +4,80 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Attempt, ChannelType, Contact, Reach, agent, secret};
+use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, secret};
 use crate::alerts::alert::{Alert, AlertKind, BODY_MAX};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
 use crate::text::truncate;
 
-/// A user's Slack name or member ID.
+/// A user's Slack member ID (`U024BE7LH`), or `@here`, `@channel`, `@everyone`, or a user
+/// group's ID (`S0614TZR7`); a display name is sent as plain text, which notifies nobody.
 pub const SLACK: Contact = Contact {
     key: "slack",
-    check: |_| Ok(()),
+    check: |value| match Mention::of(value) {
+        Mention::Plain(_) => Verdict::Doubtful(format!(
+            "'{value}' is not a Slack member ID, so Slack will not notify anyone: use the \
+             member ID (like U024BE7LH, from the profile's \"Copy member ID\"), or @here, \
+             @channel, @everyone"
+        )),
+        _ => Verdict::Usable,
+    },
 };
+
+/// How a `slack:` or `to:` value is written in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mention {
+    /// A member: `<@U024BE7LH>`.
+    Member(String),
+    /// A user group: `<!subteam^S0614TZR7>`.
+    Group(String),
+    /// `<!here>`, `<!channel>`, `<!everyone>`.
+    Special(&'static str),
+    /// Anything else, as text: Slack shows it and notifies no one.
+    Plain(String),
+}
+
+impl Mention {
+    fn of(value: &str) -> Mention {
+        let v = value.trim();
+        // Already in Slack's own form.
+        let v = v
+            .strip_prefix("<@")
+            .or_else(|| v.strip_prefix("<!subteam^"))
+            .or_else(|| v.strip_prefix("<!"))
+            .and_then(|inner| inner.strip_suffix('>'))
+            .unwrap_or(v);
+        let bare = v.trim_start_matches(['@', '!']);
+        for special in ["here", "channel", "everyone"] {
+            if bare.eq_ignore_ascii_case(special) {
+                return Mention::Special(special);
+            }
+        }
+        let is_id = |first: &[char]| {
+            bare.len() >= 9
+                && bare.starts_with(first)
+                && bare
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        };
+        if is_id(&['U', 'W']) {
+            Mention::Member(bare.to_string())
+        } else if is_id(&['S']) {
+            Mention::Group(bare.to_string())
+        } else {
+            Mention::Plain(format!("@{bare}"))
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Mention::Member(id) => format!("<@{id}>"),
+            Mention::Group(id) => format!("<!subteam^{id}>"),
+            Mention::Special(word) => format!("<!{word}>"),
+            Mention::Plain(name) => escape(name),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Slack {
@@ -100,15 +163,10 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// `U123ABC` (a member ID) becomes `<@U123ABC>`; anything else is written as given.
-fn mention(name: &str) -> String {
-    let id = name.trim_start_matches('@');
-    if id.len() >= 9 && id.starts_with(['U', 'W']) && id.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        format!("<@{id}>")
-    } else {
-        format!("@{id}")
-    }
+/// A `slack:` or `to:` value as Slack needs it to notify: `U024BE7LH` becomes
+/// `<@U024BE7LH>`, `@here` becomes `<!here>`.
+fn mention(value: &str) -> String {
+    Mention::of(value).text()
 }
 
 #[cfg(test)]
@@ -118,8 +176,20 @@ mod tests {
 
     #[test]
     fn mentions() {
-        assert_eq!(mention("@alice"), "@alice");
         assert_eq!(mention("U024BE7LH"), "<@U024BE7LH>");
+        assert_eq!(mention("@U024BE7LH"), "<@U024BE7LH>");
+        assert_eq!(mention("<@W0123ABCDE>"), "<@W0123ABCDE>");
+        assert_eq!(mention("@here"), "<!here>");
+        assert_eq!(mention("channel"), "<!channel>");
+        assert_eq!(mention("<!everyone>"), "<!everyone>");
+        assert_eq!(mention("S0614TZR7"), "<!subteam^S0614TZR7>");
+        // A display name notifies nobody; it is shown, escaped.
+        assert_eq!(mention("@alice"), "@alice");
+        assert_eq!(mention("@a<b>"), "@a&lt;b&gt;");
+        assert_eq!(mention("Ursula"), "@Ursula");
+        assert!(matches!((SLACK.check)("@alice"), Verdict::Doubtful(_)));
+        assert_eq!((SLACK.check)("U024BE7LH"), Verdict::Usable);
+        assert_eq!((SLACK.check)("@here"), Verdict::Usable);
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod twilio;
 use std::time::Duration;
 
 use crate::alerts::alert::Alert;
-use crate::alerts::channels::{Attempt, Contact, agent, until_accepted};
+use crate::alerts::channels::{Attempt, Contact, Verdict, agent, until_accepted};
 use crate::config::read::{Fields, Reader};
 use crate::config::yaml::{Node, Value};
 
@@ -17,9 +17,9 @@ pub const PHONE: Contact = Contact {
     check: |value| {
         let digits = value.strip_prefix('+').unwrap_or("");
         if digits.len() >= 6 && digits.chars().all(|c| c.is_ascii_digit()) {
-            Ok(())
+            Verdict::Usable
         } else {
-            Err(format!(
+            Verdict::Unusable(format!(
                 "'{value}' is not a phone number in E.164 form, like +15551230001"
             ))
         }

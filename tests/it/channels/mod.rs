@@ -113,8 +113,13 @@ fn twilio_failing_hanging_or_talking_garbage_fails_over_to_plivo() {
 }
 
 #[test]
-fn slack_mentions_the_services_users() {
+fn slack_mentions_the_services_users_so_that_slack_notifies_them() {
     let s = setup("error", "chat", "");
+    let text = std::fs::read_to_string(s.env.config()).expect("config");
+    s.env.write_config(&text.replace(
+        "chat: { type: slack, webhook_url_env: SLACK_URL }",
+        "chat: { type: slack, webhook_url_env: SLACK_URL, to: ['@here', S0614TZR7] }",
+    ));
     s.target.set_up(false);
     assert_eq!(s.run(T0).code, 0);
     let reqs = s.slack.requests();
@@ -122,8 +127,86 @@ fn slack_mentions_the_services_users() {
     let body: Value = serde_json::from_str(&reqs[0].body).expect("json");
     let text = body["text"].as_str().unwrap_or("");
     assert!(text.contains("ERROR status for service: web"), "{text}");
-    assert!(text.contains("@alice"), "{text}");
     assert!(text.contains("home [error]: HTTP 500"), "{text}");
+    // Slack's mention syntax: a member, @here, and a user group.
+    assert!(text.contains("<@U024BE7LH>"), "{text}");
+    assert!(text.contains("<!here>"), "{text}");
+    assert!(text.contains("<!subteam^S0614TZR7>"), "{text}");
+    assert!(!text.contains("@here"), "{text}");
+}
+
+#[test]
+fn validate_warns_about_a_slack_display_name_and_rejects_unusable_addresses() {
+    let env = Env::new(
+        "users:
+  bob: { email: 'Doe, John <john@example.com>', slack: '@bob' }
+channels:
+  mail: { type: email, from: 'Cabot, Monitor <cabot@example.com>', servers: [ { url: 'smtp://127.0.0.1:25' } ] }
+  chat: { type: slack, webhook_url_env: SLACK_URL, to: ['@ops-team'] }
+services:
+  - name: web
+    users: [bob]
+    channels: [mail, chat]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(prefix))
+            .unwrap_or_else(|| panic!("no line with {prefix:?} in {r:?}"))
+            .to_string()
+    };
+    // Errors first (warnings show once the errors are fixed).
+    let email = at(":3:17: users.bob.email: ");
+    assert!(
+        email.contains("'Doe, John <john@example.com>' is not an email address"),
+        "{email}"
+    );
+    assert!(
+        email.contains("quote a display name with a comma"),
+        "{email}"
+    );
+    let from = at(":5:30: channels.mail.from: ");
+    assert!(
+        from.contains("'Cabot, Monitor <cabot@example.com>' is not an email address"),
+        "{from}"
+    );
+    // Quoted, the same names are fine; the Slack names are only warned about.
+    let quoted = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replace(
+            "'Doe, John <john@example.com>'",
+            "'\"Doe, John\" <john@example.com>'",
+        )
+        .replace(
+            "'Cabot, Monitor <cabot@example.com>'",
+            "'\"Cabot, Monitor\" <cabot@example.com>'",
+        );
+    env.write_config(&quoted);
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert!(
+        lines[0].contains(":3:58: users.bob.slack: warning: '@bob' is not a Slack member ID"),
+        "{r:?}"
+    );
+    assert!(
+        lines[1].contains(":6:57: channels.chat.to: warning: '@ops-team' is not a Slack member ID"),
+        "{r:?}"
+    );
+    env.write_config(
+        &quoted
+            .replace("'@bob'", "U024BE7LH")
+            .replace("'@ops-team'", "'@channel'"),
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{r:?}");
 }
 
 #[test]

@@ -515,7 +515,7 @@ fn no_secret_check_url_or_response_body_is_ever_shown() {
 status: {{ metrics: true }}
 heartbeat_url: 'http://127.0.0.1:{closed}/ping/HeartbeatUuid-77f0'
 users:
-  alice: {{ email: alice@example.com, phone: '+15551230001', slack: '@alice' }}
+  alice: {{ email: alice@example.com, phone: '+15551230001', slack: U024BE7LH }}
 channels:
   mail:
     type: email
