@@ -32,6 +32,8 @@ pub struct Config {
     pub heartbeat_url: Option<String>,
     /// Whether `heartbeat_url/start` is sent as a run begins.
     pub heartbeat_start: bool,
+    /// Every `*_env` secret: what needs it fails where its variable is unset.
+    pub env_secrets: Vec<EnvSecret>,
     pub defaults: Defaults,
     pub alerting: Alerting,
     pub users: BTreeMap<String, User>,
@@ -162,6 +164,29 @@ impl Secret {
                 .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
                 .map_err(|e| anyhow::anyhow!("cannot read secret file {}: {e}", path.display())),
         }
+    }
+}
+
+/// A secret read from an environment variable, and the key that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSecret {
+    pub key: String,
+    pub var: String,
+}
+
+impl EnvSecret {
+    /// Whether its variable is unset here.
+    pub fn is_unset(&self) -> bool {
+        std::env::var_os(&self.var).is_none()
+    }
+
+    /// What is wrong when it is unset.
+    pub fn unset_message(&self) -> String {
+        format!(
+            "environment variable {} is not set here: anything that needs it will fail \
+             wherever it is not set",
+            self.var
+        )
     }
 }
 
@@ -312,6 +337,23 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             message: "inline secret in a config that other users can read; use the *_env or *_file form, or chmod 600 the file".into(),
         }));
     }
+    // Whether a variable is set depends on where cabot runs, so this is a warning: validate
+    // says it here, and each run says it where it is so.
+    for (mark, key, var) in &loaded.env_secret_marks {
+        if std::env::var_os(var).is_none() {
+            let secret = EnvSecret {
+                key: key.clone(),
+                var: var.clone(),
+            };
+            loaded.warnings.push(Diagnostic {
+                line: mark.line,
+                col: mark.col,
+                key: key.clone(),
+                message: secret.unset_message(),
+            });
+        }
+    }
+    loaded.warnings.sort_by_key(|d| (d.line, d.col));
     Ok(Loaded {
         config: loaded.config,
         warnings: loaded.warnings,

@@ -49,6 +49,8 @@ pub struct Parsed {
     pub warnings: Vec<Diagnostic>,
     /// Where each inline secret is, and its key.
     pub inline_secret_marks: Vec<(Mark, String)>,
+    /// Where each `*_env` secret is, its key, and the variable it names.
+    pub env_secret_marks: Vec<(Mark, String, String)>,
 }
 
 pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
@@ -71,8 +73,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         errors: Vec::new(),
         warnings: Vec::new(),
         inline_secrets: Vec::new(),
+        env_secrets: Vec::new(),
     };
-    let config = r.config(&root, path);
+    let mut config = r.config(&root, path);
+    config.env_secrets = r
+        .env_secrets
+        .iter()
+        .map(|(_, key, var)| EnvSecret {
+            key: key.clone(),
+            var: var.clone(),
+        })
+        .collect();
     if !r.errors.is_empty() {
         r.errors.sort_by_key(|d| (d.line, d.col));
         return Err(ConfigError {
@@ -85,6 +96,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         config,
         warnings: r.warnings,
         inline_secret_marks: r.inline_secrets,
+        env_secret_marks: r.env_secrets,
     })
 }
 
@@ -118,6 +130,7 @@ pub(crate) struct Reader {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     inline_secrets: Vec<(Mark, String)>,
+    env_secrets: Vec<(Mark, String, String)>,
 }
 
 impl Reader {
@@ -461,6 +474,7 @@ impl Reader {
             self.inline_secrets.push((node.mark, path));
             Some(Secret::Inline(value))
         } else if which == env_key {
+            self.env_secrets.push((node.mark, path, value.clone()));
             Some(Secret::Env(value))
         } else {
             Some(Secret::File(self.dir.join(value)))
@@ -535,6 +549,7 @@ impl Reader {
             },
             heartbeat_url: None,
             heartbeat_start: false,
+            env_secrets: Vec::new(),
             defaults: Defaults::default(),
             alerting: Alerting::default(),
             users: BTreeMap::new(),

@@ -980,7 +980,14 @@ services:
 "#,
         0o644,
     );
-    let out = cabot(&config, &["validate"]);
+    let out = cabot_command()
+        .arg("-c")
+        .arg(&config)
+        .arg("validate")
+        .env("HOOK_URL", "http://127.0.0.1:9/hook")
+        .env("WEB_PASSWORD", "secret")
+        .output()
+        .expect("cabot runs");
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(
         text(&out.stdout),
@@ -990,7 +997,79 @@ services:
     );
     assert!(
         out.stderr.is_empty(),
-        "no warnings without inline secrets\n{}",
+        "no warnings without inline secrets or unset variables\n{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn validate_warns_about_each_secret_whose_variable_is_unset_and_run_says_it_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "checks.yaml",
+        "state: cabot.db
+channels:
+  a: { type: webhook, url_env: CABOT_TEST_UNSET_HOOK }
+  b: { type: webhook, url_env: CABOT_TEST_UNSET_HOOK }
+  c: { type: webhook, url_env: CABOT_TEST_SET_HOOK }
+services:
+  - name: web
+    channels: [a, b, c]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:9' }
+",
+        0o600,
+    );
+    let run = |args: &[&str]| {
+        cabot_command()
+            .arg("-c")
+            .arg(&config)
+            .args(args)
+            .env_remove("CABOT_TEST_UNSET_HOOK")
+            .env("CABOT_TEST_SET_HOOK", "http://127.0.0.1:9/hook")
+            .output()
+            .expect("cabot runs")
+    };
+    let out = run(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "a warning: {}", show(&out));
+    let warning = "warning: environment variable CABOT_TEST_UNSET_HOOK is not set here";
+    assert_eq!(
+        text(&out.stderr).lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "{}:3:32: channels.a.url_env: {warning}: anything that needs it will fail wherever it is not set",
+                config.display()
+            ),
+            format!(
+                "{}:4:32: channels.b.url_env: {warning}: anything that needs it will fail wherever it is not set",
+                config.display()
+            ),
+        ],
+        "{}",
+        show(&out)
+    );
+    let out = run(&["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let said: Vec<String> = text(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("CABOT_TEST_UNSET_HOOK"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        said.first().map(String::as_str),
+        Some(
+            "cabot: channels.a.url_env: environment variable CABOT_TEST_UNSET_HOOK is not set here: anything that needs it will fail wherever it is not set"
+        ),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        said.iter()
+            .filter(|l| l.starts_with("cabot: channels."))
+            .count(),
+        1,
+        "said once for both channels: {}",
         show(&out)
     );
 }

@@ -117,6 +117,16 @@ fn read_servers(r: &mut Reader, node: &crate::config::yaml::Node, path: &str) ->
         };
         let url = r.required_url(&f, "url", &["smtp", "smtps"]);
         let username = r.opt_string(&f, "username");
+        if let (Some(url), Some(_), Some(node)) = (&url, &username, f.get("username"))
+            && !encrypted(url)
+        {
+            r.warn(
+                node.mark,
+                &f.path("username"),
+                "this server is reached without TLS, so the password would cross the network \
+                 in clear text: use smtps:// or ?tls=required",
+            );
+        }
         let password = r.secret(&f, "password");
         let verify_tls = r.bool(&f, "verify_tls", true);
         let ca_pem = r.ca_file(&f);
@@ -131,6 +141,27 @@ fn read_servers(r: &mut Reader, node: &crate::config::yaml::Node, path: &str) ->
         }
     }
     out
+}
+
+/// Whether what is sent to `url` is encrypted or stays on this machine: implicit TLS,
+/// required STARTTLS, or a loopback server. Opportunistic STARTTLS can be stripped.
+fn encrypted(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let host = uri.host().unwrap_or("").trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    uri.scheme_str() == Some("smtps") || tls_mode(&uri) == "required" || loopback
+}
+
+/// The `tls=` of a server url's query: `none` (the default), `opportunistic`, `required`.
+fn tls_mode(uri: &ureq::http::Uri) -> &str {
+    uri.query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("tls=")))
+        .unwrap_or("none")
 }
 
 /// The plain-text body of an email.
@@ -208,10 +239,7 @@ fn try_send(
         .to_string();
     let scheme = uri.scheme_str().unwrap_or("smtp");
     let port = uri.port_u16().unwrap_or(default_port(Some(scheme)));
-    let tls_mode = uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("tls=")))
-        .unwrap_or("none");
+    let tls_mode = tls_mode(&uri);
     let mut params = TlsParameters::builder(host.clone());
     if let Some(pem) = &server.ca_pem {
         // ca_file replaces the public roots: an internal CA is the only one trusted.

@@ -24,7 +24,7 @@ impl ChannelType for Phone {
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Phone> {
         Some(Phone {
-            providers: providers::read(r, f),
+            providers: providers::read(r, f, providers::Use::Calls),
         })
     }
 

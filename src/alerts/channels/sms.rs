@@ -19,7 +19,7 @@ impl ChannelType for Sms {
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Sms> {
         Some(Sms {
-            providers: providers::read(r, f),
+            providers: providers::read(r, f, providers::Use::Sms),
         })
     }
 

@@ -58,11 +58,18 @@ pub fn call(providers: &[Provider], to: &str, alert: &Alert, timeout: Duration) 
     until_accepted(providers, |p| p.call(&agent(timeout), to, alert))
 }
 
+/// What a channel's providers are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Sms,
+    Calls,
+}
+
 /// The `providers:` of an `sms` or `phone` channel: a missing or empty list is an error.
-pub(crate) fn read(r: &mut Reader, f: &Fields) -> Vec<Provider> {
+pub(crate) fn read(r: &mut Reader, f: &Fields, used_for: Use) -> Vec<Provider> {
     let providers = r
         .require(f, "providers")
-        .map(|n| read_list(r, n, &f.path("providers")))
+        .map(|n| read_list(r, n, &f.path("providers"), used_for))
         .unwrap_or_default();
     // A missing list is already reported, and a list of broken entries reports each one.
     if let Some(n) = f.get("providers")
@@ -77,7 +84,7 @@ pub(crate) fn read(r: &mut Reader, f: &Fields) -> Vec<Provider> {
     providers
 }
 
-fn read_list(r: &mut Reader, node: &Node, path: &str) -> Vec<Provider> {
+fn read_list(r: &mut Reader, node: &Node, path: &str, used_for: Use) -> Vec<Provider> {
     let mut out = Vec::new();
     for (i, item) in r.seq(node, path).iter().enumerate() {
         let ipath = format!("{path}[{i}]");
@@ -99,7 +106,20 @@ fn read_list(r: &mut Reader, node: &Node, path: &str) -> Vec<Provider> {
                 .map(Provider::Twilio)
         } else {
             r.fields(node, &ppath, plivo::KEYS)
-                .and_then(|p| plivo::Plivo::read(r, &p))
+                .and_then(|p| {
+                    let plivo = plivo::Plivo::read(r, &p)?;
+                    // Plivo's Call API fetches what to say from answer_url: without one,
+                    // every call fails.
+                    if used_for == Use::Calls && plivo.answer_url.is_none() {
+                        r.error(
+                            p.mark,
+                            &p.path("answer_url"),
+                            "a plivo provider of a phone channel needs answer_url: Plivo's \
+                             Call API fetches what the call says from it",
+                        );
+                    }
+                    Some(plivo)
+                })
                 .map(Provider::Plivo)
         };
         out.extend(provider);

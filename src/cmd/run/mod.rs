@@ -141,6 +141,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     few_malloc_arenas();
     let cfg = Arc::new(g.load_config()?);
     let scope = Scope::new(&cfg, args)?;
+    if !g.quiet {
+        say_unset_secrets(&cfg);
+    }
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
     let done = run_scoped(g, args, &cfg, &scope);
     heartbeat.end(match &done {
@@ -150,6 +153,18 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     // The process ends now: freeing a large config check by check is work for nothing.
     std::mem::forget(cfg);
     done.map(|done| done.code)
+}
+
+/// One line per environment variable that a `*_env` secret names and this run lacks (cron
+/// gives a small environment): the checks and alerts that need it will fail.
+fn say_unset_secrets(cfg: &Config) {
+    let mut said: Vec<&str> = Vec::new();
+    for secret in cfg.env_secrets.iter().filter(|s| s.is_unset()) {
+        if !said.contains(&secret.var.as_str()) {
+            said.push(&secret.var);
+            eprintln!("cabot: {}: {}", secret.key, secret.unset_message());
+        }
+    }
 }
 
 /// How a run that got as far as its checks ended.

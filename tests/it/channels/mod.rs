@@ -137,12 +137,14 @@ fn slack_mentions_the_services_users_so_that_slack_notifies_them() {
 
 #[test]
 fn validate_warns_about_a_slack_display_name_and_rejects_unusable_addresses() {
+    // The webhook's URL comes from PATH, set wherever the test runs, so that the only
+    // warnings are about the names.
     let env = Env::new(
         "users:
   bob: { email: 'Doe, John <john@example.com>', slack: '@bob' }
 channels:
   mail: { type: email, from: 'Cabot, Monitor <cabot@example.com>', servers: [ { url: 'smtp://127.0.0.1:25' } ] }
-  chat: { type: slack, webhook_url_env: SLACK_URL, to: ['@ops-team'] }
+  chat: { type: slack, webhook_url_env: PATH, to: ['@ops-team'] }
 services:
   - name: web
     users: [bob]
@@ -197,7 +199,7 @@ services:
         "{r:?}"
     );
     assert!(
-        lines[1].contains(":6:57: channels.chat.to: warning: '@ops-team' is not a Slack member ID"),
+        lines[1].contains(":6:52: channels.chat.to: warning: '@ops-team' is not a Slack member ID"),
         "{r:?}"
     );
     env.write_config(
@@ -489,5 +491,72 @@ fn ipv6_literals_reach_webhooks_and_provider_apis() {
         s.env
             .count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
         2
+    );
+}
+
+#[test]
+fn validate_refuses_plivo_calls_without_answer_url() {
+    let env = Env::new(
+        "channels:
+  phone: { type: phone, providers: [ { plivo: { auth_id: MA1, auth_token_env: PATH, from: '+15550000002' } } ] }
+  sms: { type: sms, providers: [ { plivo: { auth_id: MA1, auth_token_env: PATH, from: '+15550000002' } } ] }
+services:
+  - name: web
+    channels: [phone, sms]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "one error, and the summary: {r:?}");
+    assert!(
+        lines[0].ends_with(
+            ":3:47: channels.phone.providers[0].plivo.answer_url: a plivo provider of a phone \
+             channel needs answer_url: Plivo's Call API fetches what the call says from it"
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn validate_warns_when_an_smtp_password_would_cross_the_network_in_clear_text() {
+    let env = Env::new(
+        "channels:
+  mail:
+    type: email
+    from: cabot@example.com
+    servers:
+      - { url: 'smtp://mail.example.com:587', username: cabot, password_env: PATH }
+      - { url: 'smtp://mail.example.com:587?tls=opportunistic', username: cabot, password_env: PATH }
+      - { url: 'smtp://mail.example.com:587?tls=required', username: cabot, password_env: PATH }
+      - { url: 'smtps://mail.example.com:465', username: cabot, password_env: PATH }
+      - { url: 'smtp://127.0.0.1:25', username: cabot, password_env: PATH }
+      - { url: 'smtp://mail.example.com:25' }
+services:
+  - name: web
+    channels: [mail]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let warning = "warning: this server is reached without TLS, so the password would cross \
+                   the network in clear text: use smtps:// or ?tls=required";
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert!(
+        lines[0].ends_with(&format!(
+            ":7:57: channels.mail.servers[0].username: {warning}"
+        )),
+        "{r:?}"
+    );
+    assert!(
+        lines[1].ends_with(&format!(
+            ":8:75: channels.mail.servers[1].username: {warning}"
+        )),
+        "{r:?}"
     );
 }
