@@ -54,6 +54,10 @@ pub struct Alert {
     /// When it was decided.
     #[serde(with = "crate::clock::rfc3339")]
     pub time: i64,
+    /// The incident it belongs to, the same for its alert, repeats and recovery
+    /// (`cabot/SERVICE/START`); absent in alerts stored before incidents had ids.
+    #[serde(default)]
+    pub incident: Option<String>,
 }
 
 /// A failing check, as an alert names it.
@@ -80,12 +84,52 @@ impl Alert {
             url: None,
             runbook: None,
             time: now,
+            incident: Some(format!("cabot/cabot-test/{now}")),
         }
     }
 
-    /// The JSON that `webhook` and `command` send.
+    /// The JSON that `webhook` and `command` send: the alert and its `text` line.
     pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Sent<'a> {
+            #[serde(flatten)]
+            alert: &'a Alert,
+            text: String,
+        }
+        serde_json::to_string(&Sent {
+            alert: self,
+            text: self.text(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// What the outbox keeps (the `text` is made again when it is sent).
+    pub fn to_stored_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// One line a person reads: `CRITICAL: website — homepage: connection refused`.
+    pub fn text(&self) -> String {
+        let text = match self.kind {
+            AlertKind::Recovery => format!(
+                "PASSING: {} is back to normal (was {})",
+                self.service, self.previous_status
+            ),
+            AlertKind::Test => format!("TEST: a test alert from cabot for {}", self.service),
+            AlertKind::Alert | AlertKind::Repeat => {
+                let checks: Vec<String> = self
+                    .checks
+                    .iter()
+                    .map(|c| format!("{}: {}", c.name, c.message))
+                    .collect();
+                if checks.is_empty() {
+                    format!("{}: {}", self.status, self.service)
+                } else {
+                    format!("{}: {} — {}", self.status, self.service, checks.join("; "))
+                }
+            }
+        };
+        one_line(&text, MESSAGE_MAX)
     }
 
     /// Cabot's subjects: `ERROR status for service: website`, `Service back to normal: website`.
@@ -176,6 +220,7 @@ pub(crate) mod tests {
             url: Some("https://example.com".into()),
             runbook: Some("https://wiki.example.com/web".into()),
             time: 1_795_514_531,
+            incident: Some("cabot/web/1795514400".into()),
         }
     }
 
@@ -185,15 +230,20 @@ pub(crate) mod tests {
         alert.id = Some(42);
         alert.checks[0].message = "HTTP 500 (expected 2xx)".into();
         // Written out by hand from DESIGN.md's webhook JSON, not made by the code under test.
-        let want = r#"{"id":42,"kind":"alert","service":"web","status":"CRITICAL","previous_status":"PASSING","checks":[{"name":"home","importance":"critical","status":"failing","message":"HTTP 500 (expected 2xx)"}],"url":"https://example.com","runbook":"https://wiki.example.com/web","time":"2026-11-24T10:02:11Z"}"#;
+        let want = r#"{"id":42,"kind":"alert","service":"web","status":"CRITICAL","previous_status":"PASSING","checks":[{"name":"home","importance":"critical","status":"failing","message":"HTTP 500 (expected 2xx)"}],"url":"https://example.com","runbook":"https://wiki.example.com/web","time":"2026-11-24T10:02:11Z","incident":"cabot/web/1795514400","text":"CRITICAL: web — home: HTTP 500 (expected 2xx)"}"#;
         assert_eq!(alert.to_json(), want);
         let back: Alert = serde_json::from_str(want).expect("parses");
         assert_eq!(back, alert);
-        // The outbox stores it without an id, and nulls where a service has no url.
+        // The outbox stores it without an id or text, and nulls where a service has no url.
         alert.id = None;
         alert.url = None;
-        let stored = alert.to_json();
+        let stored = alert.to_stored_json();
         assert!(stored.starts_with(r#"{"kind":"alert","#), "{stored}");
+        assert!(!stored.contains(r#""text""#), "{stored}");
+        // An alert stored before incidents had ids still reads.
+        let old = stored.replace(r#","incident":"cabot/web/1795514400""#, "");
+        let back: Alert = serde_json::from_str(&old).expect("an old payload parses");
+        assert_eq!(back.incident, None);
         assert!(stored.contains(r#""url":null"#), "{stored}");
     }
 

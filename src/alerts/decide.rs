@@ -26,6 +26,8 @@ pub struct Quiet<'a> {
 pub struct Decision {
     pub kind: AlertKind,
     pub level: Status,
+    /// When the incident's first alert was decided.
+    pub incident_at: i64,
 }
 
 /// Applies the policy to one service at `now`, updating its row's memory; the alert to
@@ -54,12 +56,19 @@ pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Op
     let before = row.memory;
     row.memory = memory;
     let kind = kind?;
-    // A recovery goes where the incident's last alert went.
-    let level = match kind {
-        AlertKind::Recovery => before.last_alert_status.unwrap_or(Status::Warning),
-        _ => row.status,
+    // A recovery goes where the incident's last alert went, and belongs to that incident.
+    let (level, incident) = match kind {
+        AlertKind::Recovery => (
+            before.last_alert_status.unwrap_or(Status::Warning),
+            before.incident_at.or(before.last_alert_at),
+        ),
+        _ => (row.status, row.memory.incident_at),
     };
-    Some(Decision { kind, level })
+    Some(Decision {
+        kind,
+        level,
+        incident_at: incident.unwrap_or(now),
+    })
 }
 
 /// The alert a decision makes, with where it goes. `previous` is the service's status
@@ -96,9 +105,15 @@ pub fn alert(
             url: service.url.clone(),
             runbook: service.runbook.clone(),
             time: now,
+            incident: Some(incident_id(&service.name, decision.incident_at)),
         },
         deliveries: targets(cfg, service, decision.kind, decision.level),
     }
+}
+
+/// The id every alert of one incident carries: `cabot/SERVICE/START` (Unix seconds).
+pub fn incident_id(service: &str, incident_at: i64) -> String {
+    format!("cabot/{service}/{incident_at}")
 }
 
 /// The lowest status a channel takes; phone calls are for CRITICAL unless configured.

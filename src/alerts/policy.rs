@@ -19,6 +19,8 @@ pub struct Memory {
     pub last_alert_at: Option<i64>,
     /// The status that alert was about.
     pub last_alert_status: Option<Status>,
+    /// When the incident's first alert was decided: what names the incident.
+    pub incident_at: Option<i64>,
 }
 
 /// How long a still-failing service waits between alerts, by status.
@@ -61,9 +63,15 @@ pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Me
     if s.muted {
         return (None, s.memory);
     }
+    // An alert in an incident already alerted about keeps its start; a first one starts it.
     let alerted = Memory {
         last_alert_at: Some(s.now),
         last_alert_status: Some(s.status),
+        incident_at: s
+            .memory
+            .last_alert_at
+            .and(s.memory.incident_at.or(s.memory.last_alert_at))
+            .or(Some(s.now)),
     };
     match (s.memory.last_alert_status, s.memory.last_alert_at) {
         (Some(last), Some(at)) => {
@@ -265,5 +273,47 @@ mod tests {
         for (name, steps, want) in cases {
             assert_eq!(story(&steps), want, "{name}");
         }
+    }
+
+    #[test]
+    fn an_incident_keeps_the_time_of_its_first_alert_until_it_recovers() {
+        let step = |memory: Memory, t: i64, status: Status| {
+            decide(
+                &Situation {
+                    status,
+                    memory,
+                    acked: false,
+                    muted: false,
+                    now: t,
+                },
+                &CABOT,
+            )
+            .1
+        };
+        let m = step(Memory::default(), 0, Error);
+        assert_eq!(m.incident_at, Some(0));
+        let m = step(m, M, Critical);
+        assert_eq!((m.last_alert_at, m.incident_at), (Some(M), Some(0)));
+        let m = step(m, 20 * M, Critical);
+        assert_eq!((m.last_alert_at, m.incident_at), (Some(20 * M), Some(0)));
+        let m = step(m, 21 * M, Passing);
+        assert_eq!(m, Memory::default());
+        let m = step(m, 30 * M, Warning);
+        assert_eq!(m.incident_at, Some(30 * M), "a new incident");
+        // Muted from the start: the incident begins with its first alert.
+        let m = step(Memory::default(), 0, Error);
+        let quiet = decide(
+            &Situation {
+                status: Error,
+                memory: Memory::default(),
+                acked: false,
+                muted: true,
+                now: 0,
+            },
+            &CABOT,
+        )
+        .1;
+        assert_eq!(quiet.incident_at, None);
+        assert_eq!(m.incident_at, Some(0));
     }
 }

@@ -109,7 +109,11 @@ fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error
     )
 }
 
-/// A `services` row: name, status, since, active, last_alert_at, last_alert_status.
+/// A `services` row: name, status, since, active, last_alert_at, last_alert_status,
+/// incident_at (`SERVICE_COLUMNS`).
+pub(crate) const SERVICE_COLUMNS: &str =
+    "name, status, since, active, last_alert_at, last_alert_status, incident_at";
+
 pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
     Ok(ServiceRow {
         name: r.get(0)?,
@@ -119,6 +123,7 @@ pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
         memory: Memory {
             last_alert_at: r.get(4)?,
             last_alert_status: r.get(5)?,
+            incident_at: r.get(6)?,
         },
     })
 }
@@ -377,9 +382,9 @@ impl Store {
 
     /// Every service the state knows, by name.
     pub fn services(&self) -> rusqlite::Result<HashMap<String, ServiceRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {SERVICE_COLUMNS} FROM services"))?;
         let rows = stmt.query_map([], service_row)?;
         rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
     }

@@ -77,7 +77,7 @@ pub fn insert_alerts(tx: &Connection, alerts: &[NewAlert]) -> rusqlite::Result<(
             a.status.as_str(),
             a.previous_status.as_str(),
             a.time,
-            a.to_json()
+            a.to_stored_json()
         ])?;
         let id = tx.last_insert_rowid();
         for (channel, recipient) in &new.deliveries {

@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{LastResult, ServiceRow, service_row};
+use super::{LastResult, SERVICE_COLUMNS, ServiceRow, service_row};
 use crate::checks::perfdata::Perfdata;
 use crate::core::status::CheckView;
 use crate::core::{Importance, Status};
@@ -227,18 +227,15 @@ pub fn record(conn: &Connection, run: &str, r: &Recorded) -> rusqlite::Result<()
 
 /// Every service the state knows.
 pub fn services(conn: &Connection) -> rusqlite::Result<Vec<ServiceRow>> {
-    conn.prepare_cached(
-        "SELECT name, status, since, active, last_alert_at, last_alert_status FROM services",
-    )?
-    .query_map([], service_row)?
-    .collect()
+    conn.prepare_cached(&format!("SELECT {SERVICE_COLUMNS} FROM services"))?
+        .query_map([], service_row)?
+        .collect()
 }
 
 pub fn service(conn: &Connection, name: &str) -> rusqlite::Result<Option<ServiceRow>> {
-    conn.prepare_cached(
-        "SELECT name, status, since, active, last_alert_at, last_alert_status
-         FROM services WHERE name = ?1",
-    )?
+    conn.prepare_cached(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE name = ?1"
+    ))?
     .query_row([name], service_row)
     .optional()
 }
@@ -247,12 +244,14 @@ pub fn service(conn: &Connection, name: &str) -> rusqlite::Result<Option<Service
 /// service back to PASSING loses its ack when `ack_ends`.
 pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status,
+            incident_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (name) DO UPDATE SET
             status = excluded.status, since = excluded.since, active = excluded.active,
             last_alert_at = excluded.last_alert_at,
-            last_alert_status = excluded.last_alert_status",
+            last_alert_status = excluded.last_alert_status,
+            incident_at = excluded.incident_at",
     )?
     .execute(params![
         s.name,
@@ -260,7 +259,8 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
         s.since,
         s.active,
         s.memory.last_alert_at,
-        s.memory.last_alert_status.map(Status::as_str)
+        s.memory.last_alert_status.map(Status::as_str),
+        s.memory.incident_at
     ])?;
     conn.prepare_cached(
         "INSERT INTO service_history (service, at, status)

@@ -276,9 +276,25 @@ fn the_policy_end_to_end_through_a_webhook() {
             .contains("HTTP 500")
     );
     assert!(h["time"].as_str().unwrap_or("").ends_with('Z'));
+    assert_eq!(h["text"], "ERROR: web — home: HTTP 500 (expected 2xx)");
     let recovery = &s.hooks()[2];
     assert_eq!(recovery["previous_status"], "ERROR");
     assert_eq!(recovery["checks"], serde_json::json!([]));
+    assert_eq!(
+        recovery["text"],
+        "PASSING: web is back to normal (was ERROR)"
+    );
+    // One incident, one id: its alert, repeat and recovery; it started with the first alert.
+    let ids: Vec<Value> = s.hooks().iter().map(|h| h["incident"].clone()).collect();
+    let first = format!("cabot/web/{}", T0 + MIN);
+    assert_eq!(ids, [first.as_str(), first.as_str(), first.as_str()]);
+    // The next incident has its own.
+    s.target.set_up(false);
+    s.run(T0 + 20 * MIN);
+    assert_eq!(
+        s.hooks()[3]["incident"],
+        format!("cabot/web/{}", T0 + 20 * MIN)
+    );
 }
 
 #[test]

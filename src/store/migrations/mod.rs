@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leases on checks and deliveries, for overlapping runs",
         sql: include_str!("0006_claims.sql"),
     },
+    Migration {
+        version: 7,
+        name: "incident ids",
+        sql: include_str!("0007_incidents.sql"),
+    },
 ];
 
 /// The schema this build of cabot reads and writes.
