@@ -161,6 +161,63 @@ pub(crate) fn judge<T: DeserializeOwned>(
     }
 }
 
+/// Reads an answer whose success is its status alone (204 No Content, or a body that is
+/// no proof of anything): 2xx is delivered; anything else a failure with what was said.
+pub(crate) fn judge_status(
+    provider: &str,
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Attempt {
+    let mut response = match result {
+        Ok(r) => r,
+        Err(e) => return Attempt::new(provider, false, e.to_string()),
+    };
+    let code = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default();
+    let said = if body.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {}", body.trim())
+    };
+    Attempt::new(
+        provider,
+        (200..300).contains(&code),
+        format!("HTTP {code}{said}"),
+    )
+}
+
+/// A channel's `base_url`: where its provider's API is, the public one unless it says.
+pub(crate) fn base_url(r: &mut Reader, f: &Fields, public: &str) -> String {
+    f.get("base_url")
+        .and_then(|n| r.url(n, &f.path("base_url"), &["http", "https"]))
+        .unwrap_or_else(|| public.to_string())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// The key that ties an incident's alert, repeats and recovery together at a provider
+/// (PagerDuty's dedup key, Opsgenie's alias), at most `max` bytes. An alert stored before
+/// incidents had ids falls back to its service.
+pub(crate) fn incident_key(alert: &Alert, max: usize) -> String {
+    let key = alert
+        .incident
+        .clone()
+        .unwrap_or_else(|| format!("cabot/{}", alert.service));
+    if key.len() <= max {
+        return key;
+    }
+    // Keep the end, where the incident's start time is.
+    let mut start = key.len() - max;
+    while !key.is_char_boundary(start) {
+        start += 1;
+    }
+    key[start..].to_string()
+}
+
 /// A secret's value, or the attempt that failed for want of it.
 pub(crate) fn secret(provider: &str, s: &Secret) -> Result<String, Attempt> {
     s.resolve()
@@ -255,6 +312,10 @@ channel_types! {
     Webhook(webhook::Webhook),
     Command(command::Command),
     Ntfy(ntfy::Ntfy),
+    PagerDuty(pagerduty::PagerDuty),
+    Pushover(pushover::Pushover),
+    Discord(discord::Discord),
+    Teams(teams::Teams),
 }
 
 #[cfg(test)]

@@ -3,8 +3,13 @@
 //! every channel, `test-alert`, and `validate`'s contact warnings. Email, against a real
 //! SMTP server, is in `email.rs`; a new channel gets its own file here.
 
+mod discord;
 mod email;
+mod kit;
 mod ntfy;
+mod pagerduty;
+mod pushover;
+mod teams;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,183 @@
+//! `pagerduty`: PagerDuty's Events API v2 (`POST /v2/enqueue`,
+//! https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). An alert or a
+//! repeat is a `trigger` and a recovery a `resolve`, all with the incident's id as the
+//! `dedup_key`, so PagerDuty keeps one alert per incident and closes it itself. A test
+//! alert triggers at `info` severity and resolves at once.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attempt, ChannelType, Reach, agent, base_url, incident_key, judge, secret};
+use crate::alerts::alert::{Alert, AlertKind};
+use crate::config::Secret;
+use crate::config::read::{Fields, Reader};
+use crate::core::Status;
+
+const NAME: &str = "pagerduty";
+const BASE_URL: &str = "https://events.pagerduty.com";
+/// PagerDuty's limits on `dedup_key` and `payload.summary`.
+const DEDUP_KEY_MAX: usize = 255;
+const SUMMARY_MAX: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct PagerDuty {
+    /// The integration key of an Events API v2 integration.
+    pub routing_key: Secret,
+    pub base_url: String,
+}
+
+impl ChannelType for PagerDuty {
+    const NAME: &'static str = NAME;
+    const KEYS: &'static [&'static str] = &[
+        "routing_key",
+        "routing_key_env",
+        "routing_key_file",
+        "base_url",
+    ];
+    const REACH: Reach = Reach::Destination;
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<PagerDuty> {
+        let routing_key = r.required_secret(f, "routing_key");
+        let base_url = base_url(r, f, BASE_URL);
+        Some(PagerDuty {
+            routing_key: routing_key?,
+            base_url,
+        })
+    }
+
+    fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
+        let routing_key = match secret(NAME, &self.routing_key) {
+            Ok(k) => k,
+            Err(a) => return vec![a],
+        };
+        let key = incident_key(alert, DEDUP_KEY_MAX);
+        let action = match alert.kind {
+            AlertKind::Recovery => Action::Resolve,
+            _ => Action::Trigger,
+        };
+        let first = self.enqueue(&routing_key, action, &key, alert, timeout);
+        if alert.kind != AlertKind::Test || !first.ok {
+            return vec![first];
+        }
+        // A test opens nothing that somebody must close.
+        let resolved = self.enqueue(&routing_key, Action::Resolve, &key, alert, timeout);
+        vec![first, resolved]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Action {
+    Trigger,
+    Resolve,
+}
+
+/// An event, as the Events API v2 takes it.
+#[derive(Serialize)]
+struct Event<'a> {
+    routing_key: &'a str,
+    event_action: Action,
+    dedup_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<Payload>,
+    client: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct Payload {
+    summary: String,
+    source: String,
+    severity: &'static str,
+    timestamp: String,
+    custom_details: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct Link<'a> {
+    href: &'a str,
+    text: &'static str,
+}
+
+/// What PagerDuty answers to an accepted event (202).
+#[derive(Deserialize)]
+struct Accepted {
+    status: String,
+    dedup_key: Option<String>,
+}
+
+impl PagerDuty {
+    fn enqueue(
+        &self,
+        routing_key: &str,
+        action: Action,
+        key: &str,
+        alert: &Alert,
+        timeout: Duration,
+    ) -> Attempt {
+        let mut links = Vec::new();
+        if let Some(url) = &alert.url {
+            links.push(Link {
+                href: url,
+                text: "Service",
+            });
+        }
+        if let Some(runbook) = &alert.runbook {
+            links.push(Link {
+                href: runbook,
+                text: "Runbook",
+            });
+        }
+        let event = Event {
+            routing_key,
+            event_action: action,
+            dedup_key: key,
+            // A resolve needs only the key.
+            payload: (action == Action::Trigger).then(|| Payload {
+                summary: crate::text::one_line(&alert.text(), SUMMARY_MAX),
+                source: alert.service.clone(),
+                severity: severity(alert),
+                timestamp: crate::clock::format_time(alert.time),
+                custom_details: serde_json::json!({
+                    "status": alert.status,
+                    "previous_status": alert.previous_status,
+                    "checks": alert.checks,
+                }),
+            }),
+            client: "cabot",
+            links: if action == Action::Trigger {
+                links
+            } else {
+                Vec::new()
+            },
+        };
+        let result = agent(timeout)
+            .post(&format!("{}/v2/enqueue", self.base_url))
+            .header("Content-Type", "application/json")
+            .send(serde_json::to_string(&event).unwrap_or_default());
+        let verb = match action {
+            Action::Trigger => "trigger",
+            Action::Resolve => "resolve",
+        };
+        judge(NAME, result, |a: &Accepted| {
+            (a.status == "success").then(|| {
+                format!(
+                    "{verb}, dedup_key {}",
+                    a.dedup_key.as_deref().unwrap_or(key)
+                )
+            })
+        })
+    }
+}
+
+/// PagerDuty's severities: `critical`, `error`, `warning`, `info`.
+fn severity(alert: &Alert) -> &'static str {
+    match (alert.kind, alert.status) {
+        (AlertKind::Test, _) | (_, Status::Passing) => "info",
+        (_, Status::Warning) => "warning",
+        (_, Status::Error) => "error",
+        (_, Status::Critical) => "critical",
+    }
+}

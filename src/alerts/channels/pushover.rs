@@ -1,0 +1,172 @@
+//! `pushover`: a push notification to each user's Pushover user key through Pushover's
+//! Message API (`POST /1/messages.json`, https://pushover.net/api). The priority follows
+//! the status: WARNING normal (0), ERROR high (1), CRITICAL emergency (2), which Pushover
+//! repeats every `retry` until someone acknowledges it in the app or `expire` passes; a
+//! recovery is quiet (-1).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, base_url, judge, secret};
+use crate::alerts::alert::{Alert, AlertKind};
+use crate::config::Secret;
+use crate::config::read::{Fields, Reader};
+use crate::core::Status;
+use crate::text::truncate;
+
+const NAME: &str = "pushover";
+const BASE_URL: &str = "https://api.pushover.net";
+/// Pushover's limits, in characters.
+const MESSAGE_MAX: usize = 1024;
+const TITLE_MAX: usize = 250;
+/// Pushover's bounds for an emergency's repeats: at least every 30 s, for at most 3 h.
+const RETRY_MIN: Duration = Duration::from_secs(30);
+const EXPIRE_MAX: Duration = Duration::from_secs(3 * 3600);
+
+/// A user's Pushover user key (or a group key): 30 letters and digits.
+pub const PUSHOVER: Contact = Contact {
+    key: "pushover",
+    check: |value| {
+        if value.len() == 30 && value.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Verdict::Usable
+        } else {
+            Verdict::Unusable(format!(
+                "'{value}' is not a Pushover user key (30 letters and digits, shown on your \
+                 Pushover dashboard)"
+            ))
+        }
+    },
+};
+
+#[derive(Debug, Clone)]
+pub struct Pushover {
+    /// The application's API token.
+    pub token: Secret,
+    /// How often an emergency repeats until acknowledged, and for how long.
+    pub retry: Duration,
+    pub expire: Duration,
+    pub base_url: String,
+}
+
+impl ChannelType for Pushover {
+    const NAME: &'static str = NAME;
+    const KEYS: &'static [&'static str] = &[
+        "token",
+        "token_env",
+        "token_file",
+        "retry",
+        "expire",
+        "base_url",
+    ];
+    const REACH: Reach = Reach::EachUser(PUSHOVER);
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<Pushover> {
+        let token = r.required_secret(f, "token");
+        let retry = r.opt_duration(f, "retry", Duration::from_secs(60));
+        let expire = r.opt_duration(f, "expire", Duration::from_secs(3600));
+        if let Some(n) = f.get("retry")
+            && retry < RETRY_MIN
+        {
+            r.error(n.mark, &f.path("retry"), "Pushover repeats an emergency at most every 30s");
+        }
+        if let Some(n) = f.get("expire")
+            && expire > EXPIRE_MAX
+        {
+            r.error(n.mark, &f.path("expire"), "Pushover repeats an emergency for at most 3h");
+        }
+        let base_url = base_url(r, f, BASE_URL);
+        Some(Pushover {
+            token: token?,
+            retry,
+            expire,
+            base_url,
+        })
+    }
+
+    fn send(&self, alert: &Alert, user: &str, timeout: Duration) -> Vec<Attempt> {
+        let token = match secret(NAME, &self.token) {
+            Ok(t) => t,
+            Err(a) => return vec![a],
+        };
+        let priority = priority(alert);
+        let (link, link_title) = match (&alert.runbook, &alert.url) {
+            (Some(runbook), _) => (runbook.as_str(), "Runbook"),
+            (None, Some(url)) => (url.as_str(), "Service"),
+            (None, None) => ("", ""),
+        };
+        let title = truncate_chars(&alert.subject(), TITLE_MAX);
+        let message = truncate_chars(&message(alert), MESSAGE_MAX);
+        let timestamp = alert.time.to_string();
+        let priority_text = priority.to_string();
+        let retry = self.retry.as_secs().to_string();
+        let expire = self.expire.as_secs().to_string();
+        let mut form: Vec<(&str, &str)> = vec![
+            ("token", &token),
+            ("user", user),
+            ("title", &title),
+            ("message", &message),
+            ("priority", &priority_text),
+            ("timestamp", &timestamp),
+        ];
+        if !link.is_empty() {
+            form.extend([("url", link), ("url_title", link_title)]);
+        }
+        if priority == 2 {
+            form.extend([("retry", retry.as_str()), ("expire", expire.as_str())]);
+        }
+        let result = agent(timeout)
+            .post(&format!("{}/1/messages.json", self.base_url))
+            .send_form(form);
+        vec![judge(NAME, result, |a: &Answer| {
+            (a.status == 1).then(|| match &a.receipt {
+                Some(receipt) => format!("request {}, receipt {receipt}", a.request),
+                None => format!("request {}", a.request),
+            })
+        })]
+    }
+}
+
+/// Pushover's answer: `status` 1 when queued; an emergency also gets a receipt.
+#[derive(Deserialize)]
+struct Answer {
+    status: i64,
+    request: String,
+    receipt: Option<String>,
+}
+
+/// -2 lowest ... 2 emergency.
+fn priority(alert: &Alert) -> i8 {
+    match (alert.kind, alert.status) {
+        (AlertKind::Recovery, _) => -1,
+        (AlertKind::Test, _) | (_, Status::Passing | Status::Warning) => 0,
+        (_, Status::Error) => 1,
+        (_, Status::Critical) => 2,
+    }
+}
+
+/// The failing checks, one a line, and the time.
+fn message(alert: &Alert) -> String {
+    let lines: Vec<String> = match alert.kind {
+        AlertKind::Recovery => vec![alert.text()],
+        AlertKind::Test => vec!["A test alert from cabot: this channel works.".into()],
+        AlertKind::Alert | AlertKind::Repeat => alert
+            .check_lines()
+            .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
+            .collect(),
+    };
+    let text = lines.join("\n");
+    if text.trim().is_empty() {
+        alert.text()
+    } else {
+        text
+    }
+}
+
+/// At most `max` characters (Pushover counts characters, not bytes).
+fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => truncate(text, end),
+    }
+}
