@@ -650,7 +650,7 @@ services:
                 2,
                 8,
                 "channels.ops.type",
-                "missing required key (one of: email, sms, phone, slack, webhook, command, ntfy, pagerduty, pushover, discord, teams)",
+                "missing required key (one of: email, sms, phone, slack, webhook, command, ntfy, pagerduty, pushover, discord, teams, telegram, opsgenie, gotify, matrix)",
             ),
             (
                 6,
@@ -679,7 +679,7 @@ services:
                 2,
                 18,
                 "channels.pager.type",
-                "unknown channel type 'pager' (one of: email, sms, phone, slack, webhook, command, ntfy, pagerduty, pushover, discord, teams)",
+                "unknown channel type 'pager' (one of: email, sms, phone, slack, webhook, command, ntfy, pagerduty, pushover, discord, teams, telegram, opsgenie, gotify, matrix)",
             ),
             (
                 3,

@@ -316,6 +316,10 @@ channel_types! {
     Pushover(pushover::Pushover),
     Discord(discord::Discord),
     Teams(teams::Teams),
+    Telegram(telegram::Telegram),
+    Opsgenie(opsgenie::Opsgenie),
+    Gotify(gotify::Gotify),
+    Matrix(matrix::Matrix),
 }
 
 #[cfg(test)]

@@ -5,11 +5,15 @@
 
 mod discord;
 mod email;
+mod gotify;
 mod kit;
+mod matrix;
 mod ntfy;
+mod opsgenie;
 mod pagerduty;
 mod pushover;
 mod teams;
+mod telegram;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,159 @@
+//! `opsgenie`: Opsgenie's Alert API v2 (https://docs.opsgenie.com/docs/alert-api) with a
+//! `GenieKey` API key. An alert or a repeat creates an alert whose `alias` is the
+//! incident's id (Opsgenie folds a create with an open alias into that alert), and a
+//! recovery closes it by alias, so Opsgenie opens and closes one alert per incident.
+//! Opsgenie answers 202 and processes requests asynchronously.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Attempt, ChannelType, Reach, agent, incident_key, judge, secret};
+use crate::alerts::alert::{Alert, AlertKind};
+use crate::config::Secret;
+use crate::config::read::{Fields, Reader};
+use crate::core::Status;
+use crate::http_client::encode_component;
+use crate::text::truncate;
+
+const NAME: &str = "opsgenie";
+const US: &str = "https://api.opsgenie.com";
+const EU: &str = "https://api.eu.opsgenie.com";
+/// Opsgenie's limits: `message` 130 characters, `alias` 512, `description` 15,000.
+const MESSAGE_MAX: usize = 130;
+const ALIAS_MAX: usize = 512;
+const DESCRIPTION_MAX: usize = 15_000;
+
+#[derive(Debug, Clone)]
+pub struct Opsgenie {
+    /// An API key of an API integration.
+    pub api_key: Secret,
+    /// `https://api.opsgenie.com`, or the EU's with `region: eu`, or `base_url`.
+    pub base_url: String,
+}
+
+impl ChannelType for Opsgenie {
+    const NAME: &'static str = NAME;
+    const KEYS: &'static [&'static str] = &[
+        "api_key",
+        "api_key_env",
+        "api_key_file",
+        "region",
+        "base_url",
+    ];
+    const REACH: Reach = Reach::Destination;
+
+    fn read(r: &mut Reader, f: &Fields) -> Option<Opsgenie> {
+        let api_key = r.required_secret(f, "api_key");
+        let region = match r.opt_string(f, "region").as_deref() {
+            None | Some("us") => US,
+            Some("eu") => EU,
+            Some(other) => {
+                if let Some(n) = f.get("region") {
+                    r.error(
+                        n.mark,
+                        &f.path("region"),
+                        format!("'{other}' is not an Opsgenie region: us or eu"),
+                    );
+                }
+                US
+            }
+        };
+        let base_url = super::base_url(r, f, region);
+        Some(Opsgenie {
+            api_key: api_key?,
+            base_url,
+        })
+    }
+
+    fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
+        let key = match secret(NAME, &self.api_key) {
+            Ok(k) => k,
+            Err(a) => return vec![a],
+        };
+        let alias = incident_key(alert, ALIAS_MAX);
+        let (url, body) = match alert.kind {
+            AlertKind::Recovery => (
+                format!(
+                    "{}/v2/alerts/{}/close?identifierType=alias",
+                    self.base_url,
+                    encode_component(&alias)
+                ),
+                json!({ "source": "cabot", "note": alert.text() }),
+            ),
+            _ => (format!("{}/v2/alerts", self.base_url), create(alert, &alias)),
+        };
+        let first = post(&url, &key, &body, timeout);
+        if alert.kind != AlertKind::Test || !first.ok {
+            return vec![first];
+        }
+        // A test leaves nothing open.
+        let close = format!(
+            "{}/v2/alerts/{}/close?identifierType=alias",
+            self.base_url,
+            encode_component(&alias)
+        );
+        let closed = post(&close, &key, &json!({ "source": "cabot" }), timeout);
+        vec![first, closed]
+    }
+}
+
+fn post(url: &str, key: &str, body: &serde_json::Value, timeout: Duration) -> Attempt {
+    let result = agent(timeout)
+        .post(url)
+        .header("Authorization", &format!("GenieKey {key}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string());
+    judge(NAME, result, |a: &Accepted| {
+        Some(format!("{}, request {}", a.result, a.request_id))
+    })
+}
+
+/// What Opsgenie answers to a request it queued.
+#[derive(Deserialize)]
+struct Accepted {
+    result: String,
+    #[serde(rename = "requestId")]
+    request_id: String,
+}
+
+fn create(alert: &Alert, alias: &str) -> serde_json::Value {
+    let mut description: Vec<String> = alert
+        .check_lines()
+        .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
+        .collect();
+    if let Some(runbook) = &alert.runbook {
+        description.push(format!("Runbook: {runbook}"));
+    }
+    let mut details = json!({
+        "status": alert.status,
+        "previous_status": alert.previous_status,
+    });
+    if let Some(url) = &alert.url {
+        details["url"] = json!(url);
+    }
+    if let Some(runbook) = &alert.runbook {
+        details["runbook"] = json!(runbook);
+    }
+    json!({
+        "message": truncate(&alert.text(), MESSAGE_MAX),
+        "alias": alias,
+        "description": truncate(&description.join("\n"), DESCRIPTION_MAX),
+        "priority": priority(alert),
+        "source": "cabot",
+        "entity": alert.service,
+        "tags": ["cabot", alert.status.as_str()],
+        "details": details,
+    })
+}
+
+/// Opsgenie's priorities: P1 critical ... P5 informational.
+fn priority(alert: &Alert) -> &'static str {
+    match (alert.kind, alert.status) {
+        (AlertKind::Test, _) | (_, Status::Passing) => "P5",
+        (_, Status::Warning) => "P3",
+        (_, Status::Error) => "P2",
+        (_, Status::Critical) => "P1",
+    }
+}
