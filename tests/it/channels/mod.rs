@@ -14,6 +14,7 @@ mod pagerduty;
 mod pushover;
 mod teams;
 mod telegram;
+mod webhook;
 
 use std::time::{Duration, Instant};
 
