@@ -56,10 +56,14 @@ pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Op
     let before = row.memory;
     row.memory = memory;
     let kind = kind?;
-    // A recovery goes where the incident's last alert went, and belongs to that incident.
+    // A recovery goes everywhere the incident's alerts went (its worst went furthest), and
+    // belongs to that incident.
     let (level, incident) = match kind {
         AlertKind::Recovery => (
-            before.last_alert_status.unwrap_or(Status::Warning),
+            before
+                .incident_worst
+                .or(before.last_alert_status)
+                .unwrap_or(Status::Warning),
             before.incident_at.or(before.last_alert_at),
         ),
         _ => (row.status, row.memory.incident_at),

@@ -21,6 +21,8 @@ pub struct Memory {
     pub last_alert_status: Option<Status>,
     /// When the incident's first alert was decided: what names the incident.
     pub incident_at: Option<i64>,
+    /// The worst status the incident alerted about: its recovery goes where that went.
+    pub incident_worst: Option<Status>,
 }
 
 /// How long a still-failing service waits between alerts, by status.
@@ -72,6 +74,12 @@ pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Me
             .last_alert_at
             .and(s.memory.incident_at.or(s.memory.last_alert_at))
             .or(Some(s.now)),
+        incident_worst: Some(
+            s.memory
+                .last_alert_at
+                .and(s.memory.incident_worst.or(s.memory.last_alert_status))
+                .map_or(s.status, |worst| worst.max(s.status)),
+        ),
     };
     match (s.memory.last_alert_status, s.memory.last_alert_at) {
         (Some(last), Some(at)) => {
@@ -296,7 +304,11 @@ mod tests {
         assert_eq!((m.last_alert_at, m.incident_at), (Some(M), Some(0)));
         let m = step(m, 20 * M, Critical);
         assert_eq!((m.last_alert_at, m.incident_at), (Some(20 * M), Some(0)));
-        let m = step(m, 21 * M, Passing);
+        // A de-escalation's repeat keeps the worst the incident alerted about.
+        let m = step(m, 31 * M, Error);
+        assert_eq!(m.last_alert_status, Some(Error));
+        assert_eq!(m.incident_worst, Some(Critical));
+        let m = step(m, 41 * M, Passing);
         assert_eq!(m, Memory::default());
         let m = step(m, 30 * M, Warning);
         assert_eq!(m.incident_at, Some(30 * M), "a new incident");

@@ -110,9 +110,9 @@ fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error
 }
 
 /// A `services` row: name, status, since, active, last_alert_at, last_alert_status,
-/// incident_at (`SERVICE_COLUMNS`).
+/// incident_at, incident_worst (`SERVICE_COLUMNS`).
 pub(crate) const SERVICE_COLUMNS: &str =
-    "name, status, since, active, last_alert_at, last_alert_status, incident_at";
+    "name, status, since, active, last_alert_at, last_alert_status, incident_at, incident_worst";
 
 pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
     Ok(ServiceRow {
@@ -124,6 +124,7 @@ pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
             last_alert_at: r.get(4)?,
             last_alert_status: r.get(5)?,
             incident_at: r.get(6)?,
+            incident_worst: r.get(7)?,
         },
     })
 }

@@ -149,3 +149,40 @@ fn test_alert_triggers_at_info_and_resolves_at_once() {
     assert_eq!(events[0]["payload"]["severity"], "info");
     assert_eq!(events[1]["event_action"], "resolve");
 }
+
+#[test]
+fn a_critical_only_channel_still_resolves_after_the_incident_calms_down_to_error() {
+    let pd = fake();
+    let (critical, error) = (Target::new(), Target::new());
+    let env = Env::new(&format!(
+        "channels:
+  pd: {{ type: pagerduty, routing_key_env: PD_KEY, base_url: '{}', min_importance: critical }}
+services:
+  - name: web
+    channels: [pd]
+    checks:
+      - {{ name: home, type: http, url: '{}', importance: critical }}
+      - {{ name: api, type: http, url: '{}', importance: error }}
+",
+        pd.url(""),
+        critical.url(),
+        error.url()
+    ));
+    let vars = [("PD_KEY", KEY)];
+    let step = |at: i64, home_up: bool, api_up: bool| {
+        critical.set_up(home_up);
+        error.set_up(api_up);
+        let r = run_at(&env, at, &["run"], &vars);
+        assert_eq!(r.code, 0, "{r:?}");
+    };
+    step(T0, true, true);
+    step(T0 + MIN, false, false); // CRITICAL: PagerDuty is told
+    step(T0 + 2 * MIN, true, false); // ERROR now: below this channel
+    step(T0 + 15 * MIN, true, false); // ERROR's repeat: not for this channel either
+    step(T0 + 16 * MIN, true, true); // recovered: PagerDuty must close what it opened
+    let actions: Vec<String> = events(&pd)
+        .iter()
+        .map(|e| e["event_action"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(actions, ["trigger", "resolve"]);
+}
