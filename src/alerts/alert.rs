@@ -183,6 +183,24 @@ impl Alert {
         one_line(&text, SPEECH_MAX)
     }
 
+    /// What a push or chat message says, a line each: for an alert, each failing check as
+    /// `name [importance]: message` and the runbook; for a recovery or a test, its text.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = match self.kind {
+            AlertKind::Recovery | AlertKind::Test => vec![self.text()],
+            AlertKind::Alert | AlertKind::Repeat => self
+                .check_lines()
+                .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
+                .collect(),
+        };
+        if let Some(runbook) = &self.runbook
+            && self.kind != AlertKind::Recovery
+        {
+            lines.push(format!("Runbook: {runbook}"));
+        }
+        lines
+    }
+
     /// Each failing check's line: `name [importance]: message`.
     pub fn check_lines(&self) -> impl Iterator<Item = (&str, Importance, String)> {
         self.checks.iter().map(|c| {

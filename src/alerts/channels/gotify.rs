@@ -47,7 +47,7 @@ impl ChannelType for Gotify {
         };
         let mut body = json!({
             "title": alert.subject(),
-            "message": truncate(&message(alert), MESSAGE_MAX),
+            "message": truncate(&alert.lines().join("\n"), MESSAGE_MAX),
             "priority": priority(alert),
         });
         if let Some(link) = alert.runbook.as_ref().or(alert.url.as_ref()) {
@@ -76,20 +76,4 @@ fn priority(alert: &Alert) -> u8 {
         (_, Status::Error) => 8,
         (_, Status::Critical) => 10,
     }
-}
-
-fn message(alert: &Alert) -> String {
-    let mut lines: Vec<String> = match alert.kind {
-        AlertKind::Recovery | AlertKind::Test => vec![alert.text()],
-        AlertKind::Alert | AlertKind::Repeat => alert
-            .check_lines()
-            .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
-            .collect(),
-    };
-    if let Some(runbook) = &alert.runbook
-        && alert.kind != AlertKind::Recovery
-    {
-        lines.push(format!("Runbook: {runbook}"));
-    }
-    lines.join("\n")
 }

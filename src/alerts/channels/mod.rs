@@ -126,6 +126,24 @@ pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
+/// An API's answer: its status and (the first 64 KiB of) its body; or the failed attempt
+/// when there was none.
+type Answered = Result<(u16, String), Attempt>;
+
+fn answer(
+    provider: &str,
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Answered {
+    let mut response = result.map_err(|e| Attempt::new(provider, false, e.to_string()))?;
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default();
+    Ok((response.status().as_u16(), body))
+}
+
 /// Reads an API's answer: 2xx with a body of type `T` in which `accept` finds the proof
 /// of delivery (a message id) is delivered; anything else is a failure that says why.
 pub(crate) fn judge<T: DeserializeOwned>(
@@ -133,17 +151,10 @@ pub(crate) fn judge<T: DeserializeOwned>(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     accept: impl Fn(&T) -> Option<String>,
 ) -> Attempt {
-    let mut response = match result {
-        Ok(r) => r,
-        Err(e) => return Attempt::new(provider, false, e.to_string()),
+    let (code, body) = match answer(provider, result) {
+        Ok(a) => a,
+        Err(failed) => return failed,
     };
-    let code = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(64 * 1024)
-        .read_to_string()
-        .unwrap_or_default();
     if !(200..300).contains(&code) {
         return Attempt::new(provider, false, format!("HTTP {code}: {body}"));
     }
@@ -167,17 +178,10 @@ pub(crate) fn judge_status(
     provider: &str,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Attempt {
-    let mut response = match result {
-        Ok(r) => r,
-        Err(e) => return Attempt::new(provider, false, e.to_string()),
+    let (code, body) = match answer(provider, result) {
+        Ok(a) => a,
+        Err(failed) => return failed,
     };
-    let code = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(64 * 1024)
-        .read_to_string()
-        .unwrap_or_default();
     let said = if body.trim().is_empty() {
         String::new()
     } else {

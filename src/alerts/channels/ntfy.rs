@@ -122,7 +122,7 @@ impl Ntfy {
         let body = Publish {
             topic,
             title: alert.subject(),
-            message: message(alert),
+            message: truncate(&alert.lines().join("\n"), MESSAGE_MAX),
             priority: priority(alert),
             tags: [tag(alert)],
             click: alert.runbook.as_deref().or(alert.url.as_deref()),
@@ -164,27 +164,6 @@ fn split(url: &str) -> Result<(&str, &str), String> {
     } else {
         Err("is not an ntfy topic URL: end it with the topic, like https://ntfy.sh/my-alerts".into())
     }
-}
-
-/// The notification's text: each failing check, and the runbook.
-fn message(alert: &Alert) -> String {
-    let mut lines: Vec<String> = match alert.kind {
-        AlertKind::Recovery => vec![format!(
-            "{} is back to normal (was {}).",
-            alert.service, alert.previous_status
-        )],
-        AlertKind::Test => vec!["A test alert from cabot: this channel works.".into()],
-        AlertKind::Alert | AlertKind::Repeat => alert
-            .check_lines()
-            .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
-            .collect(),
-    };
-    if let Some(runbook) = &alert.runbook
-        && alert.kind != AlertKind::Recovery
-    {
-        lines.push(format!("Runbook: {runbook}"));
-    }
-    truncate(&lines.join("\n"), MESSAGE_MAX)
 }
 
 /// ntfy's priorities: 1 min, 2 low, 3 default, 4 high, 5 max.

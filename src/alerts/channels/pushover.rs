@@ -96,7 +96,7 @@ impl ChannelType for Pushover {
             (None, None) => ("", ""),
         };
         let title = truncate_chars(&alert.subject(), TITLE_MAX);
-        let message = truncate_chars(&message(alert), MESSAGE_MAX);
+        let message = truncate_chars(&alert.lines().join("\n"), MESSAGE_MAX);
         let timestamp = alert.time.to_string();
         let priority_text = priority.to_string();
         let retry = self.retry.as_secs().to_string();
@@ -142,24 +142,6 @@ fn priority(alert: &Alert) -> i8 {
         (AlertKind::Test, _) | (_, Status::Passing | Status::Warning) => 0,
         (_, Status::Error) => 1,
         (_, Status::Critical) => 2,
-    }
-}
-
-/// The failing checks, one a line, and the time.
-fn message(alert: &Alert) -> String {
-    let lines: Vec<String> = match alert.kind {
-        AlertKind::Recovery => vec![alert.text()],
-        AlertKind::Test => vec!["A test alert from cabot: this channel works.".into()],
-        AlertKind::Alert | AlertKind::Repeat => alert
-            .check_lines()
-            .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
-            .collect(),
-    };
-    let text = lines.join("\n");
-    if text.trim().is_empty() {
-        alert.text()
-    } else {
-        text
     }
 }
 
