@@ -483,16 +483,19 @@ fn ipv6_literals_reach_webhooks_and_provider_apis() {
         }
     });
     let hook6 = HttpServer::start_on("[::1]:0", |_| Reply::new(200, "thanks"));
+    // The checked site is at an IPv6 literal too, and down.
+    let site6 = HttpServer::start_on("[::1]:0", |_| Reply::new(500, "down"));
     assert!(twilio6.url("").starts_with("http://[::1]:"));
     let s = setup("critical", "sms, hook", "");
     let text = std::fs::read_to_string(s.env.config()).expect("config");
     s.env.write_config(
         &text
             .replace(&s.twilio.url(), &twilio6.url(""))
-            .replace(&s.hook.url(), &hook6.url("")),
+            .replace(&s.hook.url(), &hook6.url(""))
+            .replace(&s.target.url(), &site6.url("/")),
     );
-    s.target.set_up(false);
     let r = s.run(T0);
+    assert_eq!(site6.requests().len(), 1, "the check reached [::1]");
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(twilio6.requests().len(), 1, "the SMS went to [::1]");
     assert_eq!(hook6.requests().len(), 1, "the webhook went to [::1]");
