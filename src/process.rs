@@ -1,5 +1,6 @@
-//! Running another program with a deadline: no shell, bounded output, and on timeout the
-//! whole process group is killed so that children it left behind die with it.
+//! Running another program with a deadline: no shell, bounded output, a clean environment
+//! (nothing of cabot's own, so no secret is handed on), and on timeout the whole process
+//! group is killed so that children it left behind die with it.
 
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -23,11 +24,47 @@ pub enum Failure {
     Timeout { stdout: String },
 }
 
-/// Runs `argv` with `env` added, `stdin` written to it, for at most `timeout`; keeps at most
-/// `max_output` bytes of each of stdout and stderr.
+/// Where programs are looked for when cabot's own environment has no `PATH`.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The environment a program gets: `PATH` (cabot's, or the usual one), the variables
+/// `names` picks from cabot's environment (those it has), and `own`. Nothing else: a
+/// secret cabot reads from its environment stays with cabot.
+pub fn environment(names: &[String], own: Vec<(String, String)>) -> Vec<(String, String)> {
+    let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.to_string());
+    let mut env = vec![("PATH".to_string(), path)];
+    for name in names {
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.clone(), value));
+        }
+    }
+    env.extend(own);
+    env
+}
+
+/// Where `program` would be found and run: itself when it has a `/`, else the first
+/// executable of that name in `PATH`; `None` when there is none.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let p = std::path::PathBuf::from(program);
+        return executable(&p).then_some(p);
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.to_string());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| executable(p))
+}
+
+/// Runs `argv` with exactly the environment `env` (see [`environment`]), `stdin` written
+/// to it, for at most `timeout`; keeps at most `max_output` bytes of each of stdout and
+/// stderr.
 pub fn run(
     argv: &[String],
-    env: &[(&str, String)],
+    env: &[(String, String)],
     stdin: Option<Vec<u8>>,
     timeout: Duration,
     max_output: u64,
@@ -47,7 +84,8 @@ pub fn run(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0);
+        .process_group(0)
+        .env_clear();
     for (k, v) in env {
         command.env(k, v);
     }

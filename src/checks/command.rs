@@ -19,24 +19,21 @@ const OUTPUT_MAX: u64 = 8 * 1024;
 #[derive(Debug, Clone)]
 pub struct CommandCheck {
     pub command: Vec<String>,
+    /// Variables of cabot's environment the plugin gets, besides `PATH`.
+    pub env: Vec<String>,
 }
 
 impl CheckType for CommandCheck {
     const NAME: &'static str = "command";
-    const KEYS: &'static [&'static str] = &["command"];
+    const KEYS: &'static [&'static str] = &["command", "env"];
 
     fn read(r: &mut Reader, f: &Fields) -> Option<CommandCheck> {
-        let node = r.require(f, "command")?;
-        let argv: Vec<String> = r
-            .string_list(node, &f.path("command"))
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect();
-        if argv.is_empty() || argv[0].is_empty() {
-            r.error(node.mark, &f.path("command"), "give the program and its arguments, like [/usr/lib/nagios/plugins/check_tcp, -H, db, -p, '5432']");
-            return None;
-        }
-        Some(CommandCheck { command: argv })
+        let command = r.argv(f, "command");
+        let env = r.env_names(f, "env");
+        Some(CommandCheck {
+            command: command?,
+            env,
+        })
     }
 
     fn run(&self, check: &Check, _: Option<i64>, _: &Context<'_>) -> CheckResult {
@@ -46,7 +43,8 @@ impl CheckType for CommandCheck {
 
 fn plugin(check: &CommandCheck, timeout: Duration) -> CheckResult {
     let started = Instant::now();
-    let done = match process::run(&check.command, &[], None, timeout, OUTPUT_MAX) {
+    let env = process::environment(&check.env, Vec::new());
+    let done = match process::run(&check.command, &env, None, timeout, OUTPUT_MAX) {
         Ok(done) => done,
         Err(Failure::Spawn(e)) => {
             return CheckResult::fail(

@@ -80,7 +80,7 @@ fn ping(check: &IcmpCheck, timeout: Duration) -> CheckResult {
     // ping stops itself at -w; the extra second is for a resolver that does not.
     let done = match process::run(
         &argv,
-        &[],
+        &process::environment(&[], Vec::new()),
         None,
         timeout + Duration::from_secs(1),
         16 * 1024,

@@ -404,6 +404,76 @@ impl Reader {
         }
     }
 
+    /// A program and its arguments, as a list (a single word is a list of one). A string
+    /// with spaces is an error, as cabot runs no shell to split it; a program that cannot
+    /// be found or run here is a warning (it may be installed where cabot runs).
+    pub(crate) fn argv(&mut self, f: &Fields, key: &str) -> Option<Vec<String>> {
+        let node = self.require(f, key)?;
+        let path = f.path(key);
+        if let Value::Scalar { text, .. } = &node.value
+            && text.trim().contains(char::is_whitespace)
+        {
+            let words: Vec<String> = text.split_whitespace().map(|w| format!("'{w}'")).collect();
+            self.error(
+                node.mark,
+                &path,
+                format!(
+                    "give the program and its arguments as a list, like [{}]: cabot runs no shell to split a string",
+                    words.join(", ")
+                ),
+            );
+            return None;
+        }
+        let argv: Vec<String> = self
+            .string_list(node, &path)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let Some(program) = argv.first().filter(|p| !p.is_empty()) else {
+            self.error(
+                node.mark,
+                &path,
+                "give the program and its arguments, like [/usr/lib/nagios/plugins/check_tcp, -H, db, -p, '5432']",
+            );
+            return None;
+        };
+        if crate::process::find_program(program).is_none() {
+            let mark = match &node.value {
+                Value::Seq(items) => items.first().map_or(node.mark, |n| n.mark),
+                _ => node.mark,
+            };
+            self.warn(
+                mark,
+                &path,
+                format!("'{program}' is not an executable file here (nor in PATH): it will fail until it is"),
+            );
+        }
+        Some(argv)
+    }
+
+    /// `env:`, the names of the variables a program is given from cabot's environment.
+    pub(crate) fn env_names(&mut self, f: &Fields, key: &str) -> Vec<String> {
+        let Some(node) = f.get(key) else {
+            return Vec::new();
+        };
+        let path = f.path(key);
+        let mut names = Vec::new();
+        for (name, mark) in self.string_list(node, &path) {
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if valid {
+                names.push(name);
+            } else {
+                self.error(
+                    mark,
+                    &path,
+                    format!("'{name}' is not an environment variable's name"),
+                );
+            }
+        }
+        names
+    }
+
     pub(crate) fn string_list(&mut self, node: &Node, path: &str) -> Vec<(String, Mark)> {
         match &node.value {
             Value::Seq(items) => items

@@ -955,7 +955,7 @@ users:
   alice: { email: alice@example.com, phone: "+15551230001", slack: U024BE7LH }
 channels:
   hook: { type: webhook, url_env: HOOK_URL }
-  page: { type: command, command: ["/usr/local/bin/page-me"], min_importance: critical }
+  page: { type: command, command: ["/bin/true"], min_importance: critical }
 services:
   - name: website
     url: http://127.0.0.1:8080/

@@ -13,30 +13,32 @@ const OUTPUT_MAX: u64 = 4096;
 #[derive(Debug, Clone)]
 pub struct Command {
     pub command: Vec<String>,
+    /// Variables of cabot's environment the program gets, besides `PATH` and `CABOT_*`.
+    pub env: Vec<String>,
 }
 
 impl ChannelType for Command {
     const NAME: &'static str = "command";
-    const KEYS: &'static [&'static str] = &["command"];
+    const KEYS: &'static [&'static str] = &["command", "env"];
     const REACH: Reach = Reach::Destination;
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Command> {
-        let command = r
-            .require(f, "command")
-            .map(|n| r.string_list(n, &f.path("command")))
-            .unwrap_or_default();
+        let command = r.argv(f, "command");
+        let env = r.env_names(f, "env");
         Some(Command {
-            command: command.into_iter().map(|(s, _)| s).collect(),
+            command: command?,
+            env,
         })
     }
 
     fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
-        vec![run(&self.command, alert, timeout)]
+        vec![run(self, alert, timeout)]
     }
 }
 
-fn run(argv: &[String], alert: &Alert, timeout: Duration) -> Attempt {
-    let env = [
+fn run(command: &Command, alert: &Alert, timeout: Duration) -> Attempt {
+    let argv = &command.command;
+    let own = [
         ("CABOT_ALERT_KIND", alert.kind.as_str().to_string()),
         ("CABOT_SERVICE", alert.service.clone()),
         ("CABOT_STATUS", alert.status.as_str().to_string()),
@@ -48,7 +50,12 @@ fn run(argv: &[String], alert: &Alert, timeout: Duration) -> Attempt {
             "CABOT_ALERT_ID",
             alert.id.map(|id| id.to_string()).unwrap_or_default(),
         ),
-    ];
+        ("CABOT_ALERT_TEXT", alert.text()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let env = process::environment(&command.env, own);
     let stdin = Some(alert.to_json().into_bytes());
     match process::run(argv, &env, stdin, timeout, OUTPUT_MAX) {
         Ok(done) => {

@@ -206,3 +206,97 @@ fn timeouts_kill_the_plugin_and_its_children_and_output_is_bounded() {
         "no shell expanded or split it"
     );
 }
+
+#[test]
+fn programs_get_a_clean_environment_and_only_the_variables_they_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let check_env = dir.path().join("check.env");
+    let channel_env = dir.path().join("channel.env");
+    let site = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "channels:
+  page: {{ type: command, command: {page}, env: [PAGER_ROUTE] }}
+services:
+  - name: s
+    channels: [page]
+    checks:
+      - {{ name: login, type: http, url: '{url}', username: me, password_env: SITE_PASSWORD }}
+      - {{ name: dump, type: command, command: {dump}, env: [PLUGIN_OPTION] }}
+",
+        page = sh(&format!("env > '{}'", channel_env.display())),
+        dump = sh(&format!("env > '{}'; exit 2", check_env.display())),
+        url = site.url("/"),
+    ));
+    let out = env
+        .command(&["run"])
+        .env("CABOT_NOW", T0.to_string())
+        .env("SITE_PASSWORD", "hunter2-secret")
+        .env("PLUGIN_OPTION", "fast")
+        .env("PAGER_ROUTE", "ops")
+        .env("UNRELATED", "x")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let names = |text: &str| -> Vec<String> {
+        let mut n: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+            // What sh itself sets for its own children.
+            .filter(|k| !["PWD", "SHLVL", "_", "OLDPWD"].contains(&k.as_str()))
+            .collect();
+        n.sort();
+        n
+    };
+    let check = std::fs::read_to_string(&check_env).expect("the check ran");
+    assert!(!check.contains("hunter2-secret"), "{check}");
+    assert_eq!(names(&check), ["PATH", "PLUGIN_OPTION"], "{check}");
+    let channel = std::fs::read_to_string(&channel_env).expect("the channel ran");
+    assert!(!channel.contains("hunter2-secret"), "{channel}");
+    assert_eq!(
+        names(&channel),
+        [
+            "CABOT_ALERT_ID",
+            "CABOT_ALERT_KIND",
+            "CABOT_ALERT_TEXT",
+            "CABOT_PREVIOUS_STATUS",
+            "CABOT_SERVICE",
+            "CABOT_STATUS",
+            "PAGER_ROUTE",
+            "PATH"
+        ],
+        "{channel}"
+    );
+}
+
+#[test]
+fn validate_wants_a_command_as_a_list_and_warns_about_a_missing_program() {
+    let env = env(
+        "      - { name: a, type: command, command: 'check_disk -w 10%' }
+      - { name: b, type: command, command: [/no/such/plugin, -v] }
+      - { name: c, type: command, command: [/bin/true], env: ['NOT-A-NAME'] }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    let file = env.config();
+    let file = file.display();
+    assert_eq!(
+        r.stderr.lines().take(2).collect::<Vec<_>>(),
+        [
+            format!(
+                "{file}:5:44: services[s].checks[a].command: give the program and its arguments as a list, like ['check_disk', '-w', '10%']: cabot runs no shell to split a string"
+            ),
+            format!(
+                "{file}:7:63: services[s].checks[c].env: 'NOT-A-NAME' is not an environment variable's name"
+            ),
+        ],
+        "{r:?}"
+    );
+    let fixed = self::env("      - { name: b, type: command, command: [/no/such/plugin, -v] }\n");
+    let r = fixed.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "a warning: {r:?}");
+    assert!(
+        r.stderr.contains(":5:45: services[s].checks[b].command: warning: '/no/such/plugin' is not an executable file here (nor in PATH): it will fail until it is"),
+        "{r:?}"
+    );
+}
