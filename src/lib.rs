@@ -28,6 +28,12 @@ use crate::exit_codes::ExitCode;
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
+    // An empty CABOT_CONFIG (`CABOT_CONFIG= cabot -c x status`) means none, not a missing
+    // value for --config.
+    if std::env::var_os("CABOT_CONFIG").is_some_and(|v| v.is_empty()) {
+        // SAFETY: nothing else runs yet: no thread reads the environment.
+        unsafe { std::env::remove_var("CABOT_CONFIG") };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -43,7 +49,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
-            report(&err);
+            report(&err, matches!(cli.command, Command::Validate(_)));
             exit_codes::for_error(&err)
         }
     }
@@ -70,17 +76,24 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints an error once, at the edge: a config's every error, else the whole chain.
-fn report(err: &anyhow::Error) {
+/// `validating` is `cabot validate`, which lists every error itself.
+fn report(err: &anyhow::Error, validating: bool) {
     let mut stderr = std::io::stderr().lock();
     if let Some(config) = err.chain().find_map(|e| e.downcast_ref::<ConfigError>()) {
+        if let Some(io) = &config.io {
+            let _ = writeln!(stderr, "cabot: {}: {io}", config.file.display());
+            return;
+        }
         for line in config.lines() {
             let _ = writeln!(stderr, "{line}");
         }
-        let _ = writeln!(
-            stderr,
-            "cabot: the config has errors; fix them (`cabot validate -c {}` lists them) - nothing was changed",
-            config.file.display()
-        );
+        if !validating {
+            let _ = writeln!(
+                stderr,
+                "cabot: the config has errors; fix them (`cabot validate -c {}` lists them) - nothing was changed",
+                config.file.display()
+            );
+        }
         return;
     }
     let _ = writeln!(stderr, "cabot: {err:#}");

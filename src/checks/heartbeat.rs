@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{CheckKind, CheckResult, CheckType, Context};
 use crate::clock::{format_age, format_time};
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{self, Fields, Reader};
 use crate::config::{Check, Config, Secret};
 
 /// A passive check: pings must arrive within `period + grace`.
@@ -27,8 +27,8 @@ impl CheckType for HeartbeatCheck {
         Some(HeartbeatCheck {
             period: r
                 .require(f, "period")
-                .and_then(|n| r.duration(n, &f.path("period")))?,
-            grace: r.opt_duration(f, "grace", Duration::from_secs(60)),
+                .and_then(|n| r.duration(n, &f.path("period"), read::FREQUENCY))?,
+            grace: r.opt_duration(f, "grace", Duration::from_secs(60), read::LONG),
             token: r.secret(f, "token"),
         })
     }

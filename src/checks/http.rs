@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::{CheckResult, CheckType, Context};
 use crate::config::Check;
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{self, Fields, Reader};
 use crate::config::yaml::{Node, Value};
 use crate::http_client::{Client, Request};
 
@@ -102,7 +102,7 @@ impl CheckType for HttpCheck {
         });
         let max_response_time = f
             .get("max_response_time")
-            .and_then(|n| r.duration(n, &f.path("max_response_time")));
+            .and_then(|n| r.duration(n, &f.path("max_response_time"), read::SHORT));
         let verify_tls = r.bool(f, "verify_tls", true);
         let follow_redirects = r.bool(f, "follow_redirects", true);
         let max_body = match f.get("max_body") {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{CheckResult, CheckType, Context};
 use crate::config::Check;
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{self, Fields, Reader};
 use crate::process::{self, Failure};
 
 /// Ping a host with the system's `ping`.
@@ -43,7 +43,7 @@ impl CheckType for IcmpCheck {
         };
         let max_rtt = f
             .get("max_rtt")
-            .and_then(|n| r.duration(n, &f.path("max_rtt")));
+            .and_then(|n| r.duration(n, &f.path("max_rtt"), read::SHORT));
         Some(IcmpCheck {
             host,
             count,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{CheckResult, CheckType, Context};
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{self, Fields, Reader};
 use crate::config::{Check, Secret};
 use crate::http_client::{Client, Request};
 
@@ -48,7 +48,7 @@ impl CheckType for JenkinsCheck {
         let password = r.secret(f, "password");
         let max_queued_build_time = f
             .get("max_queued_build_time")
-            .and_then(|n| r.duration(n, &f.path("max_queued_build_time")));
+            .and_then(|n| r.duration(n, &f.path("max_queued_build_time"), read::LONG));
         let pass_on_error = r.bool(f, "pass_on_error", false);
         Some(JenkinsCheck {
             url: url?,

@@ -14,7 +14,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use super::{CheckResult, CheckType, Context};
 use crate::clock::format_time;
 use crate::config::Check;
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{self, Fields, Reader};
 
 /// A TLS certificate: valid for the host, and not expiring within `warn_within`.
 #[derive(Debug, Clone)]
@@ -32,7 +32,8 @@ impl CheckType for TlsCheck {
 
     fn read(r: &mut Reader, f: &Fields) -> Option<TlsCheck> {
         let (host, port, _) = r.host_and_port(f, Some(443))?;
-        let warn_within = r.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400));
+        let warn_within =
+            r.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400), read::YEAR);
         let ca_pem = r.ca_file(f);
         Some(TlsCheck {
             host,

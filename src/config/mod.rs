@@ -321,13 +321,59 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Reads and checks the config at `path`; relative paths inside resolve against its folder.
-pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+/// The largest config read: 10,000 checks take about 1.5 MB.
+pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The config's text: at most `MAX_CONFIG_BYTES` of UTF-8, or why not (a file that cannot
+/// be read, is too large, or is not UTF-8 where it says).
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let cannot = |why: String| ConfigError {
         file: path.to_path_buf(),
         errors: Vec::new(),
-        io: Some(format!("cannot read config: {e}")),
-    })?;
+        io: Some(why),
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| cannot(format!("cannot read the config: {e}")))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(cannot(
+            "cannot read the config: it is not a regular file".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(format!("cannot read the config: {e}")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(cannot(format!(
+            "the config is larger than {} MiB; that is no config",
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+        ConfigError {
+            file: path.to_path_buf(),
+            errors: vec![Diagnostic {
+                line,
+                col,
+                key: "yaml".into(),
+                message: format!(
+                    "byte 0x{:02x} is not UTF-8: save the config as UTF-8",
+                    e.as_bytes()[good.len()]
+                ),
+            }],
+            io: None,
+        }
+    })
+}
+
+/// Reads and checks the config at `path`; relative paths inside resolve against its folder.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = read_text(path)?;
     let mut loaded = parse(&text, path)?;
     if !loaded.inline_secret_marks.is_empty() && readable_by_others(path) {
         loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {

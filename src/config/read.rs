@@ -42,6 +42,54 @@ const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
 
 const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The durations a key may take, both ends included.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Range {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+/// A range's end as the config writes it, in its largest whole unit: `3650d`, `10m`.
+fn whole(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_nanos() != 0 || s == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    match s {
+        s if s % DAY == 0 => format!("{}d", s / DAY),
+        s if s % HOUR == 0 => format!("{}h", s / HOUR),
+        s if s % MINUTE == 0 => format!("{}m", s / MINUTE),
+        s => format!("{s}s"),
+    }
+}
+
+/// A range from `min` to `max` seconds.
+pub(crate) const fn range(min: u64, max: u64) -> Range {
+    Range {
+        min: Duration::from_secs(min),
+        max: Duration::from_secs(max),
+    }
+}
+
+const MINUTE: u64 = 60;
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
+/// The ranges of the durations every config has (the README lists them).
+pub(crate) const STALE_AFTER: Range = range(MINUTE, 7 * DAY);
+pub(crate) const RETENTION: Range = range(HOUR, 3_650 * DAY);
+pub(crate) const FREQUENCY: Range = range(10, 30 * DAY);
+pub(crate) const TIMEOUT: Range = range(1, 10 * MINUTE);
+pub(crate) const CHANNEL_TIMEOUT: Range = range(1, 5 * MINUTE);
+pub(crate) const ALERTING: Range = range(MINUTE, 30 * DAY);
+pub(crate) const MAINTENANCE: Range = range(MINUTE, 30 * DAY);
+/// For keys a check type adds: thresholds up to its own timeout's bound.
+pub(crate) const SHORT: Range = Range {
+    min: Duration::from_millis(1),
+    max: Duration::from_secs(10 * MINUTE),
+};
+pub(crate) const LONG: Range = range(1, 30 * DAY);
+pub(crate) const YEAR: Range = range(HOUR, 365 * DAY);
+
 /// The result of parsing, before the file's permissions are looked at.
 #[derive(Debug)]
 pub struct Parsed {
@@ -335,7 +383,30 @@ impl Reader {
         }
     }
 
-    pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+    /// A duration within `range`: one outside it is an error that gives the range, so no
+    /// duration from a config can overflow the arithmetic it goes into.
+    pub(crate) fn duration(&mut self, node: &Node, path: &str, range: Range) -> Option<Duration> {
+        let d = self.any_duration(node, path)?;
+        if d < range.min || d > range.max {
+            let text = match &node.value {
+                Value::Scalar { text, .. } => text.as_str(),
+                _ => "",
+            };
+            self.error(
+                node.mark,
+                path,
+                format!(
+                    "'{text}' is out of range: {} to {}",
+                    whole(range.min),
+                    whole(range.max)
+                ),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    fn any_duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         let (text, _) = self.scalar(node, path, "a duration like 30s, 5m or 2h")?;
         if text.chars().all(|c| c.is_ascii_digit()) {
             self.error(
@@ -369,9 +440,15 @@ impl Reader {
         }
     }
 
-    pub(crate) fn opt_duration(&mut self, f: &Fields, key: &str, default: Duration) -> Duration {
+    pub(crate) fn opt_duration(
+        &mut self,
+        f: &Fields,
+        key: &str,
+        default: Duration,
+        range: Range,
+    ) -> Duration {
         f.get(key)
-            .and_then(|n| self.duration(n, &f.path(key)))
+            .and_then(|n| self.duration(n, &f.path(key), range))
             .unwrap_or(default)
     }
 
@@ -634,8 +711,8 @@ impl Reader {
         if let Some(state) = self.opt_string(&f, "state") {
             c.state = self.dir.join(state);
         }
-        c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after);
-        c.retention = self.opt_duration(&f, "retention", c.retention);
+        c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after, STALE_AFTER);
+        c.retention = self.opt_duration(&f, "retention", c.retention, RETENTION);
         if let Some(node) = f.get("status")
             && let Some(s) = self.fields(node, "status", &["listen", "metrics"])
         {
@@ -690,8 +767,8 @@ impl Reader {
         ) else {
             return d;
         };
-        d.frequency = self.opt_duration(&f, "frequency", d.frequency);
-        d.timeout = self.opt_duration(&f, "timeout", d.timeout);
+        d.frequency = self.opt_duration(&f, "frequency", d.frequency, FREQUENCY);
+        d.timeout = self.opt_duration(&f, "timeout", d.timeout, TIMEOUT);
         if let Some(i) = f
             .get("importance")
             .and_then(|n| self.importance(n, "defaults.importance"))
@@ -716,12 +793,12 @@ impl Reader {
         if let Some(node) = f.get("repeat")
             && let Some(r) = self.fields(node, "alerting.repeat", &Importance::NAMES)
         {
-            a.repeat_warning = self.opt_duration(&r, "warning", a.repeat_warning);
-            a.repeat_error = self.opt_duration(&r, "error", a.repeat_error);
-            a.repeat_critical = self.opt_duration(&r, "critical", a.repeat_critical);
+            a.repeat_warning = self.opt_duration(&r, "warning", a.repeat_warning, ALERTING);
+            a.repeat_error = self.opt_duration(&r, "error", a.repeat_error, ALERTING);
+            a.repeat_critical = self.opt_duration(&r, "critical", a.repeat_critical, ALERTING);
         }
-        a.ack_expiry = self.opt_duration(&f, "ack_expiry", a.ack_expiry);
-        a.give_up_after = self.opt_duration(&f, "give_up_after", a.give_up_after);
+        a.ack_expiry = self.opt_duration(&f, "ack_expiry", a.ack_expiry, ALERTING);
+        a.give_up_after = self.opt_duration(&f, "give_up_after", a.give_up_after, ALERTING);
         a
     }
 
@@ -850,7 +927,7 @@ impl Reader {
             }
         }
         let to = to_marked.into_iter().map(|(s, _)| s).collect();
-        let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT);
+        let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT, CHANNEL_TIMEOUT);
         Some(Channel {
             name: name.to_string(),
             min_importance,
@@ -916,7 +993,7 @@ impl Reader {
             });
             let duration = self
                 .require(&f, "duration")
-                .and_then(|n| self.duration(n, &f.path("duration")));
+                .and_then(|n| self.duration(n, &f.path("duration"), MAINTENANCE));
             let time_zone = match f.get("time_zone") {
                 None => Some(jiff::tz::TimeZone::UTC),
                 Some(n) => {
@@ -1161,8 +1238,22 @@ impl Reader {
             .get("importance")
             .and_then(|n| self.importance(n, &f.path("importance")))
             .unwrap_or(d.importance);
-        let frequency = self.opt_duration(&f, "frequency", d.frequency);
-        let timeout = self.opt_duration(&f, "timeout", d.timeout);
+        let frequency = self.opt_duration(&f, "frequency", d.frequency, FREQUENCY);
+        let timeout = self.opt_duration(&f, "timeout", d.timeout, TIMEOUT);
+        if timeout >= frequency
+            && let Some(n) = f.get("timeout").or_else(|| f.get("frequency"))
+        {
+            self.warn(
+                n.mark,
+                &f.path("timeout"),
+                format!(
+                    "the timeout ({}) is not below the frequency ({}): a slow target keeps this check from running every {}",
+                    humantime::format_duration(timeout),
+                    humantime::format_duration(frequency),
+                    humantime::format_duration(frequency)
+                ),
+            );
+        }
         let debounce = f
             .get("debounce")
             .and_then(|n| self.uint(n, &f.path("debounce"), u32::MAX.into()))

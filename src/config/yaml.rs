@@ -64,8 +64,15 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// How deeply lists and mappings may nest: a config needs about six levels.
+pub const MAX_DEPTH: usize = 64;
+/// How many nodes aliases may copy in all: real configs copy a few; an alias bomb
+/// (each anchor a list of aliases to the one before) would copy billions.
+pub const MAX_ALIAS_NODES: usize = 10_000;
+
 /// Parses one YAML document; an empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    too_deep_on_one_line(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| SyntaxError {
@@ -81,6 +88,33 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     }))
 }
 
+/// A line of compact block nodes (`- - - x`, `? ? x`) nests one level per indicator, and
+/// the YAML parser recurses once per level: tens of thousands of them overflow its stack
+/// before the tree's own limit is reached. They are counted here first.
+fn too_deep_on_one_line(text: &str) -> Result<(), SyntaxError> {
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line.trim_start_matches([' ', '\t']);
+        let mut depth = 0;
+        while let Some(after) = rest
+            .strip_prefix(['-', '?', ':'])
+            .filter(|a| a.is_empty() || a.starts_with([' ', '\t']))
+        {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return Err(SyntaxError {
+                    mark: Mark {
+                        line: i + 1,
+                        col: line.len() - rest.len() + 1,
+                    },
+                    message: format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+                });
+            }
+            rest = after.trim_start_matches([' ', '\t']);
+        }
+    }
+    Ok(())
+}
+
 enum Open {
     Seq(Node, usize),
     Map(Node, usize, Option<Node>),
@@ -90,9 +124,21 @@ enum Open {
 struct Builder {
     stack: Vec<Open>,
     root: Option<Node>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node, and how many nodes it holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far.
+    aliased: usize,
     error: Option<SyntaxError>,
     documents: usize,
+}
+
+/// How many nodes `node` holds, itself included.
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar { .. } => 0,
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| size(k) + size(v)).sum(),
+    }
 }
 
 /// A block mapping's start as the scanner reports it is the colon after its first key;
@@ -110,7 +156,8 @@ fn start_at_first_key(mut node: Node) -> Node {
 impl Builder {
     fn push_value(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let n = size(&node);
+            self.anchors.insert(anchor, (node.clone(), n));
         }
         match self.stack.last_mut() {
             None => {
@@ -137,7 +184,21 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, marker: Marker) {
+        // After an error nothing more is built: the parser still reads to the end, but a
+        // bomb or a tower of nesting costs no memory.
+        if self.error.is_some() {
+            return;
+        }
         let mark = Mark::from_marker(marker);
+        if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.error = Some(SyntaxError {
+                mark,
+                message: format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+            });
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, _) => {
                 let plain = style == TScalarStyle::Plain;
@@ -170,8 +231,18 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(start_at_first_key(node), anchor);
                 }
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(mut node) => {
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((_, n)) if self.aliased + n > MAX_ALIAS_NODES => {
+                    self.error = Some(SyntaxError {
+                        mark,
+                        message: format!(
+                            "aliases here copy more than {MAX_ALIAS_NODES} nodes in all; write the values out"
+                        ),
+                    });
+                }
+                Some((node, n)) => {
+                    let mut node = node.clone();
+                    self.aliased += n;
                     node.mark = mark;
                     self.push_value(node, 0);
                 }
@@ -256,6 +327,41 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.mark.line >= 1, "{err:?}");
         assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn bombs_and_towers_are_errors_not_exhaustion() {
+        let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(
+            err.message
+                .contains("aliases here copy more than 10000 nodes"),
+            "{err:?}"
+        );
+        // a1 copies 9 x 10 nodes, a2 9 x 91, a3 9 x 820 (8,289 in all): a4's first alias
+        // would pass 10,000, on line 5.
+        assert_eq!((err.mark.line, err.mark.col), (5, 10), "{err:?}");
+
+        let tower = format!("x:\n  {}1\n", "- ".repeat(50_000));
+        let err = parse(&tower).unwrap_err();
+        assert_eq!((err.mark.line, err.mark.col), (2, 131), "{err:?}");
+        let keys = format!("x:\n  {}1\n", "? ".repeat(50_000));
+        assert!(parse(&keys).is_err());
+        let mut indented = String::from("x:\n");
+        for i in 0..100 {
+            indented.push_str(&format!("{}- \n", " ".repeat(i + 2)));
+        }
+        let err = parse(&indented).unwrap_err();
+        assert!(
+            err.message.contains("nest deeper than 64 levels"),
+            "{err:?}"
+        );
+        // Sixty levels are fine.
+        assert!(parse(&format!("x:\n  {}1\n", "- ".repeat(60))).is_ok());
     }
 
     #[test]

@@ -1201,3 +1201,66 @@ services:
         show(&out)
     );
 }
+
+#[test]
+fn durations_out_of_their_range_are_errors_and_a_timeout_past_its_frequency_a_warning() {
+    assert_errors(
+        r#"
+stale_after: 300000000000y
+retention: 30m
+defaults: { frequency: 5s, timeout: 11m }
+services:
+  - name: web
+    checks:
+      - { name: home, type: http, url: "http://127.0.0.1:9/", timeout: 300000000000y }
+"#,
+        &[
+            (
+                1,
+                14,
+                "stale_after",
+                "'300000000000y' is out of range: 1m to 7d",
+            ),
+            (2, 12, "retention", "'30m' is out of range: 1h to 3650d"),
+            (
+                3,
+                24,
+                "defaults.frequency",
+                "'5s' is out of range: 10s to 30d",
+            ),
+            (
+                3,
+                37,
+                "defaults.timeout",
+                "'11m' is out of range: 1s to 10m",
+            ),
+            (
+                7,
+                72,
+                "services[web].checks[home].timeout",
+                "'300000000000y' is out of range: 1s to 10m",
+            ),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "checks.yaml",
+        "state: cabot.db
+services:
+  - name: web
+    checks:
+      - { name: slow, type: tcp, host: '127.0.0.1:9', frequency: 1m, timeout: 90s }
+",
+        0o600,
+    );
+    let out = cabot(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{}:5:79: services[web].checks[slow].timeout: warning: the timeout (1m 30s) is not below the frequency (1m): a slow target keeps this check from running every 1m\n",
+            config.display()
+        )
+    );
+}

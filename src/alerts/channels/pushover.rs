@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, base_url, judge, secret};
 use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
-use crate::config::read::{Fields, Reader};
+use crate::config::read::{Fields, Range, Reader, range};
 use crate::core::Status;
 use crate::text::truncate;
 
@@ -21,8 +21,7 @@ const BASE_URL: &str = "https://api.pushover.net";
 const MESSAGE_MAX: usize = 1024;
 const TITLE_MAX: usize = 250;
 /// Pushover's bounds for an emergency's repeats: at least every 30 s, for at most 3 h.
-const RETRY_MIN: Duration = Duration::from_secs(30);
-const EXPIRE_MAX: Duration = Duration::from_secs(3 * 3600);
+const EMERGENCY: Range = range(30, 3 * 3600);
 
 /// A user's Pushover user key (or a group key): 30 letters and digits.
 pub const PUSHOVER: Contact = Contact {
@@ -63,18 +62,9 @@ impl ChannelType for Pushover {
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Pushover> {
         let token = r.required_secret(f, "token");
-        let retry = r.opt_duration(f, "retry", Duration::from_secs(60));
-        let expire = r.opt_duration(f, "expire", Duration::from_secs(3600));
-        if let Some(n) = f.get("retry")
-            && retry < RETRY_MIN
-        {
-            r.error(n.mark, &f.path("retry"), "Pushover repeats an emergency at most every 30s");
-        }
-        if let Some(n) = f.get("expire")
-            && expire > EXPIRE_MAX
-        {
-            r.error(n.mark, &f.path("expire"), "Pushover repeats an emergency for at most 3h");
-        }
+        // Pushover's own bounds: an emergency repeats at most every 30s, for at most 3h.
+        let retry = r.opt_duration(f, "retry", Duration::from_secs(60), EMERGENCY);
+        let expire = r.opt_duration(f, "expire", Duration::from_secs(3600), EMERGENCY);
         let base_url = base_url(r, f, BASE_URL);
         Some(Pushover {
             token: token?,

@@ -173,12 +173,8 @@ fn validate_wants_user_keys_and_pushovers_bounds() {
             format!(
                 "{file}:3:22: users.alice.pushover: 'alice@example.com' is not a Pushover user key (30 letters and digits, shown on your Pushover dashboard)"
             ),
-            format!(
-                "{file}:5:80: channels.push.retry: Pushover repeats an emergency at most every 30s"
-            ),
-            format!(
-                "{file}:5:93: channels.push.expire: Pushover repeats an emergency for at most 3h"
-            ),
+            format!("{file}:5:80: channels.push.retry: '10s' is out of range: 30s to 3h"),
+            format!("{file}:5:93: channels.push.expire: '4h' is out of range: 30s to 3h"),
         ],
         "{r:?}"
     );
