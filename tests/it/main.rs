@@ -23,6 +23,7 @@ mod checks;
 mod cli;
 mod config;
 mod crash;
+mod fuzz;
 mod runs;
 mod serve;
 mod state;
