@@ -6,6 +6,33 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
+
+/// A duration from the command line, longer than zero and at most `MAX_DAYS` days.
+fn duration_up_to<const MAX_DAYS: u64>(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    if d.as_secs() > MAX_DAYS * 86_400 {
+        return Err(format!("at most {MAX_DAYS}d"));
+    }
+    Ok(d)
+}
+
+/// `silence --for`: at most a year.
+pub fn silence_duration(text: &str) -> Result<std::time::Duration, String> {
+    duration_up_to::<365>(text)
+}
+
+/// `ack --for`: at most 30 days, as `alerting.ack_expiry`.
+pub fn ack_duration(text: &str) -> Result<std::time::Duration, String> {
+    duration_up_to::<30>(text)
+}
+
+/// `history --since`: at most ten years, as `retention`.
+pub fn history_duration(text: &str) -> Result<std::time::Duration, String> {
+    duration_up_to::<3650>(text)
+}
 use crate::config::{self, Config};
 
 #[derive(Debug, Parser)]

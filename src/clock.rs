@@ -22,7 +22,7 @@ pub fn now() -> i64 {
             });
         (base, Instant::now())
     });
-    base + started.elapsed().as_secs() as i64
+    base.saturating_add(started.elapsed().as_secs() as i64)
 }
 
 fn parse_time(text: &str) -> Option<i64> {
@@ -35,9 +35,13 @@ fn parse_time(text: &str) -> Option<i64> {
         .map(|d| d.as_secs() as i64)
 }
 
-/// `2026-11-24T10:02:11Z` for a Unix time.
+/// The last second RFC 3339 can write: 9999-12-31T23:59:59Z.
+const LAST_WRITABLE: i64 = 253_402_300_799;
+
+/// `2026-11-24T10:02:11Z` for a Unix time; any value, even one a damaged or older state
+/// holds, gives a time (clamped to 1970..9999), never a panic.
 pub fn format_time(t: i64) -> String {
-    let st = UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+    let st = UNIX_EPOCH + std::time::Duration::from_secs(t.clamp(0, LAST_WRITABLE) as u64);
     humantime::format_rfc3339_seconds(st).to_string()
 }
 
@@ -82,6 +86,8 @@ mod tests {
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
         assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(format_time(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(format_time(i64::MIN), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub struct Args {
     /// The service whose incident to acknowledge
     pub service: String,
     /// How long the acknowledgement lasts [default: alerting.ack_expiry, 20m]
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::cli::ack_duration)]
     pub duration: Option<Duration>,
     /// Who is on it [default: $SUDO_USER, else $USER]
     #[arg(long, value_name = "NAME")]

@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(value_name = "SERVICE[/CHECK]")]
     pub target: String,
     /// How far back to look
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::cli::history_duration)]
     pub since: Duration,
     /// Print JSON
     #[arg(long)]

@@ -15,7 +15,7 @@ pub struct Args {
     /// The service to mute
     pub service: String,
     /// How long
-    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::cli::silence_duration)]
     pub duration: Duration,
     /// Who asked [default: $SUDO_USER, else $USER]
     #[arg(long, value_name = "NAME")]

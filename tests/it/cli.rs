@@ -909,3 +909,43 @@ fn history_of_an_unknown_service_or_check_is_a_usage_error() {
     let r = env.cabot_at(T0 + MIN, &["history", "web", "--since", "soon"]);
     assert_eq!(r.code, 64, "{r:?}");
 }
+
+#[test]
+fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    for (args, limit) in [
+        (vec!["silence", "web", "--for", "100000000000y"], "at most 365d"),
+        (vec!["ack", "web", "--for", "31d"], "at most 30d"),
+        (vec!["history", "web", "--since", "11000d"], "at most 3650d"),
+    ] {
+        let r = env.cabot_at(T0, &args);
+        assert_eq!(r.code, 64, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(limit), "{args:?}: {r:?}");
+    }
+    assert_eq!(env.count("SELECT count(*) FROM silences"), 0, "nothing was saved");
+    // Whatever an older or damaged state holds, every reader answers.
+    let db = env.db();
+    db.execute_batch(&format!(
+        "INSERT INTO silences (service, until, by, created_at) VALUES ('web', {max}, 'x', 0);
+         INSERT INTO acks (service, until, by, note, created_at) VALUES ('web', {min}, 'x', NULL, {min});",
+        max = i64::MAX,
+        min = i64::MIN
+    ))
+    .expect("store hostile expiries");
+    drop(db);
+    for args in [
+        vec!["status"],
+        vec!["status", "--json"],
+        vec!["status", "--nagios"],
+        vec!["run"],
+        vec!["history", "web"],
+    ] {
+        let r = env.cabot_at(T0 + MIN, &args);
+        assert!((0..=3).contains(&r.code), "{args:?}: {r:?}");
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {r:?}");
+    }
+    let status = env.status_json();
+    assert!(status.to_string().contains("9999-12-31T23:59:59Z"), "{status}");
+}
