@@ -35,7 +35,7 @@ pub struct UnackArgs {
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
-    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let services = st
         .services()
         .map_err(|e| store::failure(&cfg.state, "reading services", e))?;
@@ -77,7 +77,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
 pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
-    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let removed = st
         .clear_ack(&args.service)
         .map_err(|e| store::failure(&cfg.state, "removing the ack", e))?;

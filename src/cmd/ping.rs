@@ -22,7 +22,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let (service, check, _) =
         heartbeat::find(&cfg, &args.name).map_err(|e| Exit::error(ExitCode::Usage, e))?;
-    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let message = args.message.as_deref().map(crate::text::message);
     st.record_ping(
         service,

@@ -31,7 +31,7 @@ pub struct UnsilenceArgs {
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
-    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let now = clock::now();
     let silence = Silence {
         until: now + args.duration.as_secs() as i64,
@@ -52,7 +52,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
 pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     cfg.service_named(&args.service)?;
-    let mut st = Store::open(&cfg.state, Some(&g.config))?;
+    let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let removed = st
         .clear_silence(&args.service)
         .map_err(|e| store::failure(&cfg.state, "removing the silence", e))?;

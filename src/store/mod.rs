@@ -228,9 +228,23 @@ pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow:
     }
 }
 
+/// Refuses a state path that is there but is no regular file: a FIFO would block the
+/// open for ever, a directory or a device is no database.
+fn regular_or_missing(path: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(io_error(
+            path,
+            "is not a regular file",
+            "point `state:` at a file (it is created if missing)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Store {
     /// Opens the state for writing, creating it at the newest schema if it does not exist.
     pub fn open(path: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
+        regular_or_missing(path)?;
         let existed = path.exists();
         let dir = path
             .parent()
@@ -278,6 +292,26 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// Opens the state for a hand-made change (`ack`, `silence`, `ping`): as `open`, and the
+    /// file must pass SQLite's quick check, so nothing is written into a damaged state.
+    pub fn open_checked(path: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
+        let store = Store::open(path, config)?;
+        let verdict: String = store
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| not_a_database(path, e))?;
+        if verdict != "ok" {
+            return Err(io_error(
+                path,
+                "is damaged, nothing was written",
+                format!(
+                    "SQLite's quick check says: {verdict}; restore a backup (`migrate` leaves them beside it as *.schemaN-*.bak), or move the file away to start afresh"
+                ),
+            ));
+        }
+        Ok(store)
+    }
+
     /// Opens the state for reading only; `None` when it does not exist yet.
     pub fn open_read_only(path: &Path, config: Option<&Path>) -> anyhow::Result<Option<Store>> {
         Store::open_read_only_waiting(path, config, BUSY_TIMEOUT)
@@ -292,6 +326,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        regular_or_missing(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -315,6 +350,7 @@ impl Store {
         if !path.exists() {
             return Ok(Schema::Missing);
         }
+        regular_or_missing(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| io_error(path, "cannot open", e))?;
         let version = user_version(&conn, path)?;

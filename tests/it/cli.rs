@@ -916,7 +916,10 @@ fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
     let env = one_service(&target, "");
     assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
     for (args, limit) in [
-        (vec!["silence", "web", "--for", "100000000000y"], "at most 365d"),
+        (
+            vec!["silence", "web", "--for", "100000000000y"],
+            "at most 365d",
+        ),
         (vec!["ack", "web", "--for", "31d"], "at most 30d"),
         (vec!["history", "web", "--since", "11000d"], "at most 3650d"),
     ] {
@@ -924,7 +927,11 @@ fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
         assert_eq!(r.code, 64, "{args:?}: {r:?}");
         assert!(r.stderr.contains(limit), "{args:?}: {r:?}");
     }
-    assert_eq!(env.count("SELECT count(*) FROM silences"), 0, "nothing was saved");
+    assert_eq!(
+        env.count("SELECT count(*) FROM silences"),
+        0,
+        "nothing was saved"
+    );
     // Whatever an older or damaged state holds, every reader answers.
     let db = env.db();
     db.execute_batch(&format!(
@@ -947,5 +954,8 @@ fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
         assert!(!r.stderr.contains("panicked"), "{args:?}: {r:?}");
     }
     let status = env.status_json();
-    assert!(status.to_string().contains("9999-12-31T23:59:59Z"), "{status}");
+    assert!(
+        status.to_string().contains("9999-12-31T23:59:59Z"),
+        "{status}"
+    );
 }

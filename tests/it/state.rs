@@ -365,3 +365,87 @@ fn migrate_waits_for_the_runs_that_are_using_the_state() {
     drop(migrating);
     assert_eq!(env.cabot(&["run"]).code, 0);
 }
+
+#[test]
+fn a_state_path_that_is_no_regular_file_is_refused_at_once() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    let fifo = std::ffi::CString::new(env.state().to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo only reads the NUL-terminated path it is given.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+    for args in [
+        vec!["status"],
+        vec!["run"],
+        vec!["ack", "web"],
+        vec!["migrate"],
+    ] {
+        let started = std::time::Instant::now();
+        let r = env.cabot(&args);
+        assert_eq!(r.code, 74, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains("is not a regular file"),
+            "{args:?}: {r:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{args:?} waited"
+        );
+    }
+    let server = StatusServer::start(&env, None);
+    assert_eq!(server.status(), (503, NOT_RUNNING.into()));
+    drop(server);
+    std::fs::remove_file(env.state()).expect("remove the fifo");
+    std::fs::create_dir(env.state()).expect("a directory instead");
+    let r = env.cabot(&["status", "--json"]);
+    assert_eq!(r.code, 74, "{r:?}");
+}
+
+#[test]
+fn hand_made_changes_refuse_a_damaged_state() {
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+      - {{ name: backup, type: heartbeat, period: 1h }}
+",
+        target.url()
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    // Fill the state with history so that it has pages to damage, then damage them.
+    let db = env.db();
+    db.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO results (check_id, at, ok, duration_ms, message)
+         SELECT 1, i, 1, 1, printf('%0200d', i) FROM n;
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .expect("history");
+    drop(db);
+    let path = env.state();
+    let mut bytes = std::fs::read(&path).expect("read state");
+    assert!(bytes.len() > 16 * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[8 * 4096..12 * 4096] {
+        *b = 0x55;
+    }
+    std::fs::write(&path, &bytes).expect("damage the state");
+    let before = std::fs::read(&path).expect("read");
+    for args in [
+        vec!["ack", "web"],
+        vec!["silence", "web", "--for", "1h"],
+        vec!["ping", "web/backup"],
+    ] {
+        let r = env.cabot_at(T0 + MIN, &args);
+        assert_eq!(r.code, 74, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains("is damaged, nothing was written"),
+            "{args:?}: {r:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "the file is as it was"
+    );
+}
