@@ -86,7 +86,53 @@ pub struct CheckReport {
     pub duration_ms: Option<i64>,
 }
 
+/// Nagios keeps 8 KiB of a plugin's output.
+const NAGIOS_MAX: usize = 8 * 1024;
+
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    if !args.nagios {
+        return report(g, args);
+    }
+    // A plugin speaks only in its exit codes 0-3 and one line: whatever keeps cabot from
+    // answering is UNKNOWN, with the reason where Nagios shows it.
+    match report(g, args) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let why = match e
+                .chain()
+                .find_map(|c| c.downcast_ref::<crate::config::ConfigError>())
+            {
+                Some(config) => config.lines().join("; "),
+                None => format!("{e:#}"),
+            };
+            crate::print_out(&format!(
+                "{}\n",
+                fit_nagios(&format!(
+                    "CABOT UNKNOWN - {}",
+                    crate::text::one_line(&why, NAGIOS_MAX)
+                ))
+            ))?;
+            Ok(ExitCode::Unknown)
+        }
+    }
+}
+
+/// A plugin line of at most `NAGIOS_MAX` bytes: the text before ` | ` is cut, so that the
+/// perfdata after it survives whole.
+fn fit_nagios(line: &str) -> String {
+    if line.len() <= NAGIOS_MAX {
+        return line.to_string();
+    }
+    match line.rsplit_once(" | ") {
+        Some((text, perf)) if perf.len() + 64 < NAGIOS_MAX => {
+            let room = NAGIOS_MAX - perf.len() - 3;
+            format!("{} | {perf}", crate::text::truncate(text, room))
+        }
+        _ => crate::text::truncate(line, NAGIOS_MAX),
+    }
+}
+
+fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
@@ -177,7 +223,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else if args.nagios {
-        nagios_line(&report, &cfg.stale_after) + "\n"
+        fit_nagios(&nagios_line(&report, &cfg.stale_after)) + "\n"
     } else {
         human(&report, g.color())
     };

@@ -959,3 +959,56 @@ fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
         "{status}"
     );
 }
+
+#[test]
+fn status_nagios_is_unknown_with_the_reason_on_stdout_whatever_fails() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let nagios = |env: &Env| {
+        let r = env.cabot_at(T0 + MIN, &["status", "--nagios"]);
+        assert_eq!(r.code, 3, "{r:?}");
+        assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+        assert!(r.stdout.starts_with("CABOT UNKNOWN - "), "{r:?}");
+        r.stdout
+    };
+    // A schema from a newer cabot.
+    env.db()
+        .execute_batch("PRAGMA user_version = 999")
+        .expect("schema");
+    assert!(nagios(&env).contains("made by a newer cabot"));
+    // A state that is a directory.
+    std::fs::remove_file(env.state()).expect("remove");
+    std::fs::create_dir(env.state()).expect("mkdir");
+    assert!(nagios(&env).contains("is not a regular file"));
+    // A broken config: its first error, with line and column.
+    std::fs::write(env.config(), "state: cabot.db\nservices: 12\n").expect("config");
+    let line = nagios(&env);
+    assert!(line.contains(":2:11: services: "), "{line}");
+}
+
+#[test]
+fn a_nagios_line_longer_than_8_kib_keeps_its_perfdata() {
+    let checks: String = (0..30)
+        .map(|i| {
+            format!(
+                "  - name: svc{i}\n    checks:\n      - {{ name: c, type: command, command: {} }}\n",
+                sh(&format!("echo 'CRITICAL - {}'; exit 2", "x".repeat(480)))
+            )
+        })
+        .collect();
+    let env = Env::new(&format!("services:\n{checks}"));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let r = env.cabot_at(T0 + 10, &["status", "--nagios"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.stdout.trim_end_matches('\n');
+    assert!(line.len() <= 8 * 1024, "{} bytes", line.len());
+    assert!(
+        line.starts_with("CABOT CRITICAL - 30 of 30 services failing: svc"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(" | services=30;;;0 passing=0;;;0 warning=0;;;0 error=30;;;0 critical=0;;;0 last_run_age=10s;;600;0"),
+        "{line}"
+    );
+}
