@@ -7,12 +7,30 @@ pub const MESSAGE_MAX: usize = 500;
 /// What marks text that was cut.
 pub const ELLIPSIS: &str = "...";
 
-/// One line: control characters become spaces; at most `max` bytes, cut at a character
-/// boundary with an ellipsis.
+/// Whether `c` changes how the text around it is shown rather than being shown: control
+/// characters, line and paragraph separators, bidirectional overrides and isolates (which
+/// can make `exe.txt` read `txt.exe`), zero-width and other invisible format characters.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// One line: control, separator and invisible format characters become spaces; at most
+/// `max` bytes, cut at a character boundary with an ellipsis.
 pub fn one_line(text: &str, max: usize) -> String {
     let flat: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_hidden(c) { ' ' } else { c })
         .collect();
     truncate(&flat, max)
 }
@@ -50,7 +68,7 @@ pub fn is_gsm7(text: &str) -> bool {
 pub fn sms(text: &str) -> String {
     let flat: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_hidden(c) { ' ' } else { c })
         .collect();
     let (cost, max): (fn(char) -> usize, usize) = if is_gsm7(&flat) {
         (|c| gsm7_septets(c).unwrap_or(2), SMS_SEPTETS)
@@ -175,5 +193,14 @@ mod tests {
         let faces = sms(&"😀".repeat(50));
         assert_eq!(faces, format!("{}...", "😀".repeat(33)));
         assert_eq!(sms("line\nbreak"), "line break");
+    }
+
+    #[test]
+    fn hidden_characters_become_spaces() {
+        let evil = "ok\u{202E}txt.exe\u{2028}line\u{200B}zero\u{2066}iso\u{FEFF}bom\u{1b}[31m";
+        assert_eq!(one_line(evil, 500), "ok txt.exe line zero iso bom [31m");
+        assert_eq!(sms("a\u{2029}b"), "a b");
+        // Letters of right-to-left scripts are text, not overrides.
+        assert_eq!(one_line("שלום مرحبا", 500), "שלום مرحبا");
     }
 }

@@ -300,3 +300,34 @@ fn validate_wants_a_command_as_a_list_and_warns_about_a_missing_program() {
         "{r:?}"
     );
 }
+
+#[test]
+fn invisible_and_direction_changing_characters_never_leave_a_check() {
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+services:
+  - name: s
+    channels: [hook]
+    checks:
+      - {{ name: evil, type: command, command: {} }}
+",
+        hook.url("/"),
+        sh(
+            "printf 'CRITICAL - ok\\342\\200\\256txt.exe\\342\\200\\250next\\342\\201\\246end\\n'; exit 2"
+        )
+    ));
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let hidden = ['\u{202E}', '\u{2028}', '\u{2066}'];
+    let message = check(&env, "evil")["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(message, "CRITICAL - ok txt.exe next end");
+    let human = env.cabot_at(T0, &["status"]);
+    assert!(!human.stdout.contains(hidden), "{human:?}");
+    let sent = &hook.requests()[0].body;
+    assert!(!sent.contains(hidden), "{sent}");
+    assert!(sent.contains("ok txt.exe next end"), "{sent}");
+}
