@@ -49,6 +49,27 @@ pub(crate) struct Range {
     pub max: Duration,
 }
 
+/// Why this user could not write the state at `path`, if so: the file itself when it is
+/// there, else the nearest folder that is (where it would be created).
+fn unwritable(path: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut at = path;
+    while !at.exists() {
+        at = at.parent().filter(|p| !p.as_os_str().is_empty())?;
+    }
+    let c = std::ffi::CString::new(at.as_os_str().as_bytes()).ok()?;
+    // SAFETY: access(2) only reads the NUL-terminated path.
+    let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+    (!writable).then(|| {
+        format!(
+            "{} cannot be written by this user (uid {}): cabot run, as this user, could not keep its state",
+            at.display(),
+            // SAFETY: getuid has no preconditions.
+            unsafe { libc::getuid() }
+        )
+    })
+}
+
 /// A range's end as the config writes it, in its largest whole unit: `3650d`, `10m`.
 fn whole(d: Duration) -> String {
     let s = d.as_secs();
@@ -710,6 +731,9 @@ impl Reader {
         let mut c = defaults_config;
         if let Some(state) = self.opt_string(&f, "state") {
             c.state = self.dir.join(state);
+            if let (Some(why), Some(n)) = (unwritable(&c.state), f.get("state")) {
+                self.warn(n.mark, "state", why);
+            }
         }
         c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after, STALE_AFTER);
         c.retention = self.opt_duration(&f, "retention", c.retention, RETENTION);

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::support::*;
 
@@ -1262,5 +1262,44 @@ services:
             "{}:5:79: services[web].checks[slow].timeout: warning: the timeout (1m 30s) is not below the frequency (1m): a slow target keeps this check from running every 1m\n",
             config.display()
         )
+    );
+}
+
+#[test]
+#[ignore = "needs root, to run validate as another user"]
+fn validate_warns_when_this_user_cannot_write_the_state() {
+    need_root();
+    let dir = tempfile::tempdir().expect("temp dir");
+    set_mode(dir.path(), 0o755);
+    let config = write_config(
+        dir.path(),
+        "checks.yaml",
+        "state: data/cabot.db
+services:
+  - name: web
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:9' }
+",
+        0o644,
+    );
+    // nobody may read the config but not create `data/` in a folder root owns.
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(cabot_bin())
+        .arg("-c")
+        .arg(&config)
+        .arg("validate")
+        .output()
+        .expect("setpriv");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{}:1:8: state: warning: {} cannot be written by this user (uid 65534): cabot run, as this user, could not keep its state\n",
+            config.display(),
+            dir.path().display()
+        ),
+        "{}",
+        show(&out)
     );
 }
