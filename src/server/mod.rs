@@ -28,6 +28,7 @@ pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
     raise_open_files_limit();
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    widen_backlog(&listener);
     let cfg = Arc::new(cfg);
     let pings = Arc::new(ping::Pings::default());
     // Views of the state, reused between requests: one per request in flight at most.
@@ -125,6 +126,18 @@ impl<'a> View<'a> {
                     .map(|r| (s.name.clone(), r.status, r.since))
             })
             .collect()
+    }
+}
+
+/// A burst of connections (someone opening hundreds at once) must not fill the kernel's
+/// queue of connections not yet accepted: a watcher's connection that finds it full is
+/// dropped and retried a second later. Listening again on a bound, listening socket only
+/// sets its backlog (the kernel caps it at `net.core.somaxconn`).
+fn widen_backlog(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen(2) on the listener's own descriptor, open while it lives.
+    unsafe {
+        libc::listen(listener.as_raw_fd(), 4096);
     }
 }
 

@@ -5,18 +5,28 @@
 //! and loses its accept thread when the process runs out of file descriptors. Here every
 //! connection has its own thread, a cap on how many there are, a deadline for each request
 //! head, bounded heads and bodies, and write timeouts; an accept error is waited out.
+//!
+//! No client can crowd out the others: one address holds at most `max_per_client`
+//! connections, and when a new connection finds no room (for its address, or near the
+//! overall cap) the oldest connection that waits for a request is closed to make it, so a
+//! watcher's probe is answered while someone holds a thousand idle sockets.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The bounds a connection lives within.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Connections served at once; more are closed at once.
+    /// Connections served at once.
     pub max_connections: usize,
+    /// Connections from one client address at once.
+    pub max_per_client: usize,
+    /// Near `max_connections`, this many places are made by closing idle connections
+    /// rather than refusing, so that new clients always get in.
+    pub reserve: usize,
     /// The request line and headers together.
     pub max_head: usize,
     /// A request body (only pings have one).
@@ -33,9 +43,11 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 1024,
+            max_per_client: 64,
+            reserve: 64,
             max_head: 8 * 1024,
             max_body: 4 * 1024,
-            read_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
             max_requests: 1000,
         }
@@ -91,13 +103,130 @@ impl Response {
     }
 }
 
+/// One open connection, as the accept loop sees it.
+struct Slot {
+    id: u64,
+    client: IpAddr,
+    opened: Instant,
+    /// True while it waits for a request (between requests, or before the first).
+    idle: Arc<AtomicBool>,
+    /// Its socket, to close it from here.
+    stream: TcpStream,
+}
+
+impl Slot {
+    /// Whether it waits for a request with none sent: idle, and nothing unread in its
+    /// socket (a request may have arrived before its thread got to read it).
+    fn waiting(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        if !self.idle.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut byte = 0u8;
+        // SAFETY: recv(2) with MSG_PEEK reads at most one byte into `byte` and takes
+        // nothing from the socket, which this slot's clone keeps open.
+        let n = unsafe {
+            libc::recv(
+                self.stream.as_raw_fd(),
+                (&raw mut byte).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        // -1 with EAGAIN: nothing to read. 0: the client closed: nothing to protect.
+        n <= 0
+    }
+}
+
+/// The connections open now.
+#[derive(Default)]
+struct Registry {
+    slots: Mutex<Vec<Slot>>,
+    next: AtomicU64,
+}
+
+impl Registry {
+    /// Makes room for a connection from `client` and takes it, closing the oldest idle
+    /// connection where there is no room; `None` when there is none to close either.
+    fn admit(
+        &self,
+        client: IpAddr,
+        stream: &TcpStream,
+        limits: &Limits,
+    ) -> Option<(u64, Arc<AtomicBool>)> {
+        let mut slots = self.slots.lock().ok()?;
+        let mine = slots.iter().filter(|s| s.client == client).count();
+        let crowded = slots.len() + limits.reserve >= limits.max_connections;
+        if mine >= limits.max_per_client || crowded {
+            // The oldest idle connection: of this client when it is the one over its share,
+            // else of whoever holds the most.
+            let busiest = || {
+                let mut counts = std::collections::HashMap::new();
+                for s in slots.iter() {
+                    *counts.entry(s.client).or_insert(0usize) += 1;
+                }
+                counts.into_iter().max_by_key(|(_, n)| *n).map(|(ip, _)| ip)
+            };
+            let whose = if mine >= limits.max_per_client {
+                Some(client)
+            } else {
+                busiest()
+            };
+            let victim = slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.waiting())
+                .filter(|(_, s)| whose.is_none_or(|w| s.client == w))
+                .min_by_key(|(_, s)| s.opened)
+                .map(|(i, _)| i)
+                .or_else(|| {
+                    // Nobody idle at the busiest: anyone idle will do near the cap.
+                    (mine < limits.max_per_client).then(|| {
+                        slots
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| s.waiting())
+                            .min_by_key(|(_, s)| s.opened)
+                            .map(|(i, _)| i)
+                    })?
+                });
+            match victim {
+                Some(i) => {
+                    let evicted = slots.swap_remove(i);
+                    let _ = evicted.stream.shutdown(Shutdown::Both);
+                }
+                None if mine >= limits.max_per_client || slots.len() >= limits.max_connections => {
+                    return None;
+                }
+                None => {}
+            }
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let idle = Arc::new(AtomicBool::new(true));
+        slots.push(Slot {
+            id,
+            client,
+            opened: Instant::now(),
+            idle: Arc::clone(&idle),
+            stream: stream.try_clone().ok()?,
+        });
+        Some((id, idle))
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.retain(|s| s.id != id);
+        }
+    }
+}
+
 /// Serves `handler` on `listener` until the process ends.
 pub fn serve(
     listener: TcpListener,
     limits: Limits,
     handler: Arc<dyn Fn(&Request) -> Response + Send + Sync>,
 ) -> ! {
-    let open = Arc::new(AtomicUsize::new(0));
+    let registry = Arc::new(Registry::default());
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
@@ -107,21 +236,20 @@ pub fn serve(
                 continue;
             }
         };
-        if open.load(Ordering::Relaxed) >= limits.max_connections {
+        let Some((id, idle)) = registry.admit(peer.ip(), &stream, &limits) else {
             drop(stream);
             continue;
-        }
-        open.fetch_add(1, Ordering::Relaxed);
-        let open_now = Arc::clone(&open);
+        };
+        let registry_now = Arc::clone(&registry);
         let handler = Arc::clone(&handler);
         let spawned = std::thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(move || {
-                connection(stream, peer, limits, handler.as_ref());
-                open_now.fetch_sub(1, Ordering::Relaxed);
+                connection(stream, peer, limits, &idle, handler.as_ref());
+                registry_now.leave(id);
             });
         if spawned.is_err() {
-            open.fetch_sub(1, Ordering::Relaxed);
+            registry.leave(id);
         }
     }
 }
@@ -138,6 +266,7 @@ fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     limits: Limits,
+    idle: &AtomicBool,
     handler: &(dyn Fn(&Request) -> Response + Send + Sync),
 ) {
     let _ = stream.set_nodelay(true);
@@ -148,7 +277,8 @@ fn connection(
     let mut writer = writer;
     let mut reader = BufReader::with_capacity(4096, stream);
     for served in 1..=limits.max_requests {
-        let (request, keep_alive) = match read_request(&mut reader, peer, &limits) {
+        idle.store(true, Ordering::Relaxed);
+        let (request, keep_alive) = match read_request(&mut reader, peer, &limits, idle) {
             Ok(r) => r,
             Err(Stop::Quietly) => return,
             Err(Stop::Answer(response)) => {
@@ -170,6 +300,7 @@ fn read_request(
     reader: &mut BufReader<TcpStream>,
     peer: SocketAddr,
     limits: &Limits,
+    idle: &AtomicBool,
 ) -> Result<(Request, bool), Stop> {
     let deadline = Instant::now() + limits.read_timeout;
     let mut head = Vec::with_capacity(512);
@@ -199,7 +330,8 @@ fn read_request(
             .read_until(b'\n', &mut line);
         match read {
             Ok(0) => return Err(Stop::Quietly),
-            Ok(_) => {}
+            // A request has begun: this connection is no longer one to close for room.
+            Ok(_) => idle.store(false, Ordering::Relaxed),
             // A head begun and not finished in time is answered; silence is just closed.
             Err(_) if head.is_empty() && line.is_empty() => return Err(Stop::Quietly),
             Err(_) => return Err(Stop::Answer(Response::text(408, "Request Timeout\n"))),
@@ -437,5 +569,49 @@ mod tests {
         let started = Instant::now();
         assert!(exchange(addr, b"GET / HTTP/1.1\r\nHost:").starts_with("HTTP/1.1 408"));
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_new_client_gets_in_by_closing_the_oldest_idle_connection() {
+        let limits = Limits {
+            max_connections: 16,
+            max_per_client: 4,
+            reserve: 2,
+            ..Limits::default()
+        };
+        let addr = start(limits);
+        let idle: Vec<TcpStream> = (0..4)
+            .map(|_| TcpStream::connect(addr).expect("connect"))
+            .collect();
+        // Let the server take all four before the fifth comes.
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        let out = exchange(addr, b"GET /fresh HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        // The oldest idle one was closed to make room: it reads the end.
+        let mut first = &idle[0];
+        first
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            first.read(&mut buf).expect("read"),
+            0,
+            "closed by the server"
+        );
+        // A connection in the middle of a request is never the one closed.
+        let mut busy = TcpStream::connect(addr).expect("connect");
+        busy.write_all(b"GET /slow HTTP/1.1\r\n").expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..6 {
+            let out = exchange(addr, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+            assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        }
+        busy.write_all(b"Connection: close\r\n\r\n")
+            .expect("finish");
+        let mut answer = String::new();
+        let _ = busy.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
     }
 }

@@ -985,3 +985,71 @@ fn plugin_perfdata_is_exported_on_metrics() {
         "{body}"
     );
 }
+
+/// Takes every descriptor the hard limit allows, for a test that holds many sockets.
+fn raise_own_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+#[test]
+fn fifteen_hundred_idle_connections_from_one_address_do_not_starve_a_watcher() {
+    raise_own_open_files_limit();
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    let addr = server.addr();
+    let connect = || TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok();
+    let mut held: Vec<TcpStream> = (0..1500).filter_map(|_| connect()).collect();
+    assert!(held.len() > 1400, "held {}", held.len());
+    // The attacker keeps re-opening whatever the server closes, while a watcher probes.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_churn = std::sync::Arc::clone(&stop);
+    let churn = thread::spawn(move || {
+        let mut reopened = 0usize;
+        while !stop_churn.load(std::sync::atomic::Ordering::SeqCst) {
+            for conn in held.iter_mut() {
+                let _ = conn.set_nonblocking(true);
+                let mut buf = [0u8; 1];
+                // Closed by the server: open another in its place.
+                if matches!(conn.read(&mut buf), Ok(0))
+                    && let Some(fresh) =
+                        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()
+                {
+                    *conn = fresh;
+                    reopened += 1;
+                }
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        reopened
+    });
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        let a = server
+            .try_request(&get("/status/"))
+            .unwrap_or_else(|e| panic!("the watcher got no answer: {e}"));
+        assert_eq!((a.status, a.body.as_str()), (200, RUNNING));
+        worst = worst.max(started.elapsed());
+        thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reopened = churn.join().expect("churn");
+    assert!(worst < Duration::from_secs(1), "an answer took {worst:?}");
+    assert!(
+        reopened > 0,
+        "the server closed idle connections to make room"
+    );
+    assert!(server.is_alive());
+}
