@@ -10,13 +10,74 @@ const PINGS_PER_SECOND: u32 = 5;
 /// The most of a ping's body that is read, as its message.
 const PING_BODY_MAX: usize = 1024;
 
+/// Wrong guesses (a token or a name that is not there) one address may make in a window.
+const GUESSES_PER_ADDRESS: u32 = 10;
+/// Wrong guesses from everywhere in a window before every guesser is held back.
+const GUESSES_IN_ALL: u32 = 100;
+/// The window, in seconds.
+const GUESS_WINDOW: i64 = 60;
+/// Addresses remembered at once; past it, old windows are forgotten first.
+const ADDRESSES_MAX: usize = 10_000;
+
 /// What the ping endpoint shares between workers: the rate limit's counters.
 #[derive(Default)]
 pub struct Pings {
     recent: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+    guesses: std::sync::Mutex<Guesses>,
+}
+
+/// Wrong guesses per address and in all, in the current window.
+#[derive(Default)]
+struct Guesses {
+    window: i64,
+    by_address: std::collections::HashMap<std::net::IpAddr, u32>,
+    in_all: u32,
+}
+
+impl Guesses {
+    fn roll(&mut self, now: i64) {
+        let window = now.div_euclid(GUESS_WINDOW);
+        if window != self.window {
+            self.window = window;
+            self.by_address.clear();
+            self.in_all = 0;
+        }
+    }
+
+    /// Whether `ip` is held back now: it guessed wrong too often, or everyone did and it
+    /// is one of the guessers. An address that never guessed wrong always gets through.
+    fn held_back(&mut self, ip: std::net::IpAddr, now: i64) -> bool {
+        self.roll(now);
+        let mine = self.by_address.get(&ip).copied().unwrap_or(0);
+        mine >= GUESSES_PER_ADDRESS || (mine > 0 && self.in_all >= GUESSES_IN_ALL)
+    }
+
+    fn wrong(&mut self, ip: std::net::IpAddr, now: i64) {
+        self.roll(now);
+        self.in_all = self.in_all.saturating_add(1);
+        if self.by_address.len() >= ADDRESSES_MAX && !self.by_address.contains_key(&ip) {
+            // Too many addresses to remember: the count in all still holds them back.
+            return;
+        }
+        *self.by_address.entry(ip).or_insert(0) += 1;
+    }
 }
 
 impl Pings {
+    /// Whether a ping from `ip` is held back by its wrong guesses.
+    fn held_back(&self, ip: std::net::IpAddr, now: i64) -> bool {
+        self.guesses
+            .lock()
+            .map_or(true, |mut g| g.held_back(ip, now))
+    }
+
+    /// Counts a wrong guess from `ip`.
+    fn guessed_wrong(&self, ip: std::net::IpAddr, now: i64) {
+        if let Ok(mut g) = self.guesses.lock() {
+            g.wrong(ip, now);
+        }
+    }
+
     /// Counts a ping for `name` at `now`; false when over the limit.
     fn allow(&self, name: &str, now: i64) -> bool {
         let Ok(mut recent) = self.recent.lock() else {
@@ -49,7 +110,15 @@ pub fn answer(
     pings: &Pings,
     now: i64,
 ) -> Response {
-    let not_found = || Response::text(404, "Not Found\n");
+    let ip = request.peer.ip();
+    // Held back before anything is compared: a held-back guesser learns nothing.
+    if pings.held_back(ip, now) {
+        return Response::text(429, "Too Many Requests\n").with("Retry-After", "60");
+    }
+    let not_found = || {
+        pings.guessed_wrong(ip, now);
+        Response::text(404, "Not Found\n")
+    };
     let Some(name) = path.strip_prefix("/ping/") else {
         return not_found();
     };
@@ -97,6 +166,33 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_guesses_hold_back_the_guesser_and_never_the_others() {
+        let mut g = Guesses::default();
+        let (a, b, quiet) = (
+            "192.0.2.1".parse().expect("ip"),
+            "192.0.2.2".parse().expect("ip"),
+            "192.0.2.3".parse().expect("ip"),
+        );
+        let t = 6_000;
+        for _ in 0..10 {
+            assert!(!g.held_back(a, t));
+            g.wrong(a, t);
+        }
+        assert!(g.held_back(a, t), "ten wrong guesses in the minute");
+        assert!(!g.held_back(b, t) && !g.held_back(quiet, t));
+        // Guessers spread over many addresses: at 100 in all, each guesser is held back.
+        for i in 0..90u32 {
+            let ip = std::net::IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8]);
+            g.wrong(ip, t);
+        }
+        g.wrong(b, t);
+        assert!(g.held_back(b, t), "one wrong guess, when everyone guesses");
+        assert!(!g.held_back(quiet, t), "never wrong: never held back");
+        // The next minute starts afresh.
+        assert!(!g.held_back(a, t + 60));
+    }
 
     #[test]
     fn five_pings_a_second_per_heartbeat() {

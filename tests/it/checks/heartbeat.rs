@@ -153,3 +153,88 @@ fn many_concurrent_pings_are_bounded_and_the_server_stays_up() {
     let r = ureq::get(&format!("http://127.0.0.1:{}/status/", server.port)).call();
     assert!(r.is_ok(), "the server still answers");
 }
+
+/// A connection to `to` from the loopback address `from` (all of 127/8 is loopback).
+fn connect_from(from: [u8; 4], to: u16) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd;
+    let sockaddr = |ip: [u8; 4], port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(ip),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a new socket, bound and connected with sockaddr_in values that live through
+    // each call; on success the descriptor is handed to the TcpStream that owns it.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let src = sockaddr(from, 0);
+        assert_eq!(
+            libc::bind(fd, (&raw const src).cast(), len),
+            0,
+            "bind {from:?}"
+        );
+        let dst = sockaddr([127, 0, 0, 1], to);
+        assert_eq!(
+            libc::connect(fd, (&raw const dst).cast(), len),
+            0,
+            "connect"
+        );
+        std::net::TcpStream::from_raw_fd(fd)
+    }
+}
+
+/// A ping's status code, sent over `conn`.
+fn ping_over(mut conn: std::net::TcpStream, token: &str) -> u16 {
+    use std::io::{Read, Write};
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        conn,
+        "POST /ping/backup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn token_guessing_is_held_back_and_the_right_token_from_elsewhere_is_not() {
+    let env = env(HB);
+    env.cabot(&["run"]);
+    // The clock starts at a minute's start (T0 is a multiple of 60), so that the test, a
+    // fraction of a second, stays in one window of the limit.
+    assert_eq!(T0 % 60, 0);
+    let now = T0.to_string();
+    let server = StatusServer::start_with_vars(
+        &env,
+        &[("HB_TOKEN", "s3cret-token"), ("CABOT_NOW", now.as_str())],
+    );
+    let guesser = [127, 0, 0, 2];
+    let codes: Vec<u16> = (0..25)
+        .map(|i| ping_over(connect_from(guesser, server.port), &format!("guess-{i}")))
+        .collect();
+    assert_eq!(codes[..10], [404; 10], "{codes:?}");
+    assert_eq!(codes[10..], [429; 15], "{codes:?}");
+    // The guesser learns nothing more, not even from the right token.
+    assert_eq!(
+        ping_over(connect_from(guesser, server.port), "s3cret-token"),
+        429
+    );
+    // The job that pings from its own address is not slowed.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        ping_over(connect_from([127, 0, 0, 3], server.port), "s3cret-token"),
+        200
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(env.count("SELECT count(*) FROM pings"), 1);
+}
