@@ -60,7 +60,7 @@ pub fn deliver_due(
     let give_up = cfg.alerting.give_up_after.as_secs() as i64;
     let (expired, due): (Vec<_>, Vec<_>) = due
         .into_iter()
-        .partition(|d| now - d.alert_created_at >= give_up);
+        .partition(|d| now.saturating_sub(d.alert_created_at) >= give_up);
     let mut reports = Vec::with_capacity(expired.len() + due.len());
     for d in expired {
         let report = DeliveryReport {

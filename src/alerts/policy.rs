@@ -87,7 +87,7 @@ pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Me
                 (Some(AlertKind::Alert), alerted)
             } else if s.acked {
                 (None, s.memory)
-            } else if s.now - at >= repeat.for_status(s.status).as_secs() as i64 {
+            } else if s.now.saturating_sub(at) >= repeat.for_status(s.status).as_secs() as i64 {
                 (Some(AlertKind::Repeat), alerted)
             } else {
                 (None, s.memory)

@@ -132,7 +132,7 @@ impl Comparison {
 /// Minutes of data to ask for: the frequency or the time since the previous result, plus one.
 pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i64 {
     let freq = (frequency.as_secs() as i64 + 59) / 60;
-    let since = last_run.map_or(0, |l| ((now - l).max(0) + 59) / 60);
+    let since = last_run.map_or(0, |l| (now.saturating_sub(l).max(0).saturating_add(59)) / 60);
     freq.max(since) + 1
 }
 

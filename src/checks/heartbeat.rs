@@ -62,24 +62,24 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
         Some(p) if !p.ok => CheckResult::fail(
             format!(
                 "the last ping ({} ago) reported a failure{}",
-                format_age(now - p.at),
+                format_age(now.saturating_sub(p.at)),
                 said(p)
             ),
             Duration::ZERO,
         ),
-        Some(p) if now - p.at > allowed => CheckResult::fail(
+        Some(p) if now.saturating_sub(p.at) > allowed => CheckResult::fail(
             format!(
                 "no ping for {} (period + grace is {window}); the last was at {}",
-                format_age(now - p.at),
+                format_age(now.saturating_sub(p.at)),
                 format_time(p.at)
             ),
             Duration::ZERO,
         ),
         Some(p) => CheckResult::pass(
-            format!("last ping {} ago{}", format_age(now - p.at), said(p)),
+            format!("last ping {} ago{}", format_age(now.saturating_sub(p.at)), said(p)),
             Duration::ZERO,
         ),
-        None if now - first_seen > allowed => CheckResult::fail(
+        None if now.saturating_sub(first_seen) > allowed => CheckResult::fail(
             format!("no ping received in the {window} since the check was added"),
             Duration::ZERO,
         ),

@@ -133,7 +133,7 @@ fn ask(
         && job["inQueue"] == Value::Bool(true)
         && let Some(since_ms) = job["queueItem"]["inQueueSince"].as_i64()
     {
-        let waited = (now - since_ms / 1000).max(0);
+        let waited = now.saturating_sub(since_ms / 1000).max(0);
         if waited > max.as_secs() as i64 {
             return CheckResult::fail(
                 format!(

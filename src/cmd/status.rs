@@ -195,7 +195,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                     name: s.name.clone(),
                     status: s.status,
                     since: format_time(s.since),
-                    age_seconds: now - s.since,
+                    age_seconds: now.saturating_sub(s.since),
                     acknowledged: acks
                         .get(&s.name)
                         .filter(|a| in_force(a.until, now))
@@ -238,7 +238,7 @@ fn run_report(r: RunRow, now: i64) -> RunReport {
     RunReport {
         started_at: format_time(r.started_at),
         finished_at: format_time(r.finished_at),
-        age_seconds: (now - r.finished_at).max(0),
+        age_seconds: now.saturating_sub(r.finished_at).max(0),
         checks_run: r.checks_run,
         failures: r.failures,
     }

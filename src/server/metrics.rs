@@ -116,7 +116,7 @@ fn metrics(view: &mut View) -> String {
         let _ = writeln!(
             out,
             "# HELP cabot_last_run_age_seconds Seconds since the last completed run finished.\n# TYPE cabot_last_run_age_seconds gauge\ncabot_last_run_age_seconds {}",
-            (now - r.finished_at).max(0)
+            now.saturating_sub(r.finished_at).max(0)
         );
     }
     out

@@ -86,7 +86,7 @@ fn page(view: &mut View) -> String {
         Some(r) => format!(
             "{} · last run {} ago",
             words(running),
-            format_age(now - r.finished_at)
+            format_age(now.saturating_sub(r.finished_at))
         ),
         None => format!("{NOT_RUNNING} · no run has completed yet"),
     };
@@ -128,7 +128,7 @@ footer{{font-size:.8rem;color:#56606b}}\
             c = color(*status),
             st = status.as_str(),
             since_time = page_time(*since),
-            age = format_age(now - since),
+            age = format_age(now.saturating_sub(*since)),
             strip = strip(&changes, now),
         );
     }

@@ -23,7 +23,7 @@ pub fn answer(view: &mut View) -> Response {
         "last_run": last_run.map(|r| json!({
             "started_at": format_time(r.started_at),
             "finished_at": format_time(r.finished_at),
-            "age_seconds": (now - r.finished_at).max(0),
+            "age_seconds": now.saturating_sub(r.finished_at).max(0),
         })),
         "stale_after_seconds": view.cfg.stale_after.as_secs(),
         "services": services,

@@ -941,6 +941,12 @@ fn silence_and_ack_durations_are_bounded_and_any_stored_expiry_is_survived() {
         min = i64::MIN
     ))
     .expect("store hostile expiries");
+    // And times from before time began, where ages are worked out.
+    db.execute_batch(&format!(
+        "UPDATE services SET since = {min}; UPDATE checks SET status_since = {min};",
+        min = i64::MIN
+    ))
+    .expect("store hostile times");
     drop(db);
     for args in [
         vec!["status"],
