@@ -1303,3 +1303,45 @@ services:
         show(&out)
     );
 }
+
+#[test]
+fn unreadable_or_undecodable_configs_say_so_and_an_empty_cabot_config_is_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nope.yaml");
+    let out = cabot(&missing, &["status"]);
+    assert_eq!(out.status.code(), Some(CONFIG_ERROR), "{}", show(&out));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "cabot: {}: cannot read the config: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    // Not UTF-8: the byte's line and column, and validate does not send you to validate.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, b"state: x.db\nservices:\n  - name: w\xff\n").expect("write");
+    let out = cabot(&bad, &["validate"]);
+    assert_eq!(out.status.code(), Some(CONFIG_ERROR), "{}", show(&out));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{}:3:12: yaml: byte 0xff is not UTF-8: save the config as UTF-8\n",
+            bad.display()
+        )
+    );
+    // An empty CABOT_CONFIG does not stand in the way of -c.
+    let good = write_config(
+        dir.path(),
+        "good.yaml",
+        "state: cabot.db\nservices:\n  - name: w\n    checks:\n      - { name: c, type: tcp, host: '127.0.0.1:9' }\n",
+        0o600,
+    );
+    let out = cabot_command()
+        .env("CABOT_CONFIG", "")
+        .arg("-c")
+        .arg(&good)
+        .arg("validate")
+        .output()
+        .expect("cabot runs");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+}
