@@ -19,6 +19,9 @@ _cabot() {
             cabot,ack)
                 cmd="cabot__subcmd__ack"
                 ;;
+            cabot,backup)
+                cmd="cabot__subcmd__backup"
+                ;;
             cabot,completions)
                 cmd="cabot__subcmd__completions"
                 ;;
@@ -63,6 +66,9 @@ _cabot() {
                 ;;
             cabot__subcmd__help,ack)
                 cmd="cabot__subcmd__help__subcmd__ack"
+                ;;
+            cabot__subcmd__help,backup)
+                cmd="cabot__subcmd__help__subcmd__backup"
                 ;;
             cabot__subcmd__help,completions)
                 cmd="cabot__subcmd__help__subcmd__completions"
@@ -113,7 +119,7 @@ _cabot() {
 
     case "${cmd}" in
         cabot)
-            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help"
+            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +190,36 @@ _cabot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cabot__subcmd__backup)
+            opts="-c -q -v -h --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cabot__subcmd__completions)
             opts="-c -q -v -h --config --state --quiet --verbose --color --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -215,7 +251,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help)
-            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help"
+            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +265,20 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__backup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -473,12 +523,16 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__man)
-            opts="-c -q -v -h --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --dir --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -45,8 +45,9 @@ complete -c cabot -n "__fish_cabot_needs_command" -f -a "unsilence" -d 'Remove a
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "backup" -d 'Write a consistent copy of the state while runs go on'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c cabot -n "__fish_cabot_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a folder'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand run" -l service -d 'Only this service\'s checks (repeatable)' -r
 complete -c cabot -n "__fish_cabot_using_subcommand run" -l check -d 'Only this check (repeatable)' -r
@@ -169,6 +170,14 @@ complete -c cabot -n "__fish_cabot_using_subcommand ping" -l fail -d 'The job fa
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -177,6 +186,7 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand man" -l dir -d 'Write every page (cabot.1, cabot-COMMAND.1, cabot.yaml.5) into this folder instead of printing cabot(1)' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand man" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand man" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -185,18 +195,19 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s h -l help -d 'Print help'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "backup" -d 'Write a consistent copy of the state while runs go on'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a folder'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -51,6 +51,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The parser as the binary runs it: `--version` also names the schema this build writes
+/// and the commit it was built from (left out of the committed man page, which would
+/// change with every commit).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().long_version(format!(
+        "{} (schema {}, commit {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::store::migrations::latest(),
+        env!("CABOT_COMMIT")
+    ))
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]
@@ -125,8 +138,10 @@ pub enum Command {
     History(cmd::history::Args),
     /// Record a ping for a heartbeat check (from a cron job or backup script)
     Ping(cmd::ping::Args),
+    /// Write a consistent copy of the state while runs go on
+    Backup(cmd::backup::Args),
     /// Print shell completions
     Completions(cmd::completions::Args),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write every page into a folder
+    Man(cmd::man::Args),
 }

@@ -20,7 +20,7 @@ pub mod text;
 
 use std::io::Write;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
@@ -34,7 +34,10 @@ pub fn main() -> ExitCode {
         // SAFETY: nothing else runs yet: no thread reads the environment.
         unsafe { std::env::remove_var("CABOT_CONFIG") };
     }
-    let cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -70,8 +73,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::TestAlert(args) => cmd::test_alert::run(g, args),
         Command::History(args) => cmd::history::run(g, args),
         Command::Ping(args) => cmd::ping::run(g, args),
+        Command::Backup(args) => cmd::backup::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
-        Command::Man => cmd::completions::man(),
+        Command::Man(args) => cmd::man::run(args),
     }
 }
 

@@ -3,6 +3,7 @@
 //! when its process dies.
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,7 @@ fn acquire(state: &Path, wait: Duration, alone: bool) -> Result<StateLock, Refus
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(crate::store::backup::MODE)
         .open(&path)
         .map_err(|e| {
             Failed(Exit::error(

@@ -1,4 +1,4 @@
-//! `cabot completions SHELL` and `cabot man`, generated from the parser itself.
+//! `cabot completions SHELL`, generated from the parser itself.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -32,19 +32,7 @@ pub fn completions(shell: CompletionShell) -> Vec<u8> {
     out
 }
 
-/// The man page, in roff.
-pub fn man_page() -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    Ok(out)
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     crate::print_out(&String::from_utf8_lossy(&completions(args.shell)))?;
-    Ok(ExitCode::Ok)
-}
-
-pub fn man() -> anyhow::Result<ExitCode> {
-    crate::print_out(&String::from_utf8_lossy(&man_page()?))?;
     Ok(ExitCode::Ok)
 }

@@ -1,8 +1,10 @@
 //! One file per subcommand, each with its arguments beside its `run`.
 
 pub mod ack;
+pub mod backup;
 pub mod completions;
 pub mod history;
+pub mod man;
 pub mod migrate;
 pub mod ping;
 pub mod run;

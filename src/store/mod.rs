@@ -1,11 +1,13 @@
 //! The state: one SQLite file in WAL mode, written in short IMMEDIATE transactions.
 
+pub mod backup;
 pub mod history;
 pub mod migrations;
 pub mod outbox;
 pub mod run;
 
 use std::collections::HashMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -207,10 +209,20 @@ fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
 pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow::Error {
     let want = migrations::latest();
     if found > want {
+        let back = match backup::newest_at(path, want) {
+            Some(b) => format!(
+                "; or, to go back to this cabot, stop the runs and restore the backup taken before the upgrade: `cp {} {}` (and delete {}-wal and {}-shm)",
+                b.display(),
+                path.display(),
+                path.display(),
+                path.display()
+            ),
+            None => String::new(),
+        };
         Exit::error(
             ExitCode::Schema,
             format!(
-                "state database {} is at schema {found}, made by a newer cabot (this one knows schema {want}); upgrade cabot, nothing was changed",
+                "state database {} is at schema {found}, made by a newer cabot (this one knows schema {want}); nothing was changed: upgrade cabot again{back}",
                 path.display()
             ),
         )
@@ -253,6 +265,19 @@ impl Store {
         if !existed {
             std::fs::create_dir_all(dir)
                 .map_err(|e| io_error(path, "cannot create its folder", e))?;
+            // Made here, empty, for its mode: SQLite gives its WAL and shared-memory files
+            // the mode of the database. Another run may have made it meanwhile.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(backup::MODE)
+                .open(path)
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(io_error(path, "cannot create", e));
+                }
+                _ => {}
+            }
         }
         // Runs that start together on a state not made yet make it one at a time: SQLite
         // refuses a second connection's switch to WAL while the first creates the schema.
@@ -363,20 +388,36 @@ impl Store {
     /// Upgrades the file at `path` from schema `from` to the newest, after a backup.
     /// Returns the backup's path.
     pub fn migrate(path: &Path, from: u32) -> anyhow::Result<PathBuf> {
-        let backup = backup_path(path, from);
+        let backup = backup::default_path(path, from, crate::clock::now());
         let mut conn = Connection::open(path).map_err(|e| io_error(path, "cannot open", e))?;
         configure(&conn, path, true)?;
-        conn.execute("VACUUM INTO ?1", [backup.to_string_lossy()])
-            .map_err(|e| {
-                io_error(
-                    path,
-                    &format!("cannot write backup {}", backup.display()),
-                    e,
-                )
-            })?;
+        backup::copy_to(&conn, &backup).map_err(|e| {
+            io_error(
+                path,
+                &format!("cannot write backup {}", backup.display()),
+                e,
+            )
+        })?;
         migrations::apply(&mut conn, from, migrations::latest())
             .map_err(|e| io_error(path, "migration failed (the backup is intact)", e))?;
         Ok(backup)
+    }
+
+    /// Writes a consistent copy of the state at `path` to `dest` while runs go on, and
+    /// returns the copy's schema. `dest` must not exist.
+    pub fn backup(path: &Path, dest: &Path) -> anyhow::Result<u32> {
+        regular_or_missing(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| io_error(path, "cannot open", e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| io_error(path, "cannot configure", e))?;
+        let version = user_version(&conn, path)?;
+        backup::copy_to(&conn, dest)
+            .map_err(|e| io_error(path, &format!("cannot write backup {}", dest.display()), e))?;
+        Ok(version)
     }
 
     /// Every check the state knows, by `(service, check)`.
@@ -518,20 +559,4 @@ fn creation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
     let folder = std::fs::File::open(dir)?;
     folder.lock()?;
     Ok(folder)
-}
-
-/// `cabot.db.schema1-20261124T100211Z.bak` beside the state file.
-fn backup_path(path: &Path, from: u32) -> PathBuf {
-    let stamp = crate::clock::format_time(crate::clock::now()).replace([':', '-'], "");
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".schema{from}-{stamp}.bak"));
-    let mut candidate = PathBuf::from(&name);
-    let mut n = 1;
-    while candidate.exists() {
-        let mut numbered = name.clone();
-        numbered.push(format!(".{n}"));
-        candidate = PathBuf::from(numbered);
-        n += 1;
-    }
-    candidate
 }

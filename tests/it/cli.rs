@@ -519,7 +519,7 @@ fn jobs_bounds_how_many_checks_run_at_once() {
     );
 }
 
-const REFRESH: &str = "cargo run -q -- completions bash > completions/cabot.bash && cargo run -q -- completions zsh > completions/_cabot && cargo run -q -- completions fish > completions/cabot.fish && cargo run -q -- man > completions/cabot.1";
+const REFRESH: &str = "cargo run -q -- completions bash > completions/cabot.bash && cargo run -q -- completions zsh > completions/_cabot && cargo run -q -- completions fish > completions/cabot.fish && rm -f completions/man/* && cargo run -q -- man --dir completions/man";
 
 fn generated(args: &[&str]) -> Vec<u8> {
     let out = cabot_command().args(args).output().expect("run cabot");
@@ -529,25 +529,135 @@ fn generated(args: &[&str]) -> Vec<u8> {
 }
 
 #[test]
-fn committed_completions_and_man_page_are_fresh() {
+fn committed_completions_and_man_pages_are_fresh() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 3] = [
         (&["completions", "bash"], "completions/cabot.bash"),
         (&["completions", "zsh"], "completions/_cabot"),
         (&["completions", "fish"], "completions/cabot.fish"),
-        (&["man"], "completions/cabot.1"),
     ];
     let mut stale = Vec::new();
     for (args, file) in cases {
         let committed = std::fs::read(root.join(file)).unwrap_or_default();
         if committed != generated(args) {
-            stale.push(file);
+            stale.push(file.to_string());
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    generated_pages(dir.path());
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let committed_dir = root.join("completions/man");
+    if names(dir.path()) != names(&committed_dir) {
+        stale.push("completions/man (the list of pages)".to_string());
+    }
+    for name in names(dir.path()) {
+        let fresh = std::fs::read(dir.path().join(&name)).expect("read page");
+        if std::fs::read(committed_dir.join(&name)).unwrap_or_default() != fresh {
+            stale.push(format!("completions/man/{name}"));
         }
     }
     assert!(
         stale.is_empty(),
         "stale: {stale:?}; refresh them with:\n  {}",
         REFRESH
+    );
+}
+
+fn generated_pages(dir: &Path) {
+    let out = cabot_command()
+        .args(["man", "--dir"])
+        .arg(dir)
+        .output()
+        .expect("run cabot");
+    assert!(out.status.success(), "cabot man --dir: {out:?}");
+}
+
+#[test]
+fn man_pages_cover_each_command_the_exit_codes_and_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generated_pages(dir.path());
+    let page = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect(name);
+    let main = page("cabot.1");
+    assert!(
+        main.starts_with(".ie") && main.contains(".TH cabot 1"),
+        "{main}"
+    );
+    assert!(main.contains(".SH \"EXIT STATUS\""));
+    assert!(
+        main.contains("the configuration has errors"),
+        "exit 78 explained"
+    );
+    assert!(
+        main.contains("\\fBcabot\\-run\\fR(1)"),
+        "SEE ALSO names cabot-run(1)"
+    );
+    for command in [
+        "run",
+        "status",
+        "serve-status",
+        "migrate",
+        "validate",
+        "backup",
+        "ping",
+    ] {
+        let sub = page(&format!("cabot-{command}.1"));
+        assert!(
+            sub.contains(&format!(".TH cabot-{command} 1")),
+            "{command}: {sub}"
+        );
+    }
+    assert!(page("cabot-run.1").contains("\\-\\-fail\\-on"));
+    let config = page("cabot.yaml.5");
+    assert!(config.starts_with(".TH cabot.yaml 5"));
+    for key in [
+        "stale_after",
+        "retention",
+        "give_up_after",
+        "max_response_time",
+        "routing_key",
+    ] {
+        assert!(config.contains(key), "cabot.yaml(5) lacks {key}");
+    }
+    assert!(!config.contains("```"), "code fences became roff");
+    assert!(!config.contains("\n|"), "tables became roff");
+}
+
+#[test]
+fn version_names_the_schema_and_the_commit() {
+    let out = cabot_command()
+        .arg("--version")
+        .output()
+        .expect("run cabot");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let schema = cabot::store::migrations::MIGRATIONS.len();
+    assert!(
+        text.starts_with(&format!(
+            "cabot {} (schema {schema}, commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    let commit = text
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .unwrap_or("");
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
     );
 }
 
@@ -566,7 +676,7 @@ fn completions_know_the_subcommands_and_flags() {
         assert!(bash.contains(word), "bash completion lacks {word}");
     }
     let man = String::from_utf8(generated(&["man"])).expect("utf8");
-    assert!(man.contains(".TH cabot"), "a roff man page");
+    assert!(man.contains(".TH cabot 1"), "cabot man prints cabot(1)");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1017,4 +1127,41 @@ fn a_nagios_line_longer_than_8_kib_keeps_its_perfdata() {
         line.ends_with(" | services=30;;;0 passing=0;;;0 warning=0;;;0 error=30;;;0 critical=0;;;0 last_run_age=10s;;600;0"),
         "{line}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// the example config
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_example_config_runs_for_days_and_alerts_nobody() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("checks.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("checks.example.yaml"),
+        &config,
+    )
+    .expect("copy example");
+    let t0 = 1_800_000_000;
+    // A first run, then runs past the heartbeat's day and grace and the repeat intervals.
+    for hours in [0, 2, 26, 30, 50] {
+        let out = cabot_command()
+            .arg("-c")
+            .arg(&config)
+            .args(["run", "--all"])
+            .env("CABOT_NOW", (t0 + hours * 3600).to_string())
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let db = rusqlite::Connection::open(dir.path().join("cabot.db")).expect("state");
+    let (alerts, deliveries, runs): (i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM alerts), (SELECT count(*) FROM deliveries), (SELECT count(*) FROM runs)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("counts");
+    assert_eq!(runs, 5);
+    assert_eq!((alerts, deliveries), (0, 0), "the example alerts nobody");
 }

@@ -11,6 +11,7 @@
 //!   as they finish;
 //! - `config.rs`: config errors, each with its line and column;
 //! - `state.rs`: the state file (schemas, migrate, corrupt, read-only, full disk);
+//! - `backup.rs`: `cabot backup` and the backups `migrate` takes;
 //! - `crash.rs`: runs killed at random moments lose no alert.
 //!
 //! Tests that need root, Chromium, aiosmtpd or system tools are `#[ignore = "needs ..."]`:
@@ -18,6 +19,7 @@
 //! need) runs them with `--include-ignored`.
 
 mod alerts;
+mod backup;
 mod channels;
 mod checks;
 mod cli;

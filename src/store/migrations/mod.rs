@@ -44,6 +44,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incident ids",
         sql: include_str!("0007_incidents.sql"),
     },
+    // Only in the build that the Debian package's upgrade test installs over this one.
+    #[cfg(feature = "upgrade-test-step")]
+    Migration {
+        version: 8,
+        name: "a step for the package's upgrade test",
+        sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
+    },
 ];
 
 /// The schema this build of cabot reads and writes.
