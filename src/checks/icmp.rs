@@ -87,10 +87,13 @@ fn ping(check: &IcmpCheck, timeout: Duration) -> CheckResult {
     ) {
         Ok(done) => done,
         Err(Failure::Spawn(e)) => {
-            return CheckResult::fail(
-                format!("cannot run ping: {e} (install iputils-ping)"),
-                started.elapsed(),
-            );
+            // EPERM: ping carries a file capability that a process with no_new_privs
+            // (a hardened systemd unit) may not gain, and the kernel refuses the exec.
+            let hint = match e.kind() {
+                std::io::ErrorKind::NotFound => "install iputils-ping",
+                _ => "ping needs CAP_NET_RAW: give the run AmbientCapabilities=CAP_NET_RAW, as the packaged cabot.service does",
+            };
+            return CheckResult::fail(format!("cannot run ping: {e} ({hint})"), started.elapsed());
         }
         Err(Failure::Timeout { .. }) => {
             return CheckResult::fail(

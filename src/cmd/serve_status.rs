@@ -16,9 +16,6 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .listen
         .clone()
         .unwrap_or_else(|| cfg.status.listen.clone());
-    if !g.quiet {
-        eprintln!("cabot: serving status on http://{listen}/status/");
-    }
-    crate::server::serve(cfg, &listen)?;
+    crate::server::serve(cfg, &listen, !g.quiet)?;
     Ok(ExitCode::Ok)
 }

@@ -23,11 +23,14 @@ use crate::store::{RunRow, Store};
 use db::{Db, Session};
 use wire::{Request, Response};
 
-/// Serves until the process is stopped.
-pub fn serve(cfg: Config, listen: &str) -> anyhow::Result<()> {
+/// Serves until the process is stopped; `announce` says so on stderr once it listens.
+pub fn serve(cfg: Config, listen: &str, announce: bool) -> anyhow::Result<()> {
     raise_open_files_limit();
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    if announce {
+        eprintln!("cabot: serving status on http://{listen}/status/");
+    }
     widen_backlog(&listener);
     let cfg = Arc::new(cfg);
     let pings = Arc::new(ping::Pings::default());
