@@ -95,8 +95,12 @@ services:
     );
     assert_eq!(results(&env, "a", "slow"), 0, "a's check is still running");
 
-    // Five seconds on, cron's next run: b's check is due again, a's is not its to run.
-    std::thread::sleep(Duration::from_secs(5).saturating_sub(started.elapsed()));
+    // Five seconds on, cron's next run: b's check is due again (10 s frequency, 5 s of
+    // cron jitter: due from its start + 5 s, counted in the state's whole seconds), a's is
+    // not its to run.
+    while wall() < b_started + 5 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let second_started = Instant::now();
     let second = env.cabot(&["run"]);
     assert_eq!(second.code, 0, "{second:?}");
