@@ -149,7 +149,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__ack)
-            opts="-c -q -v -h --for --by --note --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --for --by --note --force --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -112,6 +112,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand ack" -l state -d 'The state 
 complete -c cabot -n "__fish_cabot_using_subcommand ack" -l color -d 'Colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand ack" -l force -d 'Replace an acknowledgement that someone else\'s is still in force'
 complete -c cabot -n "__fish_cabot_using_subcommand ack" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand ack" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand ack" -s h -l help -d 'Print help'

@@ -28,11 +28,20 @@ pub struct Decision {
     pub level: Status,
     /// When the incident's first alert was decided.
     pub incident_at: i64,
+    /// The status before: PASSING for an incident's first alert (even one a silence held
+    /// back while the status moved), else the service's status before this run.
+    pub previous: Status,
 }
 
 /// Applies the policy to one service at `now`, updating its row's memory; the alert to
-/// send, if any.
-pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Option<Decision> {
+/// send, if any. `previous` is the service's status before this run.
+pub fn decide(
+    cfg: &Config,
+    row: &mut ServiceRow,
+    previous: Status,
+    quiet: &Quiet,
+    now: i64,
+) -> Option<Decision> {
     let repeat = RepeatIntervals {
         warning: cfg.alerting.repeat_warning,
         error: cfg.alerting.repeat_error,
@@ -40,6 +49,7 @@ pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Op
     };
     let situation = Situation {
         status: row.status,
+        previous,
         memory: row.memory,
         acked: quiet
             .acks
@@ -68,21 +78,22 @@ pub fn decide(cfg: &Config, row: &mut ServiceRow, quiet: &Quiet, now: i64) -> Op
         ),
         _ => (row.status, row.memory.incident_at),
     };
+    let first = kind == AlertKind::Alert && before.last_alert_at.is_none();
     Some(Decision {
         kind,
         level,
         incident_at: incident.unwrap_or(now),
+        previous: if first { Status::Passing } else { previous },
     })
 }
 
-/// The alert a decision makes, with where it goes. `previous` is the service's status
-/// before this run; `failing` its failing checks as (name, importance, message).
+/// The alert a decision makes, with where it goes; `failing` is the service's failing
+/// checks as (name, importance, message).
 pub fn alert(
     cfg: &Config,
     service: &Service,
     row: &ServiceRow,
     decision: Decision,
-    previous: Status,
     failing: &[(String, Importance, String)],
     now: i64,
 ) -> NewAlert {
@@ -104,7 +115,7 @@ pub fn alert(
             kind: decision.kind,
             service: service.name.clone(),
             status: row.status,
-            previous_status: previous,
+            previous_status: decision.previous,
             checks,
             url: service.url.clone(),
             runbook: service.runbook.clone(),

@@ -1,6 +1,8 @@
 //! Cabot's alert policy, as a pure function of a service's situation and `now`.
 //!
-//! - PASSING -> failing, and every escalation above the status last alerted: alert at once.
+//! - PASSING -> failing, and every escalation: alert at once. An escalation is a step up
+//!   from the status before (Cabot's `more_important`: WARNING -> ERROR or CRITICAL, ERROR
+//!   -> CRITICAL), or above the status last alerted (one a silence kept back).
 //! - Still failing: repeat after `repeat[status]` since the last alert; a de-escalation
 //!   waits for that too.
 //! - Back to PASSING: a recovery, only if a failure alert was sent for this incident.
@@ -47,6 +49,8 @@ impl RepeatIntervals {
 #[derive(Debug, Clone, Copy)]
 pub struct Situation {
     pub status: Status,
+    /// The service's status before this decision (at the start of the run).
+    pub previous: Status,
     pub memory: Memory,
     /// An unexpired acknowledgement of the current incident.
     pub acked: bool,
@@ -83,7 +87,7 @@ pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Me
     };
     match (s.memory.last_alert_status, s.memory.last_alert_at) {
         (Some(last), Some(at)) => {
-            if s.status > last {
+            if s.status > last || s.status > s.previous {
                 (Some(AlertKind::Alert), alerted)
             } else if s.acked {
                 (None, s.memory)
@@ -143,11 +147,13 @@ mod tests {
     /// The alerts a story produces, in order.
     fn story(steps: &[Step]) -> Vec<(i64, AlertKind)> {
         let mut memory = Memory::default();
+        let mut previous = Passing;
         let mut sent = Vec::new();
         for s in steps {
             let (kind, next) = decide(
                 &Situation {
                     status: s.status,
+                    previous,
                     memory,
                     acked: s.acked,
                     muted: s.muted,
@@ -156,6 +162,7 @@ mod tests {
                 &CABOT,
             );
             memory = next;
+            previous = s.status;
             if let Some(k) = kind {
                 sent.push((s.t, k));
             }
@@ -192,10 +199,45 @@ mod tests {
                 vec![at(0, Critical), at(1, Error), at(2, Warning)],
                 vec![(0, Alert)],
             ),
+            // Cabot's `more_important`: every step up from the status before alerts.
             (
-                "alternating ERROR, WARNING, ERROR, CRITICAL: 2 alerts",
+                "ERROR, WARNING, ERROR, CRITICAL: 3 alerts (Cabot: 3)",
                 vec![at(0, Error), at(1, Warning), at(2, Error), at(3, Critical)],
-                vec![(0, Alert), (3, Alert)],
+                vec![(0, Alert), (2, Alert), (3, Alert)],
+            ),
+            (
+                "CRITICAL, ERROR, CRITICAL within 10m: 2 alerts (Cabot: 2)",
+                vec![at(0, Critical), at(M, Error), at(2 * M, Critical)],
+                vec![(0, Alert), (2 * M, Alert)],
+            ),
+            (
+                "WARNING and CRITICAL flapping each minute for 10m: 6 alerts (Cabot: 6)",
+                (0..10)
+                    .map(|i| at(i * M, if i % 2 == 0 { Warning } else { Critical }))
+                    .collect(),
+                vec![
+                    (0, Alert),
+                    (M, Alert),
+                    (3 * M, Alert),
+                    (5 * M, Alert),
+                    (7 * M, Alert),
+                    (9 * M, Alert),
+                ],
+            ),
+            (
+                "a service whose status never changes, checks alternating (Cabot's test): 1 alert",
+                vec![
+                    at(0, Error),
+                    at(M, Error),
+                    at(2 * M, Error),
+                    at(3 * M, Error),
+                ],
+                vec![(0, Alert)],
+            ),
+            (
+                "an ack does not hide a step back up",
+                vec![at(0, Critical), acked(M, Error), acked(2 * M, Critical)],
+                vec![(0, Alert), (2 * M, Alert)],
             ),
             (
                 "ERROR at T0, still ERROR at T0+30m: alert again",
@@ -289,6 +331,7 @@ mod tests {
             decide(
                 &Situation {
                     status,
+                    previous: status,
                     memory,
                     acked: false,
                     muted: false,
@@ -317,6 +360,7 @@ mod tests {
         let quiet = decide(
             &Situation {
                 status: Error,
+                previous: Passing,
                 memory: Memory::default(),
                 acked: false,
                 muted: true,

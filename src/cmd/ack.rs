@@ -24,6 +24,9 @@ pub struct Args {
     /// A word for the others
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Replace an acknowledgement that someone else's is still in force
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,8 +61,29 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         note: args.note.clone(),
         created_at: now,
     };
-    st.set_ack(&args.service, &ack)
+    let held = st
+        .set_ack(&args.service, &ack, args.force)
         .map_err(|e| store::failure(&cfg.state, "saving the ack", e))?;
+    if let Some(held) = held {
+        // Cabot: "don't allow users to jump on each other".
+        return Err(Exit::error(
+            ExitCode::Usage,
+            format!(
+                "{} is already acknowledged{} until {}{}; nothing was changed (`cabot ack {} --force` takes it over)",
+                args.service,
+                held.by
+                    .as_ref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default(),
+                format_time(held.until),
+                held.note
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                args.service
+            ),
+        ));
+    }
     if !g.quiet {
         crate::print_out(&format!(
             "acknowledged {} ({status}) until {}{}\n",

@@ -264,14 +264,30 @@ impl Store {
         silences(&self.conn)
     }
 
-    pub fn set_ack(&mut self, service: &str, ack: &Ack) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
-                note = excluded.note, created_at = excluded.created_at",
-            params![service, ack.until, ack.by, ack.note, ack.created_at],
-        )?;
-        Ok(())
+    /// Saves a service's ack, unless another is still in force at `ack.created_at` and
+    /// `replace` is false: then nothing changes and that other ack is returned. One
+    /// transaction, so two people acking at once cannot both win.
+    pub fn set_ack(
+        &mut self,
+        service: &str,
+        ack: &Ack,
+        replace: bool,
+    ) -> rusqlite::Result<Option<Ack>> {
+        self.immediate(|conn| {
+            if !replace
+                && let Some(held) = acks(conn)?.remove(service)
+                && crate::core::quiet::in_force(held.until, ack.created_at)
+            {
+                return Ok(Some(held));
+            }
+            conn.execute(
+                "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+                    note = excluded.note, created_at = excluded.created_at",
+                params![service, ack.until, ack.by, ack.note, ack.created_at],
+            )?;
+            Ok(None)
+        })
     }
 
     /// Removes a service's ack; returns whether there was one.

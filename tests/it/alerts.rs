@@ -369,6 +369,56 @@ fn ack_silences_repeats_until_it_expires_and_escalations_still_alert() {
 }
 
 #[test]
+fn a_second_ack_is_refused_while_the_first_holds_unless_forced() {
+    let s = setup("error", "hook", "");
+    s.target.set_up(false);
+    s.run(T0);
+    let first = s.run_args(
+        T0 + MIN,
+        &[
+            "ack",
+            "web",
+            "--for",
+            "30m",
+            "--by",
+            "alice",
+            "--note",
+            "db restart",
+        ],
+    );
+    assert_eq!(first.code, 0, "{first:?}");
+    let second = s.run_args(T0 + 2 * MIN, &["ack", "web", "--by", "bob"]);
+    assert_eq!(second.code, 64, "{second:?}");
+    assert!(
+        second
+            .stderr
+            .contains("web is already acknowledged by alice until ")
+            && second.stderr.contains("(db restart)")
+            && second.stderr.contains("--force"),
+        "{second:?}"
+    );
+    let by = || -> String {
+        s.env
+            .db()
+            .query_row("SELECT by FROM acks WHERE service = 'web'", [], |r| {
+                r.get(0)
+            })
+            .expect("ack")
+    };
+    assert_eq!(by(), "alice", "the refused ack changed nothing");
+    let forced = s.run_args(T0 + 3 * MIN, &["ack", "web", "--by", "bob", "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert_eq!(by(), "bob");
+    // Once it expires, anyone may ack again.
+    assert_eq!(
+        s.run_args(T0 + 40 * MIN, &["ack", "web", "--by", "carol"])
+            .code,
+        0
+    );
+    assert_eq!(by(), "carol");
+}
+
+#[test]
 fn an_ack_does_not_hide_an_escalation() {
     let s = setup("warning", "hook", "");
     s.target.set_up(false);
@@ -403,6 +453,11 @@ fn silence_and_maintenance_mute_everything_while_checks_keep_running() {
         s.hook_kinds(),
         ["alert ERROR"],
         "the silence is over and the incident is news"
+    );
+    assert_eq!(
+        s.hooks()[0]["previous_status"],
+        "PASSING",
+        "the status before the incident, not the ERROR it had when the silence ended"
     );
     assert_eq!(
         s.run_args(T0 + 62 * MIN, &["silence", "web", "--for", "1h"])

@@ -227,16 +227,13 @@ pub fn decide_services(
             continue;
         };
         let before = row.memory;
-        let decision = decide::decide(cfg, &mut row, &quiet, now);
-        if let Some(decision) = decision {
+        let was = previous
+            .get(&service.name)
+            .copied()
+            .unwrap_or(Status::Passing);
+        if let Some(decision) = decide::decide(cfg, &mut row, was, &quiet, now) {
             let failing = state::failing_checks(conn, &service.name)?;
-            let was = previous
-                .get(&service.name)
-                .copied()
-                .unwrap_or(Status::Passing);
-            alerts.push(decide::alert(
-                cfg, service, &row, decision, was, &failing, now,
-            ));
+            alerts.push(decide::alert(cfg, service, &row, decision, &failing, now));
         }
         if row.memory != before {
             state::save_service(conn, &row, false)?;
