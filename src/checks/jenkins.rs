@@ -1,7 +1,9 @@
-//! `jenkins`: a job through Jenkins' JSON API. It fails when the job is disabled, when the
-//! last completed build failed and its consecutive failures exceed `debounce`, when a queued
-//! build has waited longer than `max_queued_build_time`, and when the job does not exist
-//! (Cabot silently passed there). An error reaching Jenkins fails, unless `pass_on_error`.
+//! `jenkins`: a job through Jenkins' JSON API. It fails when the last completed build failed
+//! and its consecutive failed builds exceed `debounce` (Cabot counted builds, not runs of
+//! the check), and at once when the job is disabled, when a queued build has waited longer
+//! than `max_queued_build_time`, or when the job does not exist (Cabot passed in all three).
+//! An error reaching Jenkins is a failure debounced like any check's: one 503 while Jenkins
+//! restarts is not an incident when `debounce` is 1 or more (unless `pass_on_error`).
 
 use std::time::{Duration, Instant};
 
@@ -63,12 +65,6 @@ impl CheckType for JenkinsCheck {
     fn run(&self, check: &Check, _: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         ask(ctx.http, self, check.debounce, check.timeout, ctx.now)
     }
-
-    /// The check spends its `debounce` on consecutive failed builds, as Cabot did, so its
-    /// results are not debounced again.
-    fn result_debounce(&self, _: u32) -> u32 {
-        0
-    }
 }
 
 fn ask(
@@ -79,6 +75,10 @@ fn ask(
     now: i64,
 ) -> CheckResult {
     let started = Instant::now();
+    // What is wrong with the job itself fails at once, whatever the debounce.
+    let at_once = |message: String, took: Duration| {
+        CheckResult::fail(message, took).in_a_row(u64::from(debounce) + 1)
+    };
     let job_path: String = check
         .job
         .split('/')
@@ -104,7 +104,7 @@ fn ask(
     };
     let job: Value = match client.fetch(&request, timeout) {
         Ok((404, _)) => {
-            return CheckResult::fail(
+            return at_once(
                 format!("job '{}' not found on Jenkins", check.job),
                 started.elapsed(),
             );
@@ -112,7 +112,7 @@ fn ask(
         // Refused credentials are a problem with this check, not Jenkins being away:
         // pass_on_error must not hide them.
         Ok((code @ (401 | 403), _)) => {
-            return CheckResult::fail(
+            return at_once(
                 format!("Jenkins refused the credentials (HTTP {code})"),
                 started.elapsed(),
             );
@@ -127,7 +127,7 @@ fn ask(
     let took = started.elapsed();
     let disabled = job["buildable"] == Value::Bool(false) || job["color"] == "disabled";
     if disabled {
-        return CheckResult::fail(format!("job '{}' is disabled", check.job), took);
+        return at_once(format!("job '{}' is disabled", check.job), took);
     }
     if let Some(max) = check.max_queued_build_time
         && job["inQueue"] == Value::Bool(true)
@@ -135,7 +135,7 @@ fn ask(
     {
         let waited = now.saturating_sub(since_ms / 1000).max(0);
         if waited > max.as_secs() as i64 {
-            return CheckResult::fail(
+            return at_once(
                 format!(
                     "job '{}': a build has waited in the queue for {} (max_queued_build_time {})",
                     check.job,
@@ -173,9 +173,11 @@ fn ask(
         check.job,
         if consecutive == 1 { "" } else { "s" }
     );
-    if consecutive > i64::from(debounce) {
-        CheckResult::fail(text, took)
+    // Failing only past the debounce, decided where every check's is, from the count.
+    let text = if consecutive > i64::from(debounce) {
+        text
     } else {
-        CheckResult::pass(format!("{text} (within debounce {debounce})"), took)
-    }
+        format!("{text} (within debounce {debounce})")
+    };
+    CheckResult::fail(text, took).in_a_row(consecutive.max(1) as u64)
 }

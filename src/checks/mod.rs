@@ -32,11 +32,6 @@ pub(crate) trait CheckType: Sized {
 
     /// Runs the check once, within `check.timeout`. Never panics on anything the target does.
     fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult;
-
-    /// The debounce applied to its results in the state.
-    fn result_debounce(&self, debounce: u32) -> u32 {
-        debounce
-    }
 }
 
 /// What one run of a check found.
@@ -50,6 +45,10 @@ pub struct CheckResult {
     pub importance: Option<Importance>,
     /// Performance data the check reported (a Nagios plugin's perfdata).
     pub perfdata: Option<Perfdata>,
+    /// For a failure: how many failures in a row it stands for, when the target counts
+    /// them itself (a Jenkins job's failed builds, however many runs saw them). `None`:
+    /// one more than the check's results before it.
+    pub in_a_row: Option<u64>,
 }
 
 impl CheckResult {
@@ -60,6 +59,7 @@ impl CheckResult {
             duration,
             importance: None,
             perfdata: None,
+            in_a_row: None,
         }
     }
 
@@ -73,6 +73,12 @@ impl CheckResult {
     /// This failure counts at `importance` at most.
     pub fn at_most(mut self, importance: Importance) -> CheckResult {
         self.importance = Some(importance);
+        self
+    }
+
+    /// A failure that stands for `n` failures in a row (`in_a_row`).
+    pub fn in_a_row(mut self, n: u64) -> CheckResult {
+        self.in_a_row = Some(n);
         self
     }
 
@@ -167,12 +173,6 @@ macro_rules! check_types {
                 }
             }
 
-            /// The debounce applied to this check's results in the state.
-            pub fn result_debounce(&self, debounce: u32) -> u32 {
-                match self {
-                    $(CheckKind::$variant(c) => c.result_debounce(debounce),)+
-                }
-            }
         }
     };
 }

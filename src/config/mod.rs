@@ -223,13 +223,6 @@ pub struct Check {
     pub kind: CheckKind,
 }
 
-impl Check {
-    /// The debounce applied to this check's results in the state.
-    pub fn result_debounce(&self) -> u32 {
-        self.kind.result_debounce(self.debounce)
-    }
-}
-
 impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)

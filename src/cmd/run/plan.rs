@@ -170,7 +170,7 @@ fn in_line_with_config(
     clock.active = check.active;
     let standing = debounce::standing(
         clock.has_result.then_some(clock.consecutive_failures),
-        check.result_debounce(),
+        check.debounce,
         Standing {
             failing: clock.failing,
             since: clock.status_since,

@@ -56,10 +56,13 @@ pub fn record(
         }
         let check = &cfg.services[due.service].checks[due.check];
         let ok = f.result.ok;
-        let failures = debounce::after_result(clock.consecutive_failures, ok);
+        let failures = match f.result.in_a_row {
+            Some(n) if !ok => n,
+            _ => debounce::after_result(clock.consecutive_failures, ok),
+        };
         let standing = debounce::standing(
             Some(failures),
-            check.result_debounce(),
+            check.debounce,
             Standing {
                 failing: clock.failing,
                 since: clock.status_since,

@@ -194,3 +194,93 @@ fn jenkins_out_of_reach_fails_unless_pass_on_error() {
     let (_, message) = result(&status, "down");
     assert!(message.contains("connection refused"), "{message}");
 }
+
+#[test]
+fn an_error_reaching_jenkins_is_debounced_like_any_result_and_a_disabled_job_is_not() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let restarting = Arc::new(AtomicBool::new(false));
+    let jenkins = {
+        let restarting = restarting.clone();
+        HttpServer::start(move |req| {
+            if req.url.starts_with("/job/grey/") {
+                return Reply::new(
+                    200,
+                    job_json(true, "disabled", Some((7, "SUCCESS")), Some(7), None),
+                );
+            }
+            if restarting.load(Ordering::SeqCst) {
+                return Reply::new(503, "<html>Jenkins is getting ready to work</html>");
+            }
+            Reply::new(
+                200,
+                job_json(true, "blue", Some((7, "SUCCESS")), Some(7), None),
+            )
+            .header("Content-Type", "application/json")
+        })
+    };
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let url = jenkins.url("/");
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{hook}' }}
+services:
+  - name: ci
+    channels: [hook]
+    checks:
+      - {{ name: deploy, type: jenkins, url: '{url}', job: deploy, debounce: 1, frequency: 1m }}
+  - name: other
+    channels: [hook]
+    checks:
+      - {{ name: grey, type: jenkins, url: '{url}', job: grey, debounce: 2, frequency: 1m }}
+",
+        hook = hook.url("/hook")
+    ));
+    let run = |minute: i64| {
+        let r = env.cabot_at(NOW + minute * 60, &["run"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        env.status_json()
+    };
+    let seen = |status: &serde_json::Value, service: &str, check: &str| -> (String, String) {
+        let c = check_json(status, service, check);
+        (
+            c["status"].as_str().unwrap_or("").to_string(),
+            c["message"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let status = run(0);
+    assert_eq!(seen(&status, "ci", "deploy").0, "passing");
+    let grey = seen(&status, "other", "grey");
+    assert_eq!(
+        grey.0, "failing",
+        "a disabled job fails at once, debounce 2 or not: {grey:?}"
+    );
+    restarting.store(true, Ordering::SeqCst);
+    let deploy = seen(&run(1), "ci", "deploy");
+    assert_eq!(deploy.0, "passing", "{deploy:?}");
+    assert!(
+        deploy.1.contains("Error reaching Jenkins: HTTP 503"),
+        "{deploy:?}"
+    );
+    restarting.store(false, Ordering::SeqCst);
+    run(2);
+    let to_ci = |hook: &HttpServer| {
+        hook.requests()
+            .iter()
+            .filter(|r| r.body.contains("\"service\":\"ci\""))
+            .count()
+    };
+    assert_eq!(
+        to_ci(&hook),
+        0,
+        "one 503 while Jenkins restarts is no incident"
+    );
+    restarting.store(true, Ordering::SeqCst);
+    run(3);
+    assert_eq!(seen(&run(4), "ci", "deploy").0, "failing");
+    assert_eq!(
+        to_ci(&hook),
+        1,
+        "two errors in a row with debounce 1: an alert"
+    );
+}
