@@ -81,7 +81,7 @@ impl CheckType for GraphiteCheck {
 
     fn run(&self, check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult {
         let minutes = window_minutes(check.frequency, last_run, ctx.now);
-        ask(ctx.http, self, minutes, check.timeout)
+        ask(ctx.http, self, minutes, check.timeout, ctx.now)
     }
 }
 
@@ -136,7 +136,13 @@ pub fn window_minutes(frequency: Duration, last_run: Option<i64>, now: i64) -> i
     freq.max(since) + 1
 }
 
-fn ask(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) -> CheckResult {
+fn ask(
+    client: &Client,
+    check: &GraphiteCheck,
+    minutes: i64,
+    timeout: Duration,
+    now: i64,
+) -> CheckResult {
     let started = Instant::now();
     let request = Request {
         username: check.username.clone(),
@@ -149,7 +155,7 @@ fn ask(client: &Client, check: &GraphiteCheck, minutes: i64, timeout: Duration) 
         ))
     };
     let series: Vec<Series> = match client.fetch(&request, timeout) {
-        Ok((200, body)) => match parse(&body) {
+        Ok((200, body)) => match parse(&body, now.saturating_sub(minutes.saturating_mul(60))) {
             Some(s) => s,
             None => {
                 return CheckResult::fail(
@@ -186,22 +192,39 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-fn parse(body: &str) -> Option<Vec<Series>> {
-    let data: Value = serde_json::from_str(body).ok()?;
+/// The series of a render answer, keeping the non-null points stamped at `since` or later
+/// (Graphite may return a point or two before the window asked for). graphite-web writes
+/// an infinite value as `1e9999`, which is no JSON number a parser keeps: read as infinity.
+fn parse(body: &str, since: i64) -> Option<Vec<Series>> {
+    let data: Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(_) => serde_json::from_str(&INFINITE.replace_all(body, "${1}\"${2}inf\"")).ok()?,
+    };
+    let point = |p: &Value| -> Option<f64> {
+        if p.get(1).and_then(Value::as_i64).is_some_and(|t| t < since) {
+            return None;
+        }
+        match p.get(0)? {
+            Value::String(s) if s == "inf" => Some(f64::INFINITY),
+            Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
+            v => v.as_f64(),
+        }
+    };
     data.as_array()?
         .iter()
         .map(|s| {
             Some(Series {
                 target: s["target"].as_str()?.to_string(),
-                values: s["datapoints"]
-                    .as_array()?
-                    .iter()
-                    .filter_map(|p| p.get(0).and_then(Value::as_f64))
-                    .collect(),
+                values: s["datapoints"].as_array()?.iter().filter_map(point).collect(),
             })
         })
         .collect()
 }
+
+/// graphite-web's `1e9999` (or `-1e9999`) where a value starts.
+static INFINITE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"([\[,:]\s*)(-?)1e9999\b").expect("a valid pattern")
+});
 
 /// Passes or not, and the message, as Cabot wrote them.
 pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
@@ -221,16 +244,13 @@ pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
         .iter()
         .zip(&names)
         .filter_map(|(s, name)| {
-            let worst = s
-                .values
-                .iter()
-                .rev()
-                .find(|v| check.comparison.breaks(**v, check.threshold))?;
+            let worst = extreme(check.comparison, &s.values, check.threshold)?;
+            // Cabot: the value as Python prints it, the threshold as `%0.1f`.
             let text = format!(
-                "{} {} {}",
-                py_float(*worst),
+                "{} {} {:.1}",
+                py_float(worst),
                 check.comparison.as_str(),
-                py_float(check.threshold)
+                check.threshold
             );
             Some(if series.len() == 1 {
                 text
@@ -253,19 +273,59 @@ pub fn judge(check: &GraphiteCheck, series: &[Series]) -> (bool, String) {
     (true, message)
 }
 
-/// Each target named by the dot-separated parts not common to all targets.
+/// The point a series fails with, as Cabot reported it: its largest for `>` and `>=`, its
+/// smallest for `<` and `<=`, the threshold itself for `==`; `None` when it passes.
+fn extreme(comparison: Comparison, values: &[f64], threshold: f64) -> Option<f64> {
+    let value = match comparison {
+        Comparison::Greater | Comparison::GreaterOrEqual => {
+            values.iter().copied().fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?
+        }
+        Comparison::Less | Comparison::LessOrEqual => {
+            values.iter().copied().fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))?
+        }
+        Comparison::Equal => *values.iter().find(|v| **v == threshold)?,
+    };
+    comparison.breaks(value, threshold).then_some(value)
+}
+
+/// Each target named as Cabot's `minimize_targets` named it: without the dot-separated
+/// parts that all targets share at their start and at their end. Names that are still the
+/// same (two series of one target) are told apart by a number: `web.load (2)`.
 fn short_names(targets: &[&str]) -> Vec<String> {
     let parts: Vec<Vec<&str>> = targets.iter().map(|t| t.split('.').collect()).collect();
-    let same_shape = parts.windows(2).all(|w| w[0].len() == w[1].len());
-    if targets.len() < 2 || !same_shape {
-        return targets.iter().map(|t| t.to_string()).collect();
-    }
-    let varying: Vec<usize> = (0..parts[0].len())
-        .filter(|&i| parts.iter().any(|p| p[i] != parts[0][i]))
-        .collect();
-    parts
+    let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
+    let names: Vec<String> = if targets.len() < 2 {
+        targets.iter().map(|t| t.to_string()).collect()
+    } else {
+        // As Cabot: the common prefix counts only when some part differs after it.
+        let first = &parts[0];
+        let prefix = (0..shortest)
+            .find(|&i| parts.iter().any(|p| p[i] != first[i]))
+            .unwrap_or(0);
+        let suffix = (0..shortest - prefix)
+            .find(|&i| {
+                let end = |p: &Vec<&str>| p[p.len() - 1 - i].to_string();
+                parts.iter().any(|p| end(p) != end(first))
+            })
+            .unwrap_or(0);
+        parts
+            .iter()
+            .map(|p| p[prefix..p.len() - suffix].join("."))
+            .collect()
+    };
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let firsts: Vec<usize> = names
         .iter()
-        .map(|p| varying.iter().map(|&i| p[i]).collect::<Vec<_>>().join("."))
+        .map(|n| {
+            let count = seen.entry(n.as_str()).or_insert(0);
+            *count += 1;
+            *count
+        })
+        .collect();
+    names
+        .iter()
+        .zip(firsts)
+        .map(|(n, i)| if i == 1 { n.clone() } else { format!("{n} ({i})") })
         .collect()
 }
 
@@ -352,10 +412,46 @@ mod tests {
     }
 
     #[test]
+    fn the_failing_point_and_the_threshold_as_cabot_reported_them() {
+        let one = [series("load", &[5.0, 12.5, 7.0])];
+        let cases = [
+            // the largest point for > and >=, not the newest
+            (Comparison::Greater, 10.0, "12.5 > 10.0"),
+            (Comparison::GreaterOrEqual, 12.5, "12.5 >= 12.5"),
+            // the smallest for < and <=
+            (Comparison::Less, 6.0, "5.0 < 6.0"),
+            (Comparison::LessOrEqual, 5.0, "5.0 <= 5.0"),
+            (Comparison::Equal, 7.0, "7.0 == 7.0"),
+            // the threshold as `%0.1f`
+            (Comparison::Greater, 9.16, "12.5 > 9.2"),
+            (Comparison::Less, 5.04, "5.0 < 5.0"),
+        ];
+        for (comparison, threshold, message) in cases {
+            assert_eq!(
+                judge(&check(comparison, threshold, 0, 0), &one),
+                (false, message.to_string()),
+                "{comparison:?} {threshold}"
+            );
+        }
+        let twins = [series("web.load", &[10.0]), series("web.load", &[11.0])];
+        assert_eq!(
+            judge(&check(Comparison::Greater, 5.0, 0, 0), &twins).1,
+            "web.load: 10.0 > 5.0, web.load (2): 11.0 > 5.0"
+        );
+        let inf = [series("q", &[f64::INFINITY])];
+        assert_eq!(judge(&check(Comparison::Greater, 5.0, 0, 0), &inf).1, "inf > 5.0");
+    }
+
+    #[test]
     fn names_and_numbers() {
         assert_eq!(
             short_names(&["prefix.a.suffix", "prefix.b.suffix"]),
             ["a", "b"]
+        );
+        // Cabot strips what the ends share, and keeps a shared part in the middle.
+        assert_eq!(
+            short_names(&["servers.web1.cpu.user.avg", "servers.web2.cpu.idle.avg"]),
+            ["web1.cpu.user", "web2.cpu.idle"]
         );
         assert_eq!(short_names(&["x.y", "z"]), ["x.y", "z"]);
         assert_eq!(py_float(9.0), "9.0");
@@ -377,7 +473,15 @@ mod tests {
     #[test]
     fn render_json() {
         let body = r#"[{"target": "a.b", "datapoints": [[1.5, 100], [null, 160], [2, 220]]}]"#;
-        assert_eq!(parse(body), Some(vec![series("a.b", &[1.5, 2.0])]));
-        assert_eq!(parse("<html>"), None);
+        assert_eq!(parse(body, 0), Some(vec![series("a.b", &[1.5, 2.0])]));
+        assert_eq!(parse("<html>", 0), None);
+        // points stamped before the window are dropped
+        assert_eq!(parse(body, 150), Some(vec![series("a.b", &[2.0])]));
+        // graphite-web's infinity
+        let inf = r#"[{"target": "x", "datapoints": [[1e9999, 100], [-1e9999, 160], [3, 220]]}]"#;
+        assert_eq!(
+            parse(inf, 0),
+            Some(vec![series("x", &[f64::INFINITY, f64::NEG_INFINITY, 3.0])])
+        );
     }
 }
