@@ -3,8 +3,9 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use regex::Regex;
+use fancy_regex::{Regex, RegexBuilder};
 
+use super::json_conditions::{self, Condition};
 use super::{CheckResult, CheckType, Context};
 use crate::config::Check;
 use crate::config::read::{self, Fields, Reader};
@@ -13,14 +14,24 @@ use crate::http_client::{Client, Request};
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+/// How far a `text_match` with look-around or backreferences may backtrack in one search
+/// before the check gives up (fails): milliseconds of work, not the minutes a pattern
+/// like `(a+)+b` would take on a long body.
+const BACKTRACK_LIMIT: usize = 1_000_000;
 
 #[derive(Debug, Clone)]
 pub struct HttpCheck {
     /// What is sent, and how much of the answer is read (`max_body`).
     pub request: Request,
     pub expect_status: Vec<StatusMatch>,
-    /// Searched in the first `max_body` bytes of the body.
+    /// Searched in the first `max_body` bytes of the body. Python's dialect, as Cabot's
+    /// users wrote it: look-around and backreferences too (fancy-regex, which hands
+    /// patterns without them to the linear-time `regex` engine).
     pub text_match: Option<Regex>,
+    /// Conditions on the body read as JSON.
+    pub json: Vec<Condition>,
+    /// Each header (by name) whose value must match a regex.
+    pub headers_match: Vec<(String, Regex)>,
     pub max_response_time: Option<Duration>,
 }
 
@@ -37,6 +48,8 @@ impl CheckType for HttpCheck {
         "password_file",
         "expect_status",
         "text_match",
+        "json",
+        "headers_match",
         "max_response_time",
         "verify_tls",
         "follow_redirects",
@@ -79,27 +92,30 @@ impl CheckType for HttpCheck {
             None => vec![StatusMatch::Class(2)],
             Some(n) => read_expect_status(r, n, &f.path("expect_status")),
         };
-        let text_match = f.get("text_match").and_then(|n| {
-            let path = f.path("text_match");
-            let pattern = r.string(n, &path)?;
-            match Regex::new(&pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ");
-                    r.error(
-                        n.mark,
-                        &path,
-                        format!("'{pattern}' is not a valid regex: {why}"),
-                    );
-                    None
+        let text_match = f
+            .get("text_match")
+            .and_then(|n| read_regex(r, n, &f.path("text_match")));
+        let json = f
+            .get("json")
+            .map(|n| json_conditions::read(r, n, &f.path("json")))
+            .unwrap_or_default();
+        let headers_match = match f.get("headers_match") {
+            None => Vec::new(),
+            Some(n) => {
+                let path = f.path("headers_match");
+                match r.any_keys(n, &path) {
+                    None => Vec::new(),
+                    Some(fields) => fields
+                        .entries
+                        .iter()
+                        .filter_map(|(name, v)| {
+                            let re = read_regex(r, v, &fields.path(name))?;
+                            Some((name.to_string(), re))
+                        })
+                        .collect(),
                 }
             }
-        });
+        };
         let max_response_time = f
             .get("max_response_time")
             .and_then(|n| r.duration(n, &f.path("max_response_time"), read::SHORT));
@@ -135,6 +151,8 @@ impl CheckType for HttpCheck {
             },
             expect_status,
             text_match,
+            json,
+            headers_match,
             max_response_time,
         })
     }
@@ -153,7 +171,34 @@ impl CheckType for HttpCheck {
                 started.elapsed(),
             );
         }
-        if let Some(re) = &self.text_match {
+        for (name, re) in &self.headers_match {
+            let value = response
+                .headers()
+                .get(name.as_str())
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let Some(value) = value else {
+                return CheckResult::fail(
+                    format!("HTTP {code}, header {name} missing (headers_match)"),
+                    started.elapsed(),
+                );
+            };
+            match re.is_match(&value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return CheckResult::fail(
+                        format!("HTTP {code}, header {name}: {value:?} does not match /{}/", re.as_str()),
+                        started.elapsed(),
+                    );
+                }
+                Err(e) => {
+                    return CheckResult::fail(
+                        format!("HTTP {code}, header {name}: /{}/ gave up: {e}", re.as_str()),
+                        started.elapsed(),
+                    );
+                }
+            }
+        }
+        if self.text_match.is_some() || !self.json.is_empty() {
             let max_body = self.request.max_body;
             let (body, cut) = match Client::read_body(&mut response, max_body, timeout) {
                 Ok(b) => b,
@@ -164,17 +209,52 @@ impl CheckType for HttpCheck {
                     );
                 }
             };
+            let whole = if cut {
+                format!(" in the first {max_body} bytes of the body (max_body)")
+            } else {
+                " in the body".to_string()
+            };
             let text = String::from_utf8_lossy(&body);
-            if !re.is_match(&text) {
-                let whole = if cut {
-                    format!(" in the first {max_body} bytes of the body (max_body)")
-                } else {
-                    " in the body".to_string()
+            if let Some(re) = &self.text_match {
+                let found = match re.is_match(text.as_ref()) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        return CheckResult::fail(
+                            format!(
+                                "HTTP {code}, text_match /{}/ gave up: {e} (a pattern that backtracks less, such as one without nested repeats, would not)",
+                                re.as_str()
+                            ),
+                            started.elapsed(),
+                        );
+                    }
                 };
-                return CheckResult::fail(
-                    format!("HTTP {code}, text_match /{}/ not found{whole}", re.as_str()),
-                    started.elapsed(),
-                );
+                if !found {
+                    return CheckResult::fail(
+                        format!("HTTP {code}, text_match /{}/ not found{whole}", re.as_str()),
+                        started.elapsed(),
+                    );
+                }
+            }
+            if !self.json.is_empty() {
+                let doc: serde_json::Value = match serde_json::from_slice(&body) {
+                    Ok(doc) => doc,
+                    Err(e) => {
+                        let why = if cut {
+                            format!("cut at max_body {max_body} bytes")
+                        } else {
+                            e.to_string()
+                        };
+                        return CheckResult::fail(
+                            format!("HTTP {code}, the body is not JSON ({why})"),
+                            started.elapsed(),
+                        );
+                    }
+                };
+                for condition in &self.json {
+                    if let Err(why) = condition.judge(&doc) {
+                        return CheckResult::fail(format!("HTTP {code}, {why}"), started.elapsed());
+                    }
+                }
             }
         }
         let took = started.elapsed();
@@ -191,6 +271,27 @@ impl CheckType for HttpCheck {
             );
         }
         CheckResult::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
+    }
+}
+
+/// A regex in Python's dialect, bounded in how far it may backtrack.
+fn read_regex(r: &mut Reader, node: &Node, path: &str) -> Option<Regex> {
+    let pattern = r.string(node, path)?;
+    match RegexBuilder::new(&pattern)
+        .backtrack_limit(BACKTRACK_LIMIT)
+        .build()
+    {
+        Ok(re) => Some(re),
+        Err(e) => {
+            let why = e.to_string();
+            let why = why.lines().last().unwrap_or("").trim_start_matches("error: ");
+            r.error(
+                node.mark,
+                path,
+                format!("'{pattern}' is not a valid regex: {why}"),
+            );
+            None
+        }
     }
 }
 

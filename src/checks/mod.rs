@@ -6,6 +6,7 @@
 //! To add a check type: write `checks/<type>.rs` with a struct that implements
 //! [`CheckType`], and add one line to `check_types!` below.
 
+pub mod json_conditions;
 pub mod perfdata;
 pub mod runner;
 

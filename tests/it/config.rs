@@ -451,8 +451,53 @@ services:
             7,
             21,
             "services[web].checks[home].text_match",
-            "'Welcome (' is not a valid regex: unclosed group",
+            "'Welcome (' is not a valid regex: Parsing error at position 9: Opening parenthesis without closing parenthesis",
         )],
+    );
+}
+
+#[test]
+fn json_conditions_that_cannot_work() {
+    assert_errors(
+        r#"
+services:
+  - name: web
+    checks:
+      - name: home
+        type: http
+        url: "http://127.0.0.1:8080/"
+        json:
+          - { path: "status", equals: UP }
+          - { path: "$.a", equals: 1, less_than: 2 }
+          - { path: "$.b", exists: maybe }
+        headers_match: { Content-Type: "json(" }
+"#,
+        &[
+            (
+                8,
+                21,
+                "services[web].checks[home].json[0].path",
+                "'status' is not a JSON path: a path starts with $",
+            ),
+            (
+                9,
+                13,
+                "services[web].checks[home].json[1]",
+                "give exactly one of equals, matches, less_than, greater_than, exists (found equals, less_than)",
+            ),
+            (
+                10,
+                36,
+                "services[web].checks[home].json[2].exists",
+                "expected true or false",
+            ),
+            (
+                11,
+                40,
+                "services[web].checks[home].headers_match.Content-Type",
+                "is not a valid regex",
+            ),
+        ],
     );
 }
 

@@ -151,6 +151,113 @@ fn text_match_is_a_regex_searched_in_the_body() {
 }
 
 #[test]
+fn text_match_takes_pythons_look_around_and_backreferences_and_gives_up_on_runaway_backtracking() {
+    let server = HttpServer::start(|req| match req.url.as_str() {
+        "/runaway" => Reply::new(200, "a".repeat(40)),
+        _ => Reply::new(200, "status: ready ready, queue: 3"),
+    });
+    let env = Env::new(&config(&format!(
+        "      - {{ name: lookahead, type: http, url: '{page}', text_match: '^(?=.*ready)(?!.*error)' }}
+      - {{ name: lookbehind, type: http, url: '{page}', text_match: '(?<=queue: )\\d' }}
+      - {{ name: backreference, type: http, url: '{page}', text_match: '(\\w+) \\1' }}
+      - {{ name: named, type: http, url: '{page}', text_match: '(?P<word>ready) (?P=word)' }}
+      - {{ name: negative, type: http, url: '{page}', text_match: '^(?!.*ready)' }}
+      - {{ name: runaway, type: http, url: '{runaway}', text_match: '^(a|a)*\\1b' }}
+",
+        page = server.url("/page"),
+        runaway = server.url("/runaway"),
+    )));
+    let started = std::time::Instant::now();
+    run_all(&env, None);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let status = env.status_json();
+    for passing in ["lookahead", "lookbehind", "backreference", "named"] {
+        let (got, message) = result(&status, passing);
+        assert_eq!(got, "passing", "{passing}: {message}");
+    }
+    let (negative, message) = result(&status, "negative");
+    assert_eq!(negative, "failing", "{message}");
+    assert!(
+        message.contains("text_match /^(?!.*ready)/ not found"),
+        "{message}"
+    );
+    let (runaway, message) = result(&status, "runaway");
+    assert_eq!(runaway, "failing", "{message}");
+    assert!(message.contains("gave up"), "{message}");
+}
+
+#[test]
+fn json_and_header_conditions_name_the_path_the_expected_and_the_actual_value() {
+    let server = HttpServer::start(|req| {
+        match req.url.as_str() {
+        "/html" => Reply::new(200, "<html>ok</html>").header("Content-Type", "text/html"),
+        "/deep" => Reply::new(200, "[".repeat(10_000)).header("Content-Type", "application/json"),
+        _ => Reply::new(
+            200,
+            r#"{"status": "UP", "version": "2.4.1", "checks": [{"name": "db", "latency_ms": 250}]}"#,
+        )
+        .header("Content-Type", "application/json; charset=utf-8"),
+    }
+    });
+    let env = Env::new(&config(&format!(
+        r#"      - name: healthy
+        type: http
+        url: '{health}'
+        headers_match: {{ Content-Type: '^application/json' }}
+        json:
+          - {{ path: "$.status", equals: UP }}
+          - {{ path: "$.version", matches: '^2\.' }}
+          - {{ path: "$.checks[0].latency_ms", less_than: 500 }}
+          - {{ path: "$.error", exists: false }}
+      - {{ name: slow-db, type: http, url: '{health}', json: [ {{ path: "$.checks[0].latency_ms", less_than: 200 }} ] }}
+      - {{ name: down, type: http, url: '{health}', json: [ {{ path: "$.status", equals: DOWN }} ] }}
+      - {{ name: missing, type: http, url: '{health}', json: [ {{ path: "$.checks[1].name", exists: true }} ] }}
+      - {{ name: not-json, type: http, url: '{html}', json: [ {{ path: "$.status", equals: UP }} ] }}
+      - {{ name: deep, type: http, url: '{deep}', json: [ {{ path: "$", exists: true }} ] }}
+      - {{ name: wrong-type, type: http, url: '{html}', headers_match: {{ Content-Type: json }} }}
+      - {{ name: no-header, type: http, url: '{html}', headers_match: {{ X-Version: '.' }} }}
+"#,
+        health = server.url("/health"),
+        html = server.url("/html"),
+        deep = server.url("/deep"),
+    )));
+    let status = run_all(&env, None);
+    expect(
+        &status,
+        &[
+            ("healthy", "passing", "HTTP 200"),
+            (
+                "slow-db",
+                "failing",
+                "json $.checks[0].latency_ms: 250 is not less than 200",
+            ),
+            (
+                "down",
+                "failing",
+                "json $.status: expected \"DOWN\", got \"UP\"",
+            ),
+            ("missing", "failing", "json $.checks[1].name: missing"),
+            ("not-json", "failing", "the body is not JSON"),
+            (
+                "deep",
+                "failing",
+                "the body is not JSON (recursion limit exceeded",
+            ),
+            (
+                "wrong-type",
+                "failing",
+                "header Content-Type: \"text/html\" does not match /json/",
+            ),
+            ("no-header", "failing", "header X-Version missing"),
+        ],
+    );
+}
+
+#[test]
 fn slow_answers_fail_max_response_time_and_timeout() {
     let server = HttpServer::start(|req| match req.url.as_str() {
         "/slow" => Reply::new(200, "late").after(Duration::from_millis(400)),
