@@ -176,11 +176,18 @@ fn type_code(t: &str) -> u16 {
     }
 }
 
-/// The question, as bytes.
-pub fn query(name: &str, record_type: &str, id: u16) -> Result<Vec<u8>, String> {
-    let mut q = Vec::with_capacity(32 + name.len());
+/// The UDP payload cabot says it takes (EDNS0): the size DNS Flag Day 2020 settled on,
+/// which passes without IP fragmentation on nearly every path.
+pub const EDNS_PAYLOAD: u16 = 1232;
+
+/// The question, as bytes; with `edns`, an EDNS0 OPT record offering `EDNS_PAYLOAD` bytes,
+/// so that an answer over 512 bytes (many TXT records, DNSSEC, long MX sets) is sent
+/// whole instead of truncated.
+pub fn query(name: &str, record_type: &str, id: u16, edns: bool) -> Result<Vec<u8>, String> {
+    let mut q = Vec::with_capacity(48 + name.len());
     q.extend_from_slice(&id.to_be_bytes());
-    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // recursion desired, 1 question
+    // recursion desired, 1 question, and 1 additional record (the OPT) with EDNS
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, u8::from(edns)]);
     for label in name.trim_end_matches('.').split('.') {
         if label.is_empty() || label.len() > 63 {
             return Err(format!("'{name}' is not a valid DNS name"));
@@ -191,6 +198,14 @@ pub fn query(name: &str, record_type: &str, id: u16) -> Result<Vec<u8>, String> 
     q.push(0);
     q.extend_from_slice(&type_code(record_type).to_be_bytes());
     q.extend_from_slice(&1u16.to_be_bytes()); // IN
+    if edns {
+        // root name, type OPT (41), class = payload size, extended rcode/version/flags 0,
+        // no options
+        q.push(0);
+        q.extend_from_slice(&41u16.to_be_bytes());
+        q.extend_from_slice(&EDNS_PAYLOAD.to_be_bytes());
+        q.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    }
     Ok(q)
 }
 
@@ -215,8 +230,9 @@ fn ask(
         .set_read_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
     socket
-        .send(&query(name, record_type, id)?)
+        .send(&query(name, record_type, id, true)?)
         .map_err(|e| e.to_string())?;
+    let mut edns = true;
     let deadline = Instant::now() + timeout;
     let mut buf = [0u8; 4096];
     loop {
@@ -245,6 +261,14 @@ fn ask(
         };
         // An answer to another question (a late one, or a spoof) is not ours.
         if n >= 2 && buf[..2] == id.to_be_bytes() {
+            // FORMERR to an EDNS question: a server from before EDNS; ask it plainly.
+            if edns && n >= 4 && buf[3] & 0x0f == 1 {
+                edns = false;
+                socket
+                    .send(&query(name, record_type, id, false)?)
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
             return parse_answer(&buf[..n], type_code(record_type));
         }
     }
@@ -314,7 +338,9 @@ pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
     // A truncated answer (TC) would need TCP, which this check does not speak: say so
     // rather than report a short list as the truth.
     if msg[2] & 0x02 != 0 {
-        return Err("the answer was truncated (too big for UDP); cabot asks over UDP only".into());
+        return Err(format!(
+            "the answer was truncated (more than the {EDNS_PAYLOAD} bytes cabot takes over UDP; it does not ask over TCP)"
+        ));
     }
     Ok(out)
 }
@@ -371,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_round_trip() {
-        let q = query("www.example.com", "A", 7).unwrap();
+        let q = query("www.example.com", "A", 7, false).unwrap();
         assert_eq!(&q[..2], &[0, 7]);
         let a = answer(&q, &[[127, 0, 0, 1], [127, 0, 0, 2]]);
         assert_eq!(parse_answer(&a, 1).unwrap(), ["127.0.0.1", "127.0.0.2"]);
@@ -380,12 +406,71 @@ mod tests {
         nx[3] = 3;
         assert!(parse_answer(&nx, 1).unwrap_err().contains("NXDOMAIN"));
         assert!(parse_answer(&[0; 5], 1).is_err());
-        assert!(query("bad..name", "A", 1).is_err());
+        assert!(query("bad..name", "A", 1, true).is_err());
+        // EDNS0: one additional record, OPT (41), offering EDNS_PAYLOAD bytes
+        let e = query("www.example.com", "A", 7, true).unwrap();
+        assert_eq!(&e[10..12], &[0, 1]);
+        assert_eq!(&e[e.len() - 11..], &[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    /// SplitMix64, for repeatable random cases without a crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+    }
+
+    #[test]
+    fn any_answer_of_a_records_reads_back_as_its_addresses() {
+        let mut rng = Rng(0xd115);
+        for _ in 0..2_000 {
+            let n = (rng.next() % 40) as usize;
+            let records: Vec<[u8; 4]> = (0..n).map(|_| (rng.next() as u32).to_be_bytes()).collect();
+            let q = query("svc.example.test", "A", rng.next() as u16, false).unwrap();
+            let want: Vec<String> = records
+                .iter()
+                .map(|r| std::net::Ipv4Addr::from(*r).to_string())
+                .collect();
+            assert_eq!(parse_answer(&answer(&q, &records), 1).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn mangled_answers_are_errors_or_values_never_panics() {
+        let mut rng = Rng(0xbad_d15);
+        let q = query("svc.example.test", "MX", 9, true).unwrap();
+        let good = answer(&q, &[[127, 0, 0, 1], [127, 0, 0, 2], [10, 0, 0, 1]]);
+        for i in 0..20_000 {
+            let mut m = if i % 4 == 0 {
+                (0..rng.next() % 600).map(|_| rng.next() as u8).collect()
+            } else {
+                good.clone()
+            };
+            for _ in 0..1 + rng.next() % 6 {
+                if m.is_empty() {
+                    break;
+                }
+                let at = (rng.next() as usize) % m.len();
+                match rng.next() % 3 {
+                    0 => m[at] = rng.next() as u8,
+                    1 => m.truncate(at),
+                    _ => m.insert(at, rng.next() as u8),
+                }
+            }
+            for rtype in [1, 2, 5, 15, 16, 28] {
+                let _ = parse_answer(&m, rtype);
+            }
+        }
     }
 
     #[test]
     fn a_pointer_loop_is_an_error_not_a_hang() {
-        let mut m = query("a.b", "CNAME", 1).unwrap();
+        let mut m = query("a.b", "CNAME", 1, false).unwrap();
         m[7] = 1;
         m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2]);
         let loop_at = m.len();

@@ -41,9 +41,18 @@ const CNAME: u16 = 5;
 
 const AAAA: u16 = 28;
 
+const TXT: u16 = 16;
+
+/// The 20 TXT records of `big.example.test`: 20 x 45 bytes, over DNS's 512 without EDNS.
+fn big_txt() -> Vec<String> {
+    (0..20)
+        .map(|i| format!("site-verification=token-{i:02}-abcdefghijklmnopq"))
+        .collect()
+}
+
 /// The records the fake server knows: (name, type, data).
 fn zone() -> Vec<(&'static str, u16, Vec<u8>)> {
-    vec![
+    let mut zone = vec![
         // Out of order on purpose: the check compares sets.
         ("www.example.test", A, vec![127, 0, 0, 2]),
         ("www.example.test", A, vec![127, 0, 0, 1]),
@@ -63,13 +72,26 @@ fn zone() -> Vec<(&'static str, u16, Vec<u8>)> {
                 .octets()
                 .to_vec(),
         ),
-    ]
+    ];
+    for txt in big_txt() {
+        let mut data = vec![txt.len() as u8];
+        data.extend_from_slice(txt.as_bytes());
+        zone.push(("big.example.test", TXT, data));
+    }
+    zone
 }
 
 /// The answer to `query`: NXDOMAIN for a name the zone lacks, else its records of the
 /// asked type, following a CNAME the way a recursive server does.
 fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
     let (name, qtype, end) = question(query)?;
+    // An EDNS0 OPT record in the additional section: the asker takes a bigger answer.
+    let offered = match query.get(10..12) {
+        Some([0, 1]) => query
+            .get(end + 3..end + 5)
+            .map_or(512, |b| u16::from_be_bytes([b[0], b[1]]) as usize),
+        _ => 512,
+    };
     let zone = zone();
     let mut reply = query[..end].to_vec();
     reply[2] = 0x81; // a response, recursion desired
@@ -110,6 +132,12 @@ fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
         reply.extend_from_slice(&(data.len() as u16).to_be_bytes());
         reply.extend_from_slice(&data);
     }
+    // As a real server does: an answer too big for the asker is cut to its question, TC set.
+    if reply.len() > offered {
+        reply.truncate(end);
+        reply[2] |= 0x02;
+        reply[6..8].copy_from_slice(&[0, 0]);
+    }
     Some(reply)
 }
 
@@ -118,7 +146,7 @@ fn dns_server() -> UdpSocket {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
     let serving = socket.try_clone().expect("clone udp");
     thread::spawn(move || {
-        let mut buf = [0u8; 512];
+        let mut buf = [0u8; 4096];
         while let Ok((n, from)) = serving.recv_from(&mut buf) {
             if let Some(reply) = dns_answer(&buf[..n]) {
                 let _ = serving.send_to(&reply, from);
@@ -149,6 +177,10 @@ fn dns_resolves_and_compares() {
         check("no-aaaa", "host: www.example.test, record_type: AAAA, expect: ['::1']"),
         check("cname", "host: alias.example.test, record_type: CNAME, expect: [target.example.test.]"),
         check("a-through-cname", "host: alias.example.test, record_type: A, expect: [127.0.0.3]"),
+        check(
+            "big-txt",
+            &format!("host: big.example.test, record_type: TXT, expect: [{}]", big_txt().join(", ")),
+        ),
         format!(
             "      - {{ name: silent, type: dns, server: '{silent_at}', host: www.example.test, expect: [127.0.0.1], timeout: 1s }}\n"
         ),
@@ -183,6 +215,8 @@ fn dns_resolves_and_compares() {
                 "alias.example.test CNAME = target.example.test",
             ),
             ("a-through-cname", "passing", "A = 127.0.0.3"),
+            // 900 bytes of TXT: whole over UDP with EDNS0, truncated (a failure) without.
+            ("big-txt", "passing", "big.example.test TXT = site-verification=token-00"),
             ("silent", "failing", "no answer within 1s"),
         ],
     );
