@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::View;
 use super::wire::Response;
-use crate::clock::{format_age, format_time};
+use crate::clock::format_age;
 use crate::core::Status;
 use crate::core::running::{NOT_RUNNING, words};
 use crate::text::xml_escape;
@@ -24,32 +24,71 @@ fn color(status: Status) -> &'static str {
     }
 }
 
-/// A 24-hour strip of a service's status as inline SVG: one rectangle per stretch.
-fn strip(changes: &[(i64, Status)], now: i64) -> String {
+/// The least width of a failing stretch, so that a short incident (a 7-minute CRITICAL is
+/// 1.4 units of 288) is never painted over by the passing stretches around it.
+const FAILING_WIDTH: i64 = 2;
+const UNKNOWN: &str = "#9aa3ad";
+
+/// A 24-hour strip of a service's status as inline SVG: one rectangle per stretch, each
+/// with its time range as a tooltip. Passing stretches are drawn first and failing ones
+/// over them, worst last, each at least `FAILING_WIDTH` wide, so every incident in the
+/// window shows. Nothing is known after `known_until` (the last run, when checks are not
+/// running): that part is grey, "unknown".
+fn strip(changes: &[(i64, Status)], now: i64, known_until: i64) -> String {
     let from = now - DAY;
+    let known_until = known_until.clamp(from, now);
     let x = |t: i64| (t.clamp(from, now) - from) * STRIP_WIDTH / DAY;
+    let x_up = |t: i64| ((t.clamp(from, now) - from) * STRIP_WIDTH + DAY - 1) / DAY;
     let mut svg = format!(
         "<svg class=\"strip\" viewBox=\"0 0 {STRIP_WIDTH} 12\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"last 24 hours\">\
          <rect width=\"{STRIP_WIDTH}\" height=\"12\" fill=\"#d0d4d9\"/>"
     );
+    let current = known_until == now;
+    let mut stretches: Vec<(Status, i64, i64, i64, i64)> = Vec::new();
     for (i, &(at, status)) in changes.iter().enumerate() {
         let last = i + 1 == changes.len();
-        let end = changes.get(i + 1).map_or(now, |n| n.0);
-        let (mut x0, x1) = (x(at), x(end));
+        let start = at.max(from);
+        let end = changes.get(i + 1).map_or(now, |n| n.0).min(known_until);
+        if end <= start && !(last && current && at <= now) {
+            continue;
+        }
+        let mut x0 = x(start);
+        let mut w = if status == Status::Passing {
+            (x(end) - x0).max(1)
+        } else {
+            (x_up(end) - x0).max(FAILING_WIDTH)
+        };
         // The status now is drawn at least a few units wide, however new it is.
-        if last {
+        if last && current {
             x0 = x0.min(STRIP_WIDTH - NOW_WIDTH);
+            w = w.max(STRIP_WIDTH - x0);
         }
-        if x1 > x0 || (end > from && at < now && x1 == x0 && end > at) {
-            let w = (x1 - x0).max(1);
-            let _ = write!(
-                svg,
-                "<rect x=\"{x0}\" width=\"{w}\" height=\"12\" fill=\"{}\"><title>{} from {}</title></rect>",
-                color(status),
-                status.as_str(),
-                format_time(at.max(from))
-            );
-        }
+        x0 = x0.min(STRIP_WIDTH - w.min(STRIP_WIDTH));
+        stretches.push((status, x0, w, start, end));
+    }
+    stretches.sort_by_key(|s| s.0);
+    for (status, x0, w, start, end) in stretches {
+        let until = if end >= now && current {
+            "now".to_string()
+        } else {
+            page_time(end)
+        };
+        let _ = write!(
+            svg,
+            "<rect x=\"{x0}\" width=\"{w}\" height=\"12\" fill=\"{}\"><title>{} from {} to {until}</title></rect>",
+            color(status),
+            status.as_str(),
+            page_time(start),
+        );
+    }
+    if !current {
+        let x0 = x(known_until);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x0}\" width=\"{}\" height=\"12\" fill=\"{UNKNOWN}\"><title>unknown from {}: checks are not running</title></rect>",
+            (STRIP_WIDTH - x0).max(1),
+            page_time(known_until)
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -115,21 +154,50 @@ footer{{font-size:.8rem;color:#56606b}}\
             "<p>No public services. Mark a service <code>public: true</code> to list it here.</p>",
         );
     }
+    // When checks are not running, the last status is no news: the page says unknown
+    // since the last run, in grey, and the strip stops there.
+    let known_until = if running {
+        now
+    } else {
+        last_run.map_or(now - DAY, |r| r.finished_at)
+    };
     for (name, status, since) in &services {
         let changes = view.read(|s| s.service_changes(name, now - DAY));
+        let (badge, word, since_text) = if running {
+            (
+                color(*status),
+                status.as_str(),
+                format!(
+                    "{} since {} ({})",
+                    status.as_str(),
+                    page_time(*since),
+                    format_age(now.saturating_sub(*since))
+                ),
+            )
+        } else {
+            let text = match last_run {
+                Some(r) => format!(
+                    "unknown since {} ({} ago), when the last run finished: it was {} then",
+                    page_time(r.finished_at),
+                    format_age(now.saturating_sub(r.finished_at)),
+                    status.as_str()
+                ),
+                None => "unknown: no run has completed yet".to_string(),
+            };
+            (UNKNOWN, "UNKNOWN", text)
+        };
         let _ = write!(
             html,
             "<section class=\"service\" id=\"service-{id}\"><h2><span class=\"name\">{name}</span>\
 <span class=\"badge status\" style=\"background:{c}\">{st}</span></h2>\
-<p class=\"since\">{st} since {since_time} ({age})</p>{strip}\
+<p class=\"since\">{since_text}</p>{strip}\
 <div class=\"axis\"><span>24 hours ago</span><span>now</span></div></section>",
             id = xml_escape(name),
             name = xml_escape(name),
-            c = color(*status),
-            st = status.as_str(),
-            since_time = page_time(*since),
-            age = format_age(now.saturating_sub(*since)),
-            strip = strip(&changes, now),
+            c = badge,
+            st = word,
+            since_text = xml_escape(&since_text),
+            strip = strip(&changes, now, known_until),
         );
     }
     let _ = writeln!(
@@ -138,4 +206,108 @@ footer{{font-size:.8rem;color:#56606b}}\
         page_time(now)
     );
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The strip's rectangles after the background: (fill, x, width, title).
+    fn rects(svg: &str) -> Vec<(String, i64, i64, String)> {
+        svg.split("<rect x=\"")
+            .skip(1)
+            .map(|r| {
+                let attr = |name: &str| -> String {
+                    let from = r
+                        .find(&format!("{name}=\""))
+                        .map_or(0, |i| i + name.len() + 2);
+                    r[from..].split('"').next().unwrap_or("").to_string()
+                };
+                let x: i64 = r.split('"').next().unwrap_or("0").parse().unwrap_or(-1);
+                let title = r
+                    .split("<title>")
+                    .nth(1)
+                    .and_then(|t| t.split("</title>").next())
+                    .unwrap_or("")
+                    .to_string();
+                (attr("fill"), x, attr("width").parse().unwrap_or(-1), title)
+            })
+            .collect()
+    }
+
+    const NOW: i64 = 1_800_000_000;
+    const H: i64 = 3_600;
+
+    #[test]
+    fn a_seven_minute_incident_is_drawn_over_the_passing_around_it() {
+        let at = NOW - 6 * H;
+        let changes = [
+            (NOW - 30 * H, Status::Passing),
+            (at, Status::Critical),
+            (at + 7 * 60, Status::Passing),
+        ];
+        let drawn = rects(&strip(&changes, NOW, NOW));
+        let critical = drawn
+            .iter()
+            .position(|r| r.0 == color(Status::Critical))
+            .expect("the incident is drawn");
+        let (_, x, w, title) = &drawn[critical];
+        assert!(*w >= FAILING_WIDTH, "{drawn:?}");
+        assert_eq!(*x, (DAY - 6 * H) * STRIP_WIDTH / DAY);
+        assert_eq!(
+            title,
+            "CRITICAL from 2027-01-15 02:00 UTC to 2027-01-15 02:07 UTC"
+        );
+        // Drawn last: nothing after it covers it.
+        assert_eq!(critical, drawn.len() - 1, "{drawn:?}");
+        assert!(drawn.iter().any(|r| r.3.ends_with("to now")), "{drawn:?}");
+    }
+
+    #[test]
+    fn an_incident_that_just_ended_is_not_covered_by_the_status_now() {
+        let at = NOW - 10 * 60;
+        let changes = [
+            (NOW - 30 * H, Status::Passing),
+            (at, Status::Critical),
+            (at + 7 * 60, Status::Passing),
+        ];
+        let drawn = rects(&strip(&changes, NOW, NOW));
+        let last = drawn.last().expect("rects");
+        assert_eq!(last.0, color(Status::Critical), "{drawn:?}");
+        assert!(
+            last.1 + last.2 <= STRIP_WIDTH && last.2 >= FAILING_WIDTH,
+            "{drawn:?}"
+        );
+    }
+
+    #[test]
+    fn worse_is_drawn_later_and_the_unknown_part_is_grey() {
+        let changes = [
+            (NOW - 20 * H, Status::Critical),
+            (NOW - 19 * H, Status::Warning),
+            (NOW - 18 * H, Status::Passing),
+        ];
+        let drawn = rects(&strip(&changes, NOW, NOW - 2 * H));
+        let fills: Vec<&str> = drawn.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            fills,
+            [
+                color(Status::Passing),
+                color(Status::Warning),
+                color(Status::Critical),
+                UNKNOWN
+            ]
+        );
+        let passing = &drawn[0];
+        assert!(
+            passing.3.ends_with("to 2027-01-15 06:00 UTC"),
+            "{passing:?}"
+        );
+        let unknown = &drawn[3];
+        assert_eq!(unknown.1, (DAY - 2 * H) * STRIP_WIDTH / DAY);
+        assert!(
+            unknown.3.starts_with("unknown from 2027-01-15 06:00 UTC"),
+            "{unknown:?}"
+        );
+    }
 }

@@ -216,7 +216,11 @@ fn dns_resolves_and_compares() {
             ),
             ("a-through-cname", "passing", "A = 127.0.0.3"),
             // 900 bytes of TXT: whole over UDP with EDNS0, truncated (a failure) without.
-            ("big-txt", "passing", "big.example.test TXT = site-verification=token-00"),
+            (
+                "big-txt",
+                "passing",
+                "big.example.test TXT = site-verification=token-00",
+            ),
             ("silent", "failing", "no answer within 1s"),
         ],
     );

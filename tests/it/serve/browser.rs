@@ -252,3 +252,142 @@ fn status_page_renders_on_a_phone() {
         png.len()
     );
 }
+
+/// The pixels of an 8-bit RGB or RGBA PNG, as rows of (r, g, b).
+fn png_pixels(png: &[u8]) -> Vec<Vec<(u8, u8, u8)>> {
+    use std::io::Read as _;
+    let (width, height) = png_size(png);
+    let (depth, kind) = (png[24], png[25]);
+    assert_eq!(depth, 8, "8-bit PNG");
+    let channels = match kind {
+        2 => 3,
+        6 => 4,
+        other => panic!("PNG colour type {other}"),
+    };
+    let mut data = Vec::new();
+    let mut at = 8;
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]) as usize;
+        if &png[at + 4..at + 8] == b"IDAT" {
+            data.extend_from_slice(&png[at + 8..at + 8 + len]);
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .expect("inflate IDAT");
+    let stride = width as usize * channels;
+    let mut rows: Vec<Vec<u8>> = Vec::with_capacity(height as usize);
+    for y in 0..height as usize {
+        let line = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
+        let (filter, src) = (line[0], &line[1..]);
+        let prior = rows.last().cloned().unwrap_or_else(|| vec![0; stride]);
+        let mut row = vec![0u8; stride];
+        for i in 0..stride {
+            let a = if i >= channels { row[i - channels] } else { 0 };
+            let b = prior[i];
+            let c = if i >= channels {
+                prior[i - channels]
+            } else {
+                0
+            };
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((a as u16 + b as u16) / 2) as u8,
+                4 => {
+                    let p = a as i16 + b as i16 - c as i16;
+                    let (pa, pb, pc) = (
+                        (p - a as i16).abs(),
+                        (p - b as i16).abs(),
+                        (p - c as i16).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("PNG filter {other}"),
+            };
+            row[i] = src[i].wrapping_add(predicted);
+        }
+        rows.push(row);
+    }
+    rows.iter()
+        .map(|r| r.chunks(channels).map(|p| (p[0], p[1], p[2])).collect())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs Chromium"]
+fn a_seven_minute_incident_shows_on_the_rendered_strip() {
+    let chromium = chromium();
+    let down = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&down);
+    let target = HttpServer::start(move |_| {
+        if flag.load(Ordering::SeqCst) {
+            Reply::new(500, "down")
+        } else {
+            Reply::new(200, "ok")
+        }
+    });
+    let env = Env::new(&format!(
+        "services:
+  - name: website
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{home}', importance: critical }}
+",
+        home = target.url("/"),
+    ));
+    let failed_at = T0 + 2 * HOUR;
+    for (at, failing) in [(T0, false), (failed_at, true), (failed_at + 7 * 60, false)] {
+        down.store(failing, Ordering::SeqCst);
+        let run = env.cabot_at(at, &["run", "--all", "--no-alerts"]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    // Three minutes after it ended: the stretch of PASSING now is drawn at least a few
+    // units wide, and used to paint over the incident just before it.
+    let served_at = failed_at + 10 * 60;
+    let port = closed_port();
+    let _server = Killed(
+        env.command(&["serve-status", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CABOT_NOW", served_at.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve-status"),
+    );
+    let started = Instant::now();
+    while get(port, "/status/").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve-status did not answer"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let shot = work.path().join("strip.png");
+    let mut screenshot = chromium_command(&chromium, &work.path().join("profile"));
+    screenshot
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("http://127.0.0.1:{port}/"));
+    run_bounded(screenshot, work.path(), "screenshot", CHROMIUM_LIMIT);
+    let pixels = png_pixels(&file_bytes(&shot));
+    // #b3122e, CRITICAL's colour: the service is PASSING now, so only the strip has it.
+    let critical = pixels
+        .iter()
+        .flatten()
+        .filter(|&&(r, g, b)| r.abs_diff(0xb3) < 8 && g.abs_diff(0x12) < 8 && b.abs_diff(0x2e) < 8)
+        .count();
+    assert!(
+        critical >= 12,
+        "the 7-minute CRITICAL is not on the rendered strip ({critical} pixels)"
+    );
+}

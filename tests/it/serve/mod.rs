@@ -332,6 +332,46 @@ fn the_page_lists_public_services_with_a_strip_and_no_script() {
 }
 
 #[test]
+fn a_stale_page_says_unknown_since_the_last_run_not_the_last_green() {
+    let (env, _target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    assert_eq!(env.cabot_at(T0 + 5 * MIN, &["run", "--all"]).code, 0);
+    let finished = last_finished(&env);
+    // An hour on with no run: stale_after is 10m.
+    let server = StatusServer::start(&env, Some(T0 + 60 * MIN));
+    let page = server.get("/").body;
+    let web = page
+        .split("id=\"service-web\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("web's section");
+    assert!(web.contains(">UNKNOWN</span>"), "{web}");
+    assert!(
+        !web.contains(">PASSING</span>"),
+        "the last green badge is no news: {web}"
+    );
+    assert!(web.contains("unknown since "), "{web}");
+    assert!(web.contains("it was PASSING then"), "{web}");
+    // The strip's green ends at the last run; grey "unknown" from there to now.
+    assert!(web.contains("<title>unknown from "), "{web}");
+    let green_to = web
+        .split("<title>PASSING from ")
+        .nth(1)
+        .and_then(|t| t.split(" to ").nth(1))
+        .and_then(|t| t.split("</title>").next())
+        .expect("a passing stretch");
+    assert_ne!(green_to, "now", "{web}");
+    let minute = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .expect("time")
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string()
+    };
+    assert_eq!(green_to, minute(finished), "{web}");
+    assert!(page.contains("Status unknown"), "{page}");
+}
+
+#[test]
 fn head_gives_the_headers_without_a_body() {
     let target = Target::new();
     let env = one_service(&target, "");
