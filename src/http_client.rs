@@ -248,7 +248,7 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
     match e {
         ureq::Error::Timeout(which) => format!(
             "timed out after {} ({})",
-            humantime::format_duration(timeout),
+            crate::text::duration(timeout),
             timeout_phase(*which)
         ),
         ureq::Error::HostNotFound => format!("unknown host {host}"),
@@ -293,7 +293,7 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
     match e.kind() {
         ConnectionRefused => "connection refused".into(),
         ConnectionReset => "connection reset by the server".into(),
-        TimedOut | WouldBlock => format!("timed out after {}", humantime::format_duration(timeout)),
+        TimedOut | WouldBlock => format!("timed out after {}", crate::text::duration(timeout)),
         UnexpectedEof => "the server closed the connection early".into(),
         _ => {
             let inner = e.get_ref();
@@ -305,7 +305,7 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
                 if let ureq::Error::Timeout(which) = inner {
                     return format!(
                         "timed out after {} ({})",
-                        humantime::format_duration(timeout),
+                        crate::text::duration(timeout),
                         timeout_phase(*which)
                     );
                 }

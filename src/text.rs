@@ -143,9 +143,58 @@ pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// `1 check`, `2 checks`: a count and its noun, in the number English wants.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", plural(n))
+}
+
+/// A duration for people: its two largest units, `1d 1h`, `1m 30s`, `10s`, `250ms`
+/// (humantime writes `1day 1h` and every unit down to nanoseconds).
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let parts: Vec<String> = units
+        .iter()
+        .scan(secs, |left, &(size, unit)| {
+            let n = *left / size;
+            *left %= size;
+            Some((n, unit))
+        })
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    parts.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_and_durations_read_like_english() {
+        use std::time::Duration as D;
+        assert_eq!(count(1, "check"), "1 check");
+        assert_eq!(count(0, "service"), "0 services");
+        assert_eq!(count(2, "service"), "2 services");
+        let cases = [
+            (D::from_millis(250), "250ms"),
+            (D::from_secs(10), "10s"),
+            (D::from_secs(90), "1m 30s"),
+            (D::from_secs(600), "10m"),
+            (D::from_secs(3_600 + 60), "1h 1m"),
+            (D::from_secs(90_000), "1d 1h"),
+            (D::from_secs(86_400 + 59), "1d"),
+            (D::from_millis(1_500), "1s"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(duration(d), text, "{d:?}");
+        }
+    }
 
     #[test]
     fn one_bounded_line() {

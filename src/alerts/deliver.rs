@@ -67,7 +67,7 @@ pub fn deliver_due(
             result: DeliveryResult::GivenUp {
                 error: format!(
                     "not delivered within give_up_after ({}) after {} attempts",
-                    humantime::format_duration(cfg.alerting.give_up_after),
+                    crate::text::duration(cfg.alerting.give_up_after),
                     d.attempts
                 ),
             },

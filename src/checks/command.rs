@@ -62,7 +62,7 @@ fn plugin(check: &CommandCheck, timeout: Duration) -> CheckResult {
             return CheckResult::fail(
                 format!(
                     "timed out after {} and was killed{said}",
-                    humantime::format_duration(timeout)
+                    crate::text::duration(timeout)
                 ),
                 started.elapsed(),
             );

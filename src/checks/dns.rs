@@ -240,7 +240,7 @@ fn ask(
         if left.is_zero() {
             return Err(format!(
                 "no answer within {}",
-                humantime::format_duration(timeout)
+                crate::text::duration(timeout)
             ));
         }
         let _ = socket.set_read_timeout(Some(left));
@@ -254,7 +254,7 @@ fn ask(
             {
                 return Err(format!(
                     "no answer within {}",
-                    humantime::format_duration(timeout)
+                    crate::text::duration(timeout)
                 ));
             }
             Err(e) => return Err(e.to_string()),

@@ -50,7 +50,7 @@ pub struct Ping {
 /// The verdict at `now`, given the last ping and when the check was first seen.
 pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> CheckResult {
     let allowed = (check.period + check.grace).as_secs() as i64;
-    let window = humantime::format_duration(check.period + check.grace);
+    let window = crate::text::duration(check.period + check.grace);
     // `: what the job said`, when it said something
     let said = |p: &Ping| {
         p.message

@@ -265,7 +265,7 @@ impl CheckType for HttpCheck {
                 format!(
                     "HTTP {code} in {} ms, slower than max_response_time {}",
                     took.as_millis(),
-                    humantime::format_duration(max)
+                    crate::text::duration(max)
                 ),
                 took,
             );

@@ -100,7 +100,7 @@ fn ping(check: &IcmpCheck, timeout: Duration) -> CheckResult {
                 format!(
                     "no answer from {} within {}",
                     check.host,
-                    humantime::format_duration(timeout)
+                    crate::text::duration(timeout)
                 ),
                 started.elapsed(),
             );
@@ -136,7 +136,7 @@ fn ping(check: &IcmpCheck, timeout: Duration) -> CheckResult {
         return CheckResult::fail(
             format!(
                 "{summary}, slower than max_rtt {}",
-                humantime::format_duration(max)
+                crate::text::duration(max)
             ),
             took,
         );

@@ -139,8 +139,8 @@ fn ask(
                 format!(
                     "job '{}': a build has waited in the queue for {} (max_queued_build_time {})",
                     check.job,
-                    humantime::format_duration(Duration::from_secs(waited as u64)),
-                    humantime::format_duration(max)
+                    crate::text::duration(Duration::from_secs(waited as u64)),
+                    crate::text::duration(max)
                 ),
                 took,
             );

@@ -202,7 +202,7 @@ impl Runner {
             result: CheckResult::fail(
                 format!(
                     "timed out after {} (the check did not stop; abandoned)",
-                    humantime::format_duration(timeout)
+                    crate::text::duration(timeout)
                 ),
                 now - r.started,
             ),

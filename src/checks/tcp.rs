@@ -70,13 +70,13 @@ fn connect(check: &TcpCheck, timeout: Duration) -> CheckResult {
     let took = started.elapsed();
     let why = match last_error {
         Some(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            format!("timed out after {}", humantime::format_duration(timeout))
+            format!("timed out after {}", crate::text::duration(timeout))
         }
         Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             "connection refused".to_string()
         }
         Some(e) => e.to_string(),
-        None => format!("timed out after {}", humantime::format_duration(timeout)),
+        None => format!("timed out after {}", crate::text::duration(timeout)),
     };
     CheckResult::fail(format!("cannot connect to {target}: {why}"), took)
 }

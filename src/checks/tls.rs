@@ -145,7 +145,7 @@ fn handshake(check: &TlsCheck, timeout: Duration, now: i64) -> CheckResult {
         return CheckResult::fail(
             format!(
                 "certificate expires on {expiry}, in {days_left} days (within warn_within {})",
-                humantime::format_duration(check.warn_within)
+                crate::text::duration(check.warn_within)
             ),
             took,
         );

@@ -32,6 +32,10 @@ struct Report {
     to: String,
     /// Percent of time PASSING (a service) or of results passed (a check), if anything is known.
     uptime_percent: Option<f64>,
+    /// The seconds of the range the figure covers: from the first record (the service's
+    /// first status, the check's first result) in the range to now. Less than the range for
+    /// something watched for less time than that.
+    monitored_seconds: i64,
     incidents: Vec<IncidentReport>,
 }
 
@@ -72,10 +76,12 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .map(|n| n > 0)
     };
     let mut incidents = Vec::new();
+    let monitored: i64;
     let uptime = match &check {
         None => {
             let changes = st.service_changes(&service, from).map_err(fail)?;
-            let (found, uptime) = service_incidents(&changes, from, now);
+            let (found, uptime, watched) = service_incidents(&changes, from, now);
+            monitored = watched;
             for i in found {
                 incidents.push(IncidentReport {
                     start: format_time(i.start),
@@ -103,6 +109,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 ));
             }
             let (problems, rate) = check_report(&results);
+            monitored = results.first().map_or(0, |r| now - r.0.max(from));
             for p in problems {
                 incidents.push(IncidentReport {
                     start: format_time(p.start),
@@ -121,6 +128,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         from: format_time(from),
         to: format_time(now),
         uptime_percent: uptime.map(|u| (u * 100.0).round() / 100.0),
+        monitored_seconds: monitored,
         incidents,
     };
     let text = if args.json {
@@ -141,11 +149,19 @@ fn human(r: &Report, since: Duration) -> String {
     let uptime = r
         .uptime_percent
         .map_or("unknown".to_string(), |u| format!("{u:.2}%"));
+    // Over less than the range asked for, the figure says what it covers.
+    let over = if r.uptime_percent.is_some() && r.monitored_seconds < since.as_secs() as i64 {
+        format!(
+            " over the {} monitored",
+            crate::text::duration(Duration::from_secs(r.monitored_seconds.max(0) as u64))
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{what}: {} incident{} in the last {}, uptime {uptime}{}",
-        r.incidents.len(),
-        crate::text::plural(r.incidents.len()),
+        "{what}: {} in the last {}, uptime {uptime}{}{over}",
+        crate::text::count(r.incidents.len(), "incident"),
         span(since),
         if r.check.is_some() { " of results" } else { "" }
     );

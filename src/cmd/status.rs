@@ -272,7 +272,7 @@ fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
         Some(r) if !report.running => format!(
             "the last run finished {} ago, longer than stale_after ({}): is cron running `cabot run`?",
             format_age(r.age_seconds),
-            humantime::format_duration(*stale_after)
+            crate::text::duration(*stale_after)
         ),
         Some(_) => {
             let failing: Vec<String> = report
@@ -307,11 +307,12 @@ fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
                 })
                 .collect();
             if failing.is_empty() {
-                format!("{total} services passing")
+                format!("{} passing", crate::text::count(total, "service"))
             } else {
                 format!(
-                    "{} of {total} services failing: {}",
+                    "{} of {} failing: {}",
                     failing.len(),
+                    crate::text::count(total, "service"),
                     failing.join(", ")
                 )
             }
@@ -432,9 +433,9 @@ fn human(report: &Report, color: bool) -> String {
         Some(r) => {
             let _ = writeln!(
                 out,
-                "last run: {} ago ({} checks, {} failed){}",
+                "last run: {} ago ({}, {} failed){}",
                 format_age(r.age_seconds),
-                r.checks_run,
+                crate::text::count(r.checks_run.max(0) as usize, "check"),
                 r.failures,
                 if report.running { "" } else { " - STALE" }
             );

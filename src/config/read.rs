@@ -1272,9 +1272,9 @@ impl Reader {
                 &f.path("timeout"),
                 format!(
                     "the timeout ({}) is not below the frequency ({}): a slow target keeps this check from running every {}",
-                    humantime::format_duration(timeout),
-                    humantime::format_duration(frequency),
-                    humantime::format_duration(frequency)
+                    crate::text::duration(timeout),
+                    crate::text::duration(frequency),
+                    crate::text::duration(frequency)
                 ),
             );
         }

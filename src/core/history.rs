@@ -11,7 +11,9 @@ pub struct Incident {
     pub worst: Status,
 }
 
-/// A service's incidents and uptime (percent of time PASSING) in `[from, now]`.
+/// A service's incidents, uptime (percent of time PASSING) and the seconds it was watched
+/// in `[from, now]`: the uptime is over those seconds, which are fewer than the range
+/// for a service watched for less time than that.
 ///
 /// `changes` are (time, new status), oldest first; the first may be before `from`, giving
 /// the status the range starts in. Time before the first change is not counted, nor are
@@ -20,7 +22,7 @@ pub fn service_incidents(
     changes: &[(i64, Status)],
     from: i64,
     now: i64,
-) -> (Vec<Incident>, Option<f64>) {
+) -> (Vec<Incident>, Option<f64>, i64) {
     let mut incidents: Vec<Incident> = Vec::new();
     let mut counted = 0i64;
     let mut passing = 0i64;
@@ -56,7 +58,7 @@ pub fn service_incidents(
         }
     }
     let uptime = (counted > 0).then(|| passing as f64 * 100.0 / counted as f64);
-    (incidents, uptime)
+    (incidents, uptime, counted)
 }
 
 /// A run of failed results: from the first failure to the next pass.
@@ -130,7 +132,8 @@ mod tests {
             (200, Passing),
             (900, Warning),
         ];
-        let (incidents, uptime) = service_incidents(&changes, 0, 1000);
+        let (incidents, uptime, watched) = service_incidents(&changes, 0, 1000);
+        assert_eq!(watched, 1000);
         assert_eq!(
             incidents,
             [
@@ -148,7 +151,11 @@ mod tests {
         );
         assert_eq!(uptime, Some(80.0));
         // a range starting mid-incident starts the incident there
-        let (incidents, uptime) = service_incidents(&changes, 120, 1000);
+        let (incidents, uptime, watched) = service_incidents(&changes, 120, 1000);
+        assert_eq!(watched, 880);
+        // watched for the last 500 seconds of a range of 1000: the uptime is over those
+        let (_, uptime_late, late) = service_incidents(&[(500, Passing), (800, Error)], 0, 1000);
+        assert_eq!((late, uptime_late), (500, Some(60.0)));
         assert_eq!(
             incidents[0],
             Incident {
@@ -159,7 +166,7 @@ mod tests {
         );
         assert_eq!(uptime.map(|u| (u * 10.0).round() / 10.0), Some(79.5));
         // incidents that ended before the range are left out
-        let (incidents, _) = service_incidents(&changes, 300, 1000);
+        let (incidents, _, _) = service_incidents(&changes, 300, 1000);
         assert_eq!(
             incidents,
             [Incident {
@@ -169,11 +176,11 @@ mod tests {
             }]
         );
         // an incident that ended just as the range starts is not in it
-        let (incidents, uptime) = service_incidents(&changes, 200, 800);
+        let (incidents, uptime, _) = service_incidents(&changes, 200, 800);
         assert_eq!(incidents, []);
         assert_eq!(uptime, Some(100.0));
         // one that started as the range ends is, ongoing
-        let (incidents, _) = service_incidents(&changes, 300, 900);
+        let (incidents, _, _) = service_incidents(&changes, 300, 900);
         assert_eq!(
             incidents,
             [Incident {
@@ -182,6 +189,6 @@ mod tests {
                 worst: Warning
             }]
         );
-        assert_eq!(service_incidents(&[], 0, 10), (vec![], None));
+        assert_eq!(service_incidents(&[], 0, 10), (vec![], None, 0));
     }
 }

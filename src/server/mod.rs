@@ -5,12 +5,14 @@
 //! check URL and no response body: only names, statuses and times. Each page is one file;
 //! `route` is the one place that says which answers which request.
 
+mod badge;
 mod db;
 mod metrics;
 mod page;
 mod ping;
 mod status;
 mod status_json;
+mod uptime;
 pub mod wire;
 
 use std::sync::{Arc, Mutex};
@@ -61,6 +63,9 @@ fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now:
         ("GET" | "HEAD", "/status" | "/status/") => status::answer(&View::new(cfg, db, now)),
         ("GET" | "HEAD", "/status.json") => status_json::answer(&mut View::new(cfg, db, now)),
         ("GET" | "HEAD", "/") => page::answer(&mut View::new(cfg, db, now)),
+        ("GET" | "HEAD", p) if p.starts_with("/badge/") => {
+            badge::answer(&mut View::new(cfg, db, now), &p["/badge/".len()..])
+        }
         ("GET" | "HEAD", "/metrics") if metrics => metrics::answer(&mut View::new(cfg, db, now)),
         (_, "/" | "/status" | "/status/" | "/status.json") => method_not_allowed(),
         (_, "/metrics") if metrics => method_not_allowed(),

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::View;
 use super::wire::Response;
+use super::{View, uptime};
 use crate::clock::format_age;
 use crate::core::Status;
 use crate::core::running::{NOT_RUNNING, words};
@@ -94,6 +94,60 @@ fn strip(changes: &[(i64, Status)], now: i64, known_until: i64) -> String {
     svg
 }
 
+/// `Uptime: 99.93% (24 hours) · 99.90% (7 days) · 98.12% over the 3d monitored (30 days)`:
+/// a figure over less than its window says how long the service was watched.
+fn uptime_line(uptimes: &[uptime::Uptime]) -> String {
+    let parts: Vec<String> = uptimes
+        .iter()
+        .filter_map(|u| {
+            let percent = u.percent?;
+            let window = match u.label {
+                "24h" => "24 hours",
+                "7d" => "7 days",
+                _ => "30 days",
+            };
+            let over = if u.partial() {
+                format!(
+                    " over the {} monitored",
+                    crate::text::duration(
+                        std::time::Duration::from_secs(u.monitored.max(0) as u64)
+                    )
+                )
+            } else {
+                String::new()
+            };
+            Some(format!("{percent:.2}%{over} ({window})"))
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("<p class=\"uptime\">Uptime: {}</p>", parts.join(" · "))
+}
+
+/// The latest incidents of the last 30 days, newest first.
+fn incident_list(incidents: &[crate::core::history::Incident], now: i64) -> String {
+    if incidents.is_empty() {
+        return "<p class=\"uptime\">No incidents in the last 30 days.</p>".to_string();
+    }
+    let mut html = String::from("<ul class=\"incidents\">");
+    for i in incidents.iter().take(super::status_json::RECENT) {
+        let lasted = format_age(i.end.unwrap_or(now) - i.start);
+        let _ = write!(
+            html,
+            "<li>{} at {}, {}</li>",
+            i.worst.as_str(),
+            page_time(i.start),
+            match i.end {
+                Some(_) => format!("lasted {lasted}"),
+                None => format!("ongoing for {lasted}"),
+            }
+        );
+    }
+    html.push_str("</ul>");
+    html
+}
+
 /// `2026-11-24 10:02 UTC`: a time for people, on the page.
 fn page_time(t: i64) -> String {
     jiff::Timestamp::from_second(t)
@@ -145,6 +199,8 @@ h1{{font-size:1.4rem;margin:.5rem 0}}\
 .since{{font-size:.85rem;color:#56606b;margin:.3rem 0}}\
 .strip{{width:100%;height:12px;display:block;border-radius:2px}}\
 .axis{{display:flex;justify-content:space-between;font-size:.7rem;color:#8a939c}}\
+.uptime,.incidents{{font-size:.8rem;color:#56606b;margin:.4rem 0 0}}\
+.incidents{{padding-left:1.1rem}}\
 footer{{font-size:.8rem;color:#56606b}}\
 </style></head><body><header><h1>Service status</h1><p class=\"overall\">{headline}</p><p>{run_line}</p></header><main>",
         if running { color(worst) } else { "#6b7480" },
@@ -163,6 +219,7 @@ footer{{font-size:.8rem;color:#56606b}}\
     };
     for (name, status, since) in &services {
         let changes = view.read(|s| s.service_changes(name, now - DAY));
+        let (uptimes, incidents) = uptime::of(view, name);
         let (badge, word, since_text) = if running {
             (
                 color(*status),
@@ -191,13 +248,15 @@ footer{{font-size:.8rem;color:#56606b}}\
             "<section class=\"service\" id=\"service-{id}\"><h2><span class=\"name\">{name}</span>\
 <span class=\"badge status\" style=\"background:{c}\">{st}</span></h2>\
 <p class=\"since\">{since_text}</p>{strip}\
-<div class=\"axis\"><span>24 hours ago</span><span>now</span></div></section>",
+<div class=\"axis\"><span>24 hours ago</span><span>now</span></div>{uptimes}{incidents}</section>",
             id = xml_escape(name),
             name = xml_escape(name),
             c = badge,
             st = word,
             since_text = xml_escape(&since_text),
             strip = strip(&changes, now, known_until),
+            uptimes = uptime_line(&uptimes),
+            incidents = incident_list(&incidents, now),
         );
     }
     let _ = writeln!(

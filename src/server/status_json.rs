@@ -1,9 +1,12 @@
-//! `GET /status.json`: whether runs happen, the last run, the public services' statuses and
-//! the undelivered alerts.
+//! `GET /status.json`: whether runs happen, the last run, the public services' statuses,
+//! uptimes and latest incidents, and the undelivered alerts.
 
 use serde_json::json;
 
-use super::View;
+use super::{View, uptime};
+
+/// How many of a service's latest incidents (of the last 30 days) are listed.
+pub const RECENT: usize = 5;
 use super::wire::Response;
 use crate::clock::format_time;
 use crate::core::running::words;
@@ -15,7 +18,25 @@ pub fn answer(view: &mut View) -> Response {
     let services: Vec<_> = view
         .public_services()
         .into_iter()
-        .map(|(name, status, since)| json!({ "name": name, "status": status.as_str(), "since": format_time(since) }))
+        .map(|(name, status, since)| {
+            let (uptimes, incidents) = uptime::of(view, &name);
+            let uptime: serde_json::Map<String, serde_json::Value> = uptimes
+                .iter()
+                .map(|u| (u.label.to_string(), u.json()))
+                .collect();
+            let recent: Vec<_> = incidents
+                .iter()
+                .take(RECENT)
+                .map(|i| uptime::incident_json(i, now))
+                .collect();
+            json!({
+                "name": name,
+                "status": status.as_str(),
+                "since": format_time(since),
+                "uptime": uptime,
+                "recent_incidents": recent,
+            })
+        })
         .collect();
     let body = json!({
         "running": running,

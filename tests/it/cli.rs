@@ -993,13 +993,27 @@ services:
     assert_eq!(c["incidents"][0]["end"], Value::Null, "{c:#}");
     assert_eq!(c["uptime_percent"], 50.0, "[pass, fail]: {c:#}");
 
-    // The human form says the same.
+    // The human form says the same, and that the figure is over the 3 minutes watched,
+    // not the 7 days asked for.
     let r = env.cabot_at(now, &["history", "web"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let headline = format!("web: 1 incident in the last 7 days, uptime {want:.2}%\n");
+    let h = history(&env, now, &["web"]);
+    assert_eq!(h["monitored_seconds"], now - t_pass, "{h:#}");
+    let headline = format!(
+        "web: 1 incident in the last 7 days, uptime {:.2}% over the {} monitored\n",
+        h["uptime_percent"].as_f64().unwrap_or(-1.0),
+        if now - t_pass == 180 { "3m" } else { "2m 59s" }
+    );
     assert!(r.stdout.starts_with(&headline), "{r:?}");
     assert!(r.stdout.contains("ERROR"), "{r:?}");
     assert!(r.stdout.contains("alerts sent"), "{r:?}");
+    let whole = env.cabot_at(now, &["history", "web", "--since", "1m"]);
+    assert!(
+        whole
+            .stdout
+            .starts_with("web: 0 incidents in the last 1 minute, uptime 100.00%\n"),
+        "a range fully watched needs no note: {whole:?}"
+    );
 }
 
 #[test]
@@ -1164,4 +1178,32 @@ fn the_example_config_runs_for_days_and_alerts_nobody() {
         .expect("counts");
     assert_eq!(runs, 5);
     assert_eq!((alerts, deliveries), (0, 0), "the example alerts nobody");
+}
+
+#[test]
+fn counts_and_durations_read_like_english() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let human = env.cabot_at(T0 + 5, &["status"]);
+    assert!(human.stdout.contains("(1 check, 0 failed)"), "{human:?}");
+    let nagios = env.cabot_at(T0 + 5, &["status", "--nagios"]);
+    assert!(
+        nagios.stdout.starts_with("CABOT OK - 1 service passing |"),
+        "{nagios:?}"
+    );
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0 + 60, &["run"]).code, 0);
+    let nagios = env.cabot_at(T0 + 65, &["status", "--nagios"]);
+    assert!(
+        nagios.stdout.contains(" - 1 of 1 service failing: "),
+        "{nagios:?}"
+    );
+    let history = env.cabot_at(T0 + 120, &["history", "web", "--since", "1d"]);
+    assert!(
+        history
+            .stdout
+            .starts_with("web: 1 incident in the last 1 day, uptime 50.00% over the 2m monitored"),
+        "{history:?}"
+    );
 }

@@ -82,7 +82,7 @@ fn run(command: &Command, alert: &Alert, timeout: Duration) -> Attempt {
         Err(Failure::Timeout { .. }) => Attempt::new(
             "command",
             false,
-            format!("timed out after {}", humantime::format_duration(timeout)),
+            format!("timed out after {}", crate::text::duration(timeout)),
         ),
     }
 }

@@ -656,9 +656,8 @@ fn progress_bar(g: &Global, len: usize) -> Option<ProgressBar> {
 fn summary(ran: &[Ran], services: &[ServiceRow], took: Duration) -> String {
     let failed = ran.iter().filter(|r| !r.ok).count();
     let mut line = format!(
-        "{} check{} run in {:.1}s, {failed} failed",
-        ran.len(),
-        crate::text::plural(ran.len()),
+        "{} run in {:.1}s, {failed} failed",
+        crate::text::count(ran.len(), "check"),
         took.as_secs_f64()
     );
     let unhappy: Vec<String> = services
@@ -668,7 +667,10 @@ fn summary(ran: &[Ran], services: &[ServiceRow], took: Duration) -> String {
         .collect();
     if unhappy.is_empty() {
         let active = services.iter().filter(|s| s.active).count();
-        line.push_str(&format!("; all {active} services PASSING"));
+        line.push_str(&match active {
+            1 => "; the service is PASSING".to_string(),
+            n => format!("; all {n} services PASSING"),
+        });
     } else {
         line.push_str(&format!("; {}", unhappy.join(", ")));
     }

@@ -66,7 +66,7 @@ fn tls_certificates_expiry_and_host() {
                 "failing",
                 &format!("certificate expires on {soon_date}, in 3 days"),
             ),
-            ("soon", "failing", "warn_within 14days"),
+            ("soon", "failing", "warn_within 14d"),
             (
                 "soon-relaxed",
                 "passing",

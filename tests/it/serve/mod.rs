@@ -280,13 +280,40 @@ fn status_json_has_the_run_the_public_services_and_the_outbox() {
     let least = T0 + 30 - finished;
     assert!((least..=least + 3).contains(&age), "age {age}, {json:#}");
     assert_eq!(json["stale_after_seconds"], STALE_AFTER);
+    let brief: Vec<Value> = json["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| serde_json::json!({ "name": s["name"], "status": s["status"], "since": s["since"] }))
+        .collect();
     assert_eq!(
-        json["services"],
-        serde_json::json!([
-            { "name": "web", "status": "PASSING", "since": rfc3339(T0) },
-            { "name": "api", "status": "ERROR", "since": rfc3339(T0) },
-        ]),
+        brief,
+        [
+            serde_json::json!({ "name": "web", "status": "PASSING", "since": rfc3339(T0) }),
+            serde_json::json!({ "name": "api", "status": "ERROR", "since": rfc3339(T0) }),
+        ],
         "public services only, in config order"
+    );
+    // Watched for half a minute: each window's figure says it covers only that.
+    let web = &json["services"][0]["uptime"];
+    let api = &json["services"][1];
+    for window in ["24h", "7d", "30d"] {
+        let monitored = web[window]["monitored_seconds"]
+            .as_i64()
+            .expect("monitored");
+        assert!((28..=30).contains(&monitored), "{window}: {web:#}");
+        assert_eq!(web[window]["percent"], 100.0, "{web:#}");
+        assert_eq!(api["uptime"][window]["percent"], 0.0, "{api:#}");
+    }
+    assert_eq!(web["30d"]["window_seconds"], 30 * 86_400);
+    assert_eq!(
+        api["recent_incidents"][0]["worst_status"], "ERROR",
+        "{api:#}"
+    );
+    assert_eq!(api["recent_incidents"][0]["end"], Value::Null, "{api:#}");
+    assert_eq!(
+        json["services"][0]["recent_incidents"],
+        serde_json::json!([])
     );
     assert_eq!(json["undelivered_alerts"], 1, "{json:#}");
     assert_eq!(json["given_up_alerts"], 0);
@@ -369,6 +396,67 @@ fn a_stale_page_says_unknown_since_the_last_run_not_the_last_green() {
     };
     assert_eq!(green_to, minute(finished), "{web}");
     assert!(page.contains("Status unknown"), "{page}");
+}
+
+#[test]
+fn the_page_gives_uptimes_over_the_time_watched_and_the_latest_incidents() {
+    let (env, target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0 + 10 * MIN, &["run", "--all"]).code, 0);
+    target.set_up(true);
+    assert_eq!(env.cabot_at(T0 + 12 * MIN, &["run", "--all"]).code, 0);
+    let server = StatusServer::start(&env, Some(T0 + 15 * MIN));
+    let page = server.get("/").body;
+    let web = page
+        .split("id=\"service-web\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("web's section");
+    // 2 minutes down of 15 watched: 86.67%, over the 15m monitored, not over a week.
+    assert!(
+        web.contains("Uptime: 86.67% over the 15m monitored (24 hours)")
+            || web.contains("over the 14m"),
+        "{web}"
+    );
+    assert!(
+        web.contains("(7 days)") && web.contains("(30 days)"),
+        "{web}"
+    );
+    assert!(web.contains("<li>ERROR at "), "{web}");
+    assert!(web.contains("lasted 2m"), "{web}");
+}
+
+#[test]
+fn a_public_service_has_a_badge_and_a_private_one_does_not() {
+    let (env, _target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let server = StatusServer::start(&env, Some(T0 + 30));
+    let web = server.get("/badge/web.svg");
+    assert_eq!(web.status, 200);
+    assert_eq!(web.header("Content-Type"), Some("image/svg+xml"));
+    assert!(
+        web.body
+            .starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{web:?}"
+    );
+    assert!(
+        web.body.contains(">passing</text>") && web.body.contains("#2e9d4f"),
+        "{web:?}"
+    );
+    let api = server.get("/badge/api.svg");
+    assert!(api.body.contains(">error</text>"), "{api:?}");
+    for missing in [
+        "/badge/internal.svg",
+        "/badge/nope.svg",
+        "/badge/web",
+        "/badge/web.png",
+    ] {
+        assert_eq!(server.get(missing).status, 404, "{missing}");
+    }
+    // A stale monitor knows nothing now.
+    let stale = StatusServer::start(&env, Some(T0 + 60 * MIN));
+    assert!(stale.get("/badge/web.svg").body.contains(">unknown</text>"));
 }
 
 #[test]

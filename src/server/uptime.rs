@@ -1,0 +1,73 @@
+//! A public service's uptime over the last 24 hours, 7 days and 30 days, each over the time
+//! the service was actually watched in that window, and its latest incidents: for the page
+//! and `/status.json`.
+
+use serde_json::{Value, json};
+
+use super::View;
+use crate::clock::format_time;
+use crate::core::history::{Incident, service_incidents};
+
+const DAY: i64 = 86_400;
+/// (label, seconds) of each window.
+pub const WINDOWS: [(&str, i64); 3] = [("24h", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY)];
+
+/// The uptime over one window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Uptime {
+    pub label: &'static str,
+    pub seconds: i64,
+    /// Percent of the watched time PASSING; `None` before anything is known.
+    pub percent: Option<f64>,
+    /// The seconds of the window the service was watched: less than `seconds` for a
+    /// service younger than the window.
+    pub monitored: i64,
+}
+
+impl Uptime {
+    /// Whether the figure covers less than its whole window.
+    pub fn partial(&self) -> bool {
+        self.monitored < self.seconds
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "percent": self.percent.map(|p| (p * 100.0).round() / 100.0),
+            "monitored_seconds": self.monitored,
+            "window_seconds": self.seconds,
+        })
+    }
+}
+
+/// The uptime of `service` over each window, and its incidents of the last 30 days,
+/// newest first.
+pub fn of(view: &mut View, service: &str) -> (Vec<Uptime>, Vec<Incident>) {
+    let now = view.now;
+    let longest = WINDOWS[WINDOWS.len() - 1].1;
+    let changes = view.read(|s| s.service_changes(service, now - longest));
+    let uptimes = WINDOWS
+        .iter()
+        .map(|&(label, seconds)| {
+            let (_, percent, monitored) = service_incidents(&changes, now - seconds, now);
+            Uptime {
+                label,
+                seconds,
+                percent,
+                monitored,
+            }
+        })
+        .collect();
+    let (mut incidents, _, _) = service_incidents(&changes, now - longest, now);
+    incidents.reverse();
+    (uptimes, incidents)
+}
+
+/// An incident for `/status.json`.
+pub fn incident_json(i: &Incident, now: i64) -> Value {
+    json!({
+        "start": format_time(i.start),
+        "end": i.end.map(format_time),
+        "duration_seconds": i.end.unwrap_or(now) - i.start,
+        "worst_status": i.worst.as_str(),
+    })
+}
