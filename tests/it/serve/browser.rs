@@ -102,6 +102,22 @@ fn get(port: u16, path: &str) -> Option<String> {
     Some(text)
 }
 
+/// `serve-status` on a free loopback port with its clock at `served_at`, killed when the
+/// returned guard is dropped.
+fn serve_at(env: &Env, served_at: i64) -> (Killed, u16) {
+    let port = closed_port();
+    let server = Killed(
+        env.command(&["serve-status", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CABOT_NOW", served_at.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve-status"),
+    );
+    (server, port)
+}
+
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert!(
@@ -162,16 +178,7 @@ fn status_page_renders_on_a_phone() {
     }
     let served_at = T0 + (runs - 1) * 4 * HOUR + 60;
 
-    let port = closed_port();
-    let _server = Killed(
-        env.command(&["serve-status", "--listen", &format!("127.0.0.1:{port}")])
-            .env("CABOT_NOW", served_at.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve-status"),
-    );
+    let (_server, port) = serve_at(&env, served_at);
     let started = Instant::now();
     let status = loop {
         if let Some(answer) = get(port, "/status/") {
@@ -354,16 +361,7 @@ fn a_seven_minute_incident_shows_on_the_rendered_strip() {
     // Three minutes after it ended: the stretch of PASSING now is drawn at least a few
     // units wide, and used to paint over the incident just before it.
     let served_at = failed_at + 10 * 60;
-    let port = closed_port();
-    let _server = Killed(
-        env.command(&["serve-status", "--listen", &format!("127.0.0.1:{port}")])
-            .env("CABOT_NOW", served_at.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve-status"),
-    );
+    let (_server, port) = serve_at(&env, served_at);
     let started = Instant::now();
     while get(port, "/status/").is_none() {
         assert!(

@@ -358,6 +358,14 @@ fn the_page_lists_public_services_with_a_strip_and_no_script() {
     assert!(!page.body.to_lowercase().contains("<script"));
 }
 
+/// A service's `<section>` of the page.
+fn section<'a>(page: &'a str, service: &str) -> &'a str {
+    page.split(&format!("id=\"service-{service}\""))
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_else(|| panic!("no section for {service}:\n{page}"))
+}
+
 #[test]
 fn a_stale_page_says_unknown_since_the_last_run_not_the_last_green() {
     let (env, _target) = three_services("");
@@ -367,11 +375,7 @@ fn a_stale_page_says_unknown_since_the_last_run_not_the_last_green() {
     // An hour on with no run: stale_after is 10m.
     let server = StatusServer::start(&env, Some(T0 + 60 * MIN));
     let page = server.get("/").body;
-    let web = page
-        .split("id=\"service-web\"")
-        .nth(1)
-        .and_then(|s| s.split("</section>").next())
-        .expect("web's section");
+    let web = section(&page, "web");
     assert!(web.contains(">UNKNOWN</span>"), "{web}");
     assert!(
         !web.contains(">PASSING</span>"),
@@ -408,11 +412,7 @@ fn the_page_gives_uptimes_over_the_time_watched_and_the_latest_incidents() {
     assert_eq!(env.cabot_at(T0 + 12 * MIN, &["run", "--all"]).code, 0);
     let server = StatusServer::start(&env, Some(T0 + 15 * MIN));
     let page = server.get("/").body;
-    let web = page
-        .split("id=\"service-web\"")
-        .nth(1)
-        .and_then(|s| s.split("</section>").next())
-        .expect("web's section");
+    let web = section(&page, "web");
     // 2 minutes down of 15 watched: 86.67%, over the 15m monitored, not over a week.
     assert!(
         web.contains("Uptime: 86.67% over the 15m monitored (24 hours)")
