@@ -37,6 +37,9 @@ _cabot() {
             cabot,migrate)
                 cmd="cabot__subcmd__migrate"
                 ;;
+            cabot,oncall)
+                cmd="cabot__subcmd__oncall"
+                ;;
             cabot,ping)
                 cmd="cabot__subcmd__ping"
                 ;;
@@ -85,6 +88,9 @@ _cabot() {
             cabot__subcmd__help,migrate)
                 cmd="cabot__subcmd__help__subcmd__migrate"
                 ;;
+            cabot__subcmd__help,oncall)
+                cmd="cabot__subcmd__help__subcmd__oncall"
+                ;;
             cabot__subcmd__help,ping)
                 cmd="cabot__subcmd__help__subcmd__ping"
                 ;;
@@ -119,7 +125,7 @@ _cabot() {
 
     case "${cmd}" in
         cabot)
-            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help"
+            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +257,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help)
-            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history ping backup completions man help"
+            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +355,20 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__oncall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -567,6 +587,36 @@ _cabot() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__oncall)
+            opts="-c -q -v -h --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

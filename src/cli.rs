@@ -138,6 +138,8 @@ pub enum Command {
     History(cmd::history::Args),
     /// Record a ping for a heartbeat check (from a cron job or backup script)
     Ping(cmd::ping::Args),
+    /// Who is on duty now and for the next 7 days, per rota
+    Oncall(cmd::oncall::Args),
     /// Write a consistent copy of the state while runs go on
     Backup(cmd::backup::Args),
     /// Print shell completions

@@ -122,7 +122,7 @@ pub fn alert(
             time: now,
             incident: Some(incident_id(&service.name, decision.incident_at)),
         },
-        deliveries: targets(cfg, service, decision.kind, decision.level),
+        deliveries: targets(cfg, service, decision.kind, decision.level, now),
     }
 }
 
@@ -145,6 +145,7 @@ pub fn targets(
     service: &Service,
     kind: AlertKind,
     level: Status,
+    now: i64,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in &service.channels {
@@ -157,7 +158,7 @@ pub fn targets(
         if kind == AlertKind::Recovery && !channel.kind.sends_recovery() {
             continue;
         }
-        for recipient in recipients(cfg, service, channel) {
+        for recipient in recipients(cfg, service, channel, now) {
             let pair = (name.clone(), recipient);
             if !out.contains(&pair) {
                 out.push(pair);
@@ -167,13 +168,14 @@ pub fn targets(
     out
 }
 
-/// Who a channel reaches for a service: its users by the contact the channel needs, and
-/// the channel's own `to:`. A chat post names everyone in one delivery; a channel with its
-/// own destination gets one delivery with no recipient.
-pub fn recipients(cfg: &Config, service: &Service, channel: &Channel) -> Vec<String> {
+/// Who a channel reaches for a service at `now`: its users and whoever its rota has on
+/// duty, by the contact the channel needs, and the channel's own `to:`. A chat post names
+/// everyone in one delivery; a channel with its own destination gets one delivery with no
+/// recipient.
+pub fn recipients(cfg: &Config, service: &Service, channel: &Channel, now: i64) -> Vec<String> {
+    let people = service.people(cfg, now);
     let contacts = |key: &str| {
-        service
-            .users
+        people
             .iter()
             .filter_map(|u| cfg.users.get(u))
             .filter_map(|u| u.contact(key).map(str::to_string))

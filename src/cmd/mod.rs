@@ -6,6 +6,7 @@ pub mod completions;
 pub mod history;
 pub mod man;
 pub mod migrate;
+pub mod oncall;
 pub mod ping;
 pub mod run;
 pub mod serve_status;

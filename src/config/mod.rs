@@ -40,6 +40,20 @@ pub struct Config {
     pub channels: BTreeMap<String, Channel>,
     pub services: Vec<Service>,
     pub maintenance: Vec<Maintenance>,
+    /// Duty rotas, by name.
+    pub oncall: BTreeMap<String, Rota>,
+}
+
+/// A duty rota: each of `users` on duty for a week in turn, from one handoff to the next,
+/// and `fallback` whenever the rota yields nobody.
+#[derive(Debug, Clone)]
+pub struct Rota {
+    pub name: String,
+    pub users: Vec<String>,
+    pub handoff_day: jiff::civil::Weekday,
+    pub handoff_time: jiff::civil::Time,
+    pub time_zone: jiff::tz::TimeZone,
+    pub fallback: String,
 }
 
 /// A weekly window in which alerts for some services are muted (checks still run).
@@ -207,9 +221,25 @@ pub struct Service {
     pub url: Option<String>,
     pub runbook: Option<String>,
     pub users: Vec<String>,
+    /// A rota whose user on duty is told too.
+    pub oncall: Option<String>,
     pub channels: Vec<String>,
     pub public: bool,
     pub checks: Vec<Check>,
+}
+
+impl Service {
+    /// Who is told at `now`: the service's users, and whoever its rota has on duty.
+    pub fn people(&self, cfg: &Config, now: i64) -> Vec<String> {
+        let mut people = self.users.clone();
+        if let Some(rota) = self.oncall.as_ref().and_then(|r| cfg.oncall.get(r)) {
+            let (user, _) = crate::core::oncall::on_duty(rota, now);
+            if !people.contains(&user) {
+                people.push(user);
+            }
+        }
+        people
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -25,10 +25,12 @@ const TOP_KEYS: &[&str] = &[
     "channels",
     "services",
     "maintenance",
+    "oncall",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "url", "runbook", "users", "channels", "public", "checks",
+    "name", "url", "runbook", "users", "oncall", "channels", "public", "checks",
 ];
+const ROTA_KEYS: &[&str] = &["users", "handoff", "time_zone", "fallback"];
 const CHECK_KEYS: &[&str] = &[
     "name",
     "type",
@@ -138,6 +140,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut r = Reader {
+        rota_names: Vec::new(),
         dir,
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -196,6 +199,8 @@ impl<'a> Fields<'a> {
 
 pub(crate) struct Reader {
     dir: PathBuf,
+    /// Every rota the config names, also those with errors, for services that refer to one.
+    rota_names: Vec<String>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     inline_secrets: Vec<(Mark, String)>,
@@ -724,6 +729,7 @@ impl Reader {
             channels: BTreeMap::new(),
             services: Vec::new(),
             maintenance: Vec::new(),
+            oncall: BTreeMap::new(),
         };
         let Some(f) = self.fields(root, "", TOP_KEYS) else {
             return defaults_config;
@@ -767,6 +773,9 @@ impl Reader {
         }
         if let Some(node) = f.get("channels") {
             c.channels = self.channels(node);
+        }
+        if let Some(node) = f.get("oncall") {
+            c.oncall = self.rotas(node, &c);
         }
         match f.get("services") {
             Some(node) => c.services = self.services(node, &c),
@@ -961,6 +970,104 @@ impl Reader {
         })
     }
 
+    /// `time_zone:` of a mapping, UTC when not given; `None` (reported) when unknown.
+    fn time_zone(&mut self, f: &Fields) -> Option<jiff::tz::TimeZone> {
+        let Some(n) = f.get("time_zone") else {
+            return Some(jiff::tz::TimeZone::UTC);
+        };
+        let name = self.string(n, &f.path("time_zone"))?;
+        match jiff::tz::TimeZone::get(&name) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                self.error(
+                    n.mark,
+                    &f.path("time_zone"),
+                    format!("unknown time zone '{name}' (write e.g. UTC or Europe/London)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `oncall:`: named rotas, each a weekly rotation of known users with a fallback.
+    fn rotas(&mut self, node: &Node, c: &Config) -> BTreeMap<String, Rota> {
+        let mut out = BTreeMap::new();
+        let Some(rotas) = self.any_keys(node, "oncall") else {
+            return out;
+        };
+        for (name, item) in rotas.entries.iter().copied() {
+            self.rota_names.push(name.to_string());
+            let path = rotas.path(name);
+            let Some(f) = self.fields(item, &path, ROTA_KEYS) else {
+                continue;
+            };
+            let users = self.references(&f, "users", "user", c.users.keys());
+            let fallback = match f.get("fallback") {
+                None => {
+                    self.error(
+                        f.mark,
+                        &f.path("fallback"),
+                        "a rota needs a fallback user, who is on duty whenever it yields nobody",
+                    );
+                    None
+                }
+                Some(n) => self.string(n, &f.path("fallback")).and_then(|user| {
+                    if c.users.contains_key(&user) {
+                        return Some(user);
+                    }
+                    let hint = closest(&user, c.users.keys().map(String::as_str))
+                        .map(|s| format!("; did you mean '{s}'?"))
+                        .unwrap_or_else(|| " is defined under users:".to_string());
+                    self.error(
+                        n.mark,
+                        &f.path("fallback"),
+                        format!("no user named '{user}'{hint}"),
+                    );
+                    None
+                }),
+            };
+            let handoff = match f.get("handoff") {
+                None => Some((
+                    jiff::civil::Weekday::Monday,
+                    jiff::civil::Time::constant(9, 0, 0, 0),
+                )),
+                Some(n) => self.string(n, &f.path("handoff")).and_then(|text| {
+                    let parsed = text.split_once(' ').and_then(|(day, time)| {
+                        Some((
+                            parse_weekday(day)?,
+                            time.trim().parse::<jiff::civil::Time>().ok()?,
+                        ))
+                    });
+                    if parsed.is_none() {
+                        self.error(
+                            n.mark,
+                            &f.path("handoff"),
+                            format!("'{text}' is not a weekly handoff like \"mon 09:00\""),
+                        );
+                    }
+                    parsed
+                }),
+            };
+            let time_zone = self.time_zone(&f);
+            if let (Some(fallback), Some((handoff_day, handoff_time)), Some(time_zone)) =
+                (fallback, handoff, time_zone)
+            {
+                out.insert(
+                    name.to_string(),
+                    Rota {
+                        name: name.to_string(),
+                        users,
+                        handoff_day,
+                        handoff_time,
+                        time_zone,
+                        fallback,
+                    },
+                );
+            }
+        }
+        out
+    }
+
     fn maintenance(&mut self, node: &Node, known: &[Service]) -> Vec<Maintenance> {
         let mut out = Vec::new();
         for (i, item) in self.seq(node, "maintenance").iter().enumerate() {
@@ -1018,25 +1125,7 @@ impl Reader {
             let duration = self
                 .require(&f, "duration")
                 .and_then(|n| self.duration(n, &f.path("duration"), MAINTENANCE));
-            let time_zone = match f.get("time_zone") {
-                None => Some(jiff::tz::TimeZone::UTC),
-                Some(n) => {
-                    let name = self.string(n, &f.path("time_zone"));
-                    name.and_then(|name| match jiff::tz::TimeZone::get(&name) {
-                        Ok(tz) => Some(tz),
-                        Err(_) => {
-                            self.error(
-                                n.mark,
-                                &f.path("time_zone"),
-                                format!(
-                                    "unknown time zone '{name}' (write e.g. UTC or Europe/London)"
-                                ),
-                            );
-                            None
-                        }
-                    })
-                }
-            };
+            let time_zone = self.time_zone(&f);
             if let (Some(start), Some(duration), Some(time_zone)) = (start, duration, time_zone) {
                 out.push(Maintenance {
                     services: services.into_iter().map(|(s, _)| s).collect(),
@@ -1121,6 +1210,22 @@ impl Reader {
             .get("runbook")
             .and_then(|n| self.url(n, &f.path("runbook"), &["http", "https"]));
         let users = self.references(&f, "users", "user", c.users.keys());
+        let oncall = f.get("oncall").and_then(|n| {
+            let rota = self.string(n, &f.path("oncall"))?;
+            if self.rota_names.contains(&rota) {
+                return Some(rota);
+            }
+            let names = self.rota_names.clone();
+            let hint = closest(&rota, names.iter().map(String::as_str))
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_else(|| " is defined under oncall:".to_string());
+            self.error(
+                n.mark,
+                &f.path("oncall"),
+                format!("no rota named '{rota}'{hint}"),
+            );
+            None
+        });
         let channels = self.references(&f, "channels", "channel", c.channels.keys());
         self.warn_missing_contacts(&f, &users, &channels, c);
         let public = self.bool(&f, "public", false);
@@ -1136,6 +1241,7 @@ impl Reader {
             url,
             runbook,
             users,
+            oncall,
             channels,
             public,
             checks,

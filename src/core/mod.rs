@@ -4,6 +4,7 @@
 
 pub mod debounce;
 pub mod history;
+pub mod oncall;
 pub mod quiet;
 pub mod running;
 pub mod schedule;

@@ -12,7 +12,8 @@
 //! - `config.rs`: config errors, each with its line and column;
 //! - `state.rs`: the state file (schemas, migrate, corrupt, read-only, full disk);
 //! - `backup.rs`: `cabot backup` and the backups `migrate` takes;
-//! - `crash.rs`: runs killed at random moments lose no alert.
+//! - `crash.rs`: runs killed at random moments lose no alert;
+//! - `oncall.rs`: duty rotas, who is told, `cabot oncall`.
 //!
 //! Tests that need root, Chromium, aiosmtpd or system tools are `#[ignore = "needs ..."]`:
 //! a plain `cargo test` lists them as ignored, and `.ci/run` (which installs what they
@@ -26,6 +27,7 @@ mod cli;
 mod config;
 mod crash;
 mod fuzz;
+mod oncall;
 mod runs;
 mod serve;
 mod state;

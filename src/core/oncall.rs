@@ -1,0 +1,188 @@
+//! Who is on duty: a rota's weekly rotation, and its fallback whenever the rota yields
+//! nobody, so that an alert never goes to nobody (Cabot #518). Pure: a rota and a time.
+
+use jiff::civil::Date;
+
+use crate::config::Rota;
+
+const WEEK: i64 = 7;
+
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Rotation,
+    Fallback,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Rotation => "rotation",
+            Source::Fallback => "fallback",
+        }
+    }
+}
+
+/// One person's stretch on duty, `[start, end)` in Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shift {
+    pub start: i64,
+    pub end: i64,
+    pub user: String,
+    pub source: Source,
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn day_number(d: Date) -> i64 {
+    let epoch = Date::constant(1970, 1, 1);
+    d.since((jiff::Unit::Day, epoch))
+        .map_or(0, |span| i64::from(span.get_days()))
+}
+
+/// The handoff at or before `t`: its Unix time and its number (weeks since a fixed
+/// handoff), which picks the user.
+fn handoff_at_or_before(rota: &Rota, t: i64) -> Option<(i64, i64)> {
+    let zoned = jiff::Timestamp::from_second(t)
+        .ok()?
+        .to_zoned_datetime(rota.time_zone.clone());
+    let date = zoned.date();
+    let back = (i64::from(date.weekday().to_monday_zero_offset())
+        - i64::from(rota.handoff_day.to_monday_zero_offset()))
+    .rem_euclid(WEEK);
+    let mut day = date.checked_sub(jiff::Span::new().days(back)).ok()?;
+    let mut at = handoff_time(rota, day)?;
+    if at > t {
+        day = day.checked_sub(jiff::Span::new().days(WEEK)).ok()?;
+        at = handoff_time(rota, day)?;
+    }
+    Some((at, day_number(day).div_euclid(WEEK)))
+}
+
+fn handoff_time(rota: &Rota, day: Date) -> Option<i64> {
+    let zoned = day
+        .to_datetime(rota.handoff_time)
+        .to_zoned_datetime(rota.time_zone.clone())
+        .ok()?;
+    Some(zoned.timestamp().as_second())
+}
+
+fn user_for_week(rota: &Rota, week: i64) -> Option<&str> {
+    let n = rota.users.len() as i64;
+    (n > 0).then(|| rota.users[week.rem_euclid(n) as usize].as_str())
+}
+
+/// Who is on duty at `t`, and where that came from.
+pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
+    match handoff_at_or_before(rota, t).and_then(|(_, week)| user_for_week(rota, week)) {
+        Some(user) => (user.to_string(), Source::Rotation),
+        None => (rota.fallback.clone(), Source::Fallback),
+    }
+}
+
+/// The shifts that cover `[from, to)`, in order.
+pub fn shifts(rota: &Rota, from: i64, to: i64) -> Vec<Shift> {
+    let Some((mut start, mut week)) = handoff_at_or_before(rota, from) else {
+        return vec![Shift {
+            start: from,
+            end: to,
+            user: rota.fallback.clone(),
+            source: Source::Fallback,
+        }];
+    };
+    let mut out = Vec::new();
+    while start < to && out.len() < 1000 {
+        let next_day = jiff::Timestamp::from_second(start)
+            .ok()
+            .map(|ts| ts.to_zoned_datetime(rota.time_zone.clone()).date())
+            .and_then(|d| d.checked_add(jiff::Span::new().days(WEEK)).ok());
+        let end = next_day.and_then(|d| handoff_time(rota, d)).unwrap_or(to);
+        let (user, source) = match user_for_week(rota, week) {
+            Some(u) => (u.to_string(), Source::Rotation),
+            None => (rota.fallback.clone(), Source::Fallback),
+        };
+        out.push(Shift {
+            start: start.max(from),
+            end: end.min(to),
+            user,
+            source,
+        });
+        if end <= start {
+            break;
+        }
+        start = end;
+        week += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::{Time, Weekday};
+    use jiff::tz::TimeZone;
+
+    fn rota(users: &[&str], zone: &str) -> Rota {
+        Rota {
+            name: "ops".into(),
+            users: users.iter().map(|u| u.to_string()).collect(),
+            handoff_day: Weekday::Monday,
+            handoff_time: Time::constant(9, 0, 0, 0),
+            time_zone: TimeZone::get(zone).unwrap(),
+            fallback: "duty".into(),
+        }
+    }
+
+    fn at(text: &str) -> i64 {
+        text.parse::<jiff::Timestamp>().unwrap().as_second()
+    }
+
+    #[test]
+    fn a_weekly_rotation_hands_off_at_its_time_in_its_zone() {
+        let r = rota(&["alice", "bob", "carol"], "Europe/London");
+        // Monday 2026-11-23 09:00 London (UTC+0 in winter) is a handoff.
+        let before = on_duty(&r, at("2026-11-23T08:59:59Z"));
+        let after = on_duty(&r, at("2026-11-23T09:00:00Z"));
+        assert_ne!(before.0, after.0);
+        assert_eq!(after.1, Source::Rotation);
+        // A week later, the next person; three weeks later, the same one again.
+        let next = on_duty(&r, at("2026-11-30T09:00:00Z")).0;
+        assert_ne!(next, after.0);
+        assert_eq!(on_duty(&r, at("2026-12-14T09:00:00Z")).0, after.0);
+        // In summer London is UTC+1: the handoff is at 08:00 UTC.
+        let june_before = on_duty(&r, at("2026-06-01T07:59:00Z")).0;
+        let june_after = on_duty(&r, at("2026-06-01T08:00:00Z")).0;
+        assert_ne!(june_before, june_after);
+    }
+
+    #[test]
+    fn an_empty_rota_falls_back_and_never_yields_nobody() {
+        let r = rota(&[], "UTC");
+        assert_eq!(
+            on_duty(&r, at("2026-11-25T12:00:00Z")),
+            ("duty".to_string(), Source::Fallback)
+        );
+        let week = shifts(&r, at("2026-11-25T12:00:00Z"), at("2026-12-02T12:00:00Z"));
+        assert!(
+            week.iter()
+                .all(|s| s.user == "duty" && s.source == Source::Fallback)
+        );
+    }
+
+    #[test]
+    fn shifts_cover_the_range_without_gaps() {
+        let r = rota(&["alice", "bob"], "America/New_York");
+        let (from, to) = (at("2026-11-25T12:00:00Z"), at("2026-12-09T12:00:00Z"));
+        let week = shifts(&r, from, to);
+        assert_eq!(week.first().map(|s| s.start), Some(from));
+        assert_eq!(week.last().map(|s| s.end), Some(to));
+        for pair in week.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            assert_ne!(pair[0].user, pair[1].user);
+        }
+        // Each shift's user is who on_duty names at its start.
+        for s in &week {
+            assert_eq!(on_duty(&r, s.start).0, s.user);
+        }
+        assert_eq!(week.len(), 3, "{week:?}");
+    }
+}

@@ -1,0 +1,160 @@
+//! Duty rotas: the user on duty is told (and the next week the next one), `cabot oncall`
+//! says who is on duty and from where, an empty rota falls back, and `validate` refuses
+//! rotas that cannot work.
+
+use serde_json::Value;
+
+use crate::alerts::FakeApi;
+use crate::support::*;
+
+/// Monday 2026-11-23 12:00 UTC: three hours into a week that began at the 09:00 handoff.
+const MONDAY: i64 = 1_795_435_200;
+const WEEK: i64 = 7 * 86_400;
+
+fn config(slack: &str, target: &str, rota_users: &str) -> String {
+    format!(
+        "users:
+  alice: {{ slack: U0ALICE01 }}
+  bob: {{ slack: U0BOB0001 }}
+  carol: {{ slack: U0CAROL01 }}
+channels:
+  chat: {{ type: slack, webhook_url: '{slack}/services/T0/B0/secret' }}
+oncall:
+  ops: {{ users: {rota_users}, handoff: 'mon 09:00', time_zone: Europe/London, fallback: carol }}
+services:
+  - name: web
+    oncall: ops
+    channels: [chat]
+    checks:
+      - {{ name: home, type: http, url: '{target}' }}
+"
+    )
+}
+
+fn mentioned(slack: &FakeApi) -> Vec<String> {
+    slack
+        .requests()
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .map(|b| b["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn the_user_on_duty_is_told_and_next_week_the_next_one() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&config(&slack.url(), &target.url(), "[alice, bob]"));
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 60, &["run"]).code, 0);
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY + 120, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + WEEK, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 3, "alert, recovery, alert: {texts:#?}");
+    let first = if texts[0].contains("<@U0ALICE01>") {
+        "U0ALICE01"
+    } else {
+        "U0BOB0001"
+    };
+    let second = if first == "U0ALICE01" {
+        "U0BOB0001"
+    } else {
+        "U0ALICE01"
+    };
+    assert!(texts[0].contains(&format!("<@{first}>")), "{texts:#?}");
+    assert!(
+        !texts[0].contains(&format!("<@{second}>")),
+        "only who is on duty: {texts:#?}"
+    );
+    assert!(
+        texts[2].contains(&format!("<@{second}>")),
+        "a week on, the other: {texts:#?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("U0CAROL01")),
+        "the fallback is not needed"
+    );
+
+    let r = env.cabot_at(MONDAY, &["oncall"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let name = |id: &str| if id == "U0ALICE01" { "alice" } else { "bob" };
+    assert!(
+        r.stdout.starts_with(&format!(
+            "ops: {} on duty now (rotation), until 2026-11-30 09:00 GMT\n",
+            name(first)
+        )),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "  2026-11-30 09:00 GMT -> 2026-11-30 12:00 GMT  {} (rotation)",
+            name(second)
+        )),
+        "the next 7 days: {r:?}"
+    );
+    assert!(!r.stdout.contains("warning"), "{r:?}");
+}
+
+#[test]
+fn an_empty_rota_falls_back_and_says_so() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&config(&slack.url(), &target.url(), "[]"));
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(
+        texts[0].contains("<@U0CAROL01>"),
+        "the fallback is told: {texts:#?}"
+    );
+    let r = env.cabot_at(MONDAY, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: carol on duty now (fallback)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("warning: ops yields nobody from "),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn validate_refuses_rotas_that_cannot_work() {
+    let env = Env::new(
+        "users:
+  alice: { email: alice@example.com }
+oncall:
+  ops: { users: [alice, zed], handoff: 'someday', time_zone: Mars/Olympus }
+  sre: { users: [alice], fallback: nobody }
+services:
+  - name: web
+    oncall: opz
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    for want in [
+        "oncall.ops.users: no user named 'zed'",
+        "oncall.ops.fallback: a rota needs a fallback user",
+        "oncall.ops.handoff: 'someday' is not a weekly handoff like \"mon 09:00\"",
+        "oncall.ops.time_zone: unknown time zone 'Mars/Olympus'",
+        "oncall.sre.fallback: no user named 'nobody'",
+        "services[web].oncall: no rota named 'opz'; did you mean 'ops'?",
+    ] {
+        assert!(r.stderr.contains(want), "lacks {want:?}:\n{}", r.stderr);
+    }
+    assert!(
+        r.stderr
+            .lines()
+            .filter(|l| l.contains("oncall"))
+            .all(|l| l.contains(".yaml:")),
+        "{}",
+        r.stderr
+    );
+}
