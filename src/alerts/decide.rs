@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::alert::{Alert, AlertKind, FailingCheck};
 use super::channels::Reach;
 use super::policy::{self, RepeatIntervals, Situation};
-use crate::config::{Channel, Config, Service};
+use crate::config::{Channel, Config, Notify, Service};
 use crate::core::quiet::in_force;
 use crate::core::{CheckState, Importance, Status};
 use crate::store::ServiceRow;
@@ -22,7 +22,7 @@ pub struct Quiet<'a> {
 
 /// What the policy decided for a service: the kind of alert, and the status whose
 /// channels it goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub kind: AlertKind,
     pub level: Status,
@@ -31,12 +31,17 @@ pub struct Decision {
     /// The status before: PASSING for an incident's first alert (even one a silence held
     /// back while the status moved), else the service's status before this run.
     pub previous: Status,
+    /// The escalation steps whose people this alert goes to (by index).
+    pub steps: std::ops::Range<usize>,
+    /// Only to those steps' people: an escalation on its own.
+    pub escalation_only: bool,
 }
 
 /// Applies the policy to one service at `now`, updating its row's memory; the alert to
 /// send, if any. `previous` is the service's status before this run.
 pub fn decide(
     cfg: &Config,
+    service: &Service,
     row: &mut ServiceRow,
     previous: Status,
     quiet: &Quiet,
@@ -62,10 +67,15 @@ pub fn decide(
             || (quiet.maintenance)(&row.name),
         now,
     };
-    let (kind, memory) = policy::decide(&situation, &repeat);
+    let steps: Vec<i64> = service
+        .escalation
+        .iter()
+        .map(|s| s.after.as_secs() as i64)
+        .collect();
+    let outcome = policy::decide_with_steps(&situation, &repeat, &steps);
     let before = row.memory;
-    row.memory = memory;
-    let kind = kind?;
+    row.memory = outcome.memory;
+    let kind = outcome.kind?;
     // A recovery goes everywhere the incident's alerts went (its worst went furthest), and
     // belongs to that incident.
     let (level, incident) = match kind {
@@ -79,11 +89,21 @@ pub fn decide(
         _ => (row.status, row.memory.incident_at),
     };
     let first = kind == AlertKind::Alert && before.last_alert_at.is_none();
+    // A recovery goes to every step the incident reached; an escalation to the new ones.
+    let steps = match kind {
+        AlertKind::Recovery => 0..before.steps_fired as usize,
+        _ if outcome.escalation_only => {
+            before.steps_fired as usize..outcome.memory.steps_fired as usize
+        }
+        _ => 0..outcome.memory.steps_fired as usize,
+    };
     Some(Decision {
         kind,
         level,
         incident_at: incident.unwrap_or(now),
         previous: if first { Status::Passing } else { previous },
+        steps,
+        escalation_only: outcome.escalation_only,
     })
 }
 
@@ -122,7 +142,7 @@ pub fn alert(
             time: now,
             incident: Some(incident_id(&service.name, decision.incident_at)),
         },
-        deliveries: targets(cfg, service, decision.kind, decision.level, now),
+        deliveries: deliveries(cfg, service, &decision, now),
     }
 }
 
@@ -137,6 +157,61 @@ pub fn min_status(channel: &Channel) -> Status {
         .min_importance
         .unwrap_or_else(|| channel.kind.default_min_importance());
     Status::from_importance(least)
+}
+
+/// (channel, recipient) for each place a decided alert goes: the service's channels and
+/// people (unless it is an escalation on its own), and the people of each escalation step
+/// it reaches, through the step's channels. People are gathered per channel first, so a
+/// chat post mentions everyone at once.
+fn deliveries(cfg: &Config, service: &Service, d: &Decision, now: i64) -> Vec<(String, String)> {
+    let mut by_channel: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |channels: &[String], people: Vec<String>| {
+        for channel in channels {
+            let at = match by_channel.iter().position(|(c, _)| c == channel) {
+                Some(at) => at,
+                None => {
+                    by_channel.push((channel.clone(), Vec::new()));
+                    by_channel.len() - 1
+                }
+            };
+            for person in &people {
+                if !by_channel[at].1.contains(person) {
+                    by_channel[at].1.push(person.clone());
+                }
+            }
+        }
+    };
+    if !d.escalation_only {
+        add(&service.channels, service.people(cfg, now));
+    }
+    for step in service.escalation.get(d.steps.clone()).unwrap_or(&[]) {
+        let people = step
+            .notify
+            .iter()
+            .filter_map(|n| match n {
+                Notify::OnCall => service.on_duty(cfg, now),
+                Notify::User(u) => Some(u.clone()),
+            })
+            .collect();
+        let channels = if step.channels.is_empty() {
+            &service.channels
+        } else {
+            &step.channels
+        };
+        add(channels, people);
+    }
+    let mut out = Vec::new();
+    for (channel, people) in by_channel {
+        let reach = Service {
+            users: people,
+            oncall: None,
+            channels: vec![channel],
+            escalation: Vec::new(),
+            ..service.clone()
+        };
+        out.extend(targets(cfg, &reach, d.kind, d.level, now));
+    }
+    out
 }
 
 /// (channel, recipient) for each place this alert goes.

@@ -25,6 +25,8 @@ pub struct Memory {
     pub incident_at: Option<i64>,
     /// The worst status the incident alerted about: its recovery goes where that went.
     pub incident_worst: Option<Status>,
+    /// How many of the service's escalation steps the incident has reached.
+    pub steps_fired: u32,
 }
 
 /// How long a still-failing service waits between alerts, by status.
@@ -59,8 +61,55 @@ pub struct Situation {
     pub now: i64,
 }
 
-/// The alert to send, if any, and what to remember afterwards.
+/// What the policy decided: the alert to send, if any, and what to remember afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: Option<AlertKind>,
+    pub memory: Memory,
+    /// The alert is only for escalation steps newly reached: it goes to their people alone.
+    pub escalation_only: bool,
+}
+
+/// The alert to send, if any, and what to remember afterwards, for a service without
+/// escalation steps.
 pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Memory) {
+    let o = decide_with_steps(s, repeat, &[]);
+    (o.kind, o.memory)
+}
+
+/// As `decide`, with escalation steps: `steps` are when each step is due, in seconds after
+/// the incident's first alert, in order. A step fires while the incident is failing,
+/// unacknowledged and not muted that long after it began: with an alert or a repeat due
+/// then (whose people it joins), else in an alert of its own to its people. A step that
+/// came due while acknowledged or muted fires when that ends, if the incident still fails.
+pub fn decide_with_steps(s: &Situation, repeat: &RepeatIntervals, steps: &[i64]) -> Outcome {
+    let (kind, mut memory) = regular(s, repeat);
+    let mut outcome = Outcome {
+        kind,
+        memory,
+        escalation_only: false,
+    };
+    if s.status == Status::Passing || s.muted {
+        return outcome;
+    }
+    let Some(began) = memory.incident_at else {
+        return outcome;
+    };
+    let age = s.now.saturating_sub(began);
+    let due = steps.iter().filter(|after| **after <= age).count() as u32;
+    if kind.is_some() {
+        // An alert now takes every step due along.
+        memory.steps_fired = memory.steps_fired.max(due);
+    } else if !s.acked && due > memory.steps_fired {
+        memory.steps_fired = due;
+        outcome.kind = Some(AlertKind::Alert);
+        outcome.escalation_only = true;
+    }
+    outcome.memory = memory;
+    outcome
+}
+
+fn regular(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Memory) {
     if s.status == Status::Passing {
         let recovery =
             (s.memory.last_alert_at.is_some() && !s.muted).then_some(AlertKind::Recovery);
@@ -84,6 +133,7 @@ pub fn decide(s: &Situation, repeat: &RepeatIntervals) -> (Option<AlertKind>, Me
                 .and(s.memory.incident_worst.or(s.memory.last_alert_status))
                 .map_or(s.status, |worst| worst.max(s.status)),
         ),
+        steps_fired: s.memory.last_alert_at.map_or(0, |_| s.memory.steps_fired),
     };
     match (s.memory.last_alert_status, s.memory.last_alert_at) {
         (Some(last), Some(at)) => {
@@ -322,6 +372,109 @@ mod tests {
         ];
         for (name, steps, want) in cases {
             assert_eq!(story(&steps), want, "{name}");
+        }
+    }
+
+    /// The alerts a story produces with escalation steps: (t, kind, only for new steps,
+    /// steps reached).
+    fn story_with_steps(steps: &[i64], story: &[Step]) -> Vec<(i64, AlertKind, bool, u32)> {
+        let mut memory = Memory::default();
+        let mut previous = Passing;
+        let mut sent = Vec::new();
+        for s in story {
+            let o = decide_with_steps(
+                &Situation {
+                    status: s.status,
+                    previous,
+                    memory,
+                    acked: s.acked,
+                    muted: s.muted,
+                    now: s.t,
+                },
+                &CABOT,
+                steps,
+            );
+            if let Some(k) = o.kind {
+                sent.push((s.t, k, o.escalation_only, o.memory.steps_fired));
+            }
+            memory = o.memory;
+            previous = s.status;
+        }
+        sent
+    }
+
+    #[test]
+    fn escalation_table() {
+        use AlertKind::*;
+        // Steps at 0, 10m and 20m after the incident's first alert. WARNING repeats only
+        // every 2h, so the steps show on their own.
+        let steps = [0, 10 * M, 20 * M];
+        type StepCase = (&'static str, Vec<Step>, Vec<(i64, AlertKind, bool, u32)>);
+        let cases: Vec<StepCase> = vec![
+            (
+                "each step once, when due",
+                (0..=30).step_by(5).map(|m| at(m * M, Warning)).collect(),
+                vec![
+                    (0, Alert, false, 1),
+                    (10 * M, Alert, true, 2),
+                    (20 * M, Alert, true, 3),
+                ],
+            ),
+            (
+                "an ack stops the steps; when it ends, the steps due fire at once",
+                vec![
+                    at(0, Warning),
+                    acked(10 * M, Warning),
+                    acked(20 * M, Warning),
+                    at(25 * M, Warning),
+                ],
+                vec![(0, Alert, false, 1), (25 * M, Alert, true, 3)],
+            ),
+            (
+                "muted by a silence or maintenance: nothing until it ends",
+                vec![
+                    at(0, Warning),
+                    muted(10 * M, Warning),
+                    muted(15 * M, Warning),
+                    at(16 * M, Warning),
+                ],
+                vec![(0, Alert, false, 1), (16 * M, Alert, true, 2)],
+            ),
+            (
+                "a repeat due with a step takes it along",
+                vec![at(0, Error), at(10 * M, Error)],
+                vec![(0, Alert, false, 1), (10 * M, Repeat, false, 2)],
+            ),
+            (
+                "recovery, then a new incident starts the steps again",
+                vec![
+                    at(0, Warning),
+                    at(10 * M, Warning),
+                    at(12 * M, Passing),
+                    at(14 * M, Warning),
+                    at(24 * M, Warning),
+                ],
+                vec![
+                    (0, Alert, false, 1),
+                    (10 * M, Alert, true, 2),
+                    (12 * M, Recovery, false, 0),
+                    (14 * M, Alert, false, 1),
+                    (24 * M, Alert, true, 2),
+                ],
+            ),
+            (
+                "an incident first alerted after a silence counts from that alert",
+                vec![
+                    muted(0, Warning),
+                    at(30 * M, Warning),
+                    at(35 * M, Warning),
+                    at(40 * M, Warning),
+                ],
+                vec![(30 * M, Alert, false, 1), (40 * M, Alert, true, 2)],
+            ),
+        ];
+        for (name, story, want) in cases {
+            assert_eq!(story_with_steps(&steps, &story), want, "{name}");
         }
     }
 

@@ -224,11 +224,36 @@ pub struct Service {
     /// A rota whose user on duty is told too.
     pub oncall: Option<String>,
     pub channels: Vec<String>,
+    /// Who else is told, and how, as an incident goes on unacknowledged.
+    pub escalation: Vec<EscalationStep>,
     pub public: bool,
     pub checks: Vec<Check>,
 }
 
+/// One escalation step: `after` the incident's first alert, still failing and not
+/// acknowledged, tell `notify` through `channels` (the service's when empty).
+#[derive(Debug, Clone)]
+pub struct EscalationStep {
+    pub after: Duration,
+    pub notify: Vec<Notify>,
+    pub channels: Vec<String>,
+}
+
+/// Someone an escalation step tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notify {
+    /// Whoever the service's rota has on duty then.
+    OnCall,
+    User(String),
+}
+
 impl Service {
+    /// The user the service's rota has on duty at `now`, if it names a rota.
+    pub fn on_duty(&self, cfg: &Config, now: i64) -> Option<String> {
+        let rota = cfg.oncall.get(self.oncall.as_ref()?)?;
+        Some(crate::core::oncall::on_duty(rota, now).0)
+    }
+
     /// Who is told at `now`: the service's users, and whoever its rota has on duty.
     pub fn people(&self, cfg: &Config, now: i64) -> Vec<String> {
         let mut people = self.users.clone();

@@ -28,7 +28,15 @@ const TOP_KEYS: &[&str] = &[
     "oncall",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "url", "runbook", "users", "oncall", "channels", "public", "checks",
+    "name",
+    "url",
+    "runbook",
+    "users",
+    "oncall",
+    "channels",
+    "escalation",
+    "public",
+    "checks",
 ];
 const ROTA_KEYS: &[&str] = &["users", "handoff", "time_zone", "fallback"];
 const CHECK_KEYS: &[&str] = &[
@@ -105,6 +113,8 @@ pub(crate) const TIMEOUT: Range = range(1, 10 * MINUTE);
 pub(crate) const CHANNEL_TIMEOUT: Range = range(1, 5 * MINUTE);
 pub(crate) const ALERTING: Range = range(MINUTE, 30 * DAY);
 pub(crate) const MAINTENANCE: Range = range(MINUTE, 30 * DAY);
+/// An escalation step's `after` when not 0 (the incident's first alert): up to a month.
+pub(crate) const ESCALATION: Range = range(1, 30 * DAY);
 /// For keys a check type adds: thresholds up to its own timeout's bound.
 pub(crate) const SHORT: Range = Range {
     min: Duration::from_millis(1),
@@ -1228,6 +1238,10 @@ impl Reader {
         });
         let channels = self.references(&f, "channels", "channel", c.channels.keys());
         self.warn_missing_contacts(&f, &users, &channels, c);
+        let escalation = match f.get("escalation") {
+            None => Vec::new(),
+            Some(n) => self.escalation(n, &f.path("escalation"), oncall.is_some(), c),
+        };
         let public = self.bool(&f, "public", false);
         let checks = match f.get("checks") {
             None => {
@@ -1243,9 +1257,87 @@ impl Reader {
             users,
             oncall,
             channels,
+            escalation,
             public,
             checks,
         })
+    }
+
+    /// `escalation:`: steps in order of `after`, each naming users (or `oncall`, the
+    /// service's rota) and optionally its own channels.
+    fn escalation(
+        &mut self,
+        node: &Node,
+        path: &str,
+        has_rota: bool,
+        c: &Config,
+    ) -> Vec<EscalationStep> {
+        let mut out: Vec<EscalationStep> = Vec::new();
+        for (i, item) in self.seq(node, path).iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            let Some(f) = self.fields(item, &ipath, &["after", "notify", "channels"]) else {
+                continue;
+            };
+            // `after: 0m` is the incident's first alert; other durations must be positive.
+            let after = self.require(&f, "after").and_then(|n| match &n.value {
+                Value::Scalar { text, .. }
+                    if humantime::parse_duration(text).ok() == Some(Duration::ZERO) =>
+                {
+                    Some(Duration::ZERO)
+                }
+                _ => self.duration(n, &f.path("after"), ESCALATION),
+            });
+            if let (Some(after), Some(last)) = (after, out.last())
+                && after < last.after
+            {
+                let mark = f.get("after").map_or(f.mark, |n| n.mark);
+                self.error(
+                    mark,
+                    &f.path("after"),
+                    "steps go in order: this one comes before the one above it",
+                );
+            }
+            let mut notify = Vec::new();
+            if let Some(n) = self.require(&f, "notify") {
+                let npath = f.path("notify");
+                let names = match &n.value {
+                    Value::Seq(_) => self.string_list(n, &npath),
+                    _ => self
+                        .string(n, &npath)
+                        .map(|s| vec![(s, n.mark)])
+                        .unwrap_or_default(),
+                };
+                for (name, mark) in names {
+                    if name == "oncall" {
+                        if has_rota {
+                            notify.push(Notify::OnCall);
+                        } else {
+                            self.error(
+                                mark,
+                                &npath,
+                                "'oncall' needs the service to name a rota: add oncall: ROTA",
+                            );
+                        }
+                    } else if c.users.contains_key(&name) {
+                        notify.push(Notify::User(name));
+                    } else {
+                        let hint = closest(&name, c.users.keys().map(String::as_str))
+                            .map(|s| format!("; did you mean '{s}'?"))
+                            .unwrap_or_else(|| " (a user under users:, or oncall)".to_string());
+                        self.error(mark, &npath, format!("no user named '{name}'{hint}"));
+                    }
+                }
+            }
+            let channels = self.references(&f, "channels", "channel", c.channels.keys());
+            if let Some(after) = after {
+                out.push(EscalationStep {
+                    after,
+                    notify,
+                    channels,
+                });
+            }
+        }
+        out
     }
 
     /// A user who lacks the contact a channel of the service needs would never hear of it.

@@ -112,9 +112,8 @@ fn io_error(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error
 }
 
 /// A `services` row: name, status, since, active, last_alert_at, last_alert_status,
-/// incident_at, incident_worst (`SERVICE_COLUMNS`).
-pub(crate) const SERVICE_COLUMNS: &str =
-    "name, status, since, active, last_alert_at, last_alert_status, incident_at, incident_worst";
+/// incident_at, incident_worst, escalation_steps (`SERVICE_COLUMNS`).
+pub(crate) const SERVICE_COLUMNS: &str = "name, status, since, active, last_alert_at, last_alert_status, incident_at, incident_worst, escalation_steps";
 
 pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
     Ok(ServiceRow {
@@ -127,6 +126,7 @@ pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
             last_alert_status: r.get(5)?,
             incident_at: r.get(6)?,
             incident_worst: r.get(7)?,
+            steps_fired: r.get::<_, i64>(8)?.clamp(0, i64::from(u32::MAX)) as u32,
         },
     })
 }

@@ -245,14 +245,15 @@ pub fn service(conn: &Connection, name: &str) -> rusqlite::Result<Option<Service
 pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO services (name, status, since, active, last_alert_at, last_alert_status,
-            incident_at, incident_worst)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            incident_at, incident_worst, escalation_steps)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (name) DO UPDATE SET
             status = excluded.status, since = excluded.since, active = excluded.active,
             last_alert_at = excluded.last_alert_at,
             last_alert_status = excluded.last_alert_status,
             incident_at = excluded.incident_at,
-            incident_worst = excluded.incident_worst",
+            incident_worst = excluded.incident_worst,
+            escalation_steps = excluded.escalation_steps",
     )?
     .execute(params![
         s.name,
@@ -262,7 +263,8 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
         s.memory.last_alert_at,
         s.memory.last_alert_status.map(Status::as_str),
         s.memory.incident_at,
-        s.memory.incident_worst.map(Status::as_str)
+        s.memory.incident_worst.map(Status::as_str),
+        s.memory.steps_fired
     ])?;
     conn.prepare_cached(
         "INSERT INTO service_history (service, at, status)

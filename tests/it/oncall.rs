@@ -158,3 +158,121 @@ services:
         r.stderr
     );
 }
+
+fn escalating(slack: &str, target: &str) -> String {
+    format!(
+        "users:
+  alice: {{ slack: U0ALICE01 }}
+  bob: {{ slack: U0BOB0001 }}
+  carol: {{ slack: U0CAROL01 }}
+channels:
+  chat: {{ type: slack, webhook_url: '{slack}/services/T0/B0/secret' }}
+oncall:
+  ops: {{ users: [alice], fallback: alice }}
+services:
+  - name: web
+    oncall: ops
+    channels: [chat]
+    escalation:
+      - {{ after: 0m, notify: oncall }}
+      - {{ after: 10m, notify: [bob] }}
+      - {{ after: 20m, notify: [carol] }}
+    checks:
+      - {{ name: home, type: http, url: '{target}', importance: warning }}
+"
+    )
+}
+
+#[test]
+fn unacknowledged_incidents_escalate_step_by_step_and_recovery_reaches_everyone_told() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&escalating(&slack.url(), &target.url()));
+    target.set_up(false);
+    for minute in [0, 5, 10, 15] {
+        assert_eq!(
+            env.cabot_at(MONDAY + minute * 60, &["run", "--all"]).code,
+            0
+        );
+    }
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY + 16 * 60, &["run", "--all"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 3, "alert, escalation, recovery: {texts:#?}");
+    assert!(
+        texts[0].contains("<@U0ALICE01>") && !texts[0].contains("U0BOB0001"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[1].contains("<@U0BOB0001>") && !texts[1].contains("U0ALICE01"),
+        "step 2 tells bob alone: {texts:#?}"
+    );
+    assert!(
+        texts[2].contains("<@U0ALICE01>")
+            && texts[2].contains("<@U0BOB0001>")
+            && !texts[2].contains("U0CAROL01"),
+        "the recovery reaches everyone told, and not carol, whose step never came: {texts:#?}"
+    );
+}
+
+#[test]
+fn an_ack_stops_the_escalation() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&escalating(&slack.url(), &target.url()));
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run", "--all"]).code, 0);
+    assert_eq!(
+        env.cabot_at(
+            MONDAY + 60,
+            &["ack", "web", "--for", "30m", "--by", "alice"]
+        )
+        .code,
+        0
+    );
+    for minute in [10, 20, 25] {
+        assert_eq!(
+            env.cabot_at(MONDAY + minute * 60, &["run", "--all"]).code,
+            0
+        );
+    }
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "acked: no step fires: {texts:#?}");
+    // The ack ends at 31m: the steps due fire together, to bob and carol.
+    assert_eq!(env.cabot_at(MONDAY + 32 * 60, &["run", "--all"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[1].contains("<@U0BOB0001>") && texts[1].contains("<@U0CAROL01>"),
+        "{texts:#?}"
+    );
+}
+
+#[test]
+fn validate_refuses_escalations_that_cannot_work() {
+    let env = Env::new(
+        "users:
+  alice: { email: alice@example.com }
+channels:
+  mail: { type: email, from: cabot@example.com, servers: [ { url: 'smtp://127.0.0.1:25' } ] }
+services:
+  - name: web
+    channels: [mail]
+    escalation:
+      - { after: 10m, notify: oncall }
+      - { after: 5m, notify: [alic], channels: [sms] }
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1' }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    for want in [
+        "escalation[0].notify: 'oncall' needs the service to name a rota",
+        "escalation[1].after: steps go in order",
+        "escalation[1].notify: no user named 'alic'; did you mean 'alice'?",
+        "escalation[1].channels: no channel named 'sms'",
+    ] {
+        assert!(r.stderr.contains(want), "lacks {want:?}:\n{}", r.stderr);
+    }
+}

@@ -231,7 +231,7 @@ pub fn decide_services(
             .get(&service.name)
             .copied()
             .unwrap_or(Status::Passing);
-        if let Some(decision) = decide::decide(cfg, &mut row, was, &quiet, now) {
+        if let Some(decision) = decide::decide(cfg, service, &mut row, was, &quiet, now) {
             let failing = state::failing_checks(conn, &service.name)?;
             alerts.push(decide::alert(cfg, service, &row, decision, &failing, now));
         }

@@ -44,10 +44,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incident ids",
         sql: include_str!("0007_incidents.sql"),
     },
+    Migration {
+        version: 8,
+        name: "escalation steps reached",
+        sql: include_str!("0008_escalation.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 8,
+        version: 9,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },
