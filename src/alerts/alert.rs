@@ -58,6 +58,19 @@ pub struct Alert {
     /// (`cabot/SERVICE/START`); absent in alerts stored before incidents had ids.
     #[serde(default)]
     pub incident: Option<String>,
+    /// Who the service's rota had on duty when it was decided, if it names a rota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_call: Option<String>,
+    /// How far the incident had escalated, for a service with escalation steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+}
+
+/// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub reached: u32,
+    pub steps: u32,
 }
 
 /// A failing check, as an alert names it.
@@ -85,6 +98,8 @@ impl Alert {
             runbook: None,
             time: now,
             incident: Some(format!("cabot/cabot-test/{now}")),
+            on_call: None,
+            escalation: None,
         }
     }
 
@@ -122,11 +137,18 @@ impl Alert {
                     .iter()
                     .map(|c| format!("{}: {}", c.name, c.message))
                     .collect();
-                if checks.is_empty() {
+                let mut text = if checks.is_empty() {
                     format!("{}: {}", self.status, self.service)
                 } else {
                     format!("{}: {} — {}", self.status, self.service, checks.join("; "))
+                };
+                if let Some(user) = &self.on_call {
+                    text.push_str(&format!(" (on call: {user})"));
                 }
+                if let Some(e) = self.escalation {
+                    text.push_str(&format!(" (escalation step {} of {})", e.reached, e.steps));
+                }
+                text
             }
         };
         one_line(&text, MESSAGE_MAX)
@@ -239,6 +261,8 @@ pub(crate) mod tests {
             runbook: Some("https://wiki.example.com/web".into()),
             time: 1_795_514_531,
             incident: Some("cabot/web/1795514400".into()),
+            on_call: None,
+            escalation: None,
         }
     }
 

@@ -141,6 +141,12 @@ pub fn alert(
             runbook: service.runbook.clone(),
             time: now,
             incident: Some(incident_id(&service.name, decision.incident_at)),
+            on_call: service.on_duty(cfg, now),
+            escalation: (!service.escalation.is_empty() && decision.kind != AlertKind::Recovery)
+                .then(|| super::alert::Escalation {
+                    reached: row.memory.steps_fired,
+                    steps: service.escalation.len() as u32,
+                }),
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }

@@ -59,7 +59,17 @@ pub struct ServiceReport {
     pub acknowledged: Option<AckReport>,
     pub silenced_until: Option<String>,
     pub in_maintenance: bool,
+    /// Who the service's rota has on duty now, if it names one.
+    pub on_call: Option<String>,
+    /// While failing, with escalation steps: how many of them the incident has reached.
+    pub escalation: Option<EscalationReport>,
     pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EscalationReport {
+    pub steps_reached: u32,
+    pub steps: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -209,6 +219,14 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                         .filter(|x| in_force(x.until, now))
                         .map(|x| format_time(x.until)),
                     in_maintenance: cfg.in_maintenance(&s.name, now),
+                    on_call: cfg.service(&s.name).and_then(|svc| svc.on_duty(&cfg, now)),
+                    escalation: cfg
+                        .service(&s.name)
+                        .filter(|svc| !svc.escalation.is_empty() && s.status != Status::Passing)
+                        .map(|svc| EscalationReport {
+                            steps_reached: s.memory.steps_fired,
+                            steps: svc.escalation.len(),
+                        }),
                     checks: rows.into_iter().map(check_report).collect(),
                 }
             })
@@ -409,6 +427,16 @@ fn human(report: &Report, color: bool) -> String {
         }
         if let Some(until) = &s.silenced_until {
             let _ = writeln!(out, "  silenced until {until}");
+        }
+        if let Some(user) = &s.on_call {
+            let _ = writeln!(out, "  on call: {user}");
+        }
+        if let Some(e) = &s.escalation {
+            let _ = writeln!(
+                out,
+                "  escalation: step {} of {} reached",
+                e.steps_reached, e.steps
+            );
         }
         if s.in_maintenance {
             let _ = writeln!(out, "  in a maintenance window: alerts muted");

@@ -195,6 +195,29 @@ fn unacknowledged_incidents_escalate_step_by_step_and_recovery_reaches_everyone_
             0
         );
     }
+    let status = env.cabot_at(MONDAY + 15 * 60, &["status"]);
+    assert!(status.stdout.contains("  on call: alice\n"), "{status:?}");
+    assert!(
+        status
+            .stdout
+            .contains("  escalation: step 2 of 3 reached\n"),
+        "{status:?}"
+    );
+    let payloads: Vec<Value> = {
+        let db = env.db();
+        let mut stmt = db
+            .prepare("SELECT payload FROM alerts ORDER BY id")
+            .expect("alerts");
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .expect("query")
+            .filter_map(|p| p.ok().and_then(|p| serde_json::from_str(&p).ok()))
+            .collect()
+    };
+    assert_eq!(payloads[0]["on_call"], "alice", "{payloads:#?}");
+    assert_eq!(
+        payloads[1]["escalation"],
+        serde_json::json!({"reached": 2, "steps": 3})
+    );
     target.set_up(true);
     assert_eq!(env.cabot_at(MONDAY + 16 * 60, &["run", "--all"]).code, 0);
     let texts = mentioned(&slack);
