@@ -143,7 +143,7 @@ pub fn alert(
             incident: Some(incident_id(&service.name, decision.incident_at)),
             on_call: service.on_duty(cfg, now),
             escalation: (!service.escalation.is_empty() && decision.kind != AlertKind::Recovery)
-                .then(|| super::alert::Escalation {
+                .then_some(super::alert::Escalation {
                     reached: row.memory.steps_fired,
                     steps: service.escalation.len() as u32,
                 }),
