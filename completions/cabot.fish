@@ -172,14 +172,28 @@ complete -c cabot -n "__fish_cabot_using_subcommand ping" -l fail -d 'The job fa
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand ping" -s h -l help -d 'Print help'
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -l color -d 'Colour the output' -r -f -a "auto\t''
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -l color -d 'Colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -s q -l quiet -d 'Print only errors'
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
-complete -c cabot -n "__fish_cabot_using_subcommand oncall" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -f -a "override" -d 'Put USER on duty for ROTA from now, whatever the rotation says (a swap, a sick day)'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and not __fish_seen_subcommand_from override help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l for -d 'How long' -r
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l by -d 'Who arranged it [default: $SUDO_USER, else $USER]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from help" -f -a "override" -d 'Put USER on duty for ROTA from now, whatever the rotation says (a swap, a sick day)'
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -222,3 +236,4 @@ complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_su
 complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup completions man help" -f -a "completions" -d 'Print shell completions'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a folder'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from oncall" -f -a "override" -d 'Put USER on duty for ROTA from now, whatever the rotation says (a swap, a sick day)'

@@ -143,7 +143,8 @@ fn fit_nagios(line: &str) -> String {
 }
 
 fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
-    let cfg = g.load_config()?;
+    let mut cfg = g.load_config()?;
+    crate::cmd::oncall::load_overrides(&mut cfg, clock::now());
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
     let store = Store::open_read_only(&cfg.state, Some(&g.config))?;

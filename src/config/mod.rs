@@ -54,6 +54,18 @@ pub struct Rota {
     pub handoff_time: jiff::civil::Time,
     pub time_zone: jiff::tz::TimeZone,
     pub fallback: String,
+    /// One-off overrides from the state (`cabot oncall override`), oldest first; not
+    /// config, filled in by the commands that decide who is told.
+    pub overrides: Vec<Override>,
+}
+
+/// USER on duty for a rota in `[start, until)`, whatever its rotation says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub user: String,
+    pub start: i64,
+    pub until: i64,
+    pub by: Option<String>,
 }
 
 /// A weekly window in which alerts for some services are muted (checks still run).

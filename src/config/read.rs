@@ -1071,6 +1071,7 @@ impl Reader {
                         handoff_time,
                         time_zone,
                         fallback,
+                        overrides: Vec::new(),
                     },
                 );
             }

@@ -10,6 +10,7 @@ const WEEK: i64 = 7;
 /// Where an answer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    Override,
     Rotation,
     Fallback,
 }
@@ -17,6 +18,7 @@ pub enum Source {
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
+            Source::Override => "override",
             Source::Rotation => "rotation",
             Source::Fallback => "fallback",
         }
@@ -71,8 +73,17 @@ fn user_for_week(rota: &Rota, week: i64) -> Option<&str> {
     (n > 0).then(|| rota.users[week.rem_euclid(n) as usize].as_str())
 }
 
-/// Who is on duty at `t`, and where that came from.
+/// Who is on duty at `t`, and where that came from: the newest override in force, else
+/// the rotation, else the fallback.
 pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
+    if let Some(o) = rota
+        .overrides
+        .iter()
+        .rev()
+        .find(|o| o.start <= t && t < o.until)
+    {
+        return (o.user.clone(), Source::Override);
+    }
     match handoff_at_or_before(rota, t).and_then(|(_, week)| user_for_week(rota, week)) {
         Some(user) => (user.to_string(), Source::Rotation),
         None => (rota.fallback.clone(), Source::Fallback),
@@ -129,6 +140,7 @@ mod tests {
             handoff_time: Time::constant(9, 0, 0, 0),
             time_zone: TimeZone::get(zone).unwrap(),
             fallback: "duty".into(),
+            overrides: Vec::new(),
         }
     }
 
@@ -152,6 +164,29 @@ mod tests {
         let june_before = on_duty(&r, at("2026-06-01T07:59:00Z")).0;
         let june_after = on_duty(&r, at("2026-06-01T08:00:00Z")).0;
         assert_ne!(june_before, june_after);
+    }
+
+    #[test]
+    fn the_newest_override_in_force_wins() {
+        let mut r = rota(&["alice", "bob"], "UTC");
+        let t = at("2026-11-25T12:00:00Z");
+        let o = |user: &str, start: i64, until: i64| crate::config::Override {
+            user: user.into(),
+            start,
+            until,
+            by: None,
+        };
+        r.overrides = vec![o("carol", t - 3600, t + 3600), o("dave", t - 60, t + 60)];
+        assert_eq!(on_duty(&r, t), ("dave".to_string(), Source::Override));
+        assert_eq!(
+            on_duty(&r, t + 600),
+            ("carol".to_string(), Source::Override)
+        );
+        assert_eq!(
+            on_duty(&r, t + 3600).1,
+            Source::Rotation,
+            "ended: the rotation again"
+        );
     }
 
     #[test]

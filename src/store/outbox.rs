@@ -320,3 +320,47 @@ impl Store {
             > 0)
     }
 }
+
+impl Store {
+    /// Records an on-call override.
+    pub fn add_override(
+        &mut self,
+        rota: &str,
+        o: &crate::config::Override,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO oncall_overrides (rota, user, start, until, by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![rota, o.user, o.start, o.until, o.by, now],
+        )?;
+        Ok(())
+    }
+
+    /// The overrides that have not ended by `now`, by rota, oldest first.
+    pub fn overrides(
+        &self,
+        now: i64,
+    ) -> rusqlite::Result<HashMap<String, Vec<crate::config::Override>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rota, user, start, until, by FROM oncall_overrides WHERE until > ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([now], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::config::Override {
+                    user: r.get(1)?,
+                    start: r.get(2)?,
+                    until: r.get(3)?,
+                    by: r.get(4)?,
+                },
+            ))
+        })?;
+        let mut out: HashMap<String, Vec<crate::config::Override>> = HashMap::new();
+        for row in rows {
+            let (rota, o) = row?;
+            out.entry(rota).or_default().push(o);
+        }
+        Ok(out)
+    }
+}

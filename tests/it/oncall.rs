@@ -299,3 +299,64 @@ services:
         assert!(r.stderr.contains(want), "lacks {want:?}:\n{}", r.stderr);
     }
 }
+
+#[test]
+fn an_override_puts_someone_else_on_duty_for_a_while() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&config(&slack.url(), &target.url(), "[alice, bob]"));
+    let r = env.cabot_at(
+        MONDAY,
+        &[
+            "oncall", "override", "ops", "carol", "--for", "8h", "--by", "alice",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "carol on duty for ops until 2026-11-23 20:00 GMT\n"
+    );
+    let now = env.cabot_at(MONDAY + 60, &["oncall"]);
+    assert!(
+        now.stdout
+            .starts_with("ops: carol on duty now (override), until "),
+        "{now:?}"
+    );
+    assert!(
+        now.stdout.contains(
+            "  override: carol from 2026-11-23 12:00 GMT to 2026-11-23 20:00 GMT (by alice)"
+        ),
+        "{now:?}"
+    );
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 120, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(
+        texts[0].contains("<@U0CAROL01>") && !texts[0].contains("U0ALICE01"),
+        "{texts:#?}"
+    );
+    // Eight hours on, the rotation again.
+    let later = env.cabot_at(MONDAY + 8 * 3600, &["oncall"]);
+    assert!(later.stdout.contains("on duty now (rotation)"), "{later:?}");
+    assert!(!later.stdout.contains("override:"), "{later:?}");
+
+    for (args, why) in [
+        (
+            &["oncall", "override", "sre", "carol", "--for", "1h"][..],
+            "no rota named 'sre'",
+        ),
+        (
+            &["oncall", "override", "ops", "zed", "--for", "1h"],
+            "no user named 'zed'",
+        ),
+        (
+            &["oncall", "override", "ops", "carol", "--for", "31d"],
+            "at most 30d",
+        ),
+    ] {
+        let r = env.cabot_at(MONDAY, args);
+        assert_eq!(r.code, 64, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(why), "{args:?}: {r:?}");
+    }
+}

@@ -139,7 +139,9 @@ struct Ran {
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     few_malloc_arenas();
-    let cfg = Arc::new(g.load_config()?);
+    let mut cfg = g.load_config()?;
+    crate::cmd::oncall::load_overrides(&mut cfg, clock::now());
+    let cfg = Arc::new(cfg);
     let scope = Scope::new(&cfg, args)?;
     if !g.quiet {
         say_unset_secrets(&cfg);

@@ -49,10 +49,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "escalation steps reached",
         sql: include_str!("0008_escalation.sql"),
     },
+    Migration {
+        version: 9,
+        name: "on-call overrides",
+        sql: include_str!("0009_oncall_overrides.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 9,
+        version: 10,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },
