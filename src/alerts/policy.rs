@@ -196,28 +196,10 @@ mod tests {
 
     /// The alerts a story produces, in order.
     fn story(steps: &[Step]) -> Vec<(i64, AlertKind)> {
-        let mut memory = Memory::default();
-        let mut previous = Passing;
-        let mut sent = Vec::new();
-        for s in steps {
-            let (kind, next) = decide(
-                &Situation {
-                    status: s.status,
-                    previous,
-                    memory,
-                    acked: s.acked,
-                    muted: s.muted,
-                    now: s.t,
-                },
-                &CABOT,
-            );
-            memory = next;
-            previous = s.status;
-            if let Some(k) = kind {
-                sent.push((s.t, k));
-            }
-        }
-        sent
+        story_with_steps(&[], steps)
+            .into_iter()
+            .map(|(t, kind, _, _)| (t, kind))
+            .collect()
     }
 
     const M: i64 = 60;
