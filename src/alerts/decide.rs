@@ -187,17 +187,29 @@ fn deliveries(cfg: &Config, service: &Service, d: &Decision, now: i64) -> Vec<(S
             }
         }
     };
+    // A recovery also reaches whoever was on duty when the incident's first alert went
+    // (and when each step fired), though the duty has been handed on since.
+    let recovery = d.kind == AlertKind::Recovery;
     if !d.escalation_only {
-        add(&service.channels, service.people(cfg, now));
+        let mut people = service.people(cfg, now);
+        if recovery {
+            people.extend(service.on_duty(cfg, d.incident_at));
+        }
+        add(&service.channels, people);
     }
     for step in service.escalation.get(d.steps.clone()).unwrap_or(&[]) {
+        let fired_at = d.incident_at.saturating_add(step.after.as_secs() as i64);
         let people = step
             .notify
             .iter()
-            .filter_map(|n| match n {
-                Notify::OnCall => service.on_duty(cfg, now),
-                Notify::User(u) => Some(u.clone()),
+            .flat_map(|n| match n {
+                Notify::OnCall if recovery => {
+                    vec![service.on_duty(cfg, fired_at), service.on_duty(cfg, now)]
+                }
+                Notify::OnCall => vec![service.on_duty(cfg, now)],
+                Notify::User(u) => vec![Some(u.clone())],
             })
+            .flatten()
             .collect();
         let channels = if step.channels.is_empty() {
             &service.channels

@@ -360,3 +360,36 @@ fn an_override_puts_someone_else_on_duty_for_a_while() {
         assert!(r.stderr.contains(why), "{args:?}: {r:?}");
     }
 }
+
+#[test]
+fn a_recovery_after_a_handoff_reaches_who_was_on_duty_when_it_began_too() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&config(&slack.url(), &target.url(), "[alice, bob]"));
+    // 08:00 on the Monday, an hour before the handoff; fixed at noon, after it.
+    let before_handoff = MONDAY - 4 * 3600;
+    target.set_up(false);
+    assert_eq!(env.cabot_at(before_handoff, &["run"]).code, 0);
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    let alerted = if texts[0].contains("U0ALICE01") {
+        "U0ALICE01"
+    } else {
+        "U0BOB0001"
+    };
+    let now_on = if alerted == "U0ALICE01" {
+        "U0BOB0001"
+    } else {
+        "U0ALICE01"
+    };
+    assert!(
+        !texts[0].contains(now_on),
+        "one user on duty at 08:00: {texts:#?}"
+    );
+    assert!(
+        texts[1].contains(&format!("<@{alerted}>")) && texts[1].contains(&format!("<@{now_on}>")),
+        "the recovery reaches the one alerted and the one on duty now: {texts:#?}"
+    );
+}
