@@ -92,7 +92,15 @@ fn report(err: &anyhow::Error, validating: bool) {
         for line in config.lines() {
             let _ = writeln!(stderr, "{line}");
         }
-        if !validating {
+        if validating {
+            for w in &config.warnings {
+                let _ = writeln!(
+                    stderr,
+                    "{}",
+                    config::format_diagnostic(&config.file, w, true)
+                );
+            }
+        } else {
             let _ = writeln!(
                 stderr,
                 "cabot: the config has errors; fix them (`cabot validate -c {}` lists them) - nothing was changed",

@@ -329,6 +329,9 @@ pub struct Diagnostic {
 pub struct ConfigError {
     pub file: PathBuf,
     pub errors: Vec<Diagnostic>,
+    /// What was worth a warning too, so that `validate` shows it with the errors rather
+    /// than only once they are fixed.
+    pub warnings: Vec<Diagnostic>,
     /// Set when the file could not be read at all.
     pub io: Option<String>,
 }
@@ -391,6 +394,7 @@ fn read_text(path: &Path) -> Result<String, ConfigError> {
     let cannot = |why: String| ConfigError {
         file: path.to_path_buf(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         io: Some(why),
     };
     let file =
@@ -426,6 +430,7 @@ fn read_text(path: &Path) -> Result<String, ConfigError> {
                     e.as_bytes()[good.len()]
                 ),
             }],
+            warnings: Vec::new(),
             io: None,
         }
     })

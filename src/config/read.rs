@@ -143,6 +143,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
             key: "yaml".into(),
             message: e.message,
         }],
+        warnings: Vec::new(),
         io: None,
     })?;
     let dir = path
@@ -171,6 +172,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         return Err(ConfigError {
             file: path.to_path_buf(),
             errors: r.errors,
+            warnings: r.warnings,
             io: None,
         });
     }

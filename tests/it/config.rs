@@ -1390,3 +1390,38 @@ fn unreadable_or_undecodable_configs_say_so_and_an_empty_cabot_config_is_none() 
         .expect("cabot runs");
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
+
+#[test]
+fn validate_shows_warnings_beside_the_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(
+        dir.path(),
+        "checks.yaml",
+        "users:
+  alice: { phone: '+15551230001' }
+channels:
+  mail: { type: email, from: cabot@example.com, servers: [ { url: 'smtp://127.0.0.1:25' } ] }
+services:
+  - name: web
+    users: [alice]
+    channels: [mail]
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:1', frequncy: 1m }
+",
+        0o600,
+    );
+    let out = cabot(&path, &["validate"]);
+    assert_eq!(out.status.code(), Some(CONFIG_ERROR), "{}", show(&out));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("frequncy") && stderr.contains("did you mean 'frequency'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: user 'alice' has no email, so channel 'mail' cannot reach them"),
+        "the warning is shown with the error, not after it is fixed:\n{stderr}"
+    );
+    // A run says only that the config has errors; warnings are validate's.
+    let run = cabot(&path, &["run"]);
+    assert!(!text(&run.stderr).contains("warning:"), "{}", show(&run));
+}
