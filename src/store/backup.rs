@@ -24,8 +24,8 @@ pub fn copy_to(conn: &Connection, dest: &Path) -> std::io::Result<()> {
     tmp_name.push(name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = dir.join(tmp_name);
-    // Left by a copy of this same process id that was killed: it is no backup.
-    let _ = std::fs::remove_file(&tmp);
+    // Left by copies that were killed (this process id's included): they are no backups.
+    remove_abandoned(dir);
     // Made here first, empty (which VACUUM INTO accepts), so that it has cabot's mode.
     OpenOptions::new()
         .write(true)
@@ -41,6 +41,37 @@ pub fn copy_to(conn: &Connection, dest: &Path) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&tmp);
     written?;
     File::open(dir)?.sync_all()
+}
+
+/// Removes the hidden `.NAME.tmp-PID` copies (and SQLite's `-journal` beside them) in
+/// `dir` whose process is gone: a copy killed half way, whatever it was named after (each
+/// backup's name has its own time). Copies of processes still alive are left alone.
+fn remove_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some((_, tail)) = file.rsplit_once(".tmp-").filter(|_| file.starts_with('.')) else {
+            continue;
+        };
+        let Ok(pid) = tail.trim_end_matches("-journal").parse::<i32>() else {
+            continue;
+        };
+        if pid == std::process::id() as i32 || !alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists (EPERM: it does, owned by someone else).
+fn alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks that the process exists; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 fn folder(path: &Path) -> &Path {
@@ -87,6 +118,32 @@ pub fn newest_at(state: &Path, schema: u32) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_abandoned_by_killed_processes_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        let abandoned = dir.path().join(format!(".s.db.bak.tmp-{dead}"));
+        let live = dir.path().join(format!(
+            ".s.db.bak.tmp-{}",
+            std::os::unix::process::parent_id()
+        ));
+        let journal = dir.path().join(format!(".s.db.old.bak.tmp-{dead}-journal"));
+        let mine = dir.path().join("notes.tmp-1");
+        for f in [&abandoned, &live, &journal, &mine] {
+            std::fs::write(f, b"half").unwrap();
+        }
+        remove_abandoned(dir.path());
+        assert!(!abandoned.exists(), "a dead process's copy is removed");
+        assert!(!journal.exists(), "and SQLite's journal beside it");
+        assert!(live.exists(), "a living process's copy is kept");
+        assert!(
+            mine.exists(),
+            "a file that is no hidden copy is not touched"
+        );
+    }
 
     #[test]
     fn backups_are_named_by_schema_and_time_and_never_reuse_a_name() {

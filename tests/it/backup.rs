@@ -238,6 +238,16 @@ fn a_migrate_killed_while_writing_its_backup_leaves_no_file_named_like_a_backup(
 
     let r = env.cabot(&["migrate"]);
     assert_eq!(r.code, 0, "{r:?}");
+    let leftovers: Vec<String> = std::fs::read_dir(env.path("."))
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "the killed copy's half is cleared away: {leftovers:?}"
+    );
     let backup = r
         .stdout
         .trim()
