@@ -197,6 +197,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         services: shown
             .iter()
             .map(|s| {
+                let configured = cfg.service(&s.name);
                 let mut rows: Vec<&CheckRow> = checks
                     .values()
                     .filter(|c| c.active && c.service == s.name)
@@ -220,9 +221,8 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                         .filter(|x| in_force(x.until, now))
                         .map(|x| format_time(x.until)),
                     in_maintenance: cfg.in_maintenance(&s.name, now),
-                    on_call: cfg.service(&s.name).and_then(|svc| svc.on_duty(&cfg, now)),
-                    escalation: cfg
-                        .service(&s.name)
+                    on_call: configured.and_then(|svc| svc.on_duty(&cfg, now)),
+                    escalation: configured
                         .filter(|svc| !svc.escalation.is_empty() && s.status != Status::Passing)
                         .map(|svc| EscalationReport {
                             steps_reached: s.memory.steps_fired,

@@ -218,8 +218,9 @@ footer{{font-size:.8rem;color:#56606b}}\
         last_run.map_or(now - DAY, |r| r.finished_at)
     };
     for (name, status, since) in &services {
-        let changes = view.read(|s| s.service_changes(name, now - DAY));
-        let (uptimes, incidents) = uptime::of(view, name);
+        // One read: the strip's 24 hours are inside the uptime's 30 days.
+        let changes = uptime::changes(view, name);
+        let (uptimes, incidents) = uptime::figures(&changes, now);
         let (badge, word, since_text) = if running {
             (
                 color(*status),

@@ -19,7 +19,7 @@ pub fn answer(view: &mut View) -> Response {
         .public_services()
         .into_iter()
         .map(|(name, status, since)| {
-            let (uptimes, incidents) = uptime::of(view, &name);
+            let (uptimes, incidents) = uptime::figures(&uptime::changes(view, &name), now);
             let uptime: serde_json::Map<String, serde_json::Value> = uptimes
                 .iter()
                 .map(|u| (u.label.to_string(), u.json()))

@@ -39,16 +39,22 @@ impl Uptime {
     }
 }
 
-/// The uptime of `service` over each window, and its incidents of the last 30 days,
-/// newest first.
-pub fn of(view: &mut View, service: &str) -> (Vec<Uptime>, Vec<Incident>) {
-    let now = view.now;
+/// A service's status changes over the longest window (30 days, and the one before): what
+/// `figures` works from, read once for the page's strip too.
+pub fn changes(view: &mut View, service: &str) -> Vec<(i64, crate::core::Status)> {
     let longest = WINDOWS[WINDOWS.len() - 1].1;
-    let changes = view.read(|s| s.service_changes(service, now - longest));
+    let from = view.now - longest;
+    view.read(|s| s.service_changes(service, from))
+}
+
+/// The uptime over each window from a service's `changes`, and its incidents of the last
+/// 30 days, newest first.
+pub fn figures(changes: &[(i64, crate::core::Status)], now: i64) -> (Vec<Uptime>, Vec<Incident>) {
+    let longest = WINDOWS[WINDOWS.len() - 1].1;
     let uptimes = WINDOWS
         .iter()
         .map(|&(label, seconds)| {
-            let (_, percent, monitored) = service_incidents(&changes, now - seconds, now);
+            let (_, percent, monitored) = service_incidents(changes, now - seconds, now);
             Uptime {
                 label,
                 seconds,
@@ -57,7 +63,7 @@ pub fn of(view: &mut View, service: &str) -> (Vec<Uptime>, Vec<Incident>) {
             }
         })
         .collect();
-    let (mut incidents, _, _) = service_incidents(&changes, now - longest, now);
+    let (mut incidents, _, _) = service_incidents(changes, now - longest, now);
     incidents.reverse();
     (uptimes, incidents)
 }

@@ -37,6 +37,15 @@ fn backed_up(r: &Run) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// The names of the files in the test's folder.
+fn names_in(env: &Env) -> Vec<String> {
+    std::fs::read_dir(env.path("."))
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
         .expect("metadata")
@@ -147,10 +156,8 @@ fn backups_are_named_beside_the_state_or_in_a_folder_and_never_overwrite() {
         "{r:?}"
     );
     assert_eq!(std::fs::read(&taken).expect("read"), b"precious");
-    let leftovers: Vec<String> = std::fs::read_dir(env.path("."))
-        .expect("ls")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let leftovers: Vec<String> = names_in(&env)
+        .into_iter()
         .filter(|n| n.contains(".tmp-"))
         .collect();
     assert!(
@@ -215,10 +222,8 @@ fn a_migrate_killed_while_writing_its_backup_leaves_no_file_named_like_a_backup(
     }
     let out = cmd.output().expect("migrate");
     assert!(!out.status.success(), "the limit stopped migrate: {out:?}");
-    let named: Vec<String> = std::fs::read_dir(env.path("."))
-        .expect("ls")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let named: Vec<String> = names_in(&env)
+        .into_iter()
         .filter(|n| n.starts_with("cabot.db.schema"))
         .collect();
     assert!(
@@ -238,10 +243,8 @@ fn a_migrate_killed_while_writing_its_backup_leaves_no_file_named_like_a_backup(
 
     let r = env.cabot(&["migrate"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let leftovers: Vec<String> = std::fs::read_dir(env.path("."))
-        .expect("ls")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let leftovers: Vec<String> = names_in(&env)
+        .into_iter()
         .filter(|n| n.contains(".tmp-"))
         .collect();
     assert!(
