@@ -219,39 +219,16 @@ fn deliveries(cfg: &Config, service: &Service, d: &Decision, now: i64) -> Vec<(S
         add(channels, people);
     }
     let mut out = Vec::new();
-    for (channel, people) in by_channel {
-        let reach = Service {
-            users: people,
-            oncall: None,
-            channels: vec![channel],
-            escalation: Vec::new(),
-            ..service.clone()
-        };
-        out.extend(targets(cfg, &reach, d.kind, d.level, now));
-    }
-    out
-}
-
-/// (channel, recipient) for each place this alert goes.
-pub fn targets(
-    cfg: &Config,
-    service: &Service,
-    kind: AlertKind,
-    level: Status,
-    now: i64,
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for name in &service.channels {
-        let Some(channel) = cfg.channels.get(name) else {
+    for (name, people) in by_channel {
+        let Some(channel) = cfg.channels.get(&name) else {
             continue;
         };
-        if level < min_status(channel) {
+        if d.level < min_status(channel)
+            || (d.kind == AlertKind::Recovery && !channel.kind.sends_recovery())
+        {
             continue;
         }
-        if kind == AlertKind::Recovery && !channel.kind.sends_recovery() {
-            continue;
-        }
-        for recipient in recipients(cfg, service, channel, now) {
+        for recipient in recipients(cfg, &people, channel) {
             let pair = (name.clone(), recipient);
             if !out.contains(&pair) {
                 out.push(pair);
@@ -261,12 +238,10 @@ pub fn targets(
     out
 }
 
-/// Who a channel reaches for a service at `now`: its users and whoever its rota has on
-/// duty, by the contact the channel needs, and the channel's own `to:`. A chat post names
-/// everyone in one delivery; a channel with its own destination gets one delivery with no
-/// recipient.
-pub fn recipients(cfg: &Config, service: &Service, channel: &Channel, now: i64) -> Vec<String> {
-    let people = service.people(cfg, now);
+/// Who a channel reaches of `people` (user names): each by the contact the channel needs,
+/// and the channel's own `to:`. A chat post names everyone in one delivery; a channel
+/// with its own destination gets one delivery with no recipient.
+pub fn recipients(cfg: &Config, people: &[String], channel: &Channel) -> Vec<String> {
     let contacts = |key: &str| {
         people
             .iter()

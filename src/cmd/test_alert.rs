@@ -105,7 +105,7 @@ fn targets(cfg: &Config, channel_name: &str, to: Option<&str>) -> anyhow::Result
                 .iter()
                 .filter(|s| s.channels.iter().any(|c| c == channel_name))
             {
-                for r in recipients(cfg, service, channel, crate::clock::now()) {
+                for r in recipients(cfg, &service.people(cfg, clock::now()), channel) {
                     if !out.contains(&r) {
                         out.push(r);
                     }
