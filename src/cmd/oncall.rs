@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use crate::cli::Global;
 use crate::clock;
-use crate::config::Rota;
+use crate::config::{CalendarLocation, CalendarShifts, CalendarSource, Rota};
 use crate::core::oncall::{Source, on_duty, shifts};
 use crate::exit_codes::ExitCode;
+use crate::store::oncall::CalendarCopy;
 
 const WEEK: i64 = 7 * 86_400;
 
@@ -37,21 +38,215 @@ pub struct OverrideArgs {
     pub by: Option<String>,
 }
 
-/// Fills each rota's overrides in from the state, so that whoever an override puts on duty
-/// is told. Nothing to do without rotas; a state that cannot be read (missing, another
-/// schema) gives none, and the command that reads it for its own work says why.
-pub fn load_overrides(cfg: &mut crate::config::Config, now: i64) {
+/// A calendar is read at most this large.
+const CALENDAR_MAX: u64 = 4 * 1024 * 1024;
+/// A calendar's occurrences are worked out from this long before now (a recovery reaches
+/// whoever was on duty when its incident began) to this long after (`cabot oncall`'s week).
+const BEHIND: i64 = 35 * 86_400;
+const AHEAD: i64 = 8 * 86_400;
+
+/// How a command reads a calendar rota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// `cabot oncall`: every calendar, now.
+    Now,
+    /// `cabot run`: an address once its `refresh` has passed since the last attempt, a
+    /// file every time; what was read is kept in the state.
+    WhenDue,
+    /// `cabot status`: files, and for addresses the copies in the state.
+    Kept,
+}
+
+/// Fills each rota's overrides and calendar in, from the state and the calendars, so that
+/// whoever is on duty is told. Nothing to do without rotas; a state that cannot be read
+/// (missing, another schema) gives no overrides or kept copies, and the command that reads
+/// it for its own work says why. Returns the attempts for `cabot run` to keep.
+pub fn load(cfg: &mut crate::config::Config, now: i64, read: Read) -> Vec<CalendarCopy> {
     if cfg.oncall.is_empty() {
-        return;
+        return Vec::new();
     }
-    let Ok(Some(store)) = crate::store::Store::open_read_only(&cfg.state, None) else {
-        return;
+    let store = crate::store::Store::open_read_only(&cfg.state, None)
+        .ok()
+        .flatten();
+    let mut overrides = store
+        .as_ref()
+        .and_then(|s| s.overrides(now).ok())
+        .unwrap_or_default();
+    let kept = store
+        .as_ref()
+        .and_then(|s| s.calendars().ok())
+        .unwrap_or_default();
+    drop(store);
+    let users = &cfg.users;
+    // Calendars are read side by side: a slow one costs its own timeout, not the sum.
+    let read_back: Vec<(String, Option<CalendarCopy>, CalendarShifts)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = cfg
+                .oncall
+                .iter()
+                .filter_map(|(name, rota)| {
+                    let source = rota.calendar.as_ref()?;
+                    let kept = kept.get(name);
+                    let zone = &rota.time_zone;
+                    Some(scope.spawn(move || {
+                        let (attempt, shifts) =
+                            read_calendar(name, source, kept, users, zone, now, read);
+                        (name.clone(), attempt, shifts)
+                    }))
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+    let mut attempts = Vec::new();
+    for (name, rota) in cfg.oncall.iter_mut() {
+        rota.overrides = overrides.remove(name).unwrap_or_default();
+    }
+    for (name, attempt, shifts) in read_back {
+        if let Some(rota) = cfg.oncall.get_mut(&name) {
+            rota.from_calendar = Some(shifts);
+        }
+        attempts.extend(attempt);
+    }
+    attempts
+}
+
+/// Where a calendar comes from, as the state keeps it: a digest, since an address may
+/// hold a secret.
+fn source_digest(location: &CalendarLocation) -> String {
+    let key = match location {
+        CalendarLocation::Url(url) => format!("url:{url}"),
+        CalendarLocation::File(path) => format!("file:{}", path.display()),
     };
-    if let Ok(mut found) = store.overrides(now) {
-        for (name, rota) in cfg.oncall.iter_mut() {
-            rota.overrides = found.remove(name).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One rota's calendar: read it when due and use it if it is good; else the copy kept in
+/// the state; else nothing (the fallback is on duty). Returns the attempt to keep, if any.
+fn read_calendar(
+    rota: &str,
+    source: &CalendarSource,
+    kept: Option<&CalendarCopy>,
+    users: &std::collections::BTreeMap<String, crate::config::User>,
+    zone: &jiff::tz::TimeZone,
+    now: i64,
+    read: Read,
+) -> (Option<CalendarCopy>, CalendarShifts) {
+    let digest = source_digest(&source.location);
+    let kept = kept.filter(|k| k.source == digest);
+    let is_file = matches!(source.location, CalendarLocation::File(_));
+    let refresh = source.refresh.as_secs() as i64;
+    let due = match read {
+        Read::Now => true,
+        Read::WhenDue => is_file || kept.is_none_or(|k| k.tried_at.saturating_add(refresh) <= now),
+        Read::Kept => is_file,
+    };
+    let expand = |body: &str| {
+        crate::core::ical::expand(body, users, zone, now - BEHIND, now.saturating_add(AHEAD))
+    };
+    let mut attempt = None;
+    let mut problem = None;
+    if due {
+        match fetch(source).and_then(|body| expand(&body).map(|e| (body, e))) {
+            Ok((body, expanded)) => {
+                let changed = kept.is_none_or(|k| {
+                    k.body.as_deref() != Some(body.as_str())
+                        || k.problem.is_some()
+                        || k.tried_at.saturating_add(refresh) <= now
+                });
+                let attempt = (read == Read::WhenDue && changed).then(|| CalendarCopy {
+                    rota: rota.to_string(),
+                    source: digest,
+                    body: Some(body),
+                    read_at: Some(now),
+                    tried_at: now,
+                    problem: None,
+                });
+                return (
+                    attempt,
+                    CalendarShifts {
+                        occurrences: expanded.occurrences,
+                        cached: false,
+                        read_at: now,
+                        problem: None,
+                        warnings: expanded.warnings,
+                    },
+                );
+            }
+            Err(why) => {
+                attempt = (read == Read::WhenDue).then(|| CalendarCopy {
+                    rota: rota.to_string(),
+                    source: digest.clone(),
+                    body: None,
+                    read_at: None,
+                    tried_at: now,
+                    problem: Some(why.clone()),
+                });
+                problem = Some(why);
+            }
         }
     }
+    let problem = problem.or_else(|| kept.and_then(|k| k.problem.clone()));
+    let from_copy = kept.and_then(|k| Some((k.body.as_deref()?, k.read_at.unwrap_or(k.tried_at))));
+    let shifts = match from_copy.map(|(body, at)| (expand(body), at)) {
+        Some((Ok(expanded), read_at)) => CalendarShifts {
+            occurrences: expanded.occurrences,
+            cached: problem.is_some(),
+            read_at,
+            problem,
+            warnings: expanded.warnings,
+        },
+        _ => CalendarShifts {
+            problem: Some(problem.unwrap_or_else(|| {
+                "not read yet (`cabot run` reads it and keeps a copy)".to_string()
+            })),
+            ..CalendarShifts::default()
+        },
+    };
+    (attempt, shifts)
+}
+
+/// A calendar's text, from its file or over HTTPS within its timeout, at most 4 MiB.
+fn fetch(source: &CalendarSource) -> Result<String, String> {
+    let bytes = match &source.location {
+        CalendarLocation::File(path) => {
+            use std::io::Read as _;
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+            let mut bytes = Vec::new();
+            file.take(CALENDAR_MAX + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read it: {e}"))?;
+            bytes
+        }
+        CalendarLocation::Url(url) => {
+            let client = crate::http_client::Client::new();
+            let mut request = crate::http_client::Request::get(url.clone());
+            request.ca_pem = source.ca_pem.clone();
+            request
+                .headers
+                .push(("Accept".into(), "text/calendar".into()));
+            let hide = |why: String| why.replace(url.as_str(), "its address");
+            let mut response = client.send(&request, source.timeout).map_err(hide)?;
+            let status = response.status().as_u16();
+            if status != 200 {
+                return Err(format!("it answered HTTP {status}"));
+            }
+            let (bytes, _) = crate::http_client::Client::read_body(
+                &mut response,
+                CALENDAR_MAX + 1,
+                source.timeout,
+            )
+            .map_err(hide)?;
+            bytes
+        }
+    };
+    if bytes.len() as u64 > CALENDAR_MAX {
+        return Err("it is larger than 4 MiB".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
 }
 
 /// `2026-11-30 09:00 GMT` in the rota's own time zone.
@@ -63,6 +258,36 @@ fn local(rota: &Rota, t: i64) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| clock::format_time(t))
+}
+
+/// Where a calendar rota's answers come from, and what is wrong with it.
+fn calendar_lines(out: &mut String, rota: &Rota, source: &CalendarSource, read: &CalendarShifts) {
+    let has_copy = read.read_at > 0;
+    if has_copy {
+        let _ = writeln!(
+            out,
+            "  from {}, read {}",
+            source.location,
+            local(rota, read.read_at)
+        );
+    }
+    if let Some(problem) = &read.problem {
+        let then = match has_copy {
+            true => format!("the copy read {} is in use", local(rota, read.read_at)),
+            false => format!(
+                "nobody is on duty from it: its fallback {} is",
+                rota.fallback
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "  warning: {} could not be read: {problem}; {then}",
+            source.location
+        );
+    }
+    for w in &read.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
 }
 
 /// The report for every rota at `now`.
@@ -79,6 +304,9 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
             source.as_str(),
             local(rota, until)
         );
+        if let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) {
+            calendar_lines(&mut out, rota, source, read);
+        }
         for s in week.iter().skip(1) {
             let _ = writeln!(
                 out,
@@ -120,7 +348,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         return add_override(g, o);
     }
     let mut cfg = g.load_config()?;
-    load_overrides(&mut cfg, clock::now());
+    load(&mut cfg, clock::now(), Read::Now);
     let rotas: Vec<&Rota> = cfg.oncall.values().collect();
     let text = if rotas.is_empty() {
         "no rotas: name them under oncall: in the config (see `man 5 cabot.yaml`)\n".to_string()

@@ -144,7 +144,7 @@ fn fit_nagios(line: &str) -> String {
 
 fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut cfg = g.load_config()?;
-    crate::cmd::oncall::load_overrides(&mut cfg, clock::now());
+    crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::Kept);
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
     let store = Store::open_read_only(&cfg.state, Some(&g.config))?;

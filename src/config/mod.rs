@@ -45,18 +45,69 @@ pub struct Config {
 }
 
 /// A duty rota: each of `users` on duty for a week in turn, from one handoff to the next,
-/// and `fallback` whenever the rota yields nobody.
+/// or whoever its calendar names; and `fallback` whenever the rota yields nobody.
 #[derive(Debug, Clone)]
 pub struct Rota {
     pub name: String,
+    /// The weekly rotation's users; empty for a calendar rota.
     pub users: Vec<String>,
     pub handoff_day: jiff::civil::Weekday,
     pub handoff_time: jiff::civil::Time,
     pub time_zone: jiff::tz::TimeZone,
     pub fallback: String,
+    /// Where a calendar rota's events come from.
+    pub calendar: Option<CalendarSource>,
     /// One-off overrides from the state (`cabot oncall override`), oldest first; not
     /// config, filled in by the commands that decide who is told.
     pub overrides: Vec<Override>,
+    /// A calendar rota's occurrences around now; not config, filled in like `overrides`.
+    /// `None` until read: the rota then yields its fallback.
+    pub from_calendar: Option<CalendarShifts>,
+}
+
+/// An iCalendar for a rota: fetched over HTTPS or read from a file.
+#[derive(Debug, Clone)]
+pub struct CalendarSource {
+    pub location: CalendarLocation,
+    pub timeout: Duration,
+    /// How long a fetched copy serves `cabot run` before it fetches again.
+    pub refresh: Duration,
+    /// CA certificates (PEM) trusted instead of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarLocation {
+    Url(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Display for CalendarLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A calendar's address often holds its secret (a private iCal link): only the
+            // host is shown.
+            CalendarLocation::Url(url) => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+                write!(f, "the calendar at https://{host}/…")
+            }
+            CalendarLocation::File(path) => write!(f, "the calendar {}", path.display()),
+        }
+    }
+}
+
+/// A calendar rota's occurrences, and whether they come from the copy kept in the state
+/// because the calendar itself could not be read (`problem` says why).
+#[derive(Debug, Clone, Default)]
+pub struct CalendarShifts {
+    pub occurrences: Vec<crate::core::ical::Occurrence>,
+    pub cached: bool,
+    /// When the copy in use was read.
+    pub read_at: i64,
+    pub problem: Option<String>,
+    pub warnings: Vec<String>,
 }
 
 /// USER on duty for a rota in `[start, until)`, whatever its rotation says.

@@ -38,7 +38,17 @@ const SERVICE_KEYS: &[&str] = &[
     "public",
     "checks",
 ];
-const ROTA_KEYS: &[&str] = &["users", "handoff", "time_zone", "fallback"];
+const ROTA_KEYS: &[&str] = &[
+    "users",
+    "handoff",
+    "time_zone",
+    "fallback",
+    "ical_url",
+    "ical_file",
+    "timeout",
+    "refresh",
+    "ca_file",
+];
 const CHECK_KEYS: &[&str] = &[
     "name",
     "type",
@@ -120,6 +130,8 @@ pub(crate) const SHORT: Range = Range {
     min: Duration::from_millis(1),
     max: Duration::from_secs(10 * MINUTE),
 };
+pub(crate) const CALENDAR_TIMEOUT: Range = range(1, MINUTE);
+pub(crate) const CALENDAR_REFRESH: Range = range(MINUTE, DAY);
 pub(crate) const LONG: Range = range(1, 30 * DAY);
 pub(crate) const YEAR: Range = range(HOUR, 365 * DAY);
 
@@ -1001,7 +1013,69 @@ impl Reader {
         }
     }
 
-    /// `oncall:`: named rotas, each a weekly rotation of known users with a fallback.
+    /// A rota's `ical_url` (HTTPS) or `ical_file` (read now, so that validate says when it
+    /// cannot be read), with how long a fetch may take and how often `run` fetches.
+    fn calendar(&mut self, f: &Fields, users: &BTreeMap<String, User>) -> Option<CalendarSource> {
+        let location = match (f.get("ical_url"), f.get("ical_file")) {
+            (None, None) => {
+                for key in ["timeout", "refresh", "ca_file"] {
+                    if let Some(n) = f.get(key) {
+                        self.error(
+                            n.mark,
+                            &f.path(key),
+                            format!("{key} is for a calendar rota (ical_url)"),
+                        );
+                    }
+                }
+                return None;
+            }
+            (Some(n), Some(_)) => {
+                self.error(
+                    n.mark,
+                    &f.path("ical_url"),
+                    "give ical_url or ical_file, not both",
+                );
+                return None;
+            }
+            (Some(n), None) => {
+                CalendarLocation::Url(self.url(n, &f.path("ical_url"), &["https"])?)
+            }
+            (None, Some(n)) => {
+                let name = self.string(n, &f.path("ical_file"))?;
+                let file = self.dir.join(name);
+                // A warning, not an error: a run goes on with the copy kept in the state.
+                match std::fs::read_to_string(&file) {
+                    Err(e) => self.warn(
+                        n.mark,
+                        &f.path("ical_file"),
+                        format!("cannot read {}: {e}", file.display()),
+                    ),
+                    Ok(text) => {
+                        let now = crate::clock::now();
+                        let zone = jiff::tz::TimeZone::UTC;
+                        let read = crate::core::ical::expand(&text, users, &zone, now, now + 1);
+                        if let Err(why) = read {
+                            self.warn(
+                                n.mark,
+                                &f.path("ical_file"),
+                                format!("{} cannot be used: {why}", file.display()),
+                            );
+                        }
+                    }
+                }
+                CalendarLocation::File(file)
+            }
+        };
+        Some(CalendarSource {
+            location,
+            timeout: self.opt_duration(f, "timeout", Duration::from_secs(10), CALENDAR_TIMEOUT),
+            refresh: self.opt_duration(f, "refresh", Duration::from_secs(600), CALENDAR_REFRESH),
+            ca_pem: self.ca_file(f),
+        })
+    }
+
+    /// `oncall:`: named rotas, each a weekly rotation of known users or a calendar, with a
+    /// fallback.
     fn rotas(&mut self, node: &Node, c: &Config) -> BTreeMap<String, Rota> {
         let mut out = BTreeMap::new();
         let Some(rotas) = self.any_keys(node, "oncall") else {
@@ -1014,6 +1088,16 @@ impl Reader {
                 continue;
             };
             let users = self.references(&f, "users", "user", c.users.keys());
+            let calendar = self.calendar(&f, &c.users);
+            if calendar.is_some()
+                && let Some(n) = f.get("users").or(f.get("handoff"))
+            {
+                self.error(
+                    n.mark,
+                    &path,
+                    "a rota takes its people from users: and handoff:, or from a calendar (ical_url or ical_file), not both",
+                );
+            }
             let fallback = match f.get("fallback") {
                 None => {
                     self.error(
@@ -1073,7 +1157,9 @@ impl Reader {
                         handoff_time,
                         time_zone,
                         fallback,
+                        calendar,
                         overrides: Vec::new(),
+                        from_calendar: None,
                     },
                 );
             }

@@ -4,6 +4,7 @@
 
 pub mod debounce;
 pub mod history;
+pub mod ical;
 pub mod oncall;
 pub mod quiet;
 pub mod running;

@@ -1,5 +1,6 @@
-//! Who is on duty: a rota's weekly rotation, and its fallback whenever the rota yields
-//! nobody, so that an alert never goes to nobody (Cabot #518). Pure: a rota and a time.
+//! Who is on duty: a rota's weekly rotation or its calendar, and its fallback whenever the
+//! rota yields nobody, so that an alert never goes to nobody (Cabot #518). Pure: a rota
+//! (with its calendar's occurrences read) and a time.
 
 use jiff::civil::Date;
 
@@ -12,6 +13,10 @@ const WEEK: i64 = 7;
 pub enum Source {
     Override,
     Rotation,
+    /// The calendar, as just read.
+    Calendar,
+    /// The copy of the calendar kept in the state, the calendar itself unreadable.
+    Cache,
     Fallback,
 }
 
@@ -20,6 +25,8 @@ impl Source {
         match self {
             Source::Override => "override",
             Source::Rotation => "rotation",
+            Source::Calendar => "calendar",
+            Source::Cache => "cached calendar",
             Source::Fallback => "fallback",
         }
     }
@@ -74,7 +81,7 @@ fn user_for_week(rota: &Rota, week: i64) -> Option<&str> {
 }
 
 /// Who is on duty at `t`, and where that came from: the newest override in force, else
-/// the rotation, else the fallback.
+/// the rotation or calendar, else the fallback.
 pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
     if let Some(o) = rota
         .overrides
@@ -84,14 +91,71 @@ pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
     {
         return (o.user.clone(), Source::Override);
     }
+    scheduled(rota, t)
+}
+
+/// Who the rota itself has on duty at `t`, overrides aside.
+fn scheduled(rota: &Rota, t: i64) -> (String, Source) {
+    if rota.calendar.is_some() {
+        return from_calendar(rota, t);
+    }
     match handoff_at_or_before(rota, t).and_then(|(_, week)| user_for_week(rota, week)) {
         Some(user) => (user.to_string(), Source::Rotation),
         None => (rota.fallback.clone(), Source::Fallback),
     }
 }
 
+/// The calendar's occurrence in force at `t` that began last (a swap entered over a
+/// weekly series wins), else the fallback.
+fn from_calendar(rota: &Rota, t: i64) -> (String, Source) {
+    let Some(read) = &rota.from_calendar else {
+        return (rota.fallback.clone(), Source::Fallback);
+    };
+    // Occurrences are sorted by start: those that began by `t` come first.
+    let began = read.occurrences.partition_point(|o| o.start <= t);
+    match read.occurrences[..began].iter().rev().find(|o| t < o.end) {
+        Some(o) if read.cached => (o.user.clone(), Source::Cache),
+        Some(o) => (o.user.clone(), Source::Calendar),
+        None => (rota.fallback.clone(), Source::Fallback),
+    }
+}
+
+/// A calendar rota's shifts over `[from, to)`: who it has on duty between each start or
+/// end of an occurrence and the next.
+fn calendar_shifts(rota: &Rota, from: i64, to: i64) -> Vec<Shift> {
+    let mut edges = vec![from, to];
+    if let Some(read) = &rota.from_calendar {
+        for o in &read.occurrences {
+            edges.extend(
+                [o.start, o.end]
+                    .into_iter()
+                    .filter(|t| from < *t && *t < to),
+            );
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    let mut out: Vec<Shift> = Vec::new();
+    for pair in edges.windows(2) {
+        let (user, source) = scheduled(rota, pair[0]);
+        match out.last_mut() {
+            Some(last) if last.user == user && last.source == source => last.end = pair[1],
+            _ => out.push(Shift {
+                start: pair[0],
+                end: pair[1],
+                user,
+                source,
+            }),
+        }
+    }
+    out
+}
+
 /// The shifts that cover `[from, to)`, in order.
 pub fn shifts(rota: &Rota, from: i64, to: i64) -> Vec<Shift> {
+    if rota.calendar.is_some() {
+        return calendar_shifts(rota, from, to);
+    }
     let Some((mut start, mut week)) = handoff_at_or_before(rota, from) else {
         return vec![Shift {
             start: from,
@@ -140,7 +204,9 @@ mod tests {
             handoff_time: Time::constant(9, 0, 0, 0),
             time_zone: TimeZone::get(zone).unwrap(),
             fallback: "duty".into(),
+            calendar: None,
             overrides: Vec::new(),
+            from_calendar: None,
         }
     }
 
@@ -219,5 +285,76 @@ mod tests {
             assert_eq!(on_duty(&r, s.start).0, s.user);
         }
         assert_eq!(week.len(), 3, "{week:?}");
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+    use crate::config::{CalendarLocation, CalendarShifts, CalendarSource};
+    use crate::core::ical::Occurrence;
+
+    fn rota(occurrences: &[(i64, i64, &str)], cached: bool) -> Rota {
+        Rota {
+            name: "ops".into(),
+            users: Vec::new(),
+            handoff_day: jiff::civil::Weekday::Monday,
+            handoff_time: jiff::civil::Time::midnight(),
+            time_zone: jiff::tz::TimeZone::UTC,
+            fallback: "duty".into(),
+            calendar: Some(CalendarSource {
+                location: CalendarLocation::File("ops.ics".into()),
+                timeout: std::time::Duration::from_secs(10),
+                refresh: std::time::Duration::from_secs(600),
+                ca_pem: None,
+            }),
+            overrides: Vec::new(),
+            from_calendar: Some(CalendarShifts {
+                occurrences: occurrences
+                    .iter()
+                    .map(|(start, end, user)| Occurrence {
+                        start: *start,
+                        end: *end,
+                        user: user.to_string(),
+                    })
+                    .collect(),
+                cached,
+                ..CalendarShifts::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn the_occurrence_that_began_last_wins_and_gaps_fall_back() {
+        let r = rota(
+            &[(0, 100, "alice"), (40, 60, "bob"), (150, 200, "carol")],
+            false,
+        );
+        let who = |t| on_duty(&r, t);
+        assert_eq!(who(10), ("alice".into(), Source::Calendar));
+        assert_eq!(who(50), ("bob".into(), Source::Calendar));
+        assert_eq!(who(60), ("alice".into(), Source::Calendar));
+        assert_eq!(who(120), ("duty".into(), Source::Fallback));
+        assert_eq!(who(150), ("carol".into(), Source::Calendar));
+        let got: Vec<(i64, i64, String)> = shifts(&r, 10, 180)
+            .into_iter()
+            .map(|s| (s.start, s.end, s.user))
+            .collect();
+        let want = [
+            (10, 40, "alice"),
+            (40, 60, "bob"),
+            (60, 100, "alice"),
+            (100, 150, "duty"),
+            (150, 180, "carol"),
+        ];
+        assert_eq!(got, want.map(|(a, b, u)| (a, b, u.to_string())).to_vec());
+    }
+
+    #[test]
+    fn a_cached_copy_says_so_and_an_unread_calendar_falls_back() {
+        let mut r = rota(&[(0, 100, "alice")], true);
+        assert_eq!(on_duty(&r, 5), ("alice".into(), Source::Cache));
+        r.from_calendar = None;
+        assert_eq!(on_duty(&r, 5), ("duty".into(), Source::Fallback));
     }
 }

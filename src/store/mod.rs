@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod history;
 pub mod migrations;
+pub mod oncall;
 pub mod outbox;
 pub mod run;
 

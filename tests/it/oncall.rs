@@ -393,3 +393,241 @@ fn a_recovery_after_a_handoff_reaches_who_was_on_duty_when_it_began_too() {
         "the recovery reaches the one alerted and the one on duty now: {texts:#?}"
     );
 }
+
+/// A rota calendar as a calendar program exports it: alice and bob each on duty for a week
+/// every other week from Monday 09:00 New York time (the clocks change on 1 November),
+/// bob's week of 7 December taken out, and a line folded as RFC 5545 folds long ones.
+const CALENDAR: &str = "BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//cabot tests//EN\r
+BEGIN:VTIMEZONE\r
+TZID:America/New_York\r
+END:VTIMEZONE\r
+BEGIN:VEVENT\r
+UID:alice-weeks@test\r
+DTSTAMP:20261001T000000Z\r
+SUMMARY:Alice\r
+DTSTART;TZID=America/New_York:20261019T090000\r
+DTEND;TZID=America/New_York:20261026T090000\r
+RRULE:FREQ=WEEKLY;INTERVAL=2\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:bob-weeks@test\r
+DTSTAMP:20261001T000000Z\r
+SUMMARY:bob\r
+DESCRIPTION:Primary on call. Escalations go to the team lead after twenty minu\r
+ tes without an acknowledgement.\r
+DTSTART;TZID=America/New_York:20261026T090000\r
+DTEND;TZID=America/New_York:20261102T090000\r
+RRULE:FREQ=WEEKLY;INTERVAL=2\r
+EXDATE;TZID=America/New_York:20261207T090000\r
+END:VEVENT\r
+END:VCALENDAR\r
+";
+
+fn calendar_config(slack: &str, target: &str, source: &str) -> String {
+    format!(
+        "users:
+  alice: {{ slack: U0ALICE01 }}
+  bob: {{ slack: U0BOB0001 }}
+  carol: {{ slack: U0CAROL01 }}
+channels:
+  chat: {{ type: slack, webhook_url: '{slack}/services/T0/B0/secret' }}
+oncall:
+  ops: {{ {source}, time_zone: America/New_York, fallback: carol }}
+services:
+  - name: web
+    oncall: ops
+    channels: [chat]
+    checks:
+      - {{ name: home, type: http, url: '{target}' }}
+"
+    )
+}
+
+/// 2026-12-08 12:00 UTC: in bob's week of 7 December, which the calendar takes out.
+const DECEMBER_8: i64 = MONDAY + 15 * 86_400;
+
+#[test]
+fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
+    let ca = certs::ca();
+    let leaf = certs::leaf(&["127.0.0.1"], Some(&ca), None);
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let serving = std::sync::Arc::clone(&up);
+    let server = certs::https_serving(&leaf, move |head| {
+        let right = head.starts_with("GET /private-s3cr3t/basic.ics ");
+        match serving.load(std::sync::atomic::Ordering::SeqCst) && right {
+            true => (200, CALENDAR.as_bytes().to_vec()),
+            false => (404, b"Not Found".to_vec()),
+        }
+    });
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &ca.pem).unwrap();
+    let source = format!(
+        "ical_url: 'https://{}/private-s3cr3t/basic.ics', ca_file: '{}'",
+        server.addr,
+        dir.path().join("ca.pem").display()
+    );
+    let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+
+    // Monday 23 November 07:00 in New York: alice's week until 09:00, then bob's.
+    let r = env.cabot_at(MONDAY, &["oncall"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with(
+            "ops: alice on duty now (calendar), until 2026-11-23 09:00 EST\n\
+             \x20 from the calendar at https://127.0.0.1:"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("  2026-11-23 09:00 EST -> 2026-11-30 07:00 EST  bob (calendar)\n"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("s3cr3t"), "the address's secret: {r:?}");
+
+    target.set_up(false);
+    let run = env.cabot_at(MONDAY, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM oncall_calendars WHERE body IS NOT NULL"),
+        1
+    );
+
+    // The week taken out: nobody from the calendar, so the fallback.
+    let r = env.cabot_at(DECEMBER_8, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: carol on duty now (fallback)"),
+        "{r:?}"
+    );
+
+    // The calendar goes away: the copy kept by the run still names who is on duty.
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    let r = env.cabot_at(MONDAY + 60, &["oncall"]);
+    assert!(
+        r.stdout
+            .starts_with("ops: alice on duty now (cached calendar)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains(
+            "could not be read: it answered HTTP 404; the copy read 2026-11-23 07:00 EST is in use"
+        ),
+        "{r:?}"
+    );
+    drop(server);
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY + 3_600, &["run"]).code, 0);
+    target.set_up(false);
+    // 15:00 UTC is 10:00 in New York: bob's week, from the copy.
+    let run = env.cabot_at(MONDAY + 3 * 3_600, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cabot: oncall.ops: the calendar at https://127.0.0.1:")
+            && run.stderr.contains("using the copy read"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{run:?}");
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 3, "alert, recovery, alert: {texts:#?}");
+    assert!(texts[0].contains("<@U0ALICE01>"), "{texts:#?}");
+    assert!(
+        texts[2].contains("<@U0BOB0001>") && !texts[2].contains("U0ALICE01"),
+        "{texts:#?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("U0CAROL01")), "{texts:#?}");
+    let status = env.cabot_at(MONDAY + 3 * 3_600, &["status"]);
+    assert!(status.stdout.contains("on call: bob"), "{status:?}");
+}
+
+#[test]
+fn a_calendar_file_is_read_and_a_broken_one_keeps_the_last_good_copy() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ops.ics");
+    std::fs::write(&file, CALENDAR).unwrap();
+    let source = format!("ical_file: '{}'", file.display());
+    let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+    assert_eq!(env.cabot(&["validate"]).code, 0);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let r = env.cabot_at(MONDAY + 3 * 3_600, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: bob on duty now (calendar)"),
+        "{r:?}"
+    );
+
+    // Saved half-way by an editor: not a calendar. The copy the run kept stands in.
+    std::fs::write(&file, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:al").unwrap();
+    let r = env.cabot_at(MONDAY + 3 * 3_600, &["oncall"]);
+    assert!(
+        r.stdout
+            .starts_with("ops: bob on duty now (cached calendar)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("not an iCalendar"), "{r:?}");
+    let v = env.cabot(&["validate"]);
+    assert!(
+        v.stderr.contains("oncall.ops.ical_file: warning: ")
+            && v.stderr
+                .contains("ops.ics cannot be used: not an iCalendar"),
+        "{v:?}"
+    );
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 3 * 3_600, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(texts[0].contains("<@U0BOB0001>"), "{texts:#?}");
+
+    // A calendar file that is gone: validate warns at its line; a run goes on with the copy.
+    std::fs::remove_file(&file).unwrap();
+    let v = env.cabot(&["validate"]);
+    assert_eq!(v.code, 0, "{v:?}");
+    assert!(
+        v.stderr
+            .contains(":9:21: oncall.ops.ical_file: warning: cannot read "),
+        "{v:?}"
+    );
+    let run = env.cabot_at(MONDAY + 4 * 3_600, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let r = env.cabot_at(MONDAY + 4 * 3_600, &["status"]);
+    assert!(r.stdout.contains("on call: bob"), "{r:?}");
+}
+
+#[test]
+fn a_calendar_that_names_nobody_falls_back_and_says_which_event() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ops.ics");
+    std::fs::write(
+        &file,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Team offsite\r\n\
+         DTSTART;VALUE=DATE:20261123\r\nDTEND;VALUE=DATE:20261124\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let source = format!("ical_file: '{}'", file.display());
+    let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert!(texts[0].contains("<@U0CAROL01>"), "{texts:#?}");
+    let r = env.cabot_at(MONDAY, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: carol on duty now (fallback)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("warning: the event 'Team offsite' of 2026-11-23 names no user"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("warning: ops yields nobody from"),
+        "{r:?}"
+    );
+}

@@ -25,6 +25,7 @@ use crate::config::{Check, Config};
 use crate::core::{Importance, Status};
 use crate::exit_codes::{Exit, ExitCode};
 use crate::lock;
+use crate::store::oncall::CalendarCopy;
 use crate::store::outbox::DeliveryResult;
 use crate::store::run as state;
 use crate::store::{self, RunRow, ServiceRow, Store};
@@ -140,14 +141,16 @@ struct Ran {
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     few_malloc_arenas();
     let mut cfg = g.load_config()?;
-    crate::cmd::oncall::load_overrides(&mut cfg, clock::now());
+    let calendars =
+        crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::WhenDue);
     let cfg = Arc::new(cfg);
     let scope = Scope::new(&cfg, args)?;
     if !g.quiet {
         say_unset_secrets(&cfg);
+        say_unread_calendars(&cfg, &calendars);
     }
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
-    let done = run_scoped(g, args, &cfg, &scope);
+    let done = run_scoped(g, args, &cfg, &scope, &calendars);
     heartbeat.end(match &done {
         Ok(done) if !done.owed_undelivered => heartbeat_url::Outcome::Success,
         _ => heartbeat_url::Outcome::Fail,
@@ -169,6 +172,26 @@ fn say_unset_secrets(cfg: &Config) {
     }
 }
 
+/// One line per calendar this run could not read, and what stands in for it.
+fn say_unread_calendars(cfg: &Config, tried: &[CalendarCopy]) {
+    for attempt in tried {
+        let (Some(problem), Some(rota)) = (&attempt.problem, cfg.oncall.get(&attempt.rota)) else {
+            continue;
+        };
+        let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) else {
+            continue;
+        };
+        let instead = match read.read_at > 0 {
+            true => format!("using the copy read {}", clock::format_time(read.read_at)),
+            false => format!("its fallback {} is on duty", rota.fallback),
+        };
+        eprintln!(
+            "cabot: oncall.{}: {} could not be read: {problem}; {instead}",
+            attempt.rota, source.location
+        );
+    }
+}
+
 /// How a run that got as far as its checks ended.
 struct Done {
     code: ExitCode,
@@ -176,9 +199,20 @@ struct Done {
     owed_undelivered: bool,
 }
 
-fn run_scoped(g: &Global, args: &Args, cfg: &Arc<Config>, scope: &Scope) -> anyhow::Result<Done> {
+fn run_scoped(
+    g: &Global,
+    args: &Args,
+    cfg: &Arc<Config>,
+    scope: &Scope,
+    calendars: &[CalendarCopy],
+) -> anyhow::Result<Done> {
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
+    for attempt in calendars {
+        store
+            .save_calendar(attempt)
+            .map_err(|e| store::failure(&cfg.state, "keeping a copy of a calendar", e))?;
+    }
     let clock_started = Instant::now();
     let started_at = clock::now();
     let id = run_id(started_at);

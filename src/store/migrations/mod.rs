@@ -54,10 +54,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "on-call overrides",
         sql: include_str!("0009_oncall_overrides.sql"),
     },
+    Migration {
+        version: 10,
+        name: "cached calendars, used ack links",
+        sql: include_str!("0010_calendars_and_ack_links.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 10,
+        version: 11,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

@@ -61,6 +61,15 @@ pub fn leaf(names: &[&str], ca: Option<&Ca>, valid: Option<(i64, i64)>) -> Leaf 
 /// An HTTPS server on 127.0.0.1 presenting `leaf`: it answers a request with 200 "secure",
 /// and a client that only shakes hands (a `tls` check) with nothing.
 pub fn https_server(leaf: &Leaf) -> RawServer {
+    https_serving(leaf, |_| (200, b"secure".to_vec()))
+}
+
+/// An HTTPS server on 127.0.0.1 presenting `leaf` that answers each request (given its
+/// head) with the status and body `answer` gives.
+pub fn https_serving(
+    leaf: &Leaf,
+    answer: impl Fn(&str) -> (u16, Vec<u8>) + Send + Sync + 'static,
+) -> RawServer {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -86,8 +95,13 @@ pub fn https_server(leaf: &Leaf) -> RawServer {
                 _ => return,
             }
         }
-        let _ = tls
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure");
+        let (status, body) = answer(&String::from_utf8_lossy(&head));
+        let _ = write!(
+            tls,
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = tls.write_all(&body);
         let _ = tls.flush();
         tls.conn.send_close_notify();
         let _ = tls.flush();
