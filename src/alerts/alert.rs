@@ -64,6 +64,11 @@ pub struct Alert {
     /// How far the incident had escalated, for a service with escalation steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Escalation>,
+    /// The link that acknowledges the incident as this alert's recipient, when ack links
+    /// are set up (`status.public_url`, `status.ack_secret_file`); made as it is sent, so
+    /// each recipient has their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_url: Option<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -100,6 +105,7 @@ impl Alert {
             incident: Some(format!("cabot/cabot-test/{now}")),
             on_call: None,
             escalation: None,
+            ack_url: None,
         }
     }
 
@@ -220,7 +226,15 @@ impl Alert {
         {
             lines.push(format!("Runbook: {runbook}"));
         }
+        if let Some(url) = &self.ack_url {
+            lines.push(format!("Acknowledge: {url}"));
+        }
         lines
+    }
+
+    /// When the alert's incident began, from its id (`cabot/SERVICE/START`).
+    pub fn incident_at(&self) -> Option<i64> {
+        self.incident.as_deref()?.rsplit_once('/')?.1.parse().ok()
     }
 
     /// Each failing check's line: `name [importance]: message`.
@@ -263,6 +277,7 @@ pub(crate) mod tests {
             incident: Some("cabot/web/1795514400".into()),
             on_call: None,
             escalation: None,
+            ack_url: None,
         }
     }
 

@@ -147,6 +147,7 @@ pub fn alert(
                     reached: row.memory.steps_fired,
                     steps: service.escalation.len() as u32,
                 }),
+            ack_url: None,
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }

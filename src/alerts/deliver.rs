@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::alerts::ack_link;
+use crate::alerts::alert::{Alert, AlertKind};
 use crate::alerts::channels::{self, Attempt};
 use crate::clock;
 use crate::config::Config;
@@ -145,7 +147,8 @@ fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> DeliveryReport {
             delivery: d,
         };
     };
-    let attempts = channels::send(channel, alert, &d.recipient);
+    let with_link = with_ack_link(cfg, alert, &d.channel, &d.recipient);
+    let attempts = channels::send(channel, with_link.as_ref().unwrap_or(alert), &d.recipient);
     let result = match attempts.iter().find(|a| a.ok) {
         Some(a) => DeliveryResult::Delivered {
             provider: a.provider.clone(),
@@ -164,6 +167,30 @@ fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> DeliveryReport {
         attempts,
         result,
     }
+}
+
+/// The alert with its recipient's ack link, when ack links are set up and it is an alert
+/// or repeat of an incident: the link names the user the recipient belongs to (or the
+/// channel, for one that reaches a room) and expires a day after the alert.
+fn with_ack_link(cfg: &Config, alert: &Alert, channel: &str, recipient: &str) -> Option<Alert> {
+    let links = cfg.status.ack.as_ref()?;
+    if !matches!(alert.kind, AlertKind::Alert | AlertKind::Repeat) {
+        return None;
+    }
+    let by = cfg
+        .users
+        .iter()
+        .find(|(_, u)| !recipient.is_empty() && u.contacts.values().any(|v| v == recipient))
+        .map_or_else(|| format!("#{channel}"), |(name, _)| name.clone());
+    let claim = ack_link::Claim {
+        service: alert.service.clone(),
+        incident_at: alert.incident_at()?,
+        by,
+        expires: alert.time.saturating_add(ack_link::LIFETIME),
+    };
+    let mut alert = alert.clone();
+    alert.ack_url = Some(links.url(&claim));
+    Some(alert)
 }
 
 /// What the delivering thread is told.

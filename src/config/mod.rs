@@ -166,6 +166,8 @@ impl Maintenance {
 pub struct StatusSettings {
     pub listen: String,
     pub metrics: bool,
+    /// Ack links in alerts, with `public_url` and `ack_secret_file`.
+    pub ack: Option<crate::alerts::ack_link::AckLinks>,
 }
 
 #[derive(Debug, Clone, Copy)]

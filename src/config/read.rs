@@ -743,6 +743,7 @@ impl Reader {
             status: StatusSettings {
                 listen: DEFAULT_LISTEN.to_string(),
                 metrics: false,
+                ack: None,
             },
             heartbeat_url: None,
             heartbeat_start: false,
@@ -768,8 +769,13 @@ impl Reader {
         c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after, STALE_AFTER);
         c.retention = self.opt_duration(&f, "retention", c.retention, RETENTION);
         if let Some(node) = f.get("status")
-            && let Some(s) = self.fields(node, "status", &["listen", "metrics"])
+            && let Some(s) = self.fields(
+                node,
+                "status",
+                &["listen", "metrics", "public_url", "ack_secret_file"],
+            )
         {
+            c.status.ack = self.ack_links(&s);
             if let Some(listen) = self.opt_string(&s, "listen") {
                 if listen.parse::<std::net::SocketAddr>().is_err() {
                     self.error(
@@ -1011,6 +1017,61 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// `status.public_url` and `status.ack_secret_file`, both or neither: the key is read
+    /// now, and must be long enough that nobody guesses it.
+    fn ack_links(&mut self, f: &Fields) -> Option<crate::alerts::ack_link::AckLinks> {
+        let url = f
+            .get("public_url")
+            .and_then(|n| self.url(n, "status.public_url", &["http", "https"]));
+        let Some(node) = f.get("ack_secret_file") else {
+            if let Some(n) = f.get("public_url") {
+                self.warn(
+                    n.mark,
+                    "status.public_url",
+                    "alerts carry ack links only with ack_secret_file as well",
+                );
+            }
+            return None;
+        };
+        let name = self.string(node, "status.ack_secret_file")?;
+        let file = self.dir.join(name);
+        let secret = match std::fs::read(&file) {
+            Ok(bytes) => bytes.trim_ascii().to_vec(),
+            Err(e) => {
+                self.error(
+                    node.mark,
+                    "status.ack_secret_file",
+                    format!("cannot read {}: {e}", file.display()),
+                );
+                return None;
+            }
+        };
+        if secret.len() < 32 {
+            self.error(
+                node.mark,
+                "status.ack_secret_file",
+                format!(
+                    "{} holds {} bytes: an ack key needs at least 32 (`head -c 48 /dev/urandom | base64 > {}`)",
+                    file.display(),
+                    secret.len(),
+                    file.display()
+                ),
+            );
+            return None;
+        }
+        let Some(url) = url else {
+            if f.get("public_url").is_none() {
+                self.error(
+                    node.mark,
+                    "status.public_url",
+                    "ack links need public_url: where serve-status is reached from outside, e.g. https://status.example.com",
+                );
+            }
+            return None;
+        };
+        Some(crate::alerts::ack_link::AckLinks::new(url, &secret))
     }
 
     /// A rota's `ical_url` (HTTPS) or `ical_file` (read now, so that validate says when it

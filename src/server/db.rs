@@ -22,7 +22,7 @@ fn file_id(path: &Path) -> Option<FileId> {
 pub struct Db {
     path: PathBuf,
     reader: Option<(Store, Option<FileId>)>,
-    /// For heartbeat pings, the one write; opened on the first ping.
+    /// For heartbeat pings and ack links, the writes; opened on the first.
     writer: Option<(Store, Option<FileId>)>,
 }
 

@@ -5,6 +5,7 @@
 //! check URL and no response body: only names, statuses and times. Each page is one file;
 //! `route` is the one place that says which answers which request.
 
+mod ack;
 mod badge;
 mod db;
 mod metrics;
@@ -60,6 +61,9 @@ fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now:
     // Junk requests are answered before the state is read: they cost nothing.
     match (request.method.as_str(), path) {
         ("POST", p) if p.starts_with("/ping/") => ping::answer(request, p, cfg, db, pings, now),
+        ("GET" | "HEAD" | "POST", p) if p.starts_with("/ack/") => {
+            ack::answer(request, p, cfg, db, pings, now)
+        }
         ("GET" | "HEAD", "/status" | "/status/") => status::answer(&View::new(cfg, db, now)),
         ("GET" | "HEAD", "/status.json") => status_json::answer(&mut View::new(cfg, db, now)),
         ("GET" | "HEAD", "/") => page::answer(&mut View::new(cfg, db, now)),

@@ -1,4 +1,5 @@
-//! `POST /ping/NAME`: a `heartbeat` check's ping, with its token; the one request that writes.
+//! `POST /ping/NAME`: a `heartbeat` check's ping, with its token; one of the two requests
+//! that write (ack links are the other).
 
 use super::db::Db;
 use super::wire::{Request, Response};
@@ -65,21 +66,21 @@ impl Guesses {
 
 impl Pings {
     /// Whether a ping from `ip` is held back by its wrong guesses.
-    fn held_back(&self, ip: std::net::IpAddr, now: i64) -> bool {
+    pub(super) fn held_back(&self, ip: std::net::IpAddr, now: i64) -> bool {
         self.guesses
             .lock()
             .map_or(true, |mut g| g.held_back(ip, now))
     }
 
     /// Counts a wrong guess from `ip`.
-    fn guessed_wrong(&self, ip: std::net::IpAddr, now: i64) {
+    pub(super) fn guessed_wrong(&self, ip: std::net::IpAddr, now: i64) {
         if let Ok(mut g) = self.guesses.lock() {
             g.wrong(ip, now);
         }
     }
 
-    /// Counts a ping for `name` at `now`; false when over the limit.
-    fn allow(&self, name: &str, now: i64) -> bool {
+    /// Counts a ping (or an ack link's use) for `name` at `now`; false when over the limit.
+    pub(super) fn allow(&self, name: &str, now: i64) -> bool {
         let Ok(mut recent) = self.recent.lock() else {
             return false;
         };
@@ -100,7 +101,7 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `POST /ping/NAME` (or `/ping/NAME/fail`) with the heartbeat's token: the one write.
+/// `POST /ping/NAME` (or `/ping/NAME/fail`) with the heartbeat's token.
 /// A wrong or missing token is a 404, exactly like a heartbeat that does not exist.
 pub fn answer(
     request: &Request,

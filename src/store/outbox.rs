@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
 use crate::alerts::alert::Alert;
@@ -280,12 +280,7 @@ impl Store {
             {
                 return Ok(Some(held));
             }
-            conn.execute(
-                "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
-                    note = excluded.note, created_at = excluded.created_at",
-                params![service, ack.until, ack.by, ack.note, ack.created_at],
-            )?;
+            save_ack(conn, service, ack)?;
             Ok(None)
         })
     }
@@ -362,5 +357,79 @@ impl Store {
             out.entry(rota).or_default().push(o);
         }
         Ok(out)
+    }
+}
+
+/// What an ack link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkUse {
+    /// The incident is acknowledged now.
+    Acked,
+    /// The link acknowledged once already.
+    Used,
+    /// Its incident is over (recovered, or another incident since).
+    Over,
+    /// Someone else's ack is in force; the link is left unused.
+    AlreadyAcked(Option<String>),
+}
+
+fn save_ack(conn: &Connection, service: &str, ack: &Ack) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+            note = excluded.note, created_at = excluded.created_at",
+        params![service, ack.until, ack.by, ack.note, ack.created_at],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Acknowledges `service`'s incident that began at `incident_at` with `ack`, through
+    /// the ack link whose token's digest is `token`, unless the link was used or the
+    /// incident is over: one transaction, so a link used twice at once acts once.
+    pub fn use_ack_link(
+        &mut self,
+        token: &str,
+        service: &str,
+        incident_at: i64,
+        expires_at: i64,
+        ack: &Ack,
+    ) -> rusqlite::Result<LinkUse> {
+        self.immediate(|conn| {
+            conn.execute(
+                "DELETE FROM ack_links_used WHERE expires_at < ?1",
+                [ack.created_at],
+            )?;
+            let used: Option<i64> = conn
+                .query_row(
+                    "SELECT 1 FROM ack_links_used WHERE token = ?1",
+                    [token],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if used.is_some() {
+                return Ok(LinkUse::Used);
+            }
+            let current = super::run::service(conn, service)?;
+            let ongoing = current.is_some_and(|s| {
+                s.status != crate::core::Status::Passing
+                    && s.memory.incident_at == Some(incident_at)
+            });
+            if !ongoing {
+                return Ok(LinkUse::Over);
+            }
+            if let Some(held) = acks(conn)?.remove(service)
+                && crate::core::quiet::in_force(held.until, ack.created_at)
+            {
+                return Ok(LinkUse::AlreadyAcked(held.by));
+            }
+            conn.execute(
+                "INSERT INTO ack_links_used (token, service, by, used_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token, service, ack.by, ack.created_at, expires_at],
+            )?;
+            save_ack(conn, service, ack)?;
+            Ok(LinkUse::Acked)
+        })
     }
 }

@@ -631,3 +631,138 @@ fn a_calendar_that_names_nobody_falls_back_and_says_which_event() {
         "{r:?}"
     );
 }
+
+fn post(server: &StatusServer, path: &str) -> Answer {
+    server.request(
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+}
+
+/// The ack link in a Slack message: `<URL|Acknowledge>`, its path from `/ack/`.
+fn ack_path(text: &str) -> String {
+    let start = text
+        .find("<https://status.example.com/ack/")
+        .expect("an ack link")
+        + 1;
+    let url = &text[start..start + text[start..].find('|').expect("|")];
+    url.trim_start_matches("https://status.example.com")
+        .to_string()
+}
+
+#[test]
+fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_ones() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let config = config(&slack.url(), &target.url(), "[alice]").replace(
+        "users:\n",
+        "status: { public_url: 'https://status.example.com', ack_secret_file: ack.key }\nusers:\n",
+    );
+    let env = Env::new(&config);
+    std::fs::write(
+        env.path("ack.key"),
+        "kX3v0c7Qm2Jd9sWqYp1LrT8uHa5NeBfZ6gCy4iVoKjM=\n",
+    )
+    .unwrap();
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    let path = ack_path(&texts[0]);
+    let acks = || env.count("SELECT count(*) FROM acks");
+
+    let server = StatusServer::start(&env, Some(MONDAY + 60));
+    // A link preview (GET, HEAD) sees what it would do and does nothing.
+    let page = server.get(&path);
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body.contains("<h1>Acknowledge web?</h1>"), "{page:?}");
+    assert!(page.body.contains("<form method=\"post\">"), "{page:?}");
+    assert_eq!(server.request(&request("HEAD", &path)).status, 200);
+    assert_eq!(acks(), 0, "GET does not acknowledge");
+
+    // Forged: another service in the claim, the tag kept; or a tag changed.
+    let token = path.trim_start_matches("/ack/");
+    let (_, tag) = token.split_once('.').unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claim: Value =
+        serde_json::from_slice(&b64.decode(token.split_once('.').unwrap().0).unwrap()).unwrap();
+    assert_eq!(claim[0], "web", "{claim}");
+    let mut other = claim.clone();
+    other[0] = "db".into();
+    let forged = format!("/ack/{}.{tag}", b64.encode(other.to_string()));
+    assert_eq!(post(&server, &forged).status, 404);
+    let mut longer = claim.clone();
+    longer[3] = (claim[3].as_i64().unwrap() + 86_400 * 365).into();
+    let extended = format!("/ack/{}.{tag}", b64.encode(longer.to_string()));
+    assert_eq!(post(&server, &extended).status, 404);
+    let flipped = format!(
+        "{}{}",
+        &path[..path.len() - 1],
+        if path.ends_with('A') { "B" } else { "A" }
+    );
+    assert_eq!(post(&server, &flipped).status, 404);
+    assert_eq!(acks(), 0);
+
+    // POST acknowledges, once.
+    let done = post(&server, &path);
+    assert_eq!(done.status, 200, "{done:?}");
+    assert!(done.body.contains("web is acknowledged"), "{done:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM acks WHERE service = 'web' AND by = 'alice'"),
+        1
+    );
+    let again = post(&server, &path);
+    assert_eq!(again.status, 404, "{again:?}");
+    assert!(again.body.contains("This link has been used"), "{again:?}");
+    let status = env.cabot_at(MONDAY + 120, &["status"]);
+    assert!(
+        status.stdout.contains("acknowledged by alice"),
+        "{status:?}"
+    );
+    drop(server);
+
+    // A day after its alert, the link is dead.
+    let later = StatusServer::start(&env, Some(MONDAY + 86_400 + 1));
+    let expired = later.get(&path);
+    assert_eq!(expired.status, 404, "{expired:?}");
+    assert!(expired.body.contains("expired"), "{expired:?}");
+
+    // Guessing is held back: after ten wrong tokens in a minute, 429 before any check.
+    let codes: Vec<u16> = (0..11)
+        .map(|i| later.get(&format!("/ack/guess{i}.AAAA")).status)
+        .collect();
+    assert_eq!(codes[..10], [404; 10]);
+    assert_eq!(codes[10], 429);
+}
+
+#[test]
+fn validate_refuses_an_ack_key_that_is_short_or_missing() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let config = config(&slack.url(), &target.url(), "[alice]").replace(
+        "users:\n",
+        "status: { public_url: 'https://status.example.com', ack_secret_file: ack.key }\nusers:\n",
+    );
+    let env = Env::new(&config);
+    let missing = env.cabot(&["validate"]);
+    assert_eq!(missing.code, 78, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains(":2:70: status.ack_secret_file: cannot read "),
+        "{missing:?}"
+    );
+    std::fs::write(env.path("ack.key"), "short\n").unwrap();
+    let short = env.cabot(&["validate"]);
+    assert_eq!(short.code, 78, "{short:?}");
+    assert!(
+        short
+            .stderr
+            .contains("holds 5 bytes: an ack key needs at least 32"),
+        "{short:?}"
+    );
+    assert!(!short.stderr.contains("short\n"), "the key is not shown");
+}

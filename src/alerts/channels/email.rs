@@ -198,6 +198,9 @@ pub fn body(alert: &Alert) -> String {
             "\nTo acknowledge: cabot ack {}\n",
             shell_word(&alert.service)
         ));
+        if let Some(url) = &alert.ack_url {
+            out.push_str(&format!("or open {url}\n"));
+        }
     }
     truncate(&out, BODY_MAX)
 }

@@ -149,6 +149,9 @@ pub fn text(alert: &Alert, mentions: &[String]) -> String {
     if let Some(runbook) = &alert.runbook {
         text.push_str(&format!("\nRunbook: {}", escape(runbook)));
     }
+    if let Some(url) = &alert.ack_url {
+        text.push_str(&format!("\n<{}|Acknowledge>", escape(url)));
+    }
     if !mentions.is_empty() {
         text.push('\n');
         text.push_str(&mentions.join(" "));

@@ -117,5 +117,8 @@ fn text(alert: &Alert) -> String {
     {
         lines.push(format!("Runbook: {runbook}"));
     }
+    if let Some(url) = &alert.ack_url {
+        lines.push(format!("Acknowledge: {url}"));
+    }
     lines.join("\n")
 }
