@@ -272,6 +272,32 @@ fn an_ack_stops_the_escalation() {
 }
 
 #[test]
+fn a_silence_holds_the_escalation_and_the_step_due_fires_when_it_ends() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&escalating(&slack.url(), &target.url()));
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run", "--all"]).code, 0);
+    let silenced = env.cabot_at(MONDAY + 60, &["silence", "web", "--for", "15m"]);
+    assert_eq!(silenced.code, 0, "{silenced:?}");
+    for minute in [10, 12, 15] {
+        assert_eq!(
+            env.cabot_at(MONDAY + minute * 60, &["run", "--all"]).code,
+            0
+        );
+    }
+    assert_eq!(mentioned(&slack).len(), 1, "muted: bob's step waits");
+    // The silence ends at 16m, the incident still fails: bob's step (due at 10m) fires.
+    assert_eq!(env.cabot_at(MONDAY + 17 * 60, &["run", "--all"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[1].contains("<@U0BOB0001>") && !texts[1].contains("U0CAROL01"),
+        "{texts:#?}"
+    );
+}
+
+#[test]
 fn validate_refuses_escalations_that_cannot_work() {
     let env = Env::new(
         "users:
