@@ -61,6 +61,15 @@ const STATUS_SMALL: i64 = 1_000;
 const STATUS_LARGE: i64 = 1_000_000;
 const STATUS_RATIO: f64 = 1.2;
 
+const SCALE_CHECKS: usize = 10_000;
+/// The same checks in few large services and in many small ones.
+const SCALE_SERVICES: [usize; 3] = [100, 1_000, 5_000];
+const SCALE_RUNS: usize = 10;
+const SCALE_REQUESTS: usize = 20;
+const SCALE_STATUS_CPU_MS: f64 = 60.0;
+const SCALE_SHAPE_RATIO: f64 = 1.5;
+const SCALE_JSON_MS: f64 = 50.0;
+
 const SERVE_THREADS: usize = 2;
 const SERVE_CONNECTIONS: usize = 50;
 const SERVE_SECONDS: u64 = 10;
@@ -122,6 +131,10 @@ fn main() -> anyhow::Result<()> {
         println!();
         ten_thousand_http_checks(&bench, &server)?;
     }
+    if wanted("scale") {
+        println!();
+        reading_ten_thousand_checks(&bench)?;
+    }
     Ok(())
 }
 
@@ -156,9 +169,13 @@ impl Bench {
 
     /// Runs cabot with `args`, waits for it with `wait4`, and fails unless it exits with one of `codes`.
     fn cabot(&self, config: &Path, args: &[&str], codes: &[i32]) -> anyhow::Result<Measured> {
+        self.measure(cabot_command(config, args), codes)
+    }
+
+    /// Runs `cmd`, waits for it with `wait4`, and fails unless it exits with one of `codes`.
+    fn measure(&self, mut cmd: Command, codes: &[i32]) -> anyhow::Result<Measured> {
         let stderr_path = self.dir.join("stderr.txt");
         let stderr = File::create(&stderr_path).context("creating the stderr file")?;
-        let mut cmd = cabot_command(config, args);
         cmd.stderr(stderr);
         // A child's ru_maxrss counts this bench's memory when the bench is the larger (a
         // fork starts as a copy); then the child's own VmHWM, sampled while it runs, is
@@ -190,7 +207,7 @@ impl Bench {
         let wall = started.elapsed();
         if !codes.contains(&code) {
             let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-            bail!("cabot {} exited {code}: {said}", args.join(" "));
+            bail!("{cmd:?} exited {code}: {said}");
         }
         Ok(Measured {
             wall,
@@ -1249,4 +1266,242 @@ fn percentile(mut samples: Vec<f64>, p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let rank = (p * samples.len() as f64).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
+}
+
+/// Scenario 7: what reading the state costs at 10,000 checks, in three shapes: `status` in
+/// its three forms, `validate`, and serve-status's `/status.json` and `/`, every service
+/// public. One check in every fifty services fails, so the answers have failures in them.
+fn reading_ten_thousand_checks(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 7. reading {SCALE_CHECKS} checks in {SCALE_SERVICES:?} services: status, validate, \
+         /status.json, / ({SCALE_RUNS} runs, {SCALE_REQUESTS} requests each)"
+    );
+    // A listener that takes every connection and drops it: a tcp check passes.
+    let open = TcpListener::bind("127.0.0.1:0")?;
+    let open_port = open.local_addr()?.port();
+    thread::spawn(move || {
+        for conn in open.incoming() {
+            drop(conn);
+        }
+    });
+    let closed = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut shapes = Vec::new();
+    for services in SCALE_SERVICES {
+        let per = SCALE_CHECKS / services;
+        let state = bench.dir.join(format!("scale-{services}.db"));
+        let mut text = format!(
+            "state: '{}'\nstale_after: 1d\ndefaults: {{ frequency: 1h, timeout: 5s }}\nservices:\n",
+            state.display()
+        );
+        for s in 0..services {
+            text.push_str(&format!(
+                "  - name: service-{s:05}\n    public: true\n    checks:\n"
+            ));
+            for c in 0..per {
+                let port = if s % 50 == 7 && c == 0 {
+                    closed
+                } else {
+                    open_port
+                };
+                text.push_str(&format!(
+                    "      - {{ name: check-{c:03}, type: tcp, host: '127.0.0.1:{port}' }}\n"
+                ));
+            }
+        }
+        let config = bench.write_config(&format!("scale-{services}.yaml"), &text)?;
+        bench.cabot(&config, &["run", "--all", "--jobs", "200"], &[0])?;
+        let (checks_run, failures) = last_run(&state)?;
+        println!("  {services} services: {checks_run} checks run, {failures} failed");
+        shapes.push((services, config));
+    }
+    let codes = [0, 1, 2, 3];
+    let forms: [(&str, &[&str]); 4] = [
+        ("status", &["status"]),
+        ("status --json", &["status", "--json"]),
+        ("status --nagios", &["status", "--nagios"]),
+        ("validate", &["validate"]),
+    ];
+    if let Some(nagios) = find_program("nagios4").or_else(|| {
+        let sbin = PathBuf::from("/usr/sbin/nagios4");
+        sbin.is_file().then_some(sbin)
+    }) {
+        for services in SCALE_SERVICES {
+            let main = nagios_config(bench, services, open_port)?;
+            let mut cmd = Command::new(&nagios);
+            cmd.arg("-v").arg(&main).stdout(Stdio::null());
+            let runs = (0..SCALE_RUNS)
+                .map(|_| bench.measure(cmd_clone(&cmd), &[0]))
+                .collect::<anyhow::Result<Vec<Measured>>>()?;
+            println!(
+                "  {services:>5} services, nagios4 -v ({} services on {} hosts): cpu median {:6.1} ms, wall median {:6.1} ms, max RSS {:.1} MB",
+                SCALE_CHECKS,
+                services,
+                median(runs.iter().map(|m| m.cpu.as_secs_f64() * 1000.0).collect()),
+                median(runs.iter().map(|m| m.wall.as_secs_f64() * 1000.0).collect()),
+                median(runs.iter().map(|m| mb(m.max_rss_kb)).collect()),
+            );
+        }
+    } else {
+        println!("  nagios4 not installed (apt-get install nagios4-core): no comparison");
+    }
+    let mut status_cpu = Vec::new();
+    for (services, config) in &shapes {
+        for (name, args) in forms {
+            let runs = (0..SCALE_RUNS)
+                .map(|_| bench.cabot(config, args, &codes))
+                .collect::<anyhow::Result<Vec<Measured>>>()?;
+            let cpu = median(runs.iter().map(|m| m.cpu.as_secs_f64() * 1000.0).collect());
+            let wall = median(runs.iter().map(|m| m.wall.as_secs_f64() * 1000.0).collect());
+            let rss = median(runs.iter().map(|m| mb(m.max_rss_kb)).collect());
+            println!(
+                "  {services:>5} services, {name:<16} cpu median {cpu:6.1} ms, wall median {wall:6.1} ms, max RSS {rss:.1} MB"
+            );
+            if name.starts_with("status") {
+                status_cpu.push((*services, name, cpu));
+            }
+        }
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Server(Some(
+            cabot_command(config, &["serve-status", "--listen", &listen])
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting serve-status")?,
+        ));
+        wait_until_running(port)?;
+        for path in ["/status.json", "/"] {
+            let cpu_before = process_cpu(server.pid())?;
+            let mut walls = Vec::new();
+            let mut size = 0;
+            for _ in 0..SCALE_REQUESTS {
+                let started = Instant::now();
+                let answer = http_get(port, path)?;
+                walls.push(started.elapsed().as_secs_f64() * 1000.0);
+                size = answer.len();
+            }
+            let cpu = (process_cpu(server.pid())? - cpu_before).as_secs_f64() * 1000.0
+                / SCALE_REQUESTS as f64;
+            println!(
+                "  {services:>5} services, GET {path:<12} median {:6.1} ms, max {:6.1} ms, server cpu {cpu:6.1} ms a request, {:.0} kB",
+                median(walls.clone()),
+                walls.iter().copied().fold(0.0, f64::max),
+                size as f64 / 1000.0
+            );
+            if path == "/status.json" {
+                let m = median(walls);
+                println!(
+                    "  RESULT {services} services: /status.json median {m:.1} ms (target < {SCALE_JSON_MS} ms): {}",
+                    verdict(m < SCALE_JSON_MS)
+                );
+            }
+        }
+        server.stop()?;
+    }
+    for form in ["status", "status --json", "status --nagios"] {
+        let of = |n: usize| {
+            status_cpu
+                .iter()
+                .find(|(s, f, _)| *s == n && *f == form)
+                .map_or(f64::NAN, |(_, _, c)| *c)
+        };
+        let (few, many) = (of(SCALE_SERVICES[0]), of(SCALE_SERVICES[2]));
+        let worst = SCALE_SERVICES.iter().map(|n| of(*n)).fold(0.0, f64::max);
+        println!(
+            "  RESULT {form}: cpu {few:.1} ms at {} services, {many:.1} ms at {} ({:.2}x; target <= {SCALE_SHAPE_RATIO}x); worst {worst:.1} ms (target < {SCALE_STATUS_CPU_MS} ms): {}",
+            SCALE_SERVICES[0],
+            SCALE_SERVICES[2],
+            many / few,
+            verdict(many / few <= SCALE_SHAPE_RATIO && worst < SCALE_STATUS_CPU_MS)
+        );
+    }
+    Ok(())
+}
+
+/// A process's user+system CPU time so far, from `/proc/PID/stat`.
+fn process_cpu(pid: libc::pid_t) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line; what follows the name starts at 3.
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Ok(Duration::from_millis(
+        (ticks(11) + ticks(12)) * 1000 / per_second,
+    ))
+}
+
+/// One `GET` on a fresh connection; the whole answer.
+fn http_get(port: u16, path: &str) -> anyhow::Result<Vec<u8>> {
+    let mut conn = TcpStream::connect(("127.0.0.1", port))?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    conn.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())?;
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer)?;
+    if !answer.starts_with(b"HTTP/1.1 200") {
+        bail!(
+            "GET {path}: {}",
+            String::from_utf8_lossy(&answer[..answer.len().min(100)])
+        );
+    }
+    Ok(answer)
+}
+
+/// A copy of `cmd`'s program and arguments (a `Command` cannot be cloned).
+fn cmd_clone(cmd: &Command) -> Command {
+    let mut copy = Command::new(cmd.get_program());
+    copy.args(cmd.get_args()).stdout(Stdio::null());
+    copy
+}
+
+/// A Nagios 4 configuration with the scale scenario's shape: `hosts` hosts (cabot's
+/// services) sharing 10,000 `check_tcp` services, one contact, 24x7. What `nagios4 -v`
+/// reads and verifies, as `cabot validate` does its config.
+fn nagios_config(bench: &Bench, hosts: usize, port: u16) -> anyhow::Result<PathBuf> {
+    let dir = bench.dir.join(format!("nagios-{hosts}"));
+    std::fs::create_dir_all(dir.join("var"))?;
+    let per = SCALE_CHECKS / hosts;
+    let mut objects = String::from(
+        "define timeperiod { timeperiod_name 24x7\n alias always\n sunday 00:00-24:00\n monday 00:00-24:00\n tuesday 00:00-24:00\n wednesday 00:00-24:00\n thursday 00:00-24:00\n friday 00:00-24:00\n saturday 00:00-24:00\n}\n\
+         define command { command_name check_tcp\n command_line /usr/lib/nagios/plugins/check_tcp -H $HOSTADDRESS$ -p $ARG1$\n}\n\
+         define command { command_name notify\n command_line /bin/true\n}\n\
+         define contact { contact_name ops\n host_notifications_enabled 0\n service_notifications_enabled 1\n host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options n\n service_notification_options w,c,r\n host_notification_commands notify\n service_notification_commands notify\n}\n",
+    );
+    for h in 0..hosts {
+        objects.push_str(&format!(
+            "define host {{ host_name service-{h:05}\n address 127.0.0.1\n max_check_attempts 1\n check_period 24x7\n contacts ops\n notification_period 24x7\n}}\n"
+        ));
+        for c in 0..per {
+            objects.push_str(&format!(
+                "define service {{ host_name service-{h:05}\n service_description check-{c:03}\n check_command check_tcp!{port}\n max_check_attempts 1\n check_interval 60\n retry_interval 1\n check_period 24x7\n notification_period 24x7\n contacts ops\n}}\n"
+            ));
+        }
+    }
+    std::fs::write(dir.join("objects.cfg"), objects)?;
+    let var = dir.join("var");
+    let main = dir.join("nagios.cfg");
+    std::fs::write(
+        &main,
+        format!(
+            "cfg_file={}\nlog_file={}/nagios.log\nstatus_file={}/status.dat\nobject_cache_file={}/objects.cache\nprecached_object_file={}/objects.precache\ntemp_file={}/nagios.tmp\ntemp_path={}\nlock_file={}/nagios.lock\ncommand_file={}/nagios.cmd\ncheck_result_path={}\nstate_retention_file={}/retention.dat\nnagios_user=root\nnagios_group=root\nillegal_macro_output_chars=`~$&|'\"<>\n",
+            dir.join("objects.cfg").display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display(),
+            var.display()
+        ),
+    )?;
+    Ok(main)
 }

@@ -97,12 +97,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             let mut results = st.check_results(&service, name, from).map_err(fail)?;
             // Results stamped after `now` (a clock set back since) are not in the range.
             results.retain(|r| r.0 <= now);
-            if results.is_empty()
-                && !st
-                    .checks()
-                    .map_err(fail)?
-                    .contains_key(&(service.clone(), name.clone()))
-            {
+            if results.is_empty() && !st.has_check(&service, name).map_err(fail)? {
                 return Err(Exit::error(
                     ExitCode::Usage,
                     format!("no history for a check named '{service}/{name}'"),

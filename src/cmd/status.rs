@@ -1,5 +1,6 @@
 //! `cabot status`: where things stand, for humans, scripts (`--json`) and Nagios (`--nagios`).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -172,6 +173,11 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             ));
         }
     }
+    // Each service's checks, found once: the rows come grouped by service.
+    let by_service: HashMap<&str, &[CheckRow]> = checks
+        .chunk_by(|a, b| a.service == b.service)
+        .map(|rows| (rows[0].service.as_str(), rows))
+        .collect();
     let mut shown: Vec<_> = services
         .values()
         .filter(|s| s.active && (args.services.is_empty() || args.services.contains(&s.name)))
@@ -198,9 +204,11 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|s| {
                 let configured = cfg.service(&s.name);
-                let mut rows: Vec<&CheckRow> = checks
-                    .values()
-                    .filter(|c| c.active && c.service == s.name)
+                let mut rows: Vec<&CheckRow> = by_service
+                    .get(s.name.as_str())
+                    .map_or(&[][..], |rows| rows)
+                    .iter()
+                    .filter(|c| c.active)
                     .collect();
                 rows.sort_by(|a, b| b.failing.cmp(&a.failing).then(a.name.cmp(&b.name)));
                 ServiceReport {

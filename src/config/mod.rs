@@ -39,6 +39,8 @@ pub struct Config {
     pub users: BTreeMap<String, User>,
     pub channels: BTreeMap<String, Channel>,
     pub services: Vec<Service>,
+    /// Where each service is in `services`, by name: a lookup by name is not a scan.
+    pub(crate) service_index: std::collections::HashMap<String, usize>,
     pub maintenance: Vec<Maintenance>,
     /// Duty rotas, by name.
     pub oncall: BTreeMap<String, Rota>,
@@ -345,7 +347,10 @@ pub struct Check {
 
 impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name == name)
+        self.service_index
+            .get(name)
+            .and_then(|&i| self.services.get(i))
+            .filter(|s| s.name == name)
     }
 
     /// The service named on the command line, or a usage error that lists the services.

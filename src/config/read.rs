@@ -753,6 +753,7 @@ impl Reader {
             users: BTreeMap::new(),
             channels: BTreeMap::new(),
             services: Vec::new(),
+            service_index: Default::default(),
             maintenance: Vec::new(),
             oncall: BTreeMap::new(),
         };
@@ -808,7 +809,15 @@ impl Reader {
             c.oncall = self.rotas(node, &c);
         }
         match f.get("services") {
-            Some(node) => c.services = self.services(node, &c),
+            Some(node) => {
+                c.services = self.services(node, &c);
+                c.service_index = c
+                    .services
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.name.clone(), i))
+                    .collect();
+            }
             None => self.error(
                 f.mark,
                 "services",

@@ -99,6 +99,8 @@ pub(crate) struct View<'a> {
     pub last_run: Option<RunRow>,
     pub running: bool,
     session: Option<Session<'a>>,
+    /// Every service's status changes of the last 30 days, read on first use.
+    history: Option<std::collections::HashMap<String, Vec<(i64, Status)>>>,
 }
 
 impl<'a> View<'a> {
@@ -114,6 +116,7 @@ impl<'a> View<'a> {
             last_run,
             running: checks_running(last_run.map(|r| r.finished_at), cfg.stale_after, now),
             session,
+            history: None,
         }
     }
 

@@ -41,10 +41,18 @@ impl Uptime {
 
 /// A service's status changes over the longest window (30 days, and the one before): what
 /// `figures` works from, read once for the page's strip too.
+/// The first call reads every service's in one query (a page lists them all); each
+/// service's are handed out once.
 pub fn changes(view: &mut View, service: &str) -> Vec<(i64, crate::core::Status)> {
-    let longest = WINDOWS[WINDOWS.len() - 1].1;
-    let from = view.now - longest;
-    view.read(|s| s.service_changes(service, from))
+    if view.history.is_none() {
+        let longest = WINDOWS[WINDOWS.len() - 1].1;
+        let from = view.now - longest;
+        view.history = Some(view.read(|s| s.all_service_changes(from)));
+    }
+    view.history
+        .as_mut()
+        .and_then(|all| all.remove(service))
+        .unwrap_or_default()
 }
 
 /// The uptime over each window from a service's `changes`, and its incidents of the last

@@ -1,5 +1,7 @@
 //! Reading history back: a service's status changes, a check's results, the alerts sent.
 
+use std::collections::HashMap;
+
 use rusqlite::params;
 
 use super::Store;
@@ -23,6 +25,44 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![service, from], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
+    }
+
+    /// Every service's status changes from `from` on, each with the one before `from`
+    /// first, oldest first: `service_changes` for all services in one read.
+    pub fn all_service_changes(
+        &self,
+        from: i64,
+    ) -> rusqlite::Result<HashMap<String, Vec<(i64, Status)>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT service, at, status, id FROM (
+                SELECT service, at, status, id,
+                       row_number() OVER (PARTITION BY service ORDER BY at DESC, id DESC) AS newest
+                FROM service_history WHERE at < ?1)
+             WHERE newest = 1
+             UNION ALL
+             SELECT service, at, status, id FROM service_history WHERE at >= ?1
+             ORDER BY 1, 2, 4",
+        )?;
+        let mut rows = stmt.query([from])?;
+        let mut out: HashMap<String, Vec<(i64, Status)>> = HashMap::new();
+        let mut current: Option<(String, Vec<(i64, Status)>)> = None;
+        while let Some(r) = rows.next()? {
+            let service = r.get_ref(0)?.as_str()?;
+            let change = (r.get(1)?, r.get(2)?);
+            match &mut current {
+                Some((name, changes)) if name == service => changes.push(change),
+                _ => {
+                    if let Some((name, changes)) = current.take() {
+                        out.insert(name, changes);
+                    }
+                    current = Some((service.to_string(), vec![change]));
+                }
+            }
+        }
+        if let Some((name, changes)) = current {
+            out.insert(name, changes);
+        }
+        Ok(out)
     }
 
     /// A check's results from `from` on, oldest first: (time, passed).
@@ -99,5 +139,50 @@ impl Store {
             params![service, check, at, ok, message, source],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_services_changes_are_each_services_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let store = Store::open(&path, None).unwrap();
+        let rows: &[(&str, i64, Status)] = &[
+            ("web", 100, Status::Passing),
+            ("web", 200, Status::Error),
+            ("web", 300, Status::Passing),
+            ("db", 150, Status::Critical),
+            ("db", 400, Status::Passing),
+            ("db", 400, Status::Warning),
+            ("old", 50, Status::Warning),
+            ("cache", 500, Status::Error),
+        ];
+        for (service, at, status) in rows {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO service_history (service, at, status) VALUES (?1, ?2, ?3)",
+                    params![service, at, status.as_str()],
+                )
+                .unwrap();
+        }
+        let all = store.all_service_changes(250).unwrap();
+        assert_eq!(all.len(), 4);
+        for service in ["web", "db", "old", "cache"] {
+            assert_eq!(
+                all[service],
+                store.service_changes(service, 250).unwrap(),
+                "{service}"
+            );
+        }
+        assert_eq!(
+            all["web"],
+            vec![(200, Status::Error), (300, Status::Passing)]
+        );
+        assert_eq!(all["old"], vec![(50, Status::Warning)]);
     }
 }

@@ -421,8 +421,9 @@ impl Store {
         Ok(version)
     }
 
-    /// Every check the state knows, by `(service, check)`.
-    pub fn checks(&self) -> rusqlite::Result<HashMap<(String, String), CheckRow>> {
+    /// Every check the state knows, by service and then in the order they were added, so
+    /// that a service's checks are together.
+    pub fn checks(&self) -> rusqlite::Result<Vec<CheckRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT service, name, kind, importance, consecutive_failures, failing, status_since,
                     last_run_at, last_ok, last_message, last_duration_ms, active,
@@ -455,8 +456,14 @@ impl Store {
                 failing_importance: r.get(12)?,
             })
         })?;
-        rows.map(|row| row.map(|c| ((c.service.clone(), c.name.clone()), c)))
-            .collect()
+        rows.collect()
+    }
+
+    /// Whether the state has a check named `name` in `service`.
+    pub fn has_check(&self, service: &str, name: &str) -> rusqlite::Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM checks WHERE service = ?1 AND name = ?2")?
+            .exists([service, name])
     }
 
     /// Every service the state knows, by name.
