@@ -1468,18 +1468,18 @@ fn nagios_config(bench: &Bench, hosts: usize, port: u16) -> anyhow::Result<PathB
     std::fs::create_dir_all(dir.join("var"))?;
     let per = SCALE_CHECKS / hosts;
     let mut objects = String::from(
-        "define timeperiod { timeperiod_name 24x7\n alias always\n sunday 00:00-24:00\n monday 00:00-24:00\n tuesday 00:00-24:00\n wednesday 00:00-24:00\n thursday 00:00-24:00\n friday 00:00-24:00\n saturday 00:00-24:00\n}\n\
-         define command { command_name check_tcp\n command_line /usr/lib/nagios/plugins/check_tcp -H $HOSTADDRESS$ -p $ARG1$\n}\n\
-         define command { command_name notify\n command_line /bin/true\n}\n\
-         define contact { contact_name ops\n host_notifications_enabled 0\n service_notifications_enabled 1\n host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options n\n service_notification_options w,c,r\n host_notification_commands notify\n service_notification_commands notify\n}\n",
+        "define timeperiod {\n timeperiod_name 24x7\n alias always\n sunday 00:00-24:00\n monday 00:00-24:00\n tuesday 00:00-24:00\n wednesday 00:00-24:00\n thursday 00:00-24:00\n friday 00:00-24:00\n saturday 00:00-24:00\n}\n\
+         define command {\n command_name check_tcp\n command_line /usr/lib/nagios/plugins/check_tcp -H $HOSTADDRESS$ -p $ARG1$\n}\n\
+         define command {\n command_name notify\n command_line /bin/true\n}\n\
+         define contact {\n contact_name ops\n host_notifications_enabled 0\n service_notifications_enabled 1\n host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options n\n service_notification_options w,c,r\n host_notification_commands notify\n service_notification_commands notify\n}\n",
     );
     for h in 0..hosts {
         objects.push_str(&format!(
-            "define host {{ host_name service-{h:05}\n address 127.0.0.1\n max_check_attempts 1\n check_period 24x7\n contacts ops\n notification_period 24x7\n}}\n"
+            "define host {{\n host_name service-{h:05}\n address 127.0.0.1\n max_check_attempts 1\n check_period 24x7\n contacts ops\n notification_period 24x7\n}}\n"
         ));
         for c in 0..per {
             objects.push_str(&format!(
-                "define service {{ host_name service-{h:05}\n service_description check-{c:03}\n check_command check_tcp!{port}\n max_check_attempts 1\n check_interval 60\n retry_interval 1\n check_period 24x7\n notification_period 24x7\n contacts ops\n}}\n"
+                "define service {{\n host_name service-{h:05}\n service_description check-{c:03}\n check_command check_tcp!{port}\n max_check_attempts 1\n check_interval 60\n retry_interval 1\n check_period 24x7\n notification_period 24x7\n contacts ops\n}}\n"
             ));
         }
     }

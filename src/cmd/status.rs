@@ -28,14 +28,14 @@ pub struct Args {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     /// The worst status of the services shown, or UNKNOWN when runs are not happening.
     pub status: String,
     /// Whether the last completed run finished within `stale_after`.
     pub running: bool,
     pub stale_after_seconds: u64,
     pub last_run: Option<RunReport>,
-    pub services: Vec<ServiceReport>,
+    pub services: Vec<ServiceReport<'a>>,
     /// Alert deliveries still being retried, and those given up on.
     pub alerts: OutboxCounts,
 }
@@ -50,7 +50,7 @@ pub struct RunReport {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServiceReport {
+pub struct ServiceReport<'a> {
     pub name: String,
     pub status: Status,
     pub since: String,
@@ -64,7 +64,7 @@ pub struct ServiceReport {
     pub on_call: Option<String>,
     /// While failing, with escalation steps: how many of them the incident has reached.
     pub escalation: Option<EscalationReport>,
-    pub checks: Vec<CheckReport>,
+    pub checks: Vec<CheckReport<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,20 +81,31 @@ pub struct AckReport {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CheckReport {
-    pub name: String,
+pub struct CheckReport<'a> {
+    pub name: &'a str,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub importance: String,
+    pub kind: &'a str,
+    pub importance: &'static str,
     /// While failing: the importance it fails at (a Nagios WARNING fails below `importance`).
-    pub fails_at: Option<String>,
+    pub fails_at: Option<&'static str>,
     /// `passing`, `failing`, or `pending` before its first result.
     pub status: &'static str,
-    pub since: Option<String>,
-    pub last_run_at: Option<String>,
+    pub since: Option<Time>,
+    pub last_run_at: Option<Time>,
     pub consecutive_failures: u64,
-    pub message: Option<String>,
+    pub message: Option<&'a str>,
     pub duration_ms: Option<i64>,
+}
+
+/// A time, written as RFC 3339 only when the report is serialized: the human and Nagios
+/// forms never print a check's times, and formatting 20,000 of them costs.
+#[derive(Debug, Clone, Copy)]
+pub struct Time(i64);
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_time(self.0))
+    }
 }
 
 /// Nagios keeps 8 KiB of a plugin's output.
@@ -173,11 +184,11 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    // Each service's checks, found once: the rows come grouped by service.
-    let by_service: HashMap<&str, &[CheckRow]> = checks
-        .chunk_by(|a, b| a.service == b.service)
-        .map(|rows| (rows[0].service.as_str(), rows))
-        .collect();
+    // Each service's active checks, grouped in one pass.
+    let mut by_service: HashMap<&str, Vec<&CheckRow>> = HashMap::new();
+    for c in checks.iter().filter(|c| c.active) {
+        by_service.entry(c.service.as_str()).or_default().push(c);
+    }
     let mut shown: Vec<_> = services
         .values()
         .filter(|s| s.active && (args.services.is_empty() || args.services.contains(&s.name)))
@@ -204,12 +215,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|s| {
                 let configured = cfg.service(&s.name);
-                let mut rows: Vec<&CheckRow> = by_service
-                    .get(s.name.as_str())
-                    .map_or(&[][..], |rows| rows)
-                    .iter()
-                    .filter(|c| c.active)
-                    .collect();
+                let mut rows = by_service.remove(s.name.as_str()).unwrap_or_default();
                 rows.sort_by(|a, b| b.failing.cmp(&a.failing).then(a.name.cmp(&b.name)));
                 ServiceReport {
                     name: s.name.clone(),
@@ -258,6 +264,10 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     if !args.nagios && code != ExitCode::Ok {
         eprintln!("cabot: {}", verdict(&report, &cfg.stale_after));
     }
+    // The process ends now: freeing the config and the report row by row is work for
+    // nothing.
+    std::mem::forget((report, text));
+    std::mem::forget((cfg, checks));
     Ok(code)
 }
 
@@ -271,23 +281,21 @@ fn run_report(r: RunRow, now: i64) -> RunReport {
     }
 }
 
-fn check_report(c: &CheckRow) -> CheckReport {
+fn check_report(c: &CheckRow) -> CheckReport<'_> {
     CheckReport {
-        name: c.name.clone(),
-        kind: c.kind.clone(),
-        importance: c.importance.as_str().to_string(),
-        fails_at: c
-            .failing
-            .then(|| c.effective_importance().as_str().to_string()),
+        name: &c.name,
+        kind: &c.kind,
+        importance: c.importance.as_str(),
+        fails_at: c.failing.then(|| c.effective_importance().as_str()),
         status: match (&c.last, c.failing) {
             (None, _) => "pending",
             (Some(_), true) => "failing",
             (Some(_), false) => "passing",
         },
-        since: c.status_since.map(format_time),
-        last_run_at: c.last_run_at.map(format_time),
+        since: c.status_since.map(Time),
+        last_run_at: c.last_run_at.map(Time),
         consecutive_failures: c.consecutive_failures,
-        message: c.last.as_ref().map(|l| l.message.clone()),
+        message: c.last.as_ref().map(|l| l.message.as_str()),
         duration_ms: c.last.as_ref().map(|l| l.duration_ms),
     }
 }
@@ -328,7 +336,7 @@ fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
                         .checks
                         .iter()
                         .find(|c| c.status == "failing")
-                        .map(|c| format!(" ({}: {})", c.name, c.message.as_deref().unwrap_or("")))
+                        .map(|c| format!(" ({}: {})", c.name, c.message.unwrap_or("")))
                         .unwrap_or_default();
                     format!("{} {}{why}", s.name, s.status)
                 })
@@ -459,9 +467,9 @@ fn human(report: &Report, color: bool) -> String {
                 "  {:w$}  {}  {:8}  {:>6}  {}",
                 c.name,
                 paint(&format!("{:7}", c.status), c.status, color),
-                c.fails_at.as_deref().unwrap_or(&c.importance),
+                c.fails_at.unwrap_or(c.importance),
                 c.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
-                c.message.as_deref().unwrap_or("(no result yet)"),
+                c.message.unwrap_or("(no result yet)"),
                 w = name_width - 2,
             );
         }

@@ -171,6 +171,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         env_secrets: Vec::new(),
     };
     let mut config = r.config(&root, path);
+    if super::short_lived() {
+        std::mem::forget(root);
+    }
     config.env_secrets = r
         .env_secrets
         .iter()
@@ -213,11 +216,16 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn path(&self, key: &str) -> String {
+        // Made for every key read, error or not: joined by hand, which costs a fraction
+        // of format!'s machinery.
         if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
+            return key.to_string();
         }
+        let mut out = String::with_capacity(self.path.len() + 1 + key.len());
+        out.push_str(&self.path);
+        out.push('.');
+        out.push_str(key);
+        out
     }
 }
 
@@ -1560,7 +1568,7 @@ impl Reader {
         }
         self.unique(
             items,
-            |r, i, item| r.check(item, &format!("{path}[{i}]"), path, defaults),
+            |r, i, item| r.check(item, i, path, defaults),
             |c| &c.name,
             |name| {
                 (
@@ -1571,17 +1579,19 @@ impl Reader {
         )
     }
 
-    fn check(
-        &mut self,
-        node: &Node,
-        index_path: &str,
-        list_path: &str,
-        d: &Defaults,
-    ) -> Option<Check> {
-        // Name the check in paths as soon as its name is known.
+    fn check(&mut self, node: &Node, index: usize, list_path: &str, d: &Defaults) -> Option<Check> {
+        // Name the check in paths as soon as its name is known (joined by hand: this is
+        // made for every check).
         let path = match scalar_field(node, "name") {
-            Some((n, _)) => format!("{list_path}[{n}]"),
-            None => index_path.to_string(),
+            Some((n, _)) => {
+                let mut path = String::with_capacity(list_path.len() + n.len() + 2);
+                path.push_str(list_path);
+                path.push('[');
+                path.push_str(&n);
+                path.push(']');
+                path
+            }
+            None => format!("{list_path}[{index}]"),
         };
         let type_field = scalar_field(node, "type");
         let type_name = type_field.as_ref().map(|(t, _)| t.as_str());

@@ -26,11 +26,11 @@ fn metrics(view: &mut View) -> String {
     let checks = view.read(|s| s.checks());
     let services = view.read(|s| s.services());
     let mut out = String::new();
-    // In the state's order: by service, then as the checks were added.
-    let rows: Vec<_> = checks
+    let mut rows: Vec<_> = checks
         .iter()
         .filter(|c| c.active && c.last.is_some())
         .collect();
+    rows.sort_unstable_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
     let mut family =
         |name: &str, help: &str, values: &mut dyn Iterator<Item = (String, String)>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");

@@ -2,10 +2,7 @@
 //! the service was actually watched in that window, and its latest incidents: for the page
 //! and `/status.json`.
 
-use serde_json::{Value, json};
-
 use super::View;
-use crate::clock::format_time;
 use crate::core::history::{Incident, service_incidents};
 
 const DAY: i64 = 86_400;
@@ -28,14 +25,6 @@ impl Uptime {
     /// Whether the figure covers less than its whole window.
     pub fn partial(&self) -> bool {
         self.monitored < self.seconds
-    }
-
-    pub fn json(&self) -> Value {
-        json!({
-            "percent": self.percent.map(|p| (p * 100.0).round() / 100.0),
-            "monitored_seconds": self.monitored,
-            "window_seconds": self.seconds,
-        })
     }
 }
 
@@ -74,14 +63,4 @@ pub fn figures(changes: &[(i64, crate::core::Status)], now: i64) -> (Vec<Uptime>
     let (mut incidents, _, _) = service_incidents(changes, now - longest, now);
     incidents.reverse();
     (uptimes, incidents)
-}
-
-/// An incident for `/status.json`.
-pub fn incident_json(i: &Incident, now: i64) -> Value {
-    json!({
-        "start": format_time(i.start),
-        "end": i.end.map(format_time),
-        "duration_seconds": i.end.unwrap_or(now) - i.start,
-        "worst_status": i.worst.as_str(),
-    })
 }

@@ -421,14 +421,14 @@ impl Store {
         Ok(version)
     }
 
-    /// Every check the state knows, by service and then in the order they were added, so
-    /// that a service's checks are together.
+    /// Every check the state knows, in the table's order (a plain scan: sorting costs
+    /// more than grouping them afterwards).
     pub fn checks(&self) -> rusqlite::Result<Vec<CheckRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT service, name, kind, importance, consecutive_failures, failing, status_since,
                     last_run_at, last_ok, last_message, last_duration_ms, active,
                     failing_importance, last_perfdata
-             FROM checks ORDER BY service, id",
+             FROM checks",
         )?;
         let rows = stmt.query_map([], |r| {
             let last_ok: Option<bool> = r.get(8)?;
