@@ -49,8 +49,6 @@ pub fn main() -> ExitCode {
             return code;
         }
     };
-    // Every command but the server ends within seconds of reading its config.
-    config::set_short_lived(!matches!(cli.command, Command::ServeStatus(_)));
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {

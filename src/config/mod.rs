@@ -495,19 +495,6 @@ fn read_text(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Reads and checks the config at `path`; relative paths inside resolve against its folder.
-/// Whether this process ends soon after reading its config (every command but
-/// `serve-status`): then the YAML tree the config was read from is not freed node by node,
-/// a tenth of the reading's cost at 10,000 checks, since the process's end frees it.
-static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-pub fn set_short_lived(short: bool) {
-    SHORT_LIVED.store(short, std::sync::atomic::Ordering::Relaxed);
-}
-
-pub(crate) fn short_lived() -> bool {
-    SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     let text = read_text(path)?;
     let mut loaded = parse(&text, path)?;

@@ -171,9 +171,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         env_secrets: Vec::new(),
     };
     let mut config = r.config(&root, path);
-    if super::short_lived() {
-        std::mem::forget(root);
-    }
     config.env_secrets = r
         .env_secrets
         .iter()
