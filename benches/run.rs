@@ -87,6 +87,25 @@ fn main() -> anyhow::Result<()> {
     if let Ok(spec) = std::env::var(CLIENT_VAR) {
         return minimal_client(&spec);
     }
+    // The pieces of scenario 1 on their own, to measure a run with public tools:
+    // `slow-server PORT` serves until stopped; `http-config PORT STATE` prints the config.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["slow-server", port] => return slow_server_alone(port.parse()?),
+        ["http-config", port, state] => {
+            print!(
+                "{}",
+                scenario_one_config(Path::new(state), |i| {
+                    format!("http://127.0.0.1:{port}/{i}")
+                })
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let dir = tempfile::tempdir().context("creating a temp folder")?;
     let bench = Bench {
         dir: dir.path().to_path_buf(),
@@ -468,14 +487,9 @@ fn http_config(state: &Path, services: &[(String, Vec<String>)], frequency: &str
     text
 }
 
-/// Scenario 1: 1,000 http checks, 100 at a time, each answered after 200 ms.
-fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
-    println!(
-        "== 1. run --all --jobs {HTTP_JOBS}: {HTTP_CHECKS} http checks, server answers after {} ms",
-        HTTP_DELAY.as_millis()
-    );
-    let state = bench.dir.join("http.db");
-    // Ten services of a hundred checks: the shape of a real config, not one giant service.
+/// Scenario 1's config: ten services of a hundred http checks (the shape of a real
+/// config, not one giant service), check `i` asking for `url(i)`.
+fn scenario_one_config(state: &Path, url: impl Fn(usize) -> String) -> String {
     let services: Vec<(String, Vec<String>)> = (0..10)
         .map(|s| {
             let checks = (0..HTTP_CHECKS / 10)
@@ -483,14 +497,44 @@ fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
                     let i = s * (HTTP_CHECKS / 10) + c;
                     format!(
                         "{{ name: c{i}, type: http, url: '{}', expect_status: 200 }}",
-                        server.url(&format!("/{i}"))
+                        url(i)
                     )
                 })
                 .collect();
             (format!("svc{s}"), checks)
         })
         .collect();
-    let config = bench.write_config("http.yaml", &http_config(&state, &services, "1m"))?;
+    http_config(state, &services, "1m")
+}
+
+/// The scenarios' slow server on 127.0.0.1:`port` until the process is stopped.
+fn slow_server_alone(port: u16) -> anyhow::Result<()> {
+    let listener = listen_wide_on(port)?;
+    listener.set_nonblocking(true)?;
+    eprintln!(
+        "answering every request on 127.0.0.1:{port} after {} ms",
+        HTTP_DELAY.as_millis()
+    );
+    let counters = Counters {
+        requests: Arc::default(),
+        in_flight: Arc::default(),
+        peak: Arc::default(),
+    };
+    serve_slowly(&listener, HTTP_DELAY, &counters);
+    Ok(())
+}
+
+/// Scenario 1: 1,000 http checks, 100 at a time, each answered after 200 ms.
+fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
+    println!(
+        "== 1. run --all --jobs {HTTP_JOBS}: {HTTP_CHECKS} http checks, server answers after {} ms",
+        HTTP_DELAY.as_millis()
+    );
+    let state = bench.dir.join("http.db");
+    let config = bench.write_config(
+        "http.yaml",
+        &scenario_one_config(&state, |i| server.url(&format!("/{i}"))),
+    )?;
     let jobs = HTTP_JOBS.to_string();
     let args = ["run", "--all", "--jobs", jobs.as_str()];
 
@@ -501,11 +545,12 @@ fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
     for i in 0..HTTP_REPEATS {
         let before = server.requests();
         server.take_peak();
+        let load = load_average();
         let m = bench.cabot(&config, &args, &[0])?;
         let served = server.requests() - before;
         let (checks_run, failures) = last_run(&state)?;
         println!(
-            "  run {}: wall {:.3} s, cpu {:.3} s, max RSS {:.1} MB; {served} requests served, \
+            "  run {} (load {load}): wall {:.3} s, cpu {:.3} s, max RSS {:.1} MB; {served} requests served, \
              at most {} at once; {checks_run} checks run, {failures} failed",
             i + 1,
             m.wall.as_secs_f64(),
@@ -530,7 +575,12 @@ fn many_http_checks(bench: &Bench, server: &SlowServer) -> anyhow::Result<()> {
         ideal * WALL_FACTOR,
         verdict(wall <= ideal * WALL_FACTOR)
     );
-    println!("  RESULT cpu (user+sys, median): {per_1000:.3} s per 1,000 checks");
+    println!(
+        "  RESULT cpu (user+sys of the child and all its threads, from wait4, as /usr/bin/time \
+         and perf stat's task-clock count it; median): {per_1000:.3} s per 1,000 checks \
+         (load average now {})",
+        load_average()
+    );
     println!(
         "  RESULT peak RSS (median): {rss:.1} MB (target < {RSS_TARGET_MB} MB): {}",
         verdict(rss < RSS_TARGET_MB)
@@ -1215,7 +1265,11 @@ fn last_run(state: &Path) -> anyhow::Result<(i64, i64)> {
 /// A listener on 127.0.0.1 with a backlog of 4,096 (std's is 128): a thousand connections
 /// that arrive at once must not wait for a SYN retransmit, a second later.
 fn listen_wide() -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding the HTTP server")?;
+    listen_wide_on(0)
+}
+
+fn listen_wide_on(port: u16) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).context("binding the HTTP server")?;
     // Listening again on a bound and listening socket only changes its backlog.
     // SAFETY: the descriptor is the listener's own, open for as long as it lives.
     let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
@@ -1354,7 +1408,8 @@ fn reading_ten_thousand_checks(bench: &Bench) -> anyhow::Result<()> {
             let wall = median(runs.iter().map(|m| m.wall.as_secs_f64() * 1000.0).collect());
             let rss = median(runs.iter().map(|m| mb(m.max_rss_kb)).collect());
             println!(
-                "  {services:>5} services, {name:<16} cpu median {cpu:6.1} ms, wall median {wall:6.1} ms, max RSS {rss:.1} MB"
+                "  {services:>5} services, {name:<16} cpu median {cpu:6.1} ms, wall median {wall:6.1} ms, max RSS {rss:.1} MB (load {})",
+                load_average()
             );
             if name.starts_with("status") {
                 status_cpu.push((*services, name, cpu));
