@@ -3,9 +3,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use fancy_regex::{Regex, RegexBuilder};
-
 use super::json_conditions::{self, Condition};
+use super::pattern::Pattern;
 use super::{CheckResult, CheckType, Context};
 use crate::config::Check;
 use crate::config::read::{self, Fields, Reader};
@@ -14,10 +13,6 @@ use crate::http_client::{Client, Request};
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
-/// How far a `text_match` with look-around or backreferences may backtrack in one search
-/// before the check gives up (fails): milliseconds of work, not the minutes a pattern
-/// like `(a+)+b` would take on a long body.
-const BACKTRACK_LIMIT: usize = 1_000_000;
 
 #[derive(Debug, Clone)]
 pub struct HttpCheck {
@@ -27,11 +22,11 @@ pub struct HttpCheck {
     /// Searched in the first `max_body` bytes of the body. Python's dialect, as Cabot's
     /// users wrote it: look-around and backreferences too (fancy-regex, which hands
     /// patterns without them to the linear-time `regex` engine).
-    pub text_match: Option<Regex>,
+    pub text_match: Option<Pattern>,
     /// Conditions on the body read as JSON.
     pub json: Vec<Condition>,
     /// Each header (by name) whose value must match a regex.
-    pub headers_match: Vec<(String, Regex)>,
+    pub headers_match: Vec<(String, Pattern)>,
     pub max_response_time: Option<Duration>,
 }
 
@@ -94,7 +89,7 @@ impl CheckType for HttpCheck {
         };
         let text_match = f
             .get("text_match")
-            .and_then(|n| read_regex(r, n, &f.path("text_match")));
+            .and_then(|n| Pattern::read(r, n, &f.path("text_match")));
         let json = f
             .get("json")
             .map(|n| json_conditions::read(r, n, &f.path("json")))
@@ -109,7 +104,7 @@ impl CheckType for HttpCheck {
                         .entries
                         .iter()
                         .filter_map(|(name, v)| {
-                            let re = read_regex(r, v, &fields.path(name))?;
+                            let re = Pattern::read(r, v, &fields.path(name))?;
                             Some((name.to_string(), re))
                         })
                         .collect(),
@@ -271,27 +266,6 @@ impl CheckType for HttpCheck {
             );
         }
         CheckResult::pass(format!("HTTP {code} in {} ms", took.as_millis()), took)
-    }
-}
-
-/// A regex in Python's dialect, bounded in how far it may backtrack.
-fn read_regex(r: &mut Reader, node: &Node, path: &str) -> Option<Regex> {
-    let pattern = r.string(node, path)?;
-    match RegexBuilder::new(&pattern)
-        .backtrack_limit(BACKTRACK_LIMIT)
-        .build()
-    {
-        Ok(re) => Some(re),
-        Err(e) => {
-            let why = e.to_string();
-            let why = why.lines().last().unwrap_or("").trim_start_matches("error: ");
-            r.error(
-                node.mark,
-                path,
-                format!("'{pattern}' is not a valid regex: {why}"),
-            );
-            None
-        }
     }
 }
 

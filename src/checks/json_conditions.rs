@@ -5,7 +5,7 @@
 //! `.name`, `['name']` or `["name"]` (for names with dots or spaces) and `[N]` (the Nth
 //! item of a list, from 0). No wildcards, filters or slices: one path, one value.
 
-use fancy_regex::{Regex, RegexBuilder};
+use super::pattern::Pattern;
 use serde_json::Value as Json;
 
 use crate::config::read::Reader;
@@ -19,7 +19,6 @@ const KEYS: &[&str] = &[
     "greater_than",
     "exists",
 ];
-const BACKTRACK_LIMIT: usize = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -35,7 +34,7 @@ pub enum Test {
         text: String,
         plain: bool,
     },
-    Matches(Regex),
+    Matches(Pattern),
     LessThan(f64),
     GreaterThan(f64),
     Exists(bool),
@@ -244,18 +243,7 @@ pub(crate) fn read(r: &mut Reader, node: &Node, path: &str) -> Vec<Condition> {
                     text: text.to_string(),
                     plain,
                 }),
-            "matches" => r.string(n, &kpath).and_then(|p| {
-                match RegexBuilder::new(&p)
-                    .backtrack_limit(BACKTRACK_LIMIT)
-                    .build()
-                {
-                    Ok(re) => Some(Test::Matches(re)),
-                    Err(e) => {
-                        r.error(n.mark, &kpath, format!("'{p}' is not a valid regex: {e}"));
-                        None
-                    }
-                }
-            }),
+            "matches" => Pattern::read(r, n, &kpath).map(Test::Matches),
             "less_than" => r.number(n, &kpath).map(Test::LessThan),
             "greater_than" => r.number(n, &kpath).map(Test::GreaterThan),
             _ => match &n.value {
@@ -319,7 +307,7 @@ mod tests {
             text: text.to_string(),
             plain,
         };
-        let re = |p: &str| Test::Matches(Regex::new(p).unwrap());
+        let re = |p: &str| Test::Matches(Pattern::new(p).unwrap());
         let cases: Vec<(Condition, Result<(), String>)> = vec![
             (c("$.status", eq("UP", true)), Ok(())),
             (

@@ -7,6 +7,7 @@
 //! [`CheckType`], and add one line to `check_types!` below.
 
 pub mod json_conditions;
+pub mod pattern;
 pub mod perfdata;
 pub mod runner;
 

@@ -500,8 +500,8 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     let mut loaded = parse(&text, path)?;
     if !loaded.inline_secret_marks.is_empty() && readable_by_others(path) {
         loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {
-            line: mark.line,
-            col: mark.col,
+            line: mark.line as usize,
+            col: mark.col as usize,
             key: key.clone(),
             message: "inline secret in a config that other users can read; use the *_env or *_file form, or chmod 600 the file".into(),
         }));
@@ -515,8 +515,8 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
                 var: var.clone(),
             };
             loaded.warnings.push(Diagnostic {
-                line: mark.line,
-                col: mark.col,
+                line: mark.line as usize,
+                col: mark.col as usize,
                 key: key.clone(),
                 message: secret.unset_message(),
             });

@@ -150,8 +150,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
     let root = yaml::parse(text).map_err(|e| ConfigError {
         file: path.to_path_buf(),
         errors: vec![Diagnostic {
-            line: e.mark.line,
-            col: e.mark.col,
+            line: e.mark.line as usize,
+            col: e.mark.col as usize,
             key: "yaml".into(),
             message: e.message,
         }],
@@ -169,6 +169,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         warnings: Vec::new(),
         inline_secrets: Vec::new(),
         env_secrets: Vec::new(),
+        seen_patterns: Default::default(),
     };
     let mut config = r.config(&root, path);
     config.env_secrets = r
@@ -234,13 +235,15 @@ pub(crate) struct Reader {
     warnings: Vec<Diagnostic>,
     inline_secrets: Vec<(Mark, String)>,
     env_secrets: Vec<(Mark, String, String)>,
+    /// The regexes already found to compile, each checked once however many checks use it.
+    pub(crate) seen_patterns: std::collections::HashSet<String>,
 }
 
 impl Reader {
     pub(crate) fn warn(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
         self.warnings.push(Diagnostic {
-            line: mark.line,
-            col: mark.col,
+            line: mark.line as usize,
+            col: mark.col as usize,
             key: key.to_string(),
             message: message.into(),
         });
@@ -250,8 +253,8 @@ impl Reader {
         // The top level has no key of its own; say so rather than print an empty one.
         let key = if key.is_empty() { "(top level)" } else { key };
         self.errors.push(Diagnostic {
-            line: mark.line,
-            col: mark.col,
+            line: mark.line as usize,
+            col: mark.col as usize,
             key: key.to_string(),
             message: message.into(),
         });

@@ -9,15 +9,16 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// Where a node starts in the file: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mark {
-    pub line: usize,
-    pub col: usize,
+    pub line: u32,
+    pub col: u32,
 }
 
 impl Mark {
     fn from_marker(m: Marker) -> Mark {
+        // A config is at most 8 MiB: its lines and columns fit.
         Mark {
-            line: m.line(),
-            col: m.col() + 1,
+            line: m.line().min(u32::MAX as usize) as u32,
+            col: m.col().saturating_add(1).min(u32::MAX as usize) as u32,
         }
     }
 }
@@ -103,8 +104,8 @@ fn too_deep_on_one_line(text: &str) -> Result<(), SyntaxError> {
             if depth > MAX_DEPTH {
                 return Err(SyntaxError {
                     mark: Mark {
-                        line: i + 1,
-                        col: line.len() - rest.len() + 1,
+                        line: (i + 1) as u32,
+                        col: (line.len() - rest.len() + 1) as u32,
                     },
                     message: format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
                 });
@@ -226,8 +227,16 @@ impl MarkedEventReceiver for Builder {
                 None,
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some(Open::Seq(node, anchor) | Open::Map(node, anchor, _)) = self.stack.pop()
+                if let Some(Open::Seq(mut node, anchor) | Open::Map(mut node, anchor, _)) =
+                    self.stack.pop()
                 {
+                    // Grown by doubling: at 10,000 checks the spare room was a fifth of
+                    // the tree, which is most of a config's memory while it is read.
+                    match &mut node.value {
+                        Value::Seq(items) => items.shrink_to_fit(),
+                        Value::Map(entries) => entries.shrink_to_fit(),
+                        Value::Scalar { .. } => {}
+                    }
                     self.push_value(start_at_first_key(node), anchor);
                 }
             }
