@@ -20,8 +20,8 @@ pub fn answer(
     now: i64,
 ) -> Response {
     let ip = request.peer.ip();
-    if pings.held_back(ip, now) {
-        return Response::text(429, "Too Many Requests\n").with("Retry-After", "60");
+    if let Some(refused) = pings.refuse_guesser(ip, now) {
+        return refused;
     }
     let token = path.strip_prefix("/ack/").unwrap_or("");
     let Some(claim) = cfg

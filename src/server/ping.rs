@@ -65,11 +65,14 @@ impl Guesses {
 }
 
 impl Pings {
-    /// Whether a ping from `ip` is held back by its wrong guesses.
-    pub(super) fn held_back(&self, ip: std::net::IpAddr, now: i64) -> bool {
-        self.guesses
+    /// A 429 for `ip` when its wrong guesses hold it back: given before anything is
+    /// compared, so a held-back guesser learns nothing.
+    pub(super) fn refuse_guesser(&self, ip: std::net::IpAddr, now: i64) -> Option<Response> {
+        let held = self
+            .guesses
             .lock()
-            .map_or(true, |mut g| g.held_back(ip, now))
+            .map_or(true, |mut g| g.held_back(ip, now));
+        held.then(|| Response::text(429, "Too Many Requests\n").with("Retry-After", "60"))
     }
 
     /// Counts a wrong guess from `ip`.
@@ -112,9 +115,8 @@ pub fn answer(
     now: i64,
 ) -> Response {
     let ip = request.peer.ip();
-    // Held back before anything is compared: a held-back guesser learns nothing.
-    if pings.held_back(ip, now) {
-        return Response::text(429, "Too Many Requests\n").with("Retry-After", "60");
+    if let Some(refused) = pings.refuse_guesser(ip, now) {
+        return refused;
     }
     let not_found = || {
         pings.guessed_wrong(ip, now);

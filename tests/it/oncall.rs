@@ -570,15 +570,22 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
     assert!(status.stdout.contains("on call: bob"), "{status:?}");
 }
 
-#[test]
-fn a_calendar_file_is_read_and_a_broken_one_keeps_the_last_good_copy() {
+/// A rota read from a calendar file holding `text`: the fake Slack, the target, the
+/// folder the file is in (kept alive), the file, and the env.
+fn calendar_file(text: &str) -> (FakeApi, Target, tempfile::TempDir, std::path::PathBuf, Env) {
     let slack = FakeApi::slack();
     let target = Target::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ops.ics");
-    std::fs::write(&file, CALENDAR).unwrap();
+    std::fs::write(&file, text).unwrap();
     let source = format!("ical_file: '{}'", file.display());
     let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+    (slack, target, dir, file, env)
+}
+
+#[test]
+fn a_calendar_file_is_read_and_a_broken_one_keeps_the_last_good_copy() {
+    let (slack, target, _dir, file, env) = calendar_file(CALENDAR);
     assert_eq!(env.cabot(&["validate"]).code, 0);
     assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
     let r = env.cabot_at(MONDAY + 3 * 3_600, &["oncall"]);
@@ -626,18 +633,10 @@ fn a_calendar_file_is_read_and_a_broken_one_keeps_the_last_good_copy() {
 
 #[test]
 fn a_calendar_that_names_nobody_falls_back_and_says_which_event() {
-    let slack = FakeApi::slack();
-    let target = Target::new();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ops.ics");
-    std::fs::write(
-        &file,
+    let (slack, target, _dir, _, env) = calendar_file(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Team offsite\r\n\
          DTSTART;VALUE=DATE:20261123\r\nDTEND;VALUE=DATE:20261124\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-    )
-    .unwrap();
-    let source = format!("ical_file: '{}'", file.display());
-    let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+    );
     target.set_up(false);
     assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
     let texts = mentioned(&slack);
