@@ -81,10 +81,12 @@ fn method_not_allowed() -> Response {
     Response::text(405, "Method Not Allowed\n").with("Allow", "GET, HEAD")
 }
 
-/// Every answer: never cached, never sniffed, no script.
+/// Every answer: never cached, never sniffed, no script, and no address (an ack link's
+/// token is in it) passed on to another site.
 fn secure(response: Response) -> Response {
     response
         .with("Cache-Control", "no-store")
+        .with("Referrer-Policy", "no-referrer")
         .with("X-Content-Type-Options", "nosniff")
         .with(
             "Content-Security-Policy",

@@ -704,6 +704,12 @@ fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_one
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.body.contains("<h1>Acknowledge web?</h1>"), "{page:?}");
     assert!(page.body.contains("<form method=\"post\">"), "{page:?}");
+    assert!(
+        page.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("referrer-policy") && v == "no-referrer"),
+        "the token is not passed on: {page:?}"
+    );
     assert_eq!(server.request(&request("HEAD", &path)).status, 200);
     assert_eq!(acks(), 0, "GET does not acknowledge");
 
