@@ -704,6 +704,44 @@ mod tests {
     }
 
     #[test]
+    fn a_calendar_as_google_exports_it() {
+        // A time zone block, an alarm inside the event, a long attendee line folded, a
+        // weekly rule with WKST, BYDAY and a UTC UNTIL, and a summary that is not a name.
+        let text = "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n\
+VERSION:2.0\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:On call\r\n\
+X-WR-TIMEZONE:Europe/London\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n\
+X-LIC-LOCATION:Europe/London\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\n\
+TZNAME:BST\r\nDTSTART:19700329T010000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
+END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nTZNAME:GMT\r\n\
+DTSTART:19701025T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n\
+END:VTIMEZONE\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/London:20261019T090000\r\n\
+DTEND;TZID=Europe/London:20261026T090000\r\n\
+RRULE:FREQ=WEEKLY;WKST=MO;UNTIL=20261108T235959Z;BYDAY=MO\r\n\
+DTSTAMP:20261120T120000Z\r\nUID:0a1b2c3d4e@google.com\r\n\
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=bob@exa\r\n mple.com;X-NUM-GUESTS=0:mailto:bob@example.com\r\n\
+CREATED:20261001T000000Z\r\nDESCRIPTION:\r\nLAST-MODIFIED:20261001T000000Z\r\n\
+SEQUENCE:0\r\nSTATUS:CONFIRMED\r\nSUMMARY:On call: Bob\r\nTRANSP:OPAQUE\r\n\
+BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:This is an event reminder\r\n\
+TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let got = expand_utc(text, "2026-10-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap();
+        let seen: Vec<(i64, &str)> = got
+            .occurrences
+            .iter()
+            .map(|o| (o.start, o.user.as_str()))
+            .collect();
+        // 09:00 London: BST (08:00 UTC) on 19 October, GMT after 25 October; UNTIL ends it.
+        assert_eq!(
+            seen,
+            vec![
+                (at("2026-10-19T08:00:00Z"), "bob"),
+                (at("2026-10-26T09:00:00Z"), "bob"),
+                (at("2026-11-02T09:00:00Z"), "bob"),
+            ]
+        );
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+    }
+
+    #[test]
     fn an_endless_daily_rule_stops_at_the_window() {
         let text = calendar(
             "BEGIN:VEVENT\r\nUID:d\r\nSUMMARY:alice\r\nDTSTART:19700101T000000Z\r\n\
