@@ -339,10 +339,15 @@ fn moment(p: &ical::property::Property, value: &str, zone: &TimeZone) -> Result<
         TimeZone::UTC
     } else if let Some(tzid) = param(p, "TZID") {
         let name = tzid.trim().trim_matches('"');
+        // IANA names, with the prefixes some programs put before them; then the Windows
+        // names Outlook and Exchange write.
         TimeZone::get(name)
             .or_else(|_| TimeZone::get(name.trim_start_matches('/')))
+            .or_else(|e| super::windows_zones::iana(name).map_or(Err(e), TimeZone::get))
             .map_err(|_| {
-                format!("unknown time zone '{name}' (cabot knows IANA names like Europe/London)")
+                format!(
+                    "unknown time zone '{name}' (cabot knows IANA names like Europe/London and Windows names like W. Europe Standard Time)"
+                )
             })?
     } else {
         zone.clone()
@@ -739,6 +744,19 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             ]
         );
         assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+    }
+
+    #[test]
+    fn outlook_writes_windows_zone_names() {
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:o\r\nSUMMARY:alice\r\n\
+             DTSTART;TZID=\"W. Europe Standard Time\":20261102T090000\r\n\
+             DTEND;TZID=\"W. Europe Standard Time\":20261109T090000\r\nEND:VEVENT\r\n",
+        );
+        let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap();
+        // 09:00 in Berlin in November is 08:00 UTC.
+        assert_eq!(got.occurrences[0].start, at("2026-11-02T08:00:00Z"));
+        assert_eq!(got.occurrences[0].end, at("2026-11-09T08:00:00Z"));
     }
 
     #[test]

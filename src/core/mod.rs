@@ -10,5 +10,6 @@ pub mod quiet;
 pub mod running;
 pub mod schedule;
 pub mod status;
+pub mod windows_zones;
 
 pub use status::{CheckState, Importance, Status};
