@@ -220,10 +220,25 @@ fn deliveries(cfg: &Config, service: &Service, d: &Decision, now: i64) -> Vec<(S
         add(channels, people);
     }
     let mut out = Vec::new();
-    for (name, people) in by_channel {
+    for (name, mut people) in by_channel {
         let Some(channel) = cfg.channels.get(&name) else {
             continue;
         };
+        // A channel with its own rota reaches whoever is on duty there too (and, with a
+        // recovery, whoever was when the incident began).
+        if let Some(rota) = channel.oncall.as_ref().and_then(|r| cfg.oncall.get(r)) {
+            let times: &[i64] = if recovery {
+                &[now, d.incident_at]
+            } else {
+                &[now]
+            };
+            for &t in times {
+                let (user, _) = crate::core::oncall::on_duty(rota, t);
+                if !people.contains(&user) {
+                    people.push(user);
+                }
+            }
+        }
         if d.level < min_status(channel)
             || (d.kind == AlertKind::Recovery && !channel.kind.sends_recovery())
         {

@@ -280,6 +280,8 @@ pub struct Channel {
     /// How long one provider, server or command gets before the next is tried.
     pub timeout: Duration,
     pub kind: ChannelKind,
+    /// A rota whose user on duty this channel always reaches too.
+    pub oncall: Option<String>,
 }
 
 #[derive(Debug, Clone)]

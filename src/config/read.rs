@@ -58,7 +58,7 @@ const CHECK_KEYS: &[&str] = &[
     "debounce",
     "active",
 ];
-const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout"];
+const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout", "oncall"];
 
 const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -810,11 +810,12 @@ impl Reader {
         if let Some(node) = f.get("users") {
             c.users = self.users(node);
         }
-        if let Some(node) = f.get("channels") {
-            c.channels = self.channels(node);
-        }
+        // Rotas before channels: a channel may name one.
         if let Some(node) = f.get("oncall") {
             c.oncall = self.rotas(node, &c);
+        }
+        if let Some(node) = f.get("channels") {
+            c.channels = self.channels(node);
         }
         match f.get("services") {
             Some(node) => {
@@ -1008,12 +1009,16 @@ impl Reader {
         }
         let to = to_marked.into_iter().map(|(s, _)| s).collect();
         let timeout = self.opt_duration(&f, "timeout", DEFAULT_CHANNEL_TIMEOUT, CHANNEL_TIMEOUT);
+        let oncall = f
+            .get("oncall")
+            .and_then(|n| self.rota_name(n, &f.path("oncall")));
         Some(Channel {
             name: name.to_string(),
             min_importance,
             to,
             timeout,
             kind,
+            oncall,
         })
     }
 
@@ -1387,22 +1392,9 @@ impl Reader {
             .get("runbook")
             .and_then(|n| self.url(n, &f.path("runbook"), &["http", "https"]));
         let users = self.references(&f, "users", "user", c.users.keys());
-        let oncall = f.get("oncall").and_then(|n| {
-            let rota = self.string(n, &f.path("oncall"))?;
-            if self.rota_names.contains(&rota) {
-                return Some(rota);
-            }
-            let names = self.rota_names.clone();
-            let hint = closest(&rota, names.iter().map(String::as_str))
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_else(|| " is defined under oncall:".to_string());
-            self.error(
-                n.mark,
-                &f.path("oncall"),
-                format!("no rota named '{rota}'{hint}"),
-            );
-            None
-        });
+        let oncall = f
+            .get("oncall")
+            .and_then(|n| self.rota_name(n, &f.path("oncall")));
         let channels = self.references(&f, "channels", "channel", c.channels.keys());
         self.warn_missing_contacts(&f, &users, &channels, c);
         let escalation = match f.get("escalation") {
@@ -1428,6 +1420,20 @@ impl Reader {
             public,
             checks,
         })
+    }
+
+    /// `oncall: ROTA` in a service or a channel: a rota defined under `oncall:`.
+    fn rota_name(&mut self, n: &Node, path: &str) -> Option<String> {
+        let rota = self.string(n, path)?;
+        if self.rota_names.contains(&rota) {
+            return Some(rota);
+        }
+        let names = self.rota_names.clone();
+        let hint = closest(&rota, names.iter().map(String::as_str))
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_else(|| " is defined under oncall:".to_string());
+        self.error(n.mark, path, format!("no rota named '{rota}'{hint}"));
+        None
     }
 
     /// `escalation:`: steps in order of `after`, each naming users (or `oncall`, the

@@ -797,3 +797,38 @@ fn validate_refuses_an_ack_key_that_is_short_or_missing() {
     );
     assert!(!short.stderr.contains("short\n"), "the key is not shown");
 }
+
+#[test]
+fn a_channel_naming_a_rota_always_reaches_who_is_on_duty() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let config = config(&slack.url(), &target.url(), "[alice, bob]")
+        .replace("secret' }\n", "secret', oncall: ops }\n")
+        .replace("    oncall: ops\n", "");
+    assert!(config.contains("secret', oncall: ops }"), "{config}");
+    let env = Env::new(&config);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    let on_duty = env.cabot_at(MONDAY, &["oncall"]);
+    let user = if on_duty.stdout.starts_with("ops: alice") {
+        "U0ALICE01"
+    } else {
+        "U0BOB0001"
+    };
+    assert!(
+        texts[0].contains(&format!("<@{user}>")),
+        "the service names no one; the channel's rota does: {texts:#?} {on_duty:?}"
+    );
+
+    let broken = config.replace("secret', oncall: ops }", "secret', oncall: opz }");
+    env.write_config(&broken);
+    let v = env.cabot(&["validate"]);
+    assert_eq!(v.code, 78, "{v:?}");
+    assert!(
+        v.stderr
+            .contains("channels.chat.oncall: no rota named 'opz'; did you mean 'ops'?"),
+        "{v:?}"
+    );
+}
