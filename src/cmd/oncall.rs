@@ -170,7 +170,7 @@ fn read_calendar(
                     CalendarShifts {
                         occurrences: expanded.occurrences,
                         cached: false,
-                        read_at: now,
+                        read_at: Some(now),
                         problem: None,
                         warnings: expanded.warnings,
                     },
@@ -195,7 +195,7 @@ fn read_calendar(
         Some((Ok(expanded), read_at)) => CalendarShifts {
             occurrences: expanded.occurrences,
             cached: problem.is_some(),
-            read_at,
+            read_at: Some(read_at),
             problem,
             warnings: expanded.warnings,
         },
@@ -262,19 +262,13 @@ fn local(rota: &Rota, t: i64) -> String {
 
 /// Where a calendar rota's answers come from, and what is wrong with it.
 fn calendar_lines(out: &mut String, rota: &Rota, source: &CalendarSource, read: &CalendarShifts) {
-    let has_copy = read.read_at > 0;
-    if has_copy {
-        let _ = writeln!(
-            out,
-            "  from {}, read {}",
-            source.location,
-            local(rota, read.read_at)
-        );
+    if let Some(at) = read.read_at {
+        let _ = writeln!(out, "  from {}, read {}", source.location, local(rota, at));
     }
     if let Some(problem) = &read.problem {
-        let then = match has_copy {
-            true => format!("the copy read {} is in use", local(rota, read.read_at)),
-            false => format!(
+        let then = match read.read_at {
+            Some(at) => format!("the copy read {} is in use", local(rota, at)),
+            None => format!(
                 "nobody is on duty from it: its fallback {} is",
                 rota.fallback
             ),

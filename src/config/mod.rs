@@ -106,8 +106,8 @@ impl std::fmt::Display for CalendarLocation {
 pub struct CalendarShifts {
     pub occurrences: Vec<crate::core::ical::Occurrence>,
     pub cached: bool,
-    /// When the copy in use was read.
-    pub read_at: i64,
+    /// When the copy in use was read; `None` when there is none (never read).
+    pub read_at: Option<i64>,
     pub problem: Option<String>,
     pub warnings: Vec<String>,
 }

@@ -181,9 +181,9 @@ fn say_unread_calendars(cfg: &Config, tried: &[CalendarCopy]) {
         let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) else {
             continue;
         };
-        let instead = match read.read_at > 0 {
-            true => format!("using the copy read {}", clock::format_time(read.read_at)),
-            false => format!("its fallback {} is on duty", rota.fallback),
+        let instead = match read.read_at {
+            Some(at) => format!("using the copy read {}", clock::format_time(at)),
+            None => format!("its fallback {} is on duty", rota.fallback),
         };
         eprintln!(
             "cabot: oncall.{}: {} could not be read: {problem}; {instead}",
