@@ -474,11 +474,14 @@ fn rule(text: &str, start: &Moment) -> Result<Rule, String> {
     }
     r.freq = freq.ok_or("it has no FREQ")?;
     if !r.by_day.is_empty() && matches!(r.freq, Freq::Monthly | Freq::Yearly) {
+        let freq = if r.freq == Freq::Monthly {
+            "MONTHLY"
+        } else {
+            "YEARLY"
+        };
         return Err(format!(
-            "BYDAY with FREQ={:?} is not supported (only with DAILY or WEEKLY)",
-            r.freq
-        )
-        .to_uppercase());
+            "BYDAY with FREQ={freq} is not supported (only with DAILY or WEEKLY)"
+        ));
     }
     Ok(r)
 }
@@ -698,6 +701,17 @@ mod tests {
         let err =
             expand_utc(&unsupported, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
         assert!(err.contains("BYSETPOS is not supported"), "{err}");
+        let monthly = calendar(
+            "BEGIN:VEVENT\r\nUID:m\r\nSUMMARY:alice\r\nDTSTART:20261102T090000Z\r\n\
+             RRULE:FREQ=MONTHLY;BYDAY=MO\r\nEND:VEVENT\r\n",
+        );
+        let err = expand_utc(&monthly, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
+        assert!(
+            err.contains(
+                "RRULE: BYDAY with FREQ=MONTHLY is not supported (only with DAILY or WEEKLY)"
+            ),
+            "{err}"
+        );
         let zone = calendar(
             "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:alice\r\nDTSTART;TZID=Mars/Olympus:20261102T090000\r\n\
              END:VEVENT\r\n",
