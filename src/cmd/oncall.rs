@@ -117,11 +117,7 @@ fn source_digest(location: &CalendarLocation) -> String {
         CalendarLocation::Url(url) => format!("url:{url}"),
         CalendarLocation::File(path) => format!("file:{}", path.display()),
     };
-    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::secret_digest(&key)
 }
 
 /// One rota's calendar: read it when due and use it if it is good; else the copy kept in

@@ -6,7 +6,7 @@
 use super::db::Db;
 use super::ping::Pings;
 use super::wire::{Request, Response};
-use crate::alerts::ack_link::{self, Claim};
+use crate::alerts::ack_link::Claim;
 use crate::config::Config;
 use crate::store::outbox::{Ack, LinkUse};
 use crate::text::xml_escape;
@@ -78,7 +78,7 @@ fn acknowledge(token: &str, claim: &Claim, cfg: &Config, db: &mut Db, now: i64) 
     };
     let used = db.writer().and_then(|w| {
         Ok(w.use_ack_link(
-            &ack_link::digest(token),
+            &crate::store::secret_digest(token),
             &claim.service,
             claim.incident_at,
             claim.expires,

@@ -132,6 +132,15 @@ pub(crate) fn service_row(r: &rusqlite::Row) -> rusqlite::Result<ServiceRow> {
     })
 }
 
+/// What the state keeps in place of something secret (an ack link's token, a private
+/// calendar's address): its SHA-256, which matches the same text again and gives nothing
+/// of it away.
+pub fn secret_digest(text: &str) -> String {
+    use base64::Engine as _;
+    let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.as_ref())
+}
+
 /// An SQLite failure on the state, said in words that point at the fix.
 pub fn failure(path: &Path, what: &str, e: rusqlite::Error) -> anyhow::Error {
     use rusqlite::ErrorCode::*;
