@@ -9,7 +9,7 @@ use crate::text::plural;
 pub struct Args {}
 
 pub fn run(g: &Global, _args: &Args) -> anyhow::Result<ExitCode> {
-    let loaded = config::load(&g.config)?;
+    let loaded = config::load_thorough(&g.config)?;
     for w in &loaded.warnings {
         eprintln!("{}", format_diagnostic(&g.config, w, true));
     }

@@ -498,8 +498,18 @@ fn read_text(path: &Path) -> Result<String, ConfigError> {
 
 /// Reads and checks the config at `path`; relative paths inside resolve against its folder.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    load_with(path, false)
+}
+
+/// `load` for `validate`: also the warnings that need other files read (whether a rota's
+/// calendar file can be used), which only `validate` shows.
+pub fn load_thorough(path: &Path) -> Result<Loaded, ConfigError> {
+    load_with(path, true)
+}
+
+fn load_with(path: &Path, thorough: bool) -> Result<Loaded, ConfigError> {
     let text = read_text(path)?;
-    let mut loaded = parse(&text, path)?;
+    let mut loaded = read::parse_with(&text, path, thorough)?;
     if !loaded.inline_secret_marks.is_empty() && readable_by_others(path) {
         loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {
             line: mark.line as usize,

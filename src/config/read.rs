@@ -147,6 +147,12 @@ pub struct Parsed {
 }
 
 pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
+    parse_with(text, path, false)
+}
+
+/// `parse`, and with `thorough` the checks whose findings only `validate` shows, which
+/// read other files (a rota's calendar): no other command pays for them.
+pub fn parse_with(text: &str, path: &Path, thorough: bool) -> Result<Parsed, ConfigError> {
     let root = yaml::parse(text).map_err(|e| ConfigError {
         file: path.to_path_buf(),
         errors: vec![Diagnostic {
@@ -163,6 +169,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut r = Reader {
+        thorough,
         rota_names: Vec::new(),
         dir,
         errors: Vec::new(),
@@ -228,6 +235,8 @@ impl<'a> Fields<'a> {
 }
 
 pub(crate) struct Reader {
+    /// Whether to run the checks only `validate` reports (see `parse_with`).
+    thorough: bool,
     dir: PathBuf,
     /// Every rota the config names, also those with errors, for services that refer to one.
     rota_names: Vec<String>,
@@ -1126,25 +1135,9 @@ impl Reader {
             (None, Some(n)) => {
                 let name = self.string(n, &f.path("ical_file"))?;
                 let file = self.dir.join(name);
-                // A warning, not an error: a run goes on with the copy kept in the state.
-                match std::fs::read_to_string(&file) {
-                    Err(e) => self.warn(
-                        n.mark,
-                        &f.path("ical_file"),
-                        format!("cannot read {}: {e}", file.display()),
-                    ),
-                    Ok(text) => {
-                        let now = crate::clock::now();
-                        let zone = jiff::tz::TimeZone::UTC;
-                        let read = crate::core::ical::expand(&text, users, &zone, now, now + 1);
-                        if let Err(why) = read {
-                            self.warn(
-                                n.mark,
-                                &f.path("ical_file"),
-                                format!("{} cannot be used: {why}", file.display()),
-                            );
-                        }
-                    }
+                // Warnings, not errors: a run goes on with the copy kept in the state.
+                if self.thorough {
+                    self.judge_calendar_file(n.mark, &f.path("ical_file"), &file, users);
                 }
                 CalendarLocation::File(file)
             }
@@ -1155,6 +1148,31 @@ impl Reader {
             refresh: self.opt_duration(f, "refresh", Duration::from_secs(600), CALENDAR_REFRESH),
             ca_pem: self.ca_file(f),
         })
+    }
+
+    /// Whether a rota's calendar file can be read and used, as warnings at `mark`.
+    fn judge_calendar_file(
+        &mut self,
+        mark: Mark,
+        key: &str,
+        file: &Path,
+        users: &BTreeMap<String, User>,
+    ) {
+        match std::fs::read_to_string(file) {
+            Err(e) => self.warn(mark, key, format!("cannot read {}: {e}", file.display())),
+            Ok(text) => {
+                let now = crate::clock::now();
+                let zone = jiff::tz::TimeZone::UTC;
+                let read = crate::core::ical::expand(&text, users, &zone, now, now + 1);
+                if let Err(why) = read {
+                    self.warn(
+                        mark,
+                        key,
+                        format!("{} cannot be used: {why}", file.display()),
+                    );
+                }
+            }
+        }
     }
 
     /// `oncall:`: named rotas, each a weekly rotation of known users or a calendar, with a
