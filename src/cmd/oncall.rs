@@ -68,6 +68,19 @@ pub fn load(cfg: &mut crate::config::Config, now: i64, read: Read) -> Vec<Calend
     let store = crate::store::Store::open_read_only(&cfg.state, None)
         .ok()
         .flatten();
+    load_from(cfg, store.as_ref(), now, read)
+}
+
+/// `load` through a state the caller has open already (or none).
+pub fn load_from(
+    cfg: &mut crate::config::Config,
+    store: Option<&crate::store::Store>,
+    now: i64,
+    read: Read,
+) -> Vec<CalendarCopy> {
+    if cfg.oncall.is_empty() {
+        return Vec::new();
+    }
     let mut overrides = store
         .as_ref()
         .and_then(|s| s.overrides(now).ok())
@@ -76,7 +89,6 @@ pub fn load(cfg: &mut crate::config::Config, now: i64, read: Read) -> Vec<Calend
         .as_ref()
         .and_then(|s| s.calendars().ok())
         .unwrap_or_default();
-    drop(store);
     let users = &cfg.users;
     // Calendars are read side by side: a slow one costs its own timeout, not the sum.
     let read_back: Vec<(String, Option<CalendarCopy>, CalendarShifts)> =

@@ -156,10 +156,15 @@ fn fit_nagios(line: &str) -> String {
 
 fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut cfg = g.load_config()?;
-    crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::Kept);
     let now = clock::now();
     let stale_after = cfg.stale_after.as_secs();
     let store = Store::open_read_only(&cfg.state, Some(&g.config))?;
+    crate::cmd::oncall::load_from(
+        &mut cfg,
+        store.as_ref(),
+        now,
+        crate::cmd::oncall::Read::Kept,
+    );
     let (last_run, checks, services, acks, silences, alerts) = match &store {
         None => Default::default(),
         Some(s) => {
