@@ -47,7 +47,32 @@ pub fn answer(
     if request.method == "POST" {
         return acknowledge(token, &claim, cfg, db, now);
     }
-    confirm(&claim)
+    // A used or stale link says so on GET too, rather than offer a button that cannot work.
+    let dead = db.session().and_then(|mut s| {
+        s.read(|store| {
+            store.ack_link_state(
+                &crate::store::secret_digest(token),
+                &claim.service,
+                claim.incident_at,
+            )
+        })
+    });
+    match dead.flatten() {
+        Some(dead) => dead_page(&dead, &claim.service),
+        None => confirm(&claim),
+    }
+}
+
+/// The 404 for a link that was used or whose incident is over.
+fn dead_page(dead: &LinkUse, service: &str) -> Response {
+    match dead {
+        LinkUse::Used => page(404, "This link has been used", "It acknowledges once."),
+        _ => page(
+            404,
+            "This incident is over",
+            &format!("{service} has recovered or a new incident began since."),
+        ),
+    }
 }
 
 /// The page a GET shows: what the link acknowledges, and the button that does it.
@@ -104,12 +129,7 @@ fn acknowledge(token: &str, claim: &Claim, cfg: &Config, db: &mut Db, now: i64) 
                 by.as_deref().unwrap_or("someone")
             ),
         ),
-        Ok(LinkUse::Used) => page(404, "This link has been used", "It acknowledges once."),
-        Ok(LinkUse::Over) => page(
-            404,
-            "This incident is over",
-            &format!("{service} has recovered or a new incident began since."),
-        ),
+        Ok(dead @ (LinkUse::Used | LinkUse::Over)) => dead_page(&dead, service),
         Err(_) => {
             db.drop_writer();
             Response::text(503, "cannot record the acknowledgement now\n")

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::Store;
 use crate::alerts::alert::Alert;
@@ -383,7 +383,38 @@ fn save_ack(conn: &Connection, service: &str, ack: &Ack) -> rusqlite::Result<()>
     Ok(())
 }
 
+/// Why the ack link (its token's digest) for `service`'s incident that began at
+/// `incident_at` can no longer act, if so: used, or the incident is over.
+fn dead_link(
+    conn: &Connection,
+    token: &str,
+    service: &str,
+    incident_at: i64,
+) -> rusqlite::Result<Option<LinkUse>> {
+    let used = conn
+        .prepare_cached("SELECT 1 FROM ack_links_used WHERE token = ?1")?
+        .exists([token])?;
+    if used {
+        return Ok(Some(LinkUse::Used));
+    }
+    let ongoing = super::run::service(conn, service)?.is_some_and(|s| {
+        s.status != crate::core::Status::Passing && s.memory.incident_at == Some(incident_at)
+    });
+    Ok((!ongoing).then_some(LinkUse::Over))
+}
+
 impl Store {
+    /// `Some(Used)` or `Some(Over)` when the ack link could no longer act; `None` when it
+    /// still could. Reads only: for the page a GET shows.
+    pub fn ack_link_state(
+        &self,
+        token: &str,
+        service: &str,
+        incident_at: i64,
+    ) -> rusqlite::Result<Option<LinkUse>> {
+        dead_link(&self.conn, token, service, incident_at)
+    }
+
     /// Acknowledges `service`'s incident that began at `incident_at` with `ack`, through
     /// the ack link whose token's digest is `token`, unless the link was used or the
     /// incident is over: one transaction, so a link used twice at once acts once.
@@ -400,23 +431,8 @@ impl Store {
                 "DELETE FROM ack_links_used WHERE expires_at < ?1",
                 [ack.created_at],
             )?;
-            let used: Option<i64> = conn
-                .query_row(
-                    "SELECT 1 FROM ack_links_used WHERE token = ?1",
-                    [token],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if used.is_some() {
-                return Ok(LinkUse::Used);
-            }
-            let current = super::run::service(conn, service)?;
-            let ongoing = current.is_some_and(|s| {
-                s.status != crate::core::Status::Passing
-                    && s.memory.incident_at == Some(incident_at)
-            });
-            if !ongoing {
-                return Ok(LinkUse::Over);
+            if let Some(dead) = dead_link(conn, token, service, incident_at)? {
+                return Ok(dead);
             }
             if let Some(held) = acks(conn)?.remove(service)
                 && crate::core::quiet::in_force(held.until, ack.created_at)

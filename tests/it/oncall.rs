@@ -677,8 +677,8 @@ fn ack_path(text: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_ones() {
+/// A service on a rota of alice alone, with ack links on: the fake Slack, the target, env.
+fn with_ack_links() -> (FakeApi, Target, Env) {
     let slack = FakeApi::slack();
     let target = Target::new();
     let config = config(&slack.url(), &target.url(), "[alice]").replace(
@@ -691,6 +691,52 @@ fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_one
         "kX3v0c7Qm2Jd9sWqYp1LrT8uHa5NeBfZ6gCy4iVoKjM=\n",
     )
     .unwrap();
+    (slack, target, env)
+}
+
+#[test]
+fn an_ack_link_leaves_someone_elses_ack_alone_and_dies_with_its_incident() {
+    let (slack, target, env) = with_ack_links();
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let path = ack_path(&mentioned(&slack)[0]);
+    let acked = env.cabot_at(MONDAY + 30, &["ack", "web", "--by", "bob"]);
+    assert_eq!(acked.code, 0, "{acked:?}");
+
+    let server = StatusServer::start(&env, Some(MONDAY + 60));
+    let held = post(&server, &path);
+    assert_eq!(held.status, 200, "{held:?}");
+    assert!(
+        held.body.contains("web was already acknowledged") && held.body.contains("By bob"),
+        "{held:?}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM acks WHERE by = 'bob'"),
+        1,
+        "bob's ack stands"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM ack_links_used"),
+        0,
+        "the link is not spent"
+    );
+    drop(server);
+
+    // Recovered: the link, never used, now does nothing.
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY + 120, &["run"]).code, 0);
+    let server = StatusServer::start(&env, Some(MONDAY + 180));
+    let over = post(&server, &path);
+    assert_eq!(over.status, 404, "{over:?}");
+    assert!(over.body.contains("This incident is over"), "{over:?}");
+    let page = server.get(&path);
+    assert_eq!(page.status, 404, "GET says so too: {page:?}");
+    assert!(page.body.contains("This incident is over"), "{page:?}");
+}
+
+#[test]
+fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_ones() {
+    let (slack, target, env) = with_ack_links();
     target.set_up(false);
     assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
     let texts = mentioned(&slack);
@@ -748,6 +794,9 @@ fn an_ack_link_acknowledges_on_post_only_once_and_refuses_forged_and_expired_one
     let again = post(&server, &path);
     assert_eq!(again.status, 404, "{again:?}");
     assert!(again.body.contains("This link has been used"), "{again:?}");
+    let shown = server.get(&path);
+    assert_eq!(shown.status, 404, "no button for a used link: {shown:?}");
+    assert!(shown.body.contains("This link has been used"), "{shown:?}");
     let status = env.cabot_at(MONDAY + 120, &["status"]);
     assert!(
         status.stdout.contains("acknowledged by alice"),
