@@ -226,14 +226,13 @@ fn deliveries(cfg: &Config, service: &Service, d: &Decision, now: i64) -> Vec<(S
         };
         // A channel with its own rota reaches whoever is on duty there too (and, with a
         // recovery, whoever was when the incident began).
-        if let Some(rota) = channel.oncall.as_ref().and_then(|r| cfg.oncall.get(r)) {
+        if let Some(rota) = &channel.oncall {
             let times: &[i64] = if recovery {
                 &[now, d.incident_at]
             } else {
                 &[now]
             };
-            for &t in times {
-                let (user, _) = crate::core::oncall::on_duty(rota, t);
+            for user in times.iter().filter_map(|&t| cfg.on_duty(rota, t)) {
                 if !people.contains(&user) {
                     people.push(user);
                 }

@@ -319,18 +319,16 @@ pub enum Notify {
 impl Service {
     /// The user the service's rota has on duty at `now`, if it names a rota.
     pub fn on_duty(&self, cfg: &Config, now: i64) -> Option<String> {
-        let rota = cfg.oncall.get(self.oncall.as_ref()?)?;
-        Some(crate::core::oncall::on_duty(rota, now).0)
+        cfg.on_duty(self.oncall.as_deref()?, now)
     }
 
     /// Who is told at `now`: the service's users, and whoever its rota has on duty.
     pub fn people(&self, cfg: &Config, now: i64) -> Vec<String> {
         let mut people = self.users.clone();
-        if let Some(rota) = self.oncall.as_ref().and_then(|r| cfg.oncall.get(r)) {
-            let (user, _) = crate::core::oncall::on_duty(rota, now);
-            if !people.contains(&user) {
-                people.push(user);
-            }
+        if let Some(user) = self.on_duty(cfg, now)
+            && !people.contains(&user)
+        {
+            people.push(user);
         }
         people
     }
@@ -367,6 +365,12 @@ impl Config {
                 ),
             )
         })
+    }
+
+    /// The user the rota named `rota` has on duty at `t` (its fallback when it yields
+    /// nobody); `None` for a rota the config does not have.
+    pub fn on_duty(&self, rota: &str, t: i64) -> Option<String> {
+        Some(crate::core::oncall::on_duty(self.oncall.get(rota)?, t).0)
     }
 
     /// Whether a maintenance window covers `service` at `now`.
