@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::cli::Global;
 use crate::clock;
-use crate::config::{CalendarLocation, CalendarShifts, CalendarSource, Rota};
+use crate::config::{CALENDAR_MAX, CalendarLocation, CalendarShifts, CalendarSource, Rota};
 use crate::core::oncall::{Source, on_duty, shifts};
 use crate::exit_codes::ExitCode;
 use crate::store::oncall::CalendarCopy;
@@ -38,8 +38,6 @@ pub struct OverrideArgs {
     pub by: Option<String>,
 }
 
-/// A calendar is read at most this large.
-const CALENDAR_MAX: u64 = 4 * 1024 * 1024;
 /// A calendar's occurrences are worked out from this long before now (a recovery reaches
 /// whoever was on duty when its incident began) to this long after (`cabot oncall`'s week).
 const BEHIND: i64 = 35 * 86_400;
@@ -219,15 +217,9 @@ fn read_calendar(
 
 /// A calendar's text, from its file or over HTTPS within its timeout, at most 4 MiB.
 fn fetch(source: &CalendarSource) -> Result<String, String> {
-    let bytes = match &source.location {
+    match &source.location {
         CalendarLocation::File(path) => {
-            use std::io::Read as _;
-            let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-            let mut bytes = Vec::new();
-            file.take(CALENDAR_MAX + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read it: {e}"))?;
-            bytes
+            crate::config::read_calendar_file(path).map_err(|e| format!("cannot read it: {e}"))
         }
         CalendarLocation::Url(url) => {
             let client = crate::http_client::Client::new();
@@ -248,13 +240,9 @@ fn fetch(source: &CalendarSource) -> Result<String, String> {
                 source.timeout,
             )
             .map_err(hide)?;
-            bytes
+            crate::config::calendar_text(bytes)
         }
-    };
-    if bytes.len() as u64 > CALENDAR_MAX {
-        return Err("it is larger than 4 MiB".into());
     }
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
 }
 
 /// `2026-11-30 09:00 GMT` in the rota's own time zone.

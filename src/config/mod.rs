@@ -100,6 +100,34 @@ impl std::fmt::Display for CalendarLocation {
     }
 }
 
+/// The most of a calendar that is read, from a file or over HTTPS.
+pub const CALENDAR_MAX: u64 = 4 * 1024 * 1024;
+
+/// A calendar file's text, or why not: at most `CALENDAR_MAX`, UTF-8, and only from a
+/// regular file (opening a FIFO would wait for a writer, holding up the run).
+pub fn read_calendar_file(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    match std::fs::metadata(path) {
+        Err(e) => return Err(e.to_string()),
+        Ok(m) if !m.is_file() => return Err("it is not a regular file".into()),
+        Ok(_) => {}
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(CALENDAR_MAX + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    calendar_text(bytes)
+}
+
+/// A calendar's bytes as text, read as `CALENDAR_MAX + 1` at most: too large, or not
+/// UTF-8, is why not.
+pub fn calendar_text(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.len() as u64 > CALENDAR_MAX {
+        return Err("it is larger than 4 MiB".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
+}
+
 /// A calendar rota's occurrences, and whether they come from the copy kept in the state
 /// because the calendar itself could not be read (`problem` says why).
 #[derive(Debug, Clone, Default)]

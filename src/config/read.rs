@@ -1158,7 +1158,7 @@ impl Reader {
         file: &Path,
         users: &BTreeMap<String, User>,
     ) {
-        match std::fs::read_to_string(file) {
+        match super::read_calendar_file(file) {
             Err(e) => self.warn(mark, key, format!("cannot read {}: {e}", file.display())),
             Ok(text) => {
                 let now = crate::clock::now();

@@ -632,6 +632,35 @@ fn a_calendar_file_is_read_and_a_broken_one_keeps_the_last_good_copy() {
 }
 
 #[test]
+fn a_calendar_file_that_is_a_fifo_holds_up_nothing() {
+    let (slack, target, _dir, file, env) = calendar_file(CALENDAR);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    // Replaced by a FIFO nobody writes to: opening it would wait for ever.
+    std::fs::remove_file(&file).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let v = env.cabot(&["validate"]);
+    assert!(
+        v.stderr.contains("cannot read ") && v.stderr.contains("it is not a regular file"),
+        "{v:?}"
+    );
+    target.set_up(false);
+    let run = env.cabot_at(MONDAY + 3 * 3_600, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("it is not a regular file"), "{run:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let texts = mentioned(&slack);
+    assert!(
+        texts[0].contains("<@U0BOB0001>"),
+        "the kept copy: {texts:#?}"
+    );
+}
+
+#[test]
 fn a_calendar_that_names_nobody_falls_back_and_says_which_event() {
     let (slack, target, _dir, _, env) = calendar_file(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Team offsite\r\n\
