@@ -98,17 +98,9 @@ pub fn answer(view: &mut View) -> Response {
         .public_services()
         .into_iter()
         .map(|(name, status, since)| {
-            let (uptimes, incidents) = uptime::figures(&uptime::changes(view, &name), now);
-            let window = |label: &str| {
-                uptimes.iter().find(|u| u.label == label).map_or(
-                    UptimeJson {
-                        monitored_seconds: 0,
-                        percent: None,
-                        window_seconds: 0,
-                    },
-                    UptimeJson::from,
-                )
-            };
+            // In the order of `uptime::WINDOWS`: 24 hours, 7 days, 30 days.
+            let ([day, week, month], incidents) =
+                uptime::figures(&uptime::changes(view, &name), now);
             ServiceJson {
                 recent_incidents: incidents
                     .iter()
@@ -118,9 +110,9 @@ pub fn answer(view: &mut View) -> Response {
                 since: format_time(since),
                 status: status.as_str(),
                 uptime: Uptimes {
-                    day: window("24h"),
-                    month: window("30d"),
-                    week: window("7d"),
+                    day: UptimeJson::from(&day),
+                    month: UptimeJson::from(&month),
+                    week: UptimeJson::from(&week),
                 },
                 name,
             }

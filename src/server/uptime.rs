@@ -46,20 +46,20 @@ pub fn changes(view: &mut View, service: &str) -> Vec<(i64, crate::core::Status)
 
 /// The uptime over each window from a service's `changes`, and its incidents of the last
 /// 30 days, newest first.
-pub fn figures(changes: &[(i64, crate::core::Status)], now: i64) -> (Vec<Uptime>, Vec<Incident>) {
+pub fn figures(
+    changes: &[(i64, crate::core::Status)],
+    now: i64,
+) -> ([Uptime; WINDOWS.len()], Vec<Incident>) {
     let longest = WINDOWS[WINDOWS.len() - 1].1;
-    let uptimes = WINDOWS
-        .iter()
-        .map(|&(label, seconds)| {
-            let (_, percent, monitored) = service_incidents(changes, now - seconds, now);
-            Uptime {
-                label,
-                seconds,
-                percent,
-                monitored,
-            }
-        })
-        .collect();
+    let uptimes = WINDOWS.map(|(label, seconds)| {
+        let (_, percent, monitored) = service_incidents(changes, now - seconds, now);
+        Uptime {
+            label,
+            seconds,
+            percent,
+            monitored,
+        }
+    });
     let (mut incidents, _, _) = service_incidents(changes, now - longest, now);
     incidents.reverse();
     (uptimes, incidents)
