@@ -16,6 +16,8 @@ pub mod lock;
 pub mod process;
 pub mod server;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod text;
 
 use std::io::Write;

@@ -379,6 +379,7 @@ fn read_name(msg: &[u8], mut pos: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::Rng;
 
     /// An answer to `query` with the given A records, a CNAME by compression pointer.
     fn answer(q: &[u8], records: &[[u8; 4]]) -> Vec<u8> {
@@ -413,25 +414,13 @@ mod tests {
         assert_eq!(&e[e.len() - 11..], &[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
     }
 
-    /// SplitMix64, for repeatable random cases without a crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-    }
-
     #[test]
     fn any_answer_of_a_records_reads_back_as_its_addresses() {
         let mut rng = Rng(0xd115);
         for _ in 0..2_000 {
-            let n = (rng.next() % 40) as usize;
-            let records: Vec<[u8; 4]> = (0..n).map(|_| (rng.next() as u32).to_be_bytes()).collect();
-            let q = query("svc.example.test", "A", rng.next() as u16, false).unwrap();
+            let n = (rng.next_u64() % 40) as usize;
+            let records: Vec<[u8; 4]> = (0..n).map(|_| (rng.next_u64() as u32).to_be_bytes()).collect();
+            let q = query("svc.example.test", "A", rng.next_u64() as u16, false).unwrap();
             let want: Vec<String> = records
                 .iter()
                 .map(|r| std::net::Ipv4Addr::from(*r).to_string())
@@ -447,19 +436,19 @@ mod tests {
         let good = answer(&q, &[[127, 0, 0, 1], [127, 0, 0, 2], [10, 0, 0, 1]]);
         for i in 0..20_000 {
             let mut m = if i % 4 == 0 {
-                (0..rng.next() % 600).map(|_| rng.next() as u8).collect()
+                (0..rng.next_u64() % 600).map(|_| rng.next_u64() as u8).collect()
             } else {
                 good.clone()
             };
-            for _ in 0..1 + rng.next() % 6 {
+            for _ in 0..1 + rng.next_u64() % 6 {
                 if m.is_empty() {
                     break;
                 }
-                let at = (rng.next() as usize) % m.len();
-                match rng.next() % 3 {
-                    0 => m[at] = rng.next() as u8,
+                let at = (rng.next_u64() as usize) % m.len();
+                match rng.next_u64() % 3 {
+                    0 => m[at] = rng.next_u64() as u8,
                     1 => m.truncate(at),
-                    _ => m.insert(at, rng.next() as u8),
+                    _ => m.insert(at, rng.next_u64() as u8),
                 }
             }
             for rtype in [1, 2, 5, 15, 16, 28] {

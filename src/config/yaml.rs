@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+mod fast;
+
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -23,7 +25,7 @@ impl Mark {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A scalar as written; `plain` is false when it was quoted or a block scalar,
     /// which makes `"200"` a string and `200` a number.
@@ -35,7 +37,7 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub mark: Mark,
@@ -73,6 +75,14 @@ pub const MAX_ALIAS_NODES: usize = 10_000;
 
 /// Parses one YAML document; an empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    match fast::parse(text) {
+        Some(node) => Ok(node),
+        None => parse_fully(text),
+    }
+}
+
+/// Parses with yaml-rust2, which reads all of YAML and names every error.
+fn parse_fully(text: &str) -> Result<Node, SyntaxError> {
     too_deep_on_one_line(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);

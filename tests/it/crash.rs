@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cabot::testing::Rng;
+
 use crate::support::*;
 use std::os::unix::process::ExitStatusExt;
 
@@ -50,28 +52,6 @@ const SERVICES: [(&str, &str); 3] = [("web", "critical"), ("api", "error"), ("ba
 /// The variable the webhook's URL is read from; each run gets its own path, `/hook/RUN`,
 /// so the receiver knows which run sent what even when it reads a request late.
 const HOOK_VAR: &str = "CRASH_HOOK_URL";
-
-/// SplitMix64: small, deterministic, good enough to pick delays and coin flips.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    fn percent(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-}
 
 fn seed() -> u64 {
     std::env::var("CABOT_CRASH_SEED")
@@ -254,7 +234,7 @@ fn runs_killed_at_random_moments_lose_no_alert_and_duplicate_only_in_flight_ones
     eprintln!("crash test seed: {seed} (replay with CABOT_CRASH_SEED={seed})");
     let started = Instant::now();
     let mut rng = Rng(seed);
-    let receiver = Receiver::start(rng.next());
+    let receiver = Receiver::start(rng.next_u64());
     let targets = Targets::start();
     let env = Env::new(&config(&targets));
 
@@ -484,7 +464,7 @@ const MAX_CREATE_KILL_DELAY_US: u64 = 8_000;
 fn a_run_killed_while_creating_the_state_leaves_one_the_next_run_can_use() {
     let seed = seed();
     let mut rng = Rng(seed ^ 0xf4e5);
-    let receiver = Receiver::start(rng.next());
+    let receiver = Receiver::start(rng.next_u64());
     let targets = Targets::start();
     let env = Env::new(&config(&targets));
     let mut now = T0;

@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use cabot::testing::Rng;
+
 use crate::support::*;
 
 /// Random mutations of the example config; with the hand-made cases, well under 30 s.
@@ -17,23 +19,6 @@ const MUTATIONS: usize = 1_500;
 const SEED: u64 = 0xf022_cab0_7c0f_1600;
 /// Far beyond what a sane file takes (milliseconds), far below a hang.
 const CASE_LIMIT: Duration = Duration::from_secs(5);
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // SplitMix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// The cases found by hand, by name.
 fn hostile() -> Vec<(String, Vec<u8>)> {
