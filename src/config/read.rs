@@ -208,11 +208,11 @@ pub fn parse_with(text: &str, path: &Path, thorough: bool) -> Result<Parsed, Con
 pub(crate) struct Fields<'a> {
     pub(crate) path: String,
     pub(crate) mark: Mark,
-    pub(crate) entries: Vec<(&'a str, &'a Node)>,
+    pub(crate) entries: Vec<(&'a str, &'a Node<'a>)>,
 }
 
 impl<'a> Fields<'a> {
-    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node<'a>> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
@@ -319,7 +319,7 @@ impl Reader {
                 continue;
             }
             seen.push((key, k.mark));
-            if !allowed.contains(&key.as_str()) {
+            if !allowed.contains(&key.as_ref()) {
                 let hint = match closest(key, allowed.iter().copied()) {
                     Some(s) => format!("; did you mean '{s}'?"),
                     None => format!(" (known keys: {})", allowed.join(", ")),
@@ -327,7 +327,7 @@ impl Reader {
                 self.error(k.mark, &fields.path(key), format!("unknown key{hint}"));
                 continue;
             }
-            fields.entries.push((key.as_str(), v));
+            fields.entries.push((key.as_ref(), v));
         }
         Some(fields)
     }
@@ -347,7 +347,7 @@ impl Reader {
         self.url(node, &f.path(key), schemes)
     }
 
-    pub(crate) fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
+    pub(crate) fn require<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node<'a>> {
         let node = f.get(key);
         if node.is_none() {
             self.error(f.mark, &f.path(key), "missing required key");
@@ -362,7 +362,7 @@ impl Reader {
         what: &str,
     ) -> Option<(&'a str, bool)> {
         match &node.value {
-            Value::Scalar { text, plain } if !node.is_null() => Some((text.as_str(), *plain)),
+            Value::Scalar { text, plain } if !node.is_null() => Some((text.as_ref(), *plain)),
             _ => {
                 self.error(
                     node.mark,
@@ -456,7 +456,7 @@ impl Reader {
         let d = self.any_duration(node, path)?;
         if d < range.min || d > range.max {
             let text = match &node.value {
-                Value::Scalar { text, .. } => text.as_str(),
+                Value::Scalar { text, .. } => text.as_ref(),
                 _ => "",
             };
             self.error(
@@ -644,7 +644,7 @@ impl Reader {
         }
     }
 
-    pub(crate) fn seq<'a>(&mut self, node: &'a Node, path: &str) -> &'a [Node] {
+    pub(crate) fn seq<'a>(&mut self, node: &'a Node<'a>, path: &str) -> &'a [Node<'a>] {
         match &node.value {
             Value::Seq(items) => items,
             _ => {
@@ -666,7 +666,7 @@ impl Reader {
         }
         let env_key = format!("{key}_env");
         let file_key = format!("{key}_file");
-        let given: Vec<(&str, &Node)> = [key, env_key.as_str(), file_key.as_str()]
+        let given: Vec<(&str, &Node)> = [key, env_key.as_ref(), file_key.as_ref()]
             .into_iter()
             .filter_map(|k| f.get(k).map(|n| (k, n)))
             .collect();
@@ -941,7 +941,7 @@ impl Reader {
         let keys: Vec<&str> = entries
             .iter()
             .filter_map(|(k, _)| match &k.value {
-                Value::Scalar { text, .. } => Some(text.as_str()),
+                Value::Scalar { text, .. } => Some(text.as_ref()),
                 _ => None,
             })
             .collect();
@@ -1611,14 +1611,14 @@ impl Reader {
                 let mut path = String::with_capacity(list_path.len() + n.len() + 2);
                 path.push_str(list_path);
                 path.push('[');
-                path.push_str(&n);
+                path.push_str(n);
                 path.push(']');
                 path
             }
             None => format!("{list_path}[{index}]"),
         };
         let type_field = scalar_field(node, "type");
-        let type_name = type_field.as_ref().map(|(t, _)| t.as_str());
+        let type_name = type_field.map(|(t, _)| t);
         let Some(type_name) = type_name else {
             if self.is_mapping(node, &path) {
                 self.error(
@@ -1765,13 +1765,13 @@ fn field_mark(node: &Node, key: &str) -> Option<Mark> {
 }
 
 /// A scalar field's text and mark, looked up before the mapping is read in full.
-fn scalar_field(node: &Node, key: &str) -> Option<(String, Mark)> {
+fn scalar_field<'a>(node: &'a Node, key: &str) -> Option<(&'a str, Mark)> {
     match &node.value {
         Value::Map(entries) => entries
             .iter()
             .find_map(|(k, v)| match (&k.value, &v.value) {
                 (Value::Scalar { text, .. }, Value::Scalar { text: value, .. }) if text == key => {
-                    Some((value.clone(), v.mark))
+                    Some((value.as_ref(), v.mark))
                 }
                 _ => None,
             }),

@@ -1,6 +1,7 @@
 //! A YAML tree that remembers where each node was written, so that every
 //! configuration error can name its line and column.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 mod fast;
@@ -26,27 +27,28 @@ impl Mark {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// A scalar as written; `plain` is false when it was quoted or a block scalar,
-    /// which makes `"200"` a string and `200` a number.
+    /// which makes `"200"` a string and `200` a number. Borrowed from the file where
+    /// the file has it as it is (most scalars: a config's tree then costs no copies).
     Scalar {
-        text: String,
+        text: Cow<'a, str>,
         plain: bool,
     },
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub value: Value,
+pub struct Node<'a> {
+    pub value: Value<'a>,
     pub mark: Mark,
 }
 
-impl Node {
+impl Node<'_> {
     /// True for `~`, `null`, and an empty plain value (`key:` with nothing after it).
     pub fn is_null(&self) -> bool {
-        matches!(&self.value, Value::Scalar { text, plain: true } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+        matches!(&self.value, Value::Scalar { text, plain: true } if matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// A word for the kind of node, for "expected a list, found a mapping".
@@ -74,7 +76,7 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_ALIAS_NODES: usize = 10_000;
 
 /// Parses one YAML document; an empty file is an empty mapping.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
     match fast::parse(text) {
         Some(node) => Ok(node),
         None => parse_fully(text),
@@ -82,7 +84,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 }
 
 /// Parses with yaml-rust2, which reads all of YAML and names every error.
-fn parse_fully(text: &str) -> Result<Node, SyntaxError> {
+fn parse_fully(text: &str) -> Result<Node<'static>, SyntaxError> {
     too_deep_on_one_line(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
@@ -127,16 +129,16 @@ fn too_deep_on_one_line(text: &str) -> Result<(), SyntaxError> {
 }
 
 enum Open {
-    Seq(Node, usize),
-    Map(Node, usize, Option<Node>),
+    Seq(Node<'static>, usize),
+    Map(Node<'static>, usize, Option<Node<'static>>),
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
-    root: Option<Node>,
+    root: Option<Node<'static>>,
     /// Each anchored node, and how many nodes it holds.
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node<'static>, usize)>,
     /// Nodes copied by aliases so far.
     aliased: usize,
     error: Option<SyntaxError>,
@@ -154,7 +156,7 @@ fn size(node: &Node) -> usize {
 
 /// A block mapping's start as the scanner reports it is the colon after its first key;
 /// a user looks for the mapping where its first key is written.
-fn start_at_first_key(mut node: Node) -> Node {
+fn start_at_first_key(mut node: Node<'static>) -> Node<'static> {
     if let Value::Map(entries) = &node.value
         && let Some((first_key, _)) = entries.first()
         && (first_key.mark.line, first_key.mark.col) < (node.mark.line, node.mark.col)
@@ -165,7 +167,7 @@ fn start_at_first_key(mut node: Node) -> Node {
 }
 
 impl Builder {
-    fn push_value(&mut self, node: Node, anchor: usize) {
+    fn push_value(&mut self, node: Node<'static>, anchor: usize) {
         if anchor > 0 {
             let n = size(&node);
             self.anchors.insert(anchor, (node.clone(), n));
@@ -215,7 +217,10 @@ impl MarkedEventReceiver for Builder {
                 let plain = style == TScalarStyle::Plain;
                 self.push_value(
                     Node {
-                        value: Value::Scalar { text, plain },
+                        value: Value::Scalar {
+                            text: Cow::Owned(text),
+                            plain,
+                        },
                         mark,
                     },
                     anchor,
@@ -290,7 +295,7 @@ impl MarkedEventReceiver for Builder {
 mod tests {
     use super::*;
 
-    fn map(node: &Node) -> &Vec<(Node, Node)> {
+    fn map<'a>(node: &'a Node<'a>) -> &'a Vec<(Node<'a>, Node<'a>)> {
         match &node.value {
             Value::Map(m) => m,
             other => panic!("expected a map, got {other:?}"),

@@ -11,10 +11,12 @@
 //! documents markers, empty list entries, empty values at the end of the file, and the
 //! odd corners of YAML (`? key`, `- - x`, `[a: b]`, unusual escapes).
 
+use std::borrow::Cow;
+
 use super::{MAX_DEPTH, Mark, Node, Value};
 
 /// Reads `text` if it is in the subset and valid; `None` sends it to yaml-rust2.
-pub(super) fn parse(text: &str) -> Option<Node> {
+pub(super) fn parse(text: &str) -> Option<Node<'_>> {
     if text.starts_with('\u{feff}') || !printable(text) {
         return None;
     }
@@ -138,10 +140,10 @@ fn starts_plain(line: &Line, pos: usize) -> bool {
     }
 }
 
-fn scalar(text: &str, plain: bool, mark: Mark) -> Node {
+fn scalar<'a>(text: impl Into<Cow<'a, str>>, plain: bool, mark: Mark) -> Node<'a> {
     Node {
         value: Value::Scalar {
-            text: text.to_string(),
+            text: text.into(),
             plain,
         },
         mark,
@@ -160,7 +162,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A block list or mapping whose first entry begins `line` at its indent.
-    fn block(&mut self, line: Line<'a>) -> Option<Node> {
+    fn block(&mut self, line: Line<'a>) -> Option<Node<'a>> {
         if line.dash_at(line.indent) {
             self.seq(line.indent, false)
         } else {
@@ -171,7 +173,7 @@ impl<'a> Reader<'a> {
     /// A block mapping whose first key is at byte `col` of the next line (after its
     /// indent, or after `- ` for a mapping in a list entry); the rest of its keys begin
     /// lines indented by `col`.
-    fn map(&mut self, col: usize) -> Option<Node> {
+    fn map(&mut self, col: usize) -> Option<Node<'a>> {
         self.open()?;
         let mut entries = Vec::new();
         let mut line = self.peek()?;
@@ -200,7 +202,7 @@ impl<'a> Reader<'a> {
 
     /// A block list whose entries' dashes are at byte `col`; `indentless` when it is the
     /// value of a key written at the same indent (`key:` then `- x` under it).
-    fn seq(&mut self, col: usize, indentless: bool) -> Option<Node> {
+    fn seq(&mut self, col: usize, indentless: bool) -> Option<Node<'a>> {
         self.open()?;
         let mut items = Vec::new();
         let mut mark = None;
@@ -242,7 +244,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The value of a key in a block mapping at `col`, from `pos` (after the colon).
-    fn value(&mut self, line: &Line<'a>, pos: usize, col: usize) -> Option<Node> {
+    fn value(&mut self, line: &Line<'a>, pos: usize, col: usize) -> Option<Node<'a>> {
         if !line.ends_at(pos) {
             return self.inline(line, line.skip_spaces(pos), col);
         }
@@ -264,7 +266,7 @@ impl<'a> Reader<'a> {
 
     /// A value that ends on its own line: a flow list or mapping, a quoted or plain scalar.
     /// What follows must be indented no deeper than `col`, the block it belongs to.
-    fn inline(&mut self, line: &Line<'a>, pos: usize, col: usize) -> Option<Node> {
+    fn inline(&mut self, line: &Line<'a>, pos: usize, col: usize) -> Option<Node<'a>> {
         let (node, end) = match line.byte(pos)? {
             b'[' | b'{' => self.flow(line, pos)?,
             b'"' | b'\'' => quoted(line, pos)?,
@@ -282,7 +284,7 @@ impl<'a> Reader<'a> {
 
     /// A flow list or mapping that closes on the same line; returns it and the position
     /// after its closing bracket.
-    fn flow(&mut self, line: &Line, pos: usize) -> Option<(Node, usize)> {
+    fn flow(&mut self, line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
         self.open()?;
         let mark = line.mark(pos);
         let close = if line.byte(pos)? == b'[' { b']' } else { b'}' };
@@ -322,7 +324,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A node inside a flow collection.
-    fn flow_node(&mut self, line: &Line, pos: usize) -> Option<(Node, usize)> {
+    fn flow_node(&mut self, line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
         match line.byte(pos)? {
             b'[' | b'{' => self.flow(line, pos),
             b'"' | b'\'' => quoted(line, pos),
@@ -332,7 +334,7 @@ impl<'a> Reader<'a> {
 }
 
 /// A mapping key at `pos` and the position after its colon, or `None` if there is none.
-fn key(line: &Line, pos: usize) -> Option<(Node, usize)> {
+fn key<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     let (node, end) = match line.byte(pos)? {
         b'"' | b'\'' => {
             let (node, end) = quoted(line, pos)?;
@@ -366,7 +368,7 @@ fn key(line: &Line, pos: usize) -> Option<(Node, usize)> {
 }
 
 /// A plain scalar in block context: to the end of the line or a comment.
-fn plain_block(line: &Line, pos: usize) -> Option<Node> {
+fn plain_block<'a>(line: &Line<'a>, pos: usize) -> Option<Node<'a>> {
     if !starts_plain(line, pos) {
         return None;
     }
@@ -381,7 +383,7 @@ fn plain_block(line: &Line, pos: usize) -> Option<Node> {
 }
 
 /// A plain scalar in a flow collection: it ends at `,`, a bracket, or `: `.
-fn plain_flow(line: &Line, pos: usize) -> Option<(Node, usize)> {
+fn plain_flow<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     if !starts_plain(line, pos) {
         return None;
     }
@@ -407,31 +409,20 @@ fn plain_flow(line: &Line, pos: usize) -> Option<(Node, usize)> {
 }
 
 /// A single- or double-quoted scalar closed on the same line, and the position after it.
-fn quoted(line: &Line, pos: usize) -> Option<(Node, usize)> {
+/// Borrowed from the line unless it has an escape (`''`, `\n`, ...).
+fn quoted<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     let quote = line.byte(pos)?;
     let bytes = line.text.as_bytes();
-    let mut text = String::new();
+    // What escapes made of the text so far, and where the part not yet copied begins.
+    let mut unescaped: Option<String> = None;
     let mut start = pos + 1;
     let mut p = start;
-    loop {
-        match *bytes.get(p)? {
-            b'\'' if quote == b'\'' => {
-                text.push_str(&line.text[start..p]);
-                if bytes.get(p + 1) == Some(&b'\'') {
-                    text.push('\'');
-                    p += 2;
-                    start = p;
-                } else {
-                    break;
-                }
-            }
-            b'"' if quote == b'"' => {
-                text.push_str(&line.text[start..p]);
-                break;
-            }
-            b'\\' if quote == b'"' => {
-                text.push_str(&line.text[start..p]);
-                text.push(match bytes.get(p + 1)? {
+    let escaped = loop {
+        let b = *bytes.get(p)?;
+        let (char, skip) = match b {
+            b'\'' if quote == b'\'' && bytes.get(p + 1) == Some(&b'\'') => ('\'', 2),
+            b'\\' if quote == b'"' => (
+                match bytes.get(p + 1)? {
                     b'\\' => '\\',
                     b'"' => '"',
                     b'/' => '/',
@@ -440,14 +431,29 @@ fn quoted(line: &Line, pos: usize) -> Option<(Node, usize)> {
                     b'r' => '\r',
                     b'0' => '\0',
                     _ => return None,
-                });
-                p += 2;
-                start = p;
+                },
+                2,
+            ),
+            _ if b == quote => break unescaped,
+            _ => {
+                p += 1;
+                continue;
             }
-            _ => p += 1,
+        };
+        let out = unescaped.get_or_insert_with(String::new);
+        out.push_str(&line.text[start..p]);
+        out.push(char);
+        p += skip;
+        start = p;
+    };
+    let text = match escaped {
+        None => Cow::Borrowed(&line.text[start..p]),
+        Some(mut out) => {
+            out.push_str(&line.text[start..p]);
+            Cow::Owned(out)
         }
-    }
-    Some((scalar(&text, false, line.mark(pos)), p + 1))
+    };
+    Some((scalar(text, false, line.mark(pos)), p + 1))
 }
 
 #[cfg(test)]
