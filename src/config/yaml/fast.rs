@@ -20,7 +20,7 @@ pub(super) fn parse(text: &str) -> Option<Node<'_>> {
     if text.starts_with('\u{feff}') || !printable(text) {
         return None;
     }
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     for (i, raw) in text.split('\n').enumerate() {
         let indent = raw.bytes().take_while(|&b| b == b' ').count();
         let rest = &raw[indent..];
@@ -43,6 +43,8 @@ pub(super) fn parse(text: &str) -> Option<Node<'_>> {
         lines,
         next: 0,
         depth: 0,
+        pairs: Vec::new(),
+        nodes: Vec::new(),
     };
     let first = *reader.lines.first()?;
     let root = reader.block(first)?;
@@ -126,6 +128,10 @@ struct Reader<'a> {
     next: usize,
     /// Collections open around the one being read.
     depth: usize,
+    /// The entries and items of the collections open, each collection's above those of
+    /// the ones around it: a collection is then allocated once, at its size, when it closes.
+    pairs: Vec<(Node<'a>, Node<'a>)>,
+    nodes: Vec<Node<'a>>,
 }
 
 /// Characters that cannot start a plain scalar here: indicators, quotes (read as quoted),
@@ -175,13 +181,13 @@ impl<'a> Reader<'a> {
     /// lines indented by `col`.
     fn map(&mut self, col: usize) -> Option<Node<'a>> {
         self.open()?;
-        let mut entries = Vec::new();
+        let base = self.pairs.len();
         let mut line = self.peek()?;
         let mut key_at = col;
         loop {
             let (key, after) = key(&line, key_at)?;
             let value = self.value(&line, after, col)?;
-            entries.push((key, value));
+            self.pairs.push((key, value));
             match self.peek() {
                 Some(l) if l.indent == col && !l.dash_at(col) => {
                     line = l;
@@ -192,7 +198,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        entries.shrink_to_fit();
+        let entries: Vec<_> = self.pairs.split_off(base);
         let mark = entries[0].0.mark;
         Some(Node {
             value: Value::Map(entries),
@@ -204,7 +210,7 @@ impl<'a> Reader<'a> {
     /// value of a key written at the same indent (`key:` then `- x` under it).
     fn seq(&mut self, col: usize, indentless: bool) -> Option<Node<'a>> {
         self.open()?;
-        let mut items = Vec::new();
+        let base = self.nodes.len();
         let mut mark = None;
         while let Some(line) = self.peek() {
             if line.indent != col || !line.dash_at(col) {
@@ -217,7 +223,7 @@ impl<'a> Reader<'a> {
             let item = if line.ends_at(col + 1) {
                 // The entry is the block below, or empty: yaml-rust2 marks an empty entry,
                 // and an indentless list beginning with one, where no rule here can follow.
-                if indentless && items.is_empty() {
+                if indentless && self.nodes.len() == base {
                     return None;
                 }
                 self.next += 1;
@@ -233,10 +239,10 @@ impl<'a> Reader<'a> {
                 self.inline(&line, p, col)?
             };
             mark.get_or_insert(line.mark(if indentless { p } else { col }));
-            items.push(item);
+            self.nodes.push(item);
         }
         self.depth -= 1;
-        items.shrink_to_fit();
+        let items: Vec<_> = self.nodes.split_off(base);
         Some(Node {
             value: Value::Seq(items),
             mark: mark?,
@@ -289,8 +295,7 @@ impl<'a> Reader<'a> {
         let mark = line.mark(pos);
         let close = if line.byte(pos)? == b'[' { b']' } else { b'}' };
         let mut p = line.skip_spaces(pos + 1);
-        let mut items = Vec::new();
-        let mut entries = Vec::new();
+        let (items, entries) = (self.nodes.len(), self.pairs.len());
         while line.byte(p)? != close {
             let (first, end) = self.flow_node(line, p)?;
             p = line.skip_spaces(end);
@@ -303,10 +308,10 @@ impl<'a> Reader<'a> {
                     return None;
                 }
                 let (value, end) = self.flow_node(line, line.skip_spaces(p + 1))?;
-                entries.push((first, value));
+                self.pairs.push((first, value));
                 p = line.skip_spaces(end);
             } else {
-                items.push(first);
+                self.nodes.push(first);
             }
             match line.byte(p)? {
                 b',' => p = line.skip_spaces(p + 1),
@@ -316,9 +321,9 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         let value = if close == b']' {
-            Value::Seq(items)
+            Value::Seq(self.nodes.split_off(items))
         } else {
-            Value::Map(entries)
+            Value::Map(self.pairs.split_off(entries))
         };
         Some((Node { value, mark }, p + 1))
     }
@@ -372,13 +377,20 @@ fn plain_block<'a>(line: &Line<'a>, pos: usize) -> Option<Node<'a>> {
     if !starts_plain(line, pos) {
         return None;
     }
-    let rest = &line.text[pos..];
-    let end = rest.find(" #").unwrap_or(rest.len());
-    let text = rest[..end].trim_end_matches(' ');
-    // `a: b: c` is an error, and `a: b:` is one too.
-    if text.contains(": ") || text.ends_with(':') {
-        return None;
+    let rest = &line.text.as_bytes()[pos..];
+    let mut end = rest.len();
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b'#' if i > 0 && rest[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            // `a: b: c` is an error, and `a: b:` is one too.
+            b':' if matches!(rest.get(i + 1), None | Some(b' ')) => return None,
+            _ => {}
+        }
     }
+    let text = line.text[pos..pos + end].trim_end_matches(' ');
     Some(scalar(text, true, line.mark(pos)))
 }
 
