@@ -206,7 +206,7 @@ pub fn parse_with(text: &str, path: &Path, thorough: bool) -> Result<Parsed, Con
 
 /// The fields of one mapping, with unknown and duplicate keys already reported.
 pub(crate) struct Fields<'a> {
-    pub(crate) path: String,
+    pub(crate) path: &'a str,
     pub(crate) mark: Mark,
     pub(crate) entries: Vec<(&'a str, &'a Node<'a>)>,
 }
@@ -227,7 +227,7 @@ impl<'a> Fields<'a> {
             return key.to_string();
         }
         let mut out = String::with_capacity(self.path.len() + 1 + key.len());
-        out.push_str(&self.path);
+        out.push_str(self.path);
         out.push('.');
         out.push_str(key);
         out
@@ -286,7 +286,7 @@ impl Reader {
     pub(crate) fn fields<'a>(
         &mut self,
         node: &'a Node,
-        path: &str,
+        path: &'a str,
         allowed: &[&str],
     ) -> Option<Fields<'a>> {
         let Value::Map(entries) = &node.value else {
@@ -298,7 +298,7 @@ impl Reader {
             return None;
         };
         let mut fields = Fields {
-            path: path.to_string(),
+            path,
             mark: node.mark,
             entries: Vec::with_capacity(entries.len()),
         };
@@ -929,7 +929,7 @@ impl Reader {
     }
 
     /// A mapping whose keys are names chosen by the user.
-    pub(crate) fn any_keys<'a>(&mut self, node: &'a Node, path: &str) -> Option<Fields<'a>> {
+    pub(crate) fn any_keys<'a>(&mut self, node: &'a Node, path: &'a str) -> Option<Fields<'a>> {
         let Value::Map(entries) = &node.value else {
             self.error(
                 node.mark,
@@ -989,8 +989,8 @@ impl Reader {
             }
             return None;
         };
-        let Some(extra) = ChannelKind::keys_of(&type_name) else {
-            let hint = closest(&type_name, channels::TYPES.iter().copied())
+        let Some(extra) = ChannelKind::keys_of(type_name) else {
+            let hint = closest(type_name, channels::TYPES.iter().copied())
                 .map(|s| format!("; did you mean '{s}'?"))
                 .unwrap_or_else(|| format!(" (one of: {})", channels::TYPES.join(", ")));
             self.error(
@@ -1009,7 +1009,7 @@ impl Reader {
             .get("to")
             .map(|n| self.string_list(n, &f.path("to")))
             .unwrap_or_default();
-        let kind = ChannelKind::read(&type_name, self, &f)?;
+        let kind = ChannelKind::read(type_name, self, &f)?;
         // `to:` entries are what the channel's users' contacts are: judged the same way.
         if let Some(contact) = kind.reach().contact() {
             for (value, mark) in &to_marked {
@@ -1351,7 +1351,6 @@ impl Reader {
         self.unique(
             items,
             |r, i, item| r.service(item, i, c),
-            |s| &s.name,
             |name| {
                 (
                     format!("services[{name}].name"),
@@ -1363,23 +1362,25 @@ impl Reader {
 
     /// Reads each item with `read`, keeping the first of each name and reporting the others
     /// at their name, with the key and words `describe` gives for it.
-    fn unique<T>(
+    fn unique<'a, T>(
         &mut self,
-        items: &[Node],
-        mut read: impl FnMut(&mut Self, usize, &Node) -> Option<T>,
-        name_of: impl Fn(&T) -> &str,
+        items: &'a [Node<'a>],
+        mut read: impl FnMut(&mut Self, usize, &'a Node<'a>) -> Option<T>,
         describe: impl Fn(&str) -> (String, String),
     ) -> Vec<T> {
-        let mut kept: Vec<T> = Vec::new();
-        let mut seen: HashMap<String, Mark> = HashMap::new();
+        let mut kept: Vec<T> = Vec::with_capacity(items.len());
+        // Each item read has a name, its `name:` as written: borrowed from the tree.
+        let mut seen: HashMap<&'a str, Mark> = HashMap::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let Some(value) = read(self, i, item) else {
                 continue;
             };
-            let name = name_of(&value).to_string();
-            let name_mark = field_mark(item, "name").unwrap_or(item.mark);
-            if let Some(first) = seen.get(&name) {
-                let (key, words) = describe(&name);
+            let Some((name, name_mark)) = scalar_field(item, "name") else {
+                kept.push(value);
+                continue;
+            };
+            if let Some(first) = seen.get(name) {
+                let (key, words) = describe(name);
                 self.error(
                     name_mark,
                     &key,
@@ -1396,7 +1397,7 @@ impl Reader {
     fn service(&mut self, node: &Node, index: usize, c: &Config) -> Option<Service> {
         // Name the service in paths as soon as its name is known, for its own keys too.
         let path = match scalar_field(node, "name") {
-            Some((n, _)) => format!("services[{n}]"),
+            Some((n, _)) => ["services[", n, "]"].concat(),
             None => format!("services[{index}]"),
         };
         let f = self.fields(node, &path, SERVICE_KEYS)?;
@@ -1593,7 +1594,6 @@ impl Reader {
         self.unique(
             items,
             |r, i, item| r.check(item, i, path, defaults),
-            |c| &c.name,
             |name| {
                 (
                     format!("{path}[{name}].name"),
@@ -1607,14 +1607,7 @@ impl Reader {
         // Name the check in paths as soon as its name is known (joined by hand: this is
         // made for every check).
         let path = match scalar_field(node, "name") {
-            Some((n, _)) => {
-                let mut path = String::with_capacity(list_path.len() + n.len() + 2);
-                path.push_str(list_path);
-                path.push('[');
-                path.push_str(n);
-                path.push(']');
-                path
-            }
+            Some((n, _)) => [list_path, "[", n, "]"].concat(),
             None => format!("{list_path}[{index}]"),
         };
         let type_field = scalar_field(node, "type");
@@ -1751,16 +1744,6 @@ impl Reader {
                 None
             }
         }
-    }
-}
-
-fn field_mark(node: &Node, key: &str) -> Option<Mark> {
-    match &node.value {
-        Value::Map(entries) => entries.iter().find_map(|(k, v)| match &k.value {
-            Value::Scalar { text, .. } if text == key => Some(v.mark),
-            _ => None,
-        }),
-        _ => None,
     }
 }
 
