@@ -41,8 +41,13 @@ const LAST_WRITABLE: i64 = 253_402_300_799;
 /// `2026-11-24T10:02:11Z` for a Unix time; any value, even one a damaged or older state
 /// holds, gives a time (clamped to 1970..9999), never a panic.
 pub fn format_time(t: i64) -> String {
+    rfc3339(t).to_string()
+}
+
+/// `t` as `format_time` writes it, for a `{}` that writes it in place.
+pub fn rfc3339(t: i64) -> humantime::Rfc3339Timestamp {
     let st = UNIX_EPOCH + std::time::Duration::from_secs(t.clamp(0, LAST_WRITABLE) as u64);
-    humantime::format_rfc3339_seconds(st).to_string()
+    humantime::format_rfc3339_seconds(st)
 }
 
 /// A short age such as `42s`, `5m`, `3h 2m`, `2d 4h`.

@@ -95,8 +95,7 @@ fn metrics(view: &mut View) -> String {
             &mut perf.into_iter(),
         );
     }
-    let mut svc: Vec<_> = services.values().filter(|s| s.active).collect();
-    svc.sort_by(|a, b| a.name.cmp(&b.name));
+    let svc: Vec<_> = services.iter().filter(|s| s.active).collect();
     family(
         "cabot_service_status",
         "0 PASSING, 1 WARNING, 2 ERROR, 3 CRITICAL.",

@@ -7,7 +7,6 @@ pub mod oncall;
 pub mod outbox;
 pub mod run;
 
-use std::collections::HashMap;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -68,6 +67,33 @@ pub struct ServiceRow {
     pub active: bool,
     /// What the alert policy remembers of the current incident.
     pub memory: Memory,
+}
+
+/// The services the state knows, in name order: found by name without a map of copies
+/// of their names.
+#[derive(Debug, Default)]
+pub struct Services(Vec<ServiceRow>);
+
+impl Services {
+    pub fn get(&self, name: &str) -> Option<&ServiceRow> {
+        let i = self
+            .0
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()?;
+        Some(&self.0[i])
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, ServiceRow> {
+        self.0.iter()
+    }
+
+    pub fn into_vec(self) -> Vec<ServiceRow> {
+        self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -475,13 +501,19 @@ impl Store {
             .exists([service, name])
     }
 
-    /// Every service the state knows, by name.
-    pub fn services(&self) -> rusqlite::Result<HashMap<String, ServiceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {SERVICE_COLUMNS} FROM services"))?;
-        let rows = stmt.query_map([], service_row)?;
-        rows.map(|row| row.map(|s| (s.name.clone(), s))).collect()
+    /// Every service the state knows, in name order.
+    pub fn services(&self) -> rusqlite::Result<Services> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services ORDER BY name"
+        ))?;
+        let mut rows = stmt
+            .query_map([], service_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // SQLite's order is bytewise, as Rust's is; sorted again only if that ever differs.
+        if !rows.is_sorted_by(|a, b| a.name < b.name) {
+            rows.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(Services(rows))
     }
 
     /// Runs `write` in one IMMEDIATE transaction: all of it, or none of it.

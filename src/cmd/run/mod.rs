@@ -301,8 +301,7 @@ fn run_scoped(
     finish(cfg, &mut store, started_at, &ran)?;
     if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
         let services = store.services().map_err(fail("reading services"))?;
-        let mut services: Vec<ServiceRow> = services.into_values().collect();
-        services.sort_by(|a, b| a.name.cmp(&b.name));
+        let services = services.into_vec();
         eprintln!("{}", summary(&ran, &services, clock_started.elapsed()));
     }
     let code = match args.fail_on {
