@@ -52,18 +52,27 @@ pub fn rfc3339(t: i64) -> humantime::Rfc3339Timestamp {
 
 /// A short age such as `42s`, `5m`, `3h 2m`, `2d 4h`.
 pub fn format_age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => match (s % 3600) / 60 {
-            0 => format!("{}h", s / 3600),
-            m => format!("{}h {m}m", s / 3600),
-        },
-        _ => match (s % 86400) / 3600 {
-            0 => format!("{}d", s / 86400),
-            h => format!("{}d {h}h", s / 86400),
-        },
+    Age(secs).to_string()
+}
+
+/// An age as `format_age` writes it, for a `{}` that writes it in place.
+pub struct Age(pub i64);
+
+impl std::fmt::Display for Age {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.max(0);
+        match s {
+            0..60 => write!(f, "{s}s"),
+            60..3600 => write!(f, "{}m", s / 60),
+            3600..86400 => match (s % 3600) / 60 {
+                0 => write!(f, "{}h", s / 3600),
+                m => write!(f, "{}h {m}m", s / 3600),
+            },
+            _ => match (s % 86400) / 3600 {
+                0 => write!(f, "{}d", s / 86400),
+                h => write!(f, "{}d {h}h", s / 86400),
+            },
+        }
     }
 }
 

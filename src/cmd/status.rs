@@ -398,23 +398,56 @@ fn nagios_word(status: &str) -> &'static str {
     }
 }
 
-fn paint(text: &str, status: &str, color: bool) -> String {
-    if !color {
-        return text.to_string();
+/// `text` padded to `width`, in the colour of `status` when `color`: written in place, as
+/// `status` writes a line for every check.
+struct Paint<'a> {
+    text: &'a str,
+    width: usize,
+    status: &'a str,
+    color: bool,
+}
+
+impl std::fmt::Display for Paint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Paint {
+            text,
+            width,
+            status,
+            color,
+        } = *self;
+        if !color {
+            return write!(f, "{text:width$}");
+        }
+        let code = match status {
+            "PASSING" | "passing" => "32",
+            "WARNING" | "pending" => "33",
+            "ERROR" | "failing" => "31",
+            _ => "1;31",
+        };
+        write!(f, "\x1b[{code}m{text:width$}\x1b[0m")
     }
-    let code = match status {
-        "PASSING" | "passing" => "32",
-        "WARNING" | "pending" => "33",
-        "ERROR" | "failing" => "31",
-        _ => "1;31",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// A check's duration as `123 ms`, right-aligned in six columns; nothing before its first
+/// result.
+struct Millis(Option<i64>);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(ms) = self.0 else {
+            return f.write_str("      ");
+        };
+        let digits = ms.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(ms < 0);
+        for _ in digits + 3..6 {
+            f.write_str(" ")?;
+        }
+        write!(f, "{ms} ms")
+    }
 }
 
 fn human(report: &Report, color: bool) -> String {
-    let mut out = String::new();
     if report.services.is_empty() && report.last_run.is_none() {
-        return out;
+        return String::new();
     }
     let name_width = report
         .services
@@ -427,18 +460,23 @@ fn human(report: &Report, color: bool) -> String {
         })
         .max()
         .unwrap_or(0);
+    // Room for every line at a guess: grown by doubling, the text was copied over again.
+    let checks: usize = report.services.iter().map(|s| s.checks.len()).sum();
+    let mut out = String::with_capacity((report.services.len() + checks) * (name_width + 60));
     for s in &report.services {
-        let since = format_age(s.age_seconds);
+        let status = s.status.as_str();
         let _ = writeln!(
             out,
-            "{:name_width$}  {}  since {} ({since} ago)",
+            "{:name_width$}  {}  since {} ({} ago)",
             s.name,
-            paint(
-                &format!("{:8}", s.status.as_str()),
-                s.status.as_str(),
+            Paint {
+                text: status,
+                width: 8,
+                status,
                 color
-            ),
+            },
             s.since,
+            clock::Age(s.age_seconds),
         );
         if let Some(a) = &s.acknowledged {
             let _ = writeln!(
@@ -476,11 +514,16 @@ fn human(report: &Report, color: bool) -> String {
         for c in &s.checks {
             let _ = writeln!(
                 out,
-                "  {:w$}  {}  {:8}  {:>6}  {}",
+                "  {:w$}  {}  {:8}  {}  {}",
                 c.name,
-                paint(&format!("{:7}", c.status), c.status, color),
+                Paint {
+                    text: c.status,
+                    width: 7,
+                    status: c.status,
+                    color
+                },
                 c.fails_at.unwrap_or(c.importance),
-                c.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
+                Millis(c.duration_ms),
                 c.message.unwrap_or("(no result yet)"),
                 w = name_width - 2,
             );

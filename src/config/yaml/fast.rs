@@ -338,6 +338,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The bytes a key's scan stops at: its colon, and what a key here never has.
+const IN_KEY: [bool; 256] = byte_set(b":,[]{}#&*!|>'\"%@`");
+/// The bytes a plain scalar's scan in a flow stops at.
+const IN_FLOW: [bool; 256] = byte_set(b",[]{}:#");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
 /// A mapping key at `pos` and the position after its colon, or `None` if there is none.
 fn key<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     let (node, end) = match line.byte(pos)? {
@@ -350,12 +365,11 @@ fn key<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
             let bytes = line.text.as_bytes();
             let mut p = pos;
             loop {
+                p += bytes[p..].iter().take_while(|&&b| !IN_KEY[b as usize]).count();
                 match bytes.get(p) {
                     Some(b':') if matches!(bytes.get(p + 1), None | Some(b' ')) => break,
-                    Some(b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|')
-                    | Some(b'>' | b'\'' | b'"' | b'%' | b'@' | b'`')
-                    | None => return None,
-                    Some(_) => p += 1,
+                    Some(b':') => p += 1,
+                    _ => return None,
                 }
             }
             let text = line.text[pos..p].trim_end_matches(' ');
@@ -402,6 +416,7 @@ fn plain_flow<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     let bytes = line.text.as_bytes();
     let mut p = pos;
     loop {
+        p += bytes[p..].iter().take_while(|&&b| !IN_FLOW[b as usize]).count();
         match bytes.get(p) {
             None | Some(b',' | b'[' | b']' | b'{' | b'}') => break,
             Some(b':')
