@@ -1,6 +1,5 @@
 //! `cabot status`: where things stand, for humans, scripts (`--json`) and Nagios (`--nagios`).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -196,7 +195,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     // Each service's active checks, grouped in one pass.
-    let mut by_service: HashMap<&str, Vec<&CheckRow>> = HashMap::new();
+    let mut by_service: foldhash::HashMap<&str, Vec<&CheckRow>> = foldhash::HashMapExt::new();
     for c in checks.iter().filter(|c| c.active) {
         by_service.entry(c.service.as_str()).or_default().push(c);
     }
@@ -416,7 +415,7 @@ impl std::fmt::Display for Paint<'_> {
             color,
         } = *self;
         if !color {
-            return write!(f, "{text:width$}");
+            return Pad(text, width).fmt(f);
         }
         let code = match status {
             "PASSING" | "passing" => "32",
@@ -424,7 +423,26 @@ impl std::fmt::Display for Paint<'_> {
             "ERROR" | "failing" => "31",
             _ => "1;31",
         };
-        write!(f, "\x1b[{code}m{text:width$}\x1b[0m")
+        write!(f, "\x1b[{code}m{}\x1b[0m", Pad(text, width))
+    }
+}
+
+/// `text` and spaces after it to `width` characters: what `{:width$}` writes, without its
+/// character-at-a-time fill (15,000 lines at 5,000 services).
+struct Pad<'a>(&'a str, usize);
+
+impl std::fmt::Display for Pad<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SPACES: &str = "                                ";
+        let Pad(text, width) = *self;
+        f.write_str(text)?;
+        let mut left = width.saturating_sub(text.chars().count());
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            f.write_str(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
     }
 }
 
@@ -437,7 +455,8 @@ impl std::fmt::Display for Millis {
         let Some(ms) = self.0 else {
             return f.write_str("      ");
         };
-        let digits = ms.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(ms < 0);
+        let digits =
+            ms.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(ms < 0);
         for _ in digits + 3..6 {
             f.write_str(" ")?;
         }
@@ -467,8 +486,8 @@ fn human(report: &Report, color: bool) -> String {
         let status = s.status.as_str();
         let _ = writeln!(
             out,
-            "{:name_width$}  {}  since {} ({} ago)",
-            s.name,
+            "{}  {}  since {} ({} ago)",
+            Pad(s.name, name_width),
             Paint {
                 text: status,
                 width: 8,
@@ -514,18 +533,17 @@ fn human(report: &Report, color: bool) -> String {
         for c in &s.checks {
             let _ = writeln!(
                 out,
-                "  {:w$}  {}  {:8}  {}  {}",
-                c.name,
+                "  {}  {}  {}  {}  {}",
+                Pad(c.name, name_width - 2),
                 Paint {
                     text: c.status,
                     width: 7,
                     status: c.status,
                     color
                 },
-                c.fails_at.unwrap_or(c.importance),
+                Pad(c.fails_at.unwrap_or(c.importance), 8),
                 Millis(c.duration_ms),
                 c.message.unwrap_or("(no result yet)"),
-                w = name_width - 2,
             );
         }
     }

@@ -40,7 +40,7 @@ pub struct Config {
     pub channels: BTreeMap<String, Channel>,
     pub services: Vec<Service>,
     /// Where each service is in `services`, by name: a lookup by name is not a scan.
-    pub(crate) service_index: std::collections::HashMap<String, usize>,
+    pub(crate) service_index: foldhash::HashMap<String, usize>,
     pub maintenance: Vec<Maintenance>,
     /// Duty rotas, by name.
     pub oncall: BTreeMap<String, Rota>,

@@ -1,6 +1,6 @@
 //! Turns the marked YAML tree into a `Config`, collecting every error on the way.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -334,7 +334,16 @@ impl Reader {
 
     pub(crate) fn required_string(&mut self, f: &Fields, key: &str) -> Option<String> {
         let node = self.require(f, key)?;
-        self.string(node, &f.path(key))
+        self.string_at(node, f, key)
+    }
+
+    /// `node`, the value of `key` in `f`, as a string; the key's path is joined only for an
+    /// error (this is read for nearly every key of every check).
+    pub(crate) fn string_at(&mut self, node: &Node, f: &Fields, key: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar { text, .. } if !node.is_null() => Some(text.to_string()),
+            _ => self.string(node, &f.path(key)),
+        }
     }
 
     pub(crate) fn required_url(
@@ -380,13 +389,24 @@ impl Reader {
     }
 
     pub(crate) fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
-        f.get(key).and_then(|n| self.string(n, &f.path(key)))
+        f.get(key).and_then(|n| self.string_at(n, f, key))
+    }
+
+    /// The required `name:` of `f` (see `name`).
+    fn required_name(&mut self, f: &Fields) -> Option<String> {
+        let node = self.require(f, "name")?;
+        match &node.value {
+            Value::Scalar { text, .. } if !node.is_null() && usable_name(text) => {
+                Some(text.to_string())
+            }
+            _ => self.name(node, &f.path("name")),
+        }
     }
 
     /// A name used in `service/check` identifiers and on the command line.
     pub(crate) fn name(&mut self, node: &Node, path: &str) -> Option<String> {
         let name = self.string(node, path)?;
-        if name.trim().is_empty() || name.contains('/') || name.chars().any(char::is_control) {
+        if !usable_name(&name) {
             self.error(
                 node.mark,
                 path,
@@ -401,6 +421,13 @@ impl Reader {
         let Some(node) = f.get(key) else {
             return default;
         };
+        if let Value::Scalar { text, plain: true } = &node.value {
+            match text.as_ref() {
+                "true" | "True" | "TRUE" => return true,
+                "false" | "False" | "FALSE" => return false,
+                _ => {}
+            }
+        }
         let path = f.path(key);
         match self.scalar(node, &path, "true or false") {
             Some(("true" | "True" | "TRUE", true)) => true,
@@ -1370,7 +1397,8 @@ impl Reader {
     ) -> Vec<T> {
         let mut kept: Vec<T> = Vec::with_capacity(items.len());
         // Each item read has a name, its `name:` as written: borrowed from the tree.
-        let mut seen: HashMap<&'a str, Mark> = HashMap::with_capacity(items.len());
+        let mut seen: foldhash::HashMap<&'a str, Mark> =
+            foldhash::HashMapExt::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let Some(value) = read(self, i, item) else {
                 continue;
@@ -1401,9 +1429,7 @@ impl Reader {
             None => format!("services[{index}]"),
         };
         let f = self.fields(node, &path, SERVICE_KEYS)?;
-        let name = self
-            .require(&f, "name")
-            .and_then(|n| self.name(n, &f.path("name")));
+        let name = self.required_name(&f);
         let url = f
             .get("url")
             .and_then(|n| self.url(n, &f.path("url"), &["http", "https"]));
@@ -1639,9 +1665,7 @@ impl Reader {
         };
         let allowed: Vec<&str> = CHECK_KEYS.iter().chain(extra).copied().collect();
         let f = self.fields(node, &path, &allowed)?;
-        let name = self
-            .require(&f, "name")
-            .and_then(|n| self.name(n, &f.path("name")));
+        let name = self.required_name(&f);
         let importance = f
             .get("importance")
             .and_then(|n| self.importance(n, &f.path("importance")))
@@ -1687,7 +1711,7 @@ impl Reader {
         default_port: Option<u16>,
     ) -> Option<(String, u16, Mark)> {
         let host_node = self.require(f, "host")?;
-        let host = self.string(host_node, &f.path("host"))?;
+        let host = self.string_at(host_node, f, "host")?;
         let port = match f.get("port") {
             Some(n) => Some(self.uint(n, &f.path("port"), u16::MAX.into())? as u16),
             None => None,
@@ -1745,6 +1769,11 @@ impl Reader {
             }
         }
     }
+}
+
+/// Whether `name` may name a service or a check: `service/check` identifies one.
+fn usable_name(name: &str) -> bool {
+    !name.trim().is_empty() && !name.contains('/') && !name.chars().any(char::is_control)
 }
 
 /// A scalar field's text and mark, looked up before the mapping is read in full.

@@ -172,27 +172,28 @@ impl<'a> Reader<'a> {
         if line.dash_at(line.indent) {
             self.seq(line.indent, false)
         } else {
-            self.map(line.indent)
+            let first = key(&line, line.indent)?;
+            self.map(line.indent, first)
         }
     }
 
-    /// A block mapping whose first key is at byte `col` of the next line (after its
-    /// indent, or after `- ` for a mapping in a list entry); the rest of its keys begin
-    /// lines indented by `col`.
-    fn map(&mut self, col: usize) -> Option<Node<'a>> {
+    /// A block mapping whose first key, already read as `first` (with the position after
+    /// its colon), is at byte `col` of the next line (after its indent, or after `- ` for a
+    /// mapping in a list entry); the rest of its keys begin lines indented by `col`.
+    fn map(&mut self, col: usize, first: (Node<'a>, usize)) -> Option<Node<'a>> {
         self.open()?;
         let base = self.pairs.len();
         let mut line = self.peek()?;
-        let mut key_at = col;
+        let mut next_key = Some(first);
         loop {
-            let (key, after) = key(&line, key_at)?;
+            let (key, after) = match next_key.take() {
+                Some(first) => first,
+                None => key(&line, col)?,
+            };
             let value = self.value(&line, after, col)?;
             self.pairs.push((key, value));
             match self.peek() {
-                Some(l) if l.indent == col && !l.dash_at(col) => {
-                    line = l;
-                    key_at = col;
-                }
+                Some(l) if l.indent == col && !l.dash_at(col) => line = l,
                 Some(l) if l.indent > col => return None,
                 _ => break,
             }
@@ -233,8 +234,8 @@ impl<'a> Reader<'a> {
                 }
             } else if line.dash_at(p) {
                 return None;
-            } else if key(&line, p).is_some() {
-                self.map(p)?
+            } else if let Some(first) = key(&line, p) {
+                self.map(p, first)?
             } else {
                 self.inline(&line, p, col)?
             };
@@ -365,7 +366,10 @@ fn key<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
             let bytes = line.text.as_bytes();
             let mut p = pos;
             loop {
-                p += bytes[p..].iter().take_while(|&&b| !IN_KEY[b as usize]).count();
+                p += bytes[p..]
+                    .iter()
+                    .take_while(|&&b| !IN_KEY[b as usize])
+                    .count();
                 match bytes.get(p) {
                     Some(b':') if matches!(bytes.get(p + 1), None | Some(b' ')) => break,
                     Some(b':') => p += 1,
@@ -416,7 +420,10 @@ fn plain_flow<'a>(line: &Line<'a>, pos: usize) -> Option<(Node<'a>, usize)> {
     let bytes = line.text.as_bytes();
     let mut p = pos;
     loop {
-        p += bytes[p..].iter().take_while(|&&b| !IN_FLOW[b as usize]).count();
+        p += bytes[p..]
+            .iter()
+            .take_while(|&&b| !IN_FLOW[b as usize])
+            .count();
         match bytes.get(p) {
             None | Some(b',' | b'[' | b']' | b'{' | b'}') => break,
             Some(b':')
