@@ -52,6 +52,10 @@ fn hostile() -> Vec<(String, Vec<u8>)> {
         "flow maps",
         format!("x: {}\n", "{a: ".repeat(50_000)).into_bytes(),
     );
+    add(
+        "a 1 MB line of items that are not ASCII",
+        format!("x: [{}]\n", vec!["é"; 250_000].join(", ")).into_bytes(),
+    );
     let mut indented = String::from("x:\n");
     for i in 0..500 {
         indented.push_str(&format!("{}- \n", " ".repeat(i + 2)));

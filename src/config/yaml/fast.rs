@@ -15,6 +15,9 @@ use std::borrow::Cow;
 
 use super::{MAX_DEPTH, Mark, Node, Value};
 
+/// The longest line with other than ASCII on it that this reader takes.
+const MAX_UNICODE_LINE: usize = 4096;
+
 /// Reads `text` if it is in the subset and valid; `None` sends it to yaml-rust2.
 pub(super) fn parse(text: &str) -> Option<Node<'_>> {
     if text.starts_with('\u{feff}') || !printable(text) {
@@ -32,11 +35,17 @@ pub(super) fn parse(text: &str) -> Option<Node<'_>> {
         {
             return None;
         }
+        let ascii = raw.is_ascii();
+        // A column on a line with other than ASCII is counted in characters from the
+        // line's start, once per node: on a long line that would be quadratic.
+        if !ascii && raw.len() > MAX_UNICODE_LINE {
+            return None;
+        }
         lines.push(Line {
             no: u32::try_from(i + 1).ok()?,
             indent,
             text: raw,
-            ascii: raw.is_ascii(),
+            ascii,
         });
     }
     let mut reader = Reader {
@@ -607,6 +616,10 @@ mod tests {
         }
         let deep = format!("a: {}x{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(parse(&deep).is_none());
+        // Columns on a long line of other than ASCII would cost the square of its length.
+        let items = vec!["é"; MAX_UNICODE_LINE].join(", ");
+        assert!(parse(&format!("a: [{items}]\n")).is_none());
+        assert!(parse("a: [é, é]\n").is_some());
     }
 
     /// Documents of random lines from pieces that make the parsers disagree if anything
