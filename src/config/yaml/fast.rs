@@ -64,21 +64,24 @@ pub(super) fn parse(text: &str) -> Option<Node<'_>> {
 /// No tab (YAML's rules for them are subtle), no CR, no control characters, nothing YAML
 /// calls a line break or refuses, no byte-order mark inside.
 fn printable(text: &str) -> bool {
-    let ascii_ok = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b);
-    if text.is_ascii() {
-        return text.bytes().all(ascii_ok);
+    // Whole chunks at a time, without stopping early, so that the loop vectorizes: this
+    // looks at every byte of the file.
+    let control = |b: u8| (b < 0x20 && b != b'\n') | (b == 0x7f);
+    let clean = text
+        .as_bytes()
+        .chunks(64)
+        .all(|chunk| !chunk.iter().fold(false, |any, &b| any | control(b)));
+    if !clean {
+        return false;
     }
-    text.chars().all(|c| {
-        if c.is_ascii() {
-            ascii_ok(c as u8)
-        } else {
+    text.is_ascii()
+        || text.chars().all(|c| {
             !matches!(
                 c,
                 '\u{80}'
                     ..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
             )
-        }
-    })
+        })
 }
 
 /// A line with something on it besides spaces and a comment.
