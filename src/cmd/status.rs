@@ -227,6 +227,10 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .map(|s| {
                 let configured = cfg.service(&s.name);
                 let mut rows = by_service.remove(s.name.as_str()).unwrap_or_default();
+                if args.nagios && s.status == Status::Passing {
+                    // The Nagios line names only failing services' checks.
+                    rows.clear();
+                }
                 rows.sort_by(|a, b| b.failing.cmp(&a.failing).then(a.name.cmp(&b.name)));
                 ServiceReport {
                     name: &s.name,
