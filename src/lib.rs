@@ -116,8 +116,16 @@ fn report(err: &anyhow::Error, validating: bool) {
 
 /// Writes to stdout, treating a closed pipe (`cabot status | head -1`) as success.
 pub fn print_out(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    write_out(|out| out.write_all(text.as_bytes()))
+}
+
+/// Lets `write` write to stdout through a buffer, for output too large to build as one
+/// string first; a closed pipe is success, as for `print_out`.
+pub fn write_out(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }

@@ -268,20 +268,24 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Unknown
     };
-    let text = if args.json {
-        serde_json::to_string_pretty(&report)? + "\n"
+    if args.json {
+        // Megabytes at thousands of services: written as it is made, not built first.
+        crate::write_out(|out| {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            std::io::Write::write_all(out, b"\n")
+        })?;
     } else if args.nagios {
-        fit_nagios(&nagios_line(&report, &cfg.stale_after)) + "\n"
+        crate::print_out(&(fit_nagios(&nagios_line(&report, &cfg.stale_after)) + "\n"))?;
     } else {
-        human(&report, g.color())
-    };
-    crate::print_out(&text)?;
+        // A megabyte at thousands of services: written as it is made, not built first.
+        crate::write_out(|out| human(&report, g.color(), out))?;
+    }
     if !args.nagios && code != ExitCode::Ok {
         eprintln!("cabot: {}", verdict(&report, &cfg.stale_after));
     }
     // The process ends now: freeing the config and the report row by row is work for
     // nothing.
-    std::mem::forget((report, text));
+    std::mem::forget(report);
     std::mem::forget((cfg, checks));
     Ok(code)
 }
@@ -468,9 +472,10 @@ impl std::fmt::Display for Millis {
     }
 }
 
-fn human(report: &Report, color: bool) -> String {
+/// The human form, written to `out` as it is made.
+fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
     if report.services.is_empty() && report.last_run.is_none() {
-        return String::new();
+        return Ok(());
     }
     let name_width = report
         .services
@@ -483,12 +488,9 @@ fn human(report: &Report, color: bool) -> String {
         })
         .max()
         .unwrap_or(0);
-    // Room for every line at a guess: grown by doubling, the text was copied over again.
-    let checks: usize = report.services.iter().map(|s| s.checks.len()).sum();
-    let mut out = String::with_capacity((report.services.len() + checks) * (name_width + 60));
     for s in &report.services {
         let status = s.status.as_str();
-        let _ = writeln!(
+        writeln!(
             out,
             "{}  {}  since {} ({} ago)",
             Pad(s.name, name_width),
@@ -500,9 +502,9 @@ fn human(report: &Report, color: bool) -> String {
             },
             s.since,
             clock::Age(s.age_seconds),
-        );
+        )?;
         if let Some(a) = &s.acknowledged {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  acknowledged{} until {}{}",
                 a.by.as_ref()
@@ -513,29 +515,29 @@ fn human(report: &Report, color: bool) -> String {
                     .as_ref()
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default()
-            );
+            )?;
         }
         if let Some(until) = &s.silenced_until {
-            let _ = writeln!(out, "  silenced until {until}");
+            writeln!(out, "  silenced until {until}")?;
         }
         if let Some(user) = &s.on_call {
-            let _ = writeln!(out, "  on call: {user}");
+            writeln!(out, "  on call: {user}")?;
         }
         if let Some(e) = &s.escalation {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  escalation: step {} of {} reached",
                 e.steps_reached, e.steps
-            );
+            )?;
         }
         if s.in_maintenance {
-            let _ = writeln!(out, "  in a maintenance window: alerts muted");
+            writeln!(out, "  in a maintenance window: alerts muted")?;
         }
         if s.checks.is_empty() {
-            let _ = writeln!(out, "  (no active checks)");
+            writeln!(out, "  (no active checks)")?;
         }
         for c in &s.checks {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {}  {}  {}  {}  {}",
                 Pad(c.name, name_width - 2),
@@ -548,28 +550,28 @@ fn human(report: &Report, color: bool) -> String {
                 Pad(c.fails_at.unwrap_or(c.importance), 8),
                 Millis(c.duration_ms),
                 c.message.unwrap_or("(no result yet)"),
-            );
+            )?;
         }
     }
     match &report.last_run {
         Some(r) => {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "last run: {} ago ({}, {} failed){}",
                 format_age(r.age_seconds),
                 crate::text::count(r.checks_run.max(0) as usize, "check"),
                 r.failures,
                 if report.running { "" } else { " - STALE" }
-            );
+            )?;
         }
-        None => out.push_str("last run: none yet\n"),
+        None => out.write_all(b"last run: none yet\n")?,
     }
     if report.alerts.undelivered > 0 || report.alerts.given_up > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "alerts: {} undelivered (retried by the next runs), {} given up",
             report.alerts.undelivered, report.alerts.given_up
-        );
+        )?;
     }
-    out
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! the state file in `state.rs`, one check type's behaviour in `checks/`.
 
 use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -313,6 +314,49 @@ fn status_exit_codes() {
             .starts_with("CABOT UNKNOWN - the last run finished 10m ago"),
         "{r:?}"
     );
+}
+
+/// `cabot status | head`: the reader goes away after a few bytes of a long answer. status
+/// still exits with the services' status code, and says nothing about the pipe.
+#[test]
+fn status_into_a_pipe_closed_early_exits_with_its_code() {
+    use std::io::Read;
+    // 2,000 failing checks: some 200 kB of human text and 600 kB of JSON, beyond the
+    // pipe's and the output buffer's room, so that writing meets the closed pipe.
+    let port = closed_port();
+    let mut config =
+        String::from("defaults: { timeout: 2s }\nservices:\n  - name: many\n    checks:\n");
+    for i in 0..2_000 {
+        config.push_str(&format!(
+            "      - {{ name: check-{i:04}, type: tcp, host: '127.0.0.1:{port}' }}\n"
+        ));
+    }
+    let env = Env::new(&config);
+    let r = env.cabot_at(T0, &["run", "--all", "--jobs", "200"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for args in [&["status"][..], &["status", "--json"]] {
+        let mut child = env
+            .command(args)
+            .env("CABOT_NOW", (T0 + 1).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start status");
+        let mut first = [0u8; 10];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("the first bytes");
+        let out = child.wait_with_output().expect("status ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("pipe") && !stderr.contains("os error"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]
