@@ -8,8 +8,9 @@
 //! yaml-rust2 would: the same tree, texts and marks (a differential test below holds it to
 //! that over hand-written and random documents). So it declines whatever it cannot match
 //! for sure: anchors, tags, block scalars, multi-line scalars and flows, tabs, CR,
-//! documents markers, empty list entries, empty values at the end of the file, and the
-//! odd corners of YAML (`? key`, `- - x`, `[a: b]`, unusual escapes).
+//! document markers, empty list entries, empty values at the end of the file, long lines
+//! with other than ASCII, and the odd corners of YAML (`? key`, `- - x`, `[a: b]`, unusual
+//! escapes).
 
 use std::borrow::Cow;
 
