@@ -606,6 +606,14 @@ mod tests {
         expand(text, &users(), &TimeZone::UTC, at(from), at(to))
     }
 
+    /// Each occurrence's start and who is on duty for it.
+    fn who_when(got: &Expanded) -> Vec<(i64, &str)> {
+        got.occurrences
+            .iter()
+            .map(|o| (o.start, o.user.as_str()))
+            .collect()
+    }
+
     #[test]
     fn a_weekly_rule_in_a_zone_with_summer_time_keeps_its_wall_clock() {
         let text = calendar(
@@ -638,11 +646,7 @@ mod tests {
              DTSTART:20261104T100000Z\r\nDTEND:20261104T120000Z\r\nEND:VEVENT\r\n",
         );
         let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-11-30T00:00:00Z").unwrap();
-        let seen: Vec<(i64, &str)> = got
-            .occurrences
-            .iter()
-            .map(|o| (o.start, o.user.as_str()))
-            .collect();
+        let seen = who_when(&got);
         assert_eq!(
             seen,
             vec![
@@ -743,11 +747,7 @@ SEQUENCE:0\r\nSTATUS:CONFIRMED\r\nSUMMARY:On call: Bob\r\nTRANSP:OPAQUE\r\n\
 BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:This is an event reminder\r\n\
 TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let got = expand_utc(text, "2026-10-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap();
-        let seen: Vec<(i64, &str)> = got
-            .occurrences
-            .iter()
-            .map(|o| (o.start, o.user.as_str()))
-            .collect();
+        let seen = who_when(&got);
         // 09:00 London: BST (08:00 UTC) on 19 October, GMT after 25 October; UNTIL ends it.
         assert_eq!(
             seen,
