@@ -249,6 +249,13 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Asserts that the answer is `status` and its body says `words`.
+    #[track_caller]
+    pub fn says(&self, status: u16, words: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert!(self.body.contains(words), "expected {words:?}: {self:?}");
+    }
+
     pub fn parse(bytes: &[u8]) -> std::io::Result<Answer> {
         let raw = String::from_utf8_lossy(bytes).into_owned();
         let bad =
