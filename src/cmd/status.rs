@@ -405,25 +405,23 @@ fn nagios_word(status: &str) -> &'static str {
     }
 }
 
-/// `text` padded to `width`, in the colour of `status` when `color`: written in place, as
-/// `status` writes a line for every check.
+/// A status word (`ERROR`, `failing`, ...) padded to `width`, in its colour when `color`:
+/// written in place, as `status` writes a line for every check.
 struct Paint<'a> {
-    text: &'a str,
-    width: usize,
     status: &'a str,
+    width: usize,
     color: bool,
 }
 
 impl std::fmt::Display for Paint<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Paint {
-            text,
-            width,
             status,
+            width,
             color,
         } = *self;
         if !color {
-            return Pad(text, width).fmt(f);
+            return Pad(status, width).fmt(f);
         }
         let code = match status {
             "PASSING" | "passing" => "32",
@@ -431,7 +429,7 @@ impl std::fmt::Display for Paint<'_> {
             "ERROR" | "failing" => "31",
             _ => "1;31",
         };
-        write!(f, "\x1b[{code}m{}\x1b[0m", Pad(text, width))
+        write!(f, "\x1b[{code}m{}\x1b[0m", Pad(status, width))
     }
 }
 
@@ -495,9 +493,8 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
             "{}  {}  since {} ({} ago)",
             Pad(s.name, name_width),
             Paint {
-                text: status,
-                width: 8,
                 status,
+                width: 8,
                 color
             },
             s.since,
@@ -542,9 +539,8 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
                 "  {}  {}  {}  {}  {}",
                 Pad(c.name, name_width - 2),
                 Paint {
-                    text: c.status,
-                    width: 7,
                     status: c.status,
+                    width: 7,
                     color
                 },
                 Pad(c.fails_at.unwrap_or(c.importance), 8),
