@@ -506,14 +506,10 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {SERVICE_COLUMNS} FROM services ORDER BY name"
         ))?;
-        let mut rows = stmt
-            .query_map([], service_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        // SQLite's order is bytewise, as Rust's is; sorted again only if that ever differs.
-        if !rows.is_sorted_by(|a, b| a.name < b.name) {
-            rows.sort_by(|a, b| a.name.cmp(&b.name));
-        }
-        Ok(Services(rows))
+        // `name` has SQLite's default BINARY collation, which orders bytes as Rust's `str`
+        // does: `Services::get` can search the rows as they come.
+        let rows = stmt.query_map([], service_row)?;
+        Ok(Services(rows.collect::<rusqlite::Result<_>>()?))
     }
 
     /// Runs `write` in one IMMEDIATE transaction: all of it, or none of it.
@@ -608,4 +604,33 @@ fn creation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
     let folder = std::fs::File::open(dir)?;
     folder.lock()?;
     Ok(folder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_come_in_byte_order_and_are_found_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.db"), None).unwrap();
+        // Stored in the order they first appeared, which is no order.
+        for name in ["web", "é", "a_b", "B", "a", "a-b"] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO services (name, status, since) VALUES (?1, 'PASSING', 1)",
+                    [name],
+                )
+                .unwrap();
+        }
+        let services = store.services().unwrap();
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["B", "a", "a-b", "a_b", "web", "é"]);
+        for name in names {
+            assert_eq!(services.get(name).map(|s| s.name.as_str()), Some(name));
+        }
+        assert!(services.get("A").is_none() && services.get("zz").is_none());
+        assert!(services.contains_key("é") && !services.contains_key("e"));
+    }
 }
