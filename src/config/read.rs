@@ -234,6 +234,56 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The names seen so far in one mapping or list, and where each was first written. Most
+/// have a handful, compared in place without allocating; past `FEW`, a set keeps a
+/// mapping of thousands (`users:`, `services:`) from costing its square.
+struct Seen<'a> {
+    few: [(&'a str, Mark); Seen::FEW],
+    len: usize,
+    /// How many names there can be: the set's size when it is needed.
+    most: usize,
+    many: Option<foldhash::HashMap<&'a str, Mark>>,
+}
+
+impl<'a> Seen<'a> {
+    const FEW: usize = 8;
+
+    fn new(most: usize) -> Seen<'a> {
+        Seen {
+            few: [("", Mark::default()); Seen::FEW],
+            len: 0,
+            most,
+            many: None,
+        }
+    }
+
+    /// Where `name` was first seen, or `None` when this is its first time (and it is
+    /// remembered at `mark`).
+    fn first(&mut self, name: &'a str, mark: Mark) -> Option<Mark> {
+        if self.len < Self::FEW {
+            let few = &self.few[..self.len];
+            if let Some((_, first)) = few.iter().find(|(seen, _)| *seen == name) {
+                return Some(*first);
+            }
+            self.few[self.len] = (name, mark);
+            self.len += 1;
+            return None;
+        }
+        let many = self.many.get_or_insert_with(|| {
+            let mut many: foldhash::HashMap<_, _> = foldhash::HashMapExt::with_capacity(self.most);
+            many.extend(self.few);
+            many
+        });
+        match many.entry(name) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(mark);
+                None
+            }
+        }
+    }
+}
+
 pub(crate) struct Reader {
     /// Whether to run the checks only `validate` reports (see `parse_with`).
     thorough: bool,
@@ -302,14 +352,13 @@ impl Reader {
             mark: node.mark,
             entries: Vec::with_capacity(entries.len()),
         };
-        // (key, where) of the keys seen; a mapping has a handful, so a list beats a map.
-        let mut seen: Vec<(&str, Mark)> = Vec::with_capacity(entries.len());
+        let mut seen = Seen::new(entries.len());
         for (k, v) in entries {
             let Value::Scalar { text: key, .. } = &k.value else {
                 self.error(k.mark, path, "keys must be plain words");
                 continue;
             };
-            if let Some((_, first)) = seen.iter().find(|(s, _)| s == key) {
+            if let Some(first) = seen.first(key, k.mark) {
                 let line = first.line;
                 self.error(
                     k.mark,
@@ -318,7 +367,6 @@ impl Reader {
                 );
                 continue;
             }
-            seen.push((key, k.mark));
             if !allowed.contains(&key.as_ref()) {
                 let hint = match closest(key, allowed.iter().copied()) {
                     Some(s) => format!("; did you mean '{s}'?"),
@@ -1397,8 +1445,7 @@ impl Reader {
     ) -> Vec<T> {
         let mut kept: Vec<T> = Vec::with_capacity(items.len());
         // Each item read has a name, its `name:` as written: borrowed from the tree.
-        let mut seen: foldhash::HashMap<&'a str, Mark> =
-            foldhash::HashMapExt::with_capacity(items.len());
+        let mut seen = Seen::new(items.len());
         for (i, item) in items.iter().enumerate() {
             let Some(value) = read(self, i, item) else {
                 continue;
@@ -1407,7 +1454,7 @@ impl Reader {
                 kept.push(value);
                 continue;
             };
-            if let Some(first) = seen.get(name) {
+            if let Some(first) = seen.first(name, name_mark) {
                 let (key, words) = describe(name);
                 self.error(
                     name_mark,
@@ -1416,7 +1463,6 @@ impl Reader {
                 );
                 continue;
             }
-            seen.insert(name, name_mark);
             kept.push(value);
         }
         kept

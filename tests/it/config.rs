@@ -850,6 +850,35 @@ fn a_config_that_is_not_a_mapping() {
 }
 
 #[test]
+fn duplicates_far_down_long_mappings_and_lists() {
+    // Twelve users and twelve services: the second of each pair comes after the first
+    // eight names, where names are looked up in a set rather than side by side.
+    let mut config = String::from("users:\n");
+    for i in 0..11 {
+        config += &format!("  user{i}: {{ email: u{i}@example.com }}\n");
+    }
+    config += "  user2: { email: again@example.com }\nservices:\n";
+    for i in 0..11 {
+        config += &format!(
+            "  - name: svc{i}\n    checks: [{{ name: c, type: tcp, host: '127.0.0.1:80' }}]\n"
+        );
+    }
+    config += "  - name: svc3\n    checks: [{ name: c, type: tcp, host: '127.0.0.1:80' }]\n";
+    assert_errors(
+        &config,
+        &[
+            (13, 3, "users.user2", "duplicate key (first at line 4)"),
+            (
+                37,
+                11,
+                "services[svc3].name",
+                "duplicate service name 'svc3' (first at line 21)",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn a_duplicate_key_in_one_mapping() {
     assert_errors(
         r#"
