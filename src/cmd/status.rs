@@ -194,22 +194,33 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    // Each service's active checks, grouped in one pass.
-    let mut by_service: foldhash::HashMap<&str, Vec<&CheckRow>> = foldhash::HashMapExt::new();
-    for c in checks.iter().filter(|c| c.active) {
-        by_service.entry(c.service.as_str()).or_default().push(c);
+    // Each service's active checks, failing first and then by name: sorted once by service
+    // too, so that each service's are one run of the list, taken as the services (in name
+    // order) are walked.
+    let mut active: Vec<&CheckRow> = checks.iter().filter(|c| c.active).collect();
+    active.sort_unstable_by_key(|c| (c.service.as_str(), !c.failing, c.name.as_str()));
+    let mut rest = active.as_slice();
+    let mut shown: Vec<(&store::ServiceRow, &[&CheckRow])> = Vec::new();
+    for s in services.iter() {
+        // Walked, not searched: a run is a check or two at thousands of services.
+        let skip = rest.iter().take_while(|c| c.service < s.name).count();
+        let take = rest[skip..]
+            .iter()
+            .take_while(|c| c.service == s.name)
+            .count();
+        let (rows, after) = rest[skip..].split_at(take);
+        rest = after;
+        if s.active && (args.services.is_empty() || args.services.contains(&s.name)) {
+            shown.push((s, rows));
+        }
     }
-    // Worst first, then by name: the rows come in name order, and a stable sort keeps it.
-    let mut shown: Vec<_> = services
-        .iter()
-        .filter(|s| s.active && (args.services.is_empty() || args.services.contains(&s.name)))
-        .collect();
-    shown.sort_by_key(|s| std::cmp::Reverse(s.status));
+    // Worst first, then by name: a stable sort keeps the name order.
+    shown.sort_by_key(|(s, _)| std::cmp::Reverse(s.status));
 
     let running = checks_running(last_run.map(|r| r.finished_at), cfg.stale_after, now);
     let worst = shown
         .iter()
-        .map(|s| s.status)
+        .map(|(s, _)| s.status)
         .max()
         .unwrap_or(Status::Passing);
     let report = Report {
@@ -224,14 +235,14 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         alerts,
         services: shown
             .iter()
-            .map(|s| {
+            .map(|&(s, rows)| {
                 let configured = cfg.service(&s.name);
-                let mut rows = by_service.remove(s.name.as_str()).unwrap_or_default();
-                if args.nagios && s.status == Status::Passing {
-                    // The Nagios line names only failing services' checks.
-                    rows.clear();
-                }
-                rows.sort_by(|a, b| b.failing.cmp(&a.failing).then(a.name.cmp(&b.name)));
+                // The Nagios line names only failing services' checks.
+                let rows = if args.nagios && s.status == Status::Passing {
+                    &[]
+                } else {
+                    rows
+                };
                 ServiceReport {
                     name: &s.name,
                     status: s.status,
@@ -257,7 +268,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                             steps_reached: s.memory.steps_fired,
                             steps: svc.escalation.len(),
                         }),
-                    checks: rows.into_iter().map(check_report).collect(),
+                    checks: rows.iter().map(|c| check_report(c)).collect(),
                 }
             })
             .collect(),

@@ -359,6 +359,84 @@ fn status_into_a_pipe_closed_early_exits_with_its_code() {
     }
 }
 
+/// Services come worst first and then in name order (bytes: `Web` before `alpha`), each
+/// with its own checks and no other's, failing first and then by name, whatever order the
+/// config lists them in; names that share a beginning (`web`, `web-2`, `web_`) stay apart.
+#[test]
+fn status_orders_services_and_their_checks() {
+    let up = Target::new();
+    let host = up.server.url("").trim_start_matches("http://").to_string();
+    let down = format!("127.0.0.1:{}", closed_port());
+    let env = Env::new(&format!(
+        "stale_after: 10m
+services:
+  - name: web-2
+    checks:
+      - {{ name: zz, type: tcp, host: '{host}' }}
+      - {{ name: aa, type: tcp, host: '{down}', importance: warning }}
+  - name: web
+    checks:
+      - {{ name: b, type: tcp, host: '{host}' }}
+      - {{ name: c, type: tcp, host: '{down}', importance: critical }}
+      - {{ name: a, type: tcp, host: '{host}' }}
+  - name: alpha
+    checks:
+      - {{ name: y, type: tcp, host: '{host}' }}
+      - {{ name: x, type: tcp, host: '{host}' }}
+  - name: web_
+    checks:
+      - {{ name: m, type: tcp, host: '{down}', importance: error }}
+  - name: Web
+    checks:
+      - {{ name: k, type: tcp, host: '{host}' }}
+"
+    ));
+    env.cabot_at(T0, &["run"]);
+    let r = env.cabot_at(T0 + 1, &["status", "--json"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let j: Value = serde_json::from_str(&r.stdout).expect("json");
+    let shown: Vec<String> = j["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| {
+            let checks: Vec<&str> = s["checks"]
+                .as_array()
+                .expect("checks")
+                .iter()
+                .map(|c| c["name"].as_str().expect("name"))
+                .collect();
+            format!("{} {}: {}", s["name"], s["status"], checks.join(" "))
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#""web" "CRITICAL": c a b"#,
+            r#""web_" "ERROR": m"#,
+            r#""web-2" "WARNING": aa zz"#,
+            r#""Web" "PASSING": k"#,
+            r#""alpha" "PASSING": x y"#,
+        ],
+        "{r:?}"
+    );
+    // The human form in the same order, one line a service and one a check.
+    let r = env.cabot_at(T0 + 1, &["status"]);
+    let firsts: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .take(14)
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            "web", "c", "a", "b", "web_", "m", "web-2", "aa", "zz", "Web", "k", "alpha", "x", "y"
+        ],
+        "{r:?}"
+    );
+}
+
 #[test]
 fn status_json_shape() {
     let w = world("");
