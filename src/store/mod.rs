@@ -491,7 +491,20 @@ impl Store {
                 failing_importance: r.get(12)?,
             })
         })?;
-        rows.collect()
+        let mut all = Vec::with_capacity(self.count("checks")?);
+        for row in rows {
+            all.push(row?);
+        }
+        Ok(all)
+    }
+
+    /// How many rows `table` has: the size of the list its rows are read into (grown a
+    /// row at a time, a list of thousands is copied again and again).
+    fn count(&self, table: &str) -> rusqlite::Result<usize> {
+        self.conn
+            .prepare_cached(&format!("SELECT count(*) FROM {table}"))?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .map(|n| usize::try_from(n).unwrap_or(0))
     }
 
     /// Whether the state has a check named `name` in `service`.
@@ -508,8 +521,11 @@ impl Store {
         ))?;
         // `name` has SQLite's default BINARY collation, which orders bytes as Rust's `str`
         // does: `Services::get` can search the rows as they come.
-        let rows = stmt.query_map([], service_row)?;
-        Ok(Services(rows.collect::<rusqlite::Result<_>>()?))
+        let mut all = Vec::with_capacity(self.count("services")?);
+        for row in stmt.query_map([], service_row)? {
+            all.push(row?);
+        }
+        Ok(Services(all))
     }
 
     /// Runs `write` in one IMMEDIATE transaction: all of it, or none of it.
