@@ -25,7 +25,13 @@ pub(super) fn parse(text: &str) -> Option<Node<'_>> {
         return None;
     }
     let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
-    for (i, raw) in text.split('\n').enumerate() {
+    // The line ends found with memchr's vector search: `str::split` looks at a byte at a
+    // time, and was a tenth of this reader's time.
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    let mut start = 0;
+    for (i, end) in ends.enumerate() {
+        let raw = &text[start..end];
+        start = end + 1;
         let indent = raw.bytes().take_while(|&b| b == b' ').count();
         let rest = &raw[indent..];
         if rest.is_empty() || rest.starts_with('#') {
