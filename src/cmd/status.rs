@@ -63,7 +63,28 @@ pub struct ServiceReport<'a> {
     pub on_call: Option<String>,
     /// While failing, with escalation steps: how many of them the incident has reached.
     pub escalation: Option<EscalationReport>,
-    pub checks: Vec<CheckReport<'a>>,
+    pub checks: Checks<'a>,
+}
+
+/// A service's check rows, each made a `CheckReport` as it is written: no list of copies
+/// for each of thousands of services.
+#[derive(Debug)]
+pub struct Checks<'a>(&'a [&'a CheckRow]);
+
+impl<'a> Checks<'a> {
+    fn iter(&self) -> impl Iterator<Item = CheckReport<'a>> + 'a {
+        self.0.iter().map(|c| check_report(c))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Checks<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -268,7 +289,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                             steps_reached: s.memory.steps_fired,
                             steps: svc.escalation.len(),
                         }),
-                    checks: rows.iter().map(|c| check_report(c)).collect(),
+                    checks: Checks(rows),
                 }
             })
             .collect(),
@@ -544,7 +565,7 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
         if s.checks.is_empty() {
             writeln!(out, "  (no active checks)")?;
         }
-        for c in &s.checks {
+        for c in s.checks.iter() {
             writeln!(
                 out,
                 "  {}  {}  {}  {}  {}",
