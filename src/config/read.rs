@@ -1498,7 +1498,7 @@ impl Reader {
                 self.error(f.mark, &f.path("checks"), "this service has no checks");
                 Vec::new()
             }
-            Some(node) => self.checks(node, &f.path("checks"), &c.defaults),
+            Some(node) => self.checks(node, &f, &c.defaults),
         };
         Some(Service {
             name: name?,
@@ -1658,29 +1658,42 @@ impl Reader {
         out
     }
 
-    fn checks(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Vec<Check> {
-        let items = self.seq(node, path);
-        if items.is_empty() && matches!(node.value, Value::Seq(_)) {
-            self.error(node.mark, path, "this service has no checks");
+    /// The `checks:` list of the service whose fields are `f`; its path is joined only
+    /// for an error.
+    fn checks(&mut self, node: &Node, f: &Fields, defaults: &Defaults) -> Vec<Check> {
+        let Value::Seq(items) = &node.value else {
+            let found = format!("expected a list, found {}", node.kind());
+            self.error(node.mark, &f.path("checks"), found);
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.error(node.mark, &f.path("checks"), "this service has no checks");
         }
         self.unique(
             items,
-            |r, i, item| r.check(item, i, path, defaults),
+            |r, i, item| r.check(item, i, f.path, defaults),
             |name| {
                 (
-                    format!("{path}[{name}].name"),
+                    format!("{}.checks[{name}].name", f.path),
                     format!("duplicate check name '{name}' in this service"),
                 )
             },
         )
     }
 
-    fn check(&mut self, node: &Node, index: usize, list_path: &str, d: &Defaults) -> Option<Check> {
+    /// A check of the service at `service_path`.
+    fn check(
+        &mut self,
+        node: &Node,
+        index: usize,
+        service_path: &str,
+        d: &Defaults,
+    ) -> Option<Check> {
         // Name the check in paths as soon as its name is known (joined by hand: this is
         // made for every check).
         let path = match scalar_field(node, "name") {
-            Some((n, _)) => [list_path, "[", n, "]"].concat(),
-            None => format!("{list_path}[{index}]"),
+            Some((n, _)) => [service_path, ".checks[", n, "]"].concat(),
+            None => format!("{service_path}.checks[{index}]"),
         };
         let type_field = scalar_field(node, "type");
         let type_name = type_field.map(|(t, _)| t);

@@ -628,10 +628,18 @@ services:
   - name: db
     checks:
       - { name: pg, type: tcp, host: "127.0.0.1:5432" }
+  - name: mail
+    checks: { name: smtp, type: tcp, host: "127.0.0.1:25" }
 "#,
         &[
             (2, 5, "services[web].checks", "this service has no checks"),
             (5, 13, "services[api].checks", "this service has no checks"),
+            (
+                10,
+                13,
+                "services[mail].checks",
+                "expected a list, found a mapping",
+            ),
         ],
     );
 }
