@@ -904,12 +904,7 @@ impl Reader {
         match f.get("services") {
             Some(node) => {
                 c.services = self.services(node, &c);
-                c.service_index = c
-                    .services
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (s.name.clone(), i))
-                    .collect();
+                c.index_services();
             }
             None => self.error(
                 f.mark,
