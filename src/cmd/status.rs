@@ -221,7 +221,8 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut active: Vec<&CheckRow> = checks.iter().filter(|c| c.active).collect();
     active.sort_unstable_by_key(|c| (c.service.as_str(), !c.failing, c.name.as_str()));
     let mut rest = active.as_slice();
-    let mut shown: Vec<(&store::ServiceRow, &[&CheckRow])> = Vec::new();
+    let mut shown: Vec<(&store::ServiceRow, &[&CheckRow])> =
+        Vec::with_capacity(services.iter().len());
     for s in services.iter() {
         // Walked, not searched: a run is a check or two at thousands of services.
         let skip = rest.iter().take_while(|c| c.service < s.name).count();

@@ -1657,8 +1657,8 @@ impl Reader {
     /// for an error.
     fn checks(&mut self, node: &Node, f: &Fields, defaults: &Defaults) -> Vec<Check> {
         let Value::Seq(items) = &node.value else {
-            let found = format!("expected a list, found {}", node.kind());
-            self.error(node.mark, &f.path("checks"), found);
+            // Not a list: `seq` says so.
+            self.seq(node, &f.path("checks"));
             return Vec::new();
         };
         if items.is_empty() {
