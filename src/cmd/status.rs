@@ -259,12 +259,6 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|&(s, rows)| {
                 let configured = cfg.service(&s.name);
-                // The Nagios line names only failing services' checks.
-                let rows = if args.nagios && s.status == Status::Passing {
-                    &[]
-                } else {
-                    rows
-                };
                 ServiceReport {
                     name: &s.name,
                     status: s.status,
@@ -491,15 +485,10 @@ struct Millis(Option<i64>);
 
 impl std::fmt::Display for Millis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some(ms) = self.0 else {
-            return f.write_str("      ");
-        };
-        let digits =
-            ms.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(ms < 0);
-        for _ in digits + 3..6 {
-            f.write_str(" ")?;
+        match self.0 {
+            Some(ms) => write!(f, "{ms:>3} ms"),
+            None => f.write_str("      "),
         }
-        write!(f, "{ms} ms")
     }
 }
 
@@ -603,4 +592,22 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_names_fill_their_columns() {
+        let ms = |v| Millis(v).to_string();
+        assert_eq!(ms(None), "      ");
+        assert_eq!(ms(Some(0)), "  0 ms");
+        assert_eq!(ms(Some(42)), " 42 ms");
+        assert_eq!(ms(Some(-5)), " -5 ms");
+        assert_eq!(ms(Some(12345)), "12345 ms");
+        assert_eq!(Pad("é", 3).to_string(), "é  ");
+        assert_eq!(Pad("too long", 3).to_string(), "too long");
+        assert_eq!(Pad("a", 40).to_string(), format!("a{}", " ".repeat(39)));
+    }
 }
