@@ -385,13 +385,25 @@ impl Reader {
         self.string_at(node, f, key)
     }
 
-    /// `node`, the value of `key` in `f`, as a string; the key's path is joined only for an
+    /// `scalar` of `node`, the value of `key` in `f`: the key's path is joined only for an
     /// error (this is read for nearly every key of every check).
-    pub(crate) fn string_at(&mut self, node: &Node, f: &Fields, key: &str) -> Option<String> {
+    fn scalar_at<'a>(
+        &mut self,
+        node: &'a Node,
+        f: &Fields,
+        key: &str,
+        what: &str,
+    ) -> Option<(&'a str, bool)> {
         match &node.value {
-            Value::Scalar { text, .. } if !node.is_null() => Some(text.to_string()),
-            _ => self.string(node, &f.path(key)),
+            Value::Scalar { text, plain } if !node.is_null() => Some((text.as_ref(), *plain)),
+            _ => self.scalar(node, &f.path(key), what),
         }
+    }
+
+    /// `node`, the value of `key` in `f`, as a string (see `scalar_at`).
+    pub(crate) fn string_at(&mut self, node: &Node, f: &Fields, key: &str) -> Option<String> {
+        self.scalar_at(node, f, key, "a string")
+            .map(|(s, _)| s.to_string())
     }
 
     pub(crate) fn required_url(
@@ -440,24 +452,15 @@ impl Reader {
         f.get(key).and_then(|n| self.string_at(n, f, key))
     }
 
-    /// The required `name:` of `f` (see `name`).
+    /// The required `name:` of `f`: a name used in `service/check` identifiers and on the
+    /// command line.
     fn required_name(&mut self, f: &Fields) -> Option<String> {
         let node = self.require(f, "name")?;
-        match &node.value {
-            Value::Scalar { text, .. } if !node.is_null() && usable_name(text) => {
-                Some(text.to_string())
-            }
-            _ => self.name(node, &f.path("name")),
-        }
-    }
-
-    /// A name used in `service/check` identifiers and on the command line.
-    pub(crate) fn name(&mut self, node: &Node, path: &str) -> Option<String> {
-        let name = self.string(node, path)?;
+        let name = self.string_at(node, f, "name")?;
         if !usable_name(&name) {
             self.error(
                 node.mark,
-                path,
+                &f.path("name"),
                 format!("'{name}' is not a usable name: it must not be empty or contain '/'"),
             );
             return None;
@@ -469,37 +472,23 @@ impl Reader {
         let Some(node) = f.get(key) else {
             return default;
         };
-        if let Value::Scalar { text, plain: true } = &node.value {
-            match text.as_ref() {
-                "true" | "True" | "TRUE" => return true,
-                "false" | "False" | "FALSE" => return false,
-                _ => {}
+        let Some((word, plain)) = self.scalar_at(node, f, key, "true or false") else {
+            return default;
+        };
+        let truth = match word {
+            "true" | "True" | "TRUE" => Some(true),
+            "false" | "False" | "FALSE" => Some(false),
+            _ => None,
+        };
+        let why = match (truth, plain) {
+            (Some(value), true) => return value,
+            (Some(_), false) => {
+                format!("'{word}' is quoted, which makes it a string; write {word} without quotes")
             }
-        }
-        let path = f.path(key);
-        match self.scalar(node, &path, "true or false") {
-            Some(("true" | "True" | "TRUE", true)) => true,
-            Some(("false" | "False" | "FALSE", true)) => false,
-            Some((word @ ("true" | "True" | "TRUE" | "false" | "False" | "FALSE"), false)) => {
-                self.error(
-                    node.mark,
-                    &path,
-                    format!(
-                        "'{word}' is quoted, which makes it a string; write {word} without quotes"
-                    ),
-                );
-                default
-            }
-            Some((other, _)) => {
-                self.error(
-                    node.mark,
-                    &path,
-                    format!("expected true or false, found '{other}'"),
-                );
-                default
-            }
-            None => default,
-        }
+            (None, _) => format!("expected true or false, found '{word}'"),
+        };
+        self.error(node.mark, &f.path(key), why);
+        default
     }
 
     pub(crate) fn uint(&mut self, node: &Node, path: &str, max: u64) -> Option<u64> {

@@ -536,6 +536,40 @@ services:
 }
 
 #[test]
+fn names_that_cannot_name_a_service_or_check() {
+    assert_errors(
+        r#"
+services:
+  - name: web/api
+    checks:
+      - { name: " ", type: tcp, host: "127.0.0.1:80" }
+      - { name: "a\tb", type: tcp, host: "127.0.0.1:80" }
+      - { name: ok, type: tcp, host: "127.0.0.1:80" }
+"#,
+        &[
+            (
+                2,
+                11,
+                "services[web/api].name",
+                "'web/api' is not a usable name",
+            ),
+            (
+                4,
+                17,
+                "services[web/api].checks[ ].name",
+                "' ' is not a usable name",
+            ),
+            (
+                5,
+                17,
+                "services[web/api].checks[a\tb].name",
+                "is not a usable name",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn duplicate_service_names() {
     assert_errors(
         r#"
