@@ -465,7 +465,7 @@ impl Store {
                     failing_importance, last_perfdata
              FROM checks",
         )?;
-        let rows = stmt.query_map([], |r| {
+        self.read_all(&mut stmt, "checks", |r| {
             let last_ok: Option<bool> = r.get(8)?;
             Ok(CheckRow {
                 service: r.get(0)?,
@@ -490,21 +490,27 @@ impl Store {
                 active: r.get(11)?,
                 failing_importance: r.get(12)?,
             })
-        })?;
-        let mut all = Vec::with_capacity(self.count("checks")?);
-        for row in rows {
-            all.push(row?);
-        }
-        Ok(all)
+        })
     }
 
-    /// How many rows `table` has: the size of the list its rows are read into (grown a
-    /// row at a time, a list of thousands is copied again and again).
-    fn count(&self, table: &str) -> rusqlite::Result<usize> {
-        self.conn
+    /// Every row `stmt` selects from `table`, made by `row`, read into a list sized by
+    /// `count(*)` first: grown a row at a time, a list of thousands is copied again and
+    /// again.
+    fn read_all<T>(
+        &self,
+        stmt: &mut rusqlite::Statement,
+        table: &str,
+        row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        let count: i64 = self
+            .conn
             .prepare_cached(&format!("SELECT count(*) FROM {table}"))?
-            .query_row([], |r| r.get::<_, i64>(0))
-            .map(|n| usize::try_from(n).unwrap_or(0))
+            .query_row([], |r| r.get(0))?;
+        let mut all = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        for item in stmt.query_map([], row)? {
+            all.push(item?);
+        }
+        Ok(all)
     }
 
     /// Whether the state has a check named `name` in `service`.
@@ -521,11 +527,11 @@ impl Store {
         ))?;
         // `name` has SQLite's default BINARY collation, which orders bytes as Rust's `str`
         // does: `Services::get` can search the rows as they come.
-        let mut all = Vec::with_capacity(self.count("services")?);
-        for row in stmt.query_map([], service_row)? {
-            all.push(row?);
-        }
-        Ok(Services(all))
+        Ok(Services(self.read_all(
+            &mut stmt,
+            "services",
+            service_row,
+        )?))
     }
 
     /// Runs `write` in one IMMEDIATE transaction: all of it, or none of it.
