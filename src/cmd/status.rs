@@ -76,6 +76,11 @@ impl<'a> Checks<'a> {
         self.0.iter().map(|c| check_report(c))
     }
 
+    /// The checks' names alone, without making their reports.
+    fn names(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().map(|c| c.name.as_str())
+    }
+
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -502,8 +507,8 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
         .iter()
         .flat_map(|s| {
             s.checks
-                .iter()
-                .map(|c| c.name.len() + 2)
+                .names()
+                .map(|name| name.len() + 2)
                 .chain([s.name.len()])
         })
         .max()
