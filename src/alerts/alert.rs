@@ -22,6 +22,9 @@ pub enum AlertKind {
     Repeat,
     /// Back to PASSING after an alert.
     Recovery,
+    /// Someone acknowledged the incident in cabot: told to the providers that keep
+    /// incidents open (PagerDuty, Opsgenie, Pushover), so that they stop paging too.
+    Ack,
     /// `cabot test-alert`.
     Test,
 }
@@ -32,8 +35,26 @@ impl AlertKind {
             AlertKind::Alert => "alert",
             AlertKind::Repeat => "repeat",
             AlertKind::Recovery => "recovery",
+            AlertKind::Ack => "ack",
             AlertKind::Test => "test",
         }
+    }
+}
+
+impl std::str::FromStr for AlertKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<AlertKind, String> {
+        [
+            AlertKind::Alert,
+            AlertKind::Repeat,
+            AlertKind::Recovery,
+            AlertKind::Ack,
+            AlertKind::Test,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("'{s}' is no kind of alert"))
     }
 }
 
@@ -69,6 +90,11 @@ pub struct Alert {
     /// each recipient has their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_url: Option<String>,
+    /// The key of the delivery that carries it: random, the same on each retry of that
+    /// delivery and never made again (an idempotency key, such as Matrix's transaction
+    /// id). Set as it is sent; not part of the alert's JSON.
+    #[serde(skip)]
+    pub delivery: Option<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -89,6 +115,20 @@ pub struct FailingCheck {
     pub message: String,
 }
 
+/// A key no other delivery has had or will have: 128 random bits, in hex.
+pub fn random_key() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    // The system's generator does not fail on Linux; were it to, the time still differs.
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = t.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Alert {
     /// What `cabot test-alert` sends.
     pub fn test(now: i64) -> Alert {
@@ -106,6 +146,7 @@ impl Alert {
             on_call: None,
             escalation: None,
             ack_url: None,
+            delivery: Some(random_key()),
         }
     }
 
@@ -137,6 +178,10 @@ impl Alert {
                 self.service, self.previous_status
             ),
             AlertKind::Test => format!("TEST: a test alert from cabot for {}", self.service),
+            AlertKind::Ack => format!(
+                "ACKNOWLEDGED: {} is acknowledged, still {}",
+                self.service, self.status
+            ),
             AlertKind::Alert | AlertKind::Repeat => {
                 let checks: Vec<String> = self
                     .checks
@@ -165,6 +210,7 @@ impl Alert {
         let subject = match self.kind {
             AlertKind::Recovery => format!("Service back to normal: {}", self.service),
             AlertKind::Test => format!("Test alert from cabot for service: {}", self.service),
+            AlertKind::Ack => format!("Acknowledged: {}", self.service),
             AlertKind::Alert | AlertKind::Repeat => {
                 format!("{} status for service: {}", self.status, self.service)
             }
@@ -177,6 +223,7 @@ impl Alert {
         let head = match self.kind {
             AlertKind::Recovery => format!("cabot: {} back to normal", self.service),
             AlertKind::Test => format!("cabot: test alert for {}", self.service),
+            AlertKind::Ack => format!("cabot: {} acknowledged", self.service),
             AlertKind::Alert | AlertKind::Repeat => format!(
                 "cabot: {} {} (was {})",
                 self.service, self.status, self.previous_status
@@ -201,6 +248,7 @@ impl Alert {
         let text = match self.kind {
             AlertKind::Recovery => format!("Cabot. Service {} is back to normal.", self.service),
             AlertKind::Test => format!("Cabot test call for service {}.", self.service),
+            AlertKind::Ack => format!("Cabot. Service {} is acknowledged.", self.service),
             AlertKind::Alert | AlertKind::Repeat => format!(
                 "Cabot alert. Service {} is {}. Failing checks: {}.",
                 self.service,
@@ -215,7 +263,7 @@ impl Alert {
     /// `name [importance]: message` and the runbook; for a recovery or a test, its text.
     pub fn lines(&self) -> Vec<String> {
         let mut lines: Vec<String> = match self.kind {
-            AlertKind::Recovery | AlertKind::Test => vec![self.text()],
+            AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => vec![self.text()],
             AlertKind::Alert | AlertKind::Repeat => self
                 .check_lines()
                 .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
@@ -278,6 +326,7 @@ pub(crate) mod tests {
             on_call: None,
             escalation: None,
             ack_url: None,
+            delivery: None,
         }
     }
 

@@ -148,6 +148,7 @@ pub fn alert(
                     steps: service.escalation.len() as u32,
                 }),
             ack_url: None,
+            delivery: None,
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }

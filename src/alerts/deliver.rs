@@ -7,25 +7,34 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::alerts::ack_link;
 use crate::alerts::alert::{Alert, AlertKind};
-use crate::alerts::channels::{self, Attempt};
+use crate::alerts::channels::{self, Attempt, Reach, Retry};
 use crate::clock;
 use crate::config::Config;
 use crate::store::Store;
-use crate::store::outbox::{DeliveryResult, PendingDelivery};
+use crate::store::outbox::{DeliveryResult, Destinations, PendingDelivery};
 
-/// Deliveries tried at once.
+/// Destinations sent to at once (each by one worker, in order).
 const PARALLEL: usize = 16;
-/// At most this many deliveries are taken at a time; the rest wait for the next round.
-const BATCH: usize = 1000;
+/// At most this many deliveries to one destination in one round; the rest go in the next.
+const PER_DESTINATION: usize = 10;
 /// The first retry waits this long; each later one twice as long, up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: i64 = 60;
 const MAX_BACKOFF: i64 = 30 * 60;
+/// A provider that refused for good is asked again no sooner than this: its config needs
+/// a fix, and whatever else it is owed goes at once when a delivery through it succeeds.
+const PERMANENT_BACKOFF: i64 = 3600;
+/// A wait a destination asks for (a rate limit) is waited inside the run when it is at
+/// most this long, and while its waits in one round add up to no more than `PACING`;
+/// a longer one pauses the destination until then, for later runs.
+const WAIT_IN_RUN: Duration = Duration::from_secs(20);
+const PACING: Duration = Duration::from_secs(60);
 /// A run's lease on a delivery covers this many tries of the channel's timeout (servers
-/// or providers tried in turn), and a margin.
+/// or providers tried in turn) for it and each delivery before it in its queue, the
+/// pacing, and a margin.
 const LEASE_TRIES: i64 = 8;
 const LEASE_MARGIN: i64 = 30;
 
@@ -43,84 +52,142 @@ pub fn backoff(attempts: i64) -> i64 {
     FIRST_BACKOFF.saturating_mul(1 << shift).min(MAX_BACKOFF)
 }
 
-/// Leases, tries and records every delivery due at `now` that no other run holds; returns
-/// what happened to each.
+/// Where the config sends each delivery.
+struct ByConfig<'a> {
+    cfg: &'a Config,
+    now: i64,
+}
+
+impl Destinations for ByConfig<'_> {
+    /// A channel that reaches each user separately has a destination per recipient (a
+    /// phone, an address); any other is one destination (a chat, a webhook, a room).
+    fn destination(&self, channel: &str, recipient: &str) -> String {
+        match self.cfg.channels.get(channel).map(|c| c.kind.reach()) {
+            Some(Reach::EachUser(_)) => format!("{channel}:{recipient}"),
+            _ => channel.to_string(),
+        }
+    }
+
+    fn incidents(&self, channel: &str) -> bool {
+        self.cfg
+            .channels
+            .get(channel)
+            .is_some_and(|c| c.kind.incidents())
+    }
+
+    fn lease(&self, channel: &str, k: usize) -> i64 {
+        let timeout = self
+            .cfg
+            .channels
+            .get(channel)
+            .map_or(10, |c| c.timeout.as_secs() as i64);
+        self.now + (k as i64 + 1) * timeout * LEASE_TRIES + PACING.as_secs() as i64 + LEASE_MARGIN
+    }
+}
+
+/// What a destination's worker tells the recording thread.
+enum Sent {
+    Report(Box<DeliveryReport>),
+    /// Send nothing to the destination before `until`.
+    Pause {
+        destination: String,
+        until: i64,
+        reason: String,
+    },
+    /// Leased but not sent (its line or its destination is held): for a later round.
+    Unsent(i64),
+}
+
+/// One delivering round: plans it over the pending outbox, leases it to `run`, sends each
+/// destination's deliveries in order and records each as soon as it is known. Returns
+/// what happened to each, and whether more is due than the round took.
 pub fn deliver_due(
     store: &mut Store,
     cfg: &Config,
     run: &str,
     now: i64,
-) -> rusqlite::Result<Vec<DeliveryReport>> {
-    let lease = |channel: &str| {
-        let timeout = cfg
-            .channels
-            .get(channel)
-            .map_or(10, |c| c.timeout.as_secs() as i64);
-        now + timeout * LEASE_TRIES + LEASE_MARGIN
-    };
-    let due = store.lease_deliveries(run, now, BATCH, lease)?;
+) -> rusqlite::Result<(Vec<DeliveryReport>, bool)> {
     let give_up = cfg.alerting.give_up_after.as_secs() as i64;
-    let (expired, due): (Vec<_>, Vec<_>) = due
-        .into_iter()
-        .partition(|d| now.saturating_sub(d.alert_created_at) >= give_up);
-    let mut reports = Vec::with_capacity(expired.len() + due.len());
-    for d in expired {
+    let round = store.lease_round(
+        run,
+        now,
+        now.saturating_sub(give_up),
+        PER_DESTINATION,
+        &ByConfig { cfg, now },
+    )?;
+    let mut reports = Vec::new();
+    for d in round.given_up {
+        let mut error = format!(
+            "not delivered within give_up_after ({}) after {} attempts",
+            crate::text::duration(cfg.alerting.give_up_after),
+            d.attempts
+        );
+        if let Some(last) = &d.last_error {
+            error.push_str(&format!("; the last answer: {last}"));
+        }
         let report = DeliveryReport {
-            result: DeliveryResult::GivenUp {
-                error: format!(
-                    "not delivered within give_up_after ({}) after {} attempts",
-                    crate::text::duration(cfg.alerting.give_up_after),
-                    d.attempts
-                ),
-            },
+            result: DeliveryResult::GivenUp { error },
             attempts: Vec::new(),
             delivery: d,
         };
         store.record_delivery(report.delivery.id, now, &report.attempts, &report.result)?;
         reports.push(report);
     }
-    send_all(cfg, due, now, |report| {
-        store.record_delivery(
-            report.delivery.id,
-            clock::now(),
-            &report.attempts,
-            &report.result,
-        )?;
-        reports.push(report);
+    let mut unsent = Vec::new();
+    let sent = send_all(cfg, round.queues, |sent| {
+        match sent {
+            Sent::Report(report) => {
+                store.record_delivery(
+                    report.delivery.id,
+                    clock::now(),
+                    &report.attempts,
+                    &report.result,
+                )?;
+                reports.push(*report);
+            }
+            Sent::Pause {
+                destination,
+                until,
+                reason,
+            } => store.pause(&destination, until, &reason)?,
+            Sent::Unsent(id) => unsent.push(id),
+        }
         Ok(())
-    })?;
+    });
+    // Even when recording failed, what was not sent is handed back (best effort: a lease
+    // that cannot be cleared lapses by itself).
+    let released = store.release(&unsent);
+    sent?;
+    released?;
     reports.sort_by_key(|r| r.delivery.id);
-    Ok(reports)
+    Ok((reports, round.more))
 }
 
-/// Sends `due` through `PARALLEL` workers and hands each report to `record` as it arrives.
-/// Recording one by one keeps the at-least-once window to the deliveries in flight: a run
-/// killed half-way repeats those, not every delivery it already made. When `record` fails,
-/// nothing new is sent; what is in flight finishes unrecorded and is retried once its
-/// lease lapses.
+/// Sends each queue (one destination's deliveries, in order) through up to `PARALLEL`
+/// workers and hands what happens to `record` as it happens. Recording one by one keeps
+/// the at-least-once window to the deliveries in flight: a run killed half-way repeats
+/// those, not every delivery it already made. When `record` fails, nothing new is sent;
+/// what is in flight finishes unrecorded and is retried once its lease lapses.
 fn send_all(
     cfg: &Config,
-    due: Vec<PendingDelivery>,
-    now: i64,
-    mut record: impl FnMut(DeliveryReport) -> rusqlite::Result<()>,
+    queues: Vec<Vec<(PendingDelivery, usize)>>,
+    mut record: impl FnMut(Sent) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
-    let queue = Mutex::new(due);
+    let queue = Mutex::new(queues);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL {
             let tx = tx.clone();
             let queue = &queue;
             scope.spawn(move || {
-                while let Some(d) = queue.lock().ok().and_then(|mut q| q.pop()) {
-                    if tx.send(send_one(cfg, d, now)).is_err() {
-                        break;
-                    }
+                while let Some(q) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    send_queue(cfg, q, &tx);
                 }
             });
         }
         drop(tx);
-        for report in rx {
-            if let Err(e) = record(report) {
+        for sent in rx {
+            if let Err(e) = record(sent) {
                 if let Ok(mut q) = queue.lock() {
                     q.clear();
                 }
@@ -131,42 +198,134 @@ fn send_all(
     })
 }
 
-fn send_one(cfg: &Config, d: PendingDelivery, now: i64) -> DeliveryReport {
-    let channel = cfg.channels.get(&d.channel);
-    let (Some(channel), Ok(alert)) = (channel, &d.alert) else {
-        let error = match &d.alert {
-            Err(why) => why.clone(),
-            Ok(_) => format!("channel '{}' is no longer in the config", d.channel),
+/// Sends one destination's deliveries in order. After a failure the rest of that line
+/// waits for its retry; a wait the destination asks for is waited here when it is short,
+/// and otherwise pauses the destination, leaving the rest of the queue for later.
+fn send_queue(cfg: &Config, queue: Vec<(PendingDelivery, usize)>, out: &Sender<Sent>) {
+    let mut held: Vec<usize> = Vec::new();
+    let mut waited = Duration::ZERO;
+    let mut not_before: Option<Instant> = None;
+    let mut queue = queue.into_iter();
+    while let Some((d, line)) = queue.next() {
+        if held.contains(&line) {
+            let _ = out.send(Sent::Unsent(d.id));
+            continue;
+        }
+        let mut attempts = Vec::new();
+        let (result, pause) = loop {
+            if let Some(at) = not_before.take() {
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            }
+            let now = clock::now();
+            let tried = send_one(cfg, &d);
+            let (result, wait) = judge(cfg, &d, &tried, now);
+            attempts.extend(tried);
+            match wait {
+                Some(wait) if waited + wait <= PACING && wait <= WAIT_IN_RUN => {
+                    waited += wait;
+                    not_before = Some(Instant::now() + wait);
+                    if matches!(result, DeliveryResult::Waiting { .. }) {
+                        continue;
+                    }
+                    break (result, None);
+                }
+                Some(wait) => {
+                    let until = now + wait.as_secs_f64().ceil() as i64;
+                    break (result, Some(until));
+                }
+                None => break (result, None),
+            }
         };
-        return DeliveryReport {
-            result: DeliveryResult::Failed {
-                error,
-                next_attempt_at: now + backoff(d.attempts),
-            },
-            attempts: Vec::new(),
+        let failed = !matches!(result, DeliveryResult::Delivered { .. });
+        let to = cfg
+            .channels
+            .get(&d.channel)
+            .map(|_| ByConfig { cfg, now: 0 }.destination(&d.channel, &d.recipient));
+        let _ = out.send(Sent::Report(Box::new(DeliveryReport {
             delivery: d,
+            attempts,
+            result,
+        })));
+        if let (Some(until), Some(destination)) = (pause, to) {
+            let _ = out.send(Sent::Pause {
+                destination,
+                until,
+                reason: "rate limited".into(),
+            });
+            for (rest, _) in queue.by_ref() {
+                let _ = out.send(Sent::Unsent(rest.id));
+            }
+            return;
+        }
+        if failed {
+            held.push(line);
+        }
+    }
+}
+
+/// What a delivery's attempts come to, and how long the destination asked cabot to wait
+/// before its next request, if it did.
+fn judge(
+    cfg: &Config,
+    d: &PendingDelivery,
+    attempts: &[Attempt],
+    now: i64,
+) -> (DeliveryResult, Option<Duration>) {
+    if let Some(a) = attempts.iter().find(|a| a.ok) {
+        let wait = match a.retry {
+            Retry::After(wait) => Some(wait),
+            _ => None,
         };
-    };
-    let with_link = with_ack_link(cfg, alert, &d.channel, &d.recipient);
-    let attempts = channels::send(channel, with_link.as_ref().unwrap_or(alert), &d.recipient);
-    let result = match attempts.iter().find(|a| a.ok) {
-        Some(a) => DeliveryResult::Delivered {
+        let result = DeliveryResult::Delivered {
             provider: a.provider.clone(),
+        };
+        return (result, wait);
+    }
+    let said = attempts
+        .iter()
+        .map(|a| format!("{}: {}", a.provider, a.detail))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let wait = attempts
+        .iter()
+        .filter_map(|a| match a.retry {
+            Retry::After(wait) => Some(wait),
+            _ => None,
+        })
+        .max();
+    if let Some(wait) = wait {
+        let until = now + wait.as_secs_f64().ceil() as i64;
+        return (DeliveryResult::Waiting { error: said, until }, Some(wait));
+    }
+    let permanent = !attempts.is_empty() && attempts.iter().all(|a| a.retry == Retry::Permanent);
+    let result = match cfg.channels.get(&d.channel) {
+        Some(channel) if permanent => DeliveryResult::Failed {
+            error: format!("permanent: {said}; check {}", channel.kind.fix()),
+            next_attempt_at: now + backoff(d.attempts).max(PERMANENT_BACKOFF),
         },
-        None => DeliveryResult::Failed {
-            error: attempts
-                .iter()
-                .map(|a| format!("{}: {}", a.provider, a.detail))
-                .collect::<Vec<_>>()
-                .join("; "),
+        _ => DeliveryResult::Failed {
+            error: said,
             next_attempt_at: now + backoff(d.attempts),
         },
     };
-    DeliveryReport {
-        delivery: d,
-        attempts,
-        result,
-    }
+    (result, None)
+}
+
+/// Sends one delivery through its channel: every attempt. A channel gone from the config,
+/// or an alert that cannot be read, is one failed attempt that says so.
+fn send_one(cfg: &Config, d: &PendingDelivery) -> Vec<Attempt> {
+    let alert = match &d.alert {
+        Ok(alert) => alert,
+        Err(why) => return vec![Attempt::new(&d.channel, false, why.clone())],
+    };
+    let Some(channel) = cfg.channels.get(&d.channel) else {
+        let why = format!("channel '{}' is no longer in the config", d.channel);
+        return vec![Attempt::new(&d.channel, false, why)];
+    };
+    let mut alert =
+        with_ack_link(cfg, alert, &d.channel, &d.recipient).unwrap_or_else(|| alert.clone());
+    alert.delivery = Some(d.key.clone());
+    channels::send(channel, &alert, &d.recipient)
 }
 
 /// The alert with its recipient's ack link, when ack links are set up and it is an alert
@@ -247,10 +406,19 @@ fn deliver_until_finished(
     woken: &Receiver<Wake>,
     report: impl Fn(&[DeliveryReport]),
 ) -> anyhow::Result<()> {
+    let deliver = |store: &mut Store| -> anyhow::Result<()> {
+        // Rounds follow each other while more is due than one round takes.
+        loop {
+            let (reports, more) = deliver_due(store, cfg, run, clock::now())
+                .map_err(|e| crate::store::failure(path, "recording deliveries", e))?;
+            report(&reports);
+            if !more {
+                return Ok(());
+            }
+        }
+    };
     loop {
-        let reports = deliver_due(store, cfg, run, clock::now())
-            .map_err(|e| crate::store::failure(path, "recording deliveries", e))?;
-        report(&reports);
+        deliver(store)?;
         // Wait for new alerts; a retry that falls due meanwhile goes in the next round.
         let mut finish = false;
         match woken.recv_timeout(Duration::from_secs(5)) {
@@ -262,10 +430,7 @@ fn deliver_until_finished(
             finish |= matches!(w, Wake::Finish);
         }
         if finish {
-            let reports = deliver_due(store, cfg, run, clock::now())
-                .map_err(|e| crate::store::failure(path, "recording deliveries", e))?;
-            report(&reports);
-            return Ok(());
+            return deliver(store);
         }
     }
 }

@@ -6,5 +6,6 @@ pub mod alert;
 pub mod channels;
 pub mod decide;
 pub mod deliver;
+pub mod order;
 pub mod policy;
 pub mod providers;

@@ -24,8 +24,13 @@ pub struct PendingDelivery {
     pub alert_id: i64,
     pub channel: String,
     pub recipient: String,
+    /// Tries that counted towards its backoff (not those a rate limit turned away).
     pub attempts: i64,
     pub alert_created_at: i64,
+    /// What the last failed try was told.
+    pub last_error: Option<String>,
+    /// Its own random key, the same on every try (`Alert::delivery`).
+    pub key: String,
     /// The alert, with its `id`; or why what was stored cannot be read.
     pub alert: Result<Alert, String>,
 }
@@ -33,9 +38,44 @@ pub struct PendingDelivery {
 /// What became of a delivery in this run.
 #[derive(Debug, Clone)]
 pub enum DeliveryResult {
-    Delivered { provider: String },
-    Failed { error: String, next_attempt_at: i64 },
-    GivenUp { error: String },
+    Delivered {
+        provider: String,
+    },
+    /// A failed try: tried again at `next_attempt_at`.
+    Failed {
+        error: String,
+        next_attempt_at: i64,
+    },
+    /// The destination said to wait (a rate limit): tried again then, and the wait does
+    /// not count towards the backoff.
+    Waiting {
+        error: String,
+        until: i64,
+    },
+    GivenUp {
+        error: String,
+    },
+}
+
+/// One delivering round, leased to one run (see `alerts::order`).
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Too old to send: to be recorded as given up.
+    pub given_up: Vec<PendingDelivery>,
+    /// Per destination, what to send now in order, each with its line's number.
+    pub queues: Vec<Vec<(PendingDelivery, usize)>>,
+    /// How many waiting deliveries later ones made pointless.
+    pub superseded: usize,
+    /// More is due than this round took.
+    pub more: bool,
+}
+
+/// Where a delivery goes, as the config says: its destination, whether its provider
+/// keeps incidents open, and the lease for the delivery `k`-th in its destination's queue.
+pub trait Destinations {
+    fn destination(&self, channel: &str, recipient: &str) -> String;
+    fn incidents(&self, channel: &str) -> bool;
+    fn lease(&self, channel: &str, k: usize) -> i64;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +102,8 @@ pub struct OutboxCounts {
 /// Writes alerts and their deliveries, in the caller's transaction.
 pub fn insert_alerts(tx: &Connection, alerts: &[NewAlert]) -> rusqlite::Result<()> {
     let mut alert = tx.prepare_cached(
-        "INSERT INTO alerts (service, kind, status, previous_status, created_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO alerts (service, kind, status, previous_status, created_at, payload, incident)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut delivery = tx.prepare_cached(
         "INSERT INTO deliveries (alert_id, channel, recipient, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
@@ -77,7 +117,8 @@ pub fn insert_alerts(tx: &Connection, alerts: &[NewAlert]) -> rusqlite::Result<(
             a.status.as_str(),
             a.previous_status.as_str(),
             a.time,
-            a.to_stored_json()
+            a.to_stored_json(),
+            crate::alerts::channels::incident_key(a, usize::MAX),
         ])?;
         let id = tx.last_insert_rowid();
         for (channel, recipient) in &new.deliveries {
@@ -119,7 +160,7 @@ pub fn silences(conn: &Connection) -> rusqlite::Result<HashMap<String, Silence>>
     rows.collect()
 }
 
-/// A delivery row joined with its alert, the alert read back into its type.
+/// A delivery row joined with its alert (`PENDING`), the alert read back into its type.
 fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
     let alert_id: i64 = r.get(1)?;
     let text: String = r.get(6)?;
@@ -136,41 +177,127 @@ fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
         recipient: r.get(3)?,
         attempts: r.get(4)?,
         alert_created_at: r.get(5)?,
+        last_error: r.get(7)?,
+        key: r.get(8)?,
         alert,
     })
 }
 
+/// The pending deliveries with their alerts, in the order they were decided; the columns
+/// `pending_delivery` reads, then the alert's kind, service and incident, the next try
+/// and the lease.
+const PENDING: &str = "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at,
+        a.payload, d.last_error, d.key, a.kind, a.service, a.incident, d.next_attempt_at,
+        d.claim_until
+     FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE d.state = 'pending' ORDER BY d.id";
+
 impl Store {
-    /// Leases to `run` the deliveries due for a try at `now` that no other run holds,
-    /// oldest first, at most `limit`, each until `lease(channel)`; in one transaction, so
-    /// that two runs never send the same delivery at once.
-    pub fn lease_deliveries(
+    /// Plans a delivering round over the pending outbox (`alerts::order::plan`) and, in
+    /// one transaction, marks what it supersedes and leases to `run` what it sends, so
+    /// that two runs never send the same delivery, nor two of one line, at once.
+    pub fn lease_round(
         &mut self,
         run: &str,
         now: i64,
-        limit: usize,
-        lease: impl Fn(&str) -> i64,
-    ) -> rusqlite::Result<Vec<PendingDelivery>> {
+        give_up_before: i64,
+        per_destination: usize,
+        to: &impl Destinations,
+    ) -> rusqlite::Result<Round> {
+        use crate::alerts::order::{Queued, plan};
         self.immediate(|tx| {
-            let due = {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at, a.payload
-                     FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-                       AND (d.claim_until IS NULL OR d.claim_until <= ?1)
-                     ORDER BY d.id LIMIT ?2",
-                )?;
-                let rows = stmt.query_map(params![now, limit as i64], pending_delivery)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()?
-            };
+            let mut rows: Vec<(PendingDelivery, Queued)> = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(PENDING)?;
+                let mut query = stmt.query([])?;
+                while let Some(r) = query.next()? {
+                    let d = pending_delivery(r)?;
+                    let kind: String = r.get(9)?;
+                    let service: String = r.get(10)?;
+                    let incident: Option<String> = r.get(11)?;
+                    let next: i64 = r.get(12)?;
+                    let claim: Option<i64> = r.get(13)?;
+                    let q = Queued {
+                        id: d.id,
+                        kind: kind
+                            .parse()
+                            .unwrap_or(crate::alerts::alert::AlertKind::Alert),
+                        incident: incident.unwrap_or_else(|| format!("cabot/{service}")),
+                        destination: to.destination(&d.channel, &d.recipient),
+                        incidents: to.incidents(&d.channel),
+                        service,
+                        due: next <= now,
+                        leased: claim.is_some_and(|c| c > now),
+                        expired: d.alert_created_at < give_up_before,
+                    };
+                    rows.push((d, q));
+                }
+            }
+            let paused: Vec<String> = tx
+                .prepare_cached("SELECT destination FROM paused_destinations WHERE until > ?1")?
+                .query_map([now], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let queued: Vec<Queued> = rows.iter().map(|(_, q)| q.clone()).collect();
+            let planned = plan(&queued, |d| paused.iter().any(|p| p == d), per_destination);
+            let mut supersede = tx.prepare_cached(
+                "UPDATE deliveries SET state = 'superseded', done_at = ?2, claimed_by = NULL,
+                    claim_until = NULL, last_error = ?3 WHERE id = ?1",
+            )?;
+            for &(i, by) in &planned.superseded {
+                let why = format!("superseded by alert {}", rows[by].0.alert_id);
+                supersede.execute(params![rows[i].0.id, now, why])?;
+            }
             let mut take = tx.prepare_cached(
                 "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1",
             )?;
-            for d in &due {
-                take.execute(params![d.id, run, lease(&d.channel)])?;
+            let mut round = Round {
+                superseded: planned.superseded.len(),
+                more: planned.more,
+                ..Round::default()
+            };
+            for &i in &planned.given_up {
+                take.execute(params![rows[i].0.id, run, now + 60])?;
+                round.given_up.push(rows[i].0.clone());
             }
-            Ok(due)
+            for queue in &planned.queues {
+                let mut leased = Vec::with_capacity(queue.len());
+                for (k, &(i, line)) in queue.iter().enumerate() {
+                    let d = &rows[i].0;
+                    take.execute(params![d.id, run, to.lease(&d.channel, k)])?;
+                    leased.push((d.clone(), line));
+                }
+                round.queues.push(leased);
+            }
+            Ok(round)
         })
+    }
+
+    /// Hands back deliveries leased to a round that did not send them.
+    pub fn release(&mut self, ids: &[i64]) -> rusqlite::Result<()> {
+        self.immediate(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE deliveries SET claimed_by = NULL, claim_until = NULL WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute([id])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sends nothing to `destination` before `until` (what it asked for).
+    pub fn pause(&mut self, destination: &str, until: i64, reason: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO paused_destinations (destination, until, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (destination) DO UPDATE SET until = max(until, excluded.until),
+                reason = excluded.reason",
+            params![destination, until, reason],
+        )?;
+        self.conn.execute(
+            "DELETE FROM paused_destinations WHERE until < ?1",
+            [until - 86_400],
+        )?;
+        Ok(())
     }
 
     /// Records the attempts made for one delivery and what became of it, in one transaction.
@@ -198,11 +325,26 @@ impl Store {
                 ])?;
             }
             match result {
-                DeliveryResult::Delivered { provider } => tx.execute(
-                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
-                        provider = ?2, done_at = ?3, last_error = NULL, claimed_by = NULL,
-                        claim_until = NULL WHERE id = ?1",
-                    params![delivery_id, provider, now],
+                DeliveryResult::Delivered { provider } => {
+                    tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                            provider = ?2, done_at = ?3, last_error = NULL, claimed_by = NULL,
+                            claim_until = NULL WHERE id = ?1",
+                        params![delivery_id, provider, now],
+                    )?;
+                    // The channel works now (its config was fixed): what it refused for good
+                    // goes at once, not at its slow schedule.
+                    tx.execute(
+                        "UPDATE deliveries SET next_attempt_at = ?2 WHERE state = 'pending'
+                            AND next_attempt_at > ?2 AND last_error LIKE 'permanent:%'
+                            AND channel = (SELECT channel FROM deliveries WHERE id = ?1)",
+                        params![delivery_id, now],
+                    )?
+                }
+                DeliveryResult::Waiting { error, until } => tx.execute(
+                    "UPDATE deliveries SET last_error = ?2, next_attempt_at = ?3,
+                        claimed_by = NULL, claim_until = NULL WHERE id = ?1",
+                    params![delivery_id, error, until],
                 )?,
                 DeliveryResult::Failed {
                     error,

@@ -21,6 +21,7 @@ impl ChannelType for Command {
     const NAME: &'static str = "command";
     const KEYS: &'static [&'static str] = &["command", "env"];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "command";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Command> {
         let command = r.argv(f, "command");

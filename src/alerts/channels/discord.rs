@@ -48,6 +48,7 @@ impl ChannelType for Discord {
     const NAME: &'static str = NAME;
     const KEYS: &'static [&'static str] = &["webhook_url", "webhook_url_env", "webhook_url_file"];
     const REACH: Reach = Reach::Mentions(DISCORD);
+    const FIX: &'static str = "webhook_url";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Discord> {
         let webhook_url = r.required_secret(f, "webhook_url");

@@ -59,6 +59,7 @@ impl ChannelType for Email {
     const NAME: &'static str = "email";
     const KEYS: &'static [&'static str] = &["from", "servers"];
     const REACH: Reach = Reach::EachUser(EMAIL);
+    const FIX: &'static str = "servers, and the users' email addresses";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Email> {
         let from = r.required_string(f, "from");
@@ -172,6 +173,7 @@ pub fn body(alert: &Alert) -> String {
             "Service {} is back to normal (was {}).\n",
             alert.service, alert.previous_status
         )),
+        AlertKind::Ack => out.push_str(&format!("{}\n", alert.text())),
         AlertKind::Test => out
             .push_str("This is a test alert from cabot: if you can read it, this channel works.\n"),
         AlertKind::Alert | AlertKind::Repeat => out.push_str(&format!(

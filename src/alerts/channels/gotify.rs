@@ -30,6 +30,7 @@ impl ChannelType for Gotify {
     const NAME: &'static str = NAME;
     const KEYS: &'static [&'static str] = &["url", "token", "token_env", "token_file"];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "url and token";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Gotify> {
         let url = r.required_url(f, "url", &["https", "http"]);

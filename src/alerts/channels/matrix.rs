@@ -1,8 +1,10 @@
 //! `matrix`: an `m.room.message` (`m.text`, with an HTML body) sent to a room through the
 //! Client-Server API (`PUT /_matrix/client/v3/rooms/ROOM/send/m.room.message/TXN`,
 //! https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3roomsroomidsendeventtypetxnid)
-//! with an access token. The transaction id is the alert's outbox id, so a retried delivery
-//! is the same transaction and the homeserver does not post it twice.
+//! with an access token. The transaction id is the delivery's own random key, kept across
+//! its retries: a retried delivery is the same transaction, which the homeserver does not
+//! post twice, and no other delivery (after a restored backup, or in a new state) ever
+//! has it, which a homeserver would silently drop as a repeat.
 
 use std::time::Duration;
 
@@ -39,6 +41,7 @@ impl ChannelType for Matrix {
         "room_id",
     ];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "homeserver, access_token and room_id";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Matrix> {
         let homeserver = r.required_url(f, "homeserver", &["https", "http"]);
@@ -65,10 +68,13 @@ impl ChannelType for Matrix {
             Ok(t) => t,
             Err(a) => return vec![a],
         };
-        let txn = match alert.id {
-            Some(id) if alert.kind != AlertKind::Test => format!("cabot-alert-{id}"),
-            _ => format!("cabot-test-{}", alert.time),
-        };
+        let txn = format!(
+            "cabot-{}",
+            alert
+                .delivery
+                .clone()
+                .unwrap_or_else(crate::alerts::alert::random_key)
+        );
         let (plain, html) = bodies(alert);
         let body = json!({
             "msgtype": "m.text",
@@ -103,7 +109,7 @@ fn bodies(alert: &Alert) -> (String, String) {
     let mut plain = vec![alert.subject()];
     let mut html = vec![format!("<b>{}</b>", xml_escape(&alert.subject()))];
     match alert.kind {
-        AlertKind::Recovery | AlertKind::Test => {
+        AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => {
             plain.push(alert.text());
             html.push(xml_escape(&alert.text()));
         }

@@ -27,6 +27,12 @@ pub(crate) trait ChannelType: Sized {
     const DEFAULT_MIN_IMPORTANCE: Importance = Importance::Warning;
     /// Whether it is told of recoveries.
     const SENDS_RECOVERY: bool = true;
+    /// Whether its provider keeps each incident open until told (PagerDuty, Opsgenie,
+    /// Pushover's emergencies): acknowledgements reach it, and a recovery supersedes
+    /// the triggers and repeats still waiting before it.
+    const INCIDENTS: bool = false;
+    /// The keys to look at when the provider refuses for good (a 401, a 404).
+    const FIX: &'static str = "the channel's settings";
 
     /// Reads the type's keys from `f`; every problem goes to `r` with its position.
     fn read(r: &mut Reader, f: &Fields) -> Option<Self>;
@@ -84,6 +90,22 @@ pub struct Attempt {
     pub ok: bool,
     /// The provider's answer, or what went wrong.
     pub detail: String,
+    /// What the answer says about the next request.
+    pub retry: Retry,
+}
+
+/// What an answer says about sending again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retry {
+    /// Nothing: after a failure, the usual backoff.
+    #[default]
+    Backoff,
+    /// Send nothing more to this destination before this long: a 429 (or a 503) with its
+    /// `Retry-After` or the provider's own field, or, after a success, a rate limit used up.
+    After(Duration),
+    /// Refused for good (400, 401, 403, 404, 410, 422): nothing goes through until the
+    /// config is fixed.
+    Permanent,
 }
 
 impl Attempt {
@@ -92,7 +114,64 @@ impl Attempt {
             provider: provider.to_string(),
             ok,
             detail: crate::text::one_line(&detail.into(), 300),
+            retry: Retry::Backoff,
         }
+    }
+
+    /// The same, with what the answer says about sending again.
+    pub fn with_retry(self, retry: Retry) -> Attempt {
+        Attempt { retry, ..self }
+    }
+}
+
+/// A 429 that says nothing of when to come back waits this long.
+const RATE_LIMITED: Duration = Duration::from_secs(30);
+/// A wait a provider asks for is taken up to this long.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// What an HTTP answer says about sending again: `Retry-After` (seconds or a date),
+/// Discord's `X-RateLimit-Reset-After` with `X-RateLimit-Remaining: 0`, and in the body
+/// Discord's `retry_after` (seconds), Telegram's `parameters.retry_after` (seconds) and
+/// Matrix's `retry_after_ms`.
+pub(crate) fn retry_of(code: u16, headers: &ureq::http::HeaderMap, body: &str) -> Retry {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let seconds = |s: f64| {
+        (s.is_finite() && s >= 0.0)
+            .then(|| Duration::from_secs_f64(s.min(LONGEST_WAIT.as_secs_f64())))
+    };
+    let retry_after = header("retry-after").and_then(|v| match v.parse::<f64>() {
+        Ok(s) => seconds(s),
+        Err(_) => {
+            let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp().as_second();
+            seconds((at - crate::clock::now()).max(0) as f64)
+        }
+    });
+    let reset_after = header("x-ratelimit-reset-after").and_then(|v| seconds(v.parse().ok()?));
+    let used_up = header("x-ratelimit-remaining") == Some("0");
+    if (200..300).contains(&code) {
+        return match reset_after {
+            Some(wait) if used_up => Retry::After(wait),
+            _ => Retry::Backoff,
+        };
+    }
+    let said = serde_json::from_str::<serde_json::Value>(body).ok();
+    let in_body = said.as_ref().and_then(|b| {
+        let field = |v: &serde_json::Value| v.as_f64();
+        field(&b["retry_after"])
+            .or_else(|| field(&b["parameters"]["retry_after"]))
+            .and_then(seconds)
+            .or_else(|| seconds(field(&b["retry_after_ms"])? / 1000.0))
+    });
+    let wait = retry_after.or(in_body).or(reset_after);
+    match code {
+        429 => Retry::After(wait.unwrap_or(RATE_LIMITED)),
+        400 | 401 | 403 | 404 | 410 | 422 => Retry::Permanent,
+        _ => wait.map_or(Retry::Backoff, Retry::After),
     }
 }
 
@@ -126,9 +205,9 @@ pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-/// An API's answer: its status and (the first 64 KiB of) its body; or the failed attempt
-/// when there was none.
-type Answered = Result<(u16, String), Attempt>;
+/// An API's answer: its status, (the first 64 KiB of) its body and what it says about
+/// sending again; or the failed attempt when there was none.
+type Answered = Result<(u16, String, Retry), Attempt>;
 
 fn answer(
     provider: &str,
@@ -141,7 +220,9 @@ fn answer(
         .limit(64 * 1024)
         .read_to_string()
         .unwrap_or_default();
-    Ok((response.status().as_u16(), body))
+    let code = response.status().as_u16();
+    let retry = retry_of(code, response.headers(), &body);
+    Ok((code, body, retry))
 }
 
 /// Reads an API's answer: 2xx with a body of type `T` in which `accept` finds the proof
@@ -151,19 +232,19 @@ pub(crate) fn judge<T: DeserializeOwned>(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     accept: impl Fn(&T) -> Option<String>,
 ) -> Attempt {
-    let (code, body) = match answer(provider, result) {
+    let (code, body, retry) = match answer(provider, result) {
         Ok(a) => a,
         Err(failed) => return failed,
     };
     if !(200..300).contains(&code) {
-        return Attempt::new(provider, false, format!("HTTP {code}: {body}"));
+        return Attempt::new(provider, false, format!("HTTP {code}: {body}")).with_retry(retry);
     }
     match serde_json::from_str::<T>(&body)
         .ok()
         .as_ref()
         .and_then(accept)
     {
-        Some(id) => Attempt::new(provider, true, format!("accepted ({id})")),
+        Some(id) => Attempt::new(provider, true, format!("accepted ({id})")).with_retry(retry),
         None => Attempt::new(
             provider,
             false,
@@ -178,7 +259,7 @@ pub(crate) fn judge_status(
     provider: &str,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Attempt {
-    let (code, body) = match answer(provider, result) {
+    let (code, body, retry) = match answer(provider, result) {
         Ok(a) => a,
         Err(failed) => return failed,
     };
@@ -192,6 +273,7 @@ pub(crate) fn judge_status(
         (200..300).contains(&code),
         format!("HTTP {code}{said}"),
     )
+    .with_retry(retry)
 }
 
 /// A channel's `base_url`: where its provider's API is, the public one unless it says.
@@ -282,6 +364,20 @@ macro_rules! channel_types {
                 }
             }
 
+            /// Whether its provider keeps incidents open (see `ChannelType::INCIDENTS`).
+            pub fn incidents(&self) -> bool {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::INCIDENTS,)+
+                }
+            }
+
+            /// The keys to look at when its provider refuses for good.
+            pub fn fix(&self) -> &'static str {
+                match self {
+                    $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::FIX,)+
+                }
+            }
+
             pub fn sends_recovery(&self) -> bool {
                 match self {
                     $(ChannelKind::$variant(_) => <$module::$ty as ChannelType>::SENDS_RECOVERY,)+
@@ -342,5 +438,105 @@ mod tests {
             assert!(!keys[..i].contains(key), "contact {key} twice");
         }
         assert_eq!(keys[..3], ["email", "phone", "slack"]);
+    }
+
+    #[test]
+    fn what_answers_say_about_sending_again() {
+        use ureq::http::HeaderMap;
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.insert(*name, value.parse().expect("header value"));
+            }
+            h
+        };
+        let secs = |s: f64| Retry::After(Duration::from_secs_f64(s));
+        let none = headers(&[]);
+        let cases: &[(u16, HeaderMap, &str, Retry)] = &[
+            (200, none.clone(), "", Retry::Backoff),
+            (503, none.clone(), "", Retry::Backoff),
+            (429, none.clone(), "", Retry::After(RATE_LIMITED)),
+            (429, headers(&[("Retry-After", "120")]), "", secs(120.0)),
+            (503, headers(&[("Retry-After", "7")]), "", secs(7.0)),
+            // Telegram: {"ok":false,"error_code":429,"parameters":{"retry_after":3600}}
+            (
+                429,
+                none.clone(),
+                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3600","parameters":{"retry_after":3600}}"#,
+                secs(3600.0),
+            ),
+            // Discord: the body's seconds, with a fraction.
+            (
+                429,
+                headers(&[
+                    ("X-RateLimit-Reset-After", "1.5"),
+                    ("X-RateLimit-Remaining", "0"),
+                ]),
+                r#"{"message":"You are being rate limited.","retry_after":1.234,"global":false}"#,
+                secs(1.234),
+            ),
+            // Matrix: milliseconds.
+            (
+                429,
+                none.clone(),
+                r#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500}"#,
+                secs(2.5),
+            ),
+            // A success that used the last request of a window.
+            (
+                200,
+                headers(&[
+                    ("X-RateLimit-Reset-After", "2"),
+                    ("X-RateLimit-Remaining", "0"),
+                ]),
+                "{}",
+                secs(2.0),
+            ),
+            (
+                200,
+                headers(&[
+                    ("X-RateLimit-Reset-After", "2"),
+                    ("X-RateLimit-Remaining", "3"),
+                ]),
+                "{}",
+                Retry::Backoff,
+            ),
+            (401, none.clone(), "", Retry::Permanent),
+            (
+                403,
+                none.clone(),
+                r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the group chat"}"#,
+                Retry::Permanent,
+            ),
+            (404, none.clone(), "", Retry::Permanent),
+            (410, none.clone(), "", Retry::Permanent),
+            (
+                400,
+                none.clone(),
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+                Retry::Permanent,
+            ),
+            (422, none.clone(), "", Retry::Permanent),
+            // Nonsense waits are no waits; a huge one is capped at a day.
+            (503, headers(&[("Retry-After", "-5")]), "", Retry::Backoff),
+            (
+                429,
+                headers(&[("Retry-After", "999999999")]),
+                "",
+                Retry::After(LONGEST_WAIT),
+            ),
+        ];
+        for (code, h, body, want) in cases {
+            assert_eq!(retry_of(*code, h, body), *want, "{code} {h:?} {body}");
+        }
+        // An HTTP date a minute from now.
+        let at = jiff::Timestamp::from_second(crate::clock::now() + 60).expect("time");
+        let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&at)
+            .expect("an HTTP date");
+        match retry_of(429, &headers(&[("Retry-After", &date)]), "") {
+            Retry::After(d) => assert!((58..=60).contains(&d.as_secs()), "{d:?} from {date}"),
+            other => panic!("{other:?} from {date}"),
+        }
     }
 }

@@ -47,6 +47,7 @@ impl ChannelType for Ntfy {
         "password_file",
     ];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "url, and token or username and password";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Ntfy> {
         let url = r.required_secret(f, "url");

@@ -43,6 +43,8 @@ impl ChannelType for Opsgenie {
         "base_url",
     ];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "api_key and region";
+    const INCIDENTS: bool = true;
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Opsgenie> {
         let api_key = r.required_secret(f, "api_key");

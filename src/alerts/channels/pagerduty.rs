@@ -36,6 +36,8 @@ impl ChannelType for PagerDuty {
         "base_url",
     ];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "routing_key";
+    const INCIDENTS: bool = true;
 
     fn read(r: &mut Reader, f: &Fields) -> Option<PagerDuty> {
         let routing_key = r.required_secret(f, "routing_key");

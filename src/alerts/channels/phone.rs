@@ -18,6 +18,7 @@ impl ChannelType for Phone {
     const NAME: &'static str = "phone";
     const KEYS: &'static [&'static str] = &["providers"];
     const REACH: Reach = Reach::EachUser(PHONE);
+    const FIX: &'static str = "the providers' account ids, tokens and from numbers, and the users' phone numbers";
     const DEFAULT_MIN_IMPORTANCE: Importance = Importance::Critical;
     // Nobody wants a phone call to say that all is well.
     const SENDS_RECOVERY: bool = false;

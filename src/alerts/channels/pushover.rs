@@ -59,6 +59,8 @@ impl ChannelType for Pushover {
         "base_url",
     ];
     const REACH: Reach = Reach::EachUser(PUSHOVER);
+    const FIX: &'static str = "token, and each user's pushover key";
+    const INCIDENTS: bool = true;
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Pushover> {
         let token = r.required_secret(f, "token");

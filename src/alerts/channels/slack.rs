@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, secret};
+use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, judge_status, secret};
 use crate::alerts::alert::{Alert, AlertKind, BODY_MAX};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
@@ -88,6 +88,7 @@ impl ChannelType for Slack {
     const NAME: &'static str = "slack";
     const KEYS: &'static [&'static str] = &["webhook_url", "webhook_url_env", "webhook_url_file"];
     const REACH: Reach = Reach::Mentions(SLACK);
+    const FIX: &'static str = "webhook_url";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Slack> {
         Some(Slack {
@@ -112,23 +113,7 @@ fn post(webhook_url: &Secret, alert: &Alert, mentions: &str, timeout: Duration) 
         .post(&url)
         .header("Content-Type", "application/json")
         .send(body.to_string());
-    match answer {
-        Ok(mut r) => {
-            let code = r.status();
-            let text = r
-                .body_mut()
-                .with_config()
-                .limit(4096)
-                .read_to_string()
-                .unwrap_or_default();
-            if code.is_success() {
-                Attempt::new("slack", true, format!("accepted ({})", text.trim()))
-            } else {
-                Attempt::new("slack", false, format!("HTTP {}: {text}", code.as_u16()))
-            }
-        }
-        Err(e) => Attempt::new("slack", false, e.to_string()),
-    }
+    judge_status("slack", answer)
 }
 
 /// The message: the subject, each failing check, the runbook, and the mentions.
@@ -136,6 +121,7 @@ pub fn text(alert: &Alert, mentions: &[String]) -> String {
     let icon = match alert.kind {
         AlertKind::Recovery => ":white_check_mark:",
         AlertKind::Test => ":wave:",
+        AlertKind::Ack => ":eyes:",
         AlertKind::Alert | AlertKind::Repeat => ":rotating_light:",
     };
     let mut text = format!("{icon} *{}*", escape(&alert.subject()));

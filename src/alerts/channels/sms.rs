@@ -16,6 +16,7 @@ impl ChannelType for Sms {
     const NAME: &'static str = "sms";
     const KEYS: &'static [&'static str] = &["providers"];
     const REACH: Reach = Reach::EachUser(PHONE);
+    const FIX: &'static str = "the providers' account ids, tokens and from numbers, and the users' phone numbers";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Sms> {
         Some(Sms {

@@ -29,6 +29,7 @@ impl ChannelType for Teams {
     const NAME: &'static str = NAME;
     const KEYS: &'static [&'static str] = &["webhook_url", "webhook_url_env", "webhook_url_file"];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "webhook_url";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Teams> {
         let webhook_url = r.required_secret(f, "webhook_url");

@@ -36,6 +36,7 @@ impl ChannelType for Telegram {
         "base_url",
     ];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "bot_token and chat_id (is the bot still in the chat?)";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Telegram> {
         let bot_token = r.required_secret(f, "bot_token");
@@ -105,7 +106,7 @@ fn is_chat_id(id: &str) -> bool {
 fn text(alert: &Alert) -> String {
     let mut lines = vec![alert.subject()];
     match alert.kind {
-        AlertKind::Recovery | AlertKind::Test => lines.push(alert.text()),
+        AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => lines.push(alert.text()),
         AlertKind::Alert | AlertKind::Repeat => lines.extend(
             alert
                 .check_lines()

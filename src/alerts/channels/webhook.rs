@@ -60,6 +60,7 @@ impl ChannelType for Webhook {
     const KEYS: &'static [&'static str] =
         &["url", "url_env", "url_file", "method", "headers", "body"];
     const REACH: Reach = Reach::Destination;
+    const FIX: &'static str = "url, method, headers and body";
 
     fn read(r: &mut Reader, f: &Fields) -> Option<Webhook> {
         let url = r.required_secret(f, "url");

@@ -658,17 +658,26 @@ fn report_deliveries(outcomes: &[DeliveryReport]) {
         } else {
             format!("{} ({})", d.channel, d.recipient)
         };
+        let service = d.alert.as_ref().map_or("?", |a| a.service.as_str());
         match &o.result {
             DeliveryResult::Delivered { .. } => {}
-            DeliveryResult::Failed { error, .. } => eprintln!(
-                "cabot: alert {} for {} not delivered to {to}, will retry: {error}",
+            DeliveryResult::Failed {
+                error,
+                next_attempt_at,
+            } => eprintln!(
+                "cabot: alert {} for {service} not delivered to {to}, will retry at {}: {error}",
                 d.alert_id,
-                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
+                clock::rfc3339(*next_attempt_at),
+            ),
+            DeliveryResult::Waiting { error, until } => eprintln!(
+                "cabot: alert {} for {service} not delivered to {to}: rate limited, \
+                 nothing more goes there before {}: {error}",
+                d.alert_id,
+                clock::rfc3339(*until),
             ),
             DeliveryResult::GivenUp { error } => eprintln!(
-                "cabot: gave up on alert {} for {} to {to}: {error}",
+                "cabot: gave up on alert {} for {service} to {to}: {error}",
                 d.alert_id,
-                d.alert.as_ref().map_or("?", |a| a.service.as_str()),
             ),
         }
     }

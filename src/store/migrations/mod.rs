@@ -59,10 +59,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cached calendars, used ack links",
         sql: include_str!("0010_calendars_and_ack_links.sql"),
     },
+    Migration {
+        version: 11,
+        name: "deliveries in order, paced, with keys of their own",
+        sql: include_str!("0011_ordered_deliveries.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 11,
+        version: 12,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

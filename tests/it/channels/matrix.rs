@@ -98,13 +98,53 @@ fn a_retried_delivery_reuses_its_transaction_id() {
     let env = env_with("matrix", &keys(&hs), &target, "");
     let r = run_at(&env, T0, &["run"], &[("MATRIX_TOKEN", "wrong")]);
     assert!(r.stderr.contains("M_UNKNOWN_TOKEN"), "{r:?}");
-    let r = run_at(&env, T0 + 5 * MIN, &["run"], &[("MATRIX_TOKEN", TOKEN)]);
+    assert!(r.stderr.contains("permanent: "), "{r:?}");
+    // A refused token is tried again on the slow schedule, an hour on.
+    let r = run_at(&env, T0 + 61 * MIN, &["run"], &[("MATRIX_TOKEN", TOKEN)]);
     assert_eq!(r.code, 0, "{r:?}");
     let urls: Vec<String> = hs.requests().iter().map(|r| r.url.clone()).collect();
-    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert_eq!(
+        urls.len(),
+        3,
+        "the alert twice, then the hour's repeat: {urls:?}"
+    );
     assert_eq!(urls[0], urls[1], "the same transaction, tried twice");
-    assert!(urls[0].ends_with("/cabot-alert-1"), "{urls:?}");
-    assert_eq!(txns.lock().expect("txns").len(), 1);
+    assert_ne!(urls[1], urls[2], "the repeat is a delivery of its own");
+    let txn = urls[0].rsplit('/').next().unwrap_or("");
+    let key = txn.strip_prefix("cabot-").unwrap_or("");
+    assert!(
+        key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit()),
+        "a random key of its own: {urls:?}"
+    );
+    assert_eq!(txns.lock().expect("txns").len(), 2);
+}
+
+#[test]
+fn a_new_state_never_reuses_a_transaction_id_the_room_has_seen() {
+    let (hs, txns) = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with("matrix", &keys(&hs), &target, "");
+    let vars = [("MATRIX_TOKEN", TOKEN)];
+    assert_eq!(run_at(&env, T0, &["run"], &vars).code, 0);
+    // The state is lost (or an old backup restored): the next alert is outbox row 1 again.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.state().display()));
+    }
+    let r = run_at(&env, T0 + MIN, &["run"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        1
+    );
+    let urls: Vec<String> = hs.requests().iter().map(|r| r.url.clone()).collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert_ne!(urls[0], urls[1], "each alert its own transaction");
+    assert_eq!(
+        txns.lock().expect("txns").len(),
+        2,
+        "the homeserver posted both alerts (a repeated id it would have dropped)"
+    );
 }
 
 #[test]

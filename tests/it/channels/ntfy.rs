@@ -181,15 +181,27 @@ fn a_refused_token_or_a_quota_keeps_the_alert_pending_with_ntfys_answer() {
         env.count("SELECT count(*) FROM deliveries WHERE state = 'pending'"),
         1
     );
+    assert!(
+        refused
+            .stderr
+            .contains("permanent: ntfy: HTTP 401: {\"code\":40101"),
+        "labelled as needing a fix: {refused:?}"
+    );
+    assert!(
+        refused.stderr.contains("check url, and token"),
+        "{refused:?}"
+    );
     ntfy.accepting.store(false, Ordering::SeqCst);
-    let quota = run(&env, T0 + 2 * MIN, "s3cret");
+    // A refused password is tried again on the slow schedule, an hour on.
+    let quota = run(&env, T0 + 61 * MIN, "s3cret");
     assert!(quota.stderr.contains("HTTP 429"), "{quota:?}");
+    assert!(quota.stderr.contains("rate limited"), "{quota:?}");
     ntfy.accepting.store(true, Ordering::SeqCst);
-    assert_eq!(run(&env, T0 + 5 * MIN, "s3cret").code, 0);
+    assert_eq!(run(&env, T0 + 65 * MIN, "s3cret").code, 0);
     assert_eq!(
         env.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
-        1,
-        "delivered once the password is right and the quota is back"
+        2,
+        "delivered once the password is right and the quota is back, and the hour's repeat"
     );
 }
 
