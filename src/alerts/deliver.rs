@@ -75,6 +75,11 @@ impl Destinations for ByConfig<'_> {
             .is_some_and(|c| c.kind.incidents())
     }
 
+    fn settings(&self, channel: &str) -> Option<String> {
+        let channel = self.cfg.channels.get(channel)?;
+        Some(crate::store::secret_digest(&format!("{channel:?}")))
+    }
+
     fn lease(&self, channel: &str, k: usize) -> i64 {
         let timeout = self
             .cfg
@@ -302,10 +307,12 @@ fn judge(
         Some(channel) if permanent => DeliveryResult::Failed {
             error: format!("permanent: {said}; check {}", channel.kind.fix()),
             next_attempt_at: now + backoff(d.attempts).max(PERMANENT_BACKOFF),
+            refused: ByConfig { cfg, now }.settings(&d.channel),
         },
         _ => DeliveryResult::Failed {
             error: said,
             next_attempt_at: now + backoff(d.attempts),
+            refused: None,
         },
     };
     (result, None)

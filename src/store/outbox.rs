@@ -41,10 +41,12 @@ pub enum DeliveryResult {
     Delivered {
         provider: String,
     },
-    /// A failed try: tried again at `next_attempt_at`.
+    /// A failed try: tried again at `next_attempt_at`, or as soon as the channel's
+    /// settings differ from those it refused for good (`refused`, their digest).
     Failed {
         error: String,
         next_attempt_at: i64,
+        refused: Option<String>,
     },
     /// The destination said to wait (a rate limit): tried again then, and the wait does
     /// not count towards the backoff.
@@ -71,10 +73,12 @@ pub struct Round {
 }
 
 /// Where a delivery goes, as the config says: its destination, whether its provider
-/// keeps incidents open, and the lease for the delivery `k`-th in its destination's queue.
+/// keeps incidents open, a digest of the channel's settings, and the lease for the
+/// delivery `k`-th in its destination's queue.
 pub trait Destinations {
     fn destination(&self, channel: &str, recipient: &str) -> String;
     fn incidents(&self, channel: &str) -> bool;
+    fn settings(&self, channel: &str) -> Option<String>;
     fn lease(&self, channel: &str, k: usize) -> i64;
 }
 
@@ -188,7 +192,7 @@ fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
 /// and the lease.
 const PENDING: &str = "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at,
         a.payload, d.last_error, d.key, a.kind, a.service, a.incident, d.next_attempt_at,
-        d.claim_until
+        d.claim_until, d.refused_by
      FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.state = 'pending' ORDER BY d.id";
 
@@ -217,6 +221,9 @@ impl Store {
                     let incident: Option<String> = r.get(11)?;
                     let next: i64 = r.get(12)?;
                     let claim: Option<i64> = r.get(13)?;
+                    let refused: Option<String> = r.get(14)?;
+                    // Settings refused for good and changed since: try again at once.
+                    let fixed = refused.is_some() && refused != to.settings(&d.channel);
                     let q = Queued {
                         id: d.id,
                         kind: kind
@@ -226,7 +233,7 @@ impl Store {
                         destination: to.destination(&d.channel, &d.recipient),
                         incidents: to.incidents(&d.channel),
                         service,
-                        due: next <= now,
+                        due: next <= now || fixed,
                         leased: claim.is_some_and(|c| c > now),
                         expired: d.alert_created_at < give_up_before,
                     };
@@ -336,7 +343,7 @@ impl Store {
                     // goes at once, not at its slow schedule.
                     tx.execute(
                         "UPDATE deliveries SET next_attempt_at = ?2 WHERE state = 'pending'
-                            AND next_attempt_at > ?2 AND last_error LIKE 'permanent:%'
+                            AND next_attempt_at > ?2 AND refused_by IS NOT NULL
                             AND channel = (SELECT channel FROM deliveries WHERE id = ?1)",
                         params![delivery_id, now],
                     )?
@@ -349,10 +356,12 @@ impl Store {
                 DeliveryResult::Failed {
                     error,
                     next_attempt_at,
+                    refused,
                 } => tx.execute(
                     "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2,
-                        next_attempt_at = ?3, claimed_by = NULL, claim_until = NULL WHERE id = ?1",
-                    params![delivery_id, error, next_attempt_at],
+                        next_attempt_at = ?3, refused_by = ?4, claimed_by = NULL,
+                        claim_until = NULL WHERE id = ?1",
+                    params![delivery_id, error, next_attempt_at, refused],
                 )?,
                 DeliveryResult::GivenUp { error } => tx.execute(
                     "UPDATE deliveries SET state = 'given_up', last_error = ?2, done_at = ?3,

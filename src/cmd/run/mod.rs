@@ -664,6 +664,7 @@ fn report_deliveries(outcomes: &[DeliveryReport]) {
             DeliveryResult::Failed {
                 error,
                 next_attempt_at,
+                ..
             } => eprintln!(
                 "cabot: alert {} for {service} not delivered to {to}, will retry at {}: {error}",
                 d.alert_id,

@@ -3,8 +3,10 @@
 -- deliveries of one incident are found together; a delivery can be 'superseded' by a
 -- later one of its incident (a trigger that a resolve overtook is not sent); each delivery
 -- has a random key of its own, kept across its retries and never made again by a restored
--- backup or a new state (Matrix's transaction id); a destination that said when to come
--- back (a 429's Retry-After) is left alone until then. SQLite cannot change a CHECK, so
+-- backup or a new state (Matrix's transaction id); a delivery refused for good keeps a
+-- digest of the channel's settings that were refused (`refused_by`), so that changed
+-- settings try it at once; a destination that said when to come back (a 429's
+-- Retry-After) is left alone until then. SQLite cannot change a CHECK, so
 -- the deliveries table is made anew.
 ALTER TABLE alerts ADD COLUMN incident TEXT;
 UPDATE alerts SET incident = coalesce(
@@ -25,7 +27,8 @@ CREATE TABLE deliveries_new (
     done_at INTEGER,
     claimed_by TEXT,
     claim_until INTEGER,
-    key TEXT NOT NULL DEFAULT (lower(hex(randomblob(16))))
+    key TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
+    refused_by TEXT
 );
 INSERT INTO deliveries_new (id, alert_id, channel, recipient, state, attempts,
         next_attempt_at, provider, last_error, done_at, claimed_by, claim_until)

@@ -12,7 +12,15 @@ use crate::support::*;
 const KEY: &str = "e93facc04764012d7bfb002500d5d1a6";
 
 fn fake() -> HttpServer {
-    HttpServer::start(|req| {
+    fake_with(Script::default())
+}
+
+/// The fake, answering with `script`'s replies first while it has any.
+fn fake_with(script: Script) -> HttpServer {
+    HttpServer::start(move |req| {
+        if let Some(reply) = script.next() {
+            return reply;
+        }
         let invalid = |why: &str| {
             Reply::new(
                 400,
@@ -185,4 +193,99 @@ services:
         .map(|e| e["event_action"].as_str().unwrap_or("").to_string())
         .collect();
     assert_eq!(actions, ["trigger", "resolve"]);
+}
+
+fn actions(pd: &HttpServer) -> Vec<String> {
+    events(pd)
+        .iter()
+        .map(|e| e["event_action"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// PagerDuty down for a moment: its 5xx, as any server behind a balancer says it.
+fn unavailable() -> Reply {
+    Reply::new(503, "Service Unavailable")
+}
+
+#[test]
+fn a_trigger_the_recovery_overtook_is_superseded_never_sent_after_the_resolve() {
+    let script = Script::default();
+    let pd = fake_with(script.clone());
+    let target = Target::new();
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    let vars = [("PD_KEY", KEY)];
+    target.set_up(false);
+    script.then(unavailable());
+    let r = run_at(&env, T0, &["run"], &vars);
+    assert!(r.stderr.contains("pagerduty: HTTP 503"), "{r:?}");
+    // Recovered 30 s later, while the trigger waits for its retry: the trigger is not sent
+    // again at all, and the resolve goes (a 503 may have been taken after all: the resolve
+    // closes it; if not, PagerDuty ignores a resolve of a key it does not know).
+    target.set_up(true);
+    let r = run_at(&env, T0 + 30, &["run", "--all"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(actions(&pd), ["trigger", "resolve"]);
+    run_at(&env, T0 + 2 * MIN, &["run"], &vars);
+    assert_eq!(
+        actions(&pd),
+        ["trigger", "resolve"],
+        "the trigger is never retried"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'superseded'"),
+        1
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'pending'"),
+        0
+    );
+    // Later runs send nothing more: PagerDuty holds nothing open.
+    run_at(&env, T0 + 62 * MIN, &["run"], &vars);
+    assert_eq!(actions(&pd), ["trigger", "resolve"]);
+}
+
+#[test]
+fn a_trigger_retried_before_the_recovery_goes_first() {
+    let script = Script::default();
+    let pd = fake_with(script.clone());
+    let target = Target::new();
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    let vars = [("PD_KEY", KEY)];
+    target.set_up(false);
+    script.then(unavailable());
+    run_at(&env, T0, &["run"], &vars);
+    let r = run_at(&env, T0 + MIN + 5, &["run"], &vars);
+    assert_eq!(r.stderr, "", "{r:?}");
+    target.set_up(true);
+    run_at(&env, T0 + 2 * MIN + 10, &["run"], &vars);
+    assert_eq!(actions(&pd), ["trigger", "trigger", "resolve"]);
+    let key = format!("cabot/web/{T0}");
+    assert!(events(&pd).iter().all(|e| e["dedup_key"] == key.as_str()));
+}
+
+#[test]
+fn pagerdutys_rate_limit_is_waited_out_and_does_not_count_as_a_failure() {
+    let script = Script::default();
+    let pd = fake_with(script.clone());
+    let target = Target::new();
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    target.set_up(false);
+    // PagerDuty's Events API answers 429 with no body to speak of when an integration
+    // sends too much; the wait comes from Retry-After when it is there.
+    script.then(Reply::new(429, "").header("Retry-After", "2"));
+    let r = run_at(&env, T0, &["run"], &[("PD_KEY", KEY)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "waited inside the run, then delivered: {r:?}");
+    let seen = pd.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].at.duration_since(seen[0].at) >= std::time::Duration::from_secs(2));
+    assert_eq!(
+        env.count("SELECT attempts FROM deliveries"),
+        1,
+        "the 429 is not a failed try: the backoff does not grow"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM attempts"), 2);
 }

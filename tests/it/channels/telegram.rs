@@ -11,7 +11,15 @@ const TOKEN: &str = "7034117421:AAHcabot-test-token-0000000000000";
 const CHAT: i64 = -1001234567890;
 
 fn fake() -> HttpServer {
-    HttpServer::start(|req| {
+    fake_with(Script::default())
+}
+
+/// The fake, answering with `script`'s replies first while it has any.
+fn fake_with(script: Script) -> HttpServer {
+    HttpServer::start(move |req| {
+        if let Some(reply) = script.next() {
+            return reply;
+        }
         let error = |code: u16, description: &str| {
             Reply::new(
                 code,
@@ -108,5 +116,165 @@ fn test_alert_and_a_wrong_token() {
     assert!(
         !r.stdout.contains("1:wrong"),
         "the token is in the URL: never shown: {r:?}"
+    );
+}
+
+/// The texts the chat got, in the order it got them.
+fn texts(tg: &HttpServer) -> Vec<String> {
+    tg.requests()
+        .iter()
+        .map(|r| {
+            let m: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+            m["text"].as_str().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+/// What the Bot API says to a bot that sends too much: 429 and when to come back.
+fn too_many(seconds: u64) -> Reply {
+    Reply::new(
+        429,
+        json!({"ok": false, "error_code": 429,
+               "description": format!("Too Many Requests: retry after {seconds}"),
+               "parameters": {"retry_after": seconds}})
+        .to_string(),
+    )
+    .header("Content-Type", "application/json")
+}
+
+#[test]
+fn after_an_outage_the_chat_reads_the_alert_then_the_recovery() {
+    let script = Script::default();
+    let tg = fake_with(script.clone());
+    let target = Target::new();
+    let env = env_with("telegram", &keys(&tg), &target, "");
+    let vars = [("TG_TOKEN", TOKEN)];
+    target.set_up(false);
+    script.then(Reply::new(502, "Bad Gateway"));
+    run_at(&env, T0, &["run"], &vars);
+    // Recovered while the alert waits for its retry: the recovery waits behind it.
+    target.set_up(true);
+    let r = run_at(&env, T0 + 30, &["run", "--all"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        texts(&tg).len(),
+        1,
+        "nothing newer goes while the alert waits"
+    );
+    let r = run_at(&env, T0 + 2 * MIN, &["run"], &vars);
+    assert_eq!(r.stderr, "", "{r:?}");
+    let texts = texts(&tg);
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[1].starts_with("CRITICAL status for service: web"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2].starts_with("Service back to normal: web"),
+        "the last word is the true one: {texts:?}"
+    );
+}
+
+#[test]
+fn retry_after_is_obeyed_to_the_second_and_across_runs() {
+    let script = Script::default();
+    let tg = fake_with(script.clone());
+    let target = Target::new();
+    let env = env_with("telegram", &keys(&tg), &target, "");
+    let vars = [("TG_TOKEN", TOKEN)];
+    target.set_up(false);
+    script.then(too_many(3600));
+    let r = run_at(&env, T0, &["run"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("rate limited, nothing more goes there before 2027-01-15T09:00:00Z"),
+        "{r:?}"
+    );
+    // Repeats fall due; the chat is not asked again before the hour is up.
+    for at in [T0 + 11 * MIN, T0 + 30 * MIN, T0 + 59 * MIN] {
+        let r = run_at(&env, at, &["run"], &vars);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(tg.requests().len(), 1, "at T0+{}s", at - T0);
+    }
+    let r = run_at(&env, T0 + 61 * MIN, &["run"], &vars);
+    assert_eq!(r.stderr, "", "{r:?}");
+    let texts = texts(&tg);
+    // The alert, then one repeat: the repeats that waited behind it were superseded by
+    // the newest.
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[0], texts[1], "the alert, tried again");
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'superseded'"),
+        env.count("SELECT count(*) FROM alerts WHERE kind = 'repeat'") - 1
+    );
+    assert_eq!(
+        env.count("SELECT attempts FROM deliveries WHERE alert_id = 1"),
+        1,
+        "the 429 did not count towards the backoff"
+    );
+}
+
+#[test]
+fn a_chat_not_found_is_labelled_retried_slowly_and_sent_once_the_config_is_fixed() {
+    let tg = fake();
+    let target = Target::new();
+    let env = env_with(
+        "telegram",
+        &keys(&tg).replace(&CHAT.to_string(), "-1009999999999"),
+        &target,
+        "",
+    );
+    let vars = [("TG_TOKEN", TOKEN)];
+    target.set_up(false);
+    let r = run_at(&env, T0, &["run"], &vars);
+    let line = r.stderr.trim_end();
+    assert!(
+        line.starts_with(
+            "cabot: alert 1 for web not delivered to push, will retry at 2027-01-15T09:00:00Z: \
+             permanent: telegram: HTTP 400: {"
+        ) && line.contains(r#""description":"Bad Request: chat not found""#)
+            && line.ends_with("; check bot_token and chat_id (is the bot still in the chat?)"),
+        "{r:?}"
+    );
+    // Not asked again every minute...
+    run_at(&env, T0 + 11 * MIN, &["run"], &vars);
+    assert_eq!(tg.requests().len(), 1);
+    // ...but at once when the settings change.
+    let fixed = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replace("-1009999999999", &CHAT.to_string());
+    env.write_config(&fixed);
+    let r = run_at(&env, T0 + 12 * MIN, &["run"], &vars);
+    assert_eq!(r.stderr, "", "{r:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        2,
+        "the alert and the repeat that waited behind it"
+    );
+}
+
+#[test]
+fn the_given_up_line_keeps_the_providers_last_answer() {
+    let tg = fake();
+    let target = Target::new();
+    let env = env_with("telegram", &keys(&tg), &target, "");
+    target.set_up(false);
+    run_at(&env, T0, &["run"], &[("TG_TOKEN", "7034117421:AAHrevoked")]);
+    let r = run_at(
+        &env,
+        T0 + 25 * 60 * MIN,
+        &["run"],
+        &[("TG_TOKEN", "7034117421:AAHrevoked")],
+    );
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("cabot: gave up on alert 1 "))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        line.contains("after 1 attempts; the last answer: permanent: telegram: HTTP 401: ")
+            && line.contains("Unauthorized"),
+        "{line}"
     );
 }

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The time most tests tell cabot it is (2027-01-15T08:00:00Z).
 pub const T0: i64 = 1_800_000_000;
@@ -184,6 +184,8 @@ pub struct Seen {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Seen {
@@ -220,6 +222,22 @@ impl Reply {
     pub fn after(mut self, delay: Duration) -> Reply {
         self.delay = delay;
         self
+    }
+}
+
+/// Answers a fake provider gives instead of its own, one a request, in turn: an outage,
+/// a rate limit, a refusal in the middle of an incident.
+#[derive(Clone, Default)]
+pub struct Script(Arc<Mutex<std::collections::VecDeque<Reply>>>);
+
+impl Script {
+    pub fn then(&self, reply: Reply) {
+        self.0.lock().expect("script").push_back(reply);
+    }
+
+    /// The next scripted answer, if any is left.
+    pub fn next(&self) -> Option<Reply> {
+        self.0.lock().expect("script").pop_front()
     }
 }
 
@@ -261,6 +279,7 @@ impl HttpServer {
                             .map(|h| (h.field.to_string(), h.value.to_string()))
                             .collect(),
                         body,
+                        at: Instant::now(),
                     };
                     let reply = handler(&s);
                     seen.lock().expect("seen").push(s);
