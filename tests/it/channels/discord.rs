@@ -3,6 +3,8 @@
 //! and the saved message; a wrong token 401 `{"message": "Invalid Webhook Token", "code":
 //! 50027}`; a body over the limits 400 `{"message": "Invalid Form Body", "code": 50035}`.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use super::kit::*;
@@ -160,4 +162,130 @@ fn check_output_cannot_ping_everyone_or_break_the_limits() {
     let post = &posts(&discord)[0];
     assert!(!post["content"].as_str().unwrap_or("").contains("@everyone"));
     assert_eq!(post["allowed_mentions"]["parse"], json!([]));
+}
+
+/// Discord's webhook limit as its API reference describes rate limits: a bucket of 5
+/// requests that resets 2 s after its first; every answer says so in `X-RateLimit-*`, and
+/// a request over it gets 429 with `retry_after` (seconds) in the body and `Retry-After`.
+struct Limited {
+    server: HttpServer,
+    /// (when, the wait it was told) of each 429.
+    told: std::sync::Arc<std::sync::Mutex<Vec<(Instant, Duration)>>>,
+    /// The plain fake, which judges each message let through.
+    _plain: HttpServer,
+}
+
+fn limited() -> Limited {
+    use std::sync::{Arc, Mutex};
+    const WINDOW: Duration = Duration::from_secs(2);
+    // Someone else used up the bucket just now: the first post is told to wait.
+    let window = Arc::new(Mutex::new((Some(Instant::now()), 5)));
+    let told: Arc<Mutex<Vec<(Instant, Duration)>>> = Arc::default();
+    let told_by = Arc::clone(&told);
+    let inner = fake();
+    let ok_url = inner.url("");
+    let server = HttpServer::start(move |req| {
+        let mut w = window.lock().expect("window");
+        let now = req.at;
+        if w.0.is_none_or(|start| now.duration_since(start) >= WINDOW) {
+            *w = (Some(now), 0);
+        }
+        let reset_after = WINDOW.saturating_sub(now.duration_since(w.0.unwrap_or(now)));
+        let limits = |reply: Reply, remaining: u32| {
+            reply
+                .header("X-RateLimit-Limit", "5")
+                .header("X-RateLimit-Remaining", &remaining.to_string())
+                .header(
+                    "X-RateLimit-Reset-After",
+                    &format!("{:.3}", reset_after.as_secs_f64()),
+                )
+                .header("X-RateLimit-Bucket", "abcd1234")
+        };
+        if w.1 >= 5 {
+            told_by.lock().expect("told").push((now, reset_after));
+            let body = json!({"message": "You are being rate limited.",
+                              "retry_after": reset_after.as_secs_f64(), "global": false});
+            return limits(
+                Reply::new(429, body.to_string())
+                    .header("Content-Type", "application/json")
+                    .header("Retry-After", &reset_after.as_secs_f64().ceil().to_string())
+                    .header("X-RateLimit-Scope", "shared"),
+                0,
+            );
+        }
+        w.1 += 1;
+        let remaining = 5 - w.1;
+        drop(w);
+        // The message itself is judged by the plain fake.
+        let answer = ureq::post(&format!("{ok_url}{}", req.url))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .header("Content-Type", "application/json")
+            .send(req.body.as_str())
+            .expect("the plain fake answers");
+        let status = answer.status().as_u16();
+        let body = answer.into_body().read_to_string().unwrap_or_default();
+        limits(
+            Reply::new(status, body).header("Content-Type", "application/json"),
+            remaining,
+        )
+    });
+    Limited {
+        server,
+        told,
+        _plain: inner,
+    }
+}
+
+#[test]
+fn thirty_services_failing_at_once_reach_one_webhook_within_the_run_at_its_pace() {
+    let discord = limited();
+    let target = Target::new();
+    target.set_up(false);
+    let services: String = (0..30)
+        .map(|i| {
+            format!(
+                "  - name: web{i:02}
+    channels: [push]
+    checks:
+      - {{ name: home, type: http, url: '{}', importance: critical }}
+",
+                target.url()
+            )
+        })
+        .collect();
+    let env = Env::new(&format!(
+        "channels:
+  push: {{ type: discord, webhook_url_env: DISCORD_URL, timeout: 2s }}
+services:
+{services}"
+    ));
+    let url = discord.server.url(PATH);
+    let started = Instant::now();
+    let r = run_at(&env, T0, &["run"], &[("DISCORD_URL", &url)]);
+    let took = started.elapsed();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "every alert delivered within the run: {r:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        30
+    );
+    let seen = discord.server.requests();
+    let told = discord.told.lock().expect("told").len();
+    assert!(told >= 1, "the first post met a used-up bucket");
+    assert_eq!(seen.len() - told, 30, "each alert posted once");
+    // Never a request before the time a 429 gave.
+    for (at, wait) in discord.told.lock().expect("told").iter() {
+        assert!(
+            seen.iter().all(|s| s.at <= *at || s.at >= *at + *wait),
+            "a request came before the Retry-After of the 429 at {at:?}"
+        );
+    }
+    // Five posts a window of two seconds: 30 take at least five windows after the first.
+    assert!(took >= Duration::from_secs(10), "{took:?}");
+    eprintln!(
+        "30 alerts through one webhook at 5 per 2 s: {took:?}, {} 429s",
+        seen.len() - 30
+    );
 }
