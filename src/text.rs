@@ -126,6 +126,37 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
+/// Text that Discord's Markdown shows as written: a backslash before every character that
+/// could start emphasis, a code span, a quote, a heading, a list, a spoiler, a mention or
+/// a masked link (`[text](url)`), so that remote text cannot plant a link. (`@everyone`
+/// is kept harmless by `allowed_mentions`, not here.)
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*'
+                | '_'
+                | '~'
+                | '`'
+                | '|'
+                | '>'
+                | '<'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '#'
+                | '-'
+                | '+'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A word quoted for a shell when it needs it.
 pub fn shell_word(word: &str) -> String {
     if word

@@ -15,7 +15,7 @@ use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader, check_url};
 use crate::core::Status;
-use crate::text::truncate;
+use crate::text::{markdown_escape, truncate};
 
 const NAME: &str = "discord";
 /// Discord's limits: content 2,000 characters, an embed's title 256 and description 4,096.
@@ -77,7 +77,7 @@ impl ChannelType for Discord {
             content.push_str(&format!(" <@{id}>"));
         }
         let mut embed = json!({
-            "title": truncate(&alert.text(), TITLE_MAX),
+            "title": truncate(&title(alert), TITLE_MAX),
             "description": truncate(&description(alert), DESCRIPTION_MAX),
             "color": color(alert),
             "timestamp": crate::clock::format_time(alert.time),
@@ -107,11 +107,27 @@ struct Message {
     id: String,
 }
 
-/// The failing checks, one a line, and the runbook.
+/// The alert's line, or for an alert of failing checks its subject: check output goes in
+/// the description alone, where it is escaped.
+fn title(alert: &Alert) -> String {
+    match alert.kind {
+        AlertKind::Alert | AlertKind::Repeat => alert.subject(),
+        AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => alert.text(),
+    }
+}
+
+/// The failing checks, one a line, and the runbook. Check names and output are escaped:
+/// nothing a target says becomes Markdown (a masked link, a heading) in the embed.
 fn description(alert: &Alert) -> String {
     let mut lines: Vec<String> = alert
         .check_lines()
-        .map(|(name, importance, message)| format!("**{name}** [{importance}]: {message}"))
+        .map(|(name, importance, message)| {
+            format!(
+                "**{}** [{importance}]: {}",
+                markdown_escape(name),
+                markdown_escape(&message)
+            )
+        })
         .collect();
     if let Some(runbook) = &alert.runbook
         && alert.kind != AlertKind::Recovery

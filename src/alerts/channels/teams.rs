@@ -57,7 +57,7 @@ impl ChannelType for Teams {
 }
 
 /// The message: one Adaptive Card (schema 1.4, which Teams renders) with the subject, the
-/// failing checks as facts, and buttons to the runbook and the service.
+/// failing checks as text runs, and buttons to the runbook and the service.
 pub fn message(alert: &Alert) -> Value {
     let mut body = vec![json!({
         "type": "TextBlock",
@@ -67,16 +67,27 @@ pub fn message(alert: &Alert) -> Value {
         "color": color(alert),
         "wrap": true,
     })];
-    let facts: Vec<Value> = alert
+    // Each failing check is a RichTextBlock of TextRuns: Teams reads Markdown in a
+    // TextBlock and in FactSet values, never in a TextRun, so check output stays text.
+    let checks: Vec<Value> = alert
         .check_lines()
         .map(|(name, importance, message)| {
-            json!({ "title": format!("{name} [{importance}]"), "value": truncate(&message, TEXT_MAX) })
+            json!({
+                "type": "RichTextBlock",
+                "inlines": [
+                    { "type": "TextRun", "text": format!("{name} [{importance}]: "), "weight": "Bolder" },
+                    { "type": "TextRun", "text": truncate(&message, TEXT_MAX) },
+                ],
+            })
         })
         .collect();
-    if facts.is_empty() {
-        body.push(json!({ "type": "TextBlock", "text": alert.text(), "wrap": true }));
+    if checks.is_empty() {
+        body.push(json!({
+            "type": "RichTextBlock",
+            "inlines": [{ "type": "TextRun", "text": alert.text() }],
+        }));
     } else {
-        body.push(json!({ "type": "FactSet", "facts": facts }));
+        body.extend(checks);
     }
     body.push(json!({
         "type": "TextBlock",

@@ -289,3 +289,39 @@ services:
         seen.len() - 30
     );
 }
+
+#[test]
+fn check_output_cannot_plant_a_link_in_the_embed() {
+    let discord = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with("discord", "webhook_url_env: DISCORD_URL", &target, "");
+    let planted = "[Click to ack](https://evil.example/phish) # **now** <@80351110224678912>";
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    // A Nagios plugin's output is the check's message, as the plugin wrote it.
+    let check = format!(
+        "type: command, command: [/bin/sh, -c, 'echo \"{planted}\"; exit 2'], importance: critical }}"
+    );
+    let http = config.find("type: http").expect("the http check");
+    env.write_config(&format!("{}{check}\n", &config[..http]));
+    let r = run_at(&env, T0, &["run"], &[("DISCORD_URL", &discord.url(PATH))]);
+    assert_eq!(r.stderr, "", "{r:?}");
+    let post = &posts(&discord)[0];
+    let embed = &post["embeds"][0];
+    let description = embed["description"].as_str().unwrap_or("");
+    assert!(
+        description.contains(
+            r"\[Click to ack\]\(https://evil.example/phish\) \# \*\*now\*\* \<@80351110224678912\>"
+        ),
+        "escaped, so Discord shows it as typed: {description}"
+    );
+    assert!(!description.contains("[Click to ack]("), "{description}");
+    assert!(
+        !embed["title"].as_str().unwrap_or("").contains("evil"),
+        "{embed}"
+    );
+    assert!(
+        !post["content"].as_str().unwrap_or("").contains("evil"),
+        "{post}"
+    );
+}

@@ -72,9 +72,10 @@ fn an_incident_posts_adaptive_cards() {
     assert_eq!(first["version"], "1.4");
     assert_eq!(first["body"][0]["text"], "CRITICAL status for service: web");
     assert_eq!(first["body"][0]["color"], "Attention");
-    assert_eq!(first["body"][1]["facts"][0]["title"], "home [critical]");
+    assert_eq!(first["body"][1]["type"], "RichTextBlock");
+    assert_eq!(first["body"][1]["inlines"][0]["text"], "home [critical]: ");
     assert!(
-        first["body"][1]["facts"][0]["value"]
+        first["body"][1]["inlines"][1]["text"]
             .as_str()
             .unwrap_or("")
             .starts_with("HTTP 500"),
@@ -104,4 +105,47 @@ fn test_alert_shows_the_workflows_answer() {
             && r.stdout.contains("DirectApiAuthorizationRequired"),
         "{r:?}"
     );
+}
+
+#[test]
+fn check_output_is_never_read_as_markdown() {
+    let teams = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with("teams", "webhook_url_env: TEAMS_URL", &target, "");
+    let planted = "[Click to ack](https://evil.example/phish) **now**";
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    // A Nagios plugin's output is the check's message, as the plugin wrote it.
+    let check = format!(
+        "type: command, command: [/bin/sh, -c, 'echo \"{planted}\"; exit 2'], importance: critical }}"
+    );
+    let http = config.find("type: http").expect("the http check");
+    env.write_config(&format!("{}{check}\n", &config[..http]));
+    let url = teams.url(&format!("{PATH}?api-version=1&{SIG}"));
+    let r = run_at(&env, T0, &["run"], &[("TEAMS_URL", &url)]);
+    assert_eq!(r.stderr, "", "{r:?}");
+    let m: Value = serde_json::from_str(&teams.requests()[0].body).expect("JSON");
+    let card = &m["attachments"][0]["content"];
+    // Everywhere Teams reads Markdown (a TextBlock's text, a FactSet), the planted link
+    // is absent; it is only in a TextRun, which Teams shows as typed.
+    let mut runs = Vec::new();
+    for element in card["body"].as_array().expect("body") {
+        match element["type"].as_str() {
+            Some("RichTextBlock") => {
+                for inline in element["inlines"].as_array().expect("inlines") {
+                    assert_eq!(inline["type"], "TextRun", "{element}");
+                    runs.push(inline["text"].as_str().unwrap_or("").to_string());
+                }
+            }
+            Some("TextBlock") => assert!(
+                !element["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("evil.example"),
+                "{element}"
+            ),
+            other => panic!("an element Teams may read Markdown in: {other:?} {element}"),
+        }
+    }
+    assert!(runs.iter().any(|t| t.contains(planted)), "{runs:?}");
 }
