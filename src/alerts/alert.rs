@@ -95,6 +95,9 @@ pub struct Alert {
     /// id). Set as it is sent; not part of the alert's JSON.
     #[serde(skip)]
     pub delivery: Option<String>,
+    /// For an acknowledgement: who acknowledged, and their note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_by: Option<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -147,6 +150,7 @@ impl Alert {
             escalation: None,
             ack_url: None,
             delivery: Some(random_key()),
+            acked_by: None,
         }
     }
 
@@ -327,6 +331,7 @@ pub(crate) mod tests {
             escalation: None,
             ack_url: None,
             delivery: None,
+            acked_by: None,
         }
     }
 

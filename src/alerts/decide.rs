@@ -149,6 +149,7 @@ pub fn alert(
                 }),
             ack_url: None,
             delivery: None,
+            acked_by: None,
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }

@@ -276,7 +276,9 @@ fn judge(
     attempts: &[Attempt],
     now: i64,
 ) -> (DeliveryResult, Option<Duration>) {
-    if let Some(a) = attempts.iter().find(|a| a.ok) {
+    // Providers tried in turn stop at the first that accepts; steps taken in turn (cancel,
+    // then send) stop at the first that fails: either way the last attempt is the answer.
+    if let Some(a) = attempts.last().filter(|a| a.ok) {
         let wait = match a.retry {
             Retry::After(wait) => Some(wait),
             _ => None,

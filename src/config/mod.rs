@@ -382,6 +382,17 @@ fn name_hash(name: &str) -> u64 {
 }
 
 impl Config {
+    /// The channels whose providers keep incidents open, which acknowledgements reach.
+    pub fn incident_channels(&self) -> Vec<&str> {
+        self.channels
+            .iter()
+            .filter(|(_, c)| c.kind.incidents())
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
         let at = |&i: &usize| self.services.get(i).filter(|s| s.name == name);
         self.service_index

@@ -108,6 +108,7 @@ fn acknowledge(token: &str, claim: &Claim, cfg: &Config, db: &mut Db, now: i64) 
             claim.incident_at,
             claim.expires,
             &ack,
+            &cfg.incident_channels(),
         )?)
     });
     let service = &claim.service;

@@ -417,12 +417,15 @@ impl Store {
 
     /// Saves a service's ack, unless another is still in force at `ack.created_at` and
     /// `replace` is false: then nothing changes and that other ack is returned. One
-    /// transaction, so two people acking at once cannot both win.
+    /// transaction, so two people acking at once cannot both win. The channels named in
+    /// `tell` (those whose providers keep incidents open) are owed the acknowledgement
+    /// wherever the incident's alerts went, in the same transaction.
     pub fn set_ack(
         &mut self,
         service: &str,
         ack: &Ack,
         replace: bool,
+        tell: &[&str],
     ) -> rusqlite::Result<Option<Ack>> {
         self.immediate(|conn| {
             if !replace
@@ -432,6 +435,7 @@ impl Store {
                 return Ok(Some(held));
             }
             save_ack(conn, service, ack)?;
+            queue_ack(conn, service, ack, tell)?;
             Ok(None)
         })
     }
@@ -524,6 +528,62 @@ pub enum LinkUse {
     AlreadyAcked(Option<String>),
 }
 
+/// Writes into the outbox an acknowledgement of `service`'s incident for each of the
+/// `tell` channels, to each recipient the incident's alerts went to (or wait to go to).
+fn queue_ack(conn: &Connection, service: &str, ack: &Ack, tell: &[&str]) -> rusqlite::Result<()> {
+    if tell.is_empty() {
+        return Ok(());
+    }
+    let Some(row) = super::run::service(conn, service)? else {
+        return Ok(());
+    };
+    let Some(incident_at) = row.memory.incident_at else {
+        return Ok(());
+    };
+    if row.status == crate::core::Status::Passing {
+        return Ok(());
+    }
+    let incident = crate::alerts::decide::incident_id(service, incident_at);
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT d.channel, d.recipient FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+         WHERE a.incident = ?1 AND a.kind IN ('alert', 'repeat')
+           AND d.state IN ('pending', 'delivered')
+         ORDER BY d.channel, d.recipient",
+    )?;
+    let deliveries: Vec<(String, String)> = stmt
+        .query_map([&incident], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .filter(|d| {
+            d.as_ref()
+                .map_or(true, |(channel, _)| tell.contains(&channel.as_str()))
+        })
+        .collect::<rusqlite::Result<_>>()?;
+    let by = match (&ack.by, &ack.note) {
+        (Some(by), Some(note)) => Some(format!("{by}: {note}")),
+        (Some(by), None) => Some(by.clone()),
+        (None, note) => note.clone(),
+    };
+    let alert = Alert {
+        id: None,
+        kind: crate::alerts::alert::AlertKind::Ack,
+        service: service.to_string(),
+        status: row.status,
+        previous_status: row.status,
+        checks: Vec::new(),
+        url: None,
+        runbook: None,
+        time: ack.created_at,
+        incident: Some(incident),
+        on_call: None,
+        escalation: None,
+        ack_url: None,
+        delivery: None,
+        acked_by: by,
+    };
+    insert_alerts(conn, &[NewAlert { alert, deliveries }])
+}
+
 fn save_ack(conn: &Connection, service: &str, ack: &Ack) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -576,6 +636,7 @@ impl Store {
         incident_at: i64,
         expires_at: i64,
         ack: &Ack,
+        tell: &[&str],
     ) -> rusqlite::Result<LinkUse> {
         self.immediate(|conn| {
             conn.execute(
@@ -596,6 +657,7 @@ impl Store {
                 params![token, service, ack.by, ack.created_at, expires_at],
             )?;
             save_ack(conn, service, ack)?;
+            queue_ack(conn, service, ack, tell)?;
             Ok(LinkUse::Acked)
         })
     }

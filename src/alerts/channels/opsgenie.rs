@@ -1,7 +1,8 @@
 //! `opsgenie`: Opsgenie's Alert API v2 (https://docs.opsgenie.com/docs/alert-api) with a
 //! `GenieKey` API key. An alert or a repeat creates an alert whose `alias` is the
-//! incident's id (Opsgenie folds a create with an open alias into that alert), and a
-//! recovery closes it by alias, so Opsgenie opens and closes one alert per incident.
+//! incident's id (Opsgenie folds a create with an open alias into that alert), an
+//! acknowledgement in cabot acknowledges it by alias (so Opsgenie's escalation stops), and
+//! a recovery closes it by alias, so Opsgenie opens and closes one alert per incident.
 //! Opsgenie answers 202 and processes requests asynchronously.
 
 use std::time::Duration;
@@ -75,28 +76,35 @@ impl ChannelType for Opsgenie {
             Err(a) => return vec![a],
         };
         let alias = incident_key(alert, ALIAS_MAX);
+        let by_alias = |action: &str| {
+            format!(
+                "{}/v2/alerts/{}/{action}?identifierType=alias",
+                self.base_url,
+                encode_component(&alias)
+            )
+        };
         let (url, body) = match alert.kind {
             AlertKind::Recovery => (
-                format!(
-                    "{}/v2/alerts/{}/close?identifierType=alias",
-                    self.base_url,
-                    encode_component(&alias)
-                ),
+                by_alias("close"),
                 json!({ "source": "cabot", "note": alert.text() }),
             ),
-            _ => (format!("{}/v2/alerts", self.base_url), create(alert, &alias)),
+            AlertKind::Ack => {
+                let mut body = json!({ "source": "cabot", "note": alert.text() });
+                if let Some(by) = &alert.acked_by {
+                    body["note"] = json!(format!("{} by {by}", alert.text()));
+                }
+                (by_alias("acknowledge"), body)
+            }
+            AlertKind::Alert | AlertKind::Repeat | AlertKind::Test => {
+                (format!("{}/v2/alerts", self.base_url), create(alert, &alias))
+            }
         };
         let first = post(&url, &key, &body, timeout);
         if alert.kind != AlertKind::Test || !first.ok {
             return vec![first];
         }
         // A test leaves nothing open.
-        let close = format!(
-            "{}/v2/alerts/{}/close?identifierType=alias",
-            self.base_url,
-            encode_component(&alias)
-        );
-        let closed = post(&close, &key, &json!({ "source": "cabot" }), timeout);
+        let closed = post(&by_alias("close"), &key, &json!({ "source": "cabot" }), timeout);
         vec![first, closed]
     }
 }

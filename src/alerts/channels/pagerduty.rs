@@ -1,8 +1,9 @@
 //! `pagerduty`: PagerDuty's Events API v2 (`POST /v2/enqueue`,
 //! https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). An alert or a
 //! repeat is a `trigger` and a recovery a `resolve`, all with the incident's id as the
-//! `dedup_key`, so PagerDuty keeps one alert per incident and closes it itself. A test
-//! alert triggers at `info` severity and resolves at once.
+//! `dedup_key`, so PagerDuty keeps one alert per incident and closes it itself; `cabot ack`
+//! (or an ack link) is an `acknowledge` of that key, which stops PagerDuty's escalation.
+//! A test alert triggers at `info` severity and resolves at once.
 
 use std::time::Duration;
 
@@ -56,7 +57,8 @@ impl ChannelType for PagerDuty {
         let key = incident_key(alert, DEDUP_KEY_MAX);
         let action = match alert.kind {
             AlertKind::Recovery => Action::Resolve,
-            _ => Action::Trigger,
+            AlertKind::Ack => Action::Acknowledge,
+            AlertKind::Alert | AlertKind::Repeat | AlertKind::Test => Action::Trigger,
         };
         let first = self.enqueue(&routing_key, action, &key, alert, timeout);
         if alert.kind != AlertKind::Test || !first.ok {
@@ -72,6 +74,7 @@ impl ChannelType for PagerDuty {
 #[serde(rename_all = "lowercase")]
 enum Action {
     Trigger,
+    Acknowledge,
     Resolve,
 }
 
@@ -161,6 +164,7 @@ impl PagerDuty {
             .send(serde_json::to_string(&event).unwrap_or_default());
         let verb = match action {
             Action::Trigger => "trigger",
+            Action::Acknowledge => "acknowledge",
             Action::Resolve => "resolve",
         };
         judge(NAME, result, |a: &Accepted| {

@@ -3,12 +3,21 @@
 //! the status: WARNING normal (0), ERROR high (1), CRITICAL emergency (2), which Pushover
 //! repeats every `retry` until someone acknowledges it in the app or `expire` passes; a
 //! recovery is quiet (-1).
+//!
+//! An emergency carries its incident as a tag. It is the one emergency of its incident:
+//! one that is live is cancelled (`POST /1/receipts/cancel_by_tag/TAG.json`) before a new
+//! one (an escalation back to CRITICAL) is sent, a repeat of a CRITICAL incident is high
+//! priority rather than another emergency (the first still rings), and an acknowledgement
+//! in cabot or the recovery cancels it, so no phone rings for an incident that is handled
+//! or over.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, base_url, judge, secret};
+use super::{
+    Attempt, ChannelType, Contact, Reach, Verdict, agent, base_url, incident_key, judge, secret,
+};
 use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Range, Reader, range};
@@ -81,7 +90,53 @@ impl ChannelType for Pushover {
             Ok(t) => t,
             Err(a) => return vec![a],
         };
+        let tag = tag(alert);
         let priority = priority(alert);
+        let mut attempts = Vec::new();
+        if alert.kind == AlertKind::Ack || alert.kind == AlertKind::Recovery || priority == 2 {
+            let cancelled = self.cancel(&token, &tag, timeout);
+            // Without the cancel, a recovery or an ack has not done its work: tried again.
+            let failed = !cancelled.ok && alert.kind != AlertKind::Alert;
+            attempts.push(cancelled);
+            if failed || alert.kind == AlertKind::Ack {
+                return attempts;
+            }
+        }
+        attempts.push(self.message(alert, user, &token, &tag, priority, timeout));
+        attempts
+    }
+}
+
+impl Pushover {
+    /// Cancels the live emergencies tagged `tag` (none is no error).
+    fn cancel(&self, token: &str, tag: &str, timeout: Duration) -> Attempt {
+        let result = agent(timeout)
+            .post(&format!(
+                "{}/1/receipts/cancel_by_tag/{}.json",
+                self.base_url,
+                crate::http_client::encode_component(tag)
+            ))
+            .send_form([("token", token)]);
+        judge(NAME, result, |a: &Cancelled| {
+            (a.status == 1).then(|| {
+                format!(
+                    "cancelled {} emergencies tagged {tag}, request {}",
+                    a.canceled.unwrap_or(0),
+                    a.request
+                )
+            })
+        })
+    }
+
+    fn message(
+        &self,
+        alert: &Alert,
+        user: &str,
+        token: &str,
+        tag: &str,
+        priority: i8,
+        timeout: Duration,
+    ) -> Attempt {
         let (link, link_title) = match (&alert.runbook, &alert.url) {
             (Some(runbook), _) => (runbook.as_str(), "Runbook"),
             (None, Some(url)) => (url.as_str(), "Service"),
@@ -94,7 +149,7 @@ impl ChannelType for Pushover {
         let retry = self.retry.as_secs().to_string();
         let expire = self.expire.as_secs().to_string();
         let mut form: Vec<(&str, &str)> = vec![
-            ("token", &token),
+            ("token", token),
             ("user", user),
             ("title", &title),
             ("message", &message),
@@ -105,18 +160,39 @@ impl ChannelType for Pushover {
             form.extend([("url", link), ("url_title", link_title)]);
         }
         if priority == 2 {
-            form.extend([("retry", retry.as_str()), ("expire", expire.as_str())]);
+            form.extend([
+                ("retry", retry.as_str()),
+                ("expire", expire.as_str()),
+                ("tags", tag),
+            ]);
         }
         let result = agent(timeout)
             .post(&format!("{}/1/messages.json", self.base_url))
             .send_form(form);
-        vec![judge(NAME, result, |a: &Answer| {
+        judge(NAME, result, |a: &Answer| {
             (a.status == 1).then(|| match &a.receipt {
                 Some(receipt) => format!("request {}, receipt {receipt}", a.request),
                 None => format!("request {}", a.request),
             })
-        })]
+        })
     }
+}
+
+/// What Pushover answers to a cancel by tag.
+#[derive(Deserialize)]
+struct Cancelled {
+    status: i64,
+    request: String,
+    canceled: Option<i64>,
+}
+
+/// The incident as a Pushover tag: its id with every character but letters and digits
+/// made a `-` (`cabot-web-1800000000`).
+fn tag(alert: &Alert) -> String {
+    incident_key(alert, usize::MAX)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
 }
 
 /// Pushover's answer: `status` 1 when queued; an emergency also gets a receipt.
@@ -127,13 +203,13 @@ struct Answer {
     receipt: Option<String>,
 }
 
-/// -2 lowest ... 2 emergency.
+/// -2 lowest ... 2 emergency; a repeat is never an emergency (the first still rings).
 fn priority(alert: &Alert) -> i8 {
     match (alert.kind, alert.status) {
-        (AlertKind::Recovery, _) => -1,
+        (AlertKind::Recovery | AlertKind::Ack, _) => -1,
         (AlertKind::Test, _) | (_, Status::Passing | Status::Warning) => 0,
-        (_, Status::Error) => 1,
-        (_, Status::Critical) => 2,
+        (AlertKind::Repeat, _) | (_, Status::Error) => 1,
+        (AlertKind::Alert, Status::Critical) => 2,
     }
 }
 

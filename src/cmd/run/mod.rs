@@ -650,7 +650,7 @@ fn fail_on_code(ran: &[Ran], threshold: Importance) -> ExitCode {
 }
 
 /// Under cron, a delivery that failed is news: print one line each, so cron's mail carries it.
-fn report_deliveries(outcomes: &[DeliveryReport]) {
+pub(crate) fn report_deliveries(outcomes: &[DeliveryReport]) {
     for o in outcomes {
         let d = &o.delivery;
         let to = if d.recipient.is_empty() {

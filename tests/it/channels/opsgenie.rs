@@ -1,6 +1,6 @@
 //! The `opsgenie` channel against a fake of Opsgenie's Alert API v2 that answers as
-//! docs.opsgenie.com documents: `POST /v2/alerts` and `POST /v2/alerts/ALIAS/close?
-//! identifierType=alias` with `Authorization: GenieKey KEY` give 202
+//! docs.opsgenie.com documents: `POST /v2/alerts`, `POST /v2/alerts/ALIAS/acknowledge?
+//! identifierType=alias` and `POST /v2/alerts/ALIAS/close?identifierType=alias` with `Authorization: GenieKey KEY` give 202
 //! `{"result":"Request will be processed","took":..,"requestId":".."}`; a bad key 401
 //! `{"message":"Key format is not valid!",..}`; a bad body 422 with `errors`.
 
@@ -27,7 +27,8 @@ fn fake() -> HttpServer {
         let creating = req.method == "POST" && req.url == "/v2/alerts";
         let closing = req.method == "POST"
             && req.url.starts_with("/v2/alerts/")
-            && req.url.ends_with("/close?identifierType=alias");
+            && (req.url.ends_with("/close?identifierType=alias")
+                || req.url.ends_with("/acknowledge?identifierType=alias"));
         if !creating && !closing {
             return answer(
                 404,
@@ -133,5 +134,42 @@ fn eu_region_and_a_bad_key() {
         v.stderr
             .contains("channels.push.region: 'mars' is not an Opsgenie region: us or eu"),
         "{v:?}"
+    );
+}
+
+#[test]
+fn an_ack_in_cabot_acknowledges_the_alert_at_once() {
+    let og = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let keys = format!("api_key_env: OG_KEY, base_url: '{}'", og.url(""));
+    let env = env_with("opsgenie", &keys, &target, "");
+    let vars = [("OG_KEY", KEY)];
+    run_at(&env, T0, &["run"], &vars);
+    let r = run_at(
+        &env,
+        T0 + 2 * MIN,
+        &["ack", "web", "--by", "alice", "--note", "on it"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    target.set_up(true);
+    run_at(&env, T0 + 3 * MIN, &["run"], &vars);
+    let reqs = og.requests();
+    let alias = format!("cabot%2Fweb%2F{T0}");
+    let urls: Vec<&str> = reqs.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "/v2/alerts".to_string(),
+            format!("/v2/alerts/{alias}/acknowledge?identifierType=alias"),
+            format!("/v2/alerts/{alias}/close?identifierType=alias"),
+        ]
+    );
+    let ack: Value = serde_json::from_str(&reqs[1].body).expect("JSON");
+    assert_eq!(ack["source"], "cabot");
+    assert_eq!(
+        ack["note"],
+        "ACKNOWLEDGED: web is acknowledged, still CRITICAL by alice: on it"
     );
 }

@@ -289,3 +289,54 @@ fn pagerdutys_rate_limit_is_waited_out_and_does_not_count_as_a_failure() {
     );
     assert_eq!(env.count("SELECT count(*) FROM attempts"), 2);
 }
+
+#[test]
+fn an_ack_in_cabot_acknowledges_at_pagerduty_and_the_incident_still_resolves() {
+    let pd = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    let vars = [("PD_KEY", KEY)];
+    run_at(&env, T0, &["run"], &vars);
+    let r = run_at(&env, T0 + 2 * MIN, &["ack", "web"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        actions(&pd),
+        ["trigger", "acknowledge"],
+        "told by `cabot ack` itself, so PagerDuty's escalation stops now"
+    );
+    // Acked: the repeat is silenced; the recovery resolves.
+    run_at(&env, T0 + 12 * MIN, &["run"], &vars);
+    target.set_up(true);
+    run_at(&env, T0 + 13 * MIN, &["run"], &vars);
+    assert_eq!(actions(&pd), ["trigger", "acknowledge", "resolve"]);
+    let key = format!("cabot/web/{T0}");
+    assert!(events(&pd).iter().all(|e| e["dedup_key"] == key.as_str()));
+    assert!(
+        events(&pd)[1]["payload"].is_null(),
+        "an acknowledge needs only the key"
+    );
+}
+
+#[test]
+fn an_ack_while_the_trigger_waits_goes_after_it() {
+    let script = Script::default();
+    let pd = fake_with(script.clone());
+    let target = Target::new();
+    target.set_up(false);
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    let vars = [("PD_KEY", KEY)];
+    script.then(unavailable());
+    run_at(&env, T0, &["run"], &vars);
+    let r = run_at(&env, T0 + 30, &["ack", "web"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        actions(&pd),
+        ["trigger"],
+        "the acknowledge waits behind its trigger"
+    );
+    run_at(&env, T0 + 2 * MIN, &["run"], &vars);
+    assert_eq!(actions(&pd), ["trigger", "trigger", "acknowledge"]);
+}

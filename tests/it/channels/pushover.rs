@@ -1,7 +1,9 @@
 //! The `pushover` channel against a fake of Pushover's Message API that answers as
 //! pushover.net/api documents: `POST /1/messages.json` with form fields; 200
 //! `{"status":1,"request":"<uuid>"}` (and a `receipt` for an emergency); 4xx
-//! `{"<field>":"invalid","errors":[...],"status":0,"request":"<uuid>"}`.
+//! `{"<field>":"invalid","errors":[...],"status":0,"request":"<uuid>"}`; and its Receipts
+//! API's `POST /1/receipts/cancel_by_tag/TAG.json` (form `token`), which stops every
+//! emergency sent with that tag: `{"status":1,"canceled":N,"request":"<uuid>"}`.
 
 use serde_json::json;
 
@@ -14,7 +16,14 @@ const USER: &str = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG";
 const REQUEST: &str = "5042853c-402d-4a18-abcb-168734a801de";
 
 fn fake() -> HttpServer {
-    HttpServer::start(|req| {
+    fake_with(Live::default())
+}
+
+/// The tags of the emergencies still ringing (sent, not cancelled).
+type Live = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+fn fake_with(live: Live) -> HttpServer {
+    HttpServer::start(move |req| {
         let invalid = |field: &str, why: &str| {
             Reply::new(
                 400,
@@ -23,11 +32,26 @@ fn fake() -> HttpServer {
             )
             .header("Content-Type", "application/json")
         };
+        let f = form(&req.body);
+        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+        if let Some(tag) = req
+            .url
+            .strip_prefix("/1/receipts/cancel_by_tag/")
+            .and_then(|t| t.strip_suffix(".json"))
+            && req.method == "POST"
+        {
+            if get("token") != TOKEN {
+                return invalid("token", "application token is invalid");
+            }
+            let mut live = live.lock().expect("live");
+            let before = live.len();
+            live.retain(|t| t != tag);
+            let answer = json!({"status": 1, "canceled": before - live.len(), "request": REQUEST});
+            return Reply::new(200, answer.to_string()).header("Content-Type", "application/json");
+        }
         if req.method != "POST" || req.url != "/1/messages.json" {
             return Reply::new(404, "Not Found");
         }
-        let f = form(&req.body);
-        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
         if get("token") != TOKEN {
             return invalid("token", "application token is invalid");
         }
@@ -58,6 +82,7 @@ fn fake() -> HttpServer {
                 return invalid("expire", "expire is invalid");
             }
             answer["receipt"] = json!("rLqVuqTRh62UzxtmqiaLzQmVcPgiCy");
+            live.lock().expect("live").push(get("tags").to_string());
         }
         Reply::new(200, answer.to_string()).header("Content-Type", "application/json")
     })
@@ -81,7 +106,25 @@ fn a_critical_incident_is_an_emergency_until_it_recovers_quietly() {
         &format!("pushover: {USER}"),
     );
     incident(&env, &target, &[("PUSHOVER_TOKEN", TOKEN)]);
-    let sent: Vec<_> = po.requests().iter().map(|r| form(&r.body)).collect();
+    let urls: Vec<String> = po.requests().iter().map(|r| r.url.clone()).collect();
+    let cancel = format!("/1/receipts/cancel_by_tag/cabot-web-{}.json", T0 + MIN);
+    assert_eq!(
+        urls,
+        [
+            cancel.as_str(),
+            "/1/messages.json",
+            "/1/messages.json",
+            cancel.as_str(),
+            "/1/messages.json"
+        ],
+        "an emergency cancels any other of its incident first; the recovery cancels it"
+    );
+    let sent: Vec<_> = po
+        .requests()
+        .iter()
+        .filter(|r| r.url == "/1/messages.json")
+        .map(|r| form(&r.body))
+        .collect();
     assert_eq!(sent.len(), 3);
     let alert = &sent[0];
     assert_eq!(alert["user"], USER);
@@ -96,7 +139,11 @@ fn a_critical_incident_is_an_emergency_until_it_recovers_quietly() {
     assert_eq!(alert["url"], "https://wiki.example.com/web");
     assert_eq!(alert["url_title"], "Runbook");
     assert_eq!(alert["timestamp"], (T0 + MIN).to_string());
-    assert_eq!(sent[1]["priority"], "2", "the repeat");
+    assert_eq!(alert["tags"], format!("cabot-web-{}", T0 + MIN));
+    assert_eq!(
+        sent[1]["priority"], "1",
+        "the repeat is loud, but not a second emergency"
+    );
     assert_eq!(sent[2]["priority"], "-1", "a quiet recovery");
     assert!(!sent[2].contains_key("retry"));
 }
@@ -178,4 +225,38 @@ fn validate_wants_user_keys_and_pushovers_bounds() {
         ],
         "{r:?}"
     );
+}
+
+#[test]
+fn cabot_ack_cancels_the_emergency_at_once() {
+    let live = Live::default();
+    let po = fake_with(live.clone());
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with(
+        "pushover",
+        &keys(&po),
+        &target,
+        &format!("pushover: {USER}"),
+    );
+    let vars = [("PUSHOVER_TOKEN", TOKEN)];
+    run_at(&env, T0, &["run"], &vars);
+    assert_eq!(live.lock().expect("live").len(), 1, "one emergency rings");
+    let r = run_at(&env, T0 + 2 * MIN, &["ack", "web", "--by", "alice"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        live.lock().expect("live").is_empty(),
+        "cancelled by the ack itself, not the next run: {:?}",
+        po.requests()
+    );
+    // The repeats that the ack silences send nothing; the recovery cancels (nothing) and
+    // says so quietly.
+    run_at(&env, T0 + 12 * MIN, &["run"], &vars);
+    target.set_up(true);
+    run_at(&env, T0 + 13 * MIN, &["run"], &vars);
+    let urls: Vec<String> = po.requests().iter().map(|r| r.url.clone()).collect();
+    assert_eq!(urls.len(), 5, "{urls:?}");
+    assert!(urls[2].contains("cancel_by_tag"), "{urls:?}");
+    assert!(urls[3].contains("cancel_by_tag"), "{urls:?}");
+    assert_eq!(urls[4], "/1/messages.json");
 }
