@@ -109,6 +109,95 @@ pub fn truncate(text: &str, max: usize) -> String {
     format!("{}{ELLIPSIS}", &text[..end])
 }
 
+/// At most `max` characters (not bytes: what Pushover and Telegram count), cut with an
+/// ellipsis that counts too.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let keep = max.saturating_sub(ELLIPSIS.len());
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(ELLIPSIS);
+    out
+}
+
+/// How long a text is, for a provider's limit: bytes or characters.
+pub type Measure = fn(&str) -> usize;
+
+/// Characters, for `fit`.
+pub fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// A message within `max` (as `measure` counts): `head`, as many of `lines` as fit, then
+/// `tail`, joined by `sep`. What does not fit is a line's whole and is counted in a line
+/// of its own, so the status line at the head and the runbook, ack link and mentions at
+/// the tail are never cut, nor is an escaped entity (`&lt;`) cut in half. Only when
+/// `head` and `tail` alone are too long is the whole cut.
+pub fn fit(
+    head: &[String],
+    lines: &[String],
+    tail: &[String],
+    sep: &str,
+    max: usize,
+    measure: Measure,
+) -> String {
+    let join = |parts: &[&String]| {
+        parts
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let all: Vec<&String> = head.iter().chain(lines).chain(tail).collect();
+    let whole = join(&all);
+    if measure(&whole) <= max {
+        return whole;
+    }
+    // Lines are taken while they and a note of the rest still leave room for the tail.
+    let mut kept: Vec<&String> = head.iter().collect();
+    let mut taken = 0;
+    let note_of = |n: usize| format!("({} more not shown)", n);
+    for line in lines {
+        let rest = lines.len() - taken - 1;
+        let note = note_of(rest);
+        let mut trial = kept.clone();
+        trial.push(line);
+        if rest > 0 {
+            trial.push(&note);
+        }
+        trial.extend(tail);
+        if measure(&join(&trial)) > max {
+            break;
+        }
+        kept.push(line);
+        taken += 1;
+    }
+    let note = note_of(lines.len() - taken);
+    if taken < lines.len() {
+        kept.push(&note);
+    }
+    kept.extend(tail);
+    let message = join(&kept);
+    if measure(&message) <= max {
+        return message;
+    }
+    // Both measures add up character by character.
+    let room = max.saturating_sub(measure(ELLIPSIS));
+    let mut used = 0;
+    let mut out = String::new();
+    let mut buf = [0u8; 4];
+    for c in message.chars() {
+        used += measure(c.encode_utf8(&mut buf));
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push_str(ELLIPSIS);
+    out
+}
+
 /// Escaped for XML text and attributes (TwiML, the status page); control characters become spaces.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -245,6 +334,51 @@ mod tests {
         assert_eq!(shell_word("web"), "web");
         assert_eq!(shell_word("web site"), "'web site'");
         assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn truncate_chars_counts_characters_and_its_ellipsis() {
+        let persian = "سلام ".repeat(400);
+        let cut = truncate_chars(&persian, 1024);
+        assert_eq!(cut.chars().count(), 1024);
+        assert!(cut.ends_with("..."));
+        assert_eq!(truncate_chars("déjà", 4), "déjà");
+        assert_eq!(truncate_chars("déjà vu", 6), "déj...");
+    }
+
+    #[test]
+    fn fit_cuts_whole_check_lines_never_the_ends() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let head = s(&["CRITICAL: web"]);
+        let tail = s(&["Runbook: https://wiki/web", "<@U123>"]);
+        let lines: Vec<String> = (0..6)
+            .map(|i| format!("check{i}: {}", "&lt;".repeat(20)))
+            .collect();
+        let all = fit(&head, &lines, &tail, "\n", 10_000, str::len);
+        assert_eq!(all.lines().count(), 9, "everything fits: {all}");
+        let max = 300;
+        let cut = fit(&head, &lines, &tail, "\n", max, str::len);
+        assert!(cut.len() <= max, "{}", cut.len());
+        let got: Vec<&str> = cut.lines().collect();
+        assert_eq!(got[0], "CRITICAL: web");
+        assert_eq!(
+            &got[got.len() - 2..],
+            ["Runbook: https://wiki/web", "<@U123>"]
+        );
+        let shown = got.iter().filter(|l| l.starts_with("check")).count();
+        assert!((1..6).contains(&shown), "{cut}");
+        assert_eq!(
+            got[got.len() - 3],
+            format!("({} more not shown)", 6 - shown)
+        );
+        for line in got.iter().filter(|l| l.starts_with("check")) {
+            assert!(line.ends_with("&lt;"), "no entity cut in half: {line}");
+        }
+        // Counted in characters, with text that is two bytes a character.
+        let wide: Vec<String> = (0..6).map(|i| format!("é{i}{}", "é".repeat(100))).collect();
+        let cut = fit(&head, &wide, &tail, "\n", 300, chars);
+        assert!(chars(&cut) <= 300 && cut.len() > 300, "{}", chars(&cut));
+        assert!(cut.ends_with("<@U123>"));
         assert_eq!(plural(1), "");
         assert_eq!(plural(0), "s");
     }

@@ -263,16 +263,23 @@ impl Alert {
         one_line(&text, SPEECH_MAX)
     }
 
-    /// What a push or chat message says, a line each: for an alert, each failing check as
-    /// `name [importance]: message` and the runbook; for a recovery or a test, its text.
-    pub fn lines(&self) -> Vec<String> {
-        let mut lines: Vec<String> = match self.kind {
+    /// What a push message says within `max` (as `measure` counts), a line each: for an
+    /// alert, each failing check as `name [importance]: message`, then the runbook and the
+    /// ack link, which are never cut (check lines are); for a recovery or a test, its text.
+    pub fn message(&self, max: usize, measure: crate::text::Measure) -> String {
+        let lines: Vec<String> = match self.kind {
             AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => vec![self.text()],
             AlertKind::Alert | AlertKind::Repeat => self
                 .check_lines()
                 .map(|(name, importance, message)| format!("{name} [{importance}]: {message}"))
                 .collect(),
         };
+        crate::text::fit(&[], &lines, &self.links(), "\n", max, measure)
+    }
+
+    /// The lines that end a message: the runbook (not for a recovery) and the ack link.
+    pub fn links(&self) -> Vec<String> {
+        let mut lines = Vec::new();
         if let Some(runbook) = &self.runbook
             && self.kind != AlertKind::Recovery
         {

@@ -78,7 +78,7 @@ impl ChannelType for Discord {
         }
         let mut embed = json!({
             "title": truncate(&title(alert), TITLE_MAX),
-            "description": truncate(&description(alert), DESCRIPTION_MAX),
+            "description": description(alert),
             "color": color(alert),
             "timestamp": crate::clock::format_time(alert.time),
         });
@@ -119,7 +119,7 @@ fn title(alert: &Alert) -> String {
 /// The failing checks, one a line, and the runbook. Check names and output are escaped:
 /// nothing a target says becomes Markdown (a masked link, a heading) in the embed.
 fn description(alert: &Alert) -> String {
-    let mut lines: Vec<String> = alert
+    let lines: Vec<String> = alert
         .check_lines()
         .map(|(name, importance, message)| {
             format!(
@@ -129,12 +129,13 @@ fn description(alert: &Alert) -> String {
             )
         })
         .collect();
+    let mut tail = Vec::new();
     if let Some(runbook) = &alert.runbook
         && alert.kind != AlertKind::Recovery
     {
-        lines.push(format!("Runbook: {runbook}"));
+        tail.push(format!("Runbook: {runbook}"));
     }
-    lines.join("\n")
+    crate::text::fit(&[], &lines, &tail, "\n", DESCRIPTION_MAX, crate::text::chars)
 }
 
 /// The embed's stripe: red, orange, yellow, green; blue for a test.

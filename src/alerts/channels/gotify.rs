@@ -13,7 +13,6 @@ use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
 use crate::core::Status;
-use crate::text::truncate;
 
 const NAME: &str = "gotify";
 const MESSAGE_MAX: usize = 8_000;
@@ -48,7 +47,7 @@ impl ChannelType for Gotify {
         };
         let mut body = json!({
             "title": alert.subject(),
-            "message": truncate(&alert.lines().join("\n"), MESSAGE_MAX),
+            "message": alert.message(MESSAGE_MAX, str::len),
             "priority": priority(alert),
         });
         if let Some(link) = alert.runbook.as_ref().or(alert.url.as_ref()) {

@@ -16,7 +16,7 @@ use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
 use crate::http_client::encode_component;
-use crate::text::{truncate, xml_escape};
+use crate::text::{fit, xml_escape};
 
 const NAME: &str = "matrix";
 /// Homeservers take events up to 64 KiB; an alert stays far below.
@@ -78,9 +78,9 @@ impl ChannelType for Matrix {
         let (plain, html) = bodies(alert);
         let body = json!({
             "msgtype": "m.text",
-            "body": truncate(&plain, BODY_MAX),
+            "body": plain,
             "format": "org.matrix.custom.html",
-            "formatted_body": truncate(&html, BODY_MAX),
+            "formatted_body": html,
         });
         let url = format!(
             "{}/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
@@ -106,8 +106,7 @@ struct Sent {
 
 /// The message as plain text and as HTML (escaped: check output is text).
 fn bodies(alert: &Alert) -> (String, String) {
-    let mut plain = vec![alert.subject()];
-    let mut html = vec![format!("<b>{}</b>", xml_escape(&alert.subject()))];
+    let (mut plain, mut html) = (Vec::new(), Vec::new());
     match alert.kind {
         AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => {
             plain.push(alert.text());
@@ -124,14 +123,26 @@ fn bodies(alert: &Alert) -> (String, String) {
             }
         }
     }
+    let (mut plain_tail, mut html_tail) = (Vec::new(), Vec::new());
     if let Some(runbook) = &alert.runbook
         && alert.kind != AlertKind::Recovery
     {
-        plain.push(format!("Runbook: {runbook}"));
-        html.push(format!(
+        plain_tail.push(format!("Runbook: {runbook}"));
+        html_tail.push(format!(
             "<a href=\"{0}\">Runbook</a>",
             xml_escape(runbook)
         ));
     }
-    (plain.join("\n"), html.join("<br>"))
+    // Check lines are cut whole: never the subject or the runbook, nor an entity in half.
+    (
+        fit(&[alert.subject()], &plain, &plain_tail, "\n", BODY_MAX, str::len),
+        fit(
+            &[format!("<b>{}</b>", xml_escape(&alert.subject()))],
+            &html,
+            &html_tail,
+            "<br>",
+            BODY_MAX,
+            str::len,
+        ),
+    )
 }

@@ -13,7 +13,6 @@ use crate::config::Secret;
 use crate::config::read::{Fields, Reader, check_url};
 use crate::core::Status;
 use crate::http_client::basic_auth;
-use crate::text::truncate;
 
 /// ntfy's own limit on a message is 4,096 bytes.
 const MESSAGE_MAX: usize = 4_000;
@@ -123,7 +122,7 @@ impl Ntfy {
         let body = Publish {
             topic,
             title: alert.subject(),
-            message: truncate(&alert.lines().join("\n"), MESSAGE_MAX),
+            message: alert.message(MESSAGE_MAX, str::len),
             priority: priority(alert),
             tags: [tag(alert)],
             click: alert.runbook.as_deref().or(alert.url.as_deref()),

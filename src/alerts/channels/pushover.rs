@@ -22,7 +22,7 @@ use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Range, Reader, range};
 use crate::core::Status;
-use crate::text::truncate;
+use crate::text::truncate_chars;
 
 const NAME: &str = "pushover";
 const BASE_URL: &str = "https://api.pushover.net";
@@ -143,7 +143,7 @@ impl Pushover {
             (None, None) => ("", ""),
         };
         let title = truncate_chars(&alert.subject(), TITLE_MAX);
-        let message = truncate_chars(&alert.lines().join("\n"), MESSAGE_MAX);
+        let message = alert.message(MESSAGE_MAX, crate::text::chars);
         let timestamp = alert.time.to_string();
         let priority_text = priority.to_string();
         let retry = self.retry.as_secs().to_string();
@@ -210,13 +210,5 @@ fn priority(alert: &Alert) -> i8 {
         (AlertKind::Test, _) | (_, Status::Passing | Status::Warning) => 0,
         (AlertKind::Repeat, _) | (_, Status::Error) => 1,
         (AlertKind::Alert, Status::Critical) => 2,
-    }
-}
-
-/// At most `max` characters (Pushover counts characters, not bytes).
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_string(),
-        Some((end, _)) => truncate(text, end),
     }
 }

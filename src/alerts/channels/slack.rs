@@ -8,7 +8,6 @@ use super::{Attempt, ChannelType, Contact, Reach, Verdict, agent, judge_status, 
 use crate::alerts::alert::{Alert, AlertKind, BODY_MAX};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
-use crate::text::truncate;
 
 /// A user's Slack member ID (`U024BE7LH`), or `@here`, `@channel`, `@everyone`, or a user
 /// group's ID (`S0614TZR7`); a display name is sent as plain text, which notifies nobody.
@@ -124,25 +123,25 @@ pub fn text(alert: &Alert, mentions: &[String]) -> String {
         AlertKind::Ack => ":eyes:",
         AlertKind::Alert | AlertKind::Repeat => ":rotating_light:",
     };
-    let mut text = format!("{icon} *{}*", escape(&alert.subject()));
-    for (name, importance, message) in alert.check_lines() {
-        text.push_str(&format!(
-            "\n• {} [{importance}]: {}",
-            escape(name),
-            escape(&message)
-        ));
-    }
+    let head = format!("{icon} *{}*", escape(&alert.subject()));
+    let lines: Vec<String> = alert
+        .check_lines()
+        .map(|(name, importance, message)| {
+            format!("• {} [{importance}]: {}", escape(name), escape(&message))
+        })
+        .collect();
+    let mut tail = Vec::new();
     if let Some(runbook) = &alert.runbook {
-        text.push_str(&format!("\nRunbook: {}", escape(runbook)));
+        tail.push(format!("Runbook: {}", escape(runbook)));
     }
     if let Some(url) = &alert.ack_url {
-        text.push_str(&format!("\n<{}|Acknowledge>", escape(url)));
+        tail.push(format!("<{}|Acknowledge>", escape(url)));
     }
     if !mentions.is_empty() {
-        text.push('\n');
-        text.push_str(&mentions.join(" "));
+        tail.push(mentions.join(" "));
     }
-    truncate(&text, BODY_MAX)
+    // Check lines are cut whole, never the mentions that notify people nor an entity.
+    crate::text::fit(&[head], &lines, &tail, "\n", BODY_MAX, str::len)
 }
 
 /// Slack's own escaping: `<`, `>` and `&` would start links and mentions.

@@ -70,7 +70,7 @@ impl ChannelType for Telegram {
             .map_or_else(|_| json!(self.chat_id), |n| json!(n));
         let body = json!({
             "chat_id": chat,
-            "text": crate::text::truncate(&text(alert), TEXT_MAX),
+            "text": text(alert),
             "link_preview_options": { "is_disabled": true },
         });
         let result = agent(timeout)
@@ -104,22 +104,19 @@ fn is_chat_id(id: &str) -> bool {
 
 /// The subject, the failing checks, the runbook.
 fn text(alert: &Alert) -> String {
-    let mut lines = vec![alert.subject()];
-    match alert.kind {
-        AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => lines.push(alert.text()),
-        AlertKind::Alert | AlertKind::Repeat => lines.extend(
-            alert
-                .check_lines()
-                .map(|(name, importance, message)| format!("• {name} [{importance}]: {message}")),
-        ),
-    }
-    if let Some(runbook) = &alert.runbook
-        && alert.kind != AlertKind::Recovery
-    {
-        lines.push(format!("Runbook: {runbook}"));
-    }
-    if let Some(url) = &alert.ack_url {
-        lines.push(format!("Acknowledge: {url}"));
-    }
-    lines.join("\n")
+    let lines: Vec<String> = match alert.kind {
+        AlertKind::Recovery | AlertKind::Ack | AlertKind::Test => vec![alert.text()],
+        AlertKind::Alert | AlertKind::Repeat => alert
+            .check_lines()
+            .map(|(name, importance, message)| format!("• {name} [{importance}]: {message}"))
+            .collect(),
+    };
+    crate::text::fit(
+        &[alert.subject()],
+        &lines,
+        &alert.links(),
+        "\n",
+        TEXT_MAX,
+        crate::text::chars,
+    )
 }

@@ -573,3 +573,123 @@ services:
         "{r:?}"
     );
 }
+
+/// Six checks of `web` that fail with `output` (a Nagios plugin's line, as written).
+fn six_failing(output: &str) -> String {
+    (0..6)
+        .map(|i| {
+            format!(
+                "      - {{ name: c{i}, type: command, command: [/bin/sh, -c, 'printf %s \"{output}\"; exit 2'], importance: critical }}\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_message_loses_check_lines_never_the_mentions_nor_an_entity() {
+    let slack = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "users:
+  alice: {{ slack: U024BE7LH }}
+channels:
+  chat: {{ type: slack, webhook_url_env: SLACK_URL }}
+services:
+  - name: web
+    users: [alice]
+    runbook: https://wiki.example.com/web
+    channels: [chat]
+    checks:
+{}",
+        six_failing(&"<".repeat(600))
+    ));
+    let r = env
+        .command(&["run"])
+        .env("CABOT_NOW", T0.to_string())
+        .env("SLACK_URL", slack.url("/hook"))
+        .output()
+        .expect("run");
+    let r = Run::from(r);
+    assert_eq!(r.stderr, "", "{r:?}");
+    let body: Value = serde_json::from_str(&slack.requests()[0].body).expect("json");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(text.len() <= 8_000, "{}", text.len());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("CRITICAL status for service: web"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[lines.len() - 1],
+        "<@U024BE7LH>",
+        "the mention that notifies alice"
+    );
+    assert_eq!(
+        lines[lines.len() - 2],
+        "Runbook: https://wiki.example.com/web"
+    );
+    assert!(
+        lines[lines.len() - 3].ends_with("more not shown)"),
+        "the checks that did not fit are counted: {text}"
+    );
+    for line in lines.iter().filter(|l| l.starts_with("• ")) {
+        assert!(line.ends_with("&lt;") || line.ends_with("..."), "{line}");
+        assert!(
+            !line.contains("&l.") && !line.ends_with("&l"),
+            "an entity cut in half: {line}"
+        );
+    }
+}
+
+#[test]
+fn pushover_counts_characters_and_keeps_the_runbook() {
+    let po = HttpServer::start(|req| {
+        let f = form(&req.body);
+        let n = f.get("message").map_or(0, |m| m.chars().count());
+        if n > 1024 {
+            return Reply::new(
+                400,
+                r#"{"message":"invalid","errors":["message is too long"],"status":0,"request":"r"}"#,
+            );
+        }
+        Reply::new(200, r#"{"status":1,"request":"r"}"#)
+    });
+    let env = Env::new(&format!(
+        "users:
+  alice: {{ pushover: uQiRzpo4DXghDmr9QzzfQu27cmVRsG }}
+channels:
+  push: {{ type: pushover, token_env: PO_TOKEN, base_url: '{}' }}
+services:
+  - name: web
+    users: [alice]
+    runbook: https://wiki.example.com/web
+    channels: [push]
+    checks:
+{}",
+        po.url(""),
+        six_failing(&"é".repeat(240))
+    ));
+    let r = Run::from(
+        env.command(&["run"])
+            .env("CABOT_NOW", T0.to_string())
+            .env("PO_TOKEN", "azGDORePK8gMaC0QOYAMyEEuzJnyUi")
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(r.stderr, "", "{r:?}");
+    let sent = po
+        .requests()
+        .iter()
+        .map(|r| form(&r.body))
+        .find(|f| f.contains_key("message"))
+        .expect("a message");
+    let message = &sent["message"];
+    assert!(
+        message.chars().count() <= 1024,
+        "{}",
+        message.chars().count()
+    );
+    assert!(
+        message.ends_with("Runbook: https://wiki.example.com/web"),
+        "{message}"
+    );
+}
