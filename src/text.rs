@@ -7,22 +7,13 @@ pub const MESSAGE_MAX: usize = 500;
 /// What marks text that was cut.
 pub const ELLIPSIS: &str = "...";
 
-/// Whether `c` changes how the text around it is shown rather than being shown: control
-/// characters, line and paragraph separators, bidirectional overrides and isolates (which
-/// can make `exe.txt` read `txt.exe`), zero-width and other invisible format characters.
+/// Whether `c` must not pass into one line of text: control characters, line and
+/// paragraph separators, and the bidirectional embeddings, overrides and isolates (which
+/// can make `exe.txt` read `txt.exe`, or a line read backwards). Other format characters
+/// stay: the zero-width joiner and non-joiner are part of emoji sequences and of Persian
+/// and Indic words, and marks such as U+200F only settle the direction of what is there.
 pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{061C}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-        )
+    c.is_control() || matches!(c, '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// One line: control, separator and invisible format characters become spaces; at most
@@ -296,6 +287,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_line_drops_what_reorders_or_breaks_a_line_and_keeps_joiners() {
+        // A family emoji (joined by U+200D) and a Persian word with a ZWNJ (U+200C).
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        let persian = "می\u{200C}خواهم";
+        assert_eq!(one_line(family, 100), family);
+        assert_eq!(one_line(persian, 100), persian);
+        // Overrides, embeddings and isolates, and line breaks of every kind, become spaces.
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{2028}', '\u{2029}', '\n', '\r', '\u{1b}',
+        ] {
+            assert_eq!(one_line(&format!("a{c}b"), 100), "a b", "{:?}", c);
+        }
+    }
+
+    #[test]
     fn counts_and_durations_read_like_english() {
         use std::time::Duration as D;
         assert_eq!(count(1, "check"), "1 check");
@@ -411,8 +418,8 @@ mod tests {
 
     #[test]
     fn hidden_characters_become_spaces() {
-        let evil = "ok\u{202E}txt.exe\u{2028}line\u{200B}zero\u{2066}iso\u{FEFF}bom\u{1b}[31m";
-        assert_eq!(one_line(evil, 500), "ok txt.exe line zero iso bom [31m");
+        let evil = "ok\u{202E}txt.exe\u{2028}line\u{2066}iso\u{1b}[31m";
+        assert_eq!(one_line(evil, 500), "ok txt.exe line iso [31m");
         assert_eq!(sms("a\u{2029}b"), "a b");
         // Letters of right-to-left scripts are text, not overrides.
         assert_eq!(one_line("שלום مرحبا", 500), "שלום مرحبا");

@@ -108,6 +108,13 @@ impl Ntfy {
             Ok(parts) => parts,
             Err(why) => return Attempt::new("ntfy", false, format!("url {why}")),
         };
+        // A query on the topic URL (ntfy's `?auth=`, a credential in the address) goes
+        // along to where the message is published.
+        let query = url
+            .split('#')
+            .next()
+            .and_then(|u| u.split_once('?'))
+            .map_or(String::new(), |(_, q)| format!("?{q}"));
         let authorization = match &self.auth {
             None => None,
             Some(Auth::Token(token)) => match secret("ntfy", token) {
@@ -129,7 +136,7 @@ impl Ntfy {
         };
         let api = agent(timeout);
         let mut request = api
-            .post(&format!("{root}/"))
+            .post(&format!("{root}/{query}"))
             .header("Content-Type", "application/json");
         if let Some(value) = &authorization {
             request = request.header("Authorization", value);
@@ -201,5 +208,9 @@ mod tests {
         assert!(split("https://ntfy.sh").is_err());
         assert!(split("https://ntfy.sh/bad.topic").is_err());
         assert!(split(&format!("https://ntfy.sh/{}", "a".repeat(65))).is_err());
+        assert_eq!(
+            split("https://ntfy.example.com/alerts?auth=QmVhcmVyIHRr"),
+            Ok(("https://ntfy.example.com", "alerts"))
+        );
     }
 }

@@ -32,10 +32,24 @@ impl FakeNtfy {
             Reply::new(http, body).header("Content-Type", "application/json")
         };
         let server = HttpServer::start(move |req| {
-            if req.method != "POST" && req.method != "PUT" || req.url != "/" {
+            let (path, query) = req.url.split_once('?').unwrap_or((&req.url, ""));
+            if req.method != "POST" && req.method != "PUT" || path != "/" {
                 return error(404, 40401, "page not found");
             }
-            if req.header("Authorization") != Some(authorization) {
+            // ntfy reads the Authorization header, or the same value in the `auth` query
+            // parameter, base64 in the URL alphabet without padding (server.go).
+            let from_query = query
+                .split('&')
+                .find_map(|p| p.strip_prefix("auth="))
+                .and_then(|v| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(v)
+                        .ok()
+                })
+                .and_then(|v| String::from_utf8(v).ok());
+            let given = from_query.as_deref().or(req.header("Authorization"));
+            if given != Some(authorization) {
                 return error(401, 40101, "unauthorized");
             }
             if !open.load(Ordering::SeqCst) {
@@ -253,4 +267,39 @@ services:
         ],
         "{out:?}"
     );
+}
+
+#[test]
+fn a_credential_in_the_topic_urls_query_is_sent() {
+    let ntfy = FakeNtfy::start("Bearer tk_cabot0test0token0000000000");
+    let target = Target::new();
+    target.set_up(false);
+    // base64url("Bearer tk_cabot0test0token0000000000") without padding, by Python's
+    // base64.urlsafe_b64encode with the '=' taken off.
+    let auth = "QmVhcmVyIHRrX2NhYm90MHRlc3QwdG9rZW4wMDAwMDAwMDAw";
+    let env = Env::new(&format!(
+        "channels:
+  push: {{ type: ntfy, url_env: NTFY_URL }}
+services:
+  - name: web
+    channels: [push]
+    checks:
+      - {{ name: home, type: http, url: '{}', importance: critical }}
+",
+        target.url()
+    ));
+    let url = format!("{}?auth={auth}", ntfy.server.url("/alerts"));
+    let r = Run::from(
+        env.command(&["run"])
+            .env("CABOT_NOW", T0.to_string())
+            .env("NTFY_URL", &url)
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(r.stderr, "", "{r:?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        1
+    );
+    assert_eq!(ntfy.server.requests()[0].url, format!("/?auth={auth}"));
 }
