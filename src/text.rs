@@ -237,6 +237,22 @@ pub fn markdown_escape(text: &str) -> String {
     out
 }
 
+/// Compares without stopping at the first difference, so timing tells nothing of a token.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bytes of a hexadecimal string (either case), or `None` when it is not one.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A word quoted for a shell when it needs it.
 pub fn shell_word(word: &str) -> String {
     if word

@@ -8,6 +8,7 @@
 mod ack;
 mod badge;
 mod db;
+mod hooks;
 mod metrics;
 mod page;
 mod ping;
@@ -61,6 +62,7 @@ fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now:
     // Junk requests are answered before the state is read: they cost nothing.
     match (request.method.as_str(), path) {
         ("POST", p) if p.starts_with("/ping/") => ping::answer(request, p, cfg, db, pings, now),
+        ("POST", p) if p.starts_with("/hooks/") => hooks::answer(request, p, cfg, db, pings, now),
         ("GET" | "HEAD" | "POST", p) if p.starts_with("/ack/") => {
             ack::answer(request, p, cfg, db, pings, now)
         }

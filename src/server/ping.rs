@@ -99,11 +99,6 @@ impl Pings {
     }
 }
 
-/// Compares without stopping at the first difference, so timing tells nothing of the token.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `POST /ping/NAME` (or `/ping/NAME/fail`) with the heartbeat's token.
 /// A wrong or missing token is a 404, exactly like a heartbeat that does not exist.
 pub fn answer(
@@ -144,7 +139,7 @@ pub fn answer(
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| request.header("X-Cabot-Token"))
         .unwrap_or_default();
-    if !same_secret(given.trim().as_bytes(), expected.as_bytes()) {
+    if !crate::text::same_secret(given.trim().as_bytes(), expected.as_bytes()) {
         return not_found();
     }
     if !pings.allow(&format!("{service}/{}", check.name), now) {

@@ -46,7 +46,8 @@ impl Default for Limits {
             max_per_client: 64,
             reserve: 64,
             max_head: 8 * 1024,
-            max_body: 4 * 1024,
+            // A provider's webhook (PagerDuty's carries the whole incident) fits.
+            max_body: 32 * 1024,
             read_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
             max_requests: 1000,

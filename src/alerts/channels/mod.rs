@@ -40,6 +40,46 @@ pub(crate) trait ChannelType: Sized {
     /// Sends `alert` to `recipient` (empty for `Reach::Destination`), trying its providers
     /// or servers in order until one accepts, each for at most `timeout`; every attempt.
     fn send(&self, alert: &Alert, recipient: &str, timeout: Duration) -> Vec<Attempt>;
+
+    /// Reads a request its provider sent to `serve-status` (`POST /hooks/CHANNEL`): an
+    /// acknowledgement made there, authenticated as the provider documents. A channel
+    /// that takes none says `NotHere`.
+    fn hook(&self, _request: &Hooked) -> Hook {
+        Hook::NotHere
+    }
+}
+
+/// A request a provider sent to `serve-status`.
+pub struct Hooked<'a> {
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl Hooked<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a provider's request to `serve-status` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hook {
+    /// This channel takes no requests (or is not set up to): as if there were no such page.
+    NotHere,
+    /// Not from the provider: its signature or token is wrong or missing.
+    Refused,
+    /// From the provider, but nothing for cabot to do (another event, a ping).
+    Ignored(String),
+    /// Someone acknowledged cabot's incident `incident` there. `event` names the event
+    /// once (a provider may send it again).
+    Acked {
+        event: String,
+        incident: String,
+        by: String,
+    },
 }
 
 /// A way to reach a user, kept under a key of the user's entry in `users:` (and the form
@@ -387,6 +427,13 @@ macro_rules! channel_types {
             fn send(&self, alert: &Alert, recipient: &str, timeout: Duration) -> Vec<Attempt> {
                 match self {
                     $(ChannelKind::$variant(c) => c.send(alert, recipient, timeout),)+
+                }
+            }
+
+            /// What a request its provider sent to `serve-status` says.
+            pub fn hook(&self, request: &Hooked) -> Hook {
+                match self {
+                    $(ChannelKind::$variant(c) => c.hook(request),)+
                 }
             }
         }

@@ -4,13 +4,18 @@
 //! acknowledgement in cabot acknowledges it by alias (so Opsgenie's escalation stops), and
 //! a recovery closes it by alias, so Opsgenie opens and closes one alert per incident.
 //! Opsgenie answers 202 and processes requests asynchronously.
+//!
+//! The other way: with `webhook_token`, `serve-status` takes the requests of an Opsgenie
+//! Webhook integration at `POST /hooks/CHANNEL` when they carry the token in the header
+//! `X-Cabot-Token` (a custom header of the integration), and an `Acknowledge` of one of
+//! cabot's alerts (by its alias) acknowledges the incident in cabot too.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Attempt, ChannelType, Reach, agent, incident_key, judge, secret};
+use super::{Attempt, ChannelType, Hook, Hooked, Reach, agent, incident_key, judge, secret};
 use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
@@ -32,6 +37,8 @@ pub struct Opsgenie {
     pub api_key: Secret,
     /// `https://api.opsgenie.com`, or the EU's with `region: eu`, or `base_url`.
     pub base_url: String,
+    /// What a Webhook integration sends in `X-Cabot-Token`, so that its requests are taken.
+    pub webhook_token: Option<Secret>,
 }
 
 impl ChannelType for Opsgenie {
@@ -42,6 +49,9 @@ impl ChannelType for Opsgenie {
         "api_key_file",
         "region",
         "base_url",
+        "webhook_token",
+        "webhook_token_env",
+        "webhook_token_file",
     ];
     const REACH: Reach = Reach::Destination;
     const FIX: &'static str = "api_key and region";
@@ -64,10 +74,38 @@ impl ChannelType for Opsgenie {
             }
         };
         let base_url = super::base_url(r, f, region);
+        let webhook_token = r.secret(f, "webhook_token");
         Some(Opsgenie {
             api_key: api_key?,
             base_url,
+            webhook_token,
         })
+    }
+
+    fn hook(&self, request: &Hooked) -> Hook {
+        let Some(token) = self.webhook_token.as_ref().and_then(|s| s.resolve().ok()) else {
+            return Hook::NotHere;
+        };
+        let given = request.header("X-Cabot-Token").unwrap_or("");
+        if !crate::text::same_secret(given.as_bytes(), token.as_bytes()) {
+            return Hook::Refused;
+        }
+        let Ok(hooked) = serde_json::from_slice::<Webhook>(request.body) else {
+            return Hook::Ignored("not an Opsgenie webhook".into());
+        };
+        if hooked.action != "Acknowledge" {
+            return Hook::Ignored(format!("{} is not an acknowledgement", hooked.action));
+        }
+        let a = hooked.alert;
+        let Some(incident) = a.alias else {
+            return Hook::Ignored("the alert has no alias".into());
+        };
+        let who = a.username.unwrap_or_else(|| "someone".into());
+        Hook::Acked {
+            event: format!("{}/{}", a.alert_id, hooked.action),
+            incident,
+            by: format!("{who} (Opsgenie)"),
+        }
     }
 
     fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
@@ -118,6 +156,21 @@ fn post(url: &str, key: &str, body: &serde_json::Value, timeout: Duration) -> At
     judge(NAME, result, |a: &Accepted| {
         Some(format!("{}, request {}", a.result, a.request_id))
     })
+}
+
+/// What a Webhook integration posts: the action and the alert it was done to.
+#[derive(Deserialize)]
+struct Webhook {
+    action: String,
+    alert: WebhookAlert,
+}
+
+#[derive(Deserialize)]
+struct WebhookAlert {
+    #[serde(rename = "alertId")]
+    alert_id: String,
+    alias: Option<String>,
+    username: Option<String>,
 }
 
 /// What Opsgenie answers to a request it queued.

@@ -4,12 +4,20 @@
 //! `dedup_key`, so PagerDuty keeps one alert per incident and closes it itself; `cabot ack`
 //! (or an ack link) is an `acknowledge` of that key, which stops PagerDuty's escalation.
 //! A test alert triggers at `info` severity and resolves at once.
+//!
+//! The other way: with `webhook_secret` (a V3 webhook subscription's signing secret),
+//! `serve-status` takes PagerDuty's webhooks at `POST /hooks/CHANNEL`, each signed in
+//! `X-PagerDuty-Signature: v1=HEX` (HMAC-SHA256 of the body; several during a secret's
+//! rotation), and an `incident.acknowledged` of one of cabot's incidents (its
+//! `incident_key` is cabot's `dedup_key`) acknowledges it in cabot too.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attempt, ChannelType, Reach, agent, base_url, incident_key, judge, secret};
+use super::{
+    Attempt, ChannelType, Hook, Hooked, Reach, agent, base_url, incident_key, judge, secret,
+};
 use crate::alerts::alert::{Alert, AlertKind};
 use crate::config::Secret;
 use crate::config::read::{Fields, Reader};
@@ -26,6 +34,8 @@ pub struct PagerDuty {
     /// The integration key of an Events API v2 integration.
     pub routing_key: Secret,
     pub base_url: String,
+    /// The signing secret of a V3 webhook subscription that sends here.
+    pub webhook_secret: Option<Secret>,
 }
 
 impl ChannelType for PagerDuty {
@@ -35,6 +45,9 @@ impl ChannelType for PagerDuty {
         "routing_key_env",
         "routing_key_file",
         "base_url",
+        "webhook_secret",
+        "webhook_secret_env",
+        "webhook_secret_file",
     ];
     const REACH: Reach = Reach::Destination;
     const FIX: &'static str = "routing_key";
@@ -43,10 +56,45 @@ impl ChannelType for PagerDuty {
     fn read(r: &mut Reader, f: &Fields) -> Option<PagerDuty> {
         let routing_key = r.required_secret(f, "routing_key");
         let base_url = base_url(r, f, BASE_URL);
+        let webhook_secret = r.secret(f, "webhook_secret");
         Some(PagerDuty {
             routing_key: routing_key?,
             base_url,
+            webhook_secret,
         })
+    }
+
+    fn hook(&self, request: &Hooked) -> Hook {
+        let Some(secret) = self.webhook_secret.as_ref().and_then(|s| s.resolve().ok()) else {
+            return Hook::NotHere;
+        };
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+        let signed = request
+            .header("X-PagerDuty-Signature")
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|s| s.trim().strip_prefix("v1="))
+            .filter_map(crate::text::from_hex)
+            .any(|tag| ring::hmac::verify(&key, request.body, &tag).is_ok());
+        if !signed {
+            return Hook::Refused;
+        }
+        let Ok(hooked) = serde_json::from_slice::<Webhook>(request.body) else {
+            return Hook::Ignored("not a V3 webhook event".into());
+        };
+        let e = hooked.event;
+        if e.event_type != "incident.acknowledged" {
+            return Hook::Ignored(format!("{} is not an acknowledgement", e.event_type));
+        }
+        let Some(incident) = e.data.incident_key else {
+            return Hook::Ignored("the incident has no incident_key".into());
+        };
+        let who = e.agent.and_then(|a| a.summary).unwrap_or_else(|| "someone".into());
+        Hook::Acked {
+            event: e.id,
+            incident,
+            by: format!("{who} (PagerDuty)"),
+        }
     }
 
     fn send(&self, alert: &Alert, _: &str, timeout: Duration) -> Vec<Attempt> {
@@ -104,6 +152,30 @@ struct Payload {
 struct Link<'a> {
     href: &'a str,
     text: &'static str,
+}
+
+/// A V3 webhook: one event, of which cabot reads what it needs.
+#[derive(Deserialize)]
+struct Webhook {
+    event: WebhookEvent,
+}
+
+#[derive(Deserialize)]
+struct WebhookEvent {
+    id: String,
+    event_type: String,
+    agent: Option<Agent>,
+    data: WebhookData,
+}
+
+#[derive(Deserialize)]
+struct Agent {
+    summary: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WebhookData {
+    incident_key: Option<String>,
 }
 
 /// What PagerDuty answers to an accepted event (202).

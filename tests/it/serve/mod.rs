@@ -5,6 +5,7 @@
 //! browser is in `browser.rs`.
 
 mod browser;
+mod hooks;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -45,6 +45,12 @@ impl StatusServer {
             .unwrap_or_else(|why| panic!("{why}"))
     }
 
+    /// Like `start`, with its clock at `now` and these variables in its environment.
+    pub fn start_at_with_vars(env: &Env, now: i64, vars: &[(&str, &str)]) -> StatusServer {
+        Self::try_start_with(env, free_port(), Some(now), None, vars)
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
     /// Like `start`, with a soft limit on open files as systemd gives a service by default.
     pub fn start_limited(env: &Env, now: Option<i64>, open_files: Option<u64>) -> StatusServer {
         // Another test may take the port between our probe and the child's bind: try again.
