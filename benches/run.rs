@@ -155,6 +155,56 @@ fn main() -> anyhow::Result<()> {
         println!();
         reading_ten_thousand_checks(&bench)?;
     }
+    if wanted("storm") {
+        println!();
+        alert_storm(&bench)?;
+    }
+    Ok(())
+}
+
+/// Scenario 8's sizes: services failing at once into one webhook.
+const STORM_SIZES: [usize; 3] = [30, 1_000, 5_000];
+
+/// Scenario 8: every service fails at once and alerts through one webhook, which a
+/// destination takes one request at a time: how long the run takes to deliver them all,
+/// and the CPU the outbox's rounds cost beside the sending.
+fn alert_storm(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 8. alert storm: N services fail at once into one webhook (answered at once); \
+         one cabot run --all delivers every alert"
+    );
+    let target = Stamped::start(false)?;
+    for size in STORM_SIZES {
+        let hook = Stamped::start(true)?;
+        let state = bench.dir.join(format!("storm-{size}.db"));
+        let mut text = format!(
+            "state: {}\nchannels:\n  hook: {{ type: webhook, url: 'http://127.0.0.1:{}/hook' }}\nservices:\n",
+            state.display(),
+            hook.port
+        );
+        for i in 0..size {
+            text.push_str(&format!(
+                "  - name: s{i}\n    channels: [hook]\n    checks:\n      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}\n",
+                target.port
+            ));
+        }
+        let config = bench.write_config(&format!("storm-{size}.yaml"), &text)?;
+        let m = bench.cabot(&config, &["run", "--all", "--jobs", "64"], &[0])?;
+        let stamps = hook.stamps.lock().map(|s| s.clone()).unwrap_or_default();
+        let spread = match (stamps.first(), stamps.last()) {
+            (Some(a), Some(b)) => (*b - *a).as_secs_f64(),
+            _ => 0.0,
+        };
+        println!(
+            "  RESULT {size} services: {} alerts delivered in the run (wall {:.2} s, cpu {:.2} s, \
+             max RSS {:.1} MB; first to last alert {spread:.2} s): {}",
+            stamps.len(),
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.max_rss_kb as f64 / 1024.0,
+            verdict(stamps.len() == size)
+        );
+    }
     Ok(())
 }
 

@@ -187,12 +187,18 @@ fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
     })
 }
 
-/// The pending deliveries with their alerts, in the order they were decided; the columns
-/// `pending_delivery` reads, then the alert's kind, service and incident, the next try
-/// and the lease.
-const PENDING: &str = "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at,
-        a.payload, d.last_error, d.key, a.kind, a.service, a.incident, d.next_attempt_at,
-        d.claim_until, d.refused_by
+/// One pending delivery with its alert, the columns `pending_delivery` reads.
+const PENDING_ONE: &str =
+    "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at,
+        a.payload, d.last_error, d.key
+     FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1";
+
+/// What ordering needs of every pending delivery, in the order they were decided: id,
+/// channel, recipient, the alert's kind, service, incident and time, the next try, the
+/// lease and the settings refused. No payload: only the deliveries a round takes are read
+/// whole.
+const PENDING_ORDER: &str = "SELECT d.id, d.channel, d.recipient, a.kind, a.service, a.incident,
+        a.created_at, d.next_attempt_at, d.claim_until, d.refused_by
      FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.state = 'pending' ORDER BY d.id";
 
@@ -210,50 +216,57 @@ impl Store {
     ) -> rusqlite::Result<Round> {
         use crate::alerts::order::{Queued, plan};
         self.immediate(|tx| {
-            let mut rows: Vec<(PendingDelivery, Queued)> = Vec::new();
+            let mut queued: Vec<Queued> = Vec::new();
             {
-                let mut stmt = tx.prepare_cached(PENDING)?;
+                // What the config says of each channel, asked once per channel.
+                let mut settings: HashMap<String, (Option<String>, bool)> = HashMap::new();
+                let mut stmt = tx.prepare_cached(PENDING_ORDER)?;
                 let mut query = stmt.query([])?;
                 while let Some(r) = query.next()? {
-                    let d = pending_delivery(r)?;
-                    let kind: String = r.get(9)?;
-                    let service: String = r.get(10)?;
-                    let incident: Option<String> = r.get(11)?;
-                    let next: i64 = r.get(12)?;
-                    let claim: Option<i64> = r.get(13)?;
-                    let refused: Option<String> = r.get(14)?;
+                    let channel: String = r.get(1)?;
+                    let recipient: String = r.get(2)?;
+                    let kind: String = r.get(3)?;
+                    let service: String = r.get(4)?;
+                    let incident: Option<String> = r.get(5)?;
+                    let created: i64 = r.get(6)?;
+                    let next: i64 = r.get(7)?;
+                    let claim: Option<i64> = r.get(8)?;
+                    let refused: Option<String> = r.get(9)?;
+                    let (digest, incidents) = settings
+                        .entry(channel.clone())
+                        .or_insert_with(|| (to.settings(&channel), to.incidents(&channel)));
                     // Settings refused for good and changed since: try again at once.
-                    let fixed = refused.is_some() && refused != to.settings(&d.channel);
-                    let q = Queued {
-                        id: d.id,
+                    let fixed = refused.is_some() && refused != *digest;
+                    queued.push(Queued {
+                        id: r.get(0)?,
                         kind: kind
                             .parse()
                             .unwrap_or(crate::alerts::alert::AlertKind::Alert),
                         incident: incident.unwrap_or_else(|| format!("cabot/{service}")),
-                        destination: to.destination(&d.channel, &d.recipient),
-                        incidents: to.incidents(&d.channel),
+                        destination: to.destination(&channel, &recipient),
+                        incidents: *incidents,
                         service,
                         due: next <= now || fixed,
                         leased: claim.is_some_and(|c| c > now),
-                        expired: d.alert_created_at < give_up_before,
-                    };
-                    rows.push((d, q));
+                        expired: created < give_up_before,
+                    });
                 }
             }
             let paused: Vec<String> = tx
                 .prepare_cached("SELECT destination FROM paused_destinations WHERE until > ?1")?
                 .query_map([now], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let queued: Vec<Queued> = rows.iter().map(|(_, q)| q.clone()).collect();
             let planned = plan(&queued, |d| paused.iter().any(|p| p == d), per_destination);
             let mut supersede = tx.prepare_cached(
                 "UPDATE deliveries SET state = 'superseded', done_at = ?2, claimed_by = NULL,
-                    claim_until = NULL, last_error = ?3 WHERE id = ?1",
+                    claim_until = NULL,
+                    last_error = 'superseded by delivery ' || ?3 WHERE id = ?1",
             )?;
             for &(i, by) in &planned.superseded {
-                let why = format!("superseded by alert {}", rows[by].0.alert_id);
-                supersede.execute(params![rows[i].0.id, now, why])?;
+                supersede.execute(params![queued[i].id, now, queued[by].id])?;
             }
+            let mut one = tx.prepare_cached(PENDING_ONE)?;
+            let mut read = |i: usize| one.query_row([queued[i].id], pending_delivery);
             let mut take = tx.prepare_cached(
                 "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1",
             )?;
@@ -263,15 +276,15 @@ impl Store {
                 ..Round::default()
             };
             for &i in &planned.given_up {
-                take.execute(params![rows[i].0.id, run, now + 60])?;
-                round.given_up.push(rows[i].0.clone());
+                take.execute(params![queued[i].id, run, now + 60])?;
+                round.given_up.push(read(i)?);
             }
             for queue in &planned.queues {
                 let mut leased = Vec::with_capacity(queue.len());
                 for (k, &(i, line)) in queue.iter().enumerate() {
-                    let d = &rows[i].0;
+                    let d = read(i)?;
                     take.execute(params![d.id, run, to.lease(&d.channel, k)])?;
-                    leased.push((d.clone(), line));
+                    leased.push((d, line));
                 }
                 round.queues.push(leased);
             }
