@@ -16,9 +16,17 @@ const ROOM: &str = "!ops:example.org";
 
 /// The fake, and the transactions it has seen.
 fn fake() -> (HttpServer, Arc<Mutex<HashMap<String, String>>>) {
+    fake_with(Script::default())
+}
+
+/// The fake, answering with `script`'s replies first while it has any.
+fn fake_with(script: Script) -> (HttpServer, Arc<Mutex<HashMap<String, String>>>) {
     let seen: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let txns = Arc::clone(&seen);
     let server = HttpServer::start(move |req| {
+        if let Some(reply) = script.next() {
+            return reply;
+        }
         let error = |code: u16, errcode: &str, error: &str| {
             Reply::new(
                 code,
@@ -179,4 +187,29 @@ fn test_alert_and_validate() {
             .contains("channels.push.room_id: '#ops:example.org' is not a Matrix room id"),
         "{v:?}"
     );
+}
+
+#[test]
+fn a_rate_limited_homeserver_is_waited_for_as_it_says() {
+    let script = Script::default();
+    let (hs, txns) = fake_with(script.clone());
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with("matrix", &keys(&hs), &target, "");
+    // Synapse's answer to a client over its rate limit.
+    script.then(
+        Reply::new(
+            429,
+            json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1500})
+                .to_string(),
+        )
+        .header("Content-Type", "application/json"),
+    );
+    let r = run_at(&env, T0, &["run"], &[("MATRIX_TOKEN", TOKEN)]);
+    assert_eq!(r.stderr, "", "waited in the run, then sent: {r:?}");
+    let seen = hs.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].at.duration_since(seen[0].at) >= std::time::Duration::from_millis(1500));
+    assert_eq!(seen[0].url, seen[1].url, "the same transaction");
+    assert_eq!(txns.lock().expect("txns").len(), 1);
 }
