@@ -32,6 +32,10 @@ const PERMANENT_BACKOFF: i64 = 3600;
 /// a longer one pauses the destination until then, for later runs.
 const WAIT_IN_RUN: Duration = Duration::from_secs(20);
 const PACING: Duration = Duration::from_secs(60);
+/// A delivery turned away is tried again in the run at most this many times, and no
+/// sooner than `SHORTEST_WAIT` (a `Retry-After: 0` is no reason to hammer).
+const TRIES_IN_RUN: usize = 5;
+const SHORTEST_WAIT: Duration = Duration::from_secs(1);
 /// A run's lease on a delivery covers this many tries of the channel's timeout (servers
 /// or providers tried in turn) for it and each delivery before it in its queue, the
 /// pacing, and a margin.
@@ -52,6 +56,16 @@ pub fn backoff(attempts: i64) -> i64 {
     FIRST_BACKOFF.saturating_mul(1 << shift).min(MAX_BACKOFF)
 }
 
+/// Where a delivery goes: a channel that reaches each user separately has a destination
+/// per recipient (a phone, an address); any other is one destination (a chat, a webhook,
+/// a room).
+fn destination(cfg: &Config, channel: &str, recipient: &str) -> String {
+    match cfg.channels.get(channel).map(|c| c.kind.reach()) {
+        Some(Reach::EachUser(_)) => format!("{channel}:{recipient}"),
+        _ => channel.to_string(),
+    }
+}
+
 /// Where the config sends each delivery.
 struct ByConfig<'a> {
     cfg: &'a Config,
@@ -59,13 +73,8 @@ struct ByConfig<'a> {
 }
 
 impl Destinations for ByConfig<'_> {
-    /// A channel that reaches each user separately has a destination per recipient (a
-    /// phone, an address); any other is one destination (a chat, a webhook, a room).
     fn destination(&self, channel: &str, recipient: &str) -> String {
-        match self.cfg.channels.get(channel).map(|c| c.kind.reach()) {
-            Some(Reach::EachUser(_)) => format!("{channel}:{recipient}"),
-            _ => channel.to_string(),
-        }
+        destination(self.cfg, channel, recipient)
     }
 
     fn incidents(&self, channel: &str) -> bool {
@@ -217,19 +226,27 @@ fn send_queue(cfg: &Config, queue: Vec<(PendingDelivery, usize)>, out: &Sender<S
             continue;
         }
         let mut attempts = Vec::new();
+        let mut tries = 0;
         let (result, pause) = loop {
             if let Some(at) = not_before.take() {
                 std::thread::sleep(at.saturating_duration_since(Instant::now()));
             }
             let now = clock::now();
             let tried = send_one(cfg, &d);
+            tries += 1;
             let (result, wait) = judge(cfg, &d, &tried, now);
             attempts.extend(tried);
+            let turned_away = matches!(result, DeliveryResult::Waiting { .. });
+            let wait = wait.map(|w| if turned_away { w.max(SHORTEST_WAIT) } else { w });
             match wait {
-                Some(wait) if waited + wait <= PACING && wait <= WAIT_IN_RUN => {
+                Some(wait)
+                    if waited + wait <= PACING
+                        && wait <= WAIT_IN_RUN
+                        && (!turned_away || tries < TRIES_IN_RUN) =>
+                {
                     waited += wait;
                     not_before = Some(Instant::now() + wait);
-                    if matches!(result, DeliveryResult::Waiting { .. }) {
+                    if turned_away {
                         continue;
                     }
                     break (result, None);
@@ -242,18 +259,15 @@ fn send_queue(cfg: &Config, queue: Vec<(PendingDelivery, usize)>, out: &Sender<S
             }
         };
         let failed = !matches!(result, DeliveryResult::Delivered { .. });
-        let to = cfg
-            .channels
-            .get(&d.channel)
-            .map(|_| ByConfig { cfg, now: 0 }.destination(&d.channel, &d.recipient));
+        let to = destination(cfg, &d.channel, &d.recipient);
         let _ = out.send(Sent::Report(Box::new(DeliveryReport {
             delivery: d,
             attempts,
             result,
         })));
-        if let (Some(until), Some(destination)) = (pause, to) {
+        if let Some(until) = pause {
             let _ = out.send(Sent::Pause {
-                destination,
+                destination: to,
                 until,
                 reason: "rate limited".into(),
             });

@@ -26,10 +26,7 @@ pub fn answer(
     if let Some(refused) = pings.refuse_guesser(ip, now) {
         return refused;
     }
-    let not_found = || {
-        pings.guessed_wrong(ip, now);
-        Response::text(404, "Not Found\n")
-    };
+    let not_found = || pings.miss(ip, now);
     let Some(name) = path.strip_prefix("/hooks/") else {
         return not_found();
     };

@@ -75,6 +75,12 @@ impl Pings {
         held.then(|| Response::text(429, "Too Many Requests\n").with("Retry-After", "60"))
     }
 
+    /// The 404 for a wrong guess from `ip`, counted.
+    pub(super) fn miss(&self, ip: std::net::IpAddr, now: i64) -> Response {
+        self.guessed_wrong(ip, now);
+        Response::text(404, "Not Found\n")
+    }
+
     /// Counts a wrong guess from `ip`.
     pub(super) fn guessed_wrong(&self, ip: std::net::IpAddr, now: i64) {
         if let Ok(mut g) = self.guesses.lock() {
@@ -113,10 +119,7 @@ pub fn answer(
     if let Some(refused) = pings.refuse_guesser(ip, now) {
         return refused;
     }
-    let not_found = || {
-        pings.guessed_wrong(ip, now);
-        Response::text(404, "Not Found\n")
-    };
+    let not_found = || pings.miss(ip, now);
     let Some(name) = path.strip_prefix("/ping/") else {
         return not_found();
     };

@@ -340,3 +340,22 @@ fn an_ack_while_the_trigger_waits_goes_after_it() {
     run_at(&env, T0 + 2 * MIN, &["run"], &vars);
     assert_eq!(actions(&pd), ["trigger", "trigger", "acknowledge"]);
 }
+
+#[test]
+fn a_retry_after_of_zero_is_no_licence_to_hammer() {
+    let pd = HttpServer::start(|_| Reply::new(429, "").header("Retry-After", "0"));
+    let target = Target::new();
+    target.set_up(false);
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    let r = run_at(&env, T0, &["run"], &[("PD_KEY", KEY)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("rate limited"), "{r:?}");
+    let seen = pd.requests();
+    // Five tries a round at least a second apart, in the run's two rounds at the most.
+    assert!((5..=10).contains(&seen.len()), "{} requests", seen.len());
+    for pair in seen.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap >= std::time::Duration::from_millis(990), "{gap:?}");
+    }
+}
