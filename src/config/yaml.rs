@@ -4,8 +4,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-mod fast;
-
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -75,16 +73,9 @@ pub const MAX_DEPTH: usize = 64;
 /// (each anchor a list of aliases to the one before) would copy billions.
 pub const MAX_ALIAS_NODES: usize = 10_000;
 
-/// Parses one YAML document; an empty file is an empty mapping.
+/// Parses one YAML document with yaml-rust2, the one reader of configs (so a config means
+/// one thing whatever else is in the file); an empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
-    match fast::parse(text) {
-        Some(node) => Ok(node),
-        None => parse_fully(text),
-    }
-}
-
-/// Parses with yaml-rust2, which reads all of YAML and names every error.
-fn parse_fully(text: &str) -> Result<Node<'static>, SyntaxError> {
     too_deep_on_one_line(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);

@@ -1496,3 +1496,38 @@ services:
     let run = cabot(&path, &["run"]);
     assert!(!text(&run.stderr).contains("warning:"), "{}", show(&run));
 }
+
+#[test]
+fn a_config_means_one_thing_whatever_else_is_in_the_file() {
+    // A flow item ending in " -" once validated when the rest of the file was plain and
+    // was refused when an unrelated document marker, anchor or tab in a comment sent the
+    // file to the other of two readers. One reader: the same answer every time.
+    let base = "services:
+  - name: web
+    checks:
+      - { name: up, type: command, command: [/bin/echo, up -] }
+";
+    let variants = [
+        base.to_string(),
+        format!("---\n{base}"),
+        format!("defaults: &d {{ timeout: 10s }}\n{base}"),
+        format!("# a comment\twith a tab\n{base}"),
+        format!("{base}  - name: db\n    description: |\n      a block scalar\n    checks: []\n"),
+    ];
+    // (exit code, the first line's message after its file:line:column)
+    let answers: Vec<(i32, String)> = variants
+        .iter()
+        .map(|text| {
+            let env = Env::new(text);
+            let r = env.cabot(&["validate"]);
+            let first = r.stderr.lines().next().unwrap_or("").to_string();
+            let message = first.splitn(4, ':').nth(3).unwrap_or("").trim().to_string();
+            (r.code, message)
+        })
+        .collect();
+    assert_eq!(answers[0].0, 78, "{answers:?}");
+    assert!(answers[0].1.starts_with("yaml: "), "{answers:?}");
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a, &answers[0], "variant {i}: {:?}", variants[i]);
+    }
+}
