@@ -47,7 +47,9 @@ pub struct Ping {
     pub message: Option<String>,
 }
 
-/// The verdict at `now`, given the last ping and when the check was first seen.
+/// The verdict at `now`, given the last ping and when the check was added to the config
+/// (not when its status last changed: a heartbeat never pinged fails once `period + grace`
+/// after it was added, and stays failing).
 pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: i64) -> CheckResult {
     let allowed = (check.period + check.grace).as_secs() as i64;
     let window = crate::text::duration(check.period + check.grace);
@@ -80,7 +82,10 @@ pub fn judge(check: &HeartbeatCheck, last: Option<&Ping>, first_seen: i64, now: 
             Duration::ZERO,
         ),
         None if now.saturating_sub(first_seen) > allowed => CheckResult::fail(
-            format!("no ping received in the {window} since the check was added"),
+            format!(
+                "no ping received since the check was added {} ago (period + grace is {window})",
+                format_age(now.saturating_sub(first_seen))
+            ),
             Duration::ZERO,
         ),
         None => CheckResult::pass("waiting for the first ping", Duration::ZERO),

@@ -28,6 +28,8 @@ pub struct CheckClock {
     pub last_run_at: Option<i64>,
     /// Until when a run holds it.
     pub claim_until: Option<i64>,
+    /// When it was first seen in the config.
+    pub added_at: Option<i64>,
 }
 
 impl CheckClock {
@@ -48,7 +50,7 @@ impl CheckClock {
 
 const CLOCK_COLUMNS: &str = "id, kind, importance, active, consecutive_failures,
     last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claim_until,
-    service, name";
+    service, name, added_at";
 
 fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
     let kind = r.get_ref(1)?.as_str()?;
@@ -68,6 +70,7 @@ fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
         failing_importance: r.get(8)?,
         last_run_at: r.get(9)?,
         claim_until: r.get(10)?,
+        added_at: r.get(13)?,
     })
 }
 
@@ -109,11 +112,13 @@ pub fn save_clock(
     c: &CheckClock,
 ) -> rusqlite::Result<i64> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO checks (service, name, kind, importance, active, failing, status_since)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO checks (service, name, kind, importance, active, failing, status_since,
+            added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (service, name) DO UPDATE SET kind = excluded.kind,
             importance = excluded.importance, active = excluded.active,
-            failing = excluded.failing, status_since = excluded.status_since
+            failing = excluded.failing, status_since = excluded.status_since,
+            added_at = coalesce(checks.added_at, excluded.added_at)
          RETURNING id",
     )?;
     stmt.query_row(
@@ -124,7 +129,8 @@ pub fn save_clock(
             c.importance.as_str(),
             c.active,
             c.failing,
-            c.status_since
+            c.status_since,
+            c.added_at
         ],
         |r| r.get(0),
     )

@@ -447,7 +447,7 @@ impl Running<'_> {
                             position += 1;
                             taken.push(Due {
                                 last_run: clock.last_run_at,
-                                since: clock.status_since,
+                                added: clock.added_at,
                                 ..d.clone()
                             });
                         }
@@ -474,7 +474,7 @@ impl Running<'_> {
             CheckKind::Heartbeat(hb) => {
                 let last = state::last_ping(store.connection(), service, &check.name)
                     .map_err(|e| store::failure(&self.cfg.state, "reading pings", e))?;
-                heartbeat::judge(hb, last.as_ref(), d.since.unwrap_or(now), now)
+                heartbeat::judge(hb, last.as_ref(), d.added.unwrap_or(now), now)
             }
             _ => CheckResult::fail("not a passive check", Duration::ZERO),
         };

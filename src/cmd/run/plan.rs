@@ -24,8 +24,8 @@ pub struct Due {
     pub check: usize,
     pub id: i64,
     pub last_run: Option<i64>,
-    /// Since when it stands as it does (a heartbeat's first ping is awaited from there).
-    pub since: Option<i64>,
+    /// When it was added to the config (a heartbeat's first ping is awaited from there).
+    pub added: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -97,7 +97,7 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
                 check: ci,
                 id: clock.id,
                 last_run: clock.last_run_at,
-                since: clock.status_since,
+                added: clock.added_at,
             };
             if schedule::is_free(clock.claim_until, now) {
                 leased_services[si] = true;
@@ -164,7 +164,9 @@ fn in_line_with_config(
         failing_importance: None,
         last_run_at: None,
         claim_until: None,
+        added_at: Some(now),
     });
+    clock.added_at = clock.added_at.or(Some(now));
     clock.kind = check.kind.type_name();
     clock.importance = check.importance;
     clock.active = check.active;

@@ -64,10 +64,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deliveries in order, paced, with keys of their own",
         sql: include_str!("0011_ordered_deliveries.sql"),
     },
+    Migration {
+        version: 12,
+        name: "when each check was added",
+        sql: include_str!("0012_check_added.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 12,
+        version: 13,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

@@ -59,6 +59,66 @@ fn heartbeat_pinged_on_time_late_and_failed() {
     assert_eq!(env.cabot(&["ping", "nope"]).code, 64);
 }
 
+#[test]
+fn a_heartbeat_never_pinged_fails_once_and_stays_failing() {
+    // Added before its cron job, the usual order: period 2m, grace 30s, never pinged, with
+    // a webhook that records every alert, under minutely runs.
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+services:
+  - name: s
+    channels: [hook]
+    checks:
+      - {{ name: backup, type: heartbeat, period: 2m, grace: 30s }}
+",
+        hook.url("/hook")
+    ));
+    let mut states = Vec::new();
+    for minute in 0..=10 {
+        let r = env.cabot_at(T0 + minute * MIN, &["run"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        states.push(
+            check(&env, "backup")["status"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    let failing_from = states
+        .iter()
+        .position(|s| s == "failing")
+        .expect("it fails");
+    assert_eq!(
+        failing_from, 3,
+        "period + grace after it was added: {states:?}"
+    );
+    assert!(
+        states[failing_from..].iter().all(|s| s == "failing"),
+        "and stays failing: {states:?}"
+    );
+    let c = check(&env, "backup");
+    assert_eq!(
+        c["message"],
+        "no ping received since the check was added 10m ago (period + grace is 2m 30s)",
+        "{c}"
+    );
+    let kinds: Vec<String> = hook
+        .requests()
+        .iter()
+        .map(|r| {
+            let a: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+            a["kind"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert_eq!(kinds[0], "alert", "{kinds:?}");
+    assert!(
+        !kinds.iter().any(|k| k == "recovery"),
+        "no flapping: {kinds:?}"
+    );
+}
+
 /// `serve-status` on a free loopback port, killed when dropped.
 /// POSTs a ping to the server: its HTTP status, or 0 when it did not answer.
 fn post(server: &StatusServer, path: &str, token: Option<&str>, body: &str) -> u16 {
