@@ -551,3 +551,71 @@ fn undelivered_alerts_are_given_up_after_give_up_after() {
         .expect("json");
     assert_eq!(j["alerts"]["given_up"], 1);
 }
+
+#[test]
+fn no_recovery_for_an_incident_that_alerted_nobody() {
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let target = Target::new();
+    let without = format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        hook.url("/hook"),
+        target.url()
+    );
+    let env = Env::new(&without);
+    // Failing before the service has a channel: nobody is told.
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    assert_eq!(env.cabot_at(T0 + MIN, &["run"]).code, 0);
+    // Given a channel while it recovers: no "back to normal" for news nobody had.
+    env.write_config(&without.replace("  - name: web\n", "  - name: web\n    channels: [hook]\n"));
+    target.set_up(true);
+    assert_eq!(env.cabot_at(T0 + 2 * MIN, &["run"]).code, 0);
+    assert!(hook.requests().is_empty(), "{:?}", hook.requests());
+    // Failing again with the channel: told at once, and then of the recovery.
+    target.set_up(false);
+    env.cabot_at(T0 + 3 * MIN, &["run"]);
+    target.set_up(true);
+    env.cabot_at(T0 + 4 * MIN, &["run"]);
+    let kinds: Vec<String> = hook
+        .requests()
+        .iter()
+        .map(|r| {
+            let a: Value = serde_json::from_str(&r.body).unwrap_or_default();
+            a["kind"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["alert", "recovery"]);
+}
+
+#[test]
+fn a_channel_added_to_a_failing_service_is_told_at_once() {
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let target = Target::new();
+    let without = format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        hook.url("/hook"),
+        target.url()
+    );
+    let env = Env::new(&without);
+    target.set_up(false);
+    env.cabot_at(T0, &["run"]);
+    env.write_config(&without.replace("  - name: web\n", "  - name: web\n    channels: [hook]\n"));
+    env.cabot_at(T0 + MIN, &["run"]);
+    assert_eq!(
+        hook.requests().len(),
+        1,
+        "the failure, not ten minutes later"
+    );
+}

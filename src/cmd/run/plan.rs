@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use super::Scope;
+use crate::alerts::alert::AlertKind;
 use crate::alerts::decide::{self, Quiet};
 use crate::config::Config;
 use crate::core::debounce::{self, Standing};
@@ -235,7 +236,14 @@ pub fn decide_services(
             .unwrap_or(Status::Passing);
         if let Some(decision) = decide::decide(cfg, service, &mut row, was, &quiet, now) {
             let failing = state::failing_checks(conn, &service.name)?;
-            alerts.push(decide::alert(cfg, service, &row, decision, &failing, now));
+            let new = decide::alert(cfg, service, &row, decision, &failing, now);
+            if new.deliveries.is_empty() && new.alert.kind != AlertKind::Recovery {
+                // Nobody was told (no channel, or none that takes this status): nothing
+                // is remembered as sent, so no recovery follows, and a channel added
+                // later is told at once.
+                row.memory = before;
+            }
+            alerts.push(new);
         }
         if row.memory != before {
             state::save_service(conn, &row, false)?;
