@@ -90,6 +90,18 @@ pub mod rfc3339 {
     }
 }
 
+/// An optional Unix time as an RFC 3339 string or null: `#[serde(with = "crate::clock::rfc3339_opt")]`.
+pub mod rfc3339_opt {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format_time(*t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         ));
     }
     // PagerDuty, Opsgenie and Pushover stop paging now, not at the next run.
-    tell_providers(&cfg, &mut st, g.quiet)?;
+    tell_providers(&cfg, &mut st)?;
     if !g.quiet {
         crate::print_out(&format!(
             "acknowledged {} ({status}) until {}{}\n",
@@ -119,14 +119,12 @@ pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<ExitCode> {
 
 /// Delivers what is due now, the acknowledgement just written among it; what fails is
 /// retried by the next runs, and said on stderr as `run` says it.
-fn tell_providers(cfg: &crate::config::Config, st: &mut Store, quiet: bool) -> anyhow::Result<()> {
+fn tell_providers(cfg: &crate::config::Config, st: &mut Store) -> anyhow::Result<()> {
     let run = format!("ack-{}", std::process::id());
     loop {
         let (reports, more) = crate::alerts::deliver::deliver_due(st, cfg, &run, clock::now())
             .map_err(|e| store::failure(&cfg.state, "delivering the acknowledgement", e))?;
-        if !quiet {
-            crate::cmd::run::report_deliveries(&reports);
-        }
+        crate::cmd::run::report_deliveries(&reports);
         if !more {
             return Ok(());
         }

@@ -10,7 +10,7 @@ use crate::core::Status;
 use crate::core::quiet::in_force;
 use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
-use crate::store::outbox::OutboxCounts;
+use crate::store::outbox::{OutboxCounts, Undelivered};
 use crate::store::{self, CheckRow, RunRow, Store};
 
 #[derive(Debug, clap::Args)]
@@ -37,7 +37,13 @@ pub struct Report<'a> {
     pub services: Vec<ServiceReport<'a>>,
     /// Alert deliveries still being retried, and those given up on.
     pub alerts: OutboxCounts,
+    /// Each delivery still owed, and each given up on in the last day, newest first (at
+    /// most `UNDELIVERED_SHOWN`): where it goes, its tries and what the provider said.
+    pub undelivered_alerts: Vec<Undelivered>,
 }
+
+/// The most undelivered alerts `status` lists one by one.
+const UNDELIVERED_SHOWN: usize = 20;
 
 #[derive(Debug, Serialize)]
 pub struct RunReport {
@@ -196,17 +202,24 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         now,
         crate::cmd::oncall::Read::Kept,
     );
-    let (last_run, checks, services, acks, silences, alerts) = match &store {
+    let (last_run, checks, services, acks, silences, (alerts, undelivered)) = match &store {
         None => Default::default(),
         Some(s) => {
             let fail = |e| store::failure(&cfg.state, "reading the state", e);
+            let alerts = s.outbox_counts().map_err(fail)?;
+            let undelivered = if alerts.undelivered + alerts.given_up > 0 {
+                s.undelivered(now - 86_400, UNDELIVERED_SHOWN)
+                    .map_err(fail)?
+            } else {
+                Vec::new()
+            };
             (
                 s.last_run().map_err(fail)?,
                 s.checks().map_err(fail)?,
                 s.services().map_err(fail)?,
                 s.acks().map_err(fail)?,
                 s.silences().map_err(fail)?,
-                s.outbox_counts().map_err(fail)?,
+                (alerts, undelivered),
             )
         }
     };
@@ -260,6 +273,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         stale_after_seconds: stale_after,
         last_run: last_run.map(|r| run_report(r, now)),
         alerts,
+        undelivered_alerts: undelivered,
         services: shown
             .iter()
             .map(|&(s, rows)| {
@@ -595,6 +609,26 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
             "alerts: {} undelivered (retried by the next runs), {} given up",
             report.alerts.undelivered, report.alerts.given_up
         )?;
+        for u in &report.undelivered_alerts {
+            let to = if u.recipient.is_empty() {
+                u.channel.clone()
+            } else {
+                format!("{} ({})", u.channel, u.recipient)
+            };
+            let when = match u.next_try {
+                Some(t) => format!("next try {}", crate::clock::rfc3339(t)),
+                None => "given up".to_string(),
+            };
+            writeln!(
+                out,
+                "  alert {} for {} ({}) to {to}: {}, {when}: {}",
+                u.alert,
+                u.service,
+                u.kind,
+                crate::text::count(u.tries.max(0) as usize, "attempt"),
+                crate::text::one_line(u.last_error.as_deref().unwrap_or("not tried yet"), 300)
+            )?;
+        }
     }
     Ok(())
 }

@@ -103,6 +103,23 @@ pub struct OutboxCounts {
     pub given_up: i64,
 }
 
+/// A delivery still owed, or given up on lately, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Undelivered {
+    pub alert: i64,
+    pub service: String,
+    pub kind: String,
+    pub channel: String,
+    /// An address, number or key; empty for a channel with one destination.
+    pub recipient: String,
+    /// Tries that counted (a rate limit's refusals do not).
+    pub tries: i64,
+    pub last_error: Option<String>,
+    /// When it is tried next; `None` once given up.
+    #[serde(with = "crate::clock::rfc3339_opt")]
+    pub next_try: Option<i64>,
+}
+
 /// Writes alerts and their deliveries, in the caller's transaction.
 pub fn insert_alerts(tx: &Connection, alerts: &[NewAlert]) -> rusqlite::Result<()> {
     let mut alert = tx.prepare_cached(
@@ -403,6 +420,31 @@ impl Store {
                  WHERE state = 'pending' AND last_error IS NOT NULL)",
             )?
             .query_row([], |r| r.get(0))
+    }
+
+    /// The deliveries still owed and those given up on since `since`, newest first, at
+    /// most `limit`.
+    pub fn undelivered(&self, since: i64, limit: usize) -> rusqlite::Result<Vec<Undelivered>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.service, a.kind, d.channel, d.recipient, d.attempts, d.last_error,
+                CASE WHEN d.state = 'pending' THEN d.next_attempt_at END
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.state = 'pending' OR (d.state = 'given_up' AND d.done_at >= ?1)
+             ORDER BY d.id DESC LIMIT ?2",
+        )?;
+        stmt.query_map(params![since, limit as i64], |r| {
+            Ok(Undelivered {
+                alert: r.get(0)?,
+                service: r.get(1)?,
+                kind: r.get(2)?,
+                channel: r.get(3)?,
+                recipient: r.get(4)?,
+                tries: r.get(5)?,
+                last_error: r.get(6)?,
+                next_try: r.get(7)?,
+            })
+        })?
+        .collect()
     }
 
     pub fn outbox_counts(&self) -> rusqlite::Result<OutboxCounts> {

@@ -145,10 +145,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::WhenDue);
     let cfg = Arc::new(cfg);
     let scope = Scope::new(&cfg, args)?;
-    if !g.quiet {
-        say_unset_secrets(&cfg);
-        say_unread_calendars(&cfg, &calendars);
-    }
+    // Said even with --quiet: each stops a channel or a rota, and needs a person.
+    say_unset_secrets(&cfg);
+    say_unread_calendars(&cfg, &calendars);
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
     let done = run_scoped(g, args, &cfg, &scope, &calendars);
     heartbeat.end(match &done {
@@ -240,7 +239,6 @@ fn run_scoped(
     let mut delivery = Delivery {
         cfg,
         run: &id,
-        quiet: g.quiet,
         enabled: !args.no_alerts,
         thread: None,
         failed: Arc::default(),
@@ -556,7 +554,6 @@ impl Running<'_> {
 struct Delivery<'a> {
     cfg: &'a Arc<Config>,
     run: &'a str,
-    quiet: bool,
     /// False with `--no-alerts`.
     enabled: bool,
     thread: Option<Deliverer>,
@@ -580,7 +577,6 @@ impl Delivery<'_> {
     }
 
     fn start(&self) -> anyhow::Result<Deliverer> {
-        let quiet = self.quiet;
         let failed = Arc::clone(&self.failed);
         Deliverer::start(
             Arc::clone(self.cfg),
@@ -593,9 +589,9 @@ impl Delivery<'_> {
                 {
                     failed.store(true, Ordering::SeqCst);
                 }
-                if !quiet {
-                    report_deliveries(reports);
-                }
+                // Even with --quiet (cron's and the timer's flag): an alert that did not
+                // reach anyone needs a person.
+                report_deliveries(reports);
             },
         )
     }

@@ -278,3 +278,47 @@ fn the_given_up_line_keeps_the_providers_last_answer() {
         "{line}"
     );
 }
+
+#[test]
+fn quiet_runs_still_say_what_was_not_delivered_and_status_says_why() {
+    let tg = fake();
+    let target = Target::new();
+    let env = env_with(
+        "telegram",
+        &keys(&tg).replace(&CHAT.to_string(), "-1009999999999"),
+        &target,
+        "",
+    );
+    let vars = [("TG_TOKEN", TOKEN)];
+    target.set_up(false);
+    // -q is what cron's line and the systemd unit run: the failed alert still needs a person.
+    let r = run_at(&env, T0, &["-q", "run"], &vars);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .starts_with("cabot: alert 1 for web not delivered to push, will retry at"),
+        "{r:?}"
+    );
+    let s = run_at(&env, T0 + MIN, &["status"], &vars);
+    assert!(
+        s.stdout.contains(
+            "  alert 1 for web (alert) to push: 1 attempt, next try 2027-01-15T09:00:00Z: \
+             permanent: telegram: HTTP 400: "
+        ),
+        "{s:?}"
+    );
+    assert!(s.stdout.contains("chat not found"), "{s:?}");
+    let j = run_at(&env, T0 + MIN, &["status", "--json"], &vars);
+    let v: Value = serde_json::from_str(&j.stdout).expect("JSON");
+    let u = &v["undelivered_alerts"][0];
+    assert_eq!(u["channel"], "push");
+    assert_eq!(u["tries"], 1);
+    assert_eq!(u["next_try"], "2027-01-15T09:00:00Z");
+    assert!(
+        u["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("chat not found"),
+        "{u}"
+    );
+}
