@@ -571,13 +571,20 @@ pub fn load_thorough(path: &Path) -> Result<Loaded, ConfigError> {
 fn load_with(path: &Path, thorough: bool) -> Result<Loaded, ConfigError> {
     let text = read_text(path)?;
     let mut loaded = read::parse_with(&text, path, thorough)?;
-    if !loaded.inline_secret_marks.is_empty() && readable_by_others(path) {
-        loaded.warnings.extend(loaded.inline_secret_marks.iter().map(|(mark, key)| Diagnostic {
-            line: mark.line as usize,
-            col: mark.col as usize,
-            key: key.clone(),
-            message: "inline secret in a config that other users can read; use the *_env or *_file form, or chmod 600 the file".into(),
-        }));
+    if !loaded.inline_secret_marks.is_empty()
+        && let Some(advice) = who_else_reads(path)
+    {
+        loaded.warnings.extend(
+            loaded
+                .inline_secret_marks
+                .iter()
+                .map(|(mark, key)| Diagnostic {
+                    line: mark.line as usize,
+                    col: mark.col as usize,
+                    key: key.clone(),
+                    message: advice.clone(),
+                }),
+        );
     }
     // Whether a variable is set depends on where cabot runs, so this is a warning: validate
     // says it here, and each run says it where it is so.
@@ -608,16 +615,59 @@ pub fn parse(text: &str, path: &Path) -> Result<read::Parsed, ConfigError> {
 }
 
 #[cfg(unix)]
-fn readable_by_others(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o044 != 0)
-        .unwrap_or(false)
+/// Who besides its owner can read the config, and what to do about it, when that matters
+/// for an inline secret. A file that only its owner and cabot's own group read (the
+/// package's `root:cabot` 0640) is fine: `chmod 600` would lock cabot out of it.
+fn who_else_reads(path: &Path) -> Option<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let m = std::fs::metadata(path).ok()?;
+    let mode = m.permissions().mode();
+    let start = "inline secret in a config that";
+    let instead = "use the *_env or *_file form, or";
+    if mode & 0o004 != 0 {
+        return Some(format!(
+            "{start} every user can read; {instead} `chmod o-r {}`",
+            path.display()
+        ));
+    }
+    // SAFETY: getegid has no arguments and cannot fail.
+    let own_group = unsafe { libc::getegid() };
+    if mode & 0o040 != 0 && m.gid() != own_group {
+        return Some(format!(
+            "{start} group {} can read; {instead} `chmod g-r {}` if cabot runs as its owner",
+            group_name(m.gid()),
+            path.display()
+        ));
+    }
+    None
+}
+
+/// A group's name, or its number when it has none.
+fn group_name(gid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut group: libc::group = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: getgrgid_r writes into `group` and `buf`, both ours and as large as given.
+    let rc = unsafe {
+        libc::getgrgid_r(
+            gid,
+            &mut group,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || group.gr_name.is_null() {
+        return gid.to_string();
+    }
+    // SAFETY: on success gr_name points at a NUL-terminated name inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(group.gr_name) };
+    format!("'{}'", name.to_string_lossy())
 }
 
 #[cfg(not(unix))]
-fn readable_by_others(_: &Path) -> bool {
-    false
+fn who_else_reads(_: &Path) -> Option<String> {
+    None
 }
 
 #[cfg(test)]

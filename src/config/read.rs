@@ -299,6 +299,24 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
+    /// A `frequency` given below a minute: runs come once a minute (cron, the timer), so
+    /// the check cannot run more often than that.
+    fn warn_sub_minute(&mut self, f: &Fields, path: &str, frequency: Duration) {
+        if let Some(n) = f.get("frequency")
+            && frequency < Duration::from_secs(60)
+        {
+            self.warn(
+                n.mark,
+                path,
+                format!(
+                    "runs come once a minute (cron or the systemd timer), so this check runs \
+                     about every minute, not every {}",
+                    crate::text::duration(frequency)
+                ),
+            );
+        }
+    }
+
     pub(crate) fn warn(&mut self, mark: Mark, key: &str, message: impl Into<String>) {
         self.warnings.push(Diagnostic {
             line: mark.line as usize,
@@ -917,6 +935,7 @@ impl Reader {
             return d;
         };
         d.frequency = self.opt_duration(&f, "frequency", d.frequency, FREQUENCY);
+        self.warn_sub_minute(&f, "defaults.frequency", d.frequency);
         d.timeout = self.opt_duration(&f, "timeout", d.timeout, TIMEOUT);
         if let Some(i) = f
             .get("importance")
@@ -1714,6 +1733,7 @@ impl Reader {
             .and_then(|n| self.importance(n, &f.path("importance")))
             .unwrap_or(d.importance);
         let frequency = self.opt_duration(&f, "frequency", d.frequency, FREQUENCY);
+        self.warn_sub_minute(&f, &f.path("frequency"), frequency);
         let timeout = self.opt_duration(&f, "timeout", d.timeout, TIMEOUT);
         if timeout >= frequency
             && let Some(n) = f.get("timeout").or_else(|| f.get("frequency"))

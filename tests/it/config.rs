@@ -1291,7 +1291,8 @@ services:
     assert_eq!(
         text(&out.stderr),
         format!(
-            "{}:8:19: services[web].checks[login].password: warning: inline secret in a config that other users can read; use the *_env or *_file form, or chmod 600 the file\n",
+            "{}:8:19: services[web].checks[login].password: warning: inline secret in a config that every user can read; use the *_env or *_file form, or `chmod o-r {}`\n",
+            config.display(),
             config.display()
         ),
         "{}",
@@ -1307,10 +1308,18 @@ services:
         show(&out)
     );
 
-    set_mode(&config, 0o600);
-    let out = cabot(&config, &["validate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert!(out.stderr.is_empty(), "no warning at 0600\n{}", show(&out));
+    // Read by its owner and cabot's own group (the package's root:cabot 0640): fine, and
+    // no advice that would lock cabot out.
+    for mode in [0o600, 0o640] {
+        set_mode(&config, mode);
+        let out = cabot(&config, &["validate"]);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert!(
+            out.stderr.is_empty(),
+            "no warning at {mode:o}\n{}",
+            show(&out)
+        );
+    }
     assert!(
         text(&out.stdout).contains("ok (1 service, 1 check)"),
         "{}",
@@ -1530,4 +1539,48 @@ fn a_config_means_one_thing_whatever_else_is_in_the_file() {
     for (i, a) in answers.iter().enumerate() {
         assert_eq!(a, &answers[0], "variant {i}: {:?}", variants[i]);
     }
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root: gives the config to another group"]
+fn an_inline_secret_readable_by_another_group_names_the_group() {
+    need_root();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "checks.yaml",
+        "services:\n  - name: web\n    checks:\n      - { name: login, type: http, url: 'http://127.0.0.1:9/', username: u, password: hunter2 }\n",
+        0o640,
+    );
+    // nogroup, which cabot does not run as.
+    std::os::unix::fs::chown(&config, None, Some(65534)).expect("chgrp");
+    let out = cabot(&config, &["validate"]);
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("inline secret in a config that group 'nogroup' can read; use the *_env or *_file form, or `chmod g-r")
+            && said.contains("if cabot runs as its owner"),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn a_frequency_under_a_minute_is_warned_about() {
+    let env = Env::new(
+        "services:
+  - name: web
+    checks:
+      - { name: home, type: tcp, host: '127.0.0.1:9', frequency: 15s }
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            ":5:66: services[web].checks[home].frequency: warning: runs come once a minute \
+             (cron or the systemd timer), so this check runs about every minute, not every 15s"
+        ),
+        "{r:?}"
+    );
 }
