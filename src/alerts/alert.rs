@@ -209,15 +209,23 @@ impl Alert {
         one_line(&text, MESSAGE_MAX)
     }
 
-    /// Cabot's subjects: `ERROR status for service: website`, `Service back to normal: website`.
+    /// Cabot's subjects: `ERROR status for service: website`, `Service back to normal: website`;
+    /// a repeat says it is one and for how long: `Still CRITICAL after 30m for service: website`.
     pub fn subject(&self) -> String {
         let subject = match self.kind {
+            AlertKind::Repeat => match self.incident_at() {
+                Some(began) => format!(
+                    "Still {} after {} for service: {}",
+                    self.status,
+                    crate::clock::Age(self.time.saturating_sub(began)),
+                    self.service
+                ),
+                None => format!("Still {} for service: {}", self.status, self.service),
+            },
             AlertKind::Recovery => format!("Service back to normal: {}", self.service),
             AlertKind::Test => format!("Test alert from cabot for service: {}", self.service),
             AlertKind::Ack => format!("Acknowledged: {}", self.service),
-            AlertKind::Alert | AlertKind::Repeat => {
-                format!("{} status for service: {}", self.status, self.service)
-            }
+            AlertKind::Alert => format!("{} status for service: {}", self.status, self.service),
         };
         one_line(&subject, SUBJECT_MAX)
     }
@@ -389,6 +397,9 @@ pub(crate) mod tests {
         a.service = "website".into();
         a.status = Status::Error;
         assert_eq!(a.subject(), "ERROR status for service: website");
+        a.kind = AlertKind::Repeat;
+        a.incident = Some(format!("cabot/website/{}", a.time - 30 * 60));
+        assert_eq!(a.subject(), "Still ERROR after 30m for service: website");
         a.kind = AlertKind::Recovery;
         assert_eq!(a.subject(), "Service back to normal: website");
     }

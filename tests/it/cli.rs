@@ -240,7 +240,10 @@ fn under_cron_a_run_prints_nothing() {
         "no terminal, nothing wrong with cabot itself: silence"
     );
     let r = w.env.cabot(&["run", "--all", "-v"]);
-    assert!(r.stderr.contains("FAIL home"), "{r:?}");
+    assert!(
+        r.stderr.contains("FAIL web/home ("),
+        "names the service: {r:?}"
+    );
 }
 
 #[test]

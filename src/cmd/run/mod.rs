@@ -530,13 +530,14 @@ impl Running<'_> {
     /// The progress bar, and with `--verbose` a line per result.
     fn show(&self, d: &Due, result: &CheckResult) {
         let check = self.check(d);
+        let service = &self.cfg.services[d.service].name;
         if let Some(bar) = &self.progress {
             bar.inc(1);
-            bar.set_message(check.name.clone());
+            bar.set_message(format!("{service}/{}", check.name));
         }
         if self.g.verbose {
             let line = format!(
-                "{} {} ({} ms): {}",
+                "{} {service}/{} ({} ms): {}",
                 if result.ok { "ok  " } else { "FAIL" },
                 check.name,
                 result.duration.as_millis(),

@@ -163,7 +163,10 @@ fn an_incident_is_pushed_repeated_and_recovered_at_lower_priority() {
         message.ends_with("Runbook: https://wiki.example.com/web"),
         "{message}"
     );
-    assert_eq!(published[1]["title"], alert["title"], "the repeat");
+    assert_eq!(
+        published[1]["title"], "Still CRITICAL after 10m for service: web",
+        "the repeat says it is one, and for how long"
+    );
     let recovery = &published[2];
     assert_eq!(recovery["title"], "Service back to normal: web");
     assert_eq!(recovery["priority"], 2);
