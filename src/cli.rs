@@ -142,6 +142,8 @@ pub enum Command {
     Oncall(cmd::oncall::Args),
     /// Write a consistent copy of the state while runs go on
     Backup(cmd::backup::Args),
+    /// Put a backup back as the state, safely while serve-status runs
+    Restore(cmd::restore::Args),
     /// Print shell completions
     Completions(cmd::completions::Args),
     /// Print the man page (roff), or write every page into a folder

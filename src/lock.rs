@@ -42,7 +42,7 @@ pub fn exclusive(state: &Path, wait: Duration) -> anyhow::Result<StateLock> {
         Busy(path) => Exit::error(
             ExitCode::Locked,
             format!(
-                "cabot runs are using the state ({} is held); migrate when they are done, or pass --wait 5m",
+                "cabot runs are using the state ({} is held); try again when they are done, or pass --wait 5m",
                 path.display()
             ),
         ),

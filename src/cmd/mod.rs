@@ -8,6 +8,7 @@ pub mod man;
 pub mod migrate;
 pub mod oncall;
 pub mod ping;
+pub mod restore;
 pub mod run;
 pub mod serve_status;
 pub mod silence;

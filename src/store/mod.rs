@@ -247,11 +247,8 @@ pub fn schema_problem(path: &Path, found: u32, config: Option<&Path>) -> anyhow:
     if found > want {
         let back = match backup::newest_at(path, want) {
             Some(b) => format!(
-                "; or, to go back to this cabot, stop the runs and restore the backup taken before the upgrade: `cp {} {}` (and delete {}-wal and {}-shm)",
+                "; or, to go back to this cabot, restore the backup taken before the upgrade: `cabot restore {}`",
                 b.display(),
-                path.display(),
-                path.display(),
-                path.display()
             ),
             None => String::new(),
         };
@@ -453,6 +450,69 @@ impl Store {
         let version = user_version(&conn, path)?;
         backup::copy_to(&conn, dest)
             .map_err(|e| io_error(path, &format!("cannot write backup {}", dest.display()), e))?;
+        Ok(version)
+    }
+
+    /// Replaces the state at `path` (made if missing) with the backup at `from`, through
+    /// SQLite's backup API into the live database: one write transaction, so a reader
+    /// (`serve-status`) sees the old state until it commits and the restored one after,
+    /// and the `-wal`/`-shm` files stay SQLite's to manage. The backup is checked first
+    /// (a database of cabot's, whole, at a schema this cabot knows). Returns its schema.
+    pub fn restore(path: &Path, from: &Path) -> anyhow::Result<u32> {
+        regular_or_missing(from)?;
+        if !from.is_file() {
+            return Err(io_error(from, "cannot restore", "no such file"));
+        }
+        let src = Connection::open_with_flags(
+            from,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| io_error(from, "cannot open", e))?;
+        let version = user_version(&src, from)?;
+        let whole: String = src
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| not_a_database(from, e))?;
+        if whole != "ok" || version == 0 || !has_tables(&src).unwrap_or(false) {
+            return Err(io_error(
+                from,
+                "cannot restore",
+                format!("it is not a whole cabot state (quick_check: {whole}, schema {version})"),
+            ));
+        }
+        if version > migrations::latest() {
+            return Err(Exit::error(
+                ExitCode::Schema,
+                format!(
+                    "{} is at schema {version}, made by a newer cabot (this one writes schema {}); nothing was changed",
+                    from.display(),
+                    migrations::latest()
+                ),
+            ));
+        }
+        regular_or_missing(path)?;
+        let mut live = Connection::open(path).map_err(|e| io_error(path, "cannot open", e))?;
+        live.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| io_error(path, "cannot configure", e))?;
+        live.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| io_error(path, "cannot use WAL", e))?;
+        let backup = rusqlite::backup::Backup::new(&src, &mut live)
+            .map_err(|e| io_error(path, "cannot restore into", e))?;
+        match backup.step(-1) {
+            Ok(rusqlite::backup::StepResult::Done) => {}
+            Ok(_) => {
+                return Err(Exit::error(
+                    ExitCode::Locked,
+                    format!(
+                        "state database {} is busy; nothing was changed, try again",
+                        path.display()
+                    ),
+                ));
+            }
+            Err(e) => return Err(io_error(path, "cannot restore into", e)),
+        }
+        drop(backup);
+        // What was restored is what the WAL holds: write it into the file now.
+        let _ = live.pragma_update(None, "wal_checkpoint", "TRUNCATE");
         Ok(version)
     }
 

@@ -279,11 +279,73 @@ fn a_downgraded_cabot_says_which_backup_takes_it_back() {
     assert_eq!(r.code, 65, "{r:?}");
     assert!(r.stderr.contains("made by a newer cabot"), "{r:?}");
     assert!(
-        r.stderr.contains(&format!(
-            "`cp {} {}`",
-            backup.display(),
-            env.state().display()
-        )),
+        r.stderr
+            .contains(&format!("`cabot restore {}`", backup.display())),
         "names the backup to restore: {r:?}"
+    );
+    // And that command takes it back.
+    let r = env.cabot(&["restore", backup.to_str().expect("path")]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+}
+
+#[test]
+fn restore_puts_a_backup_back_while_serve_status_runs_and_runs_go_on() {
+    let env = env_with_checks(3);
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let backup = backed_up(&env.cabot_at(
+        T0 + 10,
+        &["backup", env.path("b.db").to_str().expect("path")],
+    ));
+    for i in 1..=3 {
+        assert_eq!(env.cabot_at(T0 + i * MIN, &["run"]).code, 0);
+    }
+    assert_eq!(runs_in(&env.state()), 4);
+    // serve-status holds the state open, as it does on a real install.
+    let server = StatusServer::start(&env, Some(T0 + 4 * MIN));
+    assert_eq!(server.status().0, 200);
+    let r = env.cabot_at(T0 + 4 * MIN, &["restore", backup.to_str().expect("path")]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("restored "), "{r:?}");
+    let kept = r
+        .stdout
+        .split("the state it replaced is kept as ")
+        .nth(1)
+        .map(|k| PathBuf::from(k.trim()))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert_eq!(runs_in(&kept), 4, "nothing is lost by a restore either");
+    assert_eq!(runs_in(&env.state()), 1, "the backup's one run");
+    // The next run works (not 74, "database is locked"), and the server reads it at once.
+    let r = env.cabot_at(T0 + 5 * MIN, &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(runs_in(&env.state()), 2);
+    let json = server.json();
+    assert_eq!(
+        json["last_run"]["started_at"],
+        rfc3339(T0 + 5 * MIN),
+        "serve-status sees the restored state without a restart: {json}"
+    );
+    // Not a backup: refused, nothing changed.
+    std::fs::write(env.path("junk.db"), b"not a database").expect("junk");
+    let r = env.cabot(&["restore", env.path("junk.db").to_str().expect("path")]);
+    assert_eq!(r.code, 74, "{r:?}");
+    assert_eq!(runs_in(&env.state()), 2);
+}
+
+#[test]
+fn restore_waits_for_live_runs_or_says_so() {
+    let env = env_with_checks(1);
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    let backup = backed_up(&env.cabot(&["backup", env.path("b.db").to_str().expect("path")]));
+    // A run holds the state (shared), as a slow run would.
+    let lock = std::fs::File::open(format!("{}.lock", env.state().display())).expect("lock file");
+    lock.lock_shared().expect("shared lock");
+    let r = env.cabot(&["restore", backup.to_str().expect("path")]);
+    assert_eq!(r.code, 75, "{r:?}");
+    assert!(r.stderr.contains("cabot runs are using the state"), "{r:?}");
+    drop(lock);
+    assert_eq!(
+        env.cabot(&["restore", backup.to_str().expect("path")]).code,
+        0
     );
 }
