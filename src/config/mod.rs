@@ -382,6 +382,41 @@ fn name_hash(name: &str) -> u64 {
 }
 
 impl Config {
+    /// Whether a run can use what the secret at `key` belongs to: a channel that a service
+    /// with an active check alerts through, an active check, or anything at the top level.
+    /// An example's unused channels and inactive checks need no variable set.
+    pub fn secret_in_use(&self, key: &str) -> bool {
+        if let Some(rest) = key.strip_prefix("channels.") {
+            return self
+                .channels
+                .keys()
+                .filter(|name| rest.starts_with(&format!("{name}.")))
+                .any(|name| self.alerting_through(name));
+        }
+        if let Some(rest) = key.strip_prefix("services[") {
+            for s in &self.services {
+                if let Some(after) = rest.strip_prefix(&format!("{}].checks[", s.name)) {
+                    return s
+                        .checks
+                        .iter()
+                        .any(|c| c.active && after.starts_with(&format!("{}]", c.name)));
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether a service with an active check alerts through `channel`.
+    fn alerting_through(&self, channel: &str) -> bool {
+        self.services.iter().any(|s| {
+            s.checks.iter().any(|c| c.active)
+                && (s.channels.iter().any(|c| c == channel)
+                    || s.escalation
+                        .iter()
+                        .any(|e| e.channels.iter().any(|c| c == channel)))
+        })
+    }
+
     /// The channels whose providers keep incidents open, which acknowledgements reach.
     pub fn incident_channels(&self) -> Vec<&str> {
         self.channels

@@ -1292,7 +1292,19 @@ fn the_example_config_runs_for_days_and_alerts_nobody() {
             .output()
             .expect("run");
         assert_eq!(out.status.code(), Some(0), "{out:?}");
+        // The Quick start's first command: quiet (no warning about the example channels'
+        // unset variables, none of which a service with an active check uses).
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
     }
+    // ...and green.
+    let status = cabot_command()
+        .arg("-c")
+        .arg(&config)
+        .arg("status")
+        .env("CABOT_NOW", (t0 + 50 * 3600 + 10).to_string())
+        .output()
+        .expect("status");
+    assert_eq!(status.status.code(), Some(0), "{status:?}");
     let db = rusqlite::Connection::open(dir.path().join("cabot.db")).expect("state");
     let (alerts, deliveries, runs): (i64, i64, i64) = db
         .query_row(

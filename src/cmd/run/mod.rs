@@ -163,7 +163,11 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
 /// gives a small environment): the checks and alerts that need it will fail.
 fn say_unset_secrets(cfg: &Config) {
     let mut said: Vec<&str> = Vec::new();
-    for secret in cfg.env_secrets.iter().filter(|s| s.is_unset()) {
+    for secret in cfg
+        .env_secrets
+        .iter()
+        .filter(|s| s.is_unset() && cfg.secret_in_use(&s.key))
+    {
         if !said.contains(&secret.var.as_str()) {
             said.push(&secret.var);
             eprintln!("cabot: {}: {}", secret.key, secret.unset_message());
