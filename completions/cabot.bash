@@ -19,6 +19,9 @@ _cabot() {
             cabot,ack)
                 cmd="cabot__subcmd__ack"
                 ;;
+            cabot,alerts)
+                cmd="cabot__subcmd__alerts"
+                ;;
             cabot,backup)
                 cmd="cabot__subcmd__backup"
                 ;;
@@ -72,6 +75,9 @@ _cabot() {
                 ;;
             cabot__subcmd__help,ack)
                 cmd="cabot__subcmd__help__subcmd__ack"
+                ;;
+            cabot__subcmd__help,alerts)
+                cmd="cabot__subcmd__help__subcmd__alerts"
                 ;;
             cabot__subcmd__help,backup)
                 cmd="cabot__subcmd__help__subcmd__backup"
@@ -146,7 +152,7 @@ _cabot() {
 
     case "${cmd}" in
         cabot)
-            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup restore completions man help"
+            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,6 +197,40 @@ _cabot() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__alerts)
+            opts="-c -q -v -h --since --json --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -278,7 +318,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help)
-            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history ping oncall backup restore completions man help"
+            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,6 +332,20 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__alerts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -922,7 +976,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__silence)
-            opts="-c -q -v -h --for --by --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --all --for --by --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,7 +1112,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__unsilence)
-            opts="-c -q -v -h --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --all --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -136,6 +136,8 @@ pub enum Command {
     TestAlert(cmd::test_alert::Args),
     /// Incidents and uptime of a service or a check over a time range
     History(cmd::history::Args),
+    /// The alerts of late and what became of each delivery
+    Alerts(cmd::alerts::Args),
     /// Record a ping for a heartbeat check (from a cron job or backup script)
     Ping(cmd::ping::Args),
     /// Who is on duty now and for the next 7 days, per rota

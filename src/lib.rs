@@ -76,6 +76,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::History(args) => cmd::history::run(g, args),
         Command::Ping(args) => cmd::ping::run(g, args),
         Command::Backup(args) => cmd::backup::run(g, args),
+        Command::Alerts(args) => cmd::alerts::run(g, args),
         Command::Restore(args) => cmd::restore::run(g, args),
         Command::Oncall(args) => cmd::oncall::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),

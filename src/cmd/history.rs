@@ -1,4 +1,5 @@
-//! `cabot history SERVICE[/CHECK]`: incidents (problem intervals) and uptime over `--since`.
+//! `cabot history [SERVICE[/CHECK]]`: incidents (problem intervals) and uptime over
+//! `--since`, of one service or check, or of every service.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -13,9 +14,9 @@ use crate::store::{self, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A service, or one of its checks as SERVICE/CHECK
+    /// A service, or one of its checks as SERVICE/CHECK [default: every service]
     #[arg(value_name = "SERVICE[/CHECK]")]
-    pub target: String,
+    pub target: Option<String>,
     /// How far back to look
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::cli::history_duration)]
     pub since: Duration,
@@ -51,35 +52,70 @@ struct IncidentReport {
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
-    let (service, check) = match args.target.split_once('/') {
-        Some((s, c)) => (s.to_string(), Some(c.to_string())),
-        None => (args.target.clone(), None),
-    };
     let now = clock::now();
     let from = now - args.since.as_secs() as i64;
-    let fail = |e| store::failure(&cfg.state, "reading history", e);
     let Some(st) = Store::open_read_only(&cfg.state, Some(&g.config))? else {
         return Err(Exit::error(
             ExitCode::Usage,
             "no history yet: no run has completed (run `cabot run` first)",
         ));
     };
-    let known = st.services().map_err(fail)?;
-    if !known.contains_key(&service) {
+    let known = st
+        .services()
+        .map_err(|e| store::failure(&cfg.state, "reading history", e))?;
+    let Some(target) = &args.target else {
+        // Every service the state knows, in name order.
+        let mut reports = Vec::new();
+        for s in known.iter() {
+            reports.push(report(&st, &cfg.state, &s.name, None, from, now)?);
+        }
+        let text = if args.json {
+            serde_json::to_string_pretty(&reports)? + "\n"
+        } else {
+            reports.iter().map(|r| human(r, args.since)).collect()
+        };
+        crate::print_out(&text)?;
+        return Ok(ExitCode::Ok);
+    };
+    let (service, check) = match target.split_once('/') {
+        Some((s, c)) => (s, Some(c)),
+        None => (target.as_str(), None),
+    };
+    if !known.contains_key(service) {
         return Err(Exit::error(
             ExitCode::Usage,
             format!("no history for a service named '{service}'"),
         ));
     }
+    let report = report(&st, &cfg.state, service, check, from, now)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        human(&report, args.since)
+    };
+    crate::print_out(&text)?;
+    Ok(ExitCode::Ok)
+}
+
+/// The incidents and uptime of `service` (or its `check`) from `from` to `now`.
+fn report(
+    st: &Store,
+    state: &std::path::Path,
+    service: &str,
+    check: Option<&str>,
+    from: i64,
+    now: i64,
+) -> anyhow::Result<Report> {
+    let fail = |e| store::failure(state, "reading history", e);
     let alerted = |start: i64, end: i64| {
-        st.failure_alerts_between(&service, start, end)
+        st.failure_alerts_between(service, start, end)
             .map(|n| n > 0)
     };
     let mut incidents = Vec::new();
     let monitored: i64;
     let uptime = match &check {
         None => {
-            let changes = st.service_changes(&service, from).map_err(fail)?;
+            let changes = st.service_changes(service, from).map_err(fail)?;
             let (found, uptime, watched) = service_incidents(&changes, from, now);
             monitored = watched;
             for i in found {
@@ -94,10 +130,10 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             uptime
         }
         Some(name) => {
-            let mut results = st.check_results(&service, name, from).map_err(fail)?;
+            let mut results = st.check_results(service, name, from).map_err(fail)?;
             // Results stamped after `now` (a clock set back since) are not in the range.
             results.retain(|r| r.0 <= now);
-            if results.is_empty() && !st.has_check(&service, name).map_err(fail)? {
+            if results.is_empty() && !st.has_check(service, name).map_err(fail)? {
                 return Err(Exit::error(
                     ExitCode::Usage,
                     format!("no history for a check named '{service}/{name}'"),
@@ -117,22 +153,15 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             rate
         }
     };
-    let report = Report {
-        service,
-        check,
+    Ok(Report {
+        service: service.to_string(),
+        check: check.map(str::to_string),
         from: format_time(from),
         to: format_time(now),
         uptime_percent: uptime.map(|u| (u * 100.0).round() / 100.0),
         monitored_seconds: monitored,
         incidents,
-    };
-    let text = if args.json {
-        serde_json::to_string_pretty(&report)? + "\n"
-    } else {
-        human(&report, args.since)
-    };
-    crate::print_out(&text)?;
-    Ok(ExitCode::Ok)
+    })
 }
 
 fn human(r: &Report, since: Duration) -> String {

@@ -1,6 +1,7 @@
 //! One file per subcommand, each with its arguments beside its `run`.
 
 pub mod ack;
+pub mod alerts;
 pub mod backup;
 pub mod completions;
 pub mod history;

@@ -1,5 +1,6 @@
-//! `cabot silence SERVICE --for 2h` and `cabot unsilence SERVICE`: mute every alert for a
-//! service for a while; its checks keep running and its history is kept.
+//! `cabot silence SERVICE --for 2h` and `cabot unsilence SERVICE` (or `--all` services):
+//! mute every alert for a service for a while; its checks keep running and its history
+//! is kept.
 
 use std::time::Duration;
 
@@ -13,7 +14,11 @@ use crate::store::{self, Store};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The service to mute
-    pub service: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub service: Option<String>,
+    /// Every service (a planned outage of everything)
+    #[arg(long)]
+    pub all: bool,
     /// How long
     #[arg(long = "for", value_name = "DURATION", value_parser = crate::cli::silence_duration)]
     pub duration: Duration,
@@ -25,43 +30,70 @@ pub struct Args {
 #[derive(Debug, clap::Args)]
 pub struct UnsilenceArgs {
     /// The service to unmute
-    pub service: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub service: Option<String>,
+    /// Every service
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// The services named: every one with `--all`, else the one given, which must exist.
+fn services<'a>(
+    cfg: &'a crate::config::Config,
+    service: &'a Option<String>,
+    all: bool,
+) -> anyhow::Result<Vec<&'a str>> {
+    match service {
+        Some(name) if !all => {
+            cfg.service_named(name)?;
+            Ok(vec![name.as_str()])
+        }
+        _ => Ok(cfg.services.iter().map(|s| s.name.as_str()).collect()),
+    }
 }
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
-    cfg.service_named(&args.service)?;
+    let names = services(&cfg, &args.service, args.all)?;
     let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let now = clock::now();
     let silence = Silence {
         until: now + args.duration.as_secs() as i64,
         by: operator(args.by.as_deref()),
     };
-    st.set_silence(&args.service, &silence, now)
-        .map_err(|e| store::failure(&cfg.state, "saving the silence", e))?;
-    if !g.quiet {
-        crate::print_out(&format!(
-            "silenced {} until {}; its checks keep running\n",
-            args.service,
+    let mut said = String::new();
+    for name in names {
+        st.set_silence(name, &silence, now)
+            .map_err(|e| store::failure(&cfg.state, "saving the silence", e))?;
+        said.push_str(&format!(
+            "silenced {name} until {}; its checks keep running\n",
             format_time(silence.until)
-        ))?;
+        ));
+    }
+    if !g.quiet {
+        crate::print_out(&said)?;
     }
     Ok(ExitCode::Ok)
 }
 
 pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<ExitCode> {
     let cfg = g.load_config()?;
-    cfg.service_named(&args.service)?;
+    let names = services(&cfg, &args.service, args.all)?;
     let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
-    let removed = st
-        .clear_silence(&args.service)
-        .map_err(|e| store::failure(&cfg.state, "removing the silence", e))?;
+    let mut said = String::new();
+    for name in names {
+        let removed = st
+            .clear_silence(name)
+            .map_err(|e| store::failure(&cfg.state, "removing the silence", e))?;
+        // With --all, only the services that were silenced are worth a line.
+        if removed {
+            said.push_str(&format!("{name}: silence removed\n"));
+        } else if !args.all {
+            said.push_str(&format!("{name} was not silenced\n"));
+        }
+    }
     if !g.quiet {
-        crate::print_out(&if removed {
-            format!("{}: silence removed\n", args.service)
-        } else {
-            format!("{} was not silenced\n", args.service)
-        })?;
+        crate::print_out(&said)?;
     }
     Ok(ExitCode::Ok)
 }

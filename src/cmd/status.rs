@@ -10,7 +10,7 @@ use crate::core::Status;
 use crate::core::quiet::in_force;
 use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
-use crate::store::outbox::{OutboxCounts, Undelivered};
+use crate::store::outbox::{OutboxCounts, Undelivered, Which};
 use crate::store::{self, CheckRow, RunRow, Store};
 
 #[derive(Debug, clap::Args)]
@@ -208,7 +208,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             let fail = |e| store::failure(&cfg.state, "reading the state", e);
             let alerts = s.outbox_counts().map_err(fail)?;
             let undelivered = if alerts.undelivered + alerts.given_up > 0 {
-                s.undelivered(now - 86_400, UNDELIVERED_SHOWN)
+                s.deliveries(Which::Owed(now - 86_400), UNDELIVERED_SHOWN)
                     .map_err(fail)?
             } else {
                 Vec::new()

@@ -103,21 +103,38 @@ pub struct OutboxCounts {
     pub given_up: i64,
 }
 
-/// A delivery still owed, or given up on lately, as `status` shows it.
+/// One delivery of an alert, as `status` and `cabot alerts` show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Undelivered {
     pub alert: i64,
+    /// When the alert was decided.
+    #[serde(with = "crate::clock::rfc3339")]
+    pub time: i64,
     pub service: String,
     pub kind: String,
+    pub status: String,
     pub channel: String,
     /// An address, number or key; empty for a channel with one destination.
     pub recipient: String,
+    /// `pending`, `delivered`, `given_up` or `superseded`.
+    pub state: String,
+    /// Who took it, once delivered.
+    pub provider: Option<String>,
     /// Tries that counted (a rate limit's refusals do not).
     pub tries: i64,
     pub last_error: Option<String>,
-    /// When it is tried next; `None` once given up.
+    /// When it is tried next, while pending.
     #[serde(with = "crate::clock::rfc3339_opt")]
     pub next_try: Option<i64>,
+}
+
+/// Which deliveries `Store::deliveries` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Every delivery of an alert decided since then.
+    Since(i64),
+    /// Those still owed, and those given up on since then.
+    Owed(i64),
 }
 
 /// Writes alerts and their deliveries, in the caller's transaction.
@@ -422,26 +439,36 @@ impl Store {
             .query_row([], |r| r.get(0))
     }
 
-    /// The deliveries still owed and those given up on since `since`, newest first, at
-    /// most `limit`.
-    pub fn undelivered(&self, since: i64, limit: usize) -> rusqlite::Result<Vec<Undelivered>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.service, a.kind, d.channel, d.recipient, d.attempts, d.last_error,
+    /// The deliveries `which` names, newest first, at most `limit`.
+    pub fn deliveries(&self, which: Which, limit: usize) -> rusqlite::Result<Vec<Undelivered>> {
+        let (filter, since) = match which {
+            Which::Since(t) => ("a.created_at >= ?1", t),
+            Which::Owed(t) => (
+                "d.state = 'pending' OR (d.state = 'given_up' AND d.done_at >= ?1)",
+                t,
+            ),
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT a.id, a.created_at, a.service, a.kind, a.status, d.channel, d.recipient,
+                d.state, d.provider, d.attempts, d.last_error,
                 CASE WHEN d.state = 'pending' THEN d.next_attempt_at END
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-             WHERE d.state = 'pending' OR (d.state = 'given_up' AND d.done_at >= ?1)
-             ORDER BY d.id DESC LIMIT ?2",
-        )?;
+             WHERE {filter} ORDER BY d.id DESC LIMIT ?2"
+        ))?;
         stmt.query_map(params![since, limit as i64], |r| {
             Ok(Undelivered {
                 alert: r.get(0)?,
-                service: r.get(1)?,
-                kind: r.get(2)?,
-                channel: r.get(3)?,
-                recipient: r.get(4)?,
-                tries: r.get(5)?,
-                last_error: r.get(6)?,
-                next_try: r.get(7)?,
+                time: r.get(1)?,
+                service: r.get(2)?,
+                kind: r.get(3)?,
+                status: r.get(4)?,
+                channel: r.get(5)?,
+                recipient: r.get(6)?,
+                state: r.get(7)?,
+                provider: r.get(8)?,
+                tries: r.get(9)?,
+                last_error: r.get(10)?,
+                next_try: r.get(11)?,
             })
         })?
         .collect()

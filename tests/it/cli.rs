@@ -1344,3 +1344,86 @@ fn counts_and_durations_read_like_english() {
         "{history:?}"
     );
 }
+
+#[test]
+fn overviews_history_of_every_service_the_alerts_and_silence_all() {
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "channels:
+  hook: {{ type: webhook, url: '{}' }}
+  down: {{ type: webhook, url: 'http://127.0.0.1:{}/', timeout: 1s }}
+services:
+  - name: api
+    channels: [hook]
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+  - name: web
+    channels: [down]
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        hook.url("/hook"),
+        closed_port(),
+        target.url(),
+        target.url()
+    ));
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+
+    // Every service's history, in name order.
+    let h = env.cabot_at(T0 + MIN, &["history", "--since", "1d"]);
+    assert_eq!(h.code, 0, "{h:?}");
+    let firsts: Vec<&str> = h.stdout.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(firsts.len(), 2, "{h:?}");
+    assert!(
+        firsts[0].starts_with("api: 1 incident in the last 1 day"),
+        "{h:?}"
+    );
+    assert!(
+        firsts[1].starts_with("web: 1 incident in the last 1 day"),
+        "{h:?}"
+    );
+    let j = env.cabot_at(T0 + MIN, &["history", "--json"]);
+    let v: Value = serde_json::from_str(&j.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+
+    // The alerts, and what became of each delivery.
+    let a = env.cabot_at(T0 + MIN, &["alerts"]);
+    assert_eq!(a.code, 0, "{a:?}");
+    let api = a
+        .stdout
+        .lines()
+        .find(|l| l.contains(" api "))
+        .unwrap_or_else(|| panic!("{a:?}"));
+    assert!(
+        api.ends_with("  api ERROR (alert) -> hook: delivered by webhook"),
+        "{api}"
+    );
+    let web = a
+        .stdout
+        .lines()
+        .find(|l| l.contains(" web "))
+        .unwrap_or_else(|| panic!("{a:?}"));
+    assert!(
+        web.contains("-> down: not delivered yet, 1 attempt, next try "),
+        "{web}"
+    );
+    let j = env.cabot_at(T0 + MIN, &["alerts", "--json"]);
+    let v: Value = serde_json::from_str(&j.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+
+    // A planned outage of everything.
+    let s = env.cabot_at(T0 + MIN, &["silence", "--all", "--for", "1h"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(s.stdout.lines().count(), 2, "{s:?}");
+    assert_eq!(env.count("SELECT count(*) FROM silences"), 2);
+    assert_eq!(
+        env.cabot_at(T0 + MIN, &["silence", "--for", "1h"]).code,
+        64,
+        "a service or --all"
+    );
+    let u = env.cabot_at(T0 + MIN, &["unsilence", "--all"]);
+    assert_eq!(u.code, 0, "{u:?}");
+    assert_eq!(env.count("SELECT count(*) FROM silences"), 0);
+}
