@@ -203,22 +203,25 @@ grep -q "cp $old_backup /var/lib/cabot/cabot.db" "$work/downgrade.log" || { cat 
 code=0
 as_cabot cabot run 2>"$work/refused.log" || code=$?
 [ "$code" = 65 ] || fail "a downgraded run exited $code, want 65"
-grep -q "cp $old_backup /var/lib/cabot/cabot.db" "$work/refused.log" || fail "run names the backup: $(cat "$work/refused.log")"
+grep -q "cabot restore $old_backup" "$work/refused.log" || fail "run names the backup: $(cat "$work/refused.log")"
 [ "$(schema_of /var/lib/cabot/cabot.db)" = "$new" ] || fail "the refused run changed the state"
-# As the message says:
-as_cabot cp "$old_backup" /var/lib/cabot/cabot.db
-rm -f /var/lib/cabot/cabot.db-wal /var/lib/cabot/cabot.db-shm
-as_cabot cabot run
+# As the message says, with cabot-status.service still running:
+as_cabot cabot restore --wait 2m "$old_backup" || fail "cabot restore"
+[ "$(schema_of /var/lib/cabot/cabot.db)" = "$old" ] || fail "restore did not bring back schema $old"
+as_cabot cabot run || fail "a run after the restore"
 echo "ok: $(cat "$work/refused.log")"
 
-step "remove keeps config and state; purge takes them"
+step "remove keeps config and state; purge takes them and keeps the backups"
 apt-get remove -y -qq cabot >/dev/null 2>&1 || fail "remove"
 [ ! -e /usr/bin/cabot ] || fail "remove left the binary"
 [ -f /etc/cabot/checks.yaml ] || fail "remove took the config"
 [ -f /var/lib/cabot/cabot.db ] || fail "remove took the state"
 apt-get purge -y -qq cabot >/dev/null 2>&1 || fail "purge"
-for gone in /etc/cabot /var/lib/cabot /etc/cron.d/cabot /lib/systemd/system/cabot.timer; do
+for gone in /etc/cabot /var/lib/cabot/cabot.db /var/lib/cabot/cabot.db-wal \
+        /var/lib/cabot/cabot.db.lock /etc/cron.d/cabot /lib/systemd/system/cabot.timer; do
     [ ! -e "$gone" ] || fail "purge left $gone"
 done
+ls /var/lib/cabot/cabot.db.*.bak >/dev/null 2>&1 || fail "purge took the backups"
+rm -rf /var/lib/cabot
 echo "ok"
 printf '\nthe Debian package: all good\n'
