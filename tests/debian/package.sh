@@ -199,7 +199,7 @@ echo "ok: $(grep "schema $old -> $new" "$work/upgrade.log")"
 
 step "downgrade: installs, runs are refused, the message says how to go back"
 apt-get install -y --no-install-recommends --allow-downgrades "$deb" >"$work/downgrade.log" 2>&1 || { cat "$work/downgrade.log"; fail "downgrade"; }
-grep -q "cp $old_backup /var/lib/cabot/cabot.db" "$work/downgrade.log" || { cat "$work/downgrade.log"; fail "postinst names the backup"; }
+grep -q "cabot restore $old_backup" "$work/downgrade.log" || { cat "$work/downgrade.log"; fail "postinst names the backup"; }
 code=0
 as_cabot cabot run 2>"$work/refused.log" || code=$?
 [ "$code" = 65 ] || fail "a downgraded run exited $code, want 65"
