@@ -786,7 +786,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__oncall__subcmd__override)
-            opts="-c -q -v -h --for --by --config --state --quiet --verbose --color --help"
+            opts="-c -q -v -h --for --by --cancel --config --state --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -203,6 +203,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subc
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l color -d 'Colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -l cancel -d 'End the rota\'s overrides now, those in force and those to come: the rota\'s own schedule is back in charge'
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s h -l help -d 'Print help'

@@ -29,13 +29,18 @@ pub struct OverrideArgs {
     /// The rota, as named under oncall:
     pub rota: String,
     /// The user on duty instead, as named under users:
-    pub user: String,
+    #[arg(required_unless_present = "cancel")]
+    pub user: Option<String>,
     /// How long
-    #[arg(long = "for", value_name = "DURATION", value_parser = crate::cli::ack_duration)]
-    pub duration: std::time::Duration,
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::cli::ack_duration, required_unless_present = "cancel")]
+    pub duration: Option<std::time::Duration>,
     /// Who arranged it [default: $SUDO_USER, else $USER]
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+    /// End the rota's overrides now, those in force and those to come: the rota's own
+    /// schedule is back in charge
+    #[arg(long, conflicts_with_all = ["user", "duration"])]
+    pub cancel: bool,
 }
 
 /// A calendar's occurrences are worked out from this long before now (a recovery reaches
@@ -286,7 +291,7 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
     for rota in rotas {
         let (user, source) = on_duty(rota, now);
         let week = shifts(rota, now, now + WEEK);
-        let until = week.first().map_or(now + WEEK, |s| s.end);
+        let until = crate::core::oncall::duty_ends(rota, now);
         let _ = writeln!(
             out,
             "{}: {user} on duty now ({}), until {}",
@@ -364,17 +369,31 @@ fn add_override(g: &Global, args: &OverrideArgs) -> anyhow::Result<ExitCode> {
             }
         )));
     }
-    if !cfg.users.contains_key(&args.user) {
-        return Err(usage(format!("no user named '{}' under users:", args.user)));
-    }
     let now = clock::now();
+    let mut st = crate::store::Store::open_checked(&cfg.state, Some(&g.config))?;
+    let (Some(user), Some(duration)) = (&args.user, args.duration) else {
+        // --cancel
+        let ended = st
+            .cancel_overrides(&args.rota, now)
+            .map_err(|e| crate::store::failure(&cfg.state, "ending the overrides", e))?;
+        if !g.quiet {
+            crate::print_out(&format!(
+                "{}: {} ended; the rota's own schedule is in charge\n",
+                args.rota,
+                crate::text::count(ended, "override")
+            ))?;
+        }
+        return Ok(ExitCode::Ok);
+    };
+    if !cfg.users.contains_key(user) {
+        return Err(usage(format!("no user named '{user}' under users:")));
+    }
     let o = crate::config::Override {
-        user: args.user.clone(),
+        user: user.clone(),
         start: now,
-        until: now.saturating_add(args.duration.as_secs() as i64),
+        until: now.saturating_add(duration.as_secs() as i64),
         by: crate::cmd::operator(args.by.as_deref()),
     };
-    let mut st = crate::store::Store::open_checked(&cfg.state, Some(&g.config))?;
     st.add_override(&args.rota, &o, now)
         .map_err(|e| crate::store::failure(&cfg.state, "saving the override", e))?;
     if !g.quiet {

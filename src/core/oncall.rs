@@ -94,6 +94,28 @@ pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
     scheduled(rota, t)
 }
 
+/// When the duty of whoever is on duty at `now` ends: the end of the override in force
+/// (or of the shift), or sooner, when an override starts before that.
+pub fn duty_ends(rota: &Rota, now: i64) -> i64 {
+    let in_force = rota
+        .overrides
+        .iter()
+        .rev()
+        .find(|o| o.start <= now && now < o.until);
+    let end = match in_force {
+        Some(o) => o.until,
+        None => shifts(rota, now, now + 8 * 86_400)
+            .first()
+            .map_or(now + 8 * 86_400, |s| s.end),
+    };
+    rota.overrides
+        .iter()
+        .filter(|o| o.start > now && o.start < end)
+        .map(|o| o.start)
+        .min()
+        .unwrap_or(end)
+}
+
 /// Who the rota itself has on duty at `t`, overrides aside.
 fn scheduled(rota: &Rota, t: i64) -> (String, Source) {
     if rota.calendar.is_some() {

@@ -569,6 +569,15 @@ impl Store {
         Ok(())
     }
 
+    /// Ends `rota`'s overrides at `now`: those in force and those to come. How many.
+    pub fn cancel_overrides(&mut self, rota: &str, now: i64) -> rusqlite::Result<usize> {
+        self.conn.execute(
+            "UPDATE oncall_overrides SET until = ?2, start = min(start, ?2)
+             WHERE rota = ?1 AND until > ?2",
+            params![rota, now],
+        )
+    }
+
     /// The overrides that have not ended by `now`, by rota, oldest first.
     pub fn overrides(
         &self,

@@ -345,8 +345,8 @@ fn an_override_puts_someone_else_on_duty_for_a_while() {
     let now = env.cabot_at(MONDAY + 60, &["oncall"]);
     assert!(
         now.stdout
-            .starts_with("ops: carol on duty now (override), until "),
-        "{now:?}"
+            .starts_with("ops: carol on duty now (override), until 2026-11-23 20:00 GMT\n"),
+        "the override's own end, not the week's: {now:?}"
     );
     assert!(
         now.stdout.contains(
@@ -902,4 +902,32 @@ fn a_channel_naming_a_rota_always_reaches_who_is_on_duty() {
             .contains("channels.chat.oncall: no rota named 'opz'; did you mean 'ops'?"),
         "{v:?}"
     );
+}
+
+#[test]
+fn an_override_can_be_cancelled() {
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let env = Env::new(&config(&slack.url(), &target.url(), "[alice, bob]"));
+    let r = env.cabot_at(
+        MONDAY,
+        &["oncall", "override", "ops", "carol", "--for", "2h"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.cabot_at(MONDAY + 600, &["oncall", "override", "ops", "--cancel"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "ops: 1 override ended; the rota's own schedule is in charge\n"
+    );
+    let now = env.cabot_at(MONDAY + 660, &["oncall"]);
+    assert!(now.stdout.contains("on duty now (rotation)"), "{now:?}");
+    assert!(!now.stdout.contains("carol"), "{now:?}");
+    // A user and --cancel do not go together; without either it is a usage error.
+    for args in [
+        &["oncall", "override", "ops", "carol", "--cancel"][..],
+        &["oncall", "override", "ops"][..],
+    ] {
+        assert_eq!(env.cabot_at(MONDAY, args).code, 64, "{args:?}");
+    }
 }
