@@ -10,7 +10,7 @@ use crate::core::Status;
 use crate::core::quiet::in_force;
 use crate::core::running::checks_running;
 use crate::exit_codes::{Exit, ExitCode};
-use crate::store::outbox::{OutboxCounts, Undelivered, Which};
+use crate::store::outbox::{DeliveryLine, OutboxCounts, Which};
 use crate::store::{self, CheckRow, RunRow, Store};
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +39,7 @@ pub struct Report<'a> {
     pub alerts: OutboxCounts,
     /// Each delivery still owed, and each given up on in the last day, newest first (at
     /// most `UNDELIVERED_SHOWN`): where it goes, its tries and what the provider said.
-    pub undelivered_alerts: Vec<Undelivered>,
+    pub undelivered_alerts: Vec<DeliveryLine>,
 }
 
 /// The most undelivered alerts `status` lists one by one.

@@ -105,7 +105,7 @@ pub struct OutboxCounts {
 
 /// One delivery of an alert, as `status` and `cabot alerts` show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Undelivered {
+pub struct DeliveryLine {
     pub alert: i64,
     /// When the alert was decided.
     #[serde(with = "crate::clock::rfc3339")]
@@ -440,7 +440,7 @@ impl Store {
     }
 
     /// The deliveries `which` names, newest first, at most `limit`.
-    pub fn deliveries(&self, which: Which, limit: usize) -> rusqlite::Result<Vec<Undelivered>> {
+    pub fn deliveries(&self, which: Which, limit: usize) -> rusqlite::Result<Vec<DeliveryLine>> {
         let (filter, since) = match which {
             Which::Since(t) => ("a.created_at >= ?1", t),
             Which::Owed(t) => (
@@ -456,7 +456,7 @@ impl Store {
              WHERE {filter} ORDER BY d.id DESC LIMIT ?2"
         ))?;
         stmt.query_map(params![since, limit as i64], |r| {
-            Ok(Undelivered {
+            Ok(DeliveryLine {
                 alert: r.get(0)?,
                 time: r.get(1)?,
                 service: r.get(2)?,

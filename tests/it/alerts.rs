@@ -552,8 +552,9 @@ fn undelivered_alerts_are_given_up_after_give_up_after() {
     assert_eq!(j["alerts"]["given_up"], 1);
 }
 
-#[test]
-fn no_recovery_for_an_incident_that_alerted_nobody() {
+/// Service `web` (one http check of `target`) with no channel yet, a webhook channel
+/// `hook` beside it; and the config, to which a test adds `channels: [hook]`.
+fn web_without_a_channel() -> (HttpServer, Target, Env, String) {
     let hook = HttpServer::start(|_| Reply::new(200, "ok"));
     let target = Target::new();
     let without = format!(
@@ -568,6 +569,12 @@ services:
         target.url()
     );
     let env = Env::new(&without);
+    (hook, target, env, without)
+}
+
+#[test]
+fn no_recovery_for_an_incident_that_alerted_nobody() {
+    let (hook, target, env, without) = web_without_a_channel();
     // Failing before the service has a channel: nobody is told.
     target.set_up(false);
     assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
@@ -595,20 +602,7 @@ services:
 
 #[test]
 fn a_channel_added_to_a_failing_service_is_told_at_once() {
-    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let target = Target::new();
-    let without = format!(
-        "channels:
-  hook: {{ type: webhook, url: '{}' }}
-services:
-  - name: web
-    checks:
-      - {{ name: home, type: http, url: '{}' }}
-",
-        hook.url("/hook"),
-        target.url()
-    );
-    let env = Env::new(&without);
+    let (hook, target, env, without) = web_without_a_channel();
     target.set_up(false);
     env.cabot_at(T0, &["run"]);
     env.write_config(&without.replace("  - name: web\n", "  - name: web\n    channels: [hook]\n"));
