@@ -195,6 +195,17 @@ services:
     assert_eq!(actions, ["trigger", "resolve"]);
 }
 
+/// Service `web`, its target failing, alerting through the fake that answers with
+/// `script` first: the fake, the target and the env.
+fn failing(script: &Script) -> (HttpServer, Target, Env) {
+    let pd = fake_with(script.clone());
+    let target = Target::new();
+    target.set_up(false);
+    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
+    let env = env_with("pagerduty", &keys, &target, "");
+    (pd, target, env)
+}
+
 fn actions(pd: &HttpServer) -> Vec<String> {
     events(pd)
         .iter()
@@ -210,12 +221,8 @@ fn unavailable() -> Reply {
 #[test]
 fn a_trigger_the_recovery_overtook_is_superseded_never_sent_after_the_resolve() {
     let script = Script::default();
-    let pd = fake_with(script.clone());
-    let target = Target::new();
-    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
-    let env = env_with("pagerduty", &keys, &target, "");
+    let (pd, target, env) = failing(&script);
     let vars = [("PD_KEY", KEY)];
-    target.set_up(false);
     script.then(unavailable());
     let r = run_at(&env, T0, &["run"], &vars);
     assert!(r.stderr.contains("pagerduty: HTTP 503"), "{r:?}");
@@ -248,12 +255,8 @@ fn a_trigger_the_recovery_overtook_is_superseded_never_sent_after_the_resolve() 
 #[test]
 fn a_trigger_retried_before_the_recovery_goes_first() {
     let script = Script::default();
-    let pd = fake_with(script.clone());
-    let target = Target::new();
-    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
-    let env = env_with("pagerduty", &keys, &target, "");
+    let (pd, target, env) = failing(&script);
     let vars = [("PD_KEY", KEY)];
-    target.set_up(false);
     script.then(unavailable());
     run_at(&env, T0, &["run"], &vars);
     let r = run_at(&env, T0 + MIN + 5, &["run"], &vars);
@@ -268,11 +271,7 @@ fn a_trigger_retried_before_the_recovery_goes_first() {
 #[test]
 fn pagerdutys_rate_limit_is_waited_out_and_does_not_count_as_a_failure() {
     let script = Script::default();
-    let pd = fake_with(script.clone());
-    let target = Target::new();
-    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
-    let env = env_with("pagerduty", &keys, &target, "");
-    target.set_up(false);
+    let (pd, _target, env) = failing(&script);
     // PagerDuty's Events API answers 429 with no body to speak of when an integration
     // sends too much; the wait comes from Retry-After when it is there.
     script.then(Reply::new(429, "").header("Retry-After", "2"));
@@ -322,11 +321,7 @@ fn an_ack_in_cabot_acknowledges_at_pagerduty_and_the_incident_still_resolves() {
 #[test]
 fn an_ack_while_the_trigger_waits_goes_after_it() {
     let script = Script::default();
-    let pd = fake_with(script.clone());
-    let target = Target::new();
-    target.set_up(false);
-    let keys = format!("routing_key_env: PD_KEY, base_url: '{}'", pd.url(""));
-    let env = env_with("pagerduty", &keys, &target, "");
+    let (pd, _target, env) = failing(&script);
     let vars = [("PD_KEY", KEY)];
     script.then(unavailable());
     run_at(&env, T0, &["run"], &vars);

@@ -119,6 +119,16 @@ fn test_alert_and_a_wrong_token() {
     );
 }
 
+/// Service `web`, its target failing, alerting through the fake that answers with
+/// `script` first: the fake, the target and the env.
+fn failing(script: &Script) -> (HttpServer, Target, Env) {
+    let tg = fake_with(script.clone());
+    let target = Target::new();
+    target.set_up(false);
+    let env = env_with("telegram", &keys(&tg), &target, "");
+    (tg, target, env)
+}
+
 /// The texts the chat got, in the order it got them.
 fn texts(tg: &HttpServer) -> Vec<String> {
     tg.requests()
@@ -145,11 +155,8 @@ fn too_many(seconds: u64) -> Reply {
 #[test]
 fn after_an_outage_the_chat_reads_the_alert_then_the_recovery() {
     let script = Script::default();
-    let tg = fake_with(script.clone());
-    let target = Target::new();
-    let env = env_with("telegram", &keys(&tg), &target, "");
+    let (tg, target, env) = failing(&script);
     let vars = [("TG_TOKEN", TOKEN)];
-    target.set_up(false);
     script.then(Reply::new(502, "Bad Gateway"));
     run_at(&env, T0, &["run"], &vars);
     // Recovered while the alert waits for its retry: the recovery waits behind it.
@@ -178,11 +185,8 @@ fn after_an_outage_the_chat_reads_the_alert_then_the_recovery() {
 #[test]
 fn retry_after_is_obeyed_to_the_second_and_across_runs() {
     let script = Script::default();
-    let tg = fake_with(script.clone());
-    let target = Target::new();
-    let env = env_with("telegram", &keys(&tg), &target, "");
+    let (tg, _target, env) = failing(&script);
     let vars = [("TG_TOKEN", TOKEN)];
-    target.set_up(false);
     script.then(too_many(3600));
     let r = run_at(&env, T0, &["run"], &vars);
     assert_eq!(r.code, 0, "{r:?}");
