@@ -399,11 +399,10 @@ impl Deliverer {
         report: impl Fn(&[DeliveryReport]) + Send + 'static,
     ) -> anyhow::Result<Deliverer> {
         let mut store = Store::open(state, None)?;
-        let path = state.to_path_buf();
         let (wake, woken) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("deliver".into())
-            .spawn(move || deliver_until_finished(&mut store, &cfg, &path, &run, &woken, report))?;
+            .spawn(move || deliver_until_finished(&mut store, &cfg, &run, &woken, report))?;
         Ok(Deliverer { wake, thread })
     }
 
@@ -421,25 +420,32 @@ impl Deliverer {
     }
 }
 
+/// Delivers everything due now: rounds follow each other while more is due than one
+/// round takes; `report` is told what happened in each.
+pub fn deliver_all(
+    store: &mut Store,
+    cfg: &Config,
+    run: &str,
+    report: &impl Fn(&[DeliveryReport]),
+) -> anyhow::Result<()> {
+    loop {
+        let (reports, more) = deliver_due(store, cfg, run, clock::now())
+            .map_err(|e| crate::store::failure(&cfg.state, "recording deliveries", e))?;
+        report(&reports);
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
 fn deliver_until_finished(
     store: &mut Store,
     cfg: &Config,
-    path: &Path,
     run: &str,
     woken: &Receiver<Wake>,
     report: impl Fn(&[DeliveryReport]),
 ) -> anyhow::Result<()> {
-    let deliver = |store: &mut Store| -> anyhow::Result<()> {
-        // Rounds follow each other while more is due than one round takes.
-        loop {
-            let (reports, more) = deliver_due(store, cfg, run, clock::now())
-                .map_err(|e| crate::store::failure(path, "recording deliveries", e))?;
-            report(&reports);
-            if !more {
-                return Ok(());
-            }
-        }
-    };
+    let deliver = |store: &mut Store| deliver_all(store, cfg, run, &report);
     loop {
         deliver(store)?;
         // Wait for new alerts; a retry that falls due meanwhile goes in the next round.

@@ -121,12 +121,5 @@ pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<ExitCode> {
 /// retried by the next runs, and said on stderr as `run` says it.
 fn tell_providers(cfg: &crate::config::Config, st: &mut Store) -> anyhow::Result<()> {
     let run = format!("ack-{}", std::process::id());
-    loop {
-        let (reports, more) = crate::alerts::deliver::deliver_due(st, cfg, &run, clock::now())
-            .map_err(|e| store::failure(&cfg.state, "delivering the acknowledgement", e))?;
-        crate::cmd::run::report_deliveries(&reports);
-        if !more {
-            return Ok(());
-        }
-    }
+    crate::alerts::deliver::deliver_all(st, cfg, &run, &crate::cmd::run::report_deliveries)
 }

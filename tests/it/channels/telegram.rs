@@ -129,6 +129,17 @@ fn failing(script: &Script) -> (HttpServer, Target, Env) {
     (tg, target, env)
 }
 
+/// Service `web`, its target failing, alerting to a chat the bot is not in (chat id
+/// `-1009999999999`): the fake, the target and the env.
+fn failing_into_a_chat_not_found() -> (HttpServer, Target, Env) {
+    let tg = fake();
+    let target = Target::new();
+    target.set_up(false);
+    let keys = keys(&tg).replace(&CHAT.to_string(), "-1009999999999");
+    let env = env_with("telegram", &keys, &target, "");
+    (tg, target, env)
+}
+
 /// The texts the chat got, in the order it got them.
 fn texts(tg: &HttpServer) -> Vec<String> {
     tg.requests()
@@ -221,16 +232,8 @@ fn retry_after_is_obeyed_to_the_second_and_across_runs() {
 
 #[test]
 fn a_chat_not_found_is_labelled_retried_slowly_and_sent_once_the_config_is_fixed() {
-    let tg = fake();
-    let target = Target::new();
-    let env = env_with(
-        "telegram",
-        &keys(&tg).replace(&CHAT.to_string(), "-1009999999999"),
-        &target,
-        "",
-    );
+    let (tg, _target, env) = failing_into_a_chat_not_found();
     let vars = [("TG_TOKEN", TOKEN)];
-    target.set_up(false);
     let r = run_at(&env, T0, &["run"], &vars);
     let line = r.stderr.trim_end();
     assert!(
@@ -285,16 +288,8 @@ fn the_given_up_line_keeps_the_providers_last_answer() {
 
 #[test]
 fn quiet_runs_still_say_what_was_not_delivered_and_status_says_why() {
-    let tg = fake();
-    let target = Target::new();
-    let env = env_with(
-        "telegram",
-        &keys(&tg).replace(&CHAT.to_string(), "-1009999999999"),
-        &target,
-        "",
-    );
+    let (_tg, _target, env) = failing_into_a_chat_not_found();
     let vars = [("TG_TOKEN", TOKEN)];
-    target.set_up(false);
     // -q is what cron's line and the systemd unit run: the failed alert still needs a person.
     let r = run_at(&env, T0, &["-q", "run"], &vars);
     assert_eq!(r.code, 0, "{r:?}");
