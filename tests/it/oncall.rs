@@ -931,3 +931,48 @@ fn an_override_can_be_cancelled() {
         assert_eq!(env.cabot_at(MONDAY, args).code, 64, "{args:?}");
     }
 }
+
+#[test]
+fn an_ack_link_is_told_to_pagerduty_by_the_next_run() {
+    let (slack, target, env) = with_ack_links();
+    let pd = HttpServer::start(|_| {
+        Reply::new(
+            202,
+            r#"{"status":"success","message":"Event processed","dedup_key":"k"}"#,
+        )
+    });
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(
+        &text
+            .replace(
+                "channels:\n",
+                &format!(
+                    "channels:\n  pd: {{ type: pagerduty, routing_key: e93facc04764012d7bfb002500d5d1a6, base_url: '{}' }}\n",
+                    pd.url("")
+                ),
+            )
+            .replace("channels: [chat]", "channels: [chat, pd]"),
+    );
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    let path = ack_path(&mentioned(&slack)[0]);
+    let server = StatusServer::start(&env, Some(MONDAY + 60));
+    assert_eq!(post(&server, &path).status, 200);
+    drop(server);
+    let actions = |pd: &HttpServer| -> Vec<String> {
+        pd.requests()
+            .iter()
+            .map(|r| {
+                let e: Value = serde_json::from_str(&r.body).unwrap_or_default();
+                e["event_action"].as_str().unwrap_or("").to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        actions(&pd),
+        ["trigger"],
+        "serve-status itself sends nothing"
+    );
+    assert_eq!(env.cabot_at(MONDAY + 120, &["run"]).code, 0);
+    assert_eq!(actions(&pd), ["trigger", "acknowledge"]);
+}
