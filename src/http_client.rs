@@ -2,23 +2,27 @@
 //! check's client (one connection per check, bounded buffers, its own TLS roots) and the
 //! small encoders both need.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::{IpAddr, SocketAddr};
 
+use rustls::pki_types::{CertificateDer, ServerName};
 use ureq::config::Config as AgentConfig;
 use ureq::http::{self, Uri};
-use ureq::tls::TlsConfig;
+use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    ConnectionDetails, Connector, DefaultConnector, NextTimeout, TcpConnector, Transport,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, DefaultConnector, Either,
+    LazyBuffers, NextTimeout, TcpConnector, Transport, TransportAdapter,
 };
 use ureq::{Agent, Timeout};
 
 use crate::config::Secret;
+use crate::tls_trust::{self, Trust};
 
 const MAX_REDIRECTS: u32 = 10;
 /// A plain GET reads at most this much of a body.
@@ -120,7 +124,7 @@ impl Client {
             .as_reader()
             .take(max + 1)
             .read_to_end(&mut body)
-            .map_err(|e| describe_io(&e, timeout))?;
+            .map_err(|e| describe_io(&e, "the server", timeout))?;
         let cut = body.len() as u64 > max;
         body.truncate(max as usize);
         Ok((body, cut))
@@ -181,13 +185,30 @@ impl Client {
     }
 }
 
-/// Opens plain `http` connections with ureq's TCP connector alone, and the rest (TLS,
-/// proxies) through its whole chain. The chain's frames take 12 KiB of each worker's stack
-/// even for plain HTTP: 12 MB at `--jobs 1000`.
-#[derive(Debug, Default)]
+/// Opens plain `http` connections with ureq's TCP connector alone, `https` to a check's
+/// own `ca_file` through [`PinnedTls`], and the rest (TLS, proxies) through ureq's whole
+/// chain. The chain's frames take 12 KiB of each worker's stack even for plain HTTP: 12 MB
+/// at `--jobs 1000`.
+#[derive(Debug)]
 struct Connect {
     plain: TcpConnector,
+    pinned: Box<dyn Connector<(), Out = Box<dyn Transport>>>,
     any: DefaultConnector,
+}
+
+impl Default for Connect {
+    fn default() -> Self {
+        let pinned =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(PinnedTls)
+                .chain(Boxed);
+        Connect {
+            plain: TcpConnector::default(),
+            pinned: Box::new(pinned),
+            any: DefaultConnector::default(),
+        }
+    }
 }
 
 impl Connector for Connect {
@@ -202,7 +223,121 @@ impl Connector for Connect {
             let tcp = Connector::<()>::connect(&self.plain, details, None)?;
             return Ok(tcp.map(|t| Box::new(t) as Box<dyn Transport>));
         }
+        let tls = details.config.tls_config();
+        if !tls.disable_verification() && matches!(tls.root_certs(), RootCerts::Specific(_)) {
+            return self.pinned.connect(details, chained);
+        }
         self.any.connect(details, chained)
+    }
+}
+
+/// TLS for a request that trusts its own `ca_file`, verified by [`Trust`], which ureq's
+/// rustls connector has no place for: a certificate in `ca_file` is trusted as itself.
+/// The rest is ureq's: its transport adapter carries the timeouts.
+#[derive(Debug)]
+struct PinnedTls;
+
+impl<In: Transport> Connector<In> for PinnedTls {
+    type Out = Either<In, PinnedTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let RootCerts::Specific(certs) = details.config.tls_config().root_certs() else {
+            return Ok(Some(Either::A(transport)));
+        };
+        let pinned = certs
+            .iter()
+            .map(|c| CertificateDer::from(c.der().to_vec()))
+            .collect();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = Trust::new(Some(pinned), Arc::clone(&provider))
+            .and_then(|trust| Arc::new(trust).client_config(provider))
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
+        let host = details
+            .uri
+            .host()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_string();
+        let name =
+            ServerName::try_from(host).map_err(|_| ureq::Error::Tls("not a host name for TLS"))?;
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        conn.complete_io(&mut sock)?;
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(Either::B(PinnedTransport {
+            buffers,
+            stream: rustls::StreamOwned { conn, sock },
+        })))
+    }
+}
+
+struct PinnedTransport {
+    buffers: LazyBuffers,
+    stream: rustls::StreamOwned<rustls::ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for PinnedTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinnedTransport").finish_non_exhaustive()
+    }
+}
+
+impl Transport for PinnedTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+/// Ends a chain in the boxed transport the agent takes.
+#[derive(Debug)]
+struct Boxed;
+
+impl<In: Transport> Connector<In> for Boxed {
+    type Out = Box<dyn Transport>;
+
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Box<dyn Transport>>, ureq::Error> {
+        Ok(chained.map(|t| Box::new(t) as Box<dyn Transport>))
     }
 }
 
@@ -269,9 +404,9 @@ fn describe(e: &ureq::Error, url: &str, timeout: Duration) -> String {
                 port.unwrap_or(80)
             )
         }
-        ureq::Error::Io(io) => describe_io(io, timeout),
+        ureq::Error::Io(io) => describe_io(io, &host, timeout),
         ureq::Error::TooManyRedirects => format!("too many redirects (more than {MAX_REDIRECTS})"),
-        ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
+        ureq::Error::Rustls(tls) => format!("TLS error: {}", tls_trust::describe(tls, &host)),
         ureq::Error::Tls(tls) => format!("TLS error: {tls}"),
         other => other.to_string(),
     }
@@ -288,7 +423,7 @@ fn timeout_phase(t: Timeout) -> &'static str {
     }
 }
 
-fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
+fn describe_io(e: &std::io::Error, host: &str, timeout: Duration) -> String {
     use std::io::ErrorKind::*;
     match e.kind() {
         ConnectionRefused => "connection refused".into(),
@@ -298,7 +433,7 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
         _ => {
             let inner = e.get_ref();
             if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return format!("TLS error: {tls}");
+                return format!("TLS error: {}", tls_trust::describe(tls, host));
             }
             // ureq wraps its own errors (timeouts among them) in io::Error while reading bodies.
             if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {

@@ -19,6 +19,7 @@ pub mod store;
 #[doc(hidden)]
 pub mod testing;
 pub mod text;
+pub mod tls_trust;
 
 use std::io::Write;
 

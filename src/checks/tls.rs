@@ -6,7 +6,6 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -15,6 +14,7 @@ use super::{CheckResult, CheckType, Context};
 use crate::clock::format_time;
 use crate::config::Check;
 use crate::config::read::{self, Fields, Reader};
+use crate::tls_trust::{self, Trust};
 
 /// A TLS certificate: valid for the host, and not expiring within `warn_within`.
 #[derive(Debug, Clone)]
@@ -22,23 +22,27 @@ pub struct TlsCheck {
     pub host: String,
     pub port: u16,
     pub warn_within: Duration,
+    /// Whether the certificate must verify (chain and name), or only its dates count.
+    pub verify_tls: bool,
     /// CA certificates (PEM) to trust instead of the public roots.
     pub ca_pem: Option<Vec<u8>>,
 }
 
 impl CheckType for TlsCheck {
     const NAME: &'static str = "tls";
-    const KEYS: &'static [&'static str] = &["host", "port", "warn_within", "ca_file"];
+    const KEYS: &'static [&'static str] = &["host", "port", "warn_within", "verify_tls", "ca_file"];
 
     fn read(r: &mut Reader, f: &Fields) -> Option<TlsCheck> {
         let (host, port, _) = r.host_and_port(f, Some(443))?;
         let warn_within =
             r.opt_duration(f, "warn_within", Duration::from_secs(14 * 86_400), read::YEAR);
+        let verify_tls = r.bool(f, "verify_tls", true);
         let ca_pem = r.ca_file(f);
         Some(TlsCheck {
             host,
             port,
             warn_within,
+            verify_tls,
             ca_pem,
         })
     }
@@ -52,26 +56,13 @@ fn handshake(check: &TlsCheck, timeout: Duration, now: i64) -> CheckResult {
     let started = Instant::now();
     let fail = |why: String| CheckResult::fail(why, started.elapsed());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    match &check.ca_pem {
-        Some(pem) => {
-            for item in ureq::tls::parse_pem(pem).flatten() {
-                if let ureq::tls::PemItem::Certificate(c) = item {
-                    let _ = roots.add(CertificateDer::from(c.der().to_vec()));
-                }
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let inner =
-        match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-            .build()
-        {
-            Ok(v) => v,
-            Err(e) => return fail(format!("cannot set up TLS verification: {e}")),
-        };
+    let pinned = check.ca_pem.as_deref().map(tls_trust::certificates);
+    let trust = match Trust::new(pinned, Arc::clone(&provider)) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let verifier = Arc::new(Recorder {
-        inner,
+        trust,
         seen: Mutex::new(None),
     });
     let config = match rustls::ClientConfig::builder_with_provider(provider)
@@ -112,34 +103,37 @@ fn handshake(check: &TlsCheck, timeout: Duration, now: i64) -> CheckResult {
     let seen = verifier.seen.lock().ok().and_then(|mut s| s.take());
     let Some((der, verified)) = seen else {
         return fail(match handshake {
-            Err(e) => format!("TLS handshake with {target} failed: {e}"),
+            Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                Some(tls) => format!(
+                    "TLS handshake with {target} failed: {}",
+                    tls_trust::describe(tls, &check.host)
+                ),
+                None => format!("TLS handshake with {target} failed: {e}"),
+            },
             Ok(()) => format!("{target} sent no certificate"),
         });
     };
     let took = started.elapsed();
-    let Some(not_after) = not_after(&der) else {
+    let Some((_, not_after)) = validity(&der) else {
         return CheckResult::fail("cannot read the certificate's expiry date", took);
     };
     let days_left = (not_after - now).div_euclid(86_400);
     let expiry = format_time(not_after);
-    if let Err(e) = verified {
-        let e = e.to_string();
-        if not_after <= now {
-            return CheckResult::fail(
-                format!("certificate expired on {expiry} ({} days ago)", -days_left),
-                took,
-            );
-        }
+    if not_after <= now {
         return CheckResult::fail(
-            format!(
-                "certificate does not verify for {}: {e} (expires {expiry}, {days_left} days left)",
-                check.host
-            ),
+            format!("certificate expired on {expiry} ({} days ago)", -days_left),
             took,
         );
     }
-    if not_after <= now {
-        return CheckResult::fail(format!("certificate expired on {expiry}"), took);
+    if let (true, Err(e)) = (check.verify_tls, verified) {
+        return CheckResult::fail(
+            format!(
+                "certificate does not verify for {}: {} (expires {expiry}, {days_left} days left)",
+                check.host,
+                tls_trust::describe(&e, &check.host)
+            ),
+            took,
+        );
     }
     if not_after - now < check.warn_within.as_secs() as i64 {
         return CheckResult::fail(
@@ -160,7 +154,7 @@ fn handshake(check: &TlsCheck, timeout: Duration, now: i64) -> CheckResult {
 /// that an expired or wrong-host certificate can still be read for its dates.
 #[derive(Debug)]
 struct Recorder {
-    inner: Arc<WebPkiServerVerifier>,
+    trust: Trust,
     seen: Mutex<Option<Seen>>,
 }
 
@@ -177,7 +171,7 @@ impl ServerCertVerifier for Recorder {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let verdict = self
-            .inner
+            .trust
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
             .map(|_| ());
         if let Ok(mut seen) = self.seen.lock() {
@@ -192,7 +186,7 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.trust.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -201,85 +195,20 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.trust.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.trust.supported_verify_schemes()
     }
 }
 
-/// One DER element: (tag, contents, the rest after it).
-fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (first as usize, rest)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
+/// The certificate's notBefore and notAfter, as Unix seconds.
+pub fn validity(cert: &[u8]) -> Option<(i64, i64)> {
+    use x509_cert::der::Decode;
+    let cert = x509_cert::Certificate::from_der(cert).ok()?;
+    let validity = cert.tbs_certificate().validity();
+    let seconds = |t: x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).ok();
+    Some((seconds(validity.not_before)?, seconds(validity.not_after)?))
 }
 
-/// The certificate's notAfter, as Unix seconds.
-pub fn not_after(cert: &[u8]) -> Option<i64> {
-    let (_, certificate, _) = der(cert)?;
-    let (_, mut tbs, _) = der(certificate)?;
-    // [0] version is optional
-    if tbs.first() == Some(&0xa0) {
-        tbs = der(tbs)?.2;
-    }
-    let (_, _, rest) = der(tbs)?; // serialNumber
-    let (_, _, rest) = der(rest)?; // signature
-    let (_, _, rest) = der(rest)?; // issuer
-    let (_, validity, _) = der(rest)?;
-    let (_, _, rest) = der(validity)?; // notBefore
-    let (tag, time, _) = der(rest)?;
-    parse_time(tag, std::str::from_utf8(time).ok()?)
-}
-
-/// UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ).
-fn parse_time(tag: u8, s: &str) -> Option<i64> {
-    let s = s.strip_suffix('Z')?;
-    let (year, rest) = match tag {
-        0x17 => {
-            let yy: i64 = s.get(..2)?.parse().ok()?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
-        }
-        0x18 => (s.get(..4)?.parse().ok()?, s.get(4..)?),
-        _ => return None,
-    };
-    let n = |i: usize| -> Option<i64> { rest.get(i..i + 2)?.parse().ok() };
-    let (month, day, hour, min, sec) = (n(0)?, n(2)?, n(4)?, n(6)?, n(8)?);
-    let date = jiff::civil::Date::new(year as i16, month as i8, day as i8).ok()?;
-    let days = date
-        .to_datetime(jiff::civil::Time::midnight())
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .ok()?
-        .timestamp()
-        .as_second();
-    Some(days + hour * 3600 + min * 60 + sec)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_time(0x17, "200101000000Z"), Some(1_577_836_800));
-        assert_eq!(parse_time(0x18, "20500101000000Z"), Some(2_524_608_000));
-        assert_eq!(parse_time(0x17, "990101000000Z"), Some(915_148_800));
-        assert_eq!(parse_time(0x17, "garbage"), None);
-    }
-}

@@ -534,13 +534,13 @@ fn tls_certificates_are_verified_unless_told_not_to() {
     let (status, message) = result(&env.status_json(), "wrong-host");
     assert_eq!(status, "failing");
     assert!(
-        message.contains("NotValidForName") || message.contains("not valid for"),
+        message.contains("the certificate is not for 127.0.0.1"),
         "{message}"
     );
     let (status, message) = result(&env.status_json(), "self-signed");
     assert_eq!(status, "failing");
     assert!(
-        message.contains("TLS error") && message.contains("UnknownIssuer"),
+        message.contains("TLS error") && message.contains("not signed by a trusted authority"),
         "{message}"
     );
     assert_eq!(result(&env.status_json(), "unverified").0, "passing");
@@ -548,6 +548,38 @@ fn tls_certificates_are_verified_unless_told_not_to() {
         result(&env.status_json(), "expired-unverified").0,
         "passing"
     );
+}
+
+#[test]
+fn an_https_check_trusts_a_self_signed_certificate_from_plain_openssl_pinned_in_ca_file() {
+    // `openssl req -x509 -subj /CN=127.0.0.1`: CA:TRUE, no subjectAltName.
+    let made = certs::openssl_self_signed("127.0.0.1", 30);
+    let server = certs::https_server(&made);
+    let another = certs::openssl_self_signed("127.0.0.1", 30);
+    let url = format!("https://{}/", server.addr);
+    let env = Env::new(&config(&format!(
+        "      - {{ name: pinned, type: http, url: '{url}', ca_file: mine.pem, text_match: secure }}
+      - {{ name: pinned-another, type: http, url: '{url}', ca_file: another.pem }}
+      - {{ name: unverified, type: http, url: '{url}', verify_tls: false, text_match: secure }}
+"
+    )));
+    std::fs::write(env.path("mine.pem"), &made.pem).expect("write mine.pem");
+    std::fs::write(env.path("another.pem"), &another.pem).expect("write another.pem");
+    let status = run_all(&env, None);
+    expect(
+        &status,
+        &[
+            ("pinned", "passing", "HTTP 200"),
+            ("unverified", "passing", "HTTP 200"),
+            (
+                "pinned-another",
+                "failing",
+                "TLS error: the server's certificate is a CA",
+            ),
+        ],
+    );
+    let (_, message) = result(&status, "pinned-another");
+    assert!(!message.contains("CaUsedAsEndEntity"), "{message}");
 }
 
 #[test]

@@ -86,9 +86,53 @@ fn tls_certificates_expiry_and_host() {
     );
     let (_, message) = result(&status, "wrong-host");
     assert!(
-        message.contains("NotValidForName") || message.contains("not valid for"),
+        message.contains("the certificate is not for 127.0.0.1"),
         "{message}"
     );
     let (_, message) = result(&status, "unknown-ca");
-    assert!(message.contains("UnknownIssuer"), "{message}");
+    assert!(
+        message.contains("not signed by a trusted authority") && message.contains("ca_file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_self_signed_certificate_from_plain_openssl_is_watched_when_pinned_or_unverified() {
+    // `openssl req -x509 -subj /CN=127.0.0.1`: CA:TRUE, no subjectAltName, 30 days.
+    let made = certs::openssl_self_signed("127.0.0.1", 30);
+    let server = certs::https_server(&made);
+    let another = certs::openssl_self_signed("127.0.0.1", 30);
+    let env = Env::new(&config(&format!(
+        "      - {{ name: pinned, type: tls, host: '{s}', ca_file: mine.pem }}
+      - {{ name: unverified, type: tls, host: '{s}', verify_tls: false }}
+      - {{ name: unverified-soon, type: tls, host: '{s}', verify_tls: false, warn_within: 60d }}
+      - {{ name: public-roots, type: tls, host: '{s}' }}
+      - {{ name: pinned-another, type: tls, host: '{s}', ca_file: another.pem }}
+",
+        s = server.addr
+    )));
+    std::fs::write(env.path("mine.pem"), &made.pem).expect("write mine.pem");
+    std::fs::write(env.path("another.pem"), &another.pem).expect("write another.pem");
+    let status = run_all(&env, None);
+    expect(
+        &status,
+        &[
+            ("pinned", "passing", "certificate valid until"),
+            ("pinned", "passing", "days left)"),
+            ("unverified", "passing", "certificate valid until"),
+            ("unverified-soon", "failing", "within warn_within 60d"),
+            ("public-roots", "failing", "is a CA certificate (CA:TRUE"),
+            ("pinned-another", "failing", "is a CA certificate (CA:TRUE"),
+            (
+                "pinned-another",
+                "failing",
+                "name this very certificate in ca_file",
+            ),
+        ],
+    );
+    for check in ["public-roots", "pinned-another"] {
+        let (_, message) = result(&status, check);
+        assert!(!message.contains("CaUsedAsEndEntity"), "{message}");
+        assert!(!message.contains("OtherError"), "{message}");
+    }
 }

@@ -107,3 +107,35 @@ pub fn https_serving(
         let _ = tls.flush();
     })
 }
+
+/// A certificate made as a user makes one for an internal server, with plain
+/// `openssl req -x509`: self-signed, marked as a CA (CA:TRUE), its name only in the subject
+/// (`/CN=cn`, no subjectAltName), valid for `days` days from now.
+pub fn openssl_self_signed(cn: &str, days: u32) -> Leaf {
+    use rustls::pki_types::pem::PemObject;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args(["-days", &days.to_string(), "-subj", &format!("/CN={cn}")])
+        .output()
+        .expect("openssl (CI installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = std::fs::read_to_string(&cert).expect("cert.pem");
+    let key_pem = std::fs::read_to_string(&key).expect("key.pem");
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).expect("a certificate");
+    let key_der = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes()).expect("a PKCS#8 key");
+    Leaf {
+        der: der.to_vec(),
+        key_der: key_der.secret_pkcs8_der().to_vec(),
+        pem,
+        key_pem,
+    }
+}
