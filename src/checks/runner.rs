@@ -5,6 +5,9 @@
 //! resolver that ignores timeouts, say), reports it as failed and moves on: the stuck
 //! worker is retired and ends when its check does (or with the process), and a new worker
 //! takes its place, so one hostile target can never hold up the others.
+//!
+//! Work can be added while the runner runs (checks that came due while a slow one is still
+//! running), numbered on from the work it was given.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +44,10 @@ enum Event {
         index: usize,
         result: CheckResult,
     },
+    /// A worker found the queue empty and ended.
+    Ended {
+        worker: usize,
+    },
 }
 
 /// What is known of a check in flight.
@@ -53,19 +60,23 @@ struct Running {
 
 struct Shared {
     cfg: Arc<Config>,
-    work: Vec<Job>,
-    queue: Mutex<VecDeque<usize>>,
+    /// Each check waiting for a worker, with its place in the work.
+    queue: Mutex<VecDeque<(usize, Job)>>,
     http: Client,
 }
 
 pub struct Runner {
     shared: Arc<Shared>,
+    /// All the work given, in order: a check's index is its place here.
+    work: Vec<Job>,
+    /// At most this many workers at once.
+    jobs: usize,
     events: Receiver<Event>,
     sender: Sender<Event>,
     running: HashMap<usize, Running>,
     /// Each worker's flag: set when the runner gave up on its check.
     retired: Vec<Arc<AtomicBool>>,
-    /// Workers started and not retired.
+    /// Workers started, and neither retired nor ended.
     alive: usize,
     /// Checks not handed back yet.
     left: usize,
@@ -74,27 +85,57 @@ pub struct Runner {
 impl Runner {
     /// Starts running `work` (checks of `cfg`) on at most `jobs` workers.
     pub fn start(cfg: Arc<Config>, work: Vec<Job>, jobs: usize) -> Runner {
-        let left = work.len();
         let (sender, events) = mpsc::channel();
         let shared = Arc::new(Shared {
             cfg,
-            queue: Mutex::new((0..work.len()).collect()),
-            work,
+            queue: Mutex::new(VecDeque::new()),
             http: Client::new(),
         });
         let mut runner = Runner {
             shared,
+            work: Vec::new(),
+            jobs: jobs.max(1),
             events,
             sender,
             running: HashMap::new(),
             retired: Vec::new(),
             alive: 0,
-            left,
+            left: 0,
         };
-        for _ in 0..jobs.max(1).min(left) {
-            runner.spawn_worker();
-        }
+        runner.add(work);
         runner
+    }
+
+    /// Adds checks to run, numbered on from the work so far, and starts workers for them
+    /// (up to `jobs` at once).
+    pub fn add(&mut self, work: Vec<Job>) {
+        let added = work.len();
+        if let Ok(mut queue) = self.shared.queue.lock() {
+            for job in work {
+                queue.push_back((self.work.len(), job));
+                self.work.push(job);
+            }
+        }
+        self.left += added;
+        self.spawn_for_queue();
+    }
+
+    /// The latest moment a check in flight may still finish: its start, timeout and grace.
+    pub fn last_deadline(&self) -> Option<Instant> {
+        self.running.values().map(|r| r.deadline).max()
+    }
+
+    /// Whether checks wait for a worker.
+    pub fn has_queued(&self) -> bool {
+        self.shared.queue.lock().is_ok_and(|q| !q.is_empty())
+    }
+
+    /// Starts workers while checks wait and fewer than `jobs` are alive.
+    fn spawn_for_queue(&mut self) {
+        let queued = self.shared.queue.lock().map_or(0, |q| q.len());
+        for _ in 0..queued.min(self.jobs.saturating_sub(self.alive)) {
+            self.spawn_worker();
+        }
     }
 
     /// Whether every check has been handed back.
@@ -111,7 +152,7 @@ impl Runner {
             }
             if self.alive == 0 {
                 // No worker could be started: what is queued cannot run.
-                let index = self.shared.queue.lock().ok()?.pop_front()?;
+                let (index, _) = self.shared.queue.lock().ok()?.pop_front()?;
                 self.left -= 1;
                 return Some(Finished {
                     index,
@@ -143,7 +184,7 @@ impl Runner {
                     at,
                     unix,
                 }) => {
-                    let timeout = self.shared.work[index].check(&self.shared.cfg).timeout;
+                    let timeout = self.work[index].check(&self.shared.cfg).timeout;
                     self.running.insert(
                         index,
                         Running {
@@ -153,6 +194,18 @@ impl Runner {
                             deadline: at + timeout + GRACE,
                         },
                     );
+                }
+                Ok(Event::Ended { worker }) => {
+                    // A worker the runner retired was counted out then.
+                    if self
+                        .retired
+                        .get(worker)
+                        .is_some_and(|r| !r.load(Ordering::SeqCst))
+                    {
+                        self.alive -= 1;
+                        // Work added as it looked at an empty queue still needs a worker.
+                        self.spawn_for_queue();
+                    }
                 }
                 Ok(Event::Done { index, result }) => {
                     // A check given up on already was handed back then.
@@ -192,10 +245,8 @@ impl Runner {
         }
         self.alive -= 1;
         self.left -= 1;
-        if self.shared.queue.lock().is_ok_and(|q| !q.is_empty()) {
-            self.spawn_worker();
-        }
-        let timeout = self.shared.work[index].check(&self.shared.cfg).timeout;
+        self.spawn_for_queue();
+        let timeout = self.work[index].check(&self.shared.cfg).timeout;
         Finished {
             index,
             started_at: r.unix,
@@ -229,7 +280,8 @@ impl Runner {
 /// runner gave up on one of its checks.
 fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &AtomicBool) {
     while !retired.load(Ordering::SeqCst) {
-        let Some(index) = shared.queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+        let Some((index, job)) = shared.queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+            let _ = sender.send(Event::Ended { worker });
             return;
         };
         let unix = clock::now();
@@ -242,7 +294,6 @@ fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &Atomic
         if sender.send(started).is_err() {
             return;
         }
-        let job = shared.work[index];
         let result = super::run(job.check(&shared.cfg), job.last_run, &shared.http, unix);
         if sender.send(Event::Done { index, result }).is_err() {
             return;

@@ -50,9 +50,29 @@ pub fn is_due(last_run: Option<i64>, frequency: Duration, now: i64) -> bool {
     }
 }
 
+/// When a check that is not due at `now` comes due (`is_due` turns true): `None` when it
+/// is due already.
+pub fn comes_due(last_run: Option<i64>, frequency: Duration, now: i64) -> Option<i64> {
+    let next = last_run?
+        .saturating_add(frequency.as_secs() as i64)
+        .saturating_sub(TOLERANCE.as_secs() as i64);
+    (next > now).then_some(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_comes_due_when_is_due_turns_true() {
+        let minute = Duration::from_secs(60);
+        let t = 1_000;
+        assert_eq!(comes_due(None, minute, t), None, "never ran: due now");
+        assert_eq!(comes_due(Some(t), minute, t), Some(t + 55));
+        assert!(!is_due(Some(t), minute, t + 54));
+        assert!(is_due(Some(t), minute, t + 55));
+        assert_eq!(comes_due(Some(t - 55), minute, t), None, "due now");
+    }
 
     #[test]
     fn leases() {

@@ -97,7 +97,8 @@ services:
 
     // Five seconds on, cron's next run: b's check is due again (10 s frequency, 5 s of
     // cron jitter: due from its start + 5 s, counted in the state's whole seconds), a's is
-    // not its to run.
+    // not its to run. The first run, still waiting on a's, may start b's itself: b runs
+    // again once, in one run or the other.
     while wall() < b_started + 5 {
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -108,7 +109,12 @@ services:
         second_started.elapsed() < Duration::from_secs(10),
         "the second run waited for the first"
     );
-    assert_eq!(results(&env, "b", "fast"), 2, "b ran in both runs");
+    assert!(
+        wait_for(Duration::from_secs(5), || results(&env, "b", "fast") == 2),
+        "b ran again"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(results(&env, "b", "fast"), 2, "b ran once more, not twice");
     assert_eq!(
         results(&env, "a", "slow"),
         0,
@@ -194,6 +200,83 @@ fn a_1m_check_runs_every_minute_beside_a_check_that_takes_longer() {
         env.count("SELECT last_run_at FROM checks WHERE name = 'slow'"),
         T0,
         "the slow check's schedule follows its own start"
+    );
+}
+
+#[test]
+fn under_a_systemd_timer_a_run_waiting_on_a_slow_check_starts_what_comes_due() {
+    // systemd starts no second cabot.service while one runs: the one run alive must start
+    // the checks that come due while its slow check holds it, and no check that could
+    // not finish before that slow check's deadline (which would keep the run alive longer).
+    let env = Env::new("");
+    let release = env.path("release");
+    let closed = closed_port();
+    env.write_config(&format!(
+        "services:
+  - name: backups
+    checks:
+      - {{ name: slow, type: command, command: {slow}, timeout: 30s, frequency: 10m }}
+  - name: site
+    checks:
+      - {{ name: fast, type: tcp, host: '127.0.0.1:{closed}', timeout: 5s, frequency: 10s }}
+      - {{ name: patient, type: tcp, host: '127.0.0.1:{closed}', timeout: 60s, frequency: 10s }}
+",
+        slow = blocked_until(&release),
+    ));
+    let started = Instant::now();
+    let mut run = env
+        .command(&["run", "-v"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the run");
+    // Due again 5 s after its first start (10 s, less cron's 5 s of jitter).
+    assert!(
+        wait_for(Duration::from_secs(12), || results(&env, "site", "fast")
+            == 2),
+        "the 10s check ran again within the run that waits on the slow one"
+    );
+    let again = started.elapsed();
+    assert!(
+        again >= Duration::from_secs(4) && again < Duration::from_secs(9),
+        "ran again after {again:?}"
+    );
+    assert_eq!(
+        run.try_wait().expect("the run").map(|s| s.code()),
+        None,
+        "the run is still alive, waiting on the slow check"
+    );
+    assert_eq!(results(&env, "backups", "slow"), 0);
+    std::fs::write(&release, "").expect("release the slow check");
+    let released = Instant::now();
+    let status = run.wait().expect("the run");
+    assert!(status.success());
+    assert!(
+        released.elapsed() < Duration::from_secs(3),
+        "the run ended {:?} after its slow check",
+        released.elapsed()
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut run.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert!(
+        err.contains("came due while slow checks still run; starting"),
+        "{err}"
+    );
+    assert_eq!(results(&env, "backups", "slow"), 1);
+    assert_eq!(
+        results(&env, "site", "patient"),
+        1,
+        "a 60s timeout does not fit before the slow check's 30s deadline"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM runs"),
+        1,
+        "one run, completed"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM checks WHERE claimed_by IS NOT NULL"),
+        0,
+        "no lease is left behind"
     );
 }
 

@@ -22,7 +22,7 @@ use crate::checks::{CheckKind, CheckResult, Job, heartbeat};
 use crate::cli::Global;
 use crate::clock;
 use crate::config::{Check, Config};
-use crate::core::{Importance, Status};
+use crate::core::{Importance, Status, schedule};
 use crate::exit_codes::{Exit, ExitCode};
 use crate::lock;
 use crate::store::oncall::CalendarCopy;
@@ -42,6 +42,9 @@ const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const MIGRATE_WAIT: Duration = Duration::from_secs(30);
 /// How often `--all` looks again at checks another run holds.
 const HELD_POLL: Duration = Duration::from_millis(250);
+/// While a run waits on slow checks, it looks for checks that came due at least this often
+/// (and when the next one comes due): a lease another run gave back frees a check too.
+const LOOK_AGAIN: i64 = 15;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -264,6 +267,8 @@ fn run_scoped(
         left: HashMap::new(),
         ran: Vec::new(),
         previous: plan.previous.clone(),
+        scope,
+        look_again: plan.next_due,
     };
     let held = plan.held.clone();
     let leased = !plan.due.is_empty() || !held.is_empty();
@@ -327,6 +332,23 @@ fn few_malloc_arenas() {
     }
 }
 
+/// What the runner needs of each check to run.
+fn jobs_of(due: &[Due]) -> Vec<Job> {
+    due.iter()
+        .map(|d| Job {
+            service: d.service,
+            check: d.check,
+            last_run: d.last_run,
+        })
+        .collect()
+}
+
+/// The moment Unix time `at` comes, on the monotonic clock (now, when it has passed).
+fn instant_of(at: i64) -> Instant {
+    let wait = u64::try_from(at.saturating_sub(clock::now())).unwrap_or(0);
+    Instant::now() + Duration::from_secs(wait)
+}
+
 /// A name for this run in the leases it takes: unique among the runs alive at once.
 fn run_id(started_at: i64) -> String {
     let nanos = std::time::SystemTime::now()
@@ -349,6 +371,9 @@ struct Running<'a> {
     left: HashMap<usize, usize>,
     ran: Vec<Ran>,
     previous: HashMap<String, Status>,
+    scope: &'a Scope<'a>,
+    /// When to look for checks that came due while slow ones still run (Unix seconds).
+    look_again: Option<i64>,
 }
 
 impl Running<'_> {
@@ -371,23 +396,23 @@ impl Running<'_> {
             let judged = self.judge_heartbeat(store, &d)?;
             batch.push((d, judged));
         }
-        let jobs: Vec<Job> = active
-            .iter()
-            .map(|d| Job {
-                service: d.service,
-                check: d.check,
-                last_run: d.last_run,
-            })
-            .collect();
-        let mut runner = Runner::start(Arc::clone(self.cfg), jobs, self.jobs);
+        let mut active = active;
+        let mut runner = Runner::start(Arc::clone(self.cfg), jobs_of(&active), self.jobs);
         // A result after a quiet spell is written at once; results that come thick and
         // fast wait for the next write, at most `BATCH_WINDOW` after the one before.
         let mut last_write: Option<Instant> = None;
         loop {
             let next_write = last_write.map_or_else(Instant::now, |t| t + BATCH_WINDOW);
-            let wait_until = (!batch.is_empty()).then_some(next_write);
+            let look_again = self.look_again.map(instant_of);
+            let wait_until = match ((!batch.is_empty()).then_some(next_write), look_again) {
+                (Some(w), Some(l)) => Some(w.min(l)),
+                (w, l) => w.or(l),
+            };
             if let Some(f) = runner.next(wait_until) {
                 self.show(&active[f.index], &f.result);
+                let frequency = self.check(&active[f.index]).frequency;
+                let again = schedule::comes_due(Some(f.started_at), frequency, f.started_at);
+                self.look_again = plan::earliest(self.look_again, again);
                 batch.push((active[f.index].clone(), f));
             }
             let due = Instant::now() >= next_write || runner.is_done();
@@ -395,10 +420,61 @@ impl Running<'_> {
                 self.write(store, std::mem::take(&mut batch))?;
                 last_write = Some(Instant::now());
             }
+            let looking = self.look_again.is_some_and(|t| t <= clock::now());
+            if looking && !runner.is_done() {
+                for d in self.take_more(store, &runner)? {
+                    if self.check(&d).kind.is_passive() {
+                        let judged = self.judge_heartbeat(store, &d)?;
+                        batch.push((d, judged));
+                    } else {
+                        runner.add(jobs_of(std::slice::from_ref(&d)));
+                        active.push(d);
+                    }
+                }
+            }
             if runner.is_done() && batch.is_empty() {
                 return Ok(());
             }
         }
+    }
+
+    /// While slow checks still run: leases the checks that came due meanwhile and can
+    /// finish before the slowest of them (see `plan::more`), and counts them in.
+    fn take_more(&mut self, store: &mut Store, runner: &Runner) -> anyhow::Result<Vec<Due>> {
+        let now = clock::now();
+        self.look_again = Some(now + LOOK_AGAIN);
+        let Some(deadline) = runner.last_deadline().filter(|_| !runner.has_queued()) else {
+            return Ok(Vec::new());
+        };
+        let until = now + deadline.saturating_duration_since(Instant::now()).as_secs() as i64;
+        let run = plan::Run {
+            id: self.id,
+            all: false,
+            alerts: self.alerts,
+            jobs: self.jobs,
+            now,
+        };
+        let (due, next) = store
+            .immediate(|tx| plan::more(tx, self.cfg, self.scope, &run, until))
+            .map_err(|e| store::failure(&self.cfg.state, "leasing checks", e))?;
+        self.look_again = plan::earliest(next, Some(now + LOOK_AGAIN));
+        if due.is_empty() {
+            return Ok(due);
+        }
+        if self.g.verbose {
+            eprintln!(
+                "cabot: {} came due while slow checks still run; starting {} in this run",
+                crate::text::count(due.len(), "check"),
+                if due.len() == 1 { "it" } else { "them" }
+            );
+        }
+        for d in &due {
+            *self.left.entry(d.service).or_default() += 1;
+        }
+        if let Some(bar) = &self.progress {
+            bar.inc_length(due.len() as u64);
+        }
+        Ok(due)
     }
 
     /// With `--all`, the checks another live run holds: waits until it gives them back
@@ -509,9 +585,9 @@ impl Running<'_> {
             }
         }
         let now = clock::now();
-        let alerted = store
+        let (alerted, decided) = store
             .immediate(|tx| {
-                record::record(
+                let alerted = record::record(
                     tx,
                     &record::Recorder {
                         cfg: self.cfg,
@@ -522,9 +598,19 @@ impl Running<'_> {
                     &batch,
                     &done,
                     now,
-                )
+                )?;
+                // A service decided again later in this run (a check that came due while
+                // slow ones ran) is judged against where it stands now.
+                let mut decided = Vec::new();
+                for &si in &done {
+                    if let Some(row) = state::service(tx, &self.cfg.services[si].name)? {
+                        decided.push((row.name, row.status));
+                    }
+                }
+                Ok((alerted, decided))
             })
             .map_err(|e| store::failure(&self.cfg.state, "saving results", e))?;
+        self.previous.extend(decided);
         if alerted {
             self.delivery.wake()?;
         }

@@ -39,6 +39,17 @@ pub struct Plan {
     pub previous: HashMap<String, Status>,
     /// Whether alerts were written.
     pub alerted: bool,
+    /// When the next check in scope that this run did not lease comes due (or its lease
+    /// lapses): the run looks again then if it is still waiting on slow checks.
+    pub next_due: Option<i64>,
+}
+
+/// The earlier of two times, either possibly unknown.
+pub fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// What the plan needs to know of this run.
@@ -91,6 +102,8 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
                 continue;
             }
             if !run.all && !schedule::is_due(clock.last_run_at, check.frequency, now) {
+                let comes = schedule::comes_due(clock.last_run_at, check.frequency, now);
+                plan.next_due = earliest(plan.next_due, comes);
                 continue;
             }
             let due = Due {
@@ -105,6 +118,8 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
                 plan.due.push(due);
             } else if run.all {
                 plan.held.push(due);
+            } else {
+                plan.next_due = earliest(plan.next_due, clock.claim_until);
             }
         }
         let before = stored.get(&service.name);
@@ -142,6 +157,55 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
         plan.alerted = decide_services(conn, cfg, &idle, &plan.previous, now)?;
     }
     Ok(plan)
+}
+
+/// What came due while a run waits on slow checks: the checks in scope that are due now,
+/// that no live run holds, and that can finish (their timeout, and the runner's grace) by
+/// `until`, the deadline of the slowest check the run already waits on; leased to this run.
+/// So a run that lives on for a slow check starts what comes due meanwhile, as the next
+/// cron run would (under a systemd timer there is none while it lives), and never outlives
+/// the checks it already had. Also returns when the next check comes due.
+pub fn more(
+    conn: &Connection,
+    cfg: &Config,
+    scope: &Scope,
+    run: &Run,
+    until: i64,
+) -> rusqlite::Result<(Vec<Due>, Option<i64>)> {
+    let now = run.now;
+    let mut places: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for (si, service) in cfg.services.iter().enumerate() {
+        for (ci, check) in service.checks.iter().enumerate() {
+            if check.active && scope.includes(&service.name, &check.name) {
+                places.insert((&service.name, &check.name), (si, ci));
+            }
+        }
+    }
+    let grace = schedule::GRACE.as_secs() as i64;
+    let mut due = Vec::new();
+    let mut next_due = None;
+    state::each_clock(conn, |service, name, clock| {
+        let Some(&(si, ci)) = places.get(&(service, name)) else {
+            return;
+        };
+        let check = &cfg.services[si].checks[ci];
+        if !schedule::is_due(clock.last_run_at, check.frequency, now) {
+            let comes = schedule::comes_due(clock.last_run_at, check.frequency, now);
+            next_due = earliest(next_due, comes);
+        } else if !schedule::is_free(clock.claim_until, now) {
+            next_due = earliest(next_due, clock.claim_until);
+        } else if check.kind.is_passive() || now + check.timeout.as_secs() as i64 + grace <= until {
+            due.push(Due {
+                service: si,
+                check: ci,
+                id: clock.id,
+                last_run: clock.last_run_at,
+                added: clock.added_at,
+            });
+        }
+    })?;
+    lease(conn, cfg, run, &due)?;
+    Ok((due, next_due))
 }
 
 /// A configured check's clock as the config says it should be (settings, and its standing
