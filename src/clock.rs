@@ -9,20 +9,25 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// `CABOT_NOW` exists so that tests and rehearsals can run cabot at a chosen time
 /// without waiting for the clock; it is never needed in production.
 pub fn now() -> i64 {
+    // Kept in milliseconds, so that two processes alive at once read the same second:
+    // whole seconds at the start and whole seconds since would put one up to a second
+    // behind the other.
     static START: OnceLock<(i64, Instant)> = OnceLock::new();
-    let (base, started) = START.get_or_init(|| {
-        let base = std::env::var("CABOT_NOW")
+    let (base_ms, started) = START.get_or_init(|| {
+        let base_ms = std::env::var("CABOT_NOW")
             .ok()
             .and_then(|t| parse_time(&t))
+            .map(|secs| secs.saturating_mul(1000))
             .unwrap_or_else(|| {
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
                     .unwrap_or(0)
             });
-        (base, Instant::now())
+        (base_ms, Instant::now())
     });
-    base.saturating_add(started.elapsed().as_secs() as i64)
+    let elapsed_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    base_ms.saturating_add(elapsed_ms).div_euclid(1000)
 }
 
 fn parse_time(text: &str) -> Option<i64> {

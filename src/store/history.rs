@@ -16,14 +16,14 @@ impl Store {
         from: i64,
     ) -> rusqlite::Result<Vec<(i64, Status)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT at, status FROM (
+            "SELECT id, at, status FROM (
                 SELECT id, at, status FROM service_history WHERE service = ?1 AND at < ?2
                 ORDER BY at DESC, id DESC LIMIT 1)
              UNION ALL
-             SELECT at, status FROM service_history WHERE service = ?1 AND at >= ?2
-             ORDER BY 1",
+             SELECT id, at, status FROM service_history WHERE service = ?1 AND at >= ?2
+             ORDER BY at, id",
         )?;
-        let rows = stmt.query_map(params![service, from], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![service, from], |r| Ok((r.get(1)?, r.get(2)?)))?;
         rows.collect()
     }
 
@@ -184,5 +184,52 @@ mod tests {
             vec![(200, Status::Error), (300, Status::Passing)]
         );
         assert_eq!(all["old"], vec![(50, Status::Warning)]);
+    }
+
+    #[test]
+    fn a_change_stamped_before_the_last_by_a_run_with_a_slower_clock_keeps_its_order() {
+        // Two runs alive at once: one saw the service pass at 200; the other, whose clock
+        // reads up to a second behind, then saw it go CRITICAL and stamped that 199.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let store = Store::open(&path, None).unwrap();
+        let save = |status: Status, since: i64| {
+            let row = crate::store::ServiceRow {
+                name: "web".into(),
+                status,
+                since,
+                active: true,
+                memory: Default::default(),
+            };
+            crate::store::run::save_service(&store.conn, &row, false).unwrap();
+        };
+        save(Status::Passing, 50);
+        save(Status::Error, 100);
+        save(Status::Passing, 200);
+        save(Status::Critical, 199);
+        let changes = store.service_changes("web", 0).unwrap();
+        assert_eq!(
+            changes,
+            [
+                (50, Status::Passing),
+                (100, Status::Error),
+                (200, Status::Passing),
+                (200, Status::Critical)
+            ]
+        );
+        let (incidents, _, _) = crate::core::history::service_incidents(&changes, 0, 300);
+        let worst: Vec<(i64, Option<i64>, Status)> = incidents
+            .iter()
+            .map(|i| (i.start, i.end, i.worst))
+            .collect();
+        assert_eq!(
+            worst,
+            [
+                (100, Some(200), Status::Error),
+                (200, None, Status::Critical)
+            ],
+            "the ERROR incident stays ERROR; the CRITICAL one is its own"
+        );
+        assert_eq!(store.all_service_changes(0).unwrap()["web"], changes);
     }
 }

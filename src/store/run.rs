@@ -272,9 +272,13 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
         s.memory.incident_worst.map(Status::as_str),
         s.memory.steps_fired
     ])?;
+    // A change is stamped no earlier than the one before it: two runs alive at once read
+    // clocks up to a second apart, and a change stamped before the last would reorder the
+    // history (an ERROR incident would take in the CRITICAL one after it).
     conn.prepare_cached(
         "INSERT INTO service_history (service, at, status)
-         SELECT ?1, ?2, ?3 WHERE NOT EXISTS (
+         SELECT ?1, max(?2, coalesce((SELECT max(at) FROM service_history WHERE service = ?1), ?2)), ?3
+         WHERE NOT EXISTS (
             SELECT 1 FROM service_history WHERE service = ?1
             AND id = (SELECT max(id) FROM service_history WHERE service = ?1)
             AND status = ?3)",
