@@ -40,7 +40,7 @@ const RSS_TARGET_MB: f64 = 64.0;
 const IDLE_SIZES: [(usize, usize, f64); 3] = [
     (100, 30, f64::INFINITY),
     (1_000, 20, f64::INFINITY),
-    (10_000, 10, 80.0),
+    (10_000, 40, 80.0),
 ];
 
 const LATENCY_SLOW_CHECKS: usize = 100;
