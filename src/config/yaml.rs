@@ -76,6 +76,9 @@ pub const MAX_ALIAS_NODES: usize = 10_000;
 /// Parses one YAML document with yaml-rust2, the one reader of configs (so a config means
 /// one thing whatever else is in the file); an empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
+    // YAML allows a byte order mark at the start of a stream (editors on Windows write
+    // one); yaml-rust2 takes it for the first key's first character. It is no column.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     too_deep_on_one_line(text)?;
     let mut builder = Builder {
         source: Source::new(text),

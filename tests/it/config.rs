@@ -108,6 +108,25 @@ services:
 }
 
 #[test]
+fn a_byte_order_mark_at_the_start_is_allowed_and_takes_no_column() {
+    let config = "\u{feff}state: cabot.db
+services:
+  - name: web
+    checks:
+      - { name: db, type: tcp, host: \"127.0.0.1:5432\" }
+";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), "checks.yaml", config, 0o600);
+    let out = cabot(&path, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    // An error on the first line is still at its first column.
+    assert_errors(
+        "\u{feff}stat: cabot.db\nservices:\n  - name: web\n    checks:\n      - { name: db, type: tcp, host: \"127.0.0.1:5432\" }\n",
+        &[(1, 1, "stat", "unknown key; did you mean 'state'?")],
+    );
+}
+
+#[test]
 fn unknown_key_in_a_check_and_in_a_service_suggests_the_closest() {
     assert_errors(
         r#"
