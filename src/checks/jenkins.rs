@@ -125,6 +125,27 @@ fn ask(
         Err(e) => return unreachable(e),
     };
     let took = started.elapsed();
+    // Only a job's answer is read as one: every job (and no folder) has `buildable`, and
+    // its last completed build is none yet or has a number.
+    let folder = job["_class"].as_str().is_some_and(|c| c.contains("Folder"))
+        || job["jobs"].is_array();
+    if folder {
+        return at_once(
+            format!(
+                "'{}' is a folder, not a job: name a job in it (folder/job)",
+                check.job
+            ),
+            took,
+        );
+    }
+    let numbered = |build: &Value| build.is_null() || build["number"].is_i64();
+    if !job["buildable"].is_boolean()
+        || !numbered(&job["lastCompletedBuild"])
+        || !numbered(&job["lastSuccessfulBuild"])
+    {
+        let answer = crate::text::truncate_chars(&job.to_string(), 120);
+        return unreachable(format!("not a Jenkins job's answer: {answer}"));
+    }
     let disabled = job["buildable"] == Value::Bool(false) || job["color"] == "disabled";
     if disabled {
         return at_once(format!("job '{}' is disabled", check.job), took);

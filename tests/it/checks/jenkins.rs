@@ -62,6 +62,21 @@ fn fake_jenkins() -> HttpServer {
                     "lastSuccessfulBuild":{"number":4,"url":"http://j/job/x/4/"}}"#
                     .to_string()
             }
+            // What Jenkins answers for a folder asked for a job's fields.
+            "/job/team/api/json" => {
+                r#"{"_class":"com.cloudbees.hudson.plugins.folder.Folder"}"#.to_string()
+            }
+            "/job/empty/api/json" => "{}".to_string(),
+            "/job/wrong-types/api/json" => {
+                r#"{"buildable":"yes","lastCompletedBuild":{"number":3,"result":"SUCCESS"}}"#
+                    .to_string()
+            }
+            "/job/string-numbers/api/json" => {
+                r#"{"buildable":true,"color":"blue","lastCompletedBuild":{"number":"12","result":"SUCCESS"},
+                    "lastSuccessfulBuild":{"number":"12"}}"#
+                    .to_string()
+            }
+            "/job/no-builds/api/json" => job_json(true, "notbuilt", None, None, None),
             "/job/garbage/api/json" => return Reply::new(200, "<html>Jenkins is starting</html>"),
             "/job/broken/api/json" => return Reply::new(500, "Internal Server Error"),
             _ => return Reply::new(404, "<html>Not Found</html>"),
@@ -101,6 +116,11 @@ fn jenkins_follows_cabots_rules() {
         ),
         check("garbage", "garbage", ""),
         check("broken", "broken", ""),
+        check("folder", "team", ""),
+        check("empty", "empty", ""),
+        check("wrong-types", "wrong-types", ""),
+        check("string-numbers", "string-numbers", ""),
+        check("no-builds", "no-builds", ""),
     ]
     .concat();
     let env = Env::new(&config(&checks));
@@ -143,6 +163,11 @@ fn jenkins_follows_cabots_rules() {
             ("missing-passing-on-error", "failing", "not found"),
             ("garbage", "failing", "Error reaching Jenkins"),
             ("broken", "failing", "Error reaching Jenkins: HTTP 500"),
+            ("folder", "failing", "'team' is a folder, not a job"),
+            ("empty", "failing", "not a Jenkins job's answer: {}"),
+            ("wrong-types", "failing", "not a Jenkins job's answer"),
+            ("string-numbers", "failing", "not a Jenkins job's answer"),
+            ("no-builds", "passing", "no completed build yet"),
         ],
     );
 
