@@ -180,13 +180,60 @@ pub fn failure(path: &Path, what: &str, e: rusqlite::Error) -> anyhow::Error {
         Some(SystemIoFailure) if disk_full(path) => {
             io_error(path, &format!("{what}: the disk is full"), e)
         }
-        Some(ReadOnly) => io_error(
-            path,
-            &format!("{what}: it is read-only; check the file's owner and permissions"),
-            e,
-        ),
+        Some(ReadOnly) => read_only(path, what),
         _ => io_error(path, what, e),
     }
+}
+
+/// The state cannot be written: says which file (or the folder) this user may not write,
+/// and what to do about it.
+fn read_only(path: &Path, what: &str) -> anyhow::Error {
+    let with = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let folder = match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => Path::new("/"),
+    };
+    let advice = if !may_write(path) {
+        "the file is read-only for the user cabot runs as; check its owner and permissions"
+            .to_string()
+    } else if let Some(part) = [with("-wal"), with("-shm")]
+        .into_iter()
+        .find(|p| p.exists() && !may_write(p))
+    {
+        format!(
+            "{} is read-only for the user cabot runs as (SQLite makes it with the database's \
+             permissions, so it stays read-only after a `chmod` of the database alone): \
+             make it writable (`chmod u+w {}`, or give it to the user cabot runs as)",
+            part.display(),
+            part.display()
+        )
+    } else if !may_write(folder) {
+        format!(
+            "its folder {} is read-only for the user cabot runs as, and SQLite writes its \
+             journal there; check the folder's owner and permissions",
+            folder.display()
+        )
+    } else {
+        "it is read-only; check the owner and permissions of the file, its -wal and -shm \
+         files and its folder"
+            .to_string()
+    };
+    io_error(path, &format!("{what}: it is read-only"), advice)
+}
+
+/// Whether this process (its effective user) may write `path`.
+fn may_write(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
+    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) == 0 }
 }
 
 fn not_a_database(path: &Path, e: rusqlite::Error) -> anyhow::Error {
@@ -332,11 +379,7 @@ impl Store {
             .map_err(|e| io_error(path, "cannot configure", e))?;
         let version = user_version(&conn, path)?;
         if conn.is_readonly("main").unwrap_or(false) {
-            return Err(io_error(
-                path,
-                "is read-only",
-                "cabot needs to write its state there; check the file's owner and permissions",
-            ));
+            return Err(read_only(path, "cannot write"));
         }
         let fresh = version == 0 && !has_tables(&conn).map_err(|e| not_a_database(path, e))?;
         if version != migrations::latest() && !fresh {

@@ -238,6 +238,78 @@ fn a_read_only_state_is_an_io_error() {
     assert_eq!(env.count("SELECT count(*) FROM runs"), before_runs);
 }
 
+#[test]
+fn a_read_only_shm_left_by_a_read_only_database_is_named_with_its_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = env_with_closed_port();
+    let chmod = |name: &str, mode: u32| {
+        std::fs::set_permissions(env.path(name), std::fs::Permissions::from_mode(mode))
+            .expect("chmod")
+    };
+    // As the user who owns the files: root may write any file, so as root the files go
+    // to `nobody` and cabot runs as `nobody`.
+    let as_root = unsafe_euid() == 0;
+    if as_root {
+        chmod(".", 0o777);
+    }
+    let run = || {
+        let mut cmd = if as_root {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                cabot_bin(),
+            ]);
+            c
+        } else {
+            Command::new(cabot_bin())
+        };
+        let out = cmd
+            .arg("-c")
+            .arg(env.config())
+            .arg("run")
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    if as_root {
+        chmod("checks.yaml", 0o644);
+    }
+    assert_eq!(
+        run(),
+        (Some(0), String::new()),
+        "the first run makes the state"
+    );
+    // The database made read-only, a run tried, and the database made writable again: the
+    // run in between left -shm (and -wal) with the database's read-only mode.
+    chmod("cabot.db", 0o444);
+    assert_eq!(run().0, Some(74));
+    chmod("cabot.db", 0o644);
+    let shm = env.path("cabot.db-shm");
+    assert!(shm.exists(), "the read-only run left its -shm");
+    assert_eq!(
+        std::fs::metadata(&shm).expect("shm").permissions().mode() & 0o222,
+        0,
+        "-shm is read-only"
+    );
+    let (code, stderr) = run();
+    assert_eq!(code, Some(74), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is read-only", shm.display()))
+            && stderr.contains(&format!("chmod u+w {}", shm.display())),
+        "names the -shm and its fix: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // The advice works.
+    chmod("cabot.db-shm", 0o644);
+    let (code, stderr) = run();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
 fn unsafe_euid() -> u32 {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() }
