@@ -392,6 +392,11 @@ fn read_request(
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(bad());
         }
+        // No bare CR, NUL or other control in a field (RFC 9110 5.5): a proxy in front
+        // may read such a header differently, the start of request smuggling.
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(bad());
+        }
         headers.push((name.to_string(), value.trim().to_string()));
         if headers.len() > 100 {
             return Err(Stop::Answer(Response::text(
@@ -406,12 +411,27 @@ fn read_request(
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.to_ascii_lowercase())
     };
+    let count = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    };
+    // One Content-Length of digits only, and one Host (which HTTP/1.1 requires, RFC 9112
+    // 3.2 and 6.3): where a proxy in front and this server could count a request's end
+    // differently, the request is refused.
+    if count("content-length") > 1 || count("host") > 1 || (http11 && count("host") == 0) {
+        return Err(bad());
+    }
     if find("transfer-encoding").is_some() {
         return Err(Stop::Answer(Response::text(411, "Length Required\n")));
     }
     let length = match find("content-length") {
         None => 0,
-        Some(v) => v.parse::<usize>().map_err(|_| bad())?,
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse::<usize>().map_err(|_| bad())?
+        }
+        Some(_) => return Err(bad()),
     };
     if length > limits.max_body {
         return Err(Stop::Answer(Response::text(413, "Content Too Large\n")));
@@ -527,7 +547,7 @@ mod tests {
         let addr = start(Limits::default());
         let out = exchange(
             addr,
-            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD /c HTTP/1.1\r\nConnection: close\r\n\r\n",
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcHEAD /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         );
         assert!(out.contains("GET /a 0"), "{out}");
         assert!(out.contains("POST /b 3"), "{out}");
@@ -549,12 +569,15 @@ mod tests {
         let addr = start(limits);
         let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(1000));
         assert!(exchange(addr, long.as_bytes()).starts_with("HTTP/1.1 414"));
-        let header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(1000));
+        let header = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
+            "a".repeat(1000)
+        );
         assert!(exchange(addr, header.as_bytes()).starts_with("HTTP/1.1 431"));
         assert!(
             exchange(
                 addr,
-                b"GET / HTTP/1.1\r\nContent-Length: 9\r\n\r\n123456789"
+                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n123456789"
             )
             .starts_with("HTTP/1.1 413")
         );
@@ -563,7 +586,7 @@ mod tests {
         assert!(
             exchange(
                 addr,
-                b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             )
             .starts_with("HTTP/1.1 411")
         );
@@ -587,7 +610,10 @@ mod tests {
         // Let the server take all four before the fifth comes.
         std::thread::sleep(Duration::from_millis(100));
         let started = Instant::now();
-        let out = exchange(addr, b"GET /fresh HTTP/1.1\r\nConnection: close\r\n\r\n");
+        let out = exchange(
+            addr,
+            b"GET /fresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
         assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
         assert!(started.elapsed() < Duration::from_secs(1));
         // The oldest idle one was closed to make room: it reads the end.
@@ -603,10 +629,14 @@ mod tests {
         );
         // A connection in the middle of a request is never the one closed.
         let mut busy = TcpStream::connect(addr).expect("connect");
-        busy.write_all(b"GET /slow HTTP/1.1\r\n").expect("write");
+        busy.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+            .expect("write");
         std::thread::sleep(Duration::from_millis(100));
         for _ in 0..6 {
-            let out = exchange(addr, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+            let out = exchange(
+                addr,
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            );
             assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
         }
         busy.write_all(b"Connection: close\r\n\r\n")

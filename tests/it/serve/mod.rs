@@ -777,15 +777,15 @@ fn malformed_requests_get_4xx_or_a_close_and_the_server_goes_on() {
     assert_eq!(env.cabot(&["run"]).code, 0);
     let mut server = StatusServer::start(&env, None);
     let huge_path = format!(
-        "GET /{} HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "a".repeat(100_000)
     );
     let huge_header = format!(
-        "GET /status/ HTTP/1.1\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "GET /status/ HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
         "b".repeat(100_000)
     );
     let many_headers = format!(
-        "GET /status/ HTTP/1.1\r\n{}Connection: close\r\n\r\n",
+        "GET /status/ HTTP/1.1\r\nHost: x\r\n{}Connection: close\r\n\r\n",
         "X-Many: 1\r\n".repeat(10_000)
     );
     let bad: Vec<(&str, Vec<u8>)> = vec![
@@ -800,7 +800,7 @@ fn malformed_requests_get_4xx_or_a_close_and_the_server_goes_on() {
         ("only blank lines", b"\r\n\r\n\r\n".to_vec()),
         (
             "absurd Content-Length",
-            b"POST /status/ HTTP/1.1\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n"
+            b"POST /status/ HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n"
                 .to_vec(),
         ),
         ("100 kB path", huge_path.into_bytes()),
@@ -844,6 +844,65 @@ fn malformed_requests_get_4xx_or_a_close_and_the_server_goes_on() {
     let _ = std::io::Read::read_to_string(&mut http2, &mut answer);
     assert!(answer.starts_with("HTTP/1.1 505 "), "HTTP/2.0: {answer}");
     assert_eq!(server.status(), (200, RUNNING.into()));
+    assert!(server.is_alive(), "{}", server.log());
+}
+
+/// Every answer on one connection, read until the server closes it.
+fn answers_on_one_connection(addr: SocketAddr, raw: &[u8]) -> String {
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = conn.write_all(raw);
+    let mut out = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut conn, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_request_a_proxy_could_read_another_way_is_refused_and_nothing_after_it_answered() {
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    // Each carries a second request that a proxy reading the head differently would
+    // forward as part of the first: it must never get its own answer.
+    let smuggled = "GET /status.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let cases = [
+        (
+            "two Content-Lengths",
+            "Host: x\r\nContent-Length: 0\r\nContent-Length: 58\r\n",
+        ),
+        (
+            "a signed Content-Length",
+            "Host: x\r\nContent-Length: +0\r\n",
+        ),
+        ("two Hosts", "Host: x\r\nHost: y\r\n"),
+        ("no Host in HTTP/1.1", "X-Other: 1\r\n"),
+        (
+            "a bare CR in a value",
+            "Host: x\r\nX-Split: a\rContent-Length: 58\r\n",
+        ),
+        ("a NUL in a value", "Host: x\r\nX-Nul: a\0b\r\n"),
+    ];
+    for (what, headers) in cases {
+        let raw = format!("POST /status/ HTTP/1.1\r\n{headers}\r\n{smuggled}");
+        let out = answers_on_one_connection(server.addr(), raw.as_bytes());
+        assert!(out.starts_with("HTTP/1.1 400 "), "{what}: {out}");
+        assert_eq!(out.matches("HTTP/1.1 ").count(), 1, "{what}: {out}");
+    }
+    // What is well formed still gets its answers: HTTP/1.0 needs no Host, a tab may
+    // stand in a value, and the second request of a keep-alive connection is answered.
+    let out = answers_on_one_connection(
+        server.addr(),
+        b"GET /status/ HTTP/1.0\r\nX-Tab: a\tb\r\n\r\n",
+    );
+    assert!(out.starts_with("HTTP/1.1 200 "), "{out}");
+    let out = answers_on_one_connection(
+        server.addr(),
+        format!("GET /status/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n{smuggled}")
+            .as_bytes(),
+    );
+    assert_eq!(out.matches("HTTP/1.1 200 ").count(), 2, "{out}");
     assert!(server.is_alive(), "{}", server.log());
 }
 
