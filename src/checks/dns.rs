@@ -176,6 +176,18 @@ fn type_code(t: &str) -> u16 {
     }
 }
 
+fn type_name(code: u16) -> String {
+    match code {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        other => format!("type {other}"),
+    }
+}
+
 /// The UDP payload cabot says it takes (EDNS0): the size DNS Flag Day 2020 settled on,
 /// which passes without IP fragmentation on nearly every path.
 pub const EDNS_PAYLOAD: u16 = 1232;
@@ -269,13 +281,15 @@ fn ask(
                     .map_err(|e| e.to_string())?;
                 continue;
             }
-            return parse_answer(&buf[..n], type_code(record_type));
+            return parse_answer(&buf[..n], name, type_code(record_type));
         }
     }
 }
 
-/// The answers of `rtype` in a response, as text.
-pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
+/// The answers of `rtype` to the question (`name`, `rtype`) in a response, as text: the
+/// records owned by `name` or by a name a CNAME of the chain from it points at. A response
+/// to another question, or with a name that cannot be read (a pointer loop), is an error.
+pub fn parse_answer(msg: &[u8], name: &str, rtype: u16) -> Result<Vec<String>, String> {
     if msg.len() < 12 {
         return Err("a truncated answer".into());
     }
@@ -289,22 +303,62 @@ pub fn parse_answer(msg: &[u8], rtype: u16) -> Result<Vec<String>, String> {
     }
     let qd = u16::from_be_bytes([msg[4], msg[5]]) as usize;
     let an = u16::from_be_bytes([msg[6], msg[7]]) as usize;
-    let mut pos = 12;
-    for _ in 0..qd {
-        pos = skip_name(msg, pos).ok_or("a malformed answer")? + 4;
+    let malformed = || "a malformed answer".to_string();
+    // The question, echoed: it must be ours (RFC 1035 7.3; RFC 5452 for the spoofs).
+    let asked = name.trim_end_matches('.');
+    let (qname, qtype, qclass, mut pos) = match qd {
+        1 => {
+            let qname = read_name(msg, 12).ok_or_else(malformed)?;
+            let end = skip_name(msg, 12).ok_or_else(malformed)?;
+            let q = msg.get(end..end + 4).ok_or_else(malformed)?;
+            let qtype = u16::from_be_bytes([q[0], q[1]]);
+            (qname, qtype, u16::from_be_bytes([q[2], q[3]]), end + 4)
+        }
+        _ => return Err(format!("an answer with {qd} questions to one")),
+    };
+    if !qname.eq_ignore_ascii_case(asked) || qtype != rtype || qclass != 1 {
+        return Err(format!(
+            "an answer to another question ({qname} {})",
+            type_name(qtype)
+        ));
     }
-    let mut out = Vec::new();
+    // Each record: owner, type, where its data starts and its length.
+    let mut records = Vec::with_capacity(an.min(512));
     for _ in 0..an {
-        pos = skip_name(msg, pos).ok_or("a malformed answer")?;
-        let head = msg.get(pos..pos + 10).ok_or("a malformed answer")?;
+        let owner = read_name(msg, pos).ok_or_else(malformed)?;
+        pos = skip_name(msg, pos).ok_or_else(malformed)?;
+        let head = msg.get(pos..pos + 10).ok_or_else(malformed)?;
         let t = u16::from_be_bytes([head[0], head[1]]);
         let len = u16::from_be_bytes([head[8], head[9]]) as usize;
         let start = pos + 10;
-        let data = msg.get(start..start + len).ok_or("a malformed answer")?;
+        msg.get(start..start + len).ok_or_else(malformed)?;
         pos = start + len;
-        if t != rtype {
+        records.push((owner, t, start, len));
+    }
+    // The names that answer for the question: it, and where its CNAMEs lead.
+    let mut names = vec![asked.to_ascii_lowercase()];
+    if rtype != 5 {
+        let mut grew = true;
+        while grew && names.len() <= records.len() {
+            grew = false;
+            for (owner, t, start, _) in &records {
+                if *t == 5 && names.contains(&owner.to_ascii_lowercase()) {
+                    let target = read_name(msg, *start).ok_or_else(malformed)?;
+                    let target = target.to_ascii_lowercase();
+                    if !names.contains(&target) {
+                        names.push(target);
+                        grew = true;
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (owner, t, start, len) in records {
+        if t != rtype || !names.contains(&owner.to_ascii_lowercase()) {
             continue;
         }
+        let data = &msg[start..start + len];
         let text = match t {
             1 if len == 4 => {
                 std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string()
@@ -401,12 +455,17 @@ mod tests {
         let q = query("www.example.com", "A", 7, false).unwrap();
         assert_eq!(&q[..2], &[0, 7]);
         let a = answer(&q, &[[127, 0, 0, 1], [127, 0, 0, 2]]);
-        assert_eq!(parse_answer(&a, 1).unwrap(), ["127.0.0.1", "127.0.0.2"]);
-        assert_eq!(parse_answer(&a, 5).unwrap(), ["www.example.com"]);
+        assert_eq!(parse_answer(&a, "www.example.com", 1).unwrap(), ["127.0.0.1", "127.0.0.2"]);
+        // Asked for A: an answer read as one to a CNAME question, or to another name, is
+        // not the answer to the question asked.
+        for (name, rtype) in [("www.example.com", 5), ("example.com", 1)] {
+            let err = parse_answer(&a, name, rtype).unwrap_err();
+            assert!(err.contains("another question (www.example.com A)"), "{err}");
+        }
         let mut nx = q.clone();
         nx[3] = 3;
-        assert!(parse_answer(&nx, 1).unwrap_err().contains("NXDOMAIN"));
-        assert!(parse_answer(&[0; 5], 1).is_err());
+        assert!(parse_answer(&nx, "www.example.com", 1).unwrap_err().contains("NXDOMAIN"));
+        assert!(parse_answer(&[0; 5], "www.example.com", 1).is_err());
         assert!(query("bad..name", "A", 1, true).is_err());
         // EDNS0: one additional record, OPT (41), offering EDNS_PAYLOAD bytes
         let e = query("www.example.com", "A", 7, true).unwrap();
@@ -425,7 +484,7 @@ mod tests {
                 .iter()
                 .map(|r| std::net::Ipv4Addr::from(*r).to_string())
                 .collect();
-            assert_eq!(parse_answer(&answer(&q, &records), 1).unwrap(), want);
+            assert_eq!(parse_answer(&answer(&q, &records), "svc.example.test", 1).unwrap(), want);
         }
     }
 
@@ -452,7 +511,7 @@ mod tests {
                 }
             }
             for rtype in [1, 2, 5, 15, 16, 28] {
-                let _ = parse_answer(&m, rtype);
+                let _ = parse_answer(&m, "svc.example.test", rtype);
             }
         }
     }
@@ -464,6 +523,6 @@ mod tests {
         m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2]);
         let loop_at = m.len();
         m.extend_from_slice(&[0xc0, loop_at as u8]);
-        assert!(parse_answer(&m, 5).is_err());
+        assert!(parse_answer(&m, "a.b", 5).is_err());
     }
 }

@@ -92,8 +92,24 @@ fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
             .map_or(512, |b| u16::from_be_bytes([b[0], b[1]]) as usize),
         _ => 512,
     };
-    let zone = zone();
+    // Two liars: one answers another question (a spoof, or a cache gone wrong), one
+    // gives its record an owner name that points at itself.
+    if name == "other.example.test" {
+        let mut asked = query[..12].to_vec();
+        asked.extend_from_slice(&wire_name("www.example.test"));
+        asked.extend_from_slice(&query[end - 4..]);
+        return dns_answer(&asked);
+    }
     let mut reply = query[..end].to_vec();
+    if name == "selfptr.example.test" {
+        reply[2] = 0x81;
+        reply[3] = 0x80;
+        reply[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+        let at = reply.len();
+        reply.extend_from_slice(&[0xc0, at as u8, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+        return Some(reply);
+    }
+    let zone = zone();
     reply[2] = 0x81; // a response, recursion desired
     reply[3] = 0x80; // recursion available, NOERROR
     reply[6..12].copy_from_slice(&[0, 0, 0, 0, 0, 0]);
@@ -101,19 +117,19 @@ fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
         reply[3] |= 3; // NXDOMAIN
         return Some(reply);
     }
-    let mut records: Vec<(u16, Vec<u8>)> = Vec::new();
-    let mut owner = name;
+    let mut records: Vec<(String, u16, Vec<u8>)> = Vec::new();
+    let mut owner = name.clone();
     for _ in 0..4 {
         let here: Vec<&(&str, u16, Vec<u8>)> =
             zone.iter().filter(|(n, _, _)| *n == owner).collect();
         records.extend(
             here.iter()
                 .filter(|(_, t, _)| *t == qtype)
-                .map(|(_, t, d)| (*t, d.clone())),
+                .map(|(n, t, d)| (n.to_string(), *t, d.clone())),
         );
         match here.iter().find(|(_, t, _)| *t == CNAME) {
-            Some((_, _, target)) if qtype != CNAME => {
-                records.insert(0, (CNAME, target.clone()));
+            Some((n, _, target)) if qtype != CNAME => {
+                records.insert(0, (n.to_string(), CNAME, target.clone()));
                 owner = zone
                     .iter()
                     .map(|(n, _, _)| *n)
@@ -124,9 +140,13 @@ fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
         }
     }
     reply[7] = records.len() as u8;
-    for (rtype, data) in records {
-        // The owner is the question's name by pointer; close enough for the check.
-        reply.extend_from_slice(&[0xc0, 12]);
+    for (record_owner, rtype, data) in records {
+        // The question's name by pointer, as servers compress it; any other name whole.
+        if record_owner == name {
+            reply.extend_from_slice(&[0xc0, 12]);
+        } else {
+            reply.extend_from_slice(&wire_name(&record_owner));
+        }
         reply.extend_from_slice(&rtype.to_be_bytes());
         reply.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
         reply.extend_from_slice(&(data.len() as u16).to_be_bytes());
@@ -181,6 +201,8 @@ fn dns_resolves_and_compares() {
             "big-txt",
             &format!("host: big.example.test, record_type: TXT, expect: [{}]", big_txt().join(", ")),
         ),
+        check("other-question", "host: other.example.test, expect: [127.0.0.1, 127.0.0.2]"),
+        check("self-pointing-owner", "host: selfptr.example.test, expect: [127.0.0.1]"),
         format!(
             "      - {{ name: silent, type: dns, server: '{silent_at}', host: www.example.test, expect: [127.0.0.1], timeout: 1s }}\n"
         ),
@@ -221,6 +243,12 @@ fn dns_resolves_and_compares() {
                 "passing",
                 "big.example.test TXT = site-verification=token-00",
             ),
+            (
+                "other-question",
+                "failing",
+                "an answer to another question (www.example.test A)",
+            ),
+            ("self-pointing-owner", "failing", "a malformed answer"),
             ("silent", "failing", "no answer within 1s"),
         ],
     );
