@@ -156,10 +156,10 @@ fn ask(
     };
     let series: Vec<Series> = match client.fetch(&request, timeout) {
         Ok((200, body)) => match parse(&body, now.saturating_sub(minutes.saturating_mul(60))) {
-            Some(s) => s,
-            None => {
+            Ok(s) => s,
+            Err(e) => {
                 return CheckResult::fail(
-                    "Error getting data from Graphite: the answer is not render JSON",
+                    format!("Error getting data from Graphite: {e}"),
                     started.elapsed(),
                 );
             }
@@ -195,30 +195,45 @@ pub struct Series {
 /// The series of a render answer, keeping the non-null points stamped at `since` or later
 /// (Graphite may return a point or two before the window asked for). graphite-web writes
 /// an infinite value as `1e9999`, which is no JSON number a parser keeps: read as infinity.
-fn parse(body: &str, since: i64) -> Option<Vec<Series>> {
+/// A value sent as a string is read as a number, as Cabot's `float()` read it; a value
+/// that is no number (a word, `true`, NaN) is an error naming it, never a point skipped.
+fn parse(body: &str, since: i64) -> Result<Vec<Series>, String> {
+    let not_render = || "the answer is not render JSON".to_string();
     let data: Value = match serde_json::from_str(body) {
         Ok(v) => v,
-        Err(_) => serde_json::from_str(&INFINITE.replace_all(body, "${1}\"${2}inf\"")).ok()?,
+        Err(_) => serde_json::from_str(&INFINITE.replace_all(body, "${1}\"${2}inf\""))
+            .map_err(|_| not_render())?,
     };
-    let point = |p: &Value| -> Option<f64> {
-        if p.get(1).and_then(Value::as_i64).is_some_and(|t| t < since) {
-            return None;
+    let mut all = Vec::new();
+    for s in data.as_array().ok_or_else(not_render)? {
+        let target = s["target"].as_str().ok_or_else(not_render)?;
+        let mut values = Vec::new();
+        for p in s["datapoints"].as_array().ok_or_else(not_render)? {
+            if p.get(1).and_then(Value::as_i64).is_some_and(|t| t < since) {
+                continue;
+            }
+            let value = match p.get(0) {
+                None | Some(Value::Null) => continue,
+                Some(Value::Number(n)) => n.as_f64(),
+                Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+                Some(_) => None,
+            };
+            match value {
+                Some(v) if !v.is_nan() => values.push(v),
+                _ => {
+                    let shown: String = p[0].to_string().chars().take(40).collect();
+                    return Err(format!(
+                        "{target} has a value that is not a number: {shown}"
+                    ));
+                }
+            }
         }
-        match p.get(0)? {
-            Value::String(s) if s == "inf" => Some(f64::INFINITY),
-            Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
-            v => v.as_f64(),
-        }
-    };
-    data.as_array()?
-        .iter()
-        .map(|s| {
-            Some(Series {
-                target: s["target"].as_str()?.to_string(),
-                values: s["datapoints"].as_array()?.iter().filter_map(point).collect(),
-            })
-        })
-        .collect()
+        all.push(Series {
+            target: target.to_string(),
+            values,
+        });
+    }
+    Ok(all)
 }
 
 /// graphite-web's `1e9999` (or `-1e9999`) where a value starts.
@@ -473,15 +488,15 @@ mod tests {
     #[test]
     fn render_json() {
         let body = r#"[{"target": "a.b", "datapoints": [[1.5, 100], [null, 160], [2, 220]]}]"#;
-        assert_eq!(parse(body, 0), Some(vec![series("a.b", &[1.5, 2.0])]));
-        assert_eq!(parse("<html>", 0), None);
+        assert_eq!(parse(body, 0), Ok(vec![series("a.b", &[1.5, 2.0])]));
+        assert!(parse("<html>", 0).is_err());
         // points stamped before the window are dropped
-        assert_eq!(parse(body, 150), Some(vec![series("a.b", &[2.0])]));
+        assert_eq!(parse(body, 150), Ok(vec![series("a.b", &[2.0])]));
         // graphite-web's infinity
         let inf = r#"[{"target": "x", "datapoints": [[1e9999, 100], [-1e9999, 160], [3, 220]]}]"#;
         assert_eq!(
             parse(inf, 0),
-            Some(vec![series("x", &[f64::INFINITY, f64::NEG_INFINITY, 3.0])])
+            Ok(vec![series("x", &[f64::INFINITY, f64::NEG_INFINITY, 3.0])])
         );
     }
 }

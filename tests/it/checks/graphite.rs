@@ -73,6 +73,15 @@ fn graphite_cabot_cases() {
             "stats.PROD.load" => render(&[("stats.PROD.load", &[Some(9.16092)])]),
             "stats.gone.load" => render(&[("stats.gone.load", &[None, None, None])]),
             "stats.nothing" => render(&[]),
+            // Values sent as strings, as some Graphite-compatible servers do.
+            "stats.strings" => format!(
+                r#"[{{"target": "stats.strings", "datapoints": [["999", {t}], [null, {t}]]}}]"#,
+                t = NOW - 60
+            ),
+            "stats.words" => format!(
+                r#"[{{"target": "stats.words", "datapoints": [["high", {t}], [true, {t}]]}}]"#,
+                t = NOW - 60
+            ),
             "stats.broken" => return Reply::new(500, "Traceback (most recent call last)"),
             _ => return Reply::new(200, "<html>not json</html>"),
         };
@@ -138,6 +147,18 @@ fn graphite_cabot_cases() {
             "comparison: '>', threshold: 9.0",
         ),
         check(
+            "string-values",
+            &url,
+            "stats.strings",
+            "comparison: '>', threshold: 5.0",
+        ),
+        check(
+            "word-values",
+            &url,
+            "stats.words",
+            "comparison: '>', threshold: 5.0",
+        ),
+        check(
             "refused",
             &refused,
             "stats.any",
@@ -155,6 +176,12 @@ fn graphite_cabot_cases() {
             "PROD: 9.16092 > 8.0, stage: 8.16242 > 8.0",
         ),
         ("one-series", "failing", "9.16092 > 9.0"),
+        ("string-values", "failing", "999.0 > 5.0"),
+        (
+            "word-values",
+            "failing",
+            "Error getting data from Graphite: stats.words has a value that is not a number: \"high\"",
+        ),
         ("under-9", "failing", "stage: 8.16242 < 9.0"),
         ("all-null", "failing", "Hosts missing | 0/1 hosts"),
         ("no-series", "failing", "Hosts missing | 0/2 hosts"),
