@@ -15,6 +15,11 @@ const PING_BODY_MAX: usize = 1024;
 const GUESSES_PER_ADDRESS: u32 = 10;
 /// Wrong guesses from everywhere in a window before every guesser is held back.
 const GUESSES_IN_ALL: u32 = 100;
+/// A token this long or longer is accepted even from an address held back for guessing:
+/// 16 random characters are out of reach of ten guesses a minute, and a wrong guess from a
+/// local user must not silence every local cron job's heartbeat. A shorter token could be
+/// guessed, so a held-back address gets 429 for it whether right or not.
+const UNGUESSABLE_TOKEN: usize = 16;
 /// The window, in seconds.
 const GUESS_WINDOW: i64 = 60;
 /// Addresses remembered at once; past it, old windows are forgotten first.
@@ -116,10 +121,16 @@ pub fn answer(
     now: i64,
 ) -> Response {
     let ip = request.peer.ip();
-    if let Some(refused) = pings.refuse_guesser(ip, now) {
-        return refused;
-    }
-    let not_found = || pings.miss(ip, now);
+    // A held-back guesser gets 429 for every wrong guess, so it learns nothing; only a
+    // right token long enough not to be guessed gets through.
+    let held_back = pings.refuse_guesser(ip, now);
+    let not_found = || match &held_back {
+        Some(refused) => {
+            pings.guessed_wrong(ip, now);
+            refused.clone()
+        }
+        None => pings.miss(ip, now),
+    };
     let Some(name) = path.strip_prefix("/ping/") else {
         return not_found();
     };
@@ -144,6 +155,9 @@ pub fn answer(
         .unwrap_or_default();
     if !crate::text::same_secret(given.trim().as_bytes(), expected.as_bytes()) {
         return not_found();
+    }
+    if let Some(refused) = held_back.filter(|_| expected.chars().count() < UNGUESSABLE_TOKEN) {
+        return refused;
     }
     if !pings.allow(&format!("{service}/{}", check.name), now) {
         return Response::text(429, "Too Many Requests\n");

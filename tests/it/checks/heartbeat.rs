@@ -284,7 +284,8 @@ fn token_guessing_is_held_back_and_the_right_token_from_elsewhere_is_not() {
         .collect();
     assert_eq!(codes[..10], [404; 10], "{codes:?}");
     assert_eq!(codes[10..], [429; 15], "{codes:?}");
-    // The guesser learns nothing more, not even from the right token.
+    // A token short enough to be guessed: the guesser learns nothing more, not even from
+    // the right one.
     assert_eq!(
         ping_over(connect_from(guesser, server.port), "s3cret-token"),
         429
@@ -296,5 +297,30 @@ fn token_guessing_is_held_back_and_the_right_token_from_elsewhere_is_not() {
         200
     );
     assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(env.count("SELECT count(*) FROM pings"), 1);
+}
+
+#[test]
+fn a_long_right_token_is_accepted_from_an_address_held_back_for_guessing() {
+    // One local user guessing must not silence the heartbeats of every cron job on the
+    // same machine: they ping from 127.0.0.1 too.
+    let env = env(HB);
+    env.cabot(&["run"]);
+    assert_eq!(T0 % 60, 0);
+    let now = T0.to_string();
+    let token = "b7f3c9e1a2d84f60b5c7e9a1d3f5b7c9";
+    let server =
+        StatusServer::start_with_vars(&env, &[("HB_TOKEN", token), ("CABOT_NOW", now.as_str())]);
+    let shared = [127, 0, 0, 1];
+    let codes: Vec<u16> = (0..12)
+        .map(|i| ping_over(connect_from(shared, server.port), &format!("guess-{i}")))
+        .collect();
+    assert_eq!(codes[10..], [429; 2], "held back: {codes:?}");
+    assert_eq!(ping_over(connect_from(shared, server.port), token), 200);
+    // Wrong guesses from it are still held back, a near miss too.
+    assert_eq!(
+        ping_over(connect_from(shared, server.port), &token[..31]),
+        429
+    );
     assert_eq!(env.count("SELECT count(*) FROM pings"), 1);
 }
