@@ -90,10 +90,14 @@ pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
         documents: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, true).map_err(|e| SyntaxError {
-        mark: Mark::from_marker(*e.marker()),
-        message: e.info().to_string(),
-    })?;
+    if let Err(e) = parser.load(&mut builder, true) {
+        let error = SyntaxError {
+            mark: Mark::from_marker(*e.marker()),
+            message: e.info().to_string(),
+        };
+        let open: Vec<Mark> = builder.stack.iter().map(Open::mark).collect();
+        return Err(where_a_person_looks(text, error, &open));
+    }
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -133,6 +137,110 @@ fn too_deep_on_one_line(text: &str) -> Result<(), SyntaxError> {
 enum Open<'a> {
     Seq(Node<'a>, usize),
     Map(Node<'a>, usize, Option<Node<'a>>),
+}
+
+impl Open<'_> {
+    fn mark(&self) -> Mark {
+        match self {
+            Open::Seq(node, _) | Open::Map(node, _, _) => node.mark,
+        }
+    }
+}
+
+/// yaml-rust2's error, moved to where the mistake is written when yaml-rust2 says where it
+/// gave up instead: a plain scalar that "found a tab" is reported at the scalar's start,
+/// a line before the tab that indents the next line; an unclosed `[` or `{` is reported
+/// where the parser stopped looking for its end, often the end of the file. `open` holds
+/// the marks of the lists and mappings still open when the parser stopped.
+fn where_a_person_looks(text: &str, error: SyntaxError, open: &[Mark]) -> SyntaxError {
+    let line_of = |n: u32| text.lines().nth((n as usize).saturating_sub(1));
+    if error.message == "while scanning a plain scalar, found a tab" {
+        let tab = text
+            .lines()
+            .enumerate()
+            .skip(error.mark.line as usize)
+            .find_map(|(i, line)| {
+                let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+                indent
+                    .find('\t')
+                    .map(|col| (i, indent[..col].chars().count()))
+            });
+        if let Some((i, col)) = tab {
+            return SyntaxError {
+                mark: Mark {
+                    line: (i + 1) as u32,
+                    col: (col + 1) as u32,
+                },
+                message: "a tab indents this line; YAML indents with spaces only".into(),
+            };
+        }
+        return error;
+    }
+    if error.message.starts_with("tabs disallowed") {
+        // Reported a column after the tab; point at the tab itself.
+        let tab = line_of(error.mark.line).and_then(|line| {
+            let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+            indent.find('\t').map(|col| indent[..col].chars().count())
+        });
+        return match tab {
+            Some(col) => SyntaxError {
+                mark: Mark {
+                    line: error.mark.line,
+                    col: (col + 1) as u32,
+                },
+                message: "a tab indents this line; YAML indents with spaces only".into(),
+            },
+            None => error,
+        };
+    }
+    let (bracket, close) = if error.message.starts_with("while parsing a flow sequence") {
+        ('[', ']')
+    } else if error.message.starts_with("while parsing a flow mapping") {
+        ('{', '}')
+    } else {
+        // Any other error inside a list or mapping in brackets opened on an earlier line
+        // says which, as an unclosed one is the usual cause.
+        let flow = open.iter().rev().find_map(|m| {
+            let c = line_of(m.line)?
+                .chars()
+                .nth((m.col as usize).saturating_sub(1))?;
+            matches!(c, '[' | '{').then_some((c, *m))
+        });
+        return match flow {
+            Some((c, at)) if at.line < error.mark.line => SyntaxError {
+                message: format!(
+                    "{} (in the '{c}' opened at {}:{})",
+                    error.message, at.line, at.col
+                ),
+                ..error
+            },
+            _ => error,
+        };
+    };
+    let opened = open.iter().rev().find(|m| {
+        line_of(m.line).and_then(|l| l.chars().nth((m.col as usize).saturating_sub(1)))
+            == Some(bracket)
+    });
+    match opened {
+        Some(at) if at.line < error.mark.line => {
+            let rest_is_empty = text
+                .lines()
+                .skip((error.mark.line as usize).saturating_sub(1))
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+            let found = if rest_is_empty {
+                "the end of the file".to_string()
+            } else {
+                format!("something else at {}:{}", error.mark.line, error.mark.col)
+            };
+            SyntaxError {
+                mark: *at,
+                message: format!(
+                    "this '{bracket}' is not closed: where ',' or '{close}' was expected, found {found}"
+                ),
+            }
+        }
+        _ => error,
+    }
 }
 
 struct Builder<'a> {

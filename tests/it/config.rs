@@ -127,6 +127,42 @@ services:
 }
 
 #[test]
+fn a_tab_that_indents_and_an_unclosed_bracket_are_reported_where_they_are_written() {
+    // The tab indents line 2; yaml-rust2 reports it at the scalar on line 1.
+    assert_errors(
+        "state: cabot.db\n\tservices: []\n",
+        &[(
+            2,
+            1,
+            "yaml",
+            "a tab indents this line; YAML indents with spaces only",
+        )],
+    );
+    assert_errors(
+        "state: cabot.db\nservices:\n\t- name: web\n",
+        &[(3, 1, "yaml", "a tab indents this line")],
+    );
+    // The '[' is on line 4; yaml-rust2 gives up at the end of the file, lines later.
+    assert_errors(
+        "state: cabot.db\nservices:\n  - name: web\n    channels: [ops, mail\n\n\n",
+        &[(
+            4,
+            15,
+            "yaml",
+            "this '[' is not closed: where ',' or ']' was expected, found the end of the file",
+        )],
+    );
+    assert_errors(
+        "state: cabot.db\nservices:\n  - name: web\n    channels: [ops, mail\n    checks: []\n",
+        &[(5, 11, "yaml", "(in the '[' opened at 4:15)")],
+    );
+    assert_errors(
+        "state: cabot.db\nusers: {ops: {email: a@example.test}\nservices: []\n",
+        &[(3, 1, "yaml", "(in the '{' opened at 2:8)")],
+    );
+}
+
+#[test]
 fn unknown_key_in_a_check_and_in_a_service_suggests_the_closest() {
     assert_errors(
         r#"
