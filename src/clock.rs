@@ -81,6 +81,19 @@ impl std::fmt::Display for Age {
     }
 }
 
+/// How long ago an age of `secs` was, as `3h 2m ago`; a negative age (a time stamped
+/// ahead of this clock, which went back) as `3h 2m ahead of this clock`, never `0s ago`.
+pub struct Ago(pub i64);
+
+impl std::fmt::Display for Ago {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            s if s < 0 => write!(f, "{} ahead of this clock", Age(s.saturating_neg())),
+            s => write!(f, "{} ago", Age(s)),
+        }
+    }
+}
+
 /// A Unix time as an RFC 3339 string in JSON: `#[serde(with = "crate::clock::rfc3339")]`.
 pub mod rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};

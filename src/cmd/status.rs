@@ -32,6 +32,8 @@ pub struct Report<'a> {
     pub status: String,
     /// Whether the last completed run finished within `stale_after`.
     pub running: bool,
+    /// When the state holds times ahead of this clock: the clock went back.
+    pub clock_went_back: Option<ClockStep>,
     pub stale_after_seconds: u64,
     pub last_run: Option<RunReport>,
     pub services: Vec<ServiceReport<'a>>,
@@ -44,6 +46,23 @@ pub struct Report<'a> {
 
 /// The most undelivered alerts `status` lists one by one.
 const UNDELIVERED_SHOWN: usize = 20;
+
+/// Times in the state ahead of this clock: how far ahead the newest is, and what it is.
+#[derive(Debug, Serialize)]
+pub struct ClockStep {
+    pub ahead_seconds: i64,
+    pub newest_stamp: Time,
+}
+
+impl ClockStep {
+    fn words(&self) -> String {
+        format!(
+            "the clock went back: the state has times up to {} ahead of it ({}); check the system clock (NTP, the RTC)",
+            format_age(self.ahead_seconds),
+            self.newest_stamp
+        )
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct RunReport {
@@ -202,7 +221,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         now,
         crate::cmd::oncall::Read::Kept,
     );
-    let (last_run, checks, services, acks, silences, (alerts, undelivered)) = match &store {
+    let (last_run, checks, services, acks, silences, (alerts, undelivered), ahead) = match &store {
         None => Default::default(),
         Some(s) => {
             let fail = |e| store::failure(&cfg.state, "reading the state", e);
@@ -220,6 +239,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 s.acks().map_err(fail)?,
                 s.silences().map_err(fail)?,
                 (alerts, undelivered),
+                s.stamped_ahead(now).map_err(fail)?,
             )
         }
     };
@@ -270,6 +290,10 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             "UNKNOWN".into()
         },
         running,
+        clock_went_back: ahead.map(|t| ClockStep {
+            ahead_seconds: t - now,
+            newest_stamp: Time(t),
+        }),
         stale_after_seconds: stale_after,
         last_run: last_run.map(|r| run_report(r, now)),
         alerts,
@@ -309,10 +333,11 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .collect(),
     };
 
-    let code = if running {
-        ExitCode::from(worst)
-    } else {
-        ExitCode::Unknown
+    // A clock that went back is at least a WARNING: every time the state holds is in doubt.
+    let code = match (running, &report.clock_went_back) {
+        (false, _) => ExitCode::Unknown,
+        (true, Some(_)) => ExitCode::from(worst.max(Status::Warning)),
+        (true, None) => ExitCode::from(worst),
     };
     if args.json {
         // Megabytes at thousands of services: written as it is made, not built first.
@@ -340,7 +365,8 @@ fn run_report(r: RunRow, now: i64) -> RunReport {
     RunReport {
         started_at: format_time(r.started_at),
         finished_at: format_time(r.finished_at),
-        age_seconds: now.saturating_sub(r.finished_at).max(0),
+        // Negative for a run stamped ahead of this clock: never "0s ago".
+        age_seconds: now.saturating_sub(r.finished_at),
         checks_run: r.checks_run,
         failures: r.failures,
     }
@@ -369,6 +395,23 @@ fn check_report(c: &CheckRow) -> CheckReport<'_> {
 fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
     match &report.last_run {
         None => "no run has completed yet: run `cabot run` (cron or a systemd timer should, every minute)".into(),
+        Some(r) if !report.running && r.age_seconds < 0 => format!(
+            "the last run is stamped {} ahead of this clock: the clock went back, and no run has finished since; is cron running `cabot run`?",
+            format_age(-r.age_seconds)
+        ),
+        Some(_) if report.running && report.clock_went_back.is_some() => {
+            let step = report.clock_went_back.as_ref().map(ClockStep::words).unwrap_or_default();
+            let failing: Vec<String> = report
+                .services
+                .iter()
+                .filter(|s| s.status != Status::Passing)
+                .map(|s| format!("{} {}", s.name, s.status))
+                .collect();
+            match failing.is_empty() {
+                true => step,
+                false => format!("{step}; failing: {}", failing.join(", ")),
+            }
+        }
         Some(r) if !report.running => format!(
             "the last run finished {} ago, longer than stale_after ({}): is cron running `cabot run`?",
             format_age(r.age_seconds),
@@ -406,7 +449,7 @@ fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
                     format!("{} {}{why}", s.name, s.status)
                 })
                 .collect();
-            if failing.is_empty() {
+            let services = if failing.is_empty() {
                 format!("{} passing", crate::text::count(total, "service"))
             } else {
                 format!(
@@ -415,6 +458,10 @@ fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
                     crate::text::count(total, "service"),
                     failing.join(", ")
                 )
+            };
+            match &report.clock_went_back {
+                Some(step) => format!("{}; {services}", step.words()),
+                None => services,
             }
         }
     };
@@ -422,10 +469,10 @@ fn nagios_line(report: &Report, stale_after: &std::time::Duration) -> String {
     let summary = summary.replace('|', "/");
     let mut line = format!(
         "CABOT {} - {summary} | services={total};;;0 passing={};;;0 warning={};;;0 error={};;;0 critical={};;;0",
-        if report.running {
-            nagios_word(&report.status)
-        } else {
-            "UNKNOWN"
+        match (report.running, &report.clock_went_back) {
+            (false, _) => "UNKNOWN",
+            (true, Some(_)) if report.status == "PASSING" => "WARNING",
+            (true, _) => nagios_word(&report.status),
         },
         count(Status::Passing),
         count(Status::Warning),
@@ -531,7 +578,7 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
         let status = s.status.as_str();
         writeln!(
             out,
-            "{}  {}  since {} ({} ago)",
+            "{}  {}  since {} ({})",
             Pad(s.name, name_width),
             Paint {
                 status,
@@ -539,7 +586,7 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
                 color
             },
             s.since,
-            clock::Age(s.age_seconds),
+            clock::Ago(s.age_seconds),
         )?;
         if let Some(a) = &s.acknowledged {
             writeln!(
@@ -594,14 +641,17 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
         Some(r) => {
             writeln!(
                 out,
-                "last run: {} ago ({}, {} failed){}",
-                format_age(r.age_seconds),
+                "last run: {} ({}, {} failed){}",
+                clock::Ago(r.age_seconds),
                 crate::text::count(r.checks_run.max(0) as usize, "check"),
                 r.failures,
                 if report.running { "" } else { " - STALE" }
             )?;
         }
         None => out.write_all(b"last run: none yet\n")?,
+    }
+    if let Some(step) = &report.clock_went_back {
+        writeln!(out, "clock: {}", step.words())?;
     }
     if report.alerts.undelivered > 0 || report.alerts.given_up > 0 {
         writeln!(

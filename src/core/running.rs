@@ -7,7 +7,8 @@ pub const RUNNING: &str = "Checks running";
 pub const NOT_RUNNING: &str = "Checks not running";
 
 /// Checks are running when the last completed run finished within `stale_after` of `now`.
-/// Times are Unix seconds; no run yet is not running.
+/// Times are Unix seconds; no run yet is not running, nor is a last run stamped ahead of
+/// this clock (`schedule::ahead`): the clock went back, and no run has finished since.
 pub fn checks_running(
     last_finished_at: Option<i64>,
     stale_after: std::time::Duration,
@@ -15,6 +16,7 @@ pub fn checks_running(
 ) -> bool {
     last_finished_at.is_some_and(|finished| {
         now.saturating_sub(finished) <= i64::try_from(stale_after.as_secs()).unwrap_or(i64::MAX)
+            && !crate::core::schedule::ahead(finished, now)
     })
 }
 
@@ -38,6 +40,7 @@ mod tests {
             (Some(t - 600), t, true),
             (Some(t - 601), t, false),
             (Some(t + 30), t, true), // a run stamped a little ahead of this clock
+            (Some(t + 3600), t, false), // an hour ahead: the clock went back
             (Some(i64::MIN), t, false),
         ];
         for (finished, now, want) in cases {

@@ -177,9 +177,9 @@ fn page(view: &mut View) -> String {
     };
     let run_line = match last_run {
         Some(r) => format!(
-            "{} · last run {} ago",
+            "{} · last run {}",
             words(running),
-            format_age(now.saturating_sub(r.finished_at))
+            crate::clock::Ago(now.saturating_sub(r.finished_at))
         ),
         None => format!("{NOT_RUNNING} · no run has completed yet"),
     };
@@ -235,9 +235,9 @@ footer{{font-size:.8rem;color:#56606b}}\
         } else {
             let text = match last_run {
                 Some(r) => format!(
-                    "unknown since {} ({} ago), when the last run finished: it was {} then",
+                    "unknown since {} ({}), when the last run finished: it was {} then",
                     page_time(r.finished_at),
-                    format_age(now.saturating_sub(r.finished_at)),
+                    crate::clock::Ago(now.saturating_sub(r.finished_at)),
                     status.as_str()
                 ),
                 None => "unknown: no run has completed yet".to_string(),

@@ -18,6 +18,9 @@ pub const RECENT: usize = 5;
 
 #[derive(Serialize)]
 struct Body {
+    /// When the state holds times ahead of this clock (it went back): how far, and the
+    /// newest of them; else null.
+    clock_went_back: Option<ClockStep>,
     given_up_alerts: i64,
     last_run: Option<LastRun>,
     running: bool,
@@ -25,6 +28,12 @@ struct Body {
     stale_after_seconds: u64,
     status: &'static str,
     undelivered_alerts: i64,
+}
+
+#[derive(Serialize)]
+struct ClockStep {
+    ahead_seconds: i64,
+    newest_stamp: String,
 }
 
 #[derive(Serialize)]
@@ -94,6 +103,7 @@ impl IncidentJson {
 pub fn answer(view: &mut View) -> Response {
     let (running, last_run, now) = (view.running, view.last_run, view.now);
     let counts = view.read(|s| s.outbox_counts());
+    let ahead = view.read(|s| s.stamped_ahead(now));
     let services: Vec<ServiceJson> = view
         .public_services()
         .into_iter()
@@ -119,9 +129,14 @@ pub fn answer(view: &mut View) -> Response {
         })
         .collect();
     let body = Body {
+        clock_went_back: ahead.map(|t| ClockStep {
+            ahead_seconds: t - now,
+            newest_stamp: format_time(t),
+        }),
         given_up_alerts: counts.given_up,
         last_run: last_run.map(|r| LastRun {
-            age_seconds: now.saturating_sub(r.finished_at).max(0),
+            // Negative for a run stamped ahead of this clock: never 0 for a future time.
+            age_seconds: now.saturating_sub(r.finished_at),
             finished_at: format_time(r.finished_at),
             started_at: format_time(r.started_at),
         }),

@@ -333,6 +333,9 @@ fn regular_or_missing(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// How many of the latest runs `stamped_ahead` looks at: a day of minutely runs.
+const RUNS_LOOKED_AT: usize = 1440;
+
 impl Store {
     /// Opens the state for writing, creating it at the newest schema if it does not exist.
     pub fn open(path: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
@@ -657,6 +660,24 @@ impl Store {
             params![run.started_at, run.finished_at, run.checks_run, run.failures],
         )?;
         Ok(())
+    }
+
+    /// The newest time the state is stamped with (an active check's last run, the end of
+    /// one of the last `RUNS_LOOKED_AT` runs) when it is ahead of `now`: the clock went
+    /// back. Looked for over the last day of runs, so a step is told for a day at most
+    /// after the clock catches up with it or the runs stamped ahead are past.
+    pub fn stamped_ahead(&self, now: i64) -> rusqlite::Result<Option<i64>> {
+        let newest: Option<i64> = self.conn.query_row(
+            &format!(
+                "SELECT max(t) FROM (
+                    SELECT max(last_run_at) AS t FROM checks WHERE active
+                    UNION ALL SELECT max(finished_at) FROM
+                        (SELECT finished_at FROM runs ORDER BY id DESC LIMIT {RUNS_LOOKED_AT}))"
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(newest.filter(|t| crate::core::schedule::ahead(*t, now)))
     }
 
     /// The most recent completed run.

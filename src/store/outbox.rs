@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 use super::Store;
 use crate::alerts::alert::Alert;
 use crate::alerts::channels::Attempt;
+use crate::core::schedule;
 
 /// An alert decided in this run, with where it must go.
 #[derive(Debug, Clone)]
@@ -221,6 +222,11 @@ fn pending_delivery(r: &rusqlite::Row) -> rusqlite::Result<PendingDelivery> {
     })
 }
 
+/// The longest a provider may make a destination wait, and so the furthest off a next try
+/// or a pause is ever set: one further off was set by a clock that has since gone back.
+const LONGEST_PAUSE: i64 = crate::alerts::channels::LONGEST_WAIT.as_secs() as i64;
+const LONGEST_RETRY: i64 = LONGEST_PAUSE;
+
 /// One pending delivery with its alert, the columns `pending_delivery` reads.
 const PENDING_ONE: &str =
     "SELECT d.id, d.alert_id, d.channel, d.recipient, d.attempts, a.created_at,
@@ -232,7 +238,8 @@ const PENDING_ONE: &str =
 /// lease and the settings refused. No payload: only the deliveries a round takes are read
 /// whole.
 const PENDING_ORDER: &str = "SELECT d.id, d.channel, d.recipient, a.kind, a.service, a.incident,
-        a.created_at, d.next_attempt_at, d.claim_until, d.refused_by
+        a.created_at, d.next_attempt_at, d.claim_until, d.refused_by, d.claimed_by,
+        (SELECT max(at) FROM attempts WHERE delivery_id = d.id)
      FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.state = 'pending' ORDER BY d.id";
 
@@ -266,6 +273,14 @@ impl Store {
                     let next: i64 = r.get(7)?;
                     let claim: Option<i64> = r.get(8)?;
                     let refused: Option<String> = r.get(9)?;
+                    let claimed_by: Option<String> = r.get(10)?;
+                    let tried: Option<i64> = r.get(11)?;
+                    // A next try set on a clock that has since gone back (the alert was
+                    // decided, or last tried, ahead of this one; or it is further off than
+                    // any backoff): due now, not when this clock reaches it.
+                    let set_ahead = schedule::ahead(created, now)
+                        || tried.is_some_and(|t| schedule::ahead(t, now))
+                        || schedule::ahead(next, now + LONGEST_RETRY);
                     let (digest, incidents) = settings
                         .entry(channel.clone())
                         .or_insert_with(|| (to.settings(&channel), to.incidents(&channel)));
@@ -280,15 +295,18 @@ impl Store {
                         destination: to.destination(&channel, &recipient),
                         incidents: *incidents,
                         service,
-                        due: next <= now || fixed,
-                        leased: claim.is_some_and(|c| c > now),
+                        due: next <= now || fixed || set_ahead,
+                        leased: !schedule::is_free(claim, claimed_by.as_deref(), now),
                         expired: created < give_up_before,
                     });
                 }
             }
             let paused: Vec<String> = tx
-                .prepare_cached("SELECT destination FROM paused_destinations WHERE until > ?1")?
-                .query_map([now], |r| r.get(0))?
+                .prepare_cached(
+                    "SELECT destination FROM paused_destinations WHERE until > ?1 AND until <= ?2",
+                )?
+                // A pause longer than any provider may ask was set by a clock ahead.
+                .query_map(params![now, now + LONGEST_PAUSE], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let planned = plan(&queued, |d| paused.iter().any(|p| p == d), per_destination);
             let mut supersede = tx.prepare_cached(
@@ -337,6 +355,17 @@ impl Store {
             }
             Ok(())
         })
+    }
+
+    /// Forgets every pause that ends ahead of `now` by more than `schedule::CLOCK_STEP`:
+    /// called when the clock went back, since a pause set on the clock ahead would hold
+    /// alerts for as long as the step. Sending early costs at most another "wait".
+    pub fn forget_pauses_ahead(&mut self, now: i64) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "DELETE FROM paused_destinations WHERE until > ?1",
+            [now + schedule::CLOCK_STEP.as_secs() as i64],
+        )?;
+        Ok(())
     }
 
     /// Sends nothing to `destination` before `until` (what it asked for).
@@ -424,9 +453,19 @@ impl Store {
     pub fn has_due_deliveries(&self, now: i64) -> rusqlite::Result<bool> {
         self.conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1)",
+                "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                    WHERE d.state = 'pending' AND (d.next_attempt_at <= ?1
+                        OR d.next_attempt_at > ?2 OR a.created_at > ?3
+                        OR EXISTS (SELECT 1 FROM attempts WHERE delivery_id = d.id AND at > ?3)))",
             )?
-            .query_row([now], |r| r.get(0))
+            .query_row(
+                params![
+                    now,
+                    now + LONGEST_RETRY + schedule::CLOCK_STEP.as_secs() as i64,
+                    now + schedule::CLOCK_STEP.as_secs() as i64
+                ],
+                |r| r.get(0),
+            )
     }
 
     /// Whether an alert waits for another try after a failed one.

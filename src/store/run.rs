@@ -28,6 +28,8 @@ pub struct CheckClock {
     pub last_run_at: Option<i64>,
     /// Until when a run holds it.
     pub claim_until: Option<i64>,
+    /// The run that holds it (see `schedule::run_id`).
+    pub claimed_by: Option<String>,
     /// When it was first seen in the config.
     pub added_at: Option<i64>,
 }
@@ -50,7 +52,7 @@ impl CheckClock {
 
 const CLOCK_COLUMNS: &str = "id, kind, importance, active, consecutive_failures,
     last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claim_until,
-    service, name, added_at";
+    service, name, added_at, claimed_by";
 
 fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
     let kind = r.get_ref(1)?.as_str()?;
@@ -71,6 +73,7 @@ fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
         last_run_at: r.get(9)?,
         claim_until: r.get(10)?,
         added_at: r.get(13)?,
+        claimed_by: r.get(14)?,
     })
 }
 

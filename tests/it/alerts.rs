@@ -536,6 +536,29 @@ fn both_providers_down_keeps_the_alert_and_delivers_it_once_when_they_are_back()
 }
 
 #[test]
+fn an_alert_whose_next_try_was_set_on_a_clock_ahead_is_tried_when_the_clock_goes_back() {
+    const AHEAD: i64 = 3600;
+    let s = setup("error", "sms", "");
+    s.twilio.set(FAIL);
+    s.plivo.set(FAIL);
+    s.target.set_up(false);
+    // On a clock an hour ahead: the alert fails, its next try is set on that clock.
+    let r = s.run(T0 + AHEAD);
+    assert!(r.stderr.contains("will retry"), "{r:?}");
+    // NTP steps the clock back, the providers are back: it goes out now, not in an hour.
+    s.twilio.set(OK);
+    s.plivo.set(OK);
+    let before = s.twilio.requests().len();
+    let r = s.run(T0 + MIN);
+    assert!(r.stderr.contains("the clock went back"), "{r:?}");
+    let sent: Vec<Seen> = s.twilio.requests()[before..].to_vec();
+    assert_eq!(sent.len(), 1, "delivered once: {r:?}");
+    assert!(form(&sent[0].body)["Body"].starts_with("cabot: web ERROR"));
+    s.run(T0 + 2 * MIN);
+    assert_eq!(s.twilio.requests().len(), before + 1, "and only once");
+}
+
+#[test]
 fn undelivered_alerts_are_given_up_after_give_up_after() {
     let s = setup("error", "sms", "alerting: { give_up_after: 1h }\n");
     s.twilio.set(FAIL);

@@ -558,3 +558,123 @@ fn a_run_with_nothing_due_writes_nothing_but_its_run_record() {
         "the run is recorded"
     );
 }
+
+/// A config of one check every 5 minutes against `target`.
+fn every_five_minutes(target: &Target) -> Env {
+    Env::new(&format!(
+        "stale_after: 10m
+services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{}', frequency: 5m }}
+",
+        target.url()
+    ))
+}
+
+#[test]
+fn after_the_clock_steps_back_the_checks_run_and_every_signal_says_so() {
+    const AHEAD: i64 = 3600;
+    let target = Target::new();
+    let env = every_five_minutes(&target);
+    // A run on a clock an hour ahead (a wrong clock at boot, a resumed VM)...
+    assert_eq!(env.cabot_at(T0 + AHEAD, &["run", "-q"]).code, 0);
+    assert_eq!(target.server.requests().len(), 1);
+    // ...and one killed on it, whose lease on the check ends on that clock.
+    env.db()
+        .execute(
+            "UPDATE checks SET claimed_by = ?1, claim_until = ?2",
+            rusqlite::params![format!("1-{}-0", T0 + AHEAD), T0 + AHEAD + 100],
+        )
+        .expect("lease");
+    // Then NTP steps the clock back. Before a run on it: not running, never "0s ago".
+    let now = T0 + 60;
+    let status = env.cabot_at(now, &["status"]);
+    assert_eq!(status.code, 3, "{status:?}");
+    assert!(
+        status.stdout.contains("last run: 59m ahead of this clock"),
+        "{status:?}"
+    );
+    assert!(
+        status
+            .stderr
+            .contains("the last run is stamped 59m ahead of this clock: the clock went back"),
+        "{status:?}"
+    );
+    let server = StatusServer::start_with_vars(&env, &[("CABOT_NOW", &now.to_string())]);
+    assert_eq!(server.status().1, "Checks not running");
+    let json = server.json();
+    assert_eq!(
+        json["clock_went_back"]["ahead_seconds"],
+        AHEAD - 60,
+        "{json:#}"
+    );
+    assert!(json["last_run"]["age_seconds"].as_i64().expect("age") < -3000);
+    drop(server);
+
+    // The run on the present clock runs the check, and says why once.
+    let run = env.cabot_at(now, &["run", "-q"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(target.server.requests().len(), 2, "the check ran: {run:?}");
+    assert_eq!(
+        run.stderr.matches("the clock went back").count(),
+        1,
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("the state has times up to 59m ahead of it"),
+        "{run:?}"
+    );
+    // From here its schedule is this clock's: not due a minute later, due 5 minutes later.
+    let run = env.cabot_at(now + 60, &["run", "-q"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(target.server.requests().len(), 2);
+    assert_eq!(env.cabot_at(now + 300, &["run", "-q"]).code, 0);
+    assert_eq!(target.server.requests().len(), 3);
+
+    // Runs happen again, and the step is still told: WARNING, at all three.
+    let later = now + 300;
+    let status = env.cabot_at(later, &["status"]);
+    assert_eq!(status.code, 1, "{status:?}");
+    assert!(
+        status
+            .stdout
+            .contains("clock: the clock went back: the state has times up to 54m ahead of it"),
+        "{status:?}"
+    );
+    let nagios = env.cabot_at(later, &["status", "--nagios"]);
+    assert_eq!(nagios.code, 1, "{nagios:?}");
+    assert!(
+        nagios
+            .stdout
+            .starts_with("CABOT WARNING - the clock went back"),
+        "{nagios:?}"
+    );
+    let server = StatusServer::start_with_vars(&env, &[("CABOT_NOW", &later.to_string())]);
+    assert_eq!(server.status().1, "Checks running");
+    assert_eq!(
+        server.json()["clock_went_back"]["ahead_seconds"],
+        AHEAD - 360
+    );
+}
+
+#[test]
+fn a_clock_that_leaps_ahead_prunes_nothing_until_a_second_run_agrees() {
+    let target = Target::new();
+    let env = every_five_minutes(&target);
+    assert_eq!(env.cabot_at(T0, &["run", "-q"]).code, 0);
+    let results = "SELECT count(*) FROM results";
+    assert_eq!(env.count(results), 1);
+    // Ten years ahead for one run: retention (30 days) would take everything.
+    let leap = T0 + 10 * 365 * 86_400;
+    assert_eq!(env.cabot_at(leap, &["run", "-q"]).code, 0);
+    assert_eq!(env.count(results), 2, "the history before the leap is kept");
+    assert_eq!(env.count("SELECT count(*) FROM runs"), 2);
+    // A second run on that clock agrees with it: now old results go.
+    assert_eq!(env.cabot_at(leap + 300, &["run", "-q"]).code, 0);
+    assert_eq!(
+        env.count(&format!("SELECT count(*) FROM results WHERE at < {leap}")),
+        0
+    );
+}

@@ -167,7 +167,7 @@ impl Attempt {
 /// A 429 that says nothing of when to come back waits this long.
 const RATE_LIMITED: Duration = Duration::from_secs(30);
 /// A wait a provider asks for is taken up to this long.
-const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// What an HTTP answer says about sending again: `Retry-After` (seconds or a date),
 /// Discord's `X-RateLimit-Reset-After` with `X-RateLimit-Remaining: 0`, and in the body

@@ -36,6 +36,8 @@ use plan::Due;
 const PRUNE_BATCH: usize = 5_000;
 /// ...in at most this many transactions per run; a backlog shrinks over later runs.
 const PRUNE_MAX_BATCHES: usize = 20;
+/// How far past the newest run a clock may be before pruning waits for a second run.
+const PRUNE_LEAP: i64 = 86_400;
 /// Results are written as they arrive, a write at most this often (a batch in each).
 const BATCH_WINDOW: Duration = Duration::from_millis(100);
 /// How long a run waits while `migrate` has the state, unless `--wait` says.
@@ -198,6 +200,25 @@ fn say_unread_calendars(cfg: &Config, tried: &[CalendarCopy]) {
     }
 }
 
+/// Whether the state holds times ahead of this run's clock (a check's last run, or the
+/// last run's end): the clock went back, and this run does not wait for those times. Says
+/// so in one line.
+fn went_back(store: &Store, stamped_ahead: Option<i64>, now: i64) -> rusqlite::Result<bool> {
+    let last_run = store
+        .last_run()?
+        .map(|r| r.finished_at)
+        .filter(|t| crate::core::schedule::ahead(*t, now));
+    if let Some(newest) = stamped_ahead.max(last_run) {
+        eprintln!(
+            "cabot: the clock went back: the state has times up to {} ahead of it ({}); the checks those times held back are run now. Check the system clock (NTP, the RTC).",
+            crate::text::duration(Duration::from_secs(newest.saturating_sub(now) as u64)),
+            clock::rfc3339(newest)
+        );
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// How a run that got as far as its checks ended.
 struct Done {
     code: ExitCode,
@@ -243,6 +264,11 @@ fn run_scoped(
             )
         })
         .map_err(fail("planning the run"))?;
+    if went_back(&store, plan.stamped_ahead, started_at).map_err(fail("reading the last run"))? {
+        store
+            .forget_pauses_ahead(started_at)
+            .map_err(fail("forgetting pauses set on a clock ahead"))?;
+    }
     let mut delivery = Delivery {
         cfg,
         run: &id,
@@ -354,7 +380,7 @@ fn run_id(started_at: i64) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("{}-{started_at}-{nanos}", std::process::id())
+    crate::core::schedule::run_id(started_at, std::process::id(), nanos)
 }
 
 /// A run in progress: what it has left per service, and what it ran.
@@ -512,7 +538,11 @@ impl Running<'_> {
                         let Some(clock) = state::clock(tx, d.id)? else {
                             continue;
                         };
-                        if crate::core::schedule::is_free(clock.claim_until, now) {
+                        if crate::core::schedule::is_free(
+                            clock.claim_until,
+                            clock.claimed_by.as_deref(),
+                            now,
+                        ) {
                             let check = &self.cfg.services[d.service].checks[d.check];
                             let until = crate::core::schedule::lease_until(
                                 now,
@@ -712,6 +742,13 @@ impl Delivery<'_> {
 /// Records the run as completed and prunes old history.
 fn finish(cfg: &Config, store: &mut Store, started_at: i64, ran: &[Ran]) -> anyhow::Result<()> {
     let finished_at = clock::now();
+    // A clock that jumped more than a day past the newest run is not believed on its own
+    // word: pruning waits for a second run to agree (the clock may be a resumed VM's or a
+    // wrong one at boot, and what it would delete is history).
+    let newest = store
+        .last_run()
+        .map_err(|e| store::failure(&cfg.state, "reading the last run", e))?;
+    let believed = newest.is_none_or(|r| finished_at <= r.finished_at.saturating_add(PRUNE_LEAP));
     store
         .record_run(RunRow {
             started_at,
@@ -720,6 +757,9 @@ fn finish(cfg: &Config, store: &mut Store, started_at: i64, ran: &[Ran]) -> anyh
             failures: ran.iter().filter(|r| !r.ok).count() as i64,
         })
         .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
+    if !believed {
+        return Ok(());
+    }
     let cutoff = finished_at - cfg.retention.as_secs() as i64;
     store
         .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)

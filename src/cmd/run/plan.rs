@@ -42,6 +42,9 @@ pub struct Plan {
     /// When the next check in scope that this run did not lease comes due (or its lease
     /// lapses): the run looks again then if it is still waiting on slow checks.
     pub next_due: Option<i64>,
+    /// The latest time a check's last run is stamped with, when it is ahead of this run's
+    /// clock (`schedule::ahead`): the clock went back.
+    pub stamped_ahead: Option<i64>,
 }
 
 /// The earlier of two times, either possibly unknown.
@@ -73,7 +76,9 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
     }
     let mut stored_clocks: Vec<Option<CheckClock>> = vec![None; places.len()];
     let mut gone = Vec::new();
+    let mut newest: Option<i64> = None;
     state::each_clock(conn, |service, name, clock| {
+        newest = newest.max(clock.last_run_at);
         match places.get(&(service, name)) {
             Some(&place) => stored_clocks[place] = Some(clock),
             None if clock.active => gone.push(clock.id),
@@ -86,6 +91,7 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
         .collect();
     let mut plan = Plan {
         previous: stored.iter().map(|(n, s)| (n.clone(), s.status)).collect(),
+        stamped_ahead: newest.filter(|t| schedule::ahead(*t, now)),
         ..Plan::default()
     };
     let mut leased_services = vec![false; cfg.services.len()];
@@ -113,7 +119,7 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
                 last_run: clock.last_run_at,
                 added: clock.added_at,
             };
-            if schedule::is_free(clock.claim_until, now) {
+            if schedule::is_free(clock.claim_until, clock.claimed_by.as_deref(), now) {
                 leased_services[si] = true;
                 plan.due.push(due);
             } else if run.all {
@@ -192,7 +198,7 @@ pub fn more(
         if !schedule::is_due(clock.last_run_at, check.frequency, now) {
             let comes = schedule::comes_due(clock.last_run_at, check.frequency, now);
             next_due = earliest(next_due, comes);
-        } else if !schedule::is_free(clock.claim_until, now) {
+        } else if !schedule::is_free(clock.claim_until, clock.claimed_by.as_deref(), now) {
             next_due = earliest(next_due, clock.claim_until);
         } else if check.kind.is_passive() || now + check.timeout.as_secs() as i64 + grace <= until {
             due.push(Due {
@@ -229,6 +235,7 @@ fn in_line_with_config(
         failing_importance: None,
         last_run_at: None,
         claim_until: None,
+        claimed_by: None,
         added_at: Some(now),
     });
     clock.added_at = clock.added_at.or(Some(now));

@@ -51,7 +51,11 @@ pub fn record(
         let Some(clock) = state::clock(conn, due.id)? else {
             continue;
         };
-        if clock.last_run_at.is_some_and(|t| t > f.started_at) {
+        // A newer result stands; a time from a clock that went back is no newer one.
+        if clock
+            .last_run_at
+            .is_some_and(|t| t > f.started_at && !crate::core::schedule::ahead(t, now))
+        {
             continue;
         }
         let check = &cfg.services[due.service].checks[due.check];
