@@ -159,6 +159,129 @@ fn main() -> anyhow::Result<()> {
         println!();
         alert_storm(&bench)?;
     }
+    if wanted("calendar") {
+        println!();
+        hostile_calendar(&bench)?;
+    }
+    Ok(())
+}
+
+/// Scenario 9's sizes: exception dates on one daily event.
+const EXDATE_SIZES: [usize; 2] = [20_000, 160_000];
+
+/// A calendar with one daily shift (alice, 09:00 to 21:00 in London) and `n` exception
+/// dates, one a day from its start, none within 60 days of now.
+fn calendar_with_exdates(n: usize) -> String {
+    let start = jiff::civil::date(2000, 1, 1);
+    let today = jiff::Timestamp::now().as_second() / 86_400;
+    let days_from_today = |d: jiff::civil::Date| {
+        d.to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map_or(0, |z| z.timestamp().as_second() / 86_400 - today)
+    };
+    let mut text = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//cabot bench//EN\r\nBEGIN:VEVENT\r\n\
+         UID:daily@bench\r\nSUMMARY:alice\r\nDTSTART;TZID=Europe/London:20000101T090000\r\n\
+         DTEND;TZID=Europe/London:20000101T210000\r\nRRULE:FREQ=DAILY\r\n",
+    );
+    // Four to a line, as calendar programs write them: about 24 bytes a date.
+    let (mut day, mut written) = (start, 0);
+    while written < n {
+        if days_from_today(day).abs() > 60 {
+            text.push_str(if written % 4 == 0 {
+                "EXDATE;TZID=Europe/London:"
+            } else {
+                ","
+            });
+            text.push_str(&day.strftime("%Y%m%dT090000").to_string());
+            written += 1;
+            if written % 4 == 0 || written == n {
+                text.push_str("\r\n");
+            }
+        }
+        day = day.tomorrow().expect("a day before 9999");
+    }
+    text.push_str("END:VEVENT\r\nEND:VCALENDAR\r\n");
+    text
+}
+
+/// Scenario 9: a rota's calendar with a great many exception dates (anyone who can edit a
+/// shared calendar can add them). How long a run takes, how soon the alert of a service on
+/// no rota goes, and the one on the rota; then a second run, the calendar unchanged.
+fn hostile_calendar(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 9. hostile calendar: one daily event with N EXDATEs; service 'plain' on no rota and \
+         'rota' on the calendar's rota both fail; cabot run --all twice"
+    );
+    let target = Stamped::start(false)?;
+    for n in EXDATE_SIZES {
+        let (plain, rota) = (Stamped::start(true)?, Stamped::start(true)?);
+        let calendar = bench.dir.join(format!("exdates-{n}.ics"));
+        let text = calendar_with_exdates(n);
+        std::fs::write(&calendar, &text).context("writing the calendar")?;
+        let state = bench.dir.join(format!("calendar-{n}.db"));
+        let config = bench.write_config(
+            &format!("calendar-{n}.yaml"),
+            &format!(
+                "state: {}
+users:
+  alice: {{ email: alice@example.com }}
+  bob: {{ email: bob@example.com }}
+oncall:
+  ops: {{ ical_file: '{}', time_zone: Europe/London, fallback: bob }}
+channels:
+  plain: {{ type: webhook, url: 'http://127.0.0.1:{}/plain' }}
+  rota: {{ type: webhook, url: 'http://127.0.0.1:{}/rota' }}
+services:
+  - name: plain
+    channels: [plain]
+    checks:
+      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}
+  - name: rota
+    oncall: ops
+    channels: [rota]
+    checks:
+      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}
+",
+                state.display(),
+                calendar.display(),
+                plain.port,
+                rota.port,
+                target.port,
+                target.port
+            ),
+        )?;
+        target.ok.store(false, Ordering::SeqCst);
+        // Both fail (alerts), then both recover (recoveries, which reach whoever was on
+        // duty too): the second run finds the calendar unchanged and its expansion kept.
+        for (round, what) in ["expanded; alerts", "kept; recoveries"]
+            .into_iter()
+            .enumerate()
+        {
+            target.ok.store(round == 1, Ordering::SeqCst);
+            let started = Instant::now();
+            let m = bench.cabot(&config, &["run", "--all"], &[0])?;
+            let first = |s: &Stamped| {
+                s.stamps
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.get(round).map(|t| (*t - started).as_secs_f64() * 1000.0))
+            };
+            let (p, r) = (first(&plain), first(&rota));
+            let shown = |t: Option<f64>| t.map_or("none".to_string(), |t| format!("{t:.0} ms"));
+            println!(
+                "  RESULT {n} EXDATEs ({:.1} MB), run {} ({what}): wall {:.0} ms, cpu {:.0} ms, \
+                 max RSS {:.1} MB; alert of 'plain' after {}, of 'rota' after {}",
+                text.len() as f64 / 1e6,
+                round + 1,
+                m.wall.as_secs_f64() * 1000.0,
+                m.cpu.as_secs_f64() * 1000.0,
+                m.max_rss_kb as f64 / 1024.0,
+                shown(p),
+                shown(r)
+            );
+        }
+    }
     Ok(())
 }
 

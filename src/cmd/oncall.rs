@@ -5,10 +5,12 @@ use std::fmt::Write as _;
 
 use crate::cli::Global;
 use crate::clock;
-use crate::config::{CALENDAR_MAX, CalendarLocation, CalendarShifts, CalendarSource, Rota};
+use crate::config::{
+    CALENDAR_MAX, CalendarLocation, CalendarRead, CalendarShifts, CalendarSource, Rota,
+};
 use crate::core::oncall::{Source, on_duty, shifts};
 use crate::exit_codes::ExitCode;
-use crate::store::oncall::CalendarCopy;
+use crate::store::oncall::{CalendarCopy, KeptShifts};
 
 const WEEK: i64 = 7 * 86_400;
 
@@ -47,6 +49,13 @@ pub struct OverrideArgs {
 /// whoever was on duty when its incident began) to this long after (`cabot oncall`'s week).
 const BEHIND: i64 = 35 * 86_400;
 const AHEAD: i64 = 8 * 86_400;
+/// A calendar is expanded this much further ahead than a command looks, and the expansion
+/// kept in the state: an unchanged calendar is expanded again about once a week, not
+/// every run.
+const KEEP_AHEAD: i64 = 7 * 86_400;
+/// Changes whenever the expansion would give other shifts for the same calendar, so that
+/// an upgrade never uses shifts an older cabot worked out.
+const EXPANDER: &str = "ical-1";
 
 /// How a command reads a calendar rota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,13 +69,31 @@ pub enum Read {
     Kept,
 }
 
+/// The calendar reads a command started, each on a thread of its own and bounded by its
+/// calendar's timeout (and the expansion after it).
+#[must_use = "finish() waits for the reads and gives the attempts to keep"]
+pub struct CalendarReads {
+    reads: Vec<std::thread::JoinHandle<Option<CalendarCopy>>>,
+}
+
+impl CalendarReads {
+    /// Waits for every read; returns the attempts for `cabot run` to keep.
+    pub fn finish(self) -> Vec<CalendarCopy> {
+        self.reads
+            .into_iter()
+            .filter_map(|h| h.join().ok().flatten())
+            .collect()
+    }
+}
+
 /// Fills each rota's overrides and calendar in, from the state and the calendars, so that
 /// whoever is on duty is told. Nothing to do without rotas; a state that cannot be read
 /// (missing, another schema) gives no overrides or kept copies, and the command that reads
-/// it for its own work says why. Returns the attempts for `cabot run` to keep.
-pub fn load(cfg: &mut crate::config::Config, now: i64, read: Read) -> Vec<CalendarCopy> {
+/// it for its own work says why. The calendars that must be read are read on threads of
+/// their own: a reader of a rota waits for its calendar (at most its timeout), nobody else.
+pub fn load(cfg: &mut crate::config::Config, now: i64, read: Read) -> CalendarReads {
     if cfg.oncall.is_empty() {
-        return Vec::new();
+        return CalendarReads { reads: Vec::new() };
     }
     let store = crate::store::Store::open_read_only(&cfg.state, None)
         .ok()
@@ -80,49 +107,72 @@ pub fn load_from(
     store: Option<&crate::store::Store>,
     now: i64,
     read: Read,
-) -> Vec<CalendarCopy> {
+) -> CalendarReads {
+    let mut reads = Vec::new();
     if cfg.oncall.is_empty() {
-        return Vec::new();
+        return CalendarReads { reads };
     }
+    let started = std::time::Instant::now();
     let mut overrides = store
         .as_ref()
         .and_then(|s| s.overrides(now).ok())
         .unwrap_or_default();
-    let kept = store
+    let mut kept = store
         .as_ref()
         .and_then(|s| s.calendars().ok())
         .unwrap_or_default();
-    let users = &cfg.users;
-    // Calendars are read side by side: a slow one costs its own timeout, not the sum.
-    let read_back: Vec<(String, Option<CalendarCopy>, CalendarShifts)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = cfg
-                .oncall
-                .iter()
-                .filter_map(|(name, rota)| {
-                    let source = rota.calendar.as_ref()?;
-                    let kept = kept.get(name);
-                    let zone = &rota.time_zone;
-                    Some(scope.spawn(move || {
-                        let (attempt, shifts) =
-                            read_calendar(name, source, kept, users, zone, now, read);
-                        (name.clone(), attempt, shifts)
-                    }))
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
-    let mut attempts = Vec::new();
+    let users = std::sync::Arc::new(cfg.users.clone());
     for (name, rota) in cfg.oncall.iter_mut() {
         rota.overrides = overrides.remove(name).unwrap_or_default();
-    }
-    for (name, attempt, shifts) in read_back {
-        if let Some(rota) = cfg.oncall.get_mut(&name) {
-            rota.from_calendar = Some(shifts);
+        let Some(source) = &rota.calendar else {
+            continue;
+        };
+        let job = CalendarJob {
+            rota: name.clone(),
+            source: source.clone(),
+            kept: kept
+                .remove(name)
+                .filter(|k| k.source == source_digest(&source.location)),
+            context: context_digest(&users, &rota.time_zone),
+            users: std::sync::Arc::clone(&users),
+            zone: rota.time_zone.clone(),
+            now,
+            read,
+        };
+        if !job.due()
+            && let Some(shifts) = job.kept_shifts(None)
+        {
+            rota.from_calendar = Some(CalendarRead::ready(shifts));
+            continue;
         }
-        attempts.extend(attempt);
+        let standing = job.kept_shifts(Some(format!(
+            "it was still being read when needed (its timeout: {})",
+            crate::text::duration(source.timeout)
+        )));
+        let cell = CalendarRead::pending(
+            standing.unwrap_or_else(|| CalendarShifts {
+                problem: Some(format!(
+                    "it was still being read when needed (its timeout: {}), and no copy is kept",
+                    crate::text::duration(source.timeout)
+                )),
+                ..CalendarShifts::default()
+            }),
+            started + source.timeout,
+        );
+        rota.from_calendar = Some(std::sync::Arc::clone(&cell));
+        let spawned = std::thread::Builder::new()
+            .name(format!("calendar {name}"))
+            .spawn(move || {
+                let (attempt, shifts) = job.read();
+                cell.settle(shifts);
+                attempt
+            });
+        // Without a thread the kept copy stands in, as for a calendar that does not answer.
+        if let Ok(handle) = spawned {
+            reads.push(handle);
+        }
     }
-    attempts
+    CalendarReads { reads }
 }
 
 /// Where a calendar comes from, as the state keeps it: a digest, since an address may
@@ -135,89 +185,187 @@ fn source_digest(location: &CalendarLocation) -> String {
     crate::store::secret_digest(&key)
 }
 
-/// One rota's calendar: read it when due and use it if it is good; else the copy kept in
-/// the state; else nothing (the fallback is on duty). Returns the attempt to keep, if any.
-fn read_calendar(
-    rota: &str,
-    source: &CalendarSource,
-    kept: Option<&CalendarCopy>,
+/// What a calendar's shifts depend on besides its text: who the users are (names and
+/// email addresses), the rota's zone, and the expander.
+fn context_digest(
     users: &std::collections::BTreeMap<String, crate::config::User>,
     zone: &jiff::tz::TimeZone,
+) -> String {
+    let mut key = format!("{EXPANDER}\n{}\n", zone.iana_name().unwrap_or("(zone)"));
+    if zone.iana_name().is_none() {
+        let _ = writeln!(key, "{zone:?}");
+    }
+    for (name, user) in users {
+        let _ = writeln!(key, "{name}\t{}", user.contact("email").unwrap_or(""));
+    }
+    crate::store::secret_digest(&key)
+}
+
+/// One rota's calendar to read, with what it is read against.
+struct CalendarJob {
+    rota: String,
+    source: CalendarSource,
+    /// The state's copy, of this calendar.
+    kept: Option<CalendarCopy>,
+    context: String,
+    users: std::sync::Arc<std::collections::BTreeMap<String, crate::config::User>>,
+    zone: jiff::tz::TimeZone,
     now: i64,
     read: Read,
-) -> (Option<CalendarCopy>, CalendarShifts) {
-    let digest = source_digest(&source.location);
-    let kept = kept.filter(|k| k.source == digest);
-    let is_file = matches!(source.location, CalendarLocation::File(_));
-    let refresh = source.refresh.as_secs() as i64;
-    let due = match read {
-        Read::Now => true,
-        Read::WhenDue => is_file || kept.is_none_or(|k| k.tried_at.saturating_add(refresh) <= now),
-        Read::Kept => is_file,
-    };
-    let expand = |body: &str| {
-        crate::core::ical::expand(body, users, zone, now - BEHIND, now.saturating_add(AHEAD))
-    };
-    let mut attempt = None;
-    let mut problem = None;
-    if due {
-        match fetch(source).and_then(|body| expand(&body).map(|e| (body, e))) {
-            Ok((body, expanded)) => {
-                let changed = kept.is_none_or(|k| {
-                    k.body.as_deref() != Some(body.as_str())
-                        || k.problem.is_some()
-                        || k.tried_at.saturating_add(refresh) <= now
-                });
-                let attempt = (read == Read::WhenDue && changed).then(|| CalendarCopy {
-                    rota: rota.to_string(),
-                    source: digest,
-                    body: Some(body),
-                    read_at: Some(now),
-                    tried_at: now,
-                    problem: None,
-                });
-                return (
-                    attempt,
-                    CalendarShifts {
-                        occurrences: expanded.occurrences,
+}
+
+impl CalendarJob {
+    /// Whether the calendar itself is read now, or its kept copy serves.
+    fn due(&self) -> bool {
+        let is_file = matches!(self.source.location, CalendarLocation::File(_));
+        let refresh = self.source.refresh.as_secs() as i64;
+        match self.read {
+            Read::Now => true,
+            Read::WhenDue => {
+                is_file
+                    || self
+                        .kept
+                        .as_ref()
+                        .is_none_or(|k| k.tried_at.saturating_add(refresh) <= self.now)
+            }
+            Read::Kept => is_file,
+        }
+    }
+
+    /// The kept copy's shifts, when it was kept expanded for this window and context; with
+    /// `problem` (or the kept one) they stand in for a calendar not read.
+    fn kept_shifts(&self, problem: Option<String>) -> Option<CalendarShifts> {
+        let k = self.kept.as_ref()?;
+        let shifts = self.fits(k)?;
+        let problem = problem.or_else(|| k.problem.clone());
+        Some(CalendarShifts {
+            occurrences: shifts.occurrences.clone(),
+            cached: problem.is_some(),
+            read_at: Some(k.read_at.unwrap_or(k.tried_at)),
+            problem,
+            warnings: shifts.warnings.clone(),
+        })
+    }
+
+    /// The copy's kept shifts, if they serve this command.
+    fn fits<'k>(&self, k: &'k CalendarCopy) -> Option<&'k KeptShifts> {
+        let now = self.now;
+        k.shifts
+            .as_ref()
+            .filter(|s| s.serve(&self.context, now - BEHIND, now.saturating_add(AHEAD)))
+    }
+
+    /// `body` expanded for this command and a week more, or the kept shifts when `body`
+    /// is the kept copy and they still serve. The flag says whether it was expanded.
+    fn expand(&self, body: &str) -> Result<(KeptShifts, bool), String> {
+        if let Some(k) = &self.kept
+            && k.body.as_deref() == Some(body)
+            && let Some(shifts) = self.fits(k)
+        {
+            return Ok((shifts.clone(), false));
+        }
+        let (from, to) = (
+            self.now - BEHIND,
+            self.now.saturating_add(AHEAD + KEEP_AHEAD),
+        );
+        let expanded = crate::core::ical::expand(body, &self.users, &self.zone, from, to)?;
+        Ok((
+            KeptShifts {
+                context: self.context.clone(),
+                from,
+                to,
+                occurrences: expanded.occurrences,
+                warnings: expanded.warnings,
+            },
+            true,
+        ))
+    }
+
+    /// Reads the calendar when due and uses it if it is good; else the copy kept in the
+    /// state; else nothing (the fallback is on duty). Returns the attempt to keep, if any.
+    fn read(self) -> (Option<CalendarCopy>, CalendarShifts) {
+        let now = self.now;
+        let digest = source_digest(&self.source.location);
+        let refresh = self.source.refresh.as_secs() as i64;
+        let keeps = self.read == Read::WhenDue;
+        let kept = self.kept.as_ref();
+        let mut attempt = None;
+        let mut problem = None;
+        if self.due() {
+            match fetch(&self.source).and_then(|body| self.expand(&body).map(|e| (body, e))) {
+                Ok((body, (shifts, expanded))) => {
+                    let changed = kept.is_none_or(|k| {
+                        k.body.as_deref() != Some(body.as_str())
+                            || k.problem.is_some()
+                            || k.tried_at.saturating_add(refresh) <= now
+                    });
+                    let read = CalendarShifts {
+                        occurrences: shifts.occurrences.clone(),
                         cached: false,
                         read_at: Some(now),
                         problem: None,
-                        warnings: expanded.warnings,
-                    },
-                );
-            }
-            Err(why) => {
-                attempt = (read == Read::WhenDue).then(|| CalendarCopy {
-                    rota: rota.to_string(),
-                    source: digest.clone(),
-                    body: None,
-                    read_at: None,
-                    tried_at: now,
-                    problem: Some(why.clone()),
-                });
-                problem = Some(why);
+                        warnings: shifts.warnings.clone(),
+                    };
+                    let attempt = (keeps && (changed || expanded)).then(|| CalendarCopy {
+                        rota: self.rota.clone(),
+                        source: digest,
+                        body: Some(body),
+                        read_at: Some(now),
+                        tried_at: now,
+                        problem: None,
+                        shifts: Some(shifts),
+                    });
+                    return (attempt, read);
+                }
+                Err(why) => {
+                    attempt = keeps.then(|| CalendarCopy {
+                        rota: self.rota.clone(),
+                        source: digest.clone(),
+                        body: None,
+                        read_at: None,
+                        tried_at: now,
+                        problem: Some(why.clone()),
+                        shifts: None,
+                    });
+                    problem = Some(why);
+                }
             }
         }
+        let problem = problem.or_else(|| kept.and_then(|k| k.problem.clone()));
+        let from_copy =
+            kept.and_then(|k| Some((k.body.as_deref()?, k.read_at.unwrap_or(k.tried_at))));
+        let shifts = match from_copy.map(|(body, at)| (self.expand(body), at)) {
+            Some((Ok((shifts, expanded)), read_at)) => {
+                if keeps && expanded {
+                    // Keep the copy's new shifts, with the attempt if there was one.
+                    attempt = Some(match attempt {
+                        Some(a) => CalendarCopy {
+                            shifts: Some(shifts.clone()),
+                            ..a
+                        },
+                        None => CalendarCopy {
+                            shifts: Some(shifts.clone()),
+                            ..kept.cloned().unwrap_or_default()
+                        },
+                    });
+                }
+                CalendarShifts {
+                    occurrences: shifts.occurrences,
+                    cached: problem.is_some(),
+                    read_at: Some(read_at),
+                    problem,
+                    warnings: shifts.warnings,
+                }
+            }
+            _ => CalendarShifts {
+                problem: Some(problem.unwrap_or_else(|| {
+                    "not read yet (`cabot run` reads it and keeps a copy)".to_string()
+                })),
+                ..CalendarShifts::default()
+            },
+        };
+        (attempt, shifts)
     }
-    let problem = problem.or_else(|| kept.and_then(|k| k.problem.clone()));
-    let from_copy = kept.and_then(|k| Some((k.body.as_deref()?, k.read_at.unwrap_or(k.tried_at))));
-    let shifts = match from_copy.map(|(body, at)| (expand(body), at)) {
-        Some((Ok(expanded), read_at)) => CalendarShifts {
-            occurrences: expanded.occurrences,
-            cached: problem.is_some(),
-            read_at: Some(read_at),
-            problem,
-            warnings: expanded.warnings,
-        },
-        _ => CalendarShifts {
-            problem: Some(problem.unwrap_or_else(|| {
-                "not read yet (`cabot run` reads it and keeps a copy)".to_string()
-            })),
-            ..CalendarShifts::default()
-        },
-    };
-    (attempt, shifts)
 }
 
 /// A calendar's text, from its file or over HTTPS within its timeout, at most 4 MiB.
@@ -300,7 +448,7 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
             local(rota, until)
         );
         if let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) {
-            calendar_lines(&mut out, rota, source, read);
+            calendar_lines(&mut out, rota, source, read.shifts());
         }
         for s in week.iter().skip(1) {
             let _ = writeln!(
@@ -343,7 +491,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         return add_override(g, o);
     }
     let mut cfg = g.load_config()?;
-    load(&mut cfg, clock::now(), Read::Now);
+    load(&mut cfg, clock::now(), Read::Now).finish();
     let rotas: Vec<&Rota> = cfg.oncall.values().collect();
     let text = if rotas.is_empty() {
         "no rotas: name them under oncall: in the config (see `man 5 cabot.yaml`)\n".to_string()

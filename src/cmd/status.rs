@@ -220,7 +220,8 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         store.as_ref(),
         now,
         crate::cmd::oncall::Read::Kept,
-    );
+    )
+    .finish();
     let (last_run, checks, services, acks, silences, (alerts, undelivered), ahead) = match &store {
         None => Default::default(),
         Some(s) => {

@@ -66,7 +66,7 @@ pub struct Rota {
     pub overrides: Vec<Override>,
     /// A calendar rota's occurrences around now; not config, filled in like `overrides`.
     /// `None` until read: the rota then yields its fallback.
-    pub from_calendar: Option<CalendarShifts>,
+    pub from_calendar: Option<std::sync::Arc<CalendarRead>>,
 }
 
 /// An iCalendar for a rota: fetched over HTTPS or read from a file.
@@ -140,6 +140,75 @@ pub struct CalendarShifts {
     pub read_at: Option<i64>,
     pub problem: Option<String>,
     pub warnings: Vec<String>,
+}
+
+/// A calendar rota's shifts as a command comes to know them. `cabot run` reads calendars
+/// beside its checks, not before them: until the read is done (or its deadline passes,
+/// the calendar's timeout from the run's start) the rota's copy kept in the state stands
+/// in, and only a reader of this rota waits for it.
+#[derive(Debug, Default)]
+pub struct CalendarRead {
+    /// What stands in while the read is under way, and after its deadline.
+    standing: CalendarShifts,
+    fresh: std::sync::OnceLock<CalendarShifts>,
+    /// How long a reader waits for `fresh`; `None`: not at all.
+    wait_until: Option<std::time::Instant>,
+    signal: (std::sync::Mutex<()>, std::sync::Condvar),
+}
+
+impl CalendarRead {
+    /// Shifts known already.
+    pub fn ready(shifts: CalendarShifts) -> std::sync::Arc<CalendarRead> {
+        let read = CalendarRead::default();
+        let _ = read.fresh.set(shifts);
+        std::sync::Arc::new(read)
+    }
+
+    /// Shifts a reader waits for until `wait_until`, `standing` in for them after that.
+    pub fn pending(
+        standing: CalendarShifts,
+        wait_until: std::time::Instant,
+    ) -> std::sync::Arc<CalendarRead> {
+        std::sync::Arc::new(CalendarRead {
+            standing,
+            wait_until: Some(wait_until),
+            ..CalendarRead::default()
+        })
+    }
+
+    /// The read is done: its shifts replace the standing ones, and waiting readers go on.
+    pub fn settle(&self, shifts: CalendarShifts) {
+        let _ = self.fresh.set(shifts);
+        let _guard = self.signal.0.lock();
+        self.signal.1.notify_all();
+    }
+
+    /// When a reader of this rota would stop waiting: `None` when it would not wait.
+    pub fn settles_at(&self) -> Option<std::time::Instant> {
+        if self.fresh.get().is_some() {
+            return None;
+        }
+        self.wait_until
+            .filter(|until| *until > std::time::Instant::now())
+    }
+
+    /// The shifts, waiting for the read until its deadline.
+    pub fn shifts(&self) -> &CalendarShifts {
+        if let Some(until) = self.settles_at() {
+            let mut guard = self.signal.0.lock().unwrap_or_else(|e| e.into_inner());
+            while self.fresh.get().is_none() {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                guard = match self.signal.1.wait_timeout(guard, left) {
+                    Ok((g, _)) => g,
+                    Err(e) => e.into_inner().0,
+                };
+            }
+        }
+        self.fresh.get().unwrap_or(&self.standing)
+    }
 }
 
 /// USER on duty for a rota in `[start, until)`, whatever its rotation says.
@@ -350,6 +419,25 @@ impl Service {
     /// The user the service's rota has on duty at `now`, if it names a rota.
     pub fn on_duty(&self, cfg: &Config, now: i64) -> Option<String> {
         cfg.on_duty(self.oncall.as_deref()?, now)
+    }
+
+    /// Until when deciding this service's alerts would wait for a calendar being read
+    /// (its rota's, or a rota of a channel it alerts through); `None`: it would not wait.
+    pub fn calendars_settle_at(&self, cfg: &Config) -> Option<std::time::Instant> {
+        self.calendars(cfg).filter_map(|c| c.settles_at()).max()
+    }
+
+    /// The calendars deciding this service's alerts reads: its rota's, and those of the
+    /// rotas of the channels it alerts through.
+    pub fn calendars<'c>(&'c self, cfg: &'c Config) -> impl Iterator<Item = &'c CalendarRead> {
+        let channels = self
+            .channels
+            .iter()
+            .chain(self.escalation.iter().flat_map(|s| s.channels.iter()));
+        self.oncall
+            .iter()
+            .chain(channels.filter_map(|c| cfg.channels.get(c)?.oncall.as_ref()))
+            .filter_map(|r| cfg.oncall.get(r)?.from_calendar.as_deref())
     }
 
     /// Who is told at `now`: the service's users, and whoever its rota has on duty.

@@ -22,7 +22,7 @@ pub const MAX_OCCURRENCES: usize = 50_000;
 const MAX_STEPS: usize = 100_000;
 
 /// One stretch on duty from the calendar, `[start, end)` in Unix seconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Occurrence {
     pub start: i64,
     pub end: i64,
@@ -140,6 +140,7 @@ pub fn expand(
             ));
             continue;
         };
+        let except = Exceptions::of(e);
         let starts = starts(e, to)?;
         for start in starts {
             let Some(begin) = e.start.at(start) else {
@@ -148,7 +149,7 @@ pub fn expand(
             if e.moved_from.is_none() && moved.contains(&(e.uid.clone(), begin)) {
                 continue;
             }
-            if e.except.iter().any(|x| excepts(x, start, begin)) {
+            if except.remove(start, begin) {
                 continue;
             }
             let Some(end) = start
@@ -178,12 +179,32 @@ pub fn expand(
     Ok(out)
 }
 
-/// Whether the exception date `x` removes the occurrence starting at `start` (`begin`).
-fn excepts(x: &Moment, start: DateTime, begin: i64) -> bool {
-    if x.date_only {
-        x.civil.date() == start.date()
-    } else {
-        x.second() == Some(begin)
+/// An event's exception dates, looked up in constant time: a calendar may list a great
+/// many (one edit per cancelled day), and each occurrence is looked up once.
+struct Exceptions {
+    days: HashSet<Date>,
+    times: HashSet<i64>,
+}
+
+impl Exceptions {
+    fn of(e: &Event) -> Exceptions {
+        let mut out = Exceptions {
+            days: HashSet::new(),
+            times: HashSet::new(),
+        };
+        for x in &e.except {
+            if x.date_only {
+                out.days.insert(x.civil.date());
+            } else if let Some(t) = x.second() {
+                out.times.insert(t);
+            }
+        }
+        out
+    }
+
+    /// Whether an exception removes the occurrence starting at `start` (`begin`).
+    fn remove(&self, start: DateTime, begin: i64) -> bool {
+        self.days.contains(&start.date()) || self.times.contains(&begin)
     }
 }
 

@@ -130,7 +130,7 @@ fn scheduled(rota: &Rota, t: i64) -> (String, Source) {
 /// The calendar's occurrence in force at `t` that began last (a swap entered over a
 /// weekly series wins), else the fallback.
 fn from_calendar(rota: &Rota, t: i64) -> (String, Source) {
-    let Some(read) = &rota.from_calendar else {
+    let Some(read) = rota.from_calendar.as_ref().map(|r| r.shifts()) else {
         return (rota.fallback.clone(), Source::Fallback);
     };
     // Occurrences are sorted by start: those that began by `t` come first.
@@ -147,7 +147,7 @@ fn from_calendar(rota: &Rota, t: i64) -> (String, Source) {
 fn calendar_shifts(rota: &Rota, from: i64, to: i64) -> Vec<Shift> {
     let mut edges = vec![from, to];
     if let Some(read) = &rota.from_calendar {
-        for o in &read.occurrences {
+        for o in &read.shifts().occurrences {
             edges.extend(
                 [o.start, o.end]
                     .into_iter()
@@ -313,7 +313,7 @@ mod tests {
 #[cfg(test)]
 mod calendar_tests {
     use super::*;
-    use crate::config::{CalendarLocation, CalendarShifts, CalendarSource};
+    use crate::config::{CalendarLocation, CalendarRead, CalendarShifts, CalendarSource};
     use crate::core::ical::Occurrence;
 
     fn rota(occurrences: &[(i64, i64, &str)], cached: bool) -> Rota {
@@ -331,7 +331,7 @@ mod calendar_tests {
                 ca_pem: None,
             }),
             overrides: Vec::new(),
-            from_calendar: Some(CalendarShifts {
+            from_calendar: Some(CalendarRead::ready(CalendarShifts {
                 occurrences: occurrences
                     .iter()
                     .map(|(start, end, user)| Occurrence {
@@ -342,7 +342,7 @@ mod calendar_tests {
                     .collect(),
                 cached,
                 ..CalendarShifts::default()
-            }),
+            })),
         }
     }
 

@@ -976,3 +976,159 @@ fn an_ack_link_is_told_to_pagerduty_by_the_next_run() {
     assert_eq!(env.cabot_at(MONDAY + 120, &["run"]).code, 0);
     assert_eq!(actions(&pd), ["trigger", "acknowledge"]);
 }
+
+/// Two services: `web` on the calendar rota, `db` on no rota; both alert into one chat.
+fn two_services_one_calendar(slack: &str, web: &str, db: &str, source: &str) -> String {
+    format!(
+        "users:
+  alice: {{ slack: U0ALICE01 }}
+  bob: {{ slack: U0BOB0001 }}
+  carol: {{ slack: U0CAROL01 }}
+channels:
+  chat: {{ type: slack, webhook_url: '{slack}/services/T0/B0/secret' }}
+oncall:
+  ops: {{ {source}, time_zone: America/New_York, fallback: carol }}
+services:
+  - name: web
+    oncall: ops
+    channels: [chat]
+    checks:
+      - {{ name: home, type: http, url: '{web}' }}
+  - name: db
+    channels: [chat]
+    checks:
+      - {{ name: port, type: http, url: '{db}' }}
+"
+    )
+}
+
+#[test]
+fn a_calendar_that_does_not_answer_holds_only_its_own_rotas_alert_and_that_for_its_timeout() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let ca = certs::ca();
+    let leaf = certs::leaf(&["127.0.0.1"], Some(&ca), None);
+    let hang = Arc::new(AtomicBool::new(false));
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let hanging = Arc::clone(&hang);
+    let server = certs::https_serving(&leaf, move |_| {
+        if hanging.load(Ordering::SeqCst) {
+            // Answers nothing until the test is over.
+            let _ = released
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(60));
+            return (503, Vec::new());
+        }
+        (200, CALENDAR.as_bytes().to_vec())
+    });
+    let slack = FakeApi::slack();
+    let (web, db) = (Target::new(), Target::new());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &ca.pem).unwrap();
+    let source = format!(
+        "ical_url: 'https://{}/ops.ics', ca_file: '{}', timeout: 6s",
+        server.addr,
+        dir.path().join("ca.pem").display()
+    );
+    let env = Env::new(&two_services_one_calendar(
+        &slack.url(),
+        &web.url(),
+        &db.url(),
+        &source,
+    ));
+    // The first run keeps a copy of the calendar.
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+
+    // Three hours on (its refresh long past) the calendar takes the request and never
+    // answers; both services fail.
+    hang.store(true, Ordering::SeqCst);
+    web.set_up(false);
+    db.set_up(false);
+    let started = std::time::Instant::now();
+    let run = env
+        .command(&["run"])
+        .env("CABOT_NOW", (MONDAY + 3 * 3_600).to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let about = |service: &str| {
+        mentioned(&slack)
+            .into_iter()
+            .filter(|t| t.contains(&format!("for service: {service}")))
+            .collect::<Vec<_>>()
+    };
+    while about("db").is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // db's alert, which no calendar decides, went before the calendar's 6 s were up.
+    let db_alerted = started.elapsed();
+    assert_eq!(about("db").len(), 1, "{:#?}", mentioned(&slack));
+    assert!(
+        db_alerted < std::time::Duration::from_secs(5),
+        "db's alert waited {db_alerted:?} for a calendar that is not its own"
+    );
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // web's alert waited for its calendar, at most its timeout, then took the kept copy:
+    // 15:00 UTC is 10:00 in New York, bob's week.
+    let web_alerts = about("web");
+    assert_eq!(web_alerts.len(), 1, "{:#?}", mentioned(&slack));
+    assert!(web_alerts[0].contains("<@U0BOB0001>"), "{web_alerts:#?}");
+    assert!(
+        !about("db")[0].contains("<@U0"),
+        "db has no rota: {:#?}",
+        about("db")
+    );
+    assert!(
+        stderr.contains("cabot: oncall.ops: the calendar at https://127.0.0.1:")
+            && stderr.contains("using the copy read"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let _ = release.send(());
+}
+
+#[test]
+fn an_unchanged_calendar_is_not_expanded_again_and_a_changed_one_is() {
+    let (slack, target, _dir, file, env) = calendar_file(CALENDAR);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM oncall_calendars WHERE shifts LIKE '%\"bob\"%'"),
+        1,
+        "the expanded rota is kept"
+    );
+    // What is kept is what serves: with bob made carol in the kept shifts, and the file
+    // as it was, a run uses the kept shifts (carol is told; bob would be if the calendar
+    // were expanded again).
+    env.db()
+        .execute(
+            "UPDATE oncall_calendars SET shifts = replace(shifts, '\"bob\"', '\"carol\"')",
+            [],
+        )
+        .unwrap();
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 3 * 3_600, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(
+        texts[0].contains("<@U0CAROL01>") && !texts[0].contains("U0BOB0001"),
+        "{texts:#?}"
+    );
+    // The file changes (bob's weeks now start an hour later): expanded again, bob again.
+    std::fs::write(&file, CALENDAR.replace("T090000", "T100000")).unwrap();
+    target.set_up(true);
+    assert_eq!(env.cabot_at(MONDAY + 4 * 3_600, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 5 * 3_600, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert_eq!(texts.len(), 3, "alert, recovery, alert: {texts:#?}");
+    assert!(texts[2].contains("<@U0BOB0001>"), "{texts:#?}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM oncall_calendars WHERE shifts LIKE '%\"carol\"%'"),
+        0
+    );
+}

@@ -21,6 +21,7 @@ use crate::checks::runner::{Finished, Runner};
 use crate::checks::{CheckKind, CheckResult, Job, heartbeat};
 use crate::cli::Global;
 use crate::clock;
+use crate::cmd::oncall::CalendarReads;
 use crate::config::{Check, Config};
 use crate::core::{Importance, Status, schedule};
 use crate::exit_codes::{Exit, ExitCode};
@@ -152,9 +153,8 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let scope = Scope::new(&cfg, args)?;
     // Said even with --quiet: each stops a channel or a rota, and needs a person.
     say_unset_secrets(&cfg);
-    say_unread_calendars(&cfg, &calendars);
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
-    let done = run_scoped(g, args, &cfg, &scope, &calendars);
+    let done = run_scoped(g, args, &cfg, &scope, calendars);
     heartbeat.end(match &done {
         Ok(done) if !done.owed_undelivered => heartbeat_url::Outcome::Success,
         _ => heartbeat_url::Outcome::Fail,
@@ -189,7 +189,7 @@ fn say_unread_calendars(cfg: &Config, tried: &[CalendarCopy]) {
         let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) else {
             continue;
         };
-        let instead = match read.read_at {
+        let instead = match read.shifts().read_at {
             Some(at) => format!("using the copy read {}", clock::format_time(at)),
             None => format!("its fallback {} is on duty", rota.fallback),
         };
@@ -231,15 +231,10 @@ fn run_scoped(
     args: &Args,
     cfg: &Arc<Config>,
     scope: &Scope,
-    calendars: &[CalendarCopy],
+    calendars: CalendarReads,
 ) -> anyhow::Result<Done> {
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
-    for attempt in calendars {
-        store
-            .save_calendar(attempt)
-            .map_err(|e| store::failure(&cfg.state, "keeping a copy of a calendar", e))?;
-    }
     let clock_started = Instant::now();
     let started_at = clock::now();
     let id = run_id(started_at);
@@ -295,6 +290,7 @@ fn run_scoped(
         previous: plan.previous.clone(),
         scope,
         look_again: plan.next_due,
+        deferred: plan.deferred.clone(),
     };
     let held = plan.held.clone();
     let leased = !plan.due.is_empty() || !held.is_empty();
@@ -322,6 +318,15 @@ fn run_scoped(
             .map_err(fail("giving back the run's leases")),
         false => Ok(()),
     };
+    // The calendars were read beside the checks (each within its timeout): keep what
+    // was read, and say what could not be.
+    let tried = calendars.finish();
+    for attempt in &tried {
+        store
+            .save_calendar(attempt)
+            .map_err(fail("keeping a copy of a calendar"))?;
+    }
+    say_unread_calendars(cfg, &tried);
     outcome?;
     released?;
     delivered?;
@@ -400,6 +405,9 @@ struct Running<'a> {
     scope: &'a Scope<'a>,
     /// When to look for checks that came due while slow ones still run (Unix seconds).
     look_again: Option<i64>,
+    /// Services whose alerts wait for a calendar being read, and are decided once it is
+    /// (or its timeout passed): only they wait for it.
+    deferred: Vec<usize>,
 }
 
 impl Running<'_> {
@@ -430,10 +438,14 @@ impl Running<'_> {
         loop {
             let next_write = last_write.map_or_else(Instant::now, |t| t + BATCH_WINDOW);
             let look_again = self.look_again.map(instant_of);
-            let wait_until = match ((!batch.is_empty()).then_some(next_write), look_again) {
-                (Some(w), Some(l)) => Some(w.min(l)),
-                (w, l) => w.or(l),
-            };
+            let wait_until = [
+                (!batch.is_empty()).then_some(next_write),
+                look_again,
+                self.calendars_settle_at(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             if let Some(f) = runner.next(wait_until) {
                 self.show(&active[f.index], &f.result);
                 let frequency = self.check(&active[f.index]).frequency;
@@ -446,6 +458,7 @@ impl Running<'_> {
                 self.write(store, std::mem::take(&mut batch))?;
                 last_write = Some(Instant::now());
             }
+            self.decide_deferred(store, runner.is_done() && batch.is_empty())?;
             let looking = self.look_again.is_some_and(|t| t <= clock::now());
             if looking && !runner.is_done() {
                 for d in self.take_more(store, &runner)? {
@@ -462,6 +475,41 @@ impl Running<'_> {
                 return Ok(());
             }
         }
+    }
+
+    /// When the first calendar that a deferred service waits for is read or times out.
+    fn calendars_settle_at(&self) -> Option<Instant> {
+        self.deferred
+            .iter()
+            .filter_map(|&si| self.cfg.services[si].calendars_settle_at(self.cfg))
+            .min()
+    }
+
+    /// Decides the deferred services whose calendars are read (or timed out); with
+    /// `all`, waits for the rest first (each at most its calendar's timeout).
+    fn decide_deferred(&mut self, store: &mut Store, all: bool) -> anyhow::Result<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        if all {
+            for &si in &self.deferred {
+                for read in self.cfg.services[si].calendars(self.cfg) {
+                    read.shifts();
+                }
+            }
+        }
+        let (ready, waiting): (Vec<usize>, Vec<usize>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|&si| {
+                self.cfg.services[si]
+                    .calendars_settle_at(self.cfg)
+                    .is_none()
+            });
+        self.deferred = waiting;
+        if !ready.is_empty() {
+            self.decide(store, Vec::new(), ready)?;
+        }
+        Ok(())
     }
 
     /// While slow checks still run: leases the checks that came due meanwhile and can
@@ -597,7 +645,7 @@ impl Running<'_> {
     /// Writes a batch of results in one transaction, with the alerts of the services whose
     /// checks in this run are now all done, and wakes the deliverer for them.
     fn write(&mut self, store: &mut Store, batch: Vec<(Due, Finished)>) -> anyhow::Result<()> {
-        let mut done = Vec::new();
+        let mut done: Vec<usize> = Vec::new();
         for (d, f) in &batch {
             let check = self.check(d);
             self.ran.push(Ran {
@@ -614,6 +662,24 @@ impl Running<'_> {
                 }
             }
         }
+        // A service whose alerts wait for a calendar being read is decided once it is.
+        let (done, waiting): (Vec<usize>, Vec<usize>) = done.into_iter().partition(|&si| {
+            self.cfg.services[si]
+                .calendars_settle_at(self.cfg)
+                .is_none()
+        });
+        self.deferred.extend(waiting);
+        self.decide(store, batch, done)
+    }
+
+    /// Writes `batch` and decides the services in `done` in one transaction, and wakes the
+    /// deliverer for their alerts.
+    fn decide(
+        &mut self,
+        store: &mut Store,
+        batch: Vec<(Due, Finished)>,
+        done: Vec<usize>,
+    ) -> anyhow::Result<()> {
         let now = clock::now();
         let (alerted, decided) = store
             .immediate(|tx| {

@@ -45,6 +45,9 @@ pub struct Plan {
     /// The latest time a check's last run is stamped with, when it is ahead of this run's
     /// clock (`schedule::ahead`): the clock went back.
     pub stamped_ahead: Option<i64>,
+    /// Services not due whose alerts wait for a calendar being read (see
+    /// `Service::calendars_settle_at`): decided once it is read, or its timeout passed.
+    pub deferred: Vec<usize>,
 }
 
 /// The earlier of two times, either possibly unknown.
@@ -156,10 +159,12 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
         }
     }
     if run.alerts {
-        // Services with checks due are decided when those finish.
-        let idle: Vec<usize> = (0..cfg.services.len())
+        // Services with checks due are decided when those finish; those that wait for a
+        // calendar being read, once it is.
+        let (idle, deferred): (Vec<usize>, Vec<usize>) = (0..cfg.services.len())
             .filter(|&si| !leased_services[si])
-            .collect();
+            .partition(|&si| cfg.services[si].calendars_settle_at(cfg).is_none());
+        plan.deferred = deferred;
         plan.alerted = decide_services(conn, cfg, &idle, &plan.previous, now)?;
     }
     Ok(plan)

@@ -69,10 +69,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "when each check was added",
         sql: include_str!("0012_check_added.sql"),
     },
+    Migration {
+        version: 13,
+        name: "calendars kept expanded",
+        sql: include_str!("0013_calendar_shifts.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 13,
+        version: 14,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },
