@@ -163,6 +163,111 @@ fn main() -> anyhow::Result<()> {
         println!();
         hostile_calendar(&bench)?;
     }
+    if wanted("page") {
+        println!();
+        big_page_clients(&bench)?;
+    }
+    Ok(())
+}
+
+/// Scenario 10: public services on the page, clients asking for it at once, and how long.
+const PAGE_SERVICES: usize = 5_000;
+const PAGE_CLIENTS: [usize; 3] = [1, 10, 64];
+const PAGE_SECONDS: u64 = 5;
+
+/// Scenario 10: `serve-status` with 5,000 public services (a page of about 4 MB), and 1, 10
+/// and 64 clients each asking for `/` again and again (a new connection each time): the
+/// server's memory while they ask and after, and the answers it gave. A fresh server per
+/// client count, so that each peak is its own.
+fn big_page_clients(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 10. serve-status with {PAGE_SERVICES} public services: 1, 10 and 64 clients asking \
+         for / for {PAGE_SECONDS} s; server VmRSS peak (sampled every 20 ms) and after"
+    );
+    let target = Stamped::start(true)?;
+    let state = bench.dir.join("page.db");
+    let mut text = format!("state: {}\nservices:\n", state.display());
+    for i in 0..PAGE_SERVICES {
+        text.push_str(&format!(
+            "  - name: service-{i}\n    public: true\n    checks:\n      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}\n",
+            target.port
+        ));
+    }
+    let config = bench.write_config("page.yaml", &text)?;
+    bench.cabot(&config, &["run", "--all", "--jobs", "64"], &[0])?;
+    for clients in PAGE_CLIENTS {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Server(Some(
+            cabot_command(&config, &["serve-status", "--listen", &listen])
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting serve-status")?,
+        ));
+        let pid = server.pid();
+        wait_until_running(port)?;
+        let idle = memory(pid)?;
+        let stop = AtomicBool::new(false);
+        let (answers, bytes, peak_kb) = thread::scope(|scope| {
+            let sampler = scope.spawn(|| {
+                let mut peak = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    if let Ok(m) = memory(pid) {
+                        peak = peak.max(m.rss_kb);
+                    }
+                    thread::sleep(Duration::from_millis(20));
+                }
+                peak
+            });
+            let askers: Vec<_> = (0..clients)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let (mut answers, mut bytes) = (0usize, 0usize);
+                        let until = Instant::now() + Duration::from_secs(PAGE_SECONDS);
+                        while Instant::now() < until {
+                            let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                                continue;
+                            };
+                            let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                            let asked = s.write_all(
+                                b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n",
+                            );
+                            let mut answer = Vec::new();
+                            if asked.is_ok()
+                                && s.read_to_end(&mut answer).is_ok()
+                                && answer.starts_with(b"HTTP/1.1 200")
+                            {
+                                answers += 1;
+                                bytes = answer.len();
+                            }
+                        }
+                        (answers, bytes)
+                    })
+                })
+                .collect();
+            let results: Vec<(usize, usize)> =
+                askers.into_iter().filter_map(|a| a.join().ok()).collect();
+            stop.store(true, Ordering::SeqCst);
+            let peak = sampler.join().unwrap_or_default();
+            (
+                results.iter().map(|r| r.0).sum::<usize>(),
+                results.iter().map(|r| r.1).max().unwrap_or(0),
+                peak,
+            )
+        });
+        thread::sleep(Duration::from_secs(1));
+        let after = memory(pid)?;
+        server.stop()?;
+        println!(
+            "  RESULT {clients} clients: {answers} answers of {:.1} MB in {PAGE_SECONDS} s; \
+             server VmRSS idle {:.1} MB, peak {:.1} MB, 1 s after {:.1} MB (VmHWM {:.1} MB)",
+            bytes as f64 / 1e6,
+            mb(idle.rss_kb),
+            mb(peak_kb),
+            mb(after.rss_kb),
+            mb(after.hwm_kb)
+        );
+    }
     Ok(())
 }
 

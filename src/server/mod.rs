@@ -38,6 +38,7 @@ pub fn serve(cfg: Config, listen: &str, announce: bool) -> anyhow::Result<()> {
     widen_backlog(&listener);
     let cfg = Arc::new(cfg);
     let pings = Arc::new(ping::Pings::default());
+    let built = Arc::new(Built::default());
     // Views of the state, reused between requests: one per request in flight at most.
     let pool: Arc<Mutex<Vec<Db>>> = Arc::new(Mutex::new(Vec::new()));
     let handler = move |request: &Request| {
@@ -46,13 +47,78 @@ pub fn serve(cfg: Config, listen: &str, announce: bool) -> anyhow::Result<()> {
             .ok()
             .and_then(|mut p| p.pop())
             .unwrap_or_else(|| Db::new(cfg.state.clone()));
-        let response = route(request, &cfg, &mut db, &pings, clock::now());
+        let response = built.answer(request, &cfg, || {
+            route(request, &cfg, &mut db, &pings, clock::now())
+        });
         if let Ok(mut p) = pool.lock() {
             p.push(db);
         }
         secure(response)
     };
     wire::serve(listener, wire::Limits::default(), Arc::new(handler))
+}
+
+/// The big answers (the page, `/status.json`, `/metrics`), each built once for a state
+/// and a second and shared by every request for it: clients asking at once wait for the
+/// one build and get the same bytes, so memory does not grow with them.
+#[derive(Default)]
+struct Built {
+    page: Mutex<Option<(Version, Response)>>,
+    json: Mutex<Option<(Version, Response)>>,
+    metrics: Mutex<Option<(Version, Response)>>,
+}
+
+/// What a built answer was built from: the state's files as they stood (their sizes and
+/// times of change: a commit changes the write-ahead log's), and the second.
+#[derive(Clone, PartialEq, Eq)]
+struct Version {
+    files: [Option<(u64, std::time::SystemTime)>; 2],
+    now: i64,
+}
+
+impl Version {
+    fn of(state: &std::path::Path, now: i64) -> Version {
+        let stat = |path: &std::path::Path| {
+            let m = std::fs::metadata(path).ok()?;
+            Some((m.len(), m.modified().ok()?))
+        };
+        let mut wal = state.as_os_str().to_owned();
+        wal.push("-wal");
+        Version {
+            files: [stat(state), stat(std::path::Path::new(&wal))],
+            now,
+        }
+    }
+}
+
+impl Built {
+    /// The answer to `request`: a shared one for the big answers, else `build`'s own.
+    fn answer(
+        &self,
+        request: &Request,
+        cfg: &Config,
+        build: impl FnOnce() -> Response,
+    ) -> Response {
+        let path = request.target.split(['?', '#']).next().unwrap_or("");
+        let slot = match (request.method.as_str(), path) {
+            ("GET" | "HEAD", "/") => &self.page,
+            ("GET" | "HEAD", "/status.json") => &self.json,
+            ("GET" | "HEAD", "/metrics") if cfg.status.metrics => &self.metrics,
+            _ => return build(),
+        };
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let version = Version::of(&cfg.state, clock::now());
+        if let Some((built, response)) = slot.as_ref()
+            && *built == version
+        {
+            return response.clone();
+        }
+        // Dropped first: the old answer is not kept alongside the new one while it builds.
+        *slot = None;
+        let response = build();
+        *slot = Some((version, response.clone()));
+        response
+    }
 }
 
 /// The answer to one request at `now` (Unix seconds).

@@ -80,7 +80,9 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
+    /// Shared: an answer built once (a big page) goes to every client asking for it
+    /// without a copy each.
+    pub body: std::sync::Arc<[u8]>,
 }
 
 impl Response {
@@ -89,7 +91,7 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type", content_type.to_string())],
-            body: body.into(),
+            body: body.into().into(),
         }
     }
 
@@ -494,7 +496,7 @@ fn write_response(
     head_only: bool,
     keep_alive: bool,
 ) -> std::io::Result<()> {
-    let mut out = Vec::with_capacity(256 + r.body.len());
+    let mut out = Vec::with_capacity(256);
     let _ = write!(out, "HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
     for (name, value) in &r.headers {
         let _ = write!(out, "{name}: {value}\r\n");
@@ -505,10 +507,15 @@ fn write_response(
         r.body.len(),
         if keep_alive { "keep-alive" } else { "close" }
     );
-    if !head_only {
+    // A small body goes in the head's packet; a big one from where it is, uncopied.
+    let small = r.body.len() <= 16 * 1024;
+    if !head_only && small {
         out.extend_from_slice(&r.body);
     }
     w.write_all(&out)?;
+    if !head_only && !small {
+        w.write_all(&r.body)?;
+    }
     w.flush()
 }
 

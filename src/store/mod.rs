@@ -26,6 +26,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// The size past which a run empties the write-ahead log after it (see `Store::checkpoint`).
+pub const WAL_BOUND: u64 = 16 * 1024 * 1024;
+
 /// A check's current state, as kept beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckRow {
@@ -560,6 +563,33 @@ impl Store {
         // What was restored is what the WAL holds: write it into the file now.
         let _ = live.pragma_update(None, "wal_checkpoint", "TRUNCATE");
         Ok(version)
+    }
+
+    /// After a run: copies what it can of the write-ahead log into the database without
+    /// waiting for anyone (readers such as `serve-status` may hold older snapshots, and
+    /// SQLite's own checkpoints then stop short, run after run); when the log has grown
+    /// past `WAL_BOUND` all the same, waits (at most the busy timeout) for the readers of
+    /// its older frames and empties it. Returns the log's size after.
+    pub fn checkpoint(&self) -> rusqlite::Result<u64> {
+        let wal = |conn: &Connection| {
+            conn.path()
+                .and_then(|p| std::fs::metadata(format!("{p}-wal")).ok())
+                .map_or(0, |m| m.len())
+        };
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        if wal(&self.conn) > WAL_BOUND {
+            match self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            {
+                Ok(()) => {}
+                // Readers kept it busy past the timeout: the next run tries again.
+                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(wal(&self.conn))
     }
 
     /// Every check the state knows, in the table's order (a plain scan: sorting costs

@@ -58,10 +58,12 @@ fn mode(path: &Path) -> u32 {
 fn a_backup_taken_while_runs_write_is_whole_and_holds_what_is_still_in_the_wal() {
     let env = env_with_checks(20);
     assert_eq!(env.cabot(&["run", "--all"]).code, 0);
-    // Held open (and read once), this connection keeps the runs below from checkpointing
-    // their WAL into the database file as the last one out would: what a running cabot
-    // leaves, and what a plain `cp cabot.db` misses.
+    // Held open in a read transaction, this connection keeps the runs below from
+    // checkpointing their WAL into the database file past its snapshot (as a reader such
+    // as serve-status does): what a running cabot leaves, and what a plain `cp cabot.db`
+    // misses.
     let hold = env.db();
+    hold.execute_batch("BEGIN").expect("begin");
     let first: i64 = hold
         .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
         .expect("read");
@@ -108,6 +110,7 @@ fn a_backup_taken_while_runs_write_is_whole_and_holds_what_is_still_in_the_wal()
         runs_in(&plain) < 1 + runs,
         "the WAL held runs that a copy of the file alone lacks, so the test shows the difference"
     );
+    hold.execute_batch("COMMIT").expect("commit");
     drop(hold);
 }
 

@@ -521,3 +521,62 @@ fn hand_made_changes_refuse_a_damaged_state() {
         "the file is as it was"
     );
 }
+
+#[test]
+fn a_write_ahead_log_that_readers_kept_growing_is_emptied_after_a_run() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = env_with_closed_port();
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let wal = env.path("cabot.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+
+    // Readers that always hold a snapshot (a status page polled by many) stop SQLite's
+    // own checkpoints short of the log's end, and the log only grows: 24 MB of it here.
+    let reader = env.db();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM runs;")
+        .unwrap();
+    let writer = env.db();
+    writer
+        .execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; CREATE TABLE filler (b BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24)
+             INSERT INTO filler SELECT zeroblob(1000000) FROM n;
+             DROP TABLE filler;",
+        )
+        .unwrap();
+    drop(writer);
+    reader.execute_batch("COMMIT").unwrap();
+    assert!(wal_size() > 20_000_000, "{}", wal_size());
+
+    // Two readers in turn, one always in a transaction, while the next run writes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let (stop, path) = (Arc::clone(&stop), env.state());
+            std::thread::spawn(move || {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(5 * i));
+                while !stop.load(Ordering::SeqCst) {
+                    let _ = conn.execute_batch("BEGIN; SELECT count(*) FROM runs;");
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    let _ = conn.execute_batch("COMMIT");
+                }
+            })
+        })
+        .collect();
+    let run = env.cabot(&["run", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let after = wal_size();
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().unwrap();
+    }
+    drop(reader);
+    assert!(
+        after < 1_000_000,
+        "the log is {after} bytes after the run; it should have been emptied"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM runs"), 2);
+}

@@ -823,13 +823,15 @@ fn finish(cfg: &Config, store: &mut Store, started_at: i64, ran: &[Ran]) -> anyh
             failures: ran.iter().filter(|r| !r.ok).count() as i64,
         })
         .map_err(|e| store::failure(&cfg.state, "recording the run", e))?;
-    if !believed {
-        return Ok(());
+    if believed {
+        let cutoff = finished_at - cfg.retention.as_secs() as i64;
+        store
+            .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
+            .map_err(|e| store::failure(&cfg.state, "pruning old results", e))?;
     }
-    let cutoff = finished_at - cfg.retention.as_secs() as i64;
     store
-        .prune(cutoff, PRUNE_BATCH, PRUNE_MAX_BATCHES)
-        .map_err(|e| store::failure(&cfg.state, "pruning old results", e))?;
+        .checkpoint()
+        .map_err(|e| store::failure(&cfg.state, "checkpointing the write-ahead log", e))?;
     Ok(())
 }
 

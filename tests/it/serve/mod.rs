@@ -1241,3 +1241,32 @@ fn fifteen_hundred_idle_connections_from_one_address_do_not_starve_a_watcher() {
     );
     assert!(server.is_alive());
 }
+
+#[test]
+fn a_page_built_once_for_many_clients_changes_with_the_state_within_the_second() {
+    let (env, target) = three_services("");
+    assert_eq!(env.cabot_at(T0, &["run"]).code, 0);
+    // The server's clock stands still: only the state can tell its answers apart.
+    let server = StatusServer::start(&env, Some(T0 + 30));
+    let before = server.get("/");
+    let json_before = server.json();
+    let passing = ">PASSING</span></h2>";
+    assert!(section(&before.body, "web").contains(passing), "{before:?}");
+    assert_eq!(json_before["services"][0]["status"], "PASSING");
+    // Clients at once get the same bytes.
+    let pages: Vec<String> = std::thread::scope(|s| {
+        let asks: Vec<_> = (0..8).map(|_| s.spawn(|| server.get("/").body)).collect();
+        asks.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    assert!(pages.iter().all(|p| *p == before.body));
+
+    target.set_up(false);
+    assert_eq!(env.cabot_at(T0 + 10, &["run", "--all"]).code, 0);
+    let after = server.get("/");
+    assert!(
+        !section(&after.body, "web").contains(passing),
+        "the page from before the run: {after:?}"
+    );
+    assert_ne!(server.json()["services"][0]["status"], "PASSING");
+    assert_eq!(server.get("/").body, after.body);
+}
