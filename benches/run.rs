@@ -1153,43 +1153,57 @@ fn alert_latency(bench: &Bench) -> anyhow::Result<()> {
         target.port
     ));
     let config = bench.write_config("latency.yaml", &text)?;
-    let mut latencies = Vec::new();
-    for i in 0..LATENCY_SAMPLES {
-        // Passing first (only the fast check, at once), then failing beside the slow ones.
-        target.set_ok(true);
-        bench.cabot(&config, &["run", "--all", "--check", "fast/home"], &[0])?;
-        target.set_ok(false);
-        let answered = target.stamps.lock().map(|s| s.len()).unwrap_or(0);
-        let alerts_before = hook.stamps.lock().map(|s| s.len()).unwrap_or(0);
-        let m = bench.cabot(&config, &["run", "--all", "--jobs", "128"], &[0])?;
-        let answered_at = target
-            .stamps
-            .lock()
-            .ok()
-            .and_then(|s| s.get(answered).copied());
-        let alerted_at = hook.stamps.lock().ok().and_then(|s| {
-            s.iter()
-                .skip(alerts_before)
-                .copied()
-                .find(|t| answered_at.is_some_and(|a| *t >= a))
-        });
-        let (Some(answered_at), Some(alerted_at)) = (answered_at, alerted_at) else {
-            bail!("incident {i}: no answer or no alert was seen");
-        };
-        let ms = (alerted_at - answered_at).as_secs_f64() * 1000.0;
+    // --jobs 128 runs every check at once; at the default 64 the slow ones fill the pool
+    // and the fast one (last in the config) waits unless it is started first.
+    for jobs in ["128", "64"] {
+        println!("  --jobs {jobs}:");
+        let mut latencies = Vec::new();
+        let mut from_start = Vec::new();
+        for i in 0..LATENCY_SAMPLES {
+            // Passing first (only the fast check, at once), then failing beside the slow ones.
+            target.set_ok(true);
+            bench.cabot(&config, &["run", "--all", "--check", "fast/home"], &[0])?;
+            target.set_ok(false);
+            let answered = target.stamps.lock().map(|s| s.len()).unwrap_or(0);
+            let alerts_before = hook.stamps.lock().map(|s| s.len()).unwrap_or(0);
+            let started = Instant::now();
+            let m = bench.cabot(&config, &["run", "--all", "--jobs", jobs], &[0])?;
+            let answered_at = target
+                .stamps
+                .lock()
+                .ok()
+                .and_then(|s| s.get(answered).copied());
+            let alerted_at = hook.stamps.lock().ok().and_then(|s| {
+                s.iter()
+                    .skip(alerts_before)
+                    .copied()
+                    .find(|t| answered_at.is_some_and(|a| *t >= a))
+            });
+            let (Some(answered_at), Some(alerted_at)) = (answered_at, alerted_at) else {
+                bail!("incident {i}: no answer or no alert was seen");
+            };
+            let ms = (alerted_at - answered_at).as_secs_f64() * 1000.0;
+            let since_start = (alerted_at - started).as_secs_f64() * 1000.0;
+            println!(
+                "  incident {}: alert {ms:.1} ms after the failing answer, {since_start:.0} ms after \
+             the run started; the run took {:.2} s",
+                i + 1,
+                m.wall.as_secs_f64()
+            );
+            latencies.push(ms);
+            from_start.push(since_start);
+        }
+        let p50 = median(latencies.clone());
+        let max = latencies.iter().copied().fold(0.0, f64::max);
+        let start_max = from_start.iter().copied().fold(0.0, f64::max);
         println!(
-            "  incident {}: alert {ms:.1} ms after the failing answer; the run took {:.2} s",
-            i + 1,
-            m.wall.as_secs_f64()
+            "  RESULT --jobs {jobs}: alert latency p50 {p50:.1} ms, max {max:.1} ms (target < {LATENCY_TARGET_MS} ms): {}; \
+         from the run's start p50 {:.0} ms, max {start_max:.0} ms (target < {LATENCY_TARGET_MS} ms): {}",
+            verdict(max < LATENCY_TARGET_MS),
+            median(from_start.clone()),
+            verdict(start_max < LATENCY_TARGET_MS)
         );
-        latencies.push(ms);
     }
-    let p50 = median(latencies.clone());
-    let max = latencies.iter().copied().fold(0.0, f64::max);
-    println!(
-        "  RESULT alert latency p50 {p50:.1} ms, max {max:.1} ms (target < {LATENCY_TARGET_MS} ms): {}",
-        verdict(max < LATENCY_TARGET_MS)
-    );
     Ok(())
 }
 

@@ -9,7 +9,8 @@
 //! Work can be added while the runner runs (checks that came due while a slow one is still
 //! running), numbered on from the work it was given.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -74,6 +75,9 @@ pub struct Runner {
     events: Receiver<Event>,
     sender: Sender<Event>,
     running: HashMap<usize, Running>,
+    /// The deadlines of the checks in flight, soonest on top; an entry whose check is no
+    /// longer in `running` is stale and dropped when it comes up.
+    deadlines: BinaryHeap<Reverse<(Instant, usize)>>,
     /// Each worker's flag: set when the runner gave up on its check.
     retired: Vec<Arc<AtomicBool>>,
     /// Workers started, and neither retired nor ended.
@@ -98,6 +102,7 @@ impl Runner {
             events,
             sender,
             running: HashMap::new(),
+            deadlines: BinaryHeap::new(),
             retired: Vec::new(),
             alive: 0,
             left: 0,
@@ -163,7 +168,7 @@ impl Runner {
                     ),
                 });
             }
-            let earliest = self.running.values().map(|r| r.deadline).min();
+            let earliest = self.earliest_deadline();
             let wake = match (earliest, until) {
                 (Some(d), Some(u)) => Some(d.min(u)),
                 (d, u) => d.or(u),
@@ -185,13 +190,15 @@ impl Runner {
                     unix,
                 }) => {
                     let timeout = self.work[index].check(&self.shared.cfg).timeout;
+                    let deadline = at + timeout + GRACE;
+                    self.deadlines.push(Reverse((deadline, index)));
                     self.running.insert(
                         index,
                         Running {
                             worker,
                             started: at,
                             unix,
-                            deadline: at + timeout + GRACE,
+                            deadline,
                         },
                     );
                 }
@@ -220,13 +227,9 @@ impl Runner {
                 }
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
                     let now = Instant::now();
-                    let overdue = self
-                        .running
-                        .iter()
-                        .find(|(_, r)| r.deadline <= now)
-                        .map(|(i, _)| *i);
-                    if let Some((index, r)) =
-                        overdue.and_then(|i| self.running.remove(&i).map(|r| (i, r)))
+                    if self.earliest_deadline().is_some_and(|d| d <= now)
+                        && let Some(Reverse((_, index))) = self.deadlines.pop()
+                        && let Some(r) = self.running.remove(&index)
                     {
                         return Some(self.abandon(index, r, now));
                     }
@@ -236,6 +239,21 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// The soonest deadline of a check in flight, dropping stale entries off the top.
+    fn earliest_deadline(&mut self) -> Option<Instant> {
+        while let Some(Reverse((deadline, index))) = self.deadlines.peek() {
+            if self
+                .running
+                .get(index)
+                .is_some_and(|r| r.deadline == *deadline)
+            {
+                return Some(*deadline);
+            }
+            self.deadlines.pop();
+        }
+        None
     }
 
     /// Hands back a check that overran its deadline as failed, and replaces its worker.

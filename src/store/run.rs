@@ -32,6 +32,8 @@ pub struct CheckClock {
     pub claimed_by: Option<String>,
     /// When it was first seen in the config.
     pub added_at: Option<i64>,
+    /// How long its last run took.
+    pub last_duration_ms: Option<i64>,
 }
 
 impl CheckClock {
@@ -52,7 +54,7 @@ impl CheckClock {
 
 const CLOCK_COLUMNS: &str = "id, kind, importance, active, consecutive_failures,
     last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claim_until,
-    service, name, added_at, claimed_by";
+    service, name, added_at, claimed_by, last_duration_ms";
 
 fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
     let kind = r.get_ref(1)?.as_str()?;
@@ -74,6 +76,7 @@ fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
         claim_until: r.get(10)?,
         added_at: r.get(13)?,
         claimed_by: r.get(14)?,
+        last_duration_ms: r.get(15)?,
     })
 }
 

@@ -678,3 +678,50 @@ fn a_clock_that_leaps_ahead_prunes_nothing_until_a_second_run_agrees() {
         0
     );
 }
+
+#[test]
+fn a_fast_check_runs_before_checks_that_took_long_last_time_when_the_pool_is_full() {
+    let slow = HttpServer::start(|_| Reply::new(200, "ok").after(Duration::from_millis(700)));
+    let fast = Target::new();
+    fast.set_up(false);
+    let slow_checks: String = (0..4)
+        .map(|i| {
+            format!(
+                "      - {{ name: s{i}, type: http, url: '{}' }}\n",
+                slow.url("/")
+            )
+        })
+        .collect();
+    let env = Env::new(&format!(
+        "services:
+  - name: slow
+    checks:
+{slow_checks}  - name: fast
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        fast.url()
+    ));
+    let order = |run: &Run| -> Vec<String> {
+        run.stderr
+            .lines()
+            .filter(|l| l.starts_with("ok ") || l.starts_with("FAIL "))
+            .map(|l| l.split(" (").next().unwrap_or("").to_string())
+            .collect()
+    };
+    // The first run knows nothing of how long each takes: config order, two at a time, so
+    // the fast check waits for two rounds of slow ones.
+    let first = env.cabot(&["run", "--jobs", "2", "-v"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert_eq!(
+        order(&first).last().map(String::as_str),
+        Some("FAIL fast/home"),
+        "{first:?}"
+    );
+    // Next time the checks that took 0.7 s go after the one that took none.
+    let second = env.cabot(&["run", "--all", "--jobs", "2", "-v"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    let second = order(&second);
+    assert_eq!(second.len(), 5, "{second:?}");
+    assert_eq!(second[0], "FAIL fast/home", "{second:?}");
+}

@@ -27,6 +27,9 @@ pub struct Due {
     pub last_run: Option<i64>,
     /// When it was added to the config (a heartbeat's first ping is awaited from there).
     pub added: Option<i64>,
+    /// How long it is expected to take: its last run's time, or its timeout when it
+    /// never ran (a guess that puts it after the checks known to be fast).
+    pub expected_ms: i64,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +51,18 @@ pub struct Plan {
     /// Services not due whose alerts wait for a calendar being read (see
     /// `Service::calendars_settle_at`): decided once it is read, or its timeout passed.
     pub deferred: Vec<usize>,
+}
+
+/// Orders checks to start those expected to finish soonest first (by their last run's
+/// time; config order among equals), so that when there are more due than `--jobs`, a
+/// slow check never holds a fast one's result, and its alert, behind it.
+pub fn shortest_first(due: &mut [Due]) {
+    due.sort_by_key(|d| d.expected_ms);
+}
+
+/// How long a check is expected to take (see `Due::expected_ms`).
+fn expected_ms(last: Option<i64>, check: &crate::config::Check) -> i64 {
+    last.unwrap_or(check.timeout.as_millis() as i64)
 }
 
 /// The earlier of two times, either possibly unknown.
@@ -121,6 +136,7 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
                 id: clock.id,
                 last_run: clock.last_run_at,
                 added: clock.added_at,
+                expected_ms: expected_ms(clock.last_duration_ms, check),
             };
             if schedule::is_free(clock.claim_until, clock.claimed_by.as_deref(), now) {
                 leased_services[si] = true;
@@ -148,6 +164,7 @@ pub fn plan(conn: &Connection, cfg: &Config, scope: &Scope, run: &Run) -> rusqli
             state::save_service(conn, &row, quiet::ack_ends(status))?;
         }
     }
+    shortest_first(&mut plan.due);
     lease(conn, cfg, run, &plan.due)?;
     // Checks and services the config no longer has stay in the state, inactive.
     for id in gone {
@@ -212,9 +229,11 @@ pub fn more(
                 id: clock.id,
                 last_run: clock.last_run_at,
                 added: clock.added_at,
+                expected_ms: expected_ms(clock.last_duration_ms, check),
             });
         }
     })?;
+    shortest_first(&mut due);
     lease(conn, cfg, run, &due)?;
     Ok((due, next_due))
 }
@@ -242,6 +261,7 @@ fn in_line_with_config(
         claim_until: None,
         claimed_by: None,
         added_at: Some(now),
+        last_duration_ms: None,
     });
     clock.added_at = clock.added_at.or(Some(now));
     clock.kind = check.kind.type_name();
