@@ -196,29 +196,12 @@ fn big_page_clients(bench: &Bench) -> anyhow::Result<()> {
     let config = bench.write_config("page.yaml", &text)?;
     bench.cabot(&config, &["run", "--all", "--jobs", "64"], &[0])?;
     for clients in PAGE_CLIENTS {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut server = Server(Some(
-            cabot_command(&config, &["serve-status", "--listen", &listen])
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting serve-status")?,
-        ));
+        let (mut server, port) = serve_status(&config)?;
         let pid = server.pid();
-        wait_until_running(port)?;
         let idle = memory(pid)?;
         let stop = AtomicBool::new(false);
         let (answers, bytes, peak_kb) = thread::scope(|scope| {
-            let sampler = scope.spawn(|| {
-                let mut peak = 0;
-                while !stop.load(Ordering::SeqCst) {
-                    if let Ok(m) = memory(pid) {
-                        peak = peak.max(m.rss_kb);
-                    }
-                    thread::sleep(Duration::from_millis(20));
-                }
-                peak
-            });
+            let sampler = scope.spawn(|| peak_rss_kb(pid, &stop, Duration::from_millis(20)));
             let askers: Vec<_> = (0..clients)
                 .map(|_| {
                     scope.spawn(|| {
@@ -1015,16 +998,9 @@ fn status_under_load(bench: &Bench) -> anyhow::Result<()> {
     )?;
     bench.cabot(&config, &["run", "--all"], &[0])?;
 
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let (mut server, port) = serve_status(&config)?;
     let listen = format!("127.0.0.1:{port}");
-    let mut server = Server(Some(
-        cabot_command(&config, &["serve-status", "--listen", &listen])
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting serve-status")?,
-    ));
     let pid = server.pid();
-    wait_until_running(port)?;
     let idle = memory(pid)?;
     println!(
         "  serve-status idle: VmRSS {:.1} MB, VmHWM {:.1} MB",
@@ -1053,16 +1029,7 @@ fn status_under_load(bench: &Bench) -> anyhow::Result<()> {
             }
             (walls, failed)
         });
-        let sampler = scope.spawn(|| {
-            let mut peak = 0;
-            while !stop.load(Ordering::SeqCst) {
-                if let Ok(m) = memory(pid) {
-                    peak = peak.max(m.rss_kb);
-                }
-                thread::sleep(Duration::from_millis(100));
-            }
-            peak
-        });
+        let sampler = scope.spawn(|| peak_rss_kb(pid, &stop, Duration::from_millis(100)));
         let out = Command::new(&wrk)
             .args([
                 format!("-t{SERVE_THREADS}"),
@@ -1408,6 +1375,32 @@ fn minimal_client(spec: &str) -> anyhow::Result<()> {
 
 /// A `serve-status` child, killed when dropped.
 struct Server(Option<Child>);
+
+/// `serve-status` on a free loopback port, once it answers "Checks running".
+fn serve_status(config: &Path) -> anyhow::Result<(Server, u16)> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server(Some(
+        cabot_command(config, &["serve-status", "--listen", &listen])
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting serve-status")?,
+    ));
+    wait_until_running(port)?;
+    Ok((server, port))
+}
+
+/// The highest VmRSS of `pid`, sampled every `every` until `stop` is set.
+fn peak_rss_kb(pid: libc::pid_t, stop: &AtomicBool, every: Duration) -> i64 {
+    let mut peak = 0;
+    while !stop.load(Ordering::SeqCst) {
+        if let Ok(m) = memory(pid) {
+            peak = peak.max(m.rss_kb);
+        }
+        thread::sleep(every);
+    }
+    peak
+}
 
 impl Server {
     fn pid(&self) -> libc::pid_t {

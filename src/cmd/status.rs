@@ -393,6 +393,16 @@ fn check_report(c: &CheckRow) -> CheckReport<'_> {
 }
 
 /// The one line that says what is wrong and what to do.
+/// Each service that is not passing, as `NAME STATUS`.
+fn failing_services(report: &Report) -> Vec<String> {
+    report
+        .services
+        .iter()
+        .filter(|s| s.status != Status::Passing)
+        .map(|s| format!("{} {}", s.name, s.status))
+        .collect()
+}
+
 fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
     match &report.last_run {
         None => "no run has completed yet: run `cabot run` (cron or a systemd timer should, every minute)".into(),
@@ -402,12 +412,7 @@ fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
         ),
         Some(_) if report.running && report.clock_went_back.is_some() => {
             let step = report.clock_went_back.as_ref().map(ClockStep::words).unwrap_or_default();
-            let failing: Vec<String> = report
-                .services
-                .iter()
-                .filter(|s| s.status != Status::Passing)
-                .map(|s| format!("{} {}", s.name, s.status))
-                .collect();
+            let failing = failing_services(report);
             match failing.is_empty() {
                 true => step,
                 false => format!("{step}; failing: {}", failing.join(", ")),
@@ -418,15 +423,7 @@ fn verdict(report: &Report, stale_after: &std::time::Duration) -> String {
             format_age(r.age_seconds),
             crate::text::duration(*stale_after)
         ),
-        Some(_) => {
-            let failing: Vec<String> = report
-                .services
-                .iter()
-                .filter(|s| s.status != Status::Passing)
-                .map(|s| format!("{} {}", s.name, s.status))
-                .collect();
-            format!("failing: {}", failing.join(", "))
-        }
+        Some(_) => format!("failing: {}", failing_services(report).join(", ")),
     }
 }
 
