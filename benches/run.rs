@@ -12,6 +12,9 @@
 //! 6. 10,000 http checks at `--jobs 1000`, each answered after 200 ms: wall time against
 //!    the ideal, CPU against a minimal client making the same requests, peak RSS.
 //!
+//! 11. `serve-status` under 4,000 half-sent requests from 40 addresses: the share of a
+//!     watcher's probes answered within 1 s (target 95 %).
+//!
 //! `cargo bench --bench run`. Every scenario prints its numbers and PASS or FAIL; the
 //! exit code does not depend on the targets. All traffic stays on 127.0.0.1 and all
 //! files in a temp folder.
@@ -167,7 +170,141 @@ fn main() -> anyhow::Result<()> {
         println!();
         big_page_clients(&bench)?;
     }
+    if wanted("halfopen") {
+        println!();
+        half_open_attack(&bench)?;
+    }
     Ok(())
+}
+
+/// The attack of scenario 11, shared with the end-to-end test.
+#[path = "../tests/it/support/half_open.rs"]
+mod half_open;
+
+/// Scenario 11's attack and watcher.
+const ATTACK_ADDRESSES: usize = 40;
+const ATTACK_PER_ADDRESS: usize = 100;
+const ATTACK_REOPEN: Duration = Duration::from_secs(5);
+const WATCHER_PROBES: usize = 200;
+const WATCHER_EVERY: Duration = Duration::from_millis(100);
+const WATCHER_TIMEOUT: Duration = Duration::from_secs(1);
+const WATCHER_TARGET: f64 = 0.95;
+/// Then 64 idle connections from each of this many addresses, held.
+const MANY_ADDRESSES: usize = 150;
+
+/// Scenario 11: 4,000 connections from 40 addresses, each sending half a request head and
+/// opened again every 5 s, while a watcher on 127.0.0.1 asks `/status/` every 100 ms: the
+/// share of its probes answered within 1 s, their latency, and the server's threads,
+/// descriptors and memory meanwhile.
+fn half_open_attack(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 11. serve-status under {} half-sent requests ({ATTACK_ADDRESSES} addresses x \
+         {ATTACK_PER_ADDRESS}, reopened every {ATTACK_REOPEN:?}); a watcher asks /status/ \
+         {WATCHER_PROBES} times, every {WATCHER_EVERY:?}, {WATCHER_TIMEOUT:?} each",
+        ATTACK_ADDRESSES * ATTACK_PER_ADDRESS
+    );
+    let target = Stamped::start(true)?;
+    let state = bench.dir.join("halfopen.db");
+    let text = format!(
+        "state: {}\nservices:\n  - name: site\n    checks:\n      - {{ name: home, type: http, url: 'http://127.0.0.1:{}/' }}\n",
+        state.display(),
+        target.port
+    );
+    let config = bench.write_config("halfopen.yaml", &text)?;
+    bench.cabot(&config, &["run", "--all"], &[0])?;
+    let (mut server, port) = serve_status(&config)?;
+    let pid = server.pid();
+    let idle = memory(pid)?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let attack =
+        half_open::Attack::start(addr, ATTACK_ADDRESSES, ATTACK_PER_ADDRESS, ATTACK_REOPEN);
+    let held = attack.wait_for(
+        ATTACK_ADDRESSES * ATTACK_PER_ADDRESS,
+        Duration::from_secs(10),
+    );
+    let stop = AtomicBool::new(false);
+    let (probes, peak_kb, most_fds, most_threads) = thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let (mut fds, mut threads) = (0, 0);
+            while !stop.load(Ordering::SeqCst) {
+                fds = fds.max(open_descriptors(pid));
+                threads = threads.max(thread_count(pid));
+                thread::sleep(Duration::from_millis(100));
+            }
+            (fds, threads)
+        });
+        let rss = scope.spawn(|| peak_rss_kb(pid, &stop, Duration::from_millis(20)));
+        let probes = half_open::watch(addr, WATCHER_PROBES, WATCHER_EVERY, WATCHER_TIMEOUT);
+        stop.store(true, Ordering::SeqCst);
+        let (fds, threads) = sampler.join().unwrap_or_default();
+        (probes, rss.join().unwrap_or_default(), fds, threads)
+    });
+    let closed = attack.closed_by_server.load(Ordering::Relaxed);
+    drop(attack);
+    // Then what holding many costs: idle connections, never reopened, from enough
+    // addresses that no one is over its share.
+    let many = half_open::Attack::start(addr, MANY_ADDRESSES, 64, Duration::from_secs(3600));
+    let many_held = many.wait_for(MANY_ADDRESSES * 64, Duration::from_secs(30));
+    thread::sleep(Duration::from_secs(1));
+    let holding = memory(pid)?;
+    let many_fds = open_descriptors(pid);
+    let many_probes = half_open::watch(addr, 20, WATCHER_EVERY, WATCHER_TIMEOUT);
+    drop(many);
+    server.stop()?;
+    let answered: Vec<f64> = probes
+        .iter()
+        .flatten()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
+    let share = answered.len() as f64 / probes.len() as f64;
+    println!(
+        "  RESULT attack: {held} connections open after 10 s; the server closed {closed} of \
+         them meanwhile; server at most {most_fds} descriptors, {most_threads} threads"
+    );
+    println!(
+        "  RESULT watcher: {} of {} probes answered within {WATCHER_TIMEOUT:?} ({:.1} %; target \
+         {:.0} %: {}); answered p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        answered.len(),
+        probes.len(),
+        share * 100.0,
+        WATCHER_TARGET * 100.0,
+        verdict(share >= WATCHER_TARGET),
+        percentile(answered.clone(), 0.50),
+        percentile(answered.clone(), 0.95),
+        answered.iter().copied().fold(0.0, f64::max),
+    );
+    println!(
+        "  RESULT server VmRSS idle {:.1} MB, peak under the attack {:.1} MB",
+        mb(idle.rss_kb),
+        mb(peak_kb)
+    );
+    println!(
+        "  RESULT holding {many_held} connections from {MANY_ADDRESSES} addresses: server \
+         {many_fds} descriptors, VmRSS {:.1} MB ({:.1} MB over idle); the watcher got {} of {} \
+         answers within {WATCHER_TIMEOUT:?}",
+        mb(holding.rss_kb),
+        mb(holding.rss_kb - idle.rss_kb),
+        many_probes.iter().flatten().count(),
+        many_probes.len()
+    );
+    Ok(())
+}
+
+/// How many descriptors `pid` has open.
+fn open_descriptors(pid: libc::pid_t) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+/// How many threads `pid` has.
+fn thread_count(pid: libc::pid_t) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Scenario 10: public services on the page, clients asking for it at once, and how long.

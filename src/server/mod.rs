@@ -226,7 +226,7 @@ fn widen_backlog(listener: &std::net::TcpListener) {
     }
 }
 
-/// Each connection is a thread with two file descriptors; take all the descriptors the
+/// Each connection holds a file descriptor; take all the descriptors the
 /// hard limit allows, so that the connection cap, not the soft limit, is what bounds them.
 fn raise_open_files_limit() {
     let mut limit = libc::rlimit {

@@ -1270,3 +1270,35 @@ fn a_page_built_once_for_many_clients_changes_with_the_state_within_the_second()
     assert_ne!(server.json()["services"][0]["status"], "PASSING");
     assert_eq!(server.get("/").body, after.body);
 }
+
+/// Issue 24's attack: 20 addresses x 64 connections, each sending half a request head and
+/// opening again every 5 s, took every place of a thread-per-connection server, and a
+/// watcher got 23 of 179 answers within a second.
+#[test]
+fn half_sent_requests_from_many_addresses_do_not_shut_a_watcher_out() {
+    raise_own_open_files_limit();
+    let target = Target::new();
+    let env = one_service(&target, "");
+    assert_eq!(env.cabot(&["run"]).code, 0);
+    let mut server = StatusServer::start(&env, None);
+    let attack =
+        crate::support::half_open::Attack::start(server.addr(), 20, 64, Duration::from_secs(5));
+    let held = attack.wait_for(20 * 64, Duration::from_secs(20));
+    assert!(held >= 20 * 60, "the attack holds {held} connections");
+    let probes = crate::support::half_open::watch(
+        server.addr(),
+        40,
+        Duration::from_millis(100),
+        Duration::from_secs(1),
+    );
+    let held_after = attack.held.load(std::sync::atomic::Ordering::Relaxed);
+    drop(attack);
+    let answered = probes.iter().flatten().count();
+    assert!(
+        answered * 100 >= probes.len() * 95,
+        "{answered} of {} probes answered within 1 s: {probes:?}",
+        probes.len()
+    );
+    assert!(held_after >= 20 * 60, "the attack still held {held_after}");
+    assert!(server.is_alive(), "{}", server.log());
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod half_open;
 mod status_server;
 
 pub use status_server::*;
