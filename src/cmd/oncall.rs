@@ -55,7 +55,7 @@ const AHEAD: i64 = 8 * 86_400;
 const KEEP_AHEAD: i64 = 7 * 86_400;
 /// Changes whenever the expansion would give other shifts for the same calendar, so that
 /// an upgrade never uses shifts an older cabot worked out.
-const EXPANDER: &str = "ical-1";
+const EXPANDER: &str = "ical-2";
 
 /// How a command reads a calendar rota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ fn source_digest(location: &CalendarLocation) -> String {
     crate::store::secret_digest(&key)
 }
 
-/// What a calendar's shifts depend on besides its text: who the users are (names and
+/// What a calendar's shifts depend on besides its text: who the users are (keys, names and
 /// email addresses), the rota's zone, and the expander.
 fn context_digest(
     users: &std::collections::BTreeMap<String, crate::config::User>,
@@ -196,7 +196,12 @@ fn context_digest(
         let _ = writeln!(key, "{zone:?}");
     }
     for (name, user) in users {
-        let _ = writeln!(key, "{name}\t{}", user.contact("email").unwrap_or(""));
+        let _ = writeln!(
+            key,
+            "{name}\t{}\t{}",
+            user.contact("email").unwrap_or(""),
+            user.name.as_deref().unwrap_or("")
+        );
     }
     crate::store::secret_digest(&key)
 }

@@ -317,6 +317,8 @@ impl Default for Alerting {
 pub struct User {
     /// Contact key to value, e.g. `email` to `alice@example.com`.
     pub contacts: BTreeMap<String, String>,
+    /// The person's full name (`name: Alice Smith`), as a calendar's events may call them.
+    pub name: Option<String>,
 }
 
 impl User {

@@ -976,13 +976,17 @@ impl Reader {
             return users;
         };
         let contacts = channels::contacts();
-        let keys: Vec<&str> = contacts.iter().map(|c| c.key).collect();
+        let mut keys: Vec<&str> = contacts.iter().map(|c| c.key).collect();
+        keys.push("name");
         for (name, node) in f.entries {
             let path = format!("users.{name}");
             let Some(u) = self.fields(node, &path, &keys) else {
                 continue;
             };
-            let mut user = User::default();
+            let mut user = User {
+                name: self.opt_string(&u, "name"),
+                ..User::default()
+            };
             for contact in &contacts {
                 let Some(value) = self.opt_string(&u, contact.key) else {
                     continue;

@@ -3,8 +3,11 @@
 //! module gives the properties their meaning: times in their zones, recurrences, exception
 //! dates and moved instances. Pure: a text, the users, a zone and a window.
 //!
-//! An event names a user by its summary (the user's name under `users:`, any case) or, when
-//! the summary names nobody, by an attendee whose `mailto:` address is a user's `email`.
+//! An event names a user by its summary: the user's key under `users:` or their `name:`,
+//! in any case (Unicode's, so `ÉLODIE` is `élodie`), the whole summary or one of its parts
+//! between " - " (PagerDuty's feed says `On Call - Alice Smith - Primary`). When the
+//! summary names nobody, an attendee whose address (`mailto:` or bare, as PagerDuty writes
+//! it) is a user's `email` does. An event that names nobody is someone's meeting: skipped.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -131,13 +134,22 @@ pub fn expand(
         .iter()
         .filter_map(|e| Some((e.uid.clone(), e.moved_from.as_ref()?.second()?)))
         .collect();
+    // Meetings may share the calendar: only a calendar where no event names anyone is
+    // worth a word, and then one.
+    if let Some(first) = events.first()
+        && events.iter().all(|e| e.user.is_none())
+    {
+        out.warnings.push(format!(
+            "none of its {} events names a user (the first: '{}' of {}): an event names one \
+             by its summary (a user's key or `name:`, alone or as in 'On Call - NAME - \
+             Primary') or by an attendee's email address",
+            events.len(),
+            first.summary,
+            first.start.civil.date()
+        ));
+    }
     for e in &events {
         let Some(user) = &e.user else {
-            out.warnings.push(format!(
-                "the event '{}' of {} names no user: its summary should be a user's name",
-                e.summary,
-                e.start.civil.date()
-            ));
             continue;
         };
         let except = Exceptions::of(e);
@@ -293,28 +305,38 @@ fn user_named(
     summary: &str,
     users: &BTreeMap<String, User>,
 ) -> Option<String> {
-    let summary = summary.trim();
-    if let Some(name) = users.keys().find(|u| u.eq_ignore_ascii_case(summary)) {
-        return Some(name.clone());
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    let called = |text: &str| {
+        users
+            .iter()
+            .find(|(key, user)| {
+                same(key, text) || user.name.as_deref().is_some_and(|n| same(n, text))
+            })
+            .map(|(key, _)| key.clone())
+    };
+    if let Some(key) = called(summary) {
+        return Some(key);
+    }
+    if let Some(key) = summary.split(" - ").find_map(called) {
+        return Some(key);
     }
     raw.properties
         .iter()
         .filter(|p| p.name == "ATTENDEE")
         .filter_map(|p| p.value.as_deref())
-        .filter_map(|v| {
+        .map(|v| {
             let v = v.trim();
-            v.get(..7)
-                .filter(|s| s.eq_ignore_ascii_case("mailto:"))
-                .map(|_| &v[7..])
+            match v.get(..7) {
+                Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &v[7..],
+                _ => v,
+            }
         })
+        .filter(|address| address.contains('@'))
         .find_map(|address| {
             users
                 .iter()
-                .find(|(_, u)| {
-                    u.contact("email")
-                        .is_some_and(|e| e.eq_ignore_ascii_case(address))
-                })
-                .map(|(name, _)| name.clone())
+                .find(|(_, u)| u.contact("email").is_some_and(|e| same(e, address)))
+                .map(|(key, _)| key.clone())
         })
 }
 
@@ -610,7 +632,13 @@ mod tests {
         for (name, email) in [("alice", "alice@example.com"), ("bob", "bob@example.com")] {
             let mut contacts = BTreeMap::new();
             contacts.insert("email".to_string(), email.to_string());
-            out.insert(name.to_string(), User { contacts });
+            out.insert(
+                name.to_string(),
+                User {
+                    contacts,
+                    ..User::default()
+                },
+            );
         }
         out
     }
@@ -709,12 +737,64 @@ mod tests {
         let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-11-30T00:00:00Z").unwrap();
         assert_eq!(got.occurrences.len(), 1);
         assert_eq!(got.occurrences[0].user, "bob");
-        assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
-        assert!(
-            got.warnings[0].contains("Team offsite"),
-            "{:?}",
-            got.warnings
+        // The offsite is a meeting in a calendar that does name people: not worth a word.
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        // Where no event names anyone, one warning says so, and how an event names one.
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:Team offsite\r\nDTSTART:20261110T090000Z\r\n\
+             DTEND:20261111T090000Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:c\r\nSUMMARY:Lunch\r\n\
+             DTSTART:20261112T120000Z\r\nDTEND:20261112T130000Z\r\nEND:VEVENT\r\n",
         );
+        let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-11-30T00:00:00Z").unwrap();
+        assert_eq!(
+            got.warnings,
+            [
+                "none of its 2 events names a user (the first: 'Team offsite' of 2026-11-10): an \
+              event names one by its summary (a user's key or `name:`, alone or as in 'On Call - \
+              NAME - Primary') or by an attendee's email address"
+            ]
+        );
+    }
+
+    /// PagerDuty's on-call feed as it publishes it: the person's name inside the summary,
+    /// and a bare address as the attendee.
+    #[test]
+    fn pagerduty_s_feed_names_the_user_by_name_or_bare_address_in_any_case() {
+        let mut users = users();
+        users.get_mut("alice").unwrap().name = Some("Alice Smith".into());
+        let mut elodie = BTreeMap::new();
+        elodie.insert("email".to_string(), "elodie@example.com".to_string());
+        users.insert(
+            "élodie".into(),
+            User {
+                contacts: elodie,
+                ..User::default()
+            },
+        );
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:p1\r\nSUMMARY:On Call - Alice Smith - Primary\r\n\
+             DTSTART:20261102T090000Z\r\nDTEND:20261103T090000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:p2\r\nSUMMARY:On Call - Robert B. - Primary\r\n\
+             DTSTART:20261103T090000Z\r\nDTEND:20261104T090000Z\r\n\
+             ATTENDEE:Bob@Example.com\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:p3\r\nSUMMARY:ÉLODIE\r\n\
+             DTSTART:20261104T090000Z\r\nDTEND:20261105T090000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:p4\r\nSUMMARY:On Call - Nobody Known - Primary\r\n\
+             DTSTART:20261105T090000Z\r\nDTEND:20261106T090000Z\r\n\
+             ATTENDEE:not-an-address\r\nEND:VEVENT\r\n",
+        );
+        let zone = TimeZone::get("Europe/London").unwrap();
+        let got = expand(
+            &text,
+            &users,
+            &zone,
+            at("2026-11-01T00:00:00Z"),
+            at("2026-11-30T00:00:00Z"),
+        )
+        .unwrap();
+        let who: Vec<&str> = got.occurrences.iter().map(|o| o.user.as_str()).collect();
+        assert_eq!(who, ["alice", "bob", "élodie"]);
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
     }
 
     #[test]

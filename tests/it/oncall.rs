@@ -95,7 +95,7 @@ fn the_user_on_duty_is_told_and_next_week_the_next_one() {
         )),
         "the next 7 days: {r:?}"
     );
-    assert!(!r.stdout.contains("warning"), "{r:?}");
+    assert!(!r.stdout.contains("names"), "no warning about Dana's events: {r:?}");
 }
 
 #[test]
@@ -676,8 +676,9 @@ fn a_calendar_that_names_nobody_falls_back_and_says_which_event() {
         "{r:?}"
     );
     assert!(
-        r.stdout
-            .contains("warning: the event 'Team offsite' of 2026-11-23 names no user"),
+        r.stdout.contains(
+            "warning: none of its 1 events names a user (the first: 'Team offsite' of 2026-11-23)"
+        ),
         "{r:?}"
     );
     assert!(
@@ -1106,4 +1107,76 @@ fn an_unchanged_calendar_is_not_expanded_again_and_a_changed_one_is() {
         env.count("SELECT count(*) FROM oncall_calendars WHERE shifts LIKE '%\"carol\"%'"),
         0
     );
+}
+
+/// PagerDuty's on-call feed as it publishes it: the person's name inside the summary, a
+/// bare address as the attendee, and events of other people among them.
+#[test]
+fn pagerduty_s_on_call_feed_names_who_is_on_duty_without_editing() {
+    let event = |uid: usize, day: u32, summary: &str, attendee: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:Q{uid}@pagerduty\r\nSUMMARY:{summary}\r\n\
+             DTSTART:202611{day:02}T090000Z\r\nDTEND:202611{:02}T090000Z\r\n\
+             ATTENDEE:{attendee}\r\nEND:VEVENT\r\n",
+            day + 1
+        )
+    };
+    let mut feed = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//PagerDuty//EN\r\n");
+    feed.push_str(&event(
+        1,
+        23,
+        "On Call - Alice Smith - Primary",
+        "alice@example.com",
+    ));
+    feed.push_str(&event(
+        2,
+        24,
+        "On Call - Robert Brown - Primary",
+        "bob@example.com",
+    ));
+    // Someone cabot does not know, on the secondary layer: no warning for each of these.
+    for day in 20..30 {
+        feed.push_str(&event(
+            10 + day as usize,
+            day,
+            "On Call - Dana Doe - Secondary",
+            "dana@example.com",
+        ));
+    }
+    feed.push_str("END:VCALENDAR\r\n");
+    let slack = FakeApi::slack();
+    let target = Target::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pd.ics");
+    std::fs::write(&file, feed).unwrap();
+    let config = calendar_config(
+        &slack.url(),
+        &target.url(),
+        &format!("ical_file: '{}'", file.display()),
+    )
+    .replace(
+        "alice: { slack: U0ALICE01 }",
+        "alice: { name: Alice Smith, slack: U0ALICE01 }",
+    )
+    .replace(
+        "bob: { slack: U0BOB0001 }",
+        "bob: { email: bob@example.com, slack: U0BOB0001 }",
+    );
+    let env = Env::new(&config);
+    assert_eq!(env.cabot(&["validate"]).code, 0);
+    let r = env.cabot_at(MONDAY + 3_600, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: alice on duty now (calendar)"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("names"), "no warning about Dana's events: {r:?}");
+    let r = env.cabot_at(MONDAY + 86_400 + 3_600, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: bob on duty now (calendar)"),
+        "{r:?}"
+    );
+    target.set_up(false);
+    assert_eq!(env.cabot_at(MONDAY + 3_600, &["run"]).code, 0);
+    let texts = mentioned(&slack);
+    assert!(texts[0].contains("<@U0ALICE01>"), "{texts:#?}");
 }
