@@ -1245,13 +1245,17 @@ impl Reader {
             Ok(text) => {
                 let now = crate::clock::now();
                 let zone = jiff::tz::TimeZone::UTC;
-                let read = crate::core::ical::expand(&text, users, &zone, now, now + 1);
-                if let Err(why) = read {
-                    self.warn(
+                match crate::core::ical::expand(&text, users, &zone, now, now + 1) {
+                    Err(why) => self.warn(
                         mark,
                         key,
                         format!("{} cannot be used: {why}", file.display()),
-                    );
+                    ),
+                    Ok(read) => {
+                        for why in read.warnings {
+                            self.warn(mark, key, format!("{}: {why}", file.display()));
+                        }
+                    }
                 }
             }
         }

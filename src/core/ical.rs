@@ -122,11 +122,15 @@ pub fn expand(
         .unwrap_or_else(|| zone.clone());
     let mut out = Expanded::default();
     let mut events = Vec::new();
+    let mut meetings = 0;
     for raw in &calendar.events {
         match event(raw, users, &zone) {
             Ok(Some(e)) => events.push(e),
             Ok(None) => {}
-            Err(why) => return Err(why),
+            // One event cabot cannot use costs only its own shifts, and a word about
+            // them; one that names nobody costs nothing.
+            Err(Unusable::Named(why)) => out.warnings.push(why),
+            Err(Unusable::Nameless) => meetings += 1,
         }
     }
     // A moved instance (RECURRENCE-ID) takes the place of the one its series had then.
@@ -137,13 +141,14 @@ pub fn expand(
     // Meetings may share the calendar: only a calendar where no event names anyone is
     // worth a word, and then one.
     if let Some(first) = events.first()
+        && out.warnings.is_empty()
         && events.iter().all(|e| e.user.is_none())
     {
         out.warnings.push(format!(
             "none of its {} events names a user (the first: '{}' of {}): an event names one \
              by its summary (a user's key or `name:`, alone or as in 'On Call - NAME - \
              Primary') or by an attendee's email address",
-            events.len(),
+            events.len() + meetings,
             first.summary,
             first.start.civil.date()
         ));
@@ -153,7 +158,13 @@ pub fn expand(
             continue;
         };
         let except = Exceptions::of(e);
-        let starts = starts(e, to)?;
+        let starts = match starts(e, to) {
+            Ok(starts) => starts,
+            Err(why) => {
+                out.warnings.push(left_out(&e.summary, &why));
+                continue;
+            }
+        };
         for start in starts {
             let Some(begin) = e.start.at(start) else {
                 continue;
@@ -237,39 +248,70 @@ fn param<'p>(p: &'p ical::property::Property, name: &str) -> Option<&'p str> {
 }
 
 /// An event as cabot uses it; `None` for one that is cancelled.
+/// Why an event is not used.
+#[derive(Debug)]
+enum Unusable {
+    /// It names a user: this says why their shift is left out.
+    Named(String),
+    /// It names nobody: someone's meeting, none of the rota's business.
+    Nameless,
+}
+
+/// The warning for an event left out.
+fn left_out(summary: &str, why: &str) -> String {
+    format!("the event '{summary}' is left out: {why}; the rest of the calendar is used")
+}
+
 fn event(
     raw: &ical::parser::ical::component::IcalEvent,
     users: &BTreeMap<String, User>,
     zone: &TimeZone,
-) -> Result<Option<Event>, String> {
+) -> Result<Option<Event>, Unusable> {
     if property(raw, "STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED")) {
         return Ok(None);
     }
     let summary = unescape(property(raw, "SUMMARY").unwrap_or(""));
+    let user = user_named(raw, &summary, users);
+    let named = user.is_some();
+    match read_event(raw, zone, &summary, user) {
+        Ok(e) => Ok(e),
+        Err(_) if !named => Err(Unusable::Nameless),
+        Err(why) => Err(Unusable::Named(left_out(&summary, &why))),
+    }
+}
+
+/// The event's times and rules, or why they cannot be used.
+fn read_event(
+    raw: &ical::parser::ical::component::IcalEvent,
+    zone: &TimeZone,
+    summary: &str,
+    user: Option<String>,
+) -> Result<Option<Event>, String> {
+    let summary = summary.to_string();
     let uid = property(raw, "UID").unwrap_or("").to_string();
-    let what = |why: String| format!("the event '{summary}': {why}");
     let moment_of = |name: &str| -> Result<Option<Moment>, String> {
         match raw.properties.iter().find(|p| p.name == name) {
             None => Ok(None),
             Some(p) => moment(p, p.value.as_deref().unwrap_or(""), zone)
                 .map(Some)
-                .map_err(|why| what(format!("{name}: {why}"))),
+                .map_err(|why| format!("{name}: {why}")),
         }
     };
-    let start = moment_of("DTSTART")?.ok_or_else(|| what("it has no DTSTART".into()))?;
+    let start = moment_of("DTSTART")?.ok_or_else(|| "it has no DTSTART".to_string())?;
     let length = match (moment_of("DTEND")?, property(raw, "DURATION")) {
-        (Some(end), _) => span_between(&start, &end).map_err(&what)?,
+        (Some(end), _) => span_between(&start, &end)?,
         (None, Some(d)) => d
             .trim()
             .parse::<Span>()
             .ok()
             .filter(|s| s.is_positive())
-            .ok_or_else(|| what(format!("DURATION: '{d}' is not a duration like P7D")))?,
+            .ok_or_else(|| format!("DURATION: '{d}' is not a duration like P7D"))?,
         (None, None) if start.date_only => Span::new().days(1),
-        (None, None) => Span::new(),
+        // RFC 5545 3.6.1: without DTEND or DURATION an event ends when it starts.
+        (None, None) => return Err(LASTS_NO_TIME.into()),
     };
     let rule = match property(raw, "RRULE") {
-        Some(text) => Some(rule(text, &start).map_err(|why| what(format!("RRULE: {why}")))?),
+        Some(text) => Some(rule(text, &start).map_err(|why| format!("RRULE: {why}"))?),
         None => None,
     };
     let mut extra = Vec::new();
@@ -281,11 +323,10 @@ fn event(
             _ => continue,
         };
         for value in p.value.as_deref().unwrap_or("").split(',') {
-            into.push(moment(p, value, zone).map_err(|why| what(format!("{}: {why}", p.name)))?);
+            into.push(moment(p, value, zone).map_err(|why| format!("{}: {why}", p.name))?);
         }
     }
     let moved_from = moment_of("RECURRENCE-ID")?;
-    let user = user_named(raw, &summary, users);
     Ok(Some(Event {
         uid,
         summary,
@@ -404,6 +445,9 @@ fn moment(p: &ical::property::Property, value: &str, zone: &TimeZone) -> Result<
 
 /// How long from `start` to `end`: whole days on the calendar and exact time, so a shift
 /// from Monday 09:00 to the next Monday 09:00 ends at 09:00 across a change of clocks.
+/// Why an event that ends when it starts puts nobody on duty.
+const LASTS_NO_TIME: &str = "it lasts no time (it ends when it starts), so it puts nobody on duty";
+
 fn span_between(start: &Moment, end: &Moment) -> Result<Span, String> {
     let span = if start.zone == end.zone {
         end.civil
@@ -419,6 +463,8 @@ fn span_between(start: &Moment, end: &Moment) -> Result<Span, String> {
     };
     if span.is_positive() {
         Ok(span)
+    } else if span.is_zero() {
+        Err(LASTS_NO_TIME.into())
     } else {
         Err("it ends before it starts".into())
     }
@@ -798,31 +844,37 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_used_is_an_error_that_says_why() {
-        let unsupported = calendar(
-            "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:alice\r\nDTSTART:20261102T090000Z\r\n\
-             RRULE:FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO\r\nEND:VEVENT\r\n",
+    fn an_event_that_cannot_be_used_is_left_out_with_a_word_and_the_rest_is_used() {
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:good\r\nSUMMARY:bob\r\nDTSTART:20261102T090000Z\r\n\
+             DTEND:20261103T090000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:setpos\r\nSUMMARY:alice\r\nDTSTART:20261104T090000Z\r\n\
+             DTEND:20261104T170000Z\r\nRRULE:FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:mars\r\nSUMMARY:alice\r\n\
+             DTSTART;TZID=Mars/Olympus:20261105T090000\r\nDTEND:20261105T170000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:zero\r\nSUMMARY:alice\r\nDTSTART:20261106T090000Z\r\n\
+             DTEND:20261106T090000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:back\r\nSUMMARY:alice\r\nDTSTART:20261107T090000Z\r\n\
+             DTEND:20261107T080000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:meeting\r\nSUMMARY:Planning\r\nDTSTART:20261108T090000Z\r\n\
+             DTEND:20261108T100000Z\r\nRRULE:FREQ=HOURLY\r\nEND:VEVENT\r\n",
         );
-        let err =
-            expand_utc(&unsupported, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
-        assert!(err.contains("BYSETPOS is not supported"), "{err}");
-        let monthly = calendar(
-            "BEGIN:VEVENT\r\nUID:m\r\nSUMMARY:alice\r\nDTSTART:20261102T090000Z\r\n\
-             RRULE:FREQ=MONTHLY;BYDAY=MO\r\nEND:VEVENT\r\n",
-        );
-        let err = expand_utc(&monthly, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
-        assert!(
-            err.contains(
-                "RRULE: BYDAY with FREQ=MONTHLY is not supported (only with DAILY or WEEKLY)"
-            ),
-            "{err}"
-        );
-        let zone = calendar(
-            "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:alice\r\nDTSTART;TZID=Mars/Olympus:20261102T090000\r\n\
-             END:VEVENT\r\n",
-        );
-        let err = expand_utc(&zone, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
-        assert!(err.contains("unknown time zone 'Mars/Olympus'"), "{err}");
+        let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap();
+        assert_eq!(who_when(&got), [(at("2026-11-02T09:00:00Z"), "bob")]);
+        let left_out = [
+            "RRULE: BYSETPOS is not supported (cabot expands FREQ,",
+            "DTSTART: unknown time zone 'Mars/Olympus' (cabot knows",
+            "it lasts no time (it ends when it starts), so it puts nobody on duty;",
+            "it ends before it starts;",
+        ];
+        assert_eq!(got.warnings.len(), left_out.len(), "{:#?}", got.warnings);
+        for (warning, why) in got.warnings.iter().zip(left_out) {
+            assert!(
+                warning.starts_with(&format!("the event 'alice' is left out: {why}"))
+                    && warning.ends_with("; the rest of the calendar is used"),
+                "{warning}"
+            );
+        }
         let err = expand_utc("hello", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap_err();
         assert!(err.starts_with("not an iCalendar"), "{err}");
     }
