@@ -423,7 +423,7 @@ fn calendar_lines(out: &mut String, rota: &Rota, source: &CalendarSource, read: 
         let then = match read.read_at {
             Some(at) => format!("the copy read {} is in use", local(rota, at)),
             None => format!(
-                "nobody is on duty from it: its fallback {} is",
+                "nobody is on duty from it: its fallback {} is on duty",
                 rota.fallback
             ),
         };

@@ -1221,3 +1221,18 @@ fn one_event_that_cannot_be_used_never_disables_the_rota() {
     let texts = mentioned(&slack);
     assert!(texts[0].contains("<@U0ALICE01>"), "{texts:#?}");
 }
+
+#[test]
+fn a_calendar_never_read_says_its_fallback_is_on_duty() {
+    let (_slack, _target, _dir, _, env) = calendar_file("not a calendar at all");
+    let r = env.cabot_at(MONDAY, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: carol on duty now (fallback)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("; nobody is on duty from it: its fallback carol is on duty\n"),
+        "{r:?}"
+    );
+}
