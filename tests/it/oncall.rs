@@ -573,13 +573,21 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
 /// A rota read from a calendar file holding `text`: the fake Slack, the target, the
 /// folder the file is in (kept alive), the file, and the env.
 fn calendar_file(text: &str) -> (FakeApi, Target, tempfile::TempDir, std::path::PathBuf, Env) {
+    calendar_file_with(text, |config| config)
+}
+
+/// `calendar_file`, with the config changed by `edit` first.
+fn calendar_file_with(
+    text: &str,
+    edit: impl Fn(String) -> String,
+) -> (FakeApi, Target, tempfile::TempDir, std::path::PathBuf, Env) {
     let slack = FakeApi::slack();
     let target = Target::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ops.ics");
     std::fs::write(&file, text).unwrap();
     let source = format!("ical_file: '{}'", file.display());
-    let env = Env::new(&calendar_config(&slack.url(), &target.url(), &source));
+    let env = Env::new(&edit(calendar_config(&slack.url(), &target.url(), &source)));
     (slack, target, dir, file, env)
 }
 
@@ -1144,25 +1152,17 @@ fn pagerduty_s_on_call_feed_names_who_is_on_duty_without_editing() {
         ));
     }
     feed.push_str("END:VCALENDAR\r\n");
-    let slack = FakeApi::slack();
-    let target = Target::new();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pd.ics");
-    std::fs::write(&file, feed).unwrap();
-    let config = calendar_config(
-        &slack.url(),
-        &target.url(),
-        &format!("ical_file: '{}'", file.display()),
-    )
-    .replace(
-        "alice: { slack: U0ALICE01 }",
-        "alice: { name: Alice Smith, slack: U0ALICE01 }",
-    )
-    .replace(
-        "bob: { slack: U0BOB0001 }",
-        "bob: { email: bob@example.com, slack: U0BOB0001 }",
-    );
-    let env = Env::new(&config);
+    let (slack, target, _dir, _, env) = calendar_file_with(&feed, |config| {
+        config
+            .replace(
+                "alice: { slack: U0ALICE01 }",
+                "alice: { name: Alice Smith, slack: U0ALICE01 }",
+            )
+            .replace(
+                "bob: { slack: U0BOB0001 }",
+                "bob: { email: bob@example.com, slack: U0BOB0001 }",
+            )
+    });
     assert_eq!(env.cabot(&["validate"]).code, 0);
     let r = env.cabot_at(MONDAY + 3_600, &["oncall"]);
     assert!(
