@@ -149,7 +149,8 @@ const FIRST: usize = 2;
 enum Phase {
     /// Waiting for a request (a first, the next on a kept-alive connection, or the rest
     /// of one begun) since `since`: closable for room, and closed when too late.
-    Reading { since: Instant, continued: bool },
+    /// `head_whole` once its head is in and its body is awaited.
+    Reading { since: Instant, head_whole: bool },
     /// Its request is with a worker.
     Answering,
     /// Its answer going out: `out` (the head, and a small body with it) then `body`.
@@ -387,7 +388,7 @@ impl Server {
             served: 0,
             phase: Phase::Reading {
                 since: now,
-                continued: false,
+                head_whole: false,
             },
         });
         self.open += 1;
@@ -503,19 +504,26 @@ impl Server {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let Phase::Reading { continued, .. } = conn.phase else {
+        let Phase::Reading { head_whole, .. } = conn.phase else {
             return;
         };
-        match parse(&conn.buf, before, conn.peer, &limits) {
-            Parsed::Partial { expects_body } => {
+        // Once the head is in, its end lies before what was read last: look from the start.
+        let seen = if head_whole { 0 } else { before };
+        match parse(&conn.buf, seen, conn.peer, &limits) {
+            Parsed::Partial {
+                head_whole: now_whole,
+                expects_body,
+            } => {
                 if closed {
                     return self.close(slot);
                 }
-                if expects_body && !continued {
-                    // Best effort: a client that gets no 100 sends its body anyway.
-                    let _ = conn.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    if let Phase::Reading { continued, .. } = &mut conn.phase {
-                        *continued = true;
+                if now_whole && !head_whole {
+                    if expects_body {
+                        // Best effort: a client that gets no 100 sends its body anyway.
+                        let _ = conn.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    if let Phase::Reading { head_whole, .. } = &mut conn.phase {
+                        *head_whole = true;
                     }
                 }
             }
@@ -602,7 +610,7 @@ impl Server {
         }
         let phase = Phase::Reading {
             since: Instant::now(),
-            continued: false,
+            head_whole: false,
         };
         self.enter(slot, phase);
         // The next request may be here already: read, or in the kernel since the last.
@@ -742,8 +750,12 @@ fn work(
 
 /// What a connection's bytes hold.
 enum Parsed {
-    /// Not a whole request yet; `expects_body` when its head asked for a 100 Continue.
-    Partial { expects_body: bool },
+    /// Not a whole request yet: `head_whole` when only its body is missing, and
+    /// `expects_body` when its head asked for a 100 Continue.
+    Partial {
+        head_whole: bool,
+        expects_body: bool,
+    },
     /// A request that is answered with this and the connection closed.
     Broken(Response),
     /// A request, `length` bytes of the buffer.
@@ -798,6 +810,7 @@ fn parse(buf: &[u8], seen: usize, peer: SocketAddr, limits: &Limits) -> Parsed {
         None if head.len() >= limits.max_head => return too_long(),
         None => {
             return Parsed::Partial {
+                head_whole: false,
                 expects_body: false,
             };
         }
@@ -880,7 +893,10 @@ fn parse(buf: &[u8], seen: usize, peer: SocketAddr, limits: &Limits) -> Parsed {
         Some(_) => return broken(417, "Expectation Failed\n"),
     };
     let Some(body) = head.get(end..end + length) else {
-        return Parsed::Partial { expects_body };
+        return Parsed::Partial {
+            head_whole: true,
+            expects_body,
+        };
     };
     let keep_alive = match find("connection").as_deref() {
         Some(c) if c.contains("close") => false,
@@ -1001,6 +1017,29 @@ mod tests {
             "HEAD has no body: {out}"
         );
         assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 3);
+    }
+
+    /// A body sent after its head (curl waits for 100 Continue before a big one) is read.
+    #[test]
+    fn a_body_that_comes_after_its_head_is_read() {
+        let addr = start(Limits::default());
+        for expect in ["", "Expect: 100-continue\r\n"] {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(3)))
+                .expect("timeout");
+            let head = format!(
+                "POST /ping/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n{expect}\
+                 Connection: close\r\n\r\n"
+            );
+            s.write_all(head.as_bytes()).expect("head");
+            std::thread::sleep(Duration::from_millis(100));
+            s.write_all(b"ab").expect("body");
+            std::thread::sleep(Duration::from_millis(100));
+            s.write_all(b"cde").expect("body");
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            assert!(out.ends_with("POST /ping/x 5"), "{expect}: {out}");
+        }
     }
 
     #[test]
