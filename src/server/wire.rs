@@ -1168,26 +1168,28 @@ mod tests {
             max_connections: 20,
             max_per_client: 20,
             reserve: 0,
-            read_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
             min_read_timeout: Duration::from_millis(200),
             ..Limits::default()
         };
         let addr = start(limits);
-        // Two of twenty: the whole five seconds.
+        // Two of twenty: the whole ten seconds.
         let few: Vec<TcpStream> = (0..2)
             .map(|_| TcpStream::connect(addr).expect("connect"))
             .collect();
-        assert!(!closed_within(&few[1], Duration::from_millis(1500)));
+        assert!(!closed_within(&few[0], Duration::from_secs(3)));
         drop(few);
         std::thread::sleep(Duration::from_millis(100));
-        // Nineteen of twenty: about 0.7 s.
+        // Nineteen of twenty: the oldest has about 1.2 s. (Each one closed gives the rest
+        // more time, so only the oldest is asked about: on a loaded machine the others
+        // may be accepted late enough to outlive the pressure.)
+        let started = Instant::now();
         let many: Vec<TcpStream> = (0..19)
             .map(|_| TcpStream::connect(addr).expect("connect"))
             .collect();
-        let started = Instant::now();
-        assert!(closed_within(&many[18], Duration::from_secs(3)));
+        assert!(closed_within(&many[0], Duration::from_secs(8)));
         assert!(
-            started.elapsed() < Duration::from_millis(1500),
+            started.elapsed() < Duration::from_secs(5),
             "{:?}",
             started.elapsed()
         );
