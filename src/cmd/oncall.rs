@@ -55,7 +55,7 @@ const AHEAD: i64 = 8 * 86_400;
 const KEEP_AHEAD: i64 = 7 * 86_400;
 /// Changes whenever the expansion would give other shifts for the same calendar, so that
 /// an upgrade never uses shifts an older cabot worked out.
-const EXPANDER: &str = "ical-2";
+const EXPANDER: &str = "ical-3";
 
 /// How a command reads a calendar rota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

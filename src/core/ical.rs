@@ -1,17 +1,31 @@
 //! A rota's calendar: the events of an iCalendar text (RFC 5545) expanded into who is on
-//! duty when. The `ical` crate reads the text (folded lines, parameters, components); this
-//! module gives the properties their meaning: times in their zones, recurrences, exception
-//! dates and moved instances. Pure: a text, the users, a zone and a window.
+//! duty when. The `ical` crate reads the text (folded lines, parameters, components) and
+//! the `rrule` crate expands recurrence rules; this module gives the rest its meaning:
+//! times in their zones (IANA, Windows, or the calendar's own VTIMEZONE), which copy of an
+//! event counts, moved and cancelled instances, and who an event names. Pure: a text, the
+//! users, a zone and a window.
 //!
 //! An event names a user by its summary: the user's key under `users:` or their `name:`,
 //! in any case (Unicode's, so `ÉLODIE` is `élodie`), the whole summary or one of its parts
 //! between " - " (PagerDuty's feed says `On Call - Alice Smith - Primary`). When the
 //! summary names nobody, an attendee whose address (`mailto:` or bare, as PagerDuty writes
 //! it) is a user's `email` does. An event that names nobody is someone's meeting: skipped.
+//!
+//! The duty rule (the README's "Calendars"): of the copies of one event (one UID), the one
+//! with the highest SEQUENCE counts, then the latest DTSTAMP, then the last in the file. An
+//! instance given again with a RECURRENCE-ID replaces the series' instance (with
+//! RANGE=THISANDFUTURE, that one and all after it); a cancelled one puts nobody on duty.
+//! Where occurrences overlap, the one that began last is in force, and at the same start an
+//! override (a single event or a moved instance) beats a series' occurrence.
+//!
+//! Recurrences are expanded in the series' wall-clock time, as RFC 5545 defines them (a
+//! weekly 09:00 stays 09:00 across a change of clocks), and each start is then placed in
+//! the series' zone by jiff; so `rrule` needs no time zone of its own.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::{borrow::Cow, cell::RefCell};
 
-use jiff::civil::{Date, DateTime, Weekday};
+use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Span, Unit};
 
@@ -20,7 +34,7 @@ use crate::config::User;
 /// At most this many events in a calendar, and this many occurrences in the window.
 pub const MAX_EVENTS: usize = 10_000;
 pub const MAX_OCCURRENCES: usize = 50_000;
-/// A recurrence is followed at most this many steps from its start (a daily rule for 270
+/// A series is followed at most this many occurrences from its start (a daily rule for 270
 /// years), so no rule can keep the expansion going for long.
 const MAX_STEPS: usize = 100_000;
 
@@ -32,8 +46,9 @@ pub struct Occurrence {
     pub user: String,
 }
 
-/// What a calendar yields in a window: the occurrences by start (a later-starting one
-/// covers an earlier one where they overlap), and what it could not use.
+/// What a calendar yields in a window: the occurrences in the order of the duty rule (by
+/// start; where they overlap, a later one covers an earlier one), and what it could not
+/// use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expanded {
     pub occurrences: Vec<Occurrence>,
@@ -62,48 +77,115 @@ impl Moment {
     fn second(&self) -> Option<i64> {
         self.at(self.civil)
     }
+
+    /// This moment on the wall clock of `zone`; a whole day stays the day it names.
+    fn civil_in(&self, zone: &TimeZone) -> Option<DateTime> {
+        if self.date_only {
+            return Some(self.civil);
+        }
+        let at = self.civil.to_zoned_datetime(self.zone.clone()).ok()?;
+        Some(at.timestamp().to_zoned_datetime(zone.clone()).datetime())
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Freq {
-    Daily,
-    Weekly,
-    Monthly,
-    Yearly,
+/// Which of two things on duty at one start counts: an override beats a series; then the
+/// newer copy (SEQUENCE, DTSTAMP), then the later in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    single: bool,
+    version: Version,
 }
 
-#[derive(Debug, Clone)]
-struct Rule {
-    freq: Freq,
-    interval: i64,
-    count: Option<usize>,
-    until: Option<Moment>,
-    by_day: Vec<Weekday>,
-    week_start: Weekday,
-}
+/// (SEQUENCE, DTSTAMP in Unix seconds, position in the file): the greater is the newer.
+type Version = (i64, i64, usize);
 
+/// An event as cabot uses it.
 struct Event {
     uid: String,
     summary: String,
     user: Option<String>,
+    version: Version,
+    /// RECURRENCE-ID: the series' instance this one replaces, and whether all after it too.
+    replaces: Option<(Moment, bool)>,
+    /// `None` for a cancelled event.
+    times: Option<Times>,
+}
+
+struct Times {
     start: Moment,
     /// How long each occurrence lasts, as days (nominal) and time (exact).
     length: Span,
-    rule: Option<Rule>,
-    extra: Vec<Moment>,
+    /// Its RRULEs, read by `rrule` (a rule that ends before the start is left out).
+    rules: Vec<rrule::RRule>,
+    /// RDATEs, each with its own length when it is a PERIOD.
+    extra: Vec<(Moment, Option<Span>)>,
     except: Vec<Moment>,
-    moved_from: Option<Moment>,
+}
+
+/// The zones named by TZIDs, looked up once each: the calendar's own VTIMEZONE
+/// definitions are used for names that are neither IANA nor Windows names.
+struct Zones<'c> {
+    defined: &'c [ical::parser::ical::component::IcalTimeZone],
+    known: RefCell<HashMap<String, Result<TimeZone, String>>>,
+}
+
+impl Zones<'_> {
+    fn named(&self, tzid: &str) -> Result<TimeZone, String> {
+        let name = tzid.trim().trim_matches('"');
+        if let Some(known) = self.known.borrow().get(name) {
+            return known.clone();
+        }
+        let found = self.look_up(name);
+        self.known
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        found
+    }
+
+    fn look_up(&self, name: &str) -> Result<TimeZone, String> {
+        if let Ok(zone) = TimeZone::get(name) {
+            return Ok(zone);
+        }
+        // IANA names with a prefix before them (Evolution's
+        // `/freeassociation.sourceforge.net/Europe/London`): the longest known tail.
+        if let Some(zone) = name
+            .match_indices('/')
+            .find_map(|(i, _)| TimeZone::get(&name[i + 1..]).ok())
+        {
+            return Ok(zone);
+        }
+        if let Some(zone) = super::windows_zones::iana(name).and_then(|n| TimeZone::get(n).ok()) {
+            return Ok(zone);
+        }
+        let definition = self.defined.iter().find(|d| {
+            d.properties.iter().any(|p| {
+                p.name == "TZID"
+                    && p.value.as_deref().map(|v| unescape_raw(v.trim())) == Some(name.to_string())
+            })
+        });
+        match definition {
+            Some(d) => super::vtimezone::zone(d).map_err(|why| {
+                format!("the calendar's own time zone '{name}' cannot be used: {why}")
+            }),
+            None => Err(format!(
+                "unknown time zone '{name}' (cabot knows IANA names like Europe/London, Windows \
+                 names like W. Europe Standard Time, and zones the calendar defines in a \
+                 VTIMEZONE)"
+            )),
+        }
+    }
 }
 
 /// The occurrences in `[from, to)` of the calendar `text`, or why it cannot be used. Times
 /// without a zone are in `zone` (or the calendar's `X-WR-TIMEZONE`).
 pub fn expand(
     text: &str,
-    users: &BTreeMap<String, User>,
+    users: &std::collections::BTreeMap<String, User>,
     zone: &TimeZone,
     from: i64,
     to: i64,
 ) -> Result<Expanded, String> {
+    let text = names_in_upper_case(text);
     let mut calendars = ical::IcalParser::new(text.as_bytes());
     let calendar = match calendars.next() {
         Some(Ok(c)) => c,
@@ -120,115 +202,274 @@ pub fn expand(
         .and_then(|p| p.value.as_deref())
         .and_then(|name| TimeZone::get(name.trim()).ok())
         .unwrap_or_else(|| zone.clone());
+    let zones = Zones {
+        defined: &calendar.timezones,
+        known: RefCell::new(HashMap::new()),
+    };
     let mut out = Expanded::default();
-    let mut events = Vec::new();
+    // The events by UID, in the order each UID first appears.
+    let mut series: Vec<Vec<Event>> = Vec::new();
+    let mut by_uid: HashMap<String, usize> = HashMap::new();
     let mut meetings = 0;
-    for raw in &calendar.events {
-        match event(raw, users, &zone) {
-            Ok(Some(e)) => events.push(e),
-            Ok(None) => {}
+    for (index, raw) in calendar.events.iter().enumerate() {
+        let e = match event(raw, users, &zone, &zones, index) {
+            Ok(e) => e,
             // One event cabot cannot use costs only its own shifts, and a word about
             // them; one that names nobody costs nothing.
-            Err(Unusable::Named(why)) => out.warnings.push(why),
-            Err(Unusable::Nameless) => meetings += 1,
-        }
+            Err(Unusable::Named(why)) => {
+                out.warnings.push(why);
+                continue;
+            }
+            Err(Unusable::Nameless) => {
+                meetings += 1;
+                continue;
+            }
+        };
+        // An event without a UID is one of its own.
+        let uid = if e.uid.is_empty() {
+            format!("\0{index}")
+        } else {
+            e.uid.clone()
+        };
+        let slot = *by_uid.entry(uid).or_insert_with(|| {
+            series.push(Vec::new());
+            series.len() - 1
+        });
+        series[slot].push(e);
     }
-    // A moved instance (RECURRENCE-ID) takes the place of the one its series had then.
-    let moved: HashSet<(String, i64)> = events
-        .iter()
-        .filter_map(|e| Some((e.uid.clone(), e.moved_from.as_ref()?.second()?)))
-        .collect();
     // Meetings may share the calendar: only a calendar where no event names anyone is
     // worth a word, and then one.
-    if let Some(first) = events.first()
+    let all: Vec<&Event> = series.iter().flatten().collect();
+    if let Some(first) = all.first()
         && out.warnings.is_empty()
-        && events.iter().all(|e| e.user.is_none())
+        && all.iter().all(|e| e.user.is_none())
     {
+        let day = first
+            .times
+            .as_ref()
+            .map_or(String::new(), |t| format!(" of {}", t.start.civil.date()));
         out.warnings.push(format!(
-            "none of its {} events names a user (the first: '{}' of {}): an event names one \
+            "none of its {} events names a user (the first: '{}'{day}): an event names one \
              by its summary (a user's key or `name:`, alone or as in 'On Call - NAME - \
              Primary') or by an attendee's email address",
-            events.len() + meetings,
+            all.len() + meetings,
             first.summary,
-            first.start.civil.date()
         ));
     }
-    for e in &events {
-        let Some(user) = &e.user else {
-            continue;
-        };
-        let except = Exceptions::of(e);
-        let starts = match starts(e, to) {
-            Ok(starts) => starts,
-            Err(why) => {
-                out.warnings.push(left_out(&e.summary, &why));
-                continue;
-            }
-        };
-        for start in starts {
-            let Some(begin) = e.start.at(start) else {
-                continue;
-            };
-            if e.moved_from.is_none() && moved.contains(&(e.uid.clone(), begin)) {
-                continue;
-            }
-            if except.remove(start, begin) {
-                continue;
-            }
-            let Some(end) = start
-                .to_zoned_datetime(e.start.zone.clone())
-                .ok()
-                .and_then(|z| z.checked_add(e.length).ok())
-                .map(|z| z.timestamp().as_second())
-            else {
-                continue;
-            };
-            if end <= from || begin >= to || end <= begin {
-                continue;
-            }
-            if out.occurrences.len() >= MAX_OCCURRENCES {
-                return Err(format!(
-                    "more than {MAX_OCCURRENCES} occurrences in the weeks around now"
-                ));
-            }
-            out.occurrences.push(Occurrence {
-                start: begin,
-                end,
-                user: user.clone(),
-            });
+    let mut found: Vec<(i64, Rank, Occurrence)> = Vec::new();
+    for events in series {
+        one_series(events, from, to, &mut found, &mut out.warnings);
+        if found.len() > MAX_OCCURRENCES {
+            return Err(format!(
+                "more than {MAX_OCCURRENCES} occurrences in the weeks around now"
+            ));
         }
     }
-    out.occurrences.sort_by_key(|o| o.start);
+    found.sort_by_key(|(start, rank, _)| (*start, *rank));
+    out.occurrences = found.into_iter().map(|(_, _, o)| o).collect();
     Ok(out)
 }
 
-/// An event's exception dates, looked up in constant time: a calendar may list a great
-/// many (one edit per cancelled day), and each occurrence is looked up once.
-struct Exceptions {
-    days: HashSet<Date>,
-    times: HashSet<i64>,
-}
-
-impl Exceptions {
-    fn of(e: &Event) -> Exceptions {
-        let mut out = Exceptions {
-            days: HashSet::new(),
-            times: HashSet::new(),
+/// The occurrences in `[from, to)` of one event (one UID): its series, with the instances
+/// its overrides move or cancel, and the overrides.
+fn one_series(
+    events: Vec<Event>,
+    from: i64,
+    to: i64,
+    found: &mut Vec<(i64, Rank, Occurrence)>,
+    warnings: &mut Vec<String>,
+) {
+    if events.iter().all(|e| e.user.is_none()) {
+        return;
+    }
+    let (masters, moved): (Vec<Event>, Vec<Event>) =
+        events.into_iter().partition(|e| e.replaces.is_none());
+    // Of several copies of the series, the newest replaces the others; so does the newest
+    // copy of each moved instance.
+    let master = masters.into_iter().max_by_key(|e| e.version);
+    let mut newest: HashMap<i64, Event> = HashMap::new();
+    for e in moved {
+        let Some(key) = e.replaces.as_ref().and_then(|(m, _)| m.second()) else {
+            continue;
         };
-        for x in &e.except {
-            if x.date_only {
-                out.days.insert(x.civil.date());
-            } else if let Some(t) = x.second() {
-                out.times.insert(t);
+        match newest.get(&key) {
+            Some(kept) if kept.version > e.version => {}
+            _ => {
+                newest.insert(key, e);
             }
         }
-        out
     }
+    let mut overrides: Vec<Event> = newest.into_values().collect();
+    overrides.sort_by_key(|e| e.version);
+    let mut push = |start: i64, end: i64, rank: Rank, user: &Option<String>| {
+        if let Some(user) = user
+            && end > from
+            && start < to
+            && end > start
+        {
+            found.push((
+                start,
+                rank,
+                Occurrence {
+                    start,
+                    end,
+                    user: user.clone(),
+                },
+            ));
+        }
+    };
+    let override_rank = |e: &Event| Rank {
+        single: true,
+        version: e.version,
+    };
+    // A cancelled series puts nobody on duty, its moved instances neither.
+    if master.as_ref().is_some_and(|m| m.times.is_none()) {
+        return;
+    }
+    for e in &overrides {
+        if let Some(t) = &e.times
+            && let Some((start, end)) = span_from(&t.start, t.start.civil, t.length)
+        {
+            push(start, end, override_rank(e), &e.user);
+        }
+    }
+    let Some((master, Some(times))) = master.as_ref().map(|m| (m, m.times.as_ref())) else {
+        return;
+    };
+    if times.rules.is_empty() && times.extra.is_empty() && overrides.is_empty() {
+        let rank = Rank {
+            single: true,
+            version: master.version,
+        };
+        if let Some((start, end)) = span_from(&times.start, times.start.civil, times.length) {
+            push(start, end, rank, &master.user);
+        }
+        return;
+    }
+    let starts = match starts(times, from, to) {
+        Ok(starts) => starts,
+        Err(why) => {
+            if master.user.is_some() {
+                warnings.push(left_out(&master.summary, &why));
+            }
+            return;
+        }
+    };
+    let zone = &times.start.zone;
+    // The instances the overrides replace: exactly, or by day when the series is of whole
+    // days (Exchange moves a week of an all-day series with a time in a Windows zone).
+    let exact: HashMap<i64, &Event> = overrides
+        .iter()
+        .filter_map(|e| Some((replaced(e)?.0.second()?, e)))
+        .collect();
+    let by_day: HashMap<Date, &Event> = overrides
+        .iter()
+        .filter_map(|e| Some((replaced(e)?.0.civil.date(), e)))
+        .collect();
+    let mut from_here_on: Vec<(i64, &Event)> = overrides
+        .iter()
+        .filter(|e| replaced(e).is_some_and(|(_, future)| future))
+        .filter_map(|e| Some((replaced(e)?.0.second()?, e)))
+        .collect();
+    from_here_on.sort_by_key(|(at, e)| (*at, e.version));
+    let series_rank = |version| Rank {
+        single: false,
+        version,
+    };
+    for (civil, own_length) in starts {
+        let Some(begin) = times.start.at(civil) else {
+            continue;
+        };
+        let moved = exact.get(&begin).or_else(|| {
+            times
+                .start
+                .date_only
+                .then(|| by_day.get(&civil.date()))
+                .flatten()
+        });
+        if moved.is_some() {
+            continue;
+        }
+        let length = own_length.unwrap_or(times.length);
+        // RANGE=THISANDFUTURE: the latest such override at or before this instance says
+        // where it starts, how long it lasts and who is on duty, or that it is cancelled.
+        let later = from_here_on.partition_point(|(at, _)| *at <= begin);
+        match later.checked_sub(1).map(|i| from_here_on[i].1) {
+            None => {
+                if let Some((start, end)) = span_from(&times.start, civil, length) {
+                    push(start, end, series_rank(master.version), &master.user);
+                }
+            }
+            Some(e) => {
+                let Some(t) = &e.times else {
+                    continue;
+                };
+                let Some((rid, _)) = replaced(e) else {
+                    continue;
+                };
+                // Shifted on the wall clock by as much as the override moved its own.
+                let shifted = rid
+                    .civil_in(zone)
+                    .and_then(|rid| t.start.civil_in(zone)?.since((Unit::Day, rid)).ok())
+                    .and_then(|shift| civil.checked_add(shift).ok());
+                let Some(shifted) = shifted else {
+                    continue;
+                };
+                let moment = Moment {
+                    civil: shifted,
+                    zone: zone.clone(),
+                    date_only: times.start.date_only,
+                };
+                if let Some((start, end)) = span_from(&moment, shifted, t.length) {
+                    push(start, end, series_rank(e.version), &e.user);
+                }
+            }
+        }
+    }
+}
 
-    /// Whether an exception removes the occurrence starting at `start` (`begin`).
-    fn remove(&self, start: DateTime, begin: i64) -> bool {
-        self.days.contains(&start.date()) || self.times.contains(&begin)
+/// The instance an override replaces, and whether all after it too.
+fn replaced(e: &Event) -> Option<(&Moment, bool)> {
+    e.replaces.as_ref().map(|(m, future)| (m, *future))
+}
+
+/// `[start, end)` in Unix seconds of an occurrence starting at `civil` on the wall clock of
+/// `start`'s zone and lasting `length`.
+fn span_from(start: &Moment, civil: DateTime, length: Span) -> Option<(i64, i64)> {
+    let begin = civil.to_zoned_datetime(start.zone.clone()).ok()?;
+    let end = begin.checked_add(length).ok()?;
+    Some((begin.timestamp().as_second(), end.timestamp().as_second()))
+}
+
+/// RFC 5545 3.1 lets a writer spell property and component names in any case; the `ical`
+/// crate matches them as written, so they are put in upper case first. A name ends at the
+/// first `;` or `:` of a line that does not continue the one before.
+fn names_in_upper_case(text: &str) -> Cow<'_, str> {
+    let lower = |line: &str| {
+        let name = &line[..line.find([';', ':']).unwrap_or(line.len())];
+        name.bytes().any(|b| b.is_ascii_lowercase())
+            || (matches!(name, "BEGIN" | "END") && line.bytes().any(|b| b.is_ascii_lowercase()))
+    };
+    let continued = |line: &str| line.starts_with([' ', '\t']);
+    if !text.lines().any(|l| !continued(l) && lower(l)) {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if continued(line) {
+            out.push_str(line);
+            continue;
+        }
+        let end = line.find([';', ':']).unwrap_or(line.len());
+        let name = line[..end].to_ascii_uppercase();
+        if matches!(name.as_str(), "BEGIN" | "END") {
+            out.push_str(&line.to_ascii_uppercase());
+        } else {
+            out.push_str(&name);
+            out.push_str(&line[end..]);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn property<'e>(raw: &'e ical::parser::ical::component::IcalEvent, name: &str) -> Option<&'e str> {
@@ -247,7 +488,6 @@ fn param<'p>(p: &'p ical::property::Property, name: &str) -> Option<&'p str> {
         .map(String::as_str)
 }
 
-/// An event as cabot uses it; `None` for one that is cancelled.
 /// Why an event is not used.
 #[derive(Debug)]
 enum Unusable {
@@ -264,35 +504,71 @@ fn left_out(summary: &str, why: &str) -> String {
 
 fn event(
     raw: &ical::parser::ical::component::IcalEvent,
-    users: &BTreeMap<String, User>,
+    users: &std::collections::BTreeMap<String, User>,
     zone: &TimeZone,
-) -> Result<Option<Event>, Unusable> {
-    if property(raw, "STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED")) {
-        return Ok(None);
-    }
+    zones: &Zones,
+    index: usize,
+) -> Result<Event, Unusable> {
     let summary = unescape(property(raw, "SUMMARY").unwrap_or(""));
     let user = user_named(raw, &summary, users);
     let named = user.is_some();
-    match read_event(raw, zone, &summary, user) {
-        Ok(e) => Ok(e),
-        Err(_) if !named => Err(Unusable::Nameless),
-        Err(why) => Err(Unusable::Named(left_out(&summary, &why))),
-    }
-}
-
-/// The event's times and rules, or why they cannot be used.
-fn read_event(
-    raw: &ical::parser::ical::component::IcalEvent,
-    zone: &TimeZone,
-    summary: &str,
-    user: Option<String>,
-) -> Result<Option<Event>, String> {
-    let summary = summary.to_string();
-    let uid = property(raw, "UID").unwrap_or("").to_string();
+    let why = |why: String| {
+        if named {
+            Unusable::Named(left_out(&summary, &why))
+        } else {
+            Unusable::Nameless
+        }
+    };
     let moment_of = |name: &str| -> Result<Option<Moment>, String> {
         match raw.properties.iter().find(|p| p.name == name) {
             None => Ok(None),
-            Some(p) => moment(p, p.value.as_deref().unwrap_or(""), zone)
+            Some(p) => moment(p, p.value.as_deref().unwrap_or(""), zone, zones)
+                .map(Some)
+                .map_err(|why| format!("{name}: {why}")),
+        }
+    };
+    let replaces = moment_of("RECURRENCE-ID").map_err(why)?.map(|m| {
+        let p = raw.properties.iter().find(|p| p.name == "RECURRENCE-ID");
+        let future = p
+            .and_then(|p| param(p, "RANGE"))
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("THISANDFUTURE"));
+        (m, future)
+    });
+    let sequence = property(raw, "SEQUENCE")
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let stamp = moment_of("DTSTAMP")
+        .ok()
+        .flatten()
+        .and_then(|m| m.second())
+        .unwrap_or(i64::MIN);
+    let cancelled =
+        property(raw, "STATUS").is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED"));
+    let times = if cancelled {
+        None
+    } else {
+        Some(times(raw, zone, zones).map_err(why)?)
+    };
+    Ok(Event {
+        uid: property(raw, "UID").unwrap_or("").trim().to_string(),
+        summary: summary.clone(),
+        user,
+        version: (sequence, stamp, index),
+        replaces,
+        times,
+    })
+}
+
+/// The event's times and rules, or why they cannot be used.
+fn times(
+    raw: &ical::parser::ical::component::IcalEvent,
+    zone: &TimeZone,
+    zones: &Zones,
+) -> Result<Times, String> {
+    let moment_of = |name: &str| -> Result<Option<Moment>, String> {
+        match raw.properties.iter().find(|p| p.name == name) {
+            None => Ok(None),
+            Some(p) => moment(p, p.value.as_deref().unwrap_or(""), zone, zones)
                 .map(Some)
                 .map_err(|why| format!("{name}: {why}")),
         }
@@ -300,51 +576,76 @@ fn read_event(
     let start = moment_of("DTSTART")?.ok_or_else(|| "it has no DTSTART".to_string())?;
     let length = match (moment_of("DTEND")?, property(raw, "DURATION")) {
         (Some(end), _) => span_between(&start, &end)?,
-        (None, Some(d)) => d
-            .trim()
-            .parse::<Span>()
-            .ok()
-            .filter(|s| s.is_positive())
-            .ok_or_else(|| format!("DURATION: '{d}' is not a duration like P7D"))?,
+        (None, Some(d)) => duration(d).map_err(|why| format!("DURATION: {why}"))?,
         (None, None) if start.date_only => Span::new().days(1),
         // RFC 5545 3.6.1: without DTEND or DURATION an event ends when it starts.
         (None, None) => return Err(LASTS_NO_TIME.into()),
     };
-    let rule = match property(raw, "RRULE") {
-        Some(text) => Some(rule(text, &start).map_err(|why| format!("RRULE: {why}"))?),
-        None => None,
-    };
+    let mut rules = Vec::new();
+    for text in raw
+        .properties
+        .iter()
+        .filter(|p| p.name == "RRULE")
+        .filter_map(|p| p.value.as_deref())
+    {
+        rules.extend(rule(text, &start)?);
+    }
     let mut extra = Vec::new();
     let mut except = Vec::new();
+    // A date without a zone of its own is on the series' wall clock.
+    let zone = &start.zone;
     for p in &raw.properties {
-        let into = match p.name.as_str() {
-            "RDATE" => &mut extra,
-            "EXDATE" => &mut except,
+        let is_rdate = match p.name.as_str() {
+            "RDATE" => true,
+            "EXDATE" => false,
             _ => continue,
         };
         for value in p.value.as_deref().unwrap_or("").split(',') {
-            into.push(moment(p, value, zone).map_err(|why| format!("{}: {why}", p.name))?);
+            let bad = |why: String| format!("{}: {why}", p.name);
+            if !is_rdate {
+                except.push(moment(p, value, zone, zones).map_err(bad)?);
+                continue;
+            }
+            // A PERIOD: a start and its end or its duration.
+            let (at, own) = match value.split_once('/') {
+                Some((at, end)) => {
+                    let at = moment(p, at, zone, zones).map_err(bad)?;
+                    let own = match end.trim().starts_with(['P', 'p', '+']) {
+                        true => duration(end).map_err(bad)?,
+                        false => span_between(&at, &moment(p, end, zone, zones).map_err(bad)?)
+                            .map_err(bad)?,
+                    };
+                    (at, Some(own))
+                }
+                None => (moment(p, value, zone, zones).map_err(bad)?, None),
+            };
+            extra.push((at, own));
         }
     }
-    let moved_from = moment_of("RECURRENCE-ID")?;
-    Ok(Some(Event {
-        uid,
-        summary,
-        user,
+    Ok(Times {
         start,
         length,
-        rule,
+        rules,
         extra,
         except,
-        moved_from,
-    }))
+    })
+}
+
+/// An ISO 8601 duration like `P7D` or `PT8H`, longer than nothing.
+fn duration(text: &str) -> Result<Span, String> {
+    text.trim()
+        .trim_start_matches('+')
+        .parse::<Span>()
+        .ok()
+        .filter(|s| s.is_positive())
+        .ok_or_else(|| format!("'{}' is not a duration like P7D", text.trim()))
 }
 
 /// The user an event names: by its summary, else by an attendee's email address.
 fn user_named(
     raw: &ical::parser::ical::component::IcalEvent,
     summary: &str,
-    users: &BTreeMap<String, User>,
+    users: &std::collections::BTreeMap<String, User>,
 ) -> Option<String> {
     let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
     let called = |text: &str| {
@@ -382,7 +683,7 @@ fn user_named(
 }
 
 /// RFC 5545 text escapes: `\,` `\;` `\\` `\n`.
-fn unescape(text: &str) -> String {
+fn unescape_raw(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -396,11 +697,21 @@ fn unescape(text: &str) -> String {
             None => {}
         }
     }
-    crate::text::one_line(&out, 200)
+    out
+}
+
+/// A summary as one bounded line of text.
+fn unescape(text: &str) -> String {
+    crate::text::one_line(&unescape_raw(text), 200)
 }
 
 /// A DATE or DATE-TIME value: UTC with `Z`, in its `TZID` zone, else in `zone`.
-fn moment(p: &ical::property::Property, value: &str, zone: &TimeZone) -> Result<Moment, String> {
+fn moment(
+    p: &ical::property::Property,
+    value: &str,
+    zone: &TimeZone,
+    zones: &Zones,
+) -> Result<Moment, String> {
     let value = value.trim();
     let date_only = param(p, "VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
         || (value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit()));
@@ -422,17 +733,7 @@ fn moment(p: &ical::property::Property, value: &str, zone: &TimeZone) -> Result<
     let zone = if utc {
         TimeZone::UTC
     } else if let Some(tzid) = param(p, "TZID") {
-        let name = tzid.trim().trim_matches('"');
-        // IANA names, with the prefixes some programs put before them; then the Windows
-        // names Outlook and Exchange write.
-        TimeZone::get(name)
-            .or_else(|_| TimeZone::get(name.trim_start_matches('/')))
-            .or_else(|e| super::windows_zones::iana(name).map_or(Err(e), TimeZone::get))
-            .map_err(|_| {
-                format!(
-                    "unknown time zone '{name}' (cabot knows IANA names like Europe/London and Windows names like W. Europe Standard Time)"
-                )
-            })?
+        zones.named(tzid)?
     } else {
         zone.clone()
     };
@@ -443,11 +744,11 @@ fn moment(p: &ical::property::Property, value: &str, zone: &TimeZone) -> Result<
     })
 }
 
-/// How long from `start` to `end`: whole days on the calendar and exact time, so a shift
-/// from Monday 09:00 to the next Monday 09:00 ends at 09:00 across a change of clocks.
 /// Why an event that ends when it starts puts nobody on duty.
 const LASTS_NO_TIME: &str = "it lasts no time (it ends when it starts), so it puts nobody on duty";
 
+/// How long from `start` to `end`: whole days on the calendar and exact time, so a shift
+/// from Monday 09:00 to the next Monday 09:00 ends at 09:00 across a change of clocks.
 fn span_between(start: &Moment, end: &Moment) -> Result<Span, String> {
     let span = if start.zone == end.zone {
         end.civil
@@ -470,208 +771,157 @@ fn span_between(start: &Moment, end: &Moment) -> Result<Span, String> {
     }
 }
 
-const RULE_PARTS: &str = "FREQ, INTERVAL, COUNT, UNTIL, BYDAY and WKST";
-
-fn weekday(text: &str) -> Option<Weekday> {
-    Some(match text {
-        "MO" => Weekday::Monday,
-        "TU" => Weekday::Tuesday,
-        "WE" => Weekday::Wednesday,
-        "TH" => Weekday::Thursday,
-        "FR" => Weekday::Friday,
-        "SA" => Weekday::Saturday,
-        "SU" => Weekday::Sunday,
-        _ => return None,
-    })
-}
-
-fn rule(text: &str, start: &Moment) -> Result<Rule, String> {
-    let mut freq = None;
-    let mut r = Rule {
-        freq: Freq::Daily,
-        interval: 1,
-        count: None,
-        until: None,
-        by_day: Vec::new(),
-        week_start: Weekday::Monday,
+/// The wall-clock starts of a series' occurrences that may overlap `[from, to)`, each with
+/// its own length when an RDATE gave one: its DTSTART, what its rules give (expanded by
+/// `rrule`), its RDATEs, less its EXDATEs. An exception or extra date in another zone is
+/// taken on the series' wall clock; one without a zone is on it already.
+fn starts(t: &Times, from: i64, to: i64) -> Result<Vec<(DateTime, Option<Span>)>, String> {
+    let zone = &t.start.zone;
+    let on_clock = |at: i64| {
+        jiff::Timestamp::from_second(at)
+            .ok()
+            .map(|ts| ts.to_zoned_datetime(zone.clone()).datetime())
     };
-    for part in text.trim().split(';').filter(|p| !p.is_empty()) {
-        let (key, value) = part
-            .split_once('=')
-            .ok_or_else(|| format!("'{part}' is not NAME=VALUE"))?;
-        let value = value.trim();
-        match key.trim().to_ascii_uppercase().as_str() {
-            "FREQ" => {
-                freq = Some(match value.to_ascii_uppercase().as_str() {
-                    "DAILY" => Freq::Daily,
-                    "WEEKLY" => Freq::Weekly,
-                    "MONTHLY" => Freq::Monthly,
-                    "YEARLY" => Freq::Yearly,
-                    other => {
-                        return Err(format!(
-                            "FREQ={other} is not supported (DAILY, WEEKLY, MONTHLY, YEARLY)"
-                        ));
-                    }
-                })
-            }
-            "INTERVAL" => {
-                r.interval = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| format!("INTERVAL={value} is not 1 to 1000"))?;
-            }
-            "COUNT" => {
-                r.count = Some(
-                    value
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| format!("COUNT={value} is not a count"))?,
-                );
-            }
-            "UNTIL" => {
-                let p = ical::property::Property::default();
-                let mut until = moment(&p, value, &start.zone)?;
-                if until.date_only {
-                    // Inclusive: the whole of that day.
-                    until.civil = until
-                        .civil
-                        .date()
-                        .to_datetime(jiff::civil::Time::constant(23, 59, 59, 0));
-                }
-                r.until = Some(until);
-            }
-            "BYDAY" => {
-                for day in value.split(',') {
-                    let day = day.trim().to_ascii_uppercase();
-                    r.by_day.push(weekday(&day).ok_or_else(|| {
-                        format!("BYDAY={day} is not supported (plain days like MO,WE)")
-                    })?);
-                }
-            }
-            "WKST" => {
-                r.week_start = weekday(&value.to_ascii_uppercase())
-                    .ok_or_else(|| format!("WKST={value} is not a day like MO"))?;
-            }
-            other => {
+    let two_days = Span::new().days(2);
+    let horizon = on_clock(to)
+        .and_then(|c| c.checked_add(two_days).ok())
+        .unwrap_or(DateTime::MAX);
+    // An occurrence that starts before this cannot reach `from`.
+    let earliest = on_clock(from)
+        .and_then(|c| c.checked_sub(t.length).ok())
+        .and_then(|c| c.checked_sub(two_days).ok())
+        .unwrap_or(DateTime::MIN);
+    let mut out: Vec<(DateTime, Option<Span>)> = vec![(t.start.civil, None)];
+    for (m, own) in &t.extra {
+        if let Some(civil) = m.civil_in(zone) {
+            out.push((civil, *own));
+        }
+    }
+    if !t.rules.is_empty() {
+        let set = rrule::RRuleSet::new(floating(t.start.civil)?)
+            .limit()
+            .set_rrules(t.rules.clone());
+        for (step, at) in set.into_iter().enumerate() {
+            if step >= MAX_STEPS {
                 return Err(format!(
-                    "{other} is not supported (cabot expands {RULE_PARTS})"
+                    "its rule repeats more than {MAX_STEPS} times before the weeks around \
+                     now, more than cabot follows"
                 ));
             }
+            let Some(civil) = civil(&at) else {
+                break;
+            };
+            if civil > horizon {
+                break;
+            }
+            if civil >= earliest {
+                out.push((civil, None));
+            }
         }
     }
-    r.freq = freq.ok_or("it has no FREQ")?;
-    if !r.by_day.is_empty() && matches!(r.freq, Freq::Monthly | Freq::Yearly) {
-        let freq = if r.freq == Freq::Monthly {
-            "MONTHLY"
-        } else {
-            "YEARLY"
-        };
-        return Err(format!(
-            "BYDAY with FREQ={freq} is not supported (only with DAILY or WEEKLY)"
-        ));
+    // Exceptions: at an instant (on the series' clock), or a whole day of a timed series.
+    let mut times = HashSet::new();
+    let mut days = HashSet::new();
+    for x in &t.except {
+        if x.date_only && !t.start.date_only {
+            days.insert(x.civil.date());
+        } else if let Some(civil) = x.civil_in(zone) {
+            times.insert(civil);
+        }
     }
-    Ok(r)
+    out.retain(|(c, _)| !times.contains(c) && !days.contains(&c.date()));
+    // The same start twice (an RDATE on an instance of the rule) is one occurrence; a
+    // PERIOD's own length is kept.
+    out.sort_by_key(|(c, own)| (*c, own.is_none()));
+    out.dedup_by_key(|(c, _)| *c);
+    Ok(out)
 }
 
-/// The wall-clock starts of an event's occurrences, from its start until one at or past
-/// `to` (Unix seconds), its COUNT or its UNTIL, plus its RDATEs.
-fn starts(e: &Event, to: i64) -> Result<Vec<DateTime>, String> {
-    let mut out: Vec<DateTime> = e.extra.iter().map(|m| m.civil).collect();
-    let Some(rule) = &e.rule else {
-        out.push(e.start.civil);
-        return Ok(out);
-    };
-    let first = e.start.civil;
-    let until = rule.until.as_ref().and_then(Moment::second);
-    let mut count = 0usize;
-    let mut emit = |civil: DateTime, out: &mut Vec<DateTime>| -> bool {
-        let Some(at) = e.start.at(civil) else {
-            return false;
+/// One RRULE for `rrule`: parsed by it, with the UNTIL taken on the series' wall clock (a
+/// date UNTIL on a timed series includes that whole day); `None` for a rule that ends
+/// before the series starts.
+fn rule(text: &str, start: &Moment) -> Result<Option<rrule::RRule>, String> {
+    let bad = |e: rrule::RRuleError| {
+        let why = match e {
+            rrule::RRuleError::ParserError(e) => e.to_string(),
+            rrule::RRuleError::ValidationError(e) => e.to_string(),
+            other => other.to_string(),
         };
-        if at >= to || until.is_some_and(|u| at > u) || rule.count.is_some_and(|c| count >= c) {
-            return false;
-        }
-        count += 1;
-        out.push(civil);
-        true
+        format!("RRULE: {}", why.trim_end_matches('.'))
     };
-    let time = first.time();
-    let date = first.date();
-    for step in 0..MAX_STEPS as i64 {
-        let n = step * rule.interval;
-        let keep_going = match rule.freq {
-            Freq::Daily => match date.checked_add(Span::new().days(n)) {
-                Ok(d) if rule.by_day.is_empty() || rule.by_day.contains(&d.weekday()) => {
-                    emit(d.to_datetime(time), &mut out)
-                }
-                Ok(d) => e.start.at(d.to_datetime(time)).is_some_and(|at| at < to),
-                Err(_) => false,
-            },
-            Freq::Weekly if rule.by_day.is_empty() => {
-                match date.checked_add(Span::new().weeks(n)) {
-                    Ok(d) => emit(d.to_datetime(time), &mut out),
-                    Err(_) => false,
-                }
+    let mut until = None;
+    let mut parts = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((key, value)) if key.trim().eq_ignore_ascii_case("UNTIL") => {
+                until = Some(value.trim())
             }
-            Freq::Weekly => {
-                let back = i64::from(date.weekday().since(rule.week_start));
-                let Ok(week) = date.checked_add(Span::new().days(7 * n - back)) else {
-                    break;
-                };
-                let mut days: Vec<i64> = rule
-                    .by_day
-                    .iter()
-                    .map(|d| i64::from(d.since(rule.week_start)))
-                    .collect();
-                days.sort_unstable();
-                days.dedup();
-                let mut go = true;
-                for offset in days {
-                    let Ok(d) = week.checked_add(Span::new().days(offset)) else {
-                        go = false;
-                        break;
-                    };
-                    let civil = d.to_datetime(time);
-                    if civil < first {
-                        continue;
-                    }
-                    if !emit(civil, &mut out) {
-                        go = false;
-                        break;
-                    }
-                }
-                go
-            }
-            Freq::Monthly | Freq::Yearly => {
-                let months = if rule.freq == Freq::Monthly {
-                    n
-                } else {
-                    12 * n
-                };
-                let total = i64::from(date.year()) * 12 + i64::from(date.month() - 1) + months;
-                let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-                if year > 9999 {
-                    break;
-                }
-                // A month without that day (the 31st, 29 February) has no occurrence.
-                match Date::new(year as i16, month as i8, date.day()) {
-                    Ok(d) => emit(d.to_datetime(time), &mut out),
-                    Err(_) => true,
-                }
-            }
-        };
-        if !keep_going {
-            break;
+            _ => parts.push(part.to_ascii_uppercase()),
         }
     }
-    Ok(out)
+    let mut rule: rrule::RRule<rrule::Unvalidated> = parts.join(";").parse().map_err(bad)?;
+    if let Some(until) = until {
+        let p = ical::property::Property::default();
+        let no_zones = Zones {
+            defined: &[],
+            known: RefCell::new(HashMap::new()),
+        };
+        let m = moment(&p, until, &start.zone, &no_zones).map_err(|e| format!("RRULE: {e}"))?;
+        let Some(mut civil) = m.civil_in(&start.zone) else {
+            return Err(format!("RRULE: UNTIL={until} is out of range"));
+        };
+        if m.date_only && !start.date_only {
+            civil = civil
+                .date()
+                .to_datetime(jiff::civil::Time::constant(23, 59, 59, 0));
+        }
+        if civil < start.civil {
+            return Ok(None);
+        }
+        rule = rule.until(floating(civil)?);
+    }
+    rule.validate(floating(start.civil)?).map(Some).map_err(bad)
+}
+
+/// A wall-clock time for `rrule`, which is given no zone: it computes on the wall clock.
+fn floating(c: DateTime) -> Result<chrono::DateTime<rrule::Tz>, String> {
+    use chrono::TimeZone as _;
+    let naive = chrono::NaiveDate::from_ymd_opt(
+        i32::from(c.year()),
+        c.month().unsigned_abs().into(),
+        c.day().unsigned_abs().into(),
+    )
+    .and_then(|d| {
+        d.and_hms_opt(
+            c.hour().unsigned_abs().into(),
+            c.minute().unsigned_abs().into(),
+            c.second().unsigned_abs().into(),
+        )
+    })
+    .ok_or_else(|| format!("{c} is out of range"))?;
+    Ok(rrule::Tz::UTC.from_utc_datetime(&naive))
+}
+
+/// The wall-clock time `rrule` gave back.
+fn civil(at: &chrono::DateTime<rrule::Tz>) -> Option<DateTime> {
+    use chrono::{Datelike, Timelike};
+    let n = at.naive_utc();
+    DateTime::new(
+        i16::try_from(n.year()).ok()?,
+        n.month() as i8,
+        n.day() as i8,
+        n.hour() as i8,
+        n.minute() as i8,
+        n.second() as i8,
+        0,
+    )
+    .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn users() -> BTreeMap<String, User> {
         let mut out = BTreeMap::new();
@@ -849,7 +1099,7 @@ mod tests {
             "BEGIN:VEVENT\r\nUID:good\r\nSUMMARY:bob\r\nDTSTART:20261102T090000Z\r\n\
              DTEND:20261103T090000Z\r\nEND:VEVENT\r\n\
              BEGIN:VEVENT\r\nUID:setpos\r\nSUMMARY:alice\r\nDTSTART:20261104T090000Z\r\n\
-             DTEND:20261104T170000Z\r\nRRULE:FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO\r\nEND:VEVENT\r\n\
+             DTEND:20261104T170000Z\r\nRRULE:FREQ=FORTNIGHTLY;BYDAY=MO\r\nEND:VEVENT\r\n\
              BEGIN:VEVENT\r\nUID:mars\r\nSUMMARY:alice\r\n\
              DTSTART;TZID=Mars/Olympus:20261105T090000\r\nDTEND:20261105T170000Z\r\nEND:VEVENT\r\n\
              BEGIN:VEVENT\r\nUID:zero\r\nSUMMARY:alice\r\nDTSTART:20261106T090000Z\r\n\
@@ -862,7 +1112,7 @@ mod tests {
         let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z").unwrap();
         assert_eq!(who_when(&got), [(at("2026-11-02T09:00:00Z"), "bob")]);
         let left_out = [
-            "RRULE: BYSETPOS is not supported (cabot expands FREQ,",
+            "RRULE: `FORTNIGHTLY` is not a valid frequency;",
             "DTSTART: unknown time zone 'Mars/Olympus' (cabot knows",
             "it lasts no time (it ends when it starts), so it puts nobody on duty;",
             "it ends before it starts;",
@@ -935,5 +1185,656 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let got = expand_utc(&text, "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z").unwrap();
         assert_eq!(got.occurrences.len(), 7);
         assert_eq!(got.occurrences[0].start, at("2026-11-01T00:00:00Z"));
+    }
+
+    /// Who is on duty at `t` by the duty rule: of the occurrences in force, the last in
+    /// order (they come sorted so that the one that began last, or the override, is last).
+    fn on_duty(got: &Expanded, t: &str) -> Option<String> {
+        let t = at(t);
+        got.occurrences
+            .iter()
+            .rev()
+            .find(|o| o.start <= t && t < o.end)
+            .map(|o| o.user.clone())
+    }
+
+    fn november(text: &str) -> Expanded {
+        let got = expand_utc(text, "2026-10-01T00:00:00Z", "2027-01-31T00:00:00Z").unwrap();
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        got
+    }
+
+    const WEEKLY_ALICE: &str = "BEGIN:VEVENT\r\nUID:rota\r\nSUMMARY:alice\r\n\
+        DTSTART:20261102T090000Z\r\nDURATION:P7D\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n";
+
+    #[test]
+    fn a_week_cancelled_as_thunderbird_does_it_puts_nobody_on_duty() {
+        let got = november(&calendar(&format!(
+            "{WEEKLY_ALICE}BEGIN:VEVENT\r\nUID:rota\r\nSUMMARY:alice\r\n\
+             RECURRENCE-ID:20261109T090000Z\r\nDTSTART:20261109T090000Z\r\n\
+             DURATION:P7D\r\nSTATUS:CANCELLED\r\nSEQUENCE:1\r\nEND:VEVENT\r\n"
+        )));
+        assert_eq!(
+            on_duty(&got, "2026-11-09T08:59:59Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(on_duty(&got, "2026-11-09T09:00:00Z"), None);
+        assert_eq!(on_duty(&got, "2026-11-16T08:59:59Z"), None);
+        assert_eq!(
+            on_duty(&got, "2026-11-16T09:00:00Z").as_deref(),
+            Some("alice")
+        );
+    }
+
+    #[test]
+    fn a_swap_at_the_series_start_wins_wherever_it_is_in_the_file() {
+        let swap = "BEGIN:VEVENT\r\nUID:swap\r\nSUMMARY:bob\r\nDTSTART:20261109T090000Z\r\n\
+            DTEND:20261116T090000Z\r\nEND:VEVENT\r\n";
+        for text in [
+            calendar(&format!("{WEEKLY_ALICE}{swap}")),
+            calendar(&format!("{swap}{WEEKLY_ALICE}")),
+        ] {
+            let got = november(&text);
+            assert_eq!(
+                on_duty(&got, "2026-11-09T09:00:00Z").as_deref(),
+                Some("bob")
+            );
+            assert_eq!(
+                on_duty(&got, "2026-11-16T08:59:59Z").as_deref(),
+                Some("bob")
+            );
+            assert_eq!(
+                on_duty(&got, "2026-11-16T09:00:00Z").as_deref(),
+                Some("alice")
+            );
+        }
+        // Two single events at one start: the newer copy (SEQUENCE, then DTSTAMP) wins.
+        let one = |uid: &str, who: &str, sequence: u8, stamp: &str| {
+            format!(
+                "BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{who}\r\nSEQUENCE:{sequence}\r\n\
+                 DTSTAMP:{stamp}\r\nDTSTART:20261109T090000Z\r\nDTEND:20261110T090000Z\r\n\
+                 END:VEVENT\r\n"
+            )
+        };
+        let newer = one("b", "bob", 2, "20261101T000000Z");
+        let older = one("a", "alice", 1, "20261105T000000Z");
+        for text in [format!("{newer}{older}"), format!("{older}{newer}")] {
+            let got = november(&calendar(&text));
+            assert_eq!(
+                on_duty(&got, "2026-11-09T12:00:00Z").as_deref(),
+                Some("bob")
+            );
+        }
+        let later_stamp = one("b", "bob", 0, "20261102T000000Z");
+        let earlier_stamp = one("a", "alice", 0, "20261101T000000Z");
+        for text in [
+            format!("{later_stamp}{earlier_stamp}"),
+            format!("{earlier_stamp}{later_stamp}"),
+        ] {
+            let got = november(&calendar(&text));
+            assert_eq!(
+                on_duty(&got, "2026-11-09T12:00:00Z").as_deref(),
+                Some("bob")
+            );
+        }
+    }
+
+    #[test]
+    fn exchange_moves_a_week_of_an_all_day_series_in_a_windows_zone() {
+        // The rota is in New York; the moved week's RECURRENCE-ID is in Berlin's Windows
+        // name, as Exchange writes it.
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:ex\r\nSUMMARY:alice\r\nDTSTART;VALUE=DATE:20261102\r\n\
+             DTEND;VALUE=DATE:20261109\r\nRRULE:FREQ=WEEKLY;INTERVAL=2\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:ex\r\nSUMMARY:alice\r\n\
+             RECURRENCE-ID;TZID=\"W. Europe Standard Time\":20261116T000000\r\n\
+             DTSTART;VALUE=DATE:20261118\r\nDTEND;VALUE=DATE:20261125\r\nEND:VEVENT\r\n",
+        );
+        let zone = TimeZone::get("America/New_York").unwrap();
+        let got = expand(
+            &text,
+            &users(),
+            &zone,
+            at("2026-10-01T00:00:00Z"),
+            at("2027-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        // Days begin at midnight in New York (05:00 UTC in November).
+        assert_eq!(
+            on_duty(&got, "2026-11-03T12:00:00Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-11-16T12:00:00Z"),
+            None,
+            "the old week is gone"
+        );
+        assert_eq!(on_duty(&got, "2026-11-18T04:59:59Z"), None);
+        assert_eq!(
+            on_duty(&got, "2026-11-18T05:00:00Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-11-25T04:59:59Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(on_duty(&got, "2026-11-25T05:00:00Z"), None);
+        assert_eq!(
+            on_duty(&got, "2026-11-30T12:00:00Z").as_deref(),
+            Some("alice")
+        );
+    }
+
+    #[test]
+    fn of_two_copies_of_a_series_the_highest_sequence_counts() {
+        let copy = |sequence: u8, except: &str| {
+            format!(
+                "BEGIN:VEVENT\r\nUID:rota\r\nSUMMARY:alice\r\nSEQUENCE:{sequence}\r\n\
+                 DTSTART:20261102T090000Z\r\nDURATION:P7D\r\nRRULE:FREQ=WEEKLY\r\n{except}\
+                 END:VEVENT\r\n"
+            )
+        };
+        let old = copy(3, "");
+        let new = copy(4, "EXDATE:20261109T090000Z,20261123T090000Z\r\n");
+        for text in [format!("{old}{new}"), format!("{new}{old}")] {
+            let got = november(&calendar(&text));
+            assert_eq!(
+                on_duty(&got, "2026-11-03T12:00:00Z").as_deref(),
+                Some("alice")
+            );
+            assert_eq!(on_duty(&got, "2026-11-10T12:00:00Z"), None);
+            assert_eq!(
+                on_duty(&got, "2026-11-17T12:00:00Z").as_deref(),
+                Some("alice")
+            );
+            assert_eq!(on_duty(&got, "2026-11-24T12:00:00Z"), None);
+        }
+    }
+
+    #[test]
+    fn exception_and_extra_dates_are_taken_in_their_own_zones() {
+        // EXDATE without a zone is on the series' wall clock; RDATE with Z or a TZID is
+        // that instant.
+        let got = november(&calendar(
+            "BEGIN:VEVENT\r\nUID:d\r\nSUMMARY:alice\r\n\
+             DTSTART;TZID=Europe/Berlin:20261102T090000\r\nDURATION:PT8H\r\n\
+             RRULE:FREQ=DAILY;COUNT=3\r\nEXDATE:20261103T090000\r\n\
+             RDATE:20261110T140000Z\r\nRDATE;TZID=America/New_York:20261112T090000\r\n\
+             END:VEVENT\r\n",
+        ));
+        let starts: Vec<i64> = got.occurrences.iter().map(|o| o.start).collect();
+        assert_eq!(
+            starts,
+            [
+                at("2026-11-02T08:00:00Z"),
+                at("2026-11-04T08:00:00Z"),
+                at("2026-11-10T14:00:00Z"),
+                at("2026-11-12T14:00:00Z"),
+            ]
+        );
+        // Each lasts eight hours from its own start.
+        assert_eq!(got.occurrences[3].end, at("2026-11-12T22:00:00Z"));
+    }
+
+    #[test]
+    fn this_and_future_moves_every_later_week_and_a_second_rule_adds_its_days() {
+        let got = november(&calendar(&format!(
+            "{WEEKLY_ALICE}BEGIN:VEVENT\r\nUID:rota\r\nSUMMARY:bob\r\n\
+             RECURRENCE-ID;RANGE=THISANDFUTURE:20261116T090000Z\r\n\
+             DTSTART:20261116T120000Z\r\nDURATION:P7D\r\nSEQUENCE:1\r\nEND:VEVENT\r\n"
+        )));
+        assert_eq!(
+            on_duty(&got, "2026-11-16T08:59:59Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(on_duty(&got, "2026-11-16T10:00:00Z"), None);
+        assert_eq!(
+            on_duty(&got, "2026-11-16T12:00:00Z").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-11-23T11:59:59Z").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-12-14T12:00:00Z").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-11-09T12:00:00Z").as_deref(),
+            Some("alice")
+        );
+
+        let got = november(&calendar(
+            "BEGIN:VEVENT\r\nUID:two\r\nSUMMARY:alice\r\nDTSTART:20261102T090000Z\r\n\
+             DURATION:PT8H\r\nRRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2\r\n\
+             RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=2\r\nEND:VEVENT\r\n",
+        ));
+        let starts: Vec<i64> = got.occurrences.iter().map(|o| o.start).collect();
+        assert_eq!(
+            starts,
+            [
+                at("2026-11-02T09:00:00Z"),
+                at("2026-11-05T09:00:00Z"),
+                at("2026-11-09T09:00:00Z"),
+                at("2026-11-12T09:00:00Z"),
+            ]
+        );
+    }
+
+    /// The starts, as wall-clock times in UTC, of an event for alice with `lines`.
+    fn starts_of(lines: &str) -> Vec<String> {
+        let got = november(&calendar(&format!(
+            "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:alice\r\nDURATION:PT1H\r\n{lines}END:VEVENT\r\n"
+        )));
+        got.occurrences
+            .iter()
+            .map(|o| jiff::Timestamp::from_second(o.start).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn rules_calendars_use_and_cabot_once_refused() {
+        // Google writes monthly and yearly rules; Outlook BYSETPOS.
+        assert_eq!(
+            starts_of("DTSTART:20261015T090000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=15\r\n"),
+            [
+                "2026-10-15T09:00:00Z",
+                "2026-11-15T09:00:00Z",
+                "2026-12-15T09:00:00Z",
+                "2027-01-15T09:00:00Z"
+            ]
+        );
+        assert_eq!(
+            starts_of("DTSTART:20251224T090000Z\r\nRRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24\r\n"),
+            ["2026-12-24T09:00:00Z"]
+        );
+        assert_eq!(
+            starts_of("DTSTART:20261017T090000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=3SA\r\n"),
+            [
+                "2026-10-17T09:00:00Z",
+                "2026-11-21T09:00:00Z",
+                "2026-12-19T09:00:00Z",
+                "2027-01-16T09:00:00Z"
+            ]
+        );
+        assert_eq!(
+            starts_of("DTSTART:20261030T090000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=-1FR\r\n"),
+            [
+                "2026-10-30T09:00:00Z",
+                "2026-11-27T09:00:00Z",
+                "2026-12-25T09:00:00Z",
+                "2027-01-29T09:00:00Z"
+            ]
+        );
+        assert_eq!(
+            starts_of(
+                "DTSTART:20261030T090000Z\r\n\
+                 RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=3\r\n"
+            ),
+            [
+                "2026-10-30T09:00:00Z",
+                "2026-11-30T09:00:00Z",
+                "2026-12-31T09:00:00Z"
+            ]
+        );
+        assert_eq!(
+            starts_of("DTSTART:20261102T000000Z\r\nRRULE:FREQ=HOURLY;INTERVAL=8;COUNT=4\r\n"),
+            [
+                "2026-11-02T00:00:00Z",
+                "2026-11-02T08:00:00Z",
+                "2026-11-02T16:00:00Z",
+                "2026-11-03T00:00:00Z"
+            ]
+        );
+        // RDATE;VALUE=PERIOD: each extra shift with its own end or length.
+        let got = november(&calendar(
+            "BEGIN:VEVENT\r\nUID:p\r\nSUMMARY:alice\r\nDTSTART:20261102T090000Z\r\n\
+             DURATION:PT1H\r\nRDATE;VALUE=PERIOD:20261120T090000Z/20261120T170000Z,\r\n \
+             20261121T090000Z/PT4H\r\nEND:VEVENT\r\n",
+        ));
+        let spans: Vec<(i64, i64)> = got.occurrences.iter().map(|o| (o.start, o.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (at("2026-11-02T09:00:00Z"), at("2026-11-02T10:00:00Z")),
+                (at("2026-11-20T09:00:00Z"), at("2026-11-20T17:00:00Z")),
+                (at("2026-11-21T09:00:00Z"), at("2026-11-21T13:00:00Z")),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_in_lower_case_and_zones_the_calendar_defines() {
+        let got = november(&calendar(
+            "begin:vevent\r\nuid:l\r\nsummary:alice\r\n\
+             dtstart;tzid=Europe/Berlin:20261102T090000\r\nduration:PT8H\r\n\
+             rrule:freq=weekly;count=2\r\nend:vevent\r\n",
+        ));
+        let starts: Vec<i64> = got.occurrences.iter().map(|o| o.start).collect();
+        assert_eq!(
+            starts,
+            [at("2026-11-02T08:00:00Z"), at("2026-11-09T08:00:00Z")]
+        );
+        // Outlook desktop's own definition of London, and Evolution's prefixed name.
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\n\
+             TZID:(UTC+00:00) Dublin\\, Edinburgh\\, Lisbon\\, London\r\n\
+             BEGIN:STANDARD\r\nDTSTART:16011028T020000\r\n\
+             RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0100\r\n\
+             TZOFFSETTO:-0000\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T010000\r\n\
+             RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:-0000\r\n\
+             TZOFFSETTO:+0100\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+             BEGIN:VEVENT\r\nUID:o\r\nSUMMARY:alice\r\n\
+             DTSTART;TZID=\"(UTC+00:00) Dublin, Edinburgh, Lisbon, London\":20261019T090000\r\n\
+             DURATION:PT8H\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:e\r\nSUMMARY:bob\r\n\
+             DTSTART;TZID=/freeassociation.sourceforge.net/Tzfile/Europe/London:20261020T090000\r\n\
+             DURATION:PT8H\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let got = november(text);
+        assert_eq!(
+            who_when(&got),
+            [
+                (at("2026-10-19T08:00:00Z"), "alice"),
+                (at("2026-10-20T08:00:00Z"), "bob"),
+                (at("2026-10-26T09:00:00Z"), "alice"),
+                (at("2026-10-27T09:00:00Z"), "bob"),
+            ]
+        );
+    }
+
+    /// RFC 5545 3.8.5.3's examples, each with the occurrences the RFC lists (in New York,
+    /// 09:00 on each date given), against what cabot makes of them.
+    #[test]
+    fn the_rfc_s_own_examples_give_the_rfc_s_dates() {
+        let ny = TimeZone::get("America/New_York").unwrap();
+        let examples: &[(&str, &str, &str, &[&str])] = &[
+            (
+                "19970902",
+                "RRULE:FREQ=DAILY;COUNT=10",
+                "1997-12-31",
+                &[
+                    "1997-09-02",
+                    "1997-09-03",
+                    "1997-09-04",
+                    "1997-09-05",
+                    "1997-09-06",
+                    "1997-09-07",
+                    "1997-09-08",
+                    "1997-09-09",
+                    "1997-09-10",
+                    "1997-09-11",
+                ],
+            ),
+            (
+                "19970902",
+                "RRULE:FREQ=DAILY;INTERVAL=10;COUNT=5",
+                "1997-12-31",
+                &[
+                    "1997-09-02",
+                    "1997-09-12",
+                    "1997-09-22",
+                    "1997-10-02",
+                    "1997-10-12",
+                ],
+            ),
+            (
+                "19970902",
+                "RRULE:FREQ=WEEKLY;COUNT=10",
+                "1997-12-31",
+                &[
+                    "1997-09-02",
+                    "1997-09-09",
+                    "1997-09-16",
+                    "1997-09-23",
+                    "1997-09-30",
+                    "1997-10-07",
+                    "1997-10-14",
+                    "1997-10-21",
+                    "1997-10-28",
+                    "1997-11-04",
+                ],
+            ),
+            (
+                "19970901",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;BYDAY=MO,WE,FR",
+                "1998-12-31",
+                &[
+                    "1997-09-01",
+                    "1997-09-03",
+                    "1997-09-05",
+                    "1997-09-15",
+                    "1997-09-17",
+                    "1997-09-19",
+                    "1997-09-29",
+                    "1997-10-01",
+                    "1997-10-03",
+                    "1997-10-13",
+                    "1997-10-15",
+                    "1997-10-17",
+                    "1997-10-27",
+                    "1997-10-29",
+                    "1997-10-31",
+                    "1997-11-10",
+                    "1997-11-12",
+                    "1997-11-14",
+                    "1997-11-24",
+                    "1997-11-26",
+                    "1997-11-28",
+                    "1997-12-08",
+                    "1997-12-10",
+                    "1997-12-12",
+                    "1997-12-22",
+                ],
+            ),
+            (
+                "19970805",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO",
+                "1997-12-31",
+                &["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"],
+            ),
+            (
+                "19970805",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU",
+                "1997-12-31",
+                &["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"],
+            ),
+            (
+                "19970905",
+                "RRULE:FREQ=MONTHLY;COUNT=10;BYDAY=1FR",
+                "1998-12-31",
+                &[
+                    "1997-09-05",
+                    "1997-10-03",
+                    "1997-11-07",
+                    "1997-12-05",
+                    "1998-01-02",
+                    "1998-02-06",
+                    "1998-03-06",
+                    "1998-04-03",
+                    "1998-05-01",
+                    "1998-06-05",
+                ],
+            ),
+            (
+                "19970922",
+                "RRULE:FREQ=MONTHLY;COUNT=6;BYDAY=-2MO",
+                "1998-12-31",
+                &[
+                    "1997-09-22",
+                    "1997-10-20",
+                    "1997-11-17",
+                    "1997-12-22",
+                    "1998-01-19",
+                    "1998-02-16",
+                ],
+            ),
+            (
+                "19970928",
+                "RRULE:FREQ=MONTHLY;BYMONTHDAY=-3",
+                "1998-03-01",
+                &[
+                    "1997-09-28",
+                    "1997-10-29",
+                    "1997-11-28",
+                    "1997-12-29",
+                    "1998-01-29",
+                    "1998-02-26",
+                ],
+            ),
+            (
+                "19970902",
+                "EXDATE;TZID=America/New_York:19970902T090000\r\n\
+              RRULE:FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13",
+                "2000-12-31",
+                &[
+                    "1998-02-13",
+                    "1998-03-13",
+                    "1998-11-13",
+                    "1999-08-13",
+                    "2000-10-13",
+                ],
+            ),
+            (
+                "19970904",
+                "RRULE:FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3",
+                "1998-12-31",
+                &["1997-09-04", "1997-10-07", "1997-11-06"],
+            ),
+            (
+                "19970929",
+                "RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-2",
+                "1998-03-31",
+                &[
+                    "1997-09-29",
+                    "1997-10-30",
+                    "1997-11-27",
+                    "1997-12-30",
+                    "1998-01-29",
+                    "1998-02-26",
+                    "1998-03-30",
+                ],
+            ),
+            (
+                "19970902",
+                "RRULE:FREQ=MONTHLY;INTERVAL=2;BYDAY=TU",
+                "1998-03-31",
+                &[
+                    "1997-09-02",
+                    "1997-09-09",
+                    "1997-09-16",
+                    "1997-09-23",
+                    "1997-09-30",
+                    "1997-11-04",
+                    "1997-11-11",
+                    "1997-11-18",
+                    "1997-11-25",
+                    "1998-01-06",
+                    "1998-01-13",
+                    "1998-01-20",
+                    "1998-01-27",
+                    "1998-03-03",
+                    "1998-03-10",
+                    "1998-03-17",
+                    "1998-03-24",
+                    "1998-03-31",
+                ],
+            ),
+            (
+                "19970610",
+                "RRULE:FREQ=YEARLY;COUNT=10;BYMONTH=6,7",
+                "2010-12-31",
+                &[
+                    "1997-06-10",
+                    "1997-07-10",
+                    "1998-06-10",
+                    "1998-07-10",
+                    "1999-06-10",
+                    "1999-07-10",
+                    "2000-06-10",
+                    "2000-07-10",
+                    "2001-06-10",
+                    "2001-07-10",
+                ],
+            ),
+            (
+                "19970519",
+                "RRULE:FREQ=YEARLY;BYDAY=20MO",
+                "1999-12-31",
+                &["1997-05-19", "1998-05-18", "1999-05-17"],
+            ),
+            (
+                "19970512",
+                "RRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO",
+                "1999-12-31",
+                &["1997-05-12", "1998-05-11", "1999-05-17"],
+            ),
+            (
+                "19961105",
+                "RRULE:FREQ=YEARLY;INTERVAL=4;BYMONTH=11;BYDAY=TU;\
+              BYMONTHDAY=2,3,4,5,6,7,8",
+                "2004-12-31",
+                &["1996-11-05", "2000-11-07", "2004-11-02"],
+            ),
+            (
+                "20070115",
+                "RRULE:FREQ=MONTHLY;BYMONTHDAY=15,30;COUNT=5",
+                "2007-12-31",
+                &[
+                    "2007-01-15",
+                    "2007-01-30",
+                    "2007-02-15",
+                    "2007-03-15",
+                    "2007-03-30",
+                ],
+            ),
+        ];
+        for (start, lines, until, dates) in examples {
+            let text = calendar(&format!(
+                "BEGIN:VEVENT\r\nUID:rfc\r\nSUMMARY:alice\r\n\
+                 DTSTART;TZID=America/New_York:{start}T090000\r\nDURATION:PT1H\r\n{lines}\r\n\
+                 END:VEVENT\r\n"
+            ));
+            let got = expand(
+                &text,
+                &users(),
+                &TimeZone::UTC,
+                at("1996-01-01T00:00:00Z"),
+                at(&format!("{until}T23:00:00Z")),
+            )
+            .unwrap();
+            assert!(got.warnings.is_empty(), "{lines}: {:?}", got.warnings);
+            let seen: Vec<String> = got
+                .occurrences
+                .iter()
+                .map(|o| {
+                    jiff::Timestamp::from_second(o.start)
+                        .unwrap()
+                        .to_zoned_datetime(ny.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .collect();
+            let want: Vec<String> = dates.iter().map(|d| format!("{d} 09:00")).collect();
+            assert_eq!(seen, want, "{lines}");
+        }
+        // 09:00 in New York across its change of clocks: 13:00 UTC in summer, 14:00 after.
+        let got = expand(
+            &calendar(
+                "BEGIN:VEVENT\r\nUID:rfc\r\nSUMMARY:alice\r\n\
+                 DTSTART;TZID=America/New_York:19971021T090000\r\nDURATION:PT1H\r\n\
+                 RRULE:FREQ=WEEKLY;COUNT=2\r\nEND:VEVENT\r\n",
+            ),
+            &users(),
+            &TimeZone::UTC,
+            at("1997-01-01T00:00:00Z"),
+            at("1998-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        let starts: Vec<i64> = got.occurrences.iter().map(|o| o.start).collect();
+        assert_eq!(
+            starts,
+            [at("1997-10-21T13:00:00Z"), at("1997-10-28T14:00:00Z")]
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod quiet;
 pub mod running;
 pub mod schedule;
 pub mod status;
+pub mod vtimezone;
 pub mod windows_zones;
 
 pub use status::{CheckState, Importance, Status};

@@ -1196,7 +1196,7 @@ fn one_event_that_cannot_be_used_never_disables_the_rota() {
          BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:bob\r\nDTSTART:20261124T100000Z\r\n\
          DTEND:20261124T090000Z\r\nEND:VEVENT\r\n\
          BEGIN:VEVENT\r\nUID:c\r\nSUMMARY:bob\r\nDTSTART:20261101T090000Z\r\n\
-         DTEND:20261101T170000Z\r\nRRULE:FREQ=MONTHLY;BYSETPOS=-1;BYDAY=FR\r\nEND:VEVENT\r\n\
+         DTEND:20261101T170000Z\r\nRRULE:FREQ=FORTNIGHTLY;BYDAY=FR\r\nEND:VEVENT\r\n\
          END:VCALENDAR\r\n",
     );
     let r = env.cabot(&["validate"]);
@@ -1213,7 +1213,7 @@ fn one_event_that_cannot_be_used_never_disables_the_rota() {
     );
     assert!(
         r.stdout
-            .contains("warning: the event 'bob' is left out: RRULE: BYSETPOS"),
+            .contains("warning: the event 'bob' is left out: RRULE: `FORTNIGHTLY` is not a valid frequency; the rest"),
         "{r:?}"
     );
     target.set_up(false);
@@ -1234,5 +1234,219 @@ fn a_calendar_never_read_says_its_fallback_is_on_duty() {
         r.stdout
             .contains("; nobody is on duty from it: its fallback carol is on duty\n"),
         "{r:?}"
+    );
+}
+
+/// Who `cabot oncall` has on duty for `ops` at each `(time, user)`.
+fn assert_on_duty(env: &Env, expected: &[(&str, &str)]) {
+    for (time, user) in expected {
+        let t: jiff::Timestamp = time.parse().unwrap();
+        let r = env.cabot_at(t.as_second(), &["oncall"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stdout.starts_with(&format!("ops: {user} on duty now (")),
+            "at {time}, {user} expected: {r:?}"
+        );
+        assert!(!r.stdout.contains("left out"), "{r:?}");
+    }
+}
+
+/// Exchange's publishing of a rota: the Windows zone defined in the file, weeks by turn, one
+/// week cancelled and one moved (a `RECURRENCE-ID` in the Windows zone), across New York's
+/// change of clocks on 1 November.
+#[test]
+fn an_exchange_calendar_with_windows_zones_a_moved_and_a_cancelled_week() {
+    let week = |uid: &str, who: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nDESCRIPTION:\\n\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;WKST=SU\r\n\
+             UID:{uid}\r\nSUMMARY;LANGUAGE=en-US:{who}\r\n\
+             DTSTART;TZID=Eastern Standard Time:{start}\r\n\
+             DTEND;TZID=Eastern Standard Time:{end}\r\nCLASS:PUBLIC\r\nPRIORITY:5\r\n\
+             DTSTAMP:20261020T120000Z\r\nTRANSP:OPAQUE\r\nSTATUS:CONFIRMED\r\nSEQUENCE:0\r\n\
+             X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nEND:VEVENT\r\n"
+        )
+    };
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nPRODID:Microsoft Exchange Server 2010\r\n\
+         VERSION:2.0\r\nX-WR-CALNAME:Ops\r\nBEGIN:VTIMEZONE\r\nTZID:Eastern Standard Time\r\n\
+         BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n\
+         RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n\
+         BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n\
+         RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+         {}{}\
+         BEGIN:VEVENT\r\nUID:040000008200E00074C5B7101A82E0080000000010A1\r\n\
+         RECURRENCE-ID;TZID=Eastern Standard Time:20261123T090000\r\nSUMMARY:Alice Smith\r\n\
+         DTSTART;TZID=Eastern Standard Time:20261124T090000\r\n\
+         DTEND;TZID=Eastern Standard Time:20261130T090000\r\nSEQUENCE:1\r\n\
+         DTSTAMP:20261101T120000Z\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:040000008200E00074C5B7101A82E0080000000010B2\r\n\
+         RECURRENCE-ID;TZID=Eastern Standard Time:20261214T090000\r\nSUMMARY:Bob\r\n\
+         DTSTART;TZID=Eastern Standard Time:20261214T090000\r\n\
+         DTEND;TZID=Eastern Standard Time:20261221T090000\r\nSTATUS:CANCELLED\r\n\
+         SEQUENCE:1\r\nDTSTAMP:20261101T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        week(
+            "040000008200E00074C5B7101A82E0080000000010A1",
+            "Alice Smith",
+            "20261012T090000",
+            "20261019T090000"
+        ),
+        week(
+            "040000008200E00074C5B7101A82E0080000000010B2",
+            "Bob",
+            "20261019T090000",
+            "20261026T090000"
+        ),
+    );
+    let (_slack, _target, _dir, _, env) = calendar_file_with(&text, |config| {
+        config.replace(
+            "alice: { slack: U0ALICE01 }",
+            "alice: { name: Alice Smith, slack: U0ALICE01 }",
+        )
+    });
+    let v = env.cabot(&["validate"]);
+    assert_eq!(v.code, 0, "{v:?}");
+    assert_on_duty(
+        &env,
+        &[
+            // 09:00 in New York: 13:00 UTC in summer time, 14:00 from 1 November.
+            ("2026-10-26T12:59:00Z", "bob"),
+            ("2026-10-26T13:00:00Z", "alice"),
+            ("2026-11-02T13:59:00Z", "alice"),
+            ("2026-11-02T14:00:00Z", "bob"),
+            // Alice's week of 23 November moved to Tuesday: a day of the fallback.
+            ("2026-11-23T13:59:00Z", "bob"),
+            ("2026-11-23T14:00:00Z", "carol"),
+            ("2026-11-24T14:00:00Z", "alice"),
+            ("2026-11-30T13:59:00Z", "alice"),
+            ("2026-11-30T14:00:00Z", "bob"),
+            // Bob's week of 14 December cancelled.
+            ("2026-12-14T14:00:00Z", "carol"),
+            ("2026-12-21T14:00:00Z", "alice"),
+        ],
+    );
+}
+
+/// Outlook desktop's export: the zone is its own VTIMEZONE, named as Windows shows it,
+/// which is no IANA or Windows name; London changes its clocks on 25 October.
+#[test]
+fn an_outlook_desktop_calendar_with_its_own_time_zone() {
+    const LONDON: &str = "(UTC+00:00) Dublin, Edinburgh, Lisbon, London";
+    let week = |uid: &str, who: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nCLASS:PUBLIC\r\nCREATED:20261001T100000Z\r\n\
+             DTEND;TZID=\"{LONDON}\":{end}\r\nDTSTAMP:20261001T100000Z\r\n\
+             DTSTART;TZID=\"{LONDON}\":{start}\r\nLAST-MODIFIED:20261001T100000Z\r\n\
+             PRIORITY:5\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO\r\nSEQUENCE:0\r\n\
+             SUMMARY;LANGUAGE=en-gb:{who}\r\nTRANSP:OPAQUE\r\nUID:{uid}\r\n\
+             X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nX-MICROSOFT-CDO-IMPORTANCE:1\r\n\
+             BEGIN:VALARM\r\nTRIGGER:-PT15M\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\n\
+             END:VALARM\r\nEND:VEVENT\r\n"
+        )
+    };
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n\
+         VERSION:2.0\r\nMETHOD:PUBLISH\r\nX-MS-OLK-FORCEINSPECTOROPEN:TRUE\r\n\
+         BEGIN:VTIMEZONE\r\nTZID:{LONDON}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T020000\r\n\
+         RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0100\r\n\
+         TZOFFSETTO:-0000\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T010000\r\n\
+         RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:-0000\r\n\
+         TZOFFSETTO:+0100\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n{}{}END:VCALENDAR\r\n",
+        week(
+            "040000008200E00074C5B7101A82E00800000000A1",
+            "Alice",
+            "20261019T090000",
+            "20261026T090000"
+        ),
+        week(
+            "040000008200E00074C5B7101A82E00800000000B2",
+            "Bob",
+            "20261026T090000",
+            "20261102T090000"
+        ),
+    );
+    let (_slack, _target, _dir, _, env) = calendar_file(&text);
+    let v = env.cabot(&["validate"]);
+    assert_eq!(v.code, 0, "{v:?}");
+    assert!(!v.stderr.contains("left out"), "{v:?}");
+    assert_on_duty(
+        &env,
+        &[
+            ("2026-10-19T07:59:00Z", "carol"),
+            // 09:00 in London: 08:00 UTC in summer time, 09:00 from 25 October.
+            ("2026-10-19T08:00:00Z", "alice"),
+            ("2026-10-26T08:59:00Z", "alice"),
+            ("2026-10-26T09:00:00Z", "bob"),
+            ("2026-11-02T08:59:00Z", "bob"),
+            ("2026-11-02T09:00:00Z", "alice"),
+        ],
+    );
+}
+
+/// Google Calendar's export: a weekly rota in its zone, a monthly weekend shift on the
+/// first Saturday (`BYDAY=1SA`, refused before), one week taken out by `EXDATE` and one
+/// instance cancelled, on both sides of New York's change of clocks.
+#[test]
+fn a_google_calendar_with_monthly_rules_and_cancellations() {
+    let text = "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n\
+VERSION:2.0\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Ops on call\r\n\
+X-WR-TIMEZONE:America/New_York\r\nBEGIN:VTIMEZONE\r\nTZID:America/New_York\r\n\
+X-LIC-LOCATION:America/New_York\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n\
+TZNAME:EDT\r\nDTSTART:19700308T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n\
+END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nTZNAME:EST\r\n\
+DTSTART:19701101T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\nEND:STANDARD\r\n\
+END:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=America/New_York:20261005T090000\r\n\
+DTEND;TZID=America/New_York:20261012T090000\r\nRRULE:FREQ=WEEKLY;WKST=SU;BYDAY=MO\r\n\
+EXDATE;TZID=America/New_York:20261109T090000\r\nDTSTAMP:20261120T120000Z\r\n\
+UID:7kukuqrfedlm2f9t0vdvrn6jrl@google.com\r\nCREATED:20261001T000000Z\r\nDESCRIPTION:\r\n\
+LAST-MODIFIED:20261002T000000Z\r\nLOCATION:\r\nSEQUENCE:1\r\nSTATUS:CONFIRMED\r\n\
+SUMMARY:alice\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=America/New_York:20261003T000000\r\n\
+DTEND;TZID=America/New_York:20261005T000000\r\nRRULE:FREQ=MONTHLY;BYDAY=1SA\r\n\
+DTSTAMP:20261120T120000Z\r\nUID:3q0pbt5n6vbkd1e2pn1m4b5s0c@google.com\r\n\
+CREATED:20261001T000000Z\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\nSUMMARY:bob\r\n\
+TRANSP:OPAQUE\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=America/New_York:20261130T090000\r\n\
+DTEND;TZID=America/New_York:20261207T090000\r\nDTSTAMP:20261120T120000Z\r\n\
+UID:7kukuqrfedlm2f9t0vdvrn6jrl@google.com\r\n\
+RECURRENCE-ID;TZID=America/New_York:20261130T090000\r\nCREATED:20261001T000000Z\r\n\
+SEQUENCE:2\r\nSTATUS:CANCELLED\r\nSUMMARY:alice\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=America/New_York:20261028T120000\r\n\
+DTEND;TZID=America/New_York:20261028T130000\r\nRRULE:FREQ=WEEKLY;BYDAY=WE\r\n\
+DTSTAMP:20261120T120000Z\r\nUID:standup@google.com\r\nSUMMARY:Team standup\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let (_slack, _target, _dir, _, env) = calendar_file(text);
+    let v = env.cabot(&["validate"]);
+    assert_eq!(v.code, 0, "{v:?}");
+    assert_on_duty(
+        &env,
+        &[
+            // The first Saturday of October: bob from Saturday 00:00 to Monday 00:00 in
+            // summer time (04:00 UTC), before alice's series begins.
+            ("2026-10-03T03:59:00Z", "carol"),
+            ("2026-10-03T04:00:00Z", "bob"),
+            ("2026-10-05T03:59:00Z", "bob"),
+            ("2026-10-05T04:00:00Z", "carol"),
+            ("2026-10-05T13:00:00Z", "alice"),
+            // After the change of clocks on 1 November, midnight is 05:00 UTC and 09:00 is
+            // 14:00 UTC.
+            ("2026-11-07T04:59:00Z", "alice"),
+            ("2026-11-07T05:00:00Z", "bob"),
+            ("2026-11-09T04:59:00Z", "bob"),
+            // Alice's week of 2 November goes on until Monday 09:00; hers of 9 November is
+            // taken out.
+            ("2026-11-09T05:00:00Z", "alice"),
+            ("2026-11-09T13:59:00Z", "alice"),
+            ("2026-11-09T14:00:00Z", "carol"),
+            ("2026-11-16T13:59:00Z", "carol"),
+            ("2026-11-16T14:00:00Z", "alice"),
+            // The week of 30 November cancelled; the first Saturday of December bob's.
+            ("2026-11-30T14:00:00Z", "carol"),
+            ("2026-12-05T05:00:00Z", "bob"),
+            ("2026-12-07T05:00:00Z", "carol"),
+            ("2026-12-07T14:00:00Z", "alice"),
+            // The standup names nobody: alice stays on duty through it.
+            ("2026-11-18T17:30:00Z", "alice"),
+        ],
     );
 }
