@@ -710,14 +710,12 @@ fn a_fast_check_runs_before_checks_that_took_long_last_time_when_the_pool_is_ful
             .collect()
     };
     // The first run knows nothing of how long each takes: config order, two at a time, so
-    // the fast check waits for two rounds of slow ones.
+    // the fast check waits for a round of slow ones and a slot in the second (it may end
+    // before the second round's other check, which started with the first of it).
     let first = env.cabot(&["run", "--jobs", "2", "-v"]);
     assert_eq!(first.code, 0, "{first:?}");
-    assert_eq!(
-        order(&first).last().map(String::as_str),
-        Some("FAIL fast/home"),
-        "{first:?}"
-    );
+    let at = order(&first).iter().position(|l| l == "FAIL fast/home");
+    assert!(at >= Some(3), "{first:?}");
     // Next time the checks that took 0.7 s go after the one that took none.
     let second = env.cabot(&["run", "--all", "--jobs", "2", "-v"]);
     assert_eq!(second.code, 0, "{second:?}");
