@@ -46,13 +46,17 @@ pub struct OverrideArgs {
 }
 
 /// A calendar's occurrences are worked out from this long before now (a recovery reaches
-/// whoever was on duty when its incident began) to this long after (`cabot oncall`'s week).
+/// whoever was on duty when its incident began) to this long after (`cabot oncall`'s week,
+/// and the real end of its last shift).
 const BEHIND: i64 = 35 * 86_400;
-const AHEAD: i64 = 8 * 86_400;
+const AHEAD: i64 = 15 * 86_400;
 /// A calendar is expanded this much further ahead than a command looks, and the expansion
 /// kept in the state: an unchanged calendar is expanded again about once a week, not
 /// every run.
 const KEEP_AHEAD: i64 = 7 * 86_400;
+/// How long a calendar that suddenly holds no events is not believed: the copy with
+/// events read before stays in use until it is this old.
+const HOLD_EMPTY: i64 = 3 * 86_400;
 /// Changes whenever the expansion would give other shifts for the same calendar, so that
 /// an upgrade never uses shifts an older cabot worked out.
 const EXPANDER: &str = "ical-3";
@@ -60,11 +64,12 @@ const EXPANDER: &str = "ical-3";
 /// How a command reads a calendar rota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
-    /// `cabot oncall`: every calendar, now.
-    Now,
     /// `cabot run`: an address once its `refresh` has passed since the last attempt, a
     /// file every time; what was read is kept in the state.
     WhenDue,
+    /// `cabot oncall`: what `cabot run` would use now, read the same way (so the two never
+    /// name different people), keeping nothing.
+    LikeRun,
     /// `cabot status`: files, and for addresses the copies in the state.
     Kept,
 }
@@ -225,8 +230,7 @@ impl CalendarJob {
         let is_file = matches!(self.source.location, CalendarLocation::File(_));
         let refresh = self.source.refresh.as_secs() as i64;
         match self.read {
-            Read::Now => true,
-            Read::WhenDue => {
+            Read::WhenDue | Read::LikeRun => {
                 is_file
                     || self
                         .kept
@@ -281,9 +285,29 @@ impl CalendarJob {
                 to,
                 occurrences: expanded.occurrences,
                 warnings: expanded.warnings,
+                events: expanded.events,
             },
             true,
         ))
+    }
+
+    /// Why a calendar that now holds no events at all is not taken, when the copy kept
+    /// has events and was read less than `HOLD_EMPTY` ago: an export gone wrong must not
+    /// silently put the fallback on duty. `None`: take it.
+    fn hold_empty(&self) -> Option<String> {
+        let k = self.kept.as_ref()?;
+        let read_at = k.read_at?;
+        let events = k.shifts.as_ref().map_or(0, |s| s.events);
+        let until = read_at.saturating_add(HOLD_EMPTY);
+        (k.body.is_some() && events > 0 && self.now < until).then(|| {
+            format!(
+                "it now holds no events at all, which cabot takes only from {}, when the copy \
+                 with {} is {} old",
+                clock::format_time(until),
+                crate::text::count(events, "event"),
+                crate::text::duration(std::time::Duration::from_secs(HOLD_EMPTY as u64))
+            )
+        })
     }
 
     /// Reads the calendar when due and uses it if it is good; else the copy kept in the
@@ -297,7 +321,14 @@ impl CalendarJob {
         let mut attempt = None;
         let mut problem = None;
         if self.due() {
-            match fetch(&self.source).and_then(|body| self.expand(&body).map(|e| (body, e))) {
+            let fetched =
+                fetch(&self.source).and_then(|body| self.expand(&body).map(|e| (body, e)));
+            let empty = matches!(&fetched, Ok((_, (shifts, _))) if shifts.events == 0);
+            let fetched = match self.hold_empty().filter(|_| empty) {
+                Some(why) => Err(why),
+                None => fetched,
+            };
+            match fetched {
                 Ok((body, (shifts, expanded))) => {
                     let changed = kept.is_none_or(|k| {
                         k.body.as_deref() != Some(body.as_str())
@@ -443,14 +474,23 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
     let mut out = String::new();
     for rota in rotas {
         let (user, source) = on_duty(rota, now);
-        let week = shifts(rota, now, now + WEEK);
-        let until = crate::core::oncall::duty_ends(rota, now);
+        // The shifts that begin within the week, each to its real end as far as the rota
+        // is known (a calendar's shifts are worked out AHEAD; a shift that goes on past
+        // that says so).
+        let known = now.saturating_add(AHEAD);
+        let mut week = shifts(rota, now, known);
+        week.retain(|s| s.start < now + WEEK);
+        let end = |t: i64| match t >= known {
+            true => format!("{} or later", local(rota, t)),
+            false => local(rota, t),
+        };
+        let until = crate::core::oncall::duty_ends(rota, now, known);
         let _ = writeln!(
             out,
             "{}: {user} on duty now ({}), until {}",
             rota.name,
             source.as_str(),
-            local(rota, until)
+            end(until)
         );
         if let (Some(source), Some(read)) = (&rota.calendar, &rota.from_calendar) {
             calendar_lines(&mut out, rota, source, read.shifts());
@@ -460,7 +500,7 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
                 out,
                 "  {} -> {}  {} ({})",
                 local(rota, s.start),
-                local(rota, s.end),
+                end(s.end),
                 s.user,
                 s.source.as_str()
             );
@@ -483,7 +523,7 @@ pub fn report(rotas: &[&Rota], now: i64) -> String {
                 "  warning: {} yields nobody from {} to {}: its fallback {} is on duty",
                 rota.name,
                 local(rota, s.start),
-                local(rota, s.end),
+                end(s.end),
                 s.user
             );
         }
@@ -496,7 +536,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         return add_override(g, o);
     }
     let mut cfg = g.load_config()?;
-    load(&mut cfg, clock::now(), Read::Now).finish();
+    load(&mut cfg, clock::now(), Read::LikeRun).finish();
     let rotas: Vec<&Rota> = cfg.oncall.values().collect();
     let text = if rotas.is_empty() {
         "no rotas: name them under oncall: in the config (see `man 5 cabot.yaml`)\n".to_string()

@@ -86,6 +86,10 @@ pub struct ServiceReport<'a> {
     pub in_maintenance: bool,
     /// Who the service's rota has on duty now, if it names one.
     pub on_call: Option<String>,
+    /// Where that answer comes from, when not from the rota or its calendar as read: the
+    /// kept copy of a calendar that could not be read, or the fallback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_call_from: Option<String>,
     /// While failing, with escalation steps: how many of them the incident has reached.
     pub escalation: Option<EscalationReport>,
     pub checks: Checks<'a>,
@@ -303,6 +307,9 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|&(s, rows)| {
                 let configured = cfg.service(&s.name);
+                let on_call = configured
+                    .and_then(|svc| svc.oncall.as_deref())
+                    .and_then(|rota| cfg.on_duty_said(rota, now));
                 ServiceReport {
                     name: &s.name,
                     status: s.status,
@@ -321,7 +328,8 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                         .filter(|x| in_force(x.until, now))
                         .map(|x| format_time(x.until)),
                     in_maintenance: cfg.in_maintenance(&s.name, now),
-                    on_call: configured.and_then(|svc| svc.on_duty(&cfg, now)),
+                    on_call: on_call.as_ref().map(|(user, _)| user.clone()),
+                    on_call_from: on_call.and_then(|(_, from)| from),
                     escalation: configured
                         .filter(|svc| !svc.escalation.is_empty() && s.status != Status::Passing)
                         .map(|svc| EscalationReport {
@@ -604,7 +612,10 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
             writeln!(out, "  silenced until {until}")?;
         }
         if let Some(user) = &s.on_call {
-            writeln!(out, "  on call: {user}")?;
+            match &s.on_call_from {
+                Some(from) => writeln!(out, "  on call: {user} ({from})")?,
+                None => writeln!(out, "  on call: {user}")?,
+            }
         }
         if let Some(e) = &s.escalation {
             writeln!(

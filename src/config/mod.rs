@@ -555,6 +555,34 @@ impl Config {
         Some(crate::core::oncall::on_duty(self.oncall.get(rota)?, t).0)
     }
 
+    /// `on_duty`, with where the answer comes from when that is worth a word: the copy
+    /// of a calendar that could not be read (when it was read, and why not since), or a
+    /// fallback standing in.
+    pub fn on_duty_said(&self, rota: &str, t: i64) -> Option<(String, Option<String>)> {
+        use crate::core::oncall::Source;
+        let r = self.oncall.get(rota)?;
+        let (user, source) = crate::core::oncall::on_duty(r, t);
+        let read = r.from_calendar.as_deref().map(CalendarRead::shifts);
+        let why = read.and_then(|c| c.problem.as_deref());
+        let said = match source {
+            Source::Cache => Some(format!(
+                "from the kept copy of its calendar{}{}",
+                read.and_then(|c| c.read_at)
+                    .map(|at| format!(", read {}", crate::clock::format_time(at)))
+                    .unwrap_or_default(),
+                why.map(|w| format!(": the calendar could not be read since: {w}"))
+                    .unwrap_or_default()
+            )),
+            Source::Fallback => Some(format!(
+                "the fallback of {rota}{}",
+                why.map(|w| format!(": its calendar could not be read: {w}"))
+                    .unwrap_or_default()
+            )),
+            _ => None,
+        };
+        Some((user, said))
+    }
+
     /// Whether a maintenance window covers `service` at `now`.
     pub fn in_maintenance(&self, service: &str, now: i64) -> bool {
         self.maintenance.iter().any(|m| m.covers(service, now))

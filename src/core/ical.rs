@@ -53,6 +53,8 @@ pub struct Occurrence {
 pub struct Expanded {
     pub occurrences: Vec<Occurrence>,
     pub warnings: Vec<String>,
+    /// How many events the calendar holds, used or not.
+    pub events: usize,
 }
 
 /// A time as an event gives it: a wall-clock time in a zone, or a whole day.
@@ -206,7 +208,10 @@ pub fn expand(
         defined: &calendar.timezones,
         known: RefCell::new(HashMap::new()),
     };
-    let mut out = Expanded::default();
+    let mut out = Expanded {
+        events: calendar.events.len(),
+        ..Expanded::default()
+    };
     // The events by UID, in the order each UID first appears.
     let mut series: Vec<Vec<Event>> = Vec::new();
     let mut by_uid: HashMap<String, usize> = HashMap::new();

@@ -95,8 +95,8 @@ pub fn on_duty(rota: &Rota, t: i64) -> (String, Source) {
 }
 
 /// When the duty of whoever is on duty at `now` ends: the end of the override in force
-/// (or of the shift), or sooner, when an override starts before that.
-pub fn duty_ends(rota: &Rota, now: i64) -> i64 {
+/// (or of the shift, as far as `known`), or sooner, when an override starts before that.
+pub fn duty_ends(rota: &Rota, now: i64, known: i64) -> i64 {
     let in_force = rota
         .overrides
         .iter()
@@ -104,9 +104,7 @@ pub fn duty_ends(rota: &Rota, now: i64) -> i64 {
         .find(|o| o.start <= now && now < o.until);
     let end = match in_force {
         Some(o) => o.until,
-        None => shifts(rota, now, now + 8 * 86_400)
-            .first()
-            .map_or(now + 8 * 86_400, |s| s.end),
+        None => shifts(rota, now, known).first().map_or(known, |s| s.end),
     };
     rota.overrides
         .iter()

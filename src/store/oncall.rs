@@ -30,6 +30,9 @@ pub struct KeptShifts {
     pub to: i64,
     pub occurrences: Vec<crate::core::ical::Occurrence>,
     pub warnings: Vec<String>,
+    /// How many events the calendar holds.
+    #[serde(default)]
+    pub events: usize,
 }
 
 impl KeptShifts {

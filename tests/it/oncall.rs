@@ -90,10 +90,10 @@ fn the_user_on_duty_is_told_and_next_week_the_next_one() {
     );
     assert!(
         r.stdout.contains(&format!(
-            "  2026-11-30 09:00 GMT -> 2026-11-30 12:00 GMT  {} (rotation)",
+            "  2026-11-30 09:00 GMT -> 2026-12-07 09:00 GMT  {} (rotation)\n",
             name(second)
         )),
-        "the next 7 days: {r:?}"
+        "the next 7 days, the last shift to its real end: {r:?}"
     );
     assert!(!r.stdout.contains("warning"), "{r:?}");
 }
@@ -480,10 +480,12 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
     let leaf = certs::leaf(&["127.0.0.1"], Some(&ca), None);
     let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let serving = std::sync::Arc::clone(&up);
+    let body = std::sync::Arc::new(std::sync::Mutex::new(CALENDAR.to_string()));
+    let served = std::sync::Arc::clone(&body);
     let server = certs::https_serving(&leaf, move |head| {
         let right = head.starts_with("GET /private-s3cr3t/basic.ics ");
         match serving.load(std::sync::atomic::Ordering::SeqCst) && right {
-            true => (200, CALENDAR.as_bytes().to_vec()),
+            true => (200, served.lock().unwrap().as_bytes().to_vec()),
             false => (404, b"Not Found".to_vec()),
         }
     });
@@ -510,8 +512,8 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
     );
     assert!(
         r.stdout
-            .contains("  2026-11-23 09:00 EST -> 2026-11-30 07:00 EST  bob (calendar)\n"),
-        "{r:?}"
+            .contains("  2026-11-23 09:00 EST -> 2026-11-30 09:00 EST  bob (calendar)\n"),
+        "the shift to its real end, past the week: {r:?}"
     );
     assert!(!r.stdout.contains("s3cr3t"), "the address's secret: {r:?}");
 
@@ -530,9 +532,21 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
         "{r:?}"
     );
 
+    // The calendar changes: within its `refresh` (10 minutes) `cabot run` uses the copy it
+    // read, and so does `cabot oncall`, so the two never name different people.
+    let changed = CALENDAR.replace("SUMMARY:Alice", "SUMMARY:carol");
+    assert_ne!(changed, CALENDAR);
+    *body.lock().unwrap() = changed;
+    let r = env.cabot_at(MONDAY + 60, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: alice on duty now (calendar)"),
+        "{r:?}"
+    );
+    *body.lock().unwrap() = CALENDAR.to_string();
+
     // The calendar goes away: the copy kept by the run still names who is on duty.
     up.store(false, std::sync::atomic::Ordering::SeqCst);
-    let r = env.cabot_at(MONDAY + 60, &["oncall"]);
+    let r = env.cabot_at(MONDAY + 11 * 60, &["oncall"]);
     assert!(
         r.stdout
             .starts_with("ops: alice on duty now (cached calendar)"),
@@ -567,7 +581,13 @@ fn a_calendar_over_https_names_who_is_on_duty_and_its_copy_outlives_it() {
     );
     assert!(!texts.iter().any(|t| t.contains("U0CAROL01")), "{texts:#?}");
     let status = env.cabot_at(MONDAY + 3 * 3_600, &["status"]);
-    assert!(status.stdout.contains("on call: bob"), "{status:?}");
+    assert!(
+        status.stdout.contains(
+            "  on call: bob (from the kept copy of its calendar, read 2026-11-23T12:00:00Z: \
+             the calendar could not be read since: cannot connect to 127.0.0.1:"
+        ),
+        "{status:?}"
+    );
 }
 
 /// A rota read from a calendar file holding `text`: the fake Slack, the target, the
@@ -1448,5 +1468,60 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
             // The standup names nobody: alice stays on duty through it.
             ("2026-11-18T17:30:00Z", "alice"),
         ],
+    );
+}
+
+/// A calendar that suddenly holds no events (an export gone wrong) does not put the
+/// fallback on duty at once: the copy with events stays in use, with a warning, until it is
+/// three days old.
+#[test]
+fn a_calendar_emptied_does_not_replace_a_good_copy_at_once() {
+    let (slack, target, _dir, file, env) = calendar_file(CALENDAR);
+    assert_eq!(env.cabot_at(MONDAY, &["run"]).code, 0);
+    std::fs::write(
+        &file,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    target.set_up(false);
+    let run = env.cabot_at(MONDAY + 3_600, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "could not be read: it now holds no events at all, which cabot takes only from \
+             2026-11-26T12:00:00Z, when the copy with 2 events is 3d old; using the copy read"
+        ),
+        "{run:?}"
+    );
+    let texts = mentioned(&slack);
+    assert!(texts[0].contains("<@U0ALICE01>"), "{texts:#?}");
+    let r = env.cabot_at(MONDAY + 3_600, &["oncall"]);
+    assert!(
+        r.stdout
+            .starts_with("ops: alice on duty now (cached calendar)"),
+        "{r:?}"
+    );
+    let status = env.cabot_at(MONDAY + 3_600, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("  on call: alice (from the kept copy of its calendar, read"),
+        "{status:?}"
+    );
+    // Three days after the good copy was read, the empty calendar is taken at its word.
+    let later = MONDAY + 3 * 86_400 + 60;
+    assert_eq!(env.cabot_at(later, &["run"]).code, 0);
+    let r = env.cabot_at(later, &["oncall"]);
+    assert!(
+        r.stdout.starts_with("ops: carol on duty now (fallback)"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("could not be read"), "{r:?}");
+    let status = env.cabot_at(later, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("  on call: carol (the fallback of ops)"),
+        "{status:?}"
     );
 }
