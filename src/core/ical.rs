@@ -5,9 +5,10 @@
 //! event counts, moved and cancelled instances, and who an event names. Pure: a text, the
 //! users, a zone and a window.
 //!
-//! An event names a user by its summary: the user's key under `users:` or their `name:`,
-//! in any case (Unicode's, so `ÉLODIE` is `élodie`), the whole summary or one of its parts
-//! between " - " (PagerDuty's feed says `On Call - Alice Smith - Primary`). When the
+//! An event names a user by its summary: the user's key under `users:`, their `name:` or
+//! their email address (Opsgenie's usernames are addresses), in any case (Unicode's, so
+//! `ÉLODIE` is `élodie`), the whole summary or one of its parts between " - " (PagerDuty's
+//! feed says `On Call - Alice Smith - Primary`). When the
 //! summary names nobody, an attendee whose address (`mailto:` or bare, as PagerDuty writes
 //! it) is a user's `email` does. An event that names nobody is someone's meeting: skipped.
 //!
@@ -657,7 +658,9 @@ fn user_named(
         users
             .iter()
             .find(|(key, user)| {
-                same(key, text) || user.name.as_deref().is_some_and(|n| same(n, text))
+                same(key, text)
+                    || user.name.as_deref().is_some_and(|n| same(n, text))
+                    || email(user).is_some_and(|e| same(e, text))
             })
             .map(|(key, _)| key.clone())
     };
@@ -682,8 +685,17 @@ fn user_named(
         .find_map(|address| {
             users
                 .iter()
-                .find(|(_, u)| u.contact("email").is_some_and(|e| same(e, address)))
+                .find(|(_, u)| email(u).is_some_and(|e| same(e, address)))
                 .map(|(key, _)| key.clone())
+        })
+}
+
+/// A user's email address, also from `Name <address>`.
+fn email(user: &User) -> Option<&str> {
+    user.contact("email")
+        .map(|e| match (e.rfind('<'), e.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &e[a + 1..b],
+            _ => e,
         })
 }
 

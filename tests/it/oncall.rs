@@ -1525,3 +1525,45 @@ fn a_calendar_emptied_does_not_replace_a_good_copy_at_once() {
         "{status:?}"
     );
 }
+
+/// An Opsgenie schedule export: each shift titled with the participant, by full name or by
+/// username (an email address in Opsgenie), in UTC.
+#[test]
+fn an_opsgenie_schedule_export_names_participants_by_name_or_username() {
+    let shift = |uid: u32, who: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:{uid}-ops_schedule@opsgenie\r\nDTSTAMP:20261120T000000Z\r\n\
+             DTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{who}\r\n\
+             DESCRIPTION:Schedule: ops_schedule\\nRotation: Weekly\r\nEND:VEVENT\r\n"
+        )
+    };
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Opsgenie//Schedule//EN\r\n{}{}{}\
+         END:VCALENDAR\r\n",
+        shift(1, "Alice Smith", "20261116T140000Z", "20261123T140000Z"),
+        shift(2, "BOB@example.com", "20261123T140000Z", "20261130T140000Z"),
+        shift(3, "Dana Doe", "20261130T140000Z", "20261207T140000Z"),
+    );
+    let (_slack, _target, _dir, _, env) = calendar_file_with(&text, |config| {
+        config
+            .replace(
+                "alice: { slack: U0ALICE01 }",
+                "alice: { name: Alice Smith, slack: U0ALICE01 }",
+            )
+            .replace(
+                "bob: { slack: U0BOB0001 }",
+                "bob: { email: 'Bob Brown <bob@example.com>', slack: U0BOB0001 }",
+            )
+    });
+    assert_eq!(env.cabot(&["validate"]).code, 0);
+    assert_on_duty(
+        &env,
+        &[
+            ("2026-11-23T13:59:00Z", "alice"),
+            ("2026-11-23T14:00:00Z", "bob"),
+            ("2026-11-30T13:59:00Z", "bob"),
+            // Someone cabot does not know: the fallback.
+            ("2026-11-30T14:00:00Z", "carol"),
+        ],
+    );
+}
