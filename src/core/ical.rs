@@ -38,6 +38,9 @@ pub const MAX_OCCURRENCES: usize = 50_000;
 /// A series is followed at most this many occurrences from its start (a daily rule for 270
 /// years), so no rule can keep the expansion going for long.
 const MAX_STEPS: usize = 100_000;
+/// And all the series of a calendar together at most this many (about a second), so that
+/// a hostile calendar cannot cost minutes.
+const MAX_CALENDAR_STEPS: usize = 5_000_000;
 
 /// One stretch on duty from the calendar, `[start, end)` in Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -263,25 +266,52 @@ pub fn expand(
         ));
     }
     let mut found: Vec<(i64, Rank, Occurrence)> = Vec::new();
+    let mut budget = Budget {
+        left: MAX_CALENDAR_STEPS,
+        exceeded: 0,
+    };
     for events in series {
-        one_series(events, from, to, &mut found, &mut out.warnings);
+        one_series(
+            events,
+            (from, to),
+            &mut budget,
+            &mut found,
+            &mut out.warnings,
+        );
         if found.len() > MAX_OCCURRENCES {
             return Err(format!(
                 "more than {MAX_OCCURRENCES} occurrences in the weeks around now"
             ));
         }
     }
+    // One word for all the series the budget left out, not one each.
+    if budget.exceeded > 0 {
+        out.warnings.push(format!(
+            "{} naming a user {} left out: the calendar's rules together repeat more than \
+             {MAX_CALENDAR_STEPS} times before the weeks around now, more than cabot follows; \
+             the rest of the calendar is used",
+            crate::text::count(budget.exceeded, "event"),
+            if budget.exceeded == 1 { "is" } else { "are" }
+        ));
+    }
     found.sort_by_key(|(start, rank, _)| (*start, *rank));
     out.occurrences = found.into_iter().map(|(_, _, o)| o).collect();
     Ok(out)
+}
+
+/// How many more steps the calendar's series may take together, and how many series
+/// naming a user were left out for want of them.
+struct Budget {
+    left: usize,
+    exceeded: usize,
 }
 
 /// The occurrences in `[from, to)` of one event (one UID): its series, with the instances
 /// its overrides move or cancel, and the overrides.
 fn one_series(
     events: Vec<Event>,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    budget: &mut Budget,
     found: &mut Vec<(i64, Rank, Occurrence)>,
     warnings: &mut Vec<String>,
 ) {
@@ -352,11 +382,13 @@ fn one_series(
         }
         return;
     }
-    let starts = match starts(times, from, to) {
+    let starts = match starts(times, from, to, &mut budget.left) {
         Ok(starts) => starts,
         Err(why) => {
-            if master.user.is_some() {
-                warnings.push(left_out(&master.summary, &why));
+            match why {
+                _ if master.user.is_none() => {}
+                Some(why) => warnings.push(left_out(&master.summary, &why)),
+                None => budget.exceeded += 1,
             }
             return;
         }
@@ -792,7 +824,12 @@ fn span_between(start: &Moment, end: &Moment) -> Result<Span, String> {
 /// its own length when an RDATE gave one: its DTSTART, what its rules give (expanded by
 /// `rrule`), its RDATEs, less its EXDATEs. An exception or extra date in another zone is
 /// taken on the series' wall clock; one without a zone is on it already.
-fn starts(t: &Times, from: i64, to: i64) -> Result<Vec<(DateTime, Option<Span>)>, String> {
+fn starts(
+    t: &Times,
+    from: i64,
+    to: i64,
+    budget: &mut usize,
+) -> Result<Vec<(DateTime, Option<Span>)>, Option<String>> {
     let zone = &t.start.zone;
     let on_clock = |at: i64| {
         jiff::Timestamp::from_second(at)
@@ -815,16 +852,20 @@ fn starts(t: &Times, from: i64, to: i64) -> Result<Vec<(DateTime, Option<Span>)>
         }
     }
     if !t.rules.is_empty() {
-        let set = rrule::RRuleSet::new(floating(t.start.civil)?)
+        let set = rrule::RRuleSet::new(floating(t.start.civil).map_err(Some)?)
             .limit()
             .set_rrules(t.rules.clone());
         for (step, at) in set.into_iter().enumerate() {
             if step >= MAX_STEPS {
-                return Err(format!(
+                return Err(Some(format!(
                     "its rule repeats more than {MAX_STEPS} times before the weeks around \
                      now, more than cabot follows"
-                ));
+                )));
             }
+            if *budget == 0 {
+                return Err(None);
+            }
+            *budget -= 1;
             let Some(civil) = civil(&at) else {
                 break;
             };
@@ -1853,5 +1894,40 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             starts,
             [at("1997-10-21T13:00:00Z"), at("1997-10-28T14:00:00Z")]
         );
+    }
+
+    #[test]
+    fn a_calendar_of_endless_rules_costs_a_bounded_time_and_a_few_words() {
+        // Every second since 2020: each series is followed 100,000 steps at most, and all
+        // of them 5,000,000, then the rest are left out with one word.
+        let events: String = (0..60)
+            .map(|i| {
+                format!(
+                    "BEGIN:VEVENT\r\nUID:s{i}\r\nSUMMARY:alice\r\nDTSTART:20200101T000000Z\r\n\
+                     DURATION:PT1S\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n"
+                )
+            })
+            .collect();
+        let got = expand_utc(
+            &calendar(&format!(
+                "{events}BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:bob\r\nDTSTART:20261102T090000Z\r\n\
+                 DTEND:20261103T090000Z\r\nEND:VEVENT\r\n"
+            )),
+            "2026-11-01T00:00:00Z",
+            "2026-11-30T00:00:00Z",
+        )
+        .unwrap();
+        assert_eq!(got.warnings.len(), 51, "{:#?}", &got.warnings[47..]);
+        assert!(got.warnings[0].contains("repeats more than 100000 times"));
+        assert!(
+            got.warnings[50].starts_with(
+                "10 events naming a user are left out: the calendar's rules together repeat \
+                 more than 5000000 times"
+            ),
+            "{}",
+            got.warnings[50]
+        );
+        // An event with no rule costs no steps and is used.
+        assert_eq!(who_when(&got), [(at("2026-11-02T09:00:00Z"), "bob")]);
     }
 }
