@@ -1930,4 +1930,49 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         // An event with no rule costs no steps and is used.
         assert_eq!(who_when(&got), [(at("2026-11-02T09:00:00Z"), "bob")]);
     }
+
+    #[test]
+    fn sydney_changes_its_clocks_the_other_way_and_kolkata_never() {
+        let turn = |uid: &str, who: &str, zone: &str, start: &str| {
+            format!(
+                "BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{who}\r\nDTSTART;TZID={zone}:{start}\r\n\
+                 DURATION:P7D\r\nRRULE:FREQ=WEEKLY;INTERVAL=2\r\nEND:VEVENT\r\n"
+            )
+        };
+        let got = november(&calendar(&format!(
+            "{}{}",
+            turn("a", "alice", "Australia/Sydney", "20260928T090000"),
+            turn("b", "bob", "Australia/Sydney", "20261005T090000"),
+        )));
+        // 09:00 in Sydney: 23:00 UTC the day before in standard time, 22:00 from 4 October.
+        assert_eq!(
+            on_duty(&got, "2026-10-04T21:59:59Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-10-04T22:00:00Z").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-10-11T21:59:59Z").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-10-11T22:00:00Z").as_deref(),
+            Some("alice")
+        );
+        let got = november(&calendar(&format!(
+            "{}{}",
+            turn("a", "alice", "Asia/Kolkata", "20261026T090000"),
+            turn("b", "bob", "Asia/Kolkata", "20261102T090000"),
+        )));
+        assert_eq!(
+            on_duty(&got, "2026-11-02T03:29:59Z").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            on_duty(&got, "2026-11-02T03:30:00Z").as_deref(),
+            Some("bob")
+        );
+    }
 }
