@@ -13,6 +13,7 @@ pub mod core;
 pub mod exit_codes;
 pub mod http_client;
 pub mod lock;
+pub mod peer;
 pub mod process;
 pub mod server;
 pub mod store;

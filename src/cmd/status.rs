@@ -37,6 +37,9 @@ pub struct Report<'a> {
     pub stale_after_seconds: u64,
     pub last_run: Option<RunReport>,
     pub services: Vec<ServiceReport<'a>>,
+    /// The other node of the pair, when this one is half of one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<crate::peer::View>,
     /// Alert deliveries still being retried, and those given up on.
     pub alerts: OutboxCounts,
     /// Each delivery still owed, and each given up on in the last day, newest first (at
@@ -226,6 +229,19 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         crate::cmd::oncall::Read::Kept,
     )
     .finish();
+    let peer = cfg.peer.as_ref().map(|p| {
+        let pull = store
+            .as_ref()
+            .and_then(|s| s.peer_pull().ok().flatten())
+            .unwrap_or(crate::store::peer::PeerPull {
+                tried_at: now,
+                pulled_at: None,
+                document: None,
+                problem: Some("not pulled yet (`cabot run` pulls it)".into()),
+            });
+        let own = crate::peer::config_digest(&cfg, &p.key);
+        crate::peer::View::of(&pull, &own, p.takeover_after, now)
+    });
     let (last_run, checks, services, acks, silences, (alerts, undelivered), ahead) = match &store {
         None => Default::default(),
         Some(s) => {
@@ -300,6 +316,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             newest_stamp: Time(t),
         }),
         stale_after_seconds: stale_after,
+        peer,
         last_run: last_run.map(|r| run_report(r, now)),
         alerts,
         undelivered_alerts: undelivered,
@@ -661,6 +678,11 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
     }
     if let Some(step) = &report.clock_went_back {
         writeln!(out, "clock: {}", step.words())?;
+    }
+    if let Some(view) = &report.peer {
+        for line in view.lines() {
+            writeln!(out, "{line}")?;
+        }
     }
     if report.alerts.undelivered > 0 || report.alerts.given_up > 0 {
         writeln!(

@@ -46,6 +46,23 @@ pub struct Config {
     pub maintenance: Vec<Maintenance>,
     /// Duty rotas, by name.
     pub oncall: BTreeMap<String, Rota>,
+    /// The other node, when this one is half of a pair.
+    pub peer: Option<Peer>,
+}
+
+/// `peer:`: the other node of a pair, the key both sign with, and this node's part.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// This node's name.
+    pub name: String,
+    /// The other node's `serve-status`.
+    pub url: String,
+    pub key: crate::peer::PeerKey,
+    pub role: crate::peer::Role,
+    /// How long a primary's silence lasts before the standby takes over.
+    pub takeover_after: Duration,
+    /// A third view of the primary, for a link down between the two.
+    pub witness: Option<String>,
 }
 
 /// A duty rota: each of `users` on duty for a week in turn, from one handoff to the next,

@@ -13,6 +13,7 @@ use crate::alerts::channels::{self, ChannelKind};
 use crate::checks::{self, CheckKind};
 
 const TOP_KEYS: &[&str] = &[
+    "peer",
     "state",
     "stale_after",
     "retention",
@@ -117,6 +118,7 @@ const HOUR: u64 = 3_600;
 const DAY: u64 = 86_400;
 /// The ranges of the durations every config has (the README lists them).
 pub(crate) const STALE_AFTER: Range = range(MINUTE, 7 * DAY);
+pub(crate) const TAKEOVER_AFTER: Range = range(30, HOUR);
 pub(crate) const RETENTION: Range = range(HOUR, 3_650 * DAY);
 pub(crate) const FREQUENCY: Range = range(10, 30 * DAY);
 pub(crate) const TIMEOUT: Range = range(1, 10 * MINUTE);
@@ -855,6 +857,7 @@ impl Reader {
             service_index: Default::default(),
             maintenance: Vec::new(),
             oncall: BTreeMap::new(),
+            peer: None,
         };
         let Some(f) = self.fields(root, "", TOP_KEYS) else {
             return defaults_config;
@@ -922,7 +925,110 @@ impl Reader {
         if let Some(node) = f.get("maintenance") {
             c.maintenance = self.maintenance(node, &c.services);
         }
+        if let Some(node) = f.get("peer") {
+            c.peer = self.peer(node);
+        }
         c
+    }
+
+    /// `peer:`: the other node's address and the shared key are required; the key is read
+    /// now and must be long enough that nobody guesses it.
+    fn peer(&mut self, node: &Node) -> Option<Peer> {
+        let f = self.fields(
+            node,
+            "peer",
+            &[
+                "name",
+                "url",
+                "secret_file",
+                "role",
+                "takeover_after",
+                "witness",
+            ],
+        )?;
+        let name = match self.opt_string(&f, "name") {
+            Some(name) => name,
+            None => host_name(),
+        };
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            self.error(
+                f.get("name").map_or(f.mark, |n| n.mark),
+                "peer.name",
+                "a node's name is 1 to 64 characters (the host name when not given)",
+            );
+        }
+        let url = self
+            .require(&f, "url")
+            .and_then(|n| self.url(n, "peer.url", &["http", "https"]));
+        let witness = f
+            .get("witness")
+            .and_then(|n| self.url(n, "peer.witness", &["http", "https"]));
+        let role = match f.get("role") {
+            None => {
+                self.error(
+                    f.mark,
+                    "peer.role",
+                    "say which node this is: primary or standby",
+                );
+                None
+            }
+            Some(n) => match self.string(n, "peer.role")?.as_str() {
+                "primary" => Some(crate::peer::Role::Primary),
+                "standby" => Some(crate::peer::Role::Standby),
+                other => {
+                    self.error(
+                        n.mark,
+                        "peer.role",
+                        format!("'{other}' is not primary or standby"),
+                    );
+                    None
+                }
+            },
+        };
+        let takeover_after = self.opt_duration(
+            &f,
+            "takeover_after",
+            Duration::from_secs(120),
+            TAKEOVER_AFTER,
+        );
+        let key = self.require(&f, "secret_file").and_then(|n| {
+            let name = self.string(n, "peer.secret_file")?;
+            let file = self.dir.join(name);
+            match std::fs::read(&file) {
+                Ok(bytes) if bytes.trim_ascii().len() >= 32 => {
+                    Some(crate::peer::PeerKey::new(bytes.trim_ascii()))
+                }
+                Ok(bytes) => {
+                    self.error(
+                        n.mark,
+                        "peer.secret_file",
+                        format!(
+                            "{} holds {} bytes: the pair's key needs at least 32, the same on both nodes (`head -c 48 /dev/urandom | base64 > {}`)",
+                            file.display(),
+                            bytes.trim_ascii().len(),
+                            file.display()
+                        ),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.error(
+                        n.mark,
+                        "peer.secret_file",
+                        format!("cannot read {}: {e}", file.display()),
+                    );
+                    None
+                }
+            }
+        });
+        Some(Peer {
+            name,
+            url: url?,
+            key: key?,
+            role: role?,
+            takeover_after,
+            witness,
+        })
     }
 
     fn defaults(&mut self, node: &Node) -> Defaults {
@@ -1933,6 +2039,18 @@ fn split_host_port(s: &str) -> Option<(String, u16)> {
         return None;
     }
     Some((host.to_string(), port.parse().ok()?))
+}
+
+/// This machine's name, a node's name when `peer.name` is not given.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into the buffer it is given.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    match ok {
+        true => String::from_utf8_lossy(&buf[..end]).into_owned(),
+        false => String::new(),
+    }
 }
 
 #[cfg(test)]

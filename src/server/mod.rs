@@ -11,6 +11,7 @@ mod db;
 mod hooks;
 mod metrics;
 mod page;
+mod peer;
 mod ping;
 mod status;
 mod status_json;
@@ -132,6 +133,7 @@ fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now:
         ("GET" | "HEAD" | "POST", p) if p.starts_with("/ack/") => {
             ack::answer(request, p, cfg, db, pings, now)
         }
+        ("GET", "/peer/state") => peer::answer(request, cfg, db, pings, now),
         ("GET" | "HEAD", "/status" | "/status/") => status::answer(&View::new(cfg, db, now)),
         ("GET" | "HEAD", "/status.json") => status_json::answer(&mut View::new(cfg, db, now)),
         ("GET" | "HEAD", "/") => page::answer(&mut View::new(cfg, db, now)),

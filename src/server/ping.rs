@@ -30,6 +30,8 @@ const ADDRESSES_MAX: usize = 10_000;
 pub struct Pings {
     recent: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
     guesses: std::sync::Mutex<Guesses>,
+    /// The peer's signatures answered already (`/peer/state`): each is answered once.
+    pub(super) peer_seen: crate::peer::Seen,
 }
 
 /// Wrong guesses per address and in all, in the current window.

@@ -5,6 +5,7 @@ pub mod history;
 pub mod migrations;
 pub mod oncall;
 pub mod outbox;
+pub mod peer;
 pub mod run;
 
 use std::os::unix::fs::OpenOptionsExt;

@@ -28,6 +28,7 @@ mod config;
 mod crash;
 mod fuzz;
 mod oncall;
+mod pair;
 mod runs;
 mod serve;
 mod state;

@@ -149,12 +149,13 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut cfg = g.load_config()?;
     let calendars =
         crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::WhenDue);
+    let peer = PeerPull::start(&cfg, clock::now());
     let cfg = Arc::new(cfg);
     let scope = Scope::new(&cfg, args)?;
     // Said even with --quiet: each stops a channel or a rota, and needs a person.
     say_unset_secrets(&cfg);
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
-    let done = run_scoped(g, args, &cfg, &scope, calendars);
+    let done = run_scoped(g, args, &cfg, &scope, (calendars, peer));
     heartbeat.end(match &done {
         Ok(done) if !done.owed_undelivered => heartbeat_url::Outcome::Success,
         _ => heartbeat_url::Outcome::Fail,
@@ -219,6 +220,27 @@ fn went_back(store: &Store, stamped_ahead: Option<i64>, now: i64) -> rusqlite::R
     Ok(false)
 }
 
+/// The peer's document, pulled once a run on a thread of its own beside the checks: a
+/// dead peer costs the run one timeout, and holds up no check.
+struct PeerPull(Option<std::thread::JoinHandle<(i64, Result<crate::peer::Document, String>)>>);
+
+impl PeerPull {
+    fn start(cfg: &Config, now: i64) -> PeerPull {
+        let Some(peer) = cfg.peer.clone() else {
+            return PeerPull(None);
+        };
+        let spawned = std::thread::Builder::new()
+            .name("peer".into())
+            .spawn(move || (now, crate::peer::pull(&peer, now)));
+        PeerPull(spawned.ok())
+    }
+
+    /// When it was tried, and what came of it.
+    fn finish(self) -> Option<(i64, Result<crate::peer::Document, String>)> {
+        self.0.and_then(|h| h.join().ok())
+    }
+}
+
 /// How a run that got as far as its checks ended.
 struct Done {
     code: ExitCode,
@@ -231,7 +253,7 @@ fn run_scoped(
     args: &Args,
     cfg: &Arc<Config>,
     scope: &Scope,
-    calendars: CalendarReads,
+    (calendars, peer): (CalendarReads, PeerPull),
 ) -> anyhow::Result<Done> {
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
@@ -327,6 +349,11 @@ fn run_scoped(
             .map_err(fail("keeping a copy of a calendar"))?;
     }
     say_unread_calendars(cfg, &tried);
+    if let Some((at, pulled)) = peer.finish() {
+        store
+            .save_peer_pull(at, &pulled)
+            .map_err(fail("keeping what the peer said"))?;
+    }
     outcome?;
     released?;
     delivered?;

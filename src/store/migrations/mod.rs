@@ -74,10 +74,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "calendars kept expanded",
         sql: include_str!("0013_calendar_shifts.sql"),
     },
+    Migration {
+        version: 14,
+        name: "what the peer last said",
+        sql: include_str!("0014_peer.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 14,
+        version: 15,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

@@ -1,0 +1,563 @@
+//! The pair: two cabots on separate machines, each with its own state, that talk only
+//! HTTP. This module is what passes between them: `GET /peer/state`, signed with the key
+//! both nodes hold, and the document it answers with (what this node knows: its runs, its
+//! services and their open incidents, its recent deliveries, acks, silences and overrides).
+//!
+//! A request is signed with HMAC-SHA256 over the method, the path, the sending node and
+//! the time; the answering node refuses a signature that is wrong, a time more than
+//! `SKEW` from its own clock, and a signature it has seen already (a replay within the
+//! skew). Wrong signatures are held back as wrong heartbeat tokens are.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::hmac;
+
+/// The header that carries the signature.
+pub const HEADER: &str = "X-Cabot-Peer";
+/// How far a request's time may be from the answering node's clock, in seconds.
+pub const SKEW: i64 = 30;
+/// What the MAC covers besides the request, so that a key shared with something else
+/// cannot sign for a peer.
+const CONTEXT: &[u8] = b"cabot peer v1\n";
+/// At most this many recent deliveries in a document, and this far back.
+pub const LOG_MAX: usize = 1_000;
+pub const LOG_AGE: i64 = 86_400;
+/// A document larger than this is not read (a bounded answer from a peer that is ours
+/// is far smaller: 1,000 deliveries are about 300 KB).
+pub const DOCUMENT_MAX: u64 = 4 << 20;
+/// How long a run waits for its peer's document.
+pub const PULL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The key both nodes sign with.
+#[derive(Clone)]
+pub struct PeerKey(hmac::Key);
+
+impl std::fmt::Debug for PeerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeerKey(secret)")
+    }
+}
+
+impl PeerKey {
+    pub fn new(secret: &[u8]) -> PeerKey {
+        PeerKey(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+
+    fn input(method: &str, path: &str, node: &str, at: i64) -> Vec<u8> {
+        [
+            CONTEXT,
+            format!("{method}\n{path}\n{node}\n{at}\n").as_bytes(),
+        ]
+        .concat()
+    }
+
+    /// The header value for a request by `node` at `at`.
+    pub fn sign(&self, method: &str, path: &str, node: &str, at: i64) -> String {
+        let tag = hmac::sign(&self.0, &Self::input(method, path, node, at));
+        format!(
+            "node={}, t={at}, sig={}",
+            URL_SAFE_NO_PAD.encode(node),
+            URL_SAFE_NO_PAD.encode(tag.as_ref())
+        )
+    }
+
+    /// A digest only holders of the key can make or test: of the config's checks and
+    /// channels, so that two nodes can tell their configs differ without showing them.
+    pub fn digest(&self, text: &str) -> String {
+        let tag = hmac::sign(
+            &self.0,
+            &[b"cabot config digest\n", text.as_bytes()].concat(),
+        );
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
+    }
+
+    /// Who signed `header` for `method` and `path`, if this key did, at a time within
+    /// `SKEW` of `now`.
+    pub fn verify(
+        &self,
+        header: &str,
+        method: &str,
+        path: &str,
+        now: i64,
+    ) -> Result<Signed, Refused> {
+        let mut node = None;
+        let mut at = None;
+        let mut sig = None;
+        for part in header.split(',').map(str::trim) {
+            match part.split_once('=') {
+                Some(("node", v)) => node = URL_SAFE_NO_PAD.decode(v).ok(),
+                Some(("t", v)) => at = v.parse::<i64>().ok(),
+                Some(("sig", v)) => sig = URL_SAFE_NO_PAD.decode(v).ok(),
+                _ => {}
+            }
+        }
+        let (Some(node), Some(at), Some(sig)) = (node, at, sig) else {
+            return Err(Refused::Forged);
+        };
+        let node = String::from_utf8(node).map_err(|_| Refused::Forged)?;
+        hmac::verify(&self.0, &Self::input(method, path, &node, at), &sig)
+            .map_err(|_| Refused::Forged)?;
+        if (now - at).abs() > SKEW {
+            return Err(Refused::Stale { off: now - at });
+        }
+        Ok(Signed { node, at, sig })
+    }
+}
+
+/// A request signed with the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub node: String,
+    pub at: i64,
+    pub sig: Vec<u8>,
+}
+
+/// Why a signed request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// No signature, or one this key did not make.
+    Forged,
+    /// Made with the key, but its time is this many seconds behind this node's clock
+    /// (ahead, when negative).
+    Stale { off: i64 },
+    /// Made with the key and seen already.
+    Replayed,
+}
+
+/// Signatures seen within the skew, so that each is accepted once.
+#[derive(Default)]
+pub struct Seen(std::sync::Mutex<std::collections::HashMap<Vec<u8>, i64>>);
+
+/// At most this many remembered: far more than two nodes make in a minute.
+const SEEN_MAX: usize = 10_000;
+
+impl Seen {
+    /// Whether `signed` is new (and now seen); a replay is not.
+    pub fn first_time(&self, signed: &Signed, now: i64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return false;
+        };
+        seen.retain(|_, at| now - *at <= 2 * SKEW);
+        if seen.len() >= SEEN_MAX || seen.contains_key(&signed.sig) {
+            return false;
+        }
+        seen.insert(signed.sig.clone(), signed.at);
+        true
+    }
+}
+
+/// The part a node plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Primary,
+    Standby,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Standby => "standby",
+        }
+    }
+}
+
+/// What a node tells its peer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Document {
+    pub node: String,
+    pub role: Role,
+    pub config_digest: String,
+    /// The node's clock when it answered.
+    pub clock: i64,
+    pub last_run: Option<LastRun>,
+    pub services: Vec<ServiceState>,
+    /// Its deliveries of the last day, newest first, at most `LOG_MAX`.
+    pub log: Vec<Delivery>,
+    pub acks: Vec<Ack>,
+    pub silences: Vec<Silence>,
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LastRun {
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceState {
+    pub name: String,
+    pub status: String,
+    pub since: i64,
+    /// The open incident's key (`cabot/web/1795514531`), while one is open.
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Delivery {
+    /// The delivery's own key, kept across its retries.
+    pub key: String,
+    pub incident: String,
+    pub service: String,
+    pub kind: String,
+    pub status: String,
+    pub decided_at: i64,
+    /// `pending`, `delivered`, `given_up` or `superseded`.
+    pub state: String,
+    pub delivered_at: Option<i64>,
+    pub channel: String,
+    pub recipient: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ack {
+    pub service: String,
+    pub at: i64,
+    pub until: i64,
+    pub by: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Silence {
+    pub service: String,
+    pub until: i64,
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Override {
+    pub id: i64,
+    pub rota: String,
+    pub user: String,
+    pub start: i64,
+    pub until: i64,
+    pub by: Option<String>,
+}
+
+impl Document {
+    /// What a node that has no state yet says.
+    pub fn empty(cfg: &crate::config::Config, peer: &crate::config::Peer, now: i64) -> Document {
+        Document {
+            node: peer.name.clone(),
+            role: peer.role,
+            config_digest: config_digest(cfg, &peer.key),
+            clock: now,
+            last_run: None,
+            services: Vec::new(),
+            log: Vec::new(),
+            acks: Vec::new(),
+            silences: Vec::new(),
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// The document this node gives at `now`, from its state.
+pub fn document(
+    cfg: &crate::config::Config,
+    peer: &crate::config::Peer,
+    store: &crate::store::Store,
+    now: i64,
+) -> rusqlite::Result<Document> {
+    let services = store
+        .services()?
+        .iter()
+        .map(|s| ServiceState {
+            name: s.name.clone(),
+            status: s.status.as_str().to_string(),
+            since: s.since,
+            incident: s
+                .memory
+                .incident_at
+                .map(|at| crate::alerts::decide::incident_id(&s.name, at)),
+        })
+        .collect();
+    let acks = store
+        .acks()?
+        .into_iter()
+        .filter(|(_, a)| a.until > now)
+        .map(|(service, a)| Ack {
+            service,
+            at: a.created_at,
+            until: a.until,
+            by: a.by,
+            note: a.note,
+        })
+        .collect();
+    let silences = store
+        .silences()?
+        .into_iter()
+        .filter(|(_, s)| s.until > now)
+        .map(|(service, s)| Silence {
+            service,
+            until: s.until,
+            by: s.by,
+        })
+        .collect();
+    let mut doc = Document {
+        node: peer.name.clone(),
+        role: peer.role,
+        config_digest: config_digest(cfg, &peer.key),
+        clock: now,
+        last_run: store.last_run()?.map(|r| LastRun {
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }),
+        services,
+        log: store.peer_log(now - LOG_AGE, LOG_MAX)?,
+        acks,
+        silences,
+        overrides: store.peer_overrides(now)?,
+    };
+    doc.acks.sort_by(|a, b| a.service.cmp(&b.service));
+    doc.silences.sort_by(|a, b| a.service.cmp(&b.service));
+    Ok(doc)
+}
+
+/// The digest of what both nodes of a pair should have alike: the services, their checks
+/// and the channels (the node's own `peer:` and `state` aside).
+pub fn config_digest(cfg: &crate::config::Config, key: &PeerKey) -> String {
+    let text = format!(
+        "{:?}\n{:?}\n{:?}\n{:?}",
+        cfg.services, cfg.channels, cfg.users, cfg.alerting
+    );
+    key.digest(&text)
+}
+
+/// The peer's document, pulled once within `PULL_TIMEOUT`.
+pub fn pull(peer: &crate::config::Peer, now: i64) -> Result<Document, String> {
+    let url = format!("{}/peer/state", peer.url.trim_end_matches('/'));
+    let client = crate::http_client::Client::new();
+    let mut request = crate::http_client::Request::get(url.clone());
+    request.headers.push((
+        HEADER.into(),
+        peer.key.sign("GET", "/peer/state", &peer.name, now),
+    ));
+    let mut response = client
+        .send(&request, PULL_TIMEOUT)
+        .map_err(|why| why.replace(&url, "its address"))?;
+    let status = response.status().as_u16();
+    let (bytes, _) =
+        crate::http_client::Client::read_body(&mut response, DOCUMENT_MAX + 1, PULL_TIMEOUT)?;
+    if status != 200 {
+        let said = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+        return Err(format!(
+            "it answered HTTP {status}: {}",
+            crate::text::one_line(&said, 200)
+        ));
+    }
+    if bytes.len() as u64 > DOCUMENT_MAX {
+        return Err("its answer is larger than 4 MiB".into());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| format!("its answer is not a peer's: {e}"))
+}
+
+/// How this node sees its peer at `now`, from the last pull.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct View {
+    /// The peer's name and role, as it said last.
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    /// Seconds since the peer's last finished run, as of now.
+    pub last_run_age_seconds: Option<i64>,
+    /// Whether the peer finished a run within `takeover_after`.
+    pub fresh: bool,
+    /// Why the last pull failed, and when the peer was last reached.
+    pub problem: Option<String>,
+    pub last_reached: Option<i64>,
+    /// The peer's services, checks, channels, users or alerting differ from this node's.
+    pub config_differs: bool,
+    /// How far the peer's clock was ahead of this node's (behind when negative), when
+    /// more than `SKEW`.
+    pub clock_skew_seconds: Option<i64>,
+}
+
+impl View {
+    pub fn of(
+        pull: &crate::store::peer::PeerPull,
+        own_digest: &str,
+        takeover_after: Duration,
+        now: i64,
+    ) -> View {
+        let doc = pull.document.as_ref();
+        let pulled_at = pull.pulled_at.unwrap_or(pull.tried_at);
+        let age = doc.and_then(|d| {
+            let finished = d.last_run?.finished_at;
+            Some((d.clock - finished).max(0) + (now - pulled_at).max(0))
+        });
+        let skew = doc
+            .map(|d| d.clock - pulled_at)
+            .filter(|off| off.abs() > SKEW);
+        View {
+            name: doc.map(|d| d.node.clone()),
+            role: doc.map(|d| d.role),
+            last_run_age_seconds: age,
+            fresh: age.is_some_and(|a| a <= takeover_after.as_secs() as i64),
+            problem: pull.problem.clone(),
+            last_reached: pull.pulled_at,
+            config_differs: doc.is_some_and(|d| d.config_digest != own_digest),
+            clock_skew_seconds: skew,
+        }
+    }
+
+    /// The lines `cabot status` shows.
+    pub fn lines(&self) -> Vec<String> {
+        let who = match (&self.name, self.role) {
+            (Some(name), Some(role)) => format!("{name} ({})", role.as_str()),
+            _ => "the other node".to_string(),
+        };
+        let run = match self.last_run_age_seconds {
+            Some(age) => format!("last run {}", crate::clock::Ago(age)),
+            None => "no run known".to_string(),
+        };
+        let fresh = if self.fresh { "fresh" } else { "not fresh" };
+        let mut out = vec![format!("peer: {who}, {fresh}: {run}")];
+        if let Some(why) = &self.problem {
+            let since = match self.last_reached {
+                Some(at) => format!("since {}", crate::clock::rfc3339(at)),
+                None => "ever".to_string(),
+            };
+            out.push(format!("  not reached {since}: {why}"));
+        }
+        if self.config_differs {
+            out.push(
+                "  warning: its config differs from this node's (services, checks, channels, \
+                 users or alerting)"
+                    .to_string(),
+            );
+        }
+        if let Some(off) = self.clock_skew_seconds {
+            out.push(format!(
+                "  warning: its clock is {} {} this node's; check both (NTP)",
+                crate::clock::format_age(off.abs()),
+                if off > 0 { "ahead of" } else { "behind" }
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_holds_for_its_request_its_node_and_its_time_only() {
+        let key = PeerKey::new(&[7u8; 32]);
+        let header = key.sign("GET", "/peer/state", "a", 1_000);
+        let signed = key.verify(&header, "GET", "/peer/state", 1_010).unwrap();
+        assert_eq!((signed.node.as_str(), signed.at), ("a", 1_000));
+        // Another key, path, method, or a changed node or time: forged.
+        let other = PeerKey::new(&[8u8; 32]);
+        assert_eq!(
+            other.verify(&header, "GET", "/peer/state", 1_000),
+            Err(Refused::Forged)
+        );
+        assert_eq!(
+            key.verify(&header, "GET", "/status.json", 1_000),
+            Err(Refused::Forged)
+        );
+        assert_eq!(
+            key.verify(&header, "POST", "/peer/state", 1_000),
+            Err(Refused::Forged)
+        );
+        let moved = header.replace("t=1000", "t=1020");
+        assert_eq!(
+            key.verify(&moved, "GET", "/peer/state", 1_020),
+            Err(Refused::Forged)
+        );
+        let renamed = header.replace(&URL_SAFE_NO_PAD.encode("a"), &URL_SAFE_NO_PAD.encode("b"));
+        assert_eq!(
+            key.verify(&renamed, "GET", "/peer/state", 1_000),
+            Err(Refused::Forged)
+        );
+        assert_eq!(
+            key.verify("", "GET", "/peer/state", 1_000),
+            Err(Refused::Forged)
+        );
+        // Right, but too old or too far ahead.
+        assert_eq!(
+            key.verify(&header, "GET", "/peer/state", 1_031),
+            Err(Refused::Stale { off: 31 })
+        );
+        assert_eq!(
+            key.verify(&header, "GET", "/peer/state", 969),
+            Err(Refused::Stale { off: -31 })
+        );
+    }
+
+    #[test]
+    fn a_signature_is_taken_once() {
+        let key = PeerKey::new(&[7u8; 32]);
+        let seen = Seen::default();
+        let first = key
+            .verify(
+                &key.sign("GET", "/peer/state", "a", 1_000),
+                "GET",
+                "/peer/state",
+                1_000,
+            )
+            .unwrap();
+        assert!(seen.first_time(&first, 1_000));
+        assert!(!seen.first_time(&first, 1_005));
+        let next = key
+            .verify(
+                &key.sign("GET", "/peer/state", "a", 1_001),
+                "GET",
+                "/peer/state",
+                1_001,
+            )
+            .unwrap();
+        assert!(seen.first_time(&next, 1_001));
+    }
+
+    #[test]
+    fn a_peer_is_fresh_while_its_last_run_is_within_takeover_after() {
+        let mut doc = Document {
+            node: "a".into(),
+            role: Role::Primary,
+            config_digest: "same".into(),
+            clock: 1_000,
+            last_run: Some(LastRun {
+                started_at: 950,
+                finished_at: 960,
+            }),
+            services: Vec::new(),
+            log: Vec::new(),
+            acks: Vec::new(),
+            silences: Vec::new(),
+            overrides: Vec::new(),
+        };
+        let pull = |doc: &Document, at: i64, problem: Option<&str>| crate::store::peer::PeerPull {
+            tried_at: at,
+            pulled_at: Some(at),
+            document: Some(doc.clone()),
+            problem: problem.map(str::to_string),
+        };
+        let two = Duration::from_secs(120);
+        // Pulled at 1,000: its run ended 40 s before; 80 s later it is 120 s old.
+        let v = View::of(&pull(&doc, 1_000, None), "same", two, 1_080);
+        assert_eq!(v.last_run_age_seconds, Some(120));
+        assert!(v.fresh && !v.config_differs && v.clock_skew_seconds.is_none());
+        let v = View::of(&pull(&doc, 1_000, None), "same", two, 1_081);
+        assert!(!v.fresh);
+        // Its clock 45 s ahead of ours when pulled, and another config.
+        doc.clock = 1_045;
+        let v = View::of(&pull(&doc, 1_000, Some("down")), "other", two, 1_000);
+        assert_eq!(v.clock_skew_seconds, Some(45));
+        assert!(v.config_differs);
+        let lines = v.lines();
+        assert_eq!(lines[0], "peer: a (primary), fresh: last run 1m ago");
+        assert!(lines[1].starts_with("  not reached since "), "{lines:?}");
+        assert!(lines[2].contains("its config differs"), "{lines:?}");
+        assert_eq!(
+            lines[3],
+            "  warning: its clock is 45s ahead of this node's; check both (NTP)"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+-- The pair: what the peer's serve-status last answered this node's run (its document as
+-- JSON, or why it could not be pulled), one row.
+CREATE TABLE peer_pull (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tried_at INTEGER NOT NULL,
+    -- when a document was last pulled, and it
+    pulled_at INTEGER,
+    document TEXT,
+    -- why the last try failed; NULL when it did not
+    problem TEXT
+);

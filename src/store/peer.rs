@@ -1,0 +1,108 @@
+//! What the state keeps for the pair: the peer's last document, and what this node tells
+//! its peer of its own deliveries and overrides.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::peer::{Delivery, Document, Override};
+
+/// The peer's document as last pulled, and the last try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerPull {
+    pub tried_at: i64,
+    pub pulled_at: Option<i64>,
+    pub document: Option<Document>,
+    pub problem: Option<String>,
+}
+
+impl Store {
+    /// This node's deliveries of alerts decided since `since`, newest first, at most `max`.
+    pub fn peer_log(&self, since: i64, max: usize) -> rusqlite::Result<Vec<Delivery>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.key, a.incident, a.service, a.kind, a.status, a.created_at, d.state,
+                    CASE WHEN d.state = 'delivered' THEN d.done_at END, d.channel, d.recipient
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE a.created_at >= ?1 ORDER BY d.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since, max as i64], |r| {
+            Ok(Delivery {
+                key: r.get(0)?,
+                incident: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                service: r.get(2)?,
+                kind: r.get(3)?,
+                status: r.get(4)?,
+                decided_at: r.get(5)?,
+                state: r.get(6)?,
+                delivered_at: r.get(7)?,
+                channel: r.get(8)?,
+                recipient: r.get(9)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// The on-call overrides that have not ended by `now`, with their ids.
+    pub fn peer_overrides(&self, now: i64) -> rusqlite::Result<Vec<Override>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rota, user, start, until, by FROM oncall_overrides
+             WHERE until > ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([now], |r| {
+            Ok(Override {
+                id: r.get(0)?,
+                rota: r.get(1)?,
+                user: r.get(2)?,
+                start: r.get(3)?,
+                until: r.get(4)?,
+                by: r.get(5)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Keeps a pull: a document replaces the one kept; a failure keeps the last document
+    /// and says why.
+    pub fn save_peer_pull(
+        &mut self,
+        tried_at: i64,
+        pulled: &Result<Document, String>,
+    ) -> rusqlite::Result<()> {
+        match pulled {
+            Ok(doc) => {
+                let text = serde_json::to_string(doc).unwrap_or_default();
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO peer_pull (id, tried_at, pulled_at, document, problem)
+                     VALUES (1, ?1, ?1, ?2, NULL)",
+                    params![tried_at, text],
+                )?;
+            }
+            Err(why) => {
+                self.conn.execute(
+                    "INSERT INTO peer_pull (id, tried_at, problem) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET tried_at = ?1, problem = ?2",
+                    params![tried_at, why],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The peer's last pull, if any.
+    pub fn peer_pull(&self) -> rusqlite::Result<Option<PeerPull>> {
+        self.conn
+            .query_row(
+                "SELECT tried_at, pulled_at, document, problem FROM peer_pull WHERE id = 1",
+                [],
+                |r| {
+                    let document: Option<String> = r.get(2)?;
+                    Ok(PeerPull {
+                        tried_at: r.get(0)?,
+                        pulled_at: r.get(1)?,
+                        document: document.and_then(|d| serde_json::from_str(&d).ok()),
+                        problem: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+    }
+}

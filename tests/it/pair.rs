@@ -1,0 +1,196 @@
+//! The pair: two cabots on loopback, each with its own state and `serve-status`, that pull
+//! each other's `/peer/state` signed with their shared key.
+
+use crate::support::*;
+
+/// 2026-11-23 12:00 UTC.
+const NOW: i64 = 1_795_435_200;
+const KEY: &str = "kX3v0c7Qm2Jd9sWqYp1LrT8uHa5NeBfZ6gCy4iVoKjM=\n";
+
+fn node(name: &str, role: &str, peer_port: u16, target: &str) -> Env {
+    let env = Env::new(&format!(
+        "peer:
+  name: {name}
+  url: 'http://127.0.0.1:{peer_port}'
+  secret_file: peer.key
+  role: {role}
+  takeover_after: 2m
+services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{target}' }}
+"
+    ));
+    std::fs::write(env.path("peer.key"), KEY).unwrap();
+    env
+}
+
+/// Two nodes, each serving its state: (a, b, a's server, b's server).
+fn pair(target: &str) -> (Env, Env, StatusServer, StatusServer) {
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node("a", "primary", port_b, target);
+    let b = node("b", "standby", port_a, target);
+    let server_a = StatusServer::start_on(&a, port_a, None);
+    let server_b = StatusServer::start_on(&b, port_b, None);
+    (a, b, server_a, server_b)
+}
+
+fn signed(key: &cabot::peer::PeerKey, node: &str, at: i64) -> Vec<u8> {
+    format!(
+        "GET /peer/state HTTP/1.1\r\nHost: 127.0.0.1\r\n{}: {}\r\nConnection: close\r\n\r\n",
+        cabot::peer::HEADER,
+        key.sign("GET", "/peer/state", node, at)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn each_node_pulls_the_other_and_status_shows_the_pair() {
+    let target = Target::new();
+    let (a, b, _server_a, _server_b) = pair(&target.url());
+    let now = cabot::clock::now();
+    assert_eq!(a.cabot(&["validate"]).code, 0);
+    // a runs first: b has no run yet.
+    assert_eq!(a.cabot_at(now, &["run"]).code, 0);
+    let status = a.cabot_at(now, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("peer: b (standby), not fresh: no run known\n"),
+        "{status:?}"
+    );
+    // (Within 30 s of the servers' clocks: a request signed further off is refused.)
+    assert_eq!(b.cabot_at(now + 10, &["run"]).code, 0);
+    assert_eq!(a.cabot_at(now + 20, &["run"]).code, 0);
+    let status = a.cabot_at(now + 20, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("peer: b (standby), fresh: last run "),
+        "{status:?}"
+    );
+    assert!(!status.stdout.contains("warning"), "{status:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&a.cabot_at(now + 20, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["peer"]["name"], "b");
+    assert_eq!(json["peer"]["role"], "standby");
+    assert_eq!(json["peer"]["fresh"], true);
+    assert_eq!(json["peer"]["config_differs"], false);
+    // b sees a's run, its service and where the document came from.
+    assert_eq!(b.cabot_at(now + 21, &["run"]).code, 0);
+    let status = b.cabot_at(now + 21, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("peer: a (primary), fresh: last run "),
+        "{status:?}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(
+        &b.db()
+            .query_row("SELECT document FROM peer_pull", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["node"], "a");
+    assert_eq!(doc["services"][0]["name"], "web");
+    assert_eq!(doc["services"][0]["status"], "PASSING");
+}
+
+#[test]
+fn a_dead_peer_costs_a_run_one_timeout_and_status_says_since_when() {
+    let target = Target::new();
+    let (a, b, server_a, server_b) = pair(&target.url());
+    let now = cabot::clock::now();
+    assert_eq!(b.cabot_at(now, &["run"]).code, 0);
+    assert_eq!(a.cabot_at(now + 10, &["run"]).code, 0);
+    drop(server_b);
+    drop(server_a);
+    let started = std::time::Instant::now();
+    assert_eq!(a.cabot_at(now + 200, &["run"]).code, 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    let status = a.cabot_at(now + 200, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("peer: b (standby), not fresh: last run 3m"),
+        "{status:?}"
+    );
+    assert!(
+        status.stdout.contains("  not reached since ") && status.stdout.contains("refused"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn a_forged_replayed_or_stale_request_for_the_peer_state_is_refused() {
+    let target = Target::new();
+    let (a, _b, server_a, _server_b) = pair(&target.url());
+    assert_eq!(a.cabot_at(NOW, &["run"]).code, 0);
+    let key = cabot::peer::PeerKey::new(KEY.trim().as_bytes());
+    let now = cabot::clock::now();
+    // Signed right: the document.
+    let request = signed(&key, "b", now);
+    let ok = server_a.request(&request);
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let doc: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
+    assert_eq!(doc["node"], "a");
+    assert_eq!(doc["role"], "primary");
+    // The same request again: a replay.
+    server_a.request(&request).says(401, "answered already");
+    // Stale, or from the future: told by how much.
+    server_a
+        .request(&signed(&key, "b", now - 45))
+        .says(401, "signed 45 s behind this node's clock");
+    server_a
+        .request(&signed(&key, "b", now + 60))
+        .says(401, "60 s ahead of this node's clock");
+    // Another key, or none: nothing, and held back after ten.
+    let other = cabot::peer::PeerKey::new(&[9u8; 32]);
+    assert_eq!(server_a.request(&signed(&other, "b", now)).status, 404);
+    assert_eq!(server_a.get("/peer/state").status, 404);
+    let codes: Vec<u16> = (0..10)
+        .map(|i| server_a.request(&signed(&other, "b", now + i)).status)
+        .collect();
+    assert_eq!(codes[..8], [404; 8]);
+    assert_eq!(codes[9], 429);
+    // Without `peer:` there is no such page.
+    let plain = Env::new(&format!(
+        "services:\n  - name: web\n    checks:\n      - {{ name: home, type: http, url: '{}' }}\n",
+        target.url()
+    ));
+    let server = StatusServer::start(&plain, None);
+    assert_eq!(server.request(&signed(&key, "b", now)).status, 404);
+}
+
+#[test]
+fn validate_refuses_a_pair_that_cannot_work() {
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "peer:
+  url: 'ftp://b.example'
+  secret_file: peer.key
+  role: leader
+  takeover_after: 5s
+services:
+  - name: web
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        target.url()
+    ));
+    std::fs::write(env.path("peer.key"), "short\n").unwrap();
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    for said in [
+        ":3:8: peer.url: 'ftp://b.example' is not a valid URL",
+        ":5:9: peer.role: 'leader' is not primary or standby",
+        ":6:19: peer.takeover_after: '5s' is out of range: 30s to 1h",
+        ":4:16: peer.secret_file: ",
+        "holds 5 bytes: the pair's key needs at least 32",
+    ] {
+        assert!(r.stderr.contains(said), "{said}: {r:?}");
+    }
+    assert!(!r.stderr.contains("short"), "the key is not shown: {r:?}");
+}
