@@ -357,6 +357,97 @@ pub fn pull(peer: &crate::config::Peer, now: i64) -> Result<Document, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("its answer is not a peer's: {e}"))
 }
 
+/// A pending delivery this much older than the peer's clock says it cannot deliver: it
+/// is past its first retry (a minute) and the run after it.
+const STUCK: i64 = 120;
+
+/// What this run does as half of a pair, from what the peer said.
+#[derive(Debug, Clone, Default)]
+pub struct Now {
+    /// A standby whose primary is fresh holds its deliveries in its outbox.
+    pub hold: bool,
+    /// The line each delivery carries while a standby delivers: who sent it, and why.
+    pub sent_by: Option<String>,
+    /// The peer's open incidents: when each began, by service.
+    pub incidents: std::collections::HashMap<String, i64>,
+    /// The peer's deliveries that were delivered.
+    pub delivered: Vec<Delivery>,
+    /// How long the peer's silence lasts before this node takes over.
+    pub takeover_after: i64,
+}
+
+impl Now {
+    /// What this run does, from the peer's last pull.
+    pub fn of(peer: &crate::config::Peer, pull: &crate::store::peer::PeerPull, now: i64) -> Now {
+        let doc = pull.document.as_ref();
+        let view = View::of(pull, "", peer.takeover_after, now);
+        let stuck = doc.and_then(|d| {
+            d.log
+                .iter()
+                .filter(|l| l.state == "pending" && d.clock - l.decided_at > STUCK)
+                .map(|l| l.decided_at)
+                .min()
+        });
+        let primary = doc.is_some_and(|d| d.role == Role::Primary);
+        let fresh = view.fresh && stuck.is_none() && primary;
+        let hold = peer.role == Role::Standby && fresh;
+        let name = doc.map_or("the primary", |d| d.node.as_str());
+        let why = match (doc.and_then(|d| d.last_run), stuck) {
+            (_, Some(at)) => format!(
+                "{name} has not delivered an alert of {}",
+                crate::clock::rfc3339(at)
+            ),
+            (Some(run), None) => format!(
+                "{name} is not running since {}",
+                crate::clock::rfc3339(run.finished_at)
+            ),
+            (None, None) => format!("{name} is not running"),
+        };
+        Now {
+            hold,
+            sent_by: (peer.role == Role::Standby && !hold)
+                .then(|| format!("sent by {}; {why}", peer.name)),
+            incidents: doc
+                .map(|d| {
+                    d.services
+                        .iter()
+                        .filter_map(|s| {
+                            let key = s.incident.as_deref()?;
+                            let at = key.rsplit('/').next()?.parse::<i64>().ok()?;
+                            Some((s.name.clone(), at))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            delivered: doc
+                .map(|d| {
+                    d.log
+                        .iter()
+                        .filter(|l| l.state == "delivered")
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            takeover_after: peer.takeover_after.as_secs() as i64,
+        }
+    }
+
+    /// The incident a service's alert belongs to: the peer's, when it opened one for the
+    /// same failure first (or in the same second and its key sorts first), so that both
+    /// nodes' alerts of one incident carry one key; else `mine`. A peer's incident that
+    /// began well before this node saw the service fail is another failure's.
+    pub fn incident_at(&self, service: &str, mine: i64, failing_since: i64) -> i64 {
+        match self.incidents.get(service) {
+            Some(&theirs)
+                if theirs < mine && theirs.saturating_add(self.takeover_after) >= failing_since =>
+            {
+                theirs
+            }
+            _ => mine,
+        }
+    }
+}
+
 /// How this node sees its peer at `now`, from the last pull.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct View {

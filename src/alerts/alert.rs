@@ -98,6 +98,10 @@ pub struct Alert {
     /// For an acknowledgement: who acknowledged, and their note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_by: Option<String>,
+    /// Sent by the standby of a pair while its primary is not delivering: which node sent
+    /// it, and why (`sent by b; a is not running since …`). Set as it is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_by: Option<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -151,6 +155,7 @@ impl Alert {
             ack_url: None,
             delivery: Some(random_key()),
             acked_by: None,
+            sent_by: None,
         }
     }
 
@@ -205,6 +210,10 @@ impl Alert {
                 }
                 text
             }
+        };
+        let text = match &self.sent_by {
+            Some(by) => format!("{text} ({by})"),
+            None => text,
         };
         one_line(&text, MESSAGE_MAX)
     }
@@ -347,6 +356,7 @@ pub(crate) mod tests {
             ack_url: None,
             delivery: None,
             acked_by: None,
+            sent_by: None,
         }
     }
 

@@ -75,6 +75,10 @@ pub fn decide(
     let outcome = policy::decide_with_steps(&situation, &repeat, &steps);
     let before = row.memory;
     row.memory = outcome.memory;
+    // Half of a pair: the incident the peer opened for this failure is this one too.
+    if let Some(mine) = row.memory.incident_at {
+        row.memory.incident_at = Some(cfg.pair.incident_at(&row.name, mine, row.since));
+    }
     let kind = outcome.kind?;
     // A recovery goes everywhere the incident's alerts went (its worst went furthest), and
     // belongs to that incident.
@@ -150,6 +154,7 @@ pub fn alert(
             ack_url: None,
             delivery: None,
             acked_by: None,
+            sent_by: None,
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }

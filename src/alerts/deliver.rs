@@ -348,6 +348,7 @@ fn send_one(cfg: &Config, d: &PendingDelivery) -> Vec<Attempt> {
     let mut alert =
         with_ack_link(cfg, alert, &d.channel, &d.recipient).unwrap_or_else(|| alert.clone());
     alert.delivery = Some(d.key.clone());
+    alert.sent_by.clone_from(&cfg.pair.sent_by);
     channels::send(channel, &alert, &d.recipient)
 }
 

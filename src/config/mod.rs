@@ -48,6 +48,8 @@ pub struct Config {
     pub oncall: BTreeMap<String, Rota>,
     /// The other node, when this one is half of a pair.
     pub peer: Option<Peer>,
+    /// What this run does as half of a pair, from what the peer said (set by `cabot run`).
+    pub pair: crate::peer::Now,
 }
 
 /// `peer:`: the other node of a pair, the key both sign with, and this node's part.

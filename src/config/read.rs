@@ -858,6 +858,7 @@ impl Reader {
             maintenance: Vec::new(),
             oncall: BTreeMap::new(),
             peer: None,
+            pair: crate::peer::Now::default(),
         };
         let Some(f) = self.fields(root, "", TOP_KEYS) else {
             return defaults_config;

@@ -710,6 +710,7 @@ fn queue_ack(conn: &Connection, service: &str, ack: &Ack, tell: &[&str]) -> rusq
         ack_url: None,
         delivery: None,
         acked_by: by,
+        sent_by: None,
     };
     insert_alerts(conn, &[NewAlert { alert, deliveries }])
 }

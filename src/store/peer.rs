@@ -60,6 +60,21 @@ impl Store {
         rows.collect()
     }
 
+    /// `supersede_delivered_by_peer`, in a transaction of its own.
+    pub fn supersede_delivered_by_peer(
+        &mut self,
+        delivered: &[Delivery],
+        now: i64,
+    ) -> rusqlite::Result<usize> {
+        if delivered.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction()?;
+        let marked = supersede_delivered_by_peer(&tx, delivered, now)?;
+        tx.commit()?;
+        Ok(marked)
+    }
+
     /// Keeps a pull: a document replaces the one kept; a failure keeps the last document
     /// and says why.
     pub fn save_peer_pull(
@@ -105,4 +120,33 @@ impl Store {
             )
             .optional()
     }
+}
+
+/// Marks this node's pending deliveries that the peer delivered already (the same
+/// incident, kind and status, to the same channel and recipient) as superseded, in the
+/// caller's transaction: they are not sent again.
+pub fn supersede_delivered_by_peer(
+    conn: &rusqlite::Connection,
+    delivered: &[Delivery],
+    now: i64,
+) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE deliveries SET state = 'superseded', done_at = ?1,
+            last_error = 'delivered by the peer'
+         WHERE state = 'pending' AND channel = ?2 AND recipient = ?3
+           AND alert_id IN (SELECT id FROM alerts
+                            WHERE incident = ?4 AND kind = ?5 AND status = ?6)",
+    )?;
+    let mut marked = 0;
+    for d in delivered {
+        marked += stmt.execute(params![
+            now,
+            d.channel,
+            d.recipient,
+            d.incident,
+            d.kind,
+            d.status
+        ])?;
+    }
+    Ok(marked)
 }

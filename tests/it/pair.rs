@@ -8,6 +8,15 @@ const NOW: i64 = 1_795_435_200;
 const KEY: &str = "kX3v0c7Qm2Jd9sWqYp1LrT8uHa5NeBfZ6gCy4iVoKjM=\n";
 
 fn node(name: &str, role: &str, peer_port: u16, target: &str) -> Env {
+    node_with(name, role, peer_port, target, "")
+}
+
+/// A node whose service `web` alerts through `channels` (the config's lines for them).
+fn node_with(name: &str, role: &str, peer_port: u16, target: &str, channels: &str) -> Env {
+    let alerts = match channels.is_empty() {
+        true => String::new(),
+        false => "    channels: [hook]\n".to_string(),
+    };
     let env = Env::new(&format!(
         "peer:
   name: {name}
@@ -15,9 +24,9 @@ fn node(name: &str, role: &str, peer_port: u16, target: &str) -> Env {
   secret_file: peer.key
   role: {role}
   takeover_after: 2m
-services:
+{channels}services:
   - name: web
-    checks:
+{alerts}    checks:
       - {{ name: home, type: http, url: '{target}' }}
 "
     ));
@@ -193,4 +202,140 @@ services:
         assert!(r.stderr.contains(said), "{said}: {r:?}");
     }
     assert!(!r.stderr.contains("short"), "the key is not shown: {r:?}");
+}
+
+/// Deliveries the webhook got: (incident, kind, text).
+fn hooked(hook: &HttpServer) -> Vec<(String, String, String)> {
+    hook.requests()
+        .iter()
+        .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap_or("").to_string();
+            (s("incident"), s("kind"), s("text"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_standby_holds_what_the_primary_delivers_and_delivers_when_it_stops() {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    );
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node_with("a", "primary", port_b, &target.url(), &channels);
+    let b = node_with("b", "standby", port_a, &target.url(), &channels);
+    let server_a = StatusServer::start_on(&a, port_a, None);
+    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let now = cabot::clock::now();
+    assert_eq!(a.cabot_at(now, &["run"]).code, 0);
+    assert_eq!(b.cabot_at(now + 1, &["run"]).code, 0);
+
+    // Both see web fail; the primary alerts, the standby decides the same alert and holds it.
+    target.set_up(false);
+    assert_eq!(a.cabot_at(now + 5, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 8, &["run", "--all"]).code, 0);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    let incident = format!("cabot/web/{}", now + 5);
+    assert_eq!(
+        (seen[0].0.as_str(), seen[0].1.as_str()),
+        (incident.as_str(), "alert")
+    );
+    assert!(!seen[0].2.contains("sent by"), "{seen:#?}");
+    // b's alert has a's incident key, and is not owed: a delivered it.
+    assert_eq!(
+        b.count(&format!(
+            "SELECT count(*) FROM alerts WHERE incident = '{incident}'"
+        )),
+        1
+    );
+    assert_eq!(
+        b.count("SELECT count(*) FROM deliveries WHERE state = 'superseded'"),
+        1
+    );
+
+    // a stops: no runs, no serve-status. Past takeover_after, b delivers, saying so, and
+    // nothing a delivered goes twice.
+    drop(server_a);
+    assert_eq!(b.cabot_at(now + 200, &["run", "--all"]).code, 0);
+    assert_eq!(hooked(&hook).len(), 1);
+    let status = b.cabot_at(now + 200, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("peer: a (primary), not fresh: last run 3m"),
+        "{status:?}"
+    );
+    // The repeat, ten minutes after b's own alert, comes from b with a's key.
+    assert_eq!(b.cabot_at(now + 620, &["run", "--all"]).code, 0);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 2, "{seen:#?}");
+    assert_eq!(
+        (seen[1].0.as_str(), seen[1].1.as_str()),
+        (incident.as_str(), "repeat")
+    );
+    assert!(
+        seen[1].2.contains(&format!(
+            "(sent by b; a is not running since {})",
+            cabot::clock::rfc3339(now + 5)
+        )),
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn a_primary_back_from_a_takeover_pages_nothing_twice() {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    );
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node_with("a", "primary", port_b, &target.url(), &channels);
+    let b = node_with("b", "standby", port_a, &target.url(), &channels);
+    let _server_a = StatusServer::start_on(&a, port_a, None);
+    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let now = cabot::clock::now();
+    target.set_up(false);
+    // a has not run: b is on its own, and says so.
+    assert_eq!(b.cabot_at(now, &["run"]).code, 0);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert!(
+        seen[0].2.ends_with("(sent by b; a is not running)"),
+        "{seen:#?}"
+    );
+    let incident = format!("cabot/web/{now}");
+    assert_eq!(seen[0].0, incident);
+    // a comes back: it reads b's log before it delivers, and sends nothing b sent.
+    assert_eq!(a.cabot_at(now + 10, &["run"]).code, 0);
+    assert_eq!(hooked(&hook).len(), 1, "{:#?}", hooked(&hook));
+    assert_eq!(
+        a.count(&format!(
+            "SELECT count(*) FROM alerts WHERE incident = '{incident}'"
+        )),
+        1,
+        "a's alert has b's incident key"
+    );
+    // b sees a fresh and holds; the recovery is a's, once.
+    assert_eq!(b.cabot_at(now + 15, &["run", "--all"]).code, 0);
+    target.set_up(true);
+    assert_eq!(a.cabot_at(now + 20, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 25, &["run", "--all"]).code, 0);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 2, "{seen:#?}");
+    assert_eq!(
+        (seen[1].0.as_str(), seen[1].1.as_str()),
+        (incident.as_str(), "recovery")
+    );
+    assert!(!seen[1].2.contains("sent by"), "{seen:#?}");
+    assert_eq!(
+        b.count("SELECT count(*) FROM deliveries WHERE state = 'pending'"),
+        0,
+        "b owes nothing"
+    );
 }

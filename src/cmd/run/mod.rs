@@ -149,13 +149,18 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut cfg = g.load_config()?;
     let calendars =
         crate::cmd::oncall::load(&mut cfg, clock::now(), crate::cmd::oncall::Read::WhenDue);
-    let peer = PeerPull::start(&cfg, clock::now());
+    // The peer's word decides what this run does with its alerts: waited for (at most
+    // its timeout) before the checks.
+    let pulled = PeerPull::start(&cfg, clock::now()).finish();
+    if let Some(peer) = &cfg.peer {
+        cfg.pair = pair_now(&cfg, peer, pulled.as_ref(), clock::now());
+    }
     let cfg = Arc::new(cfg);
     let scope = Scope::new(&cfg, args)?;
     // Said even with --quiet: each stops a channel or a rota, and needs a person.
     say_unset_secrets(&cfg);
     let heartbeat = Heartbeat::begin(&cfg, g.quiet);
-    let done = run_scoped(g, args, &cfg, &scope, (calendars, peer));
+    let done = run_scoped(g, args, &cfg, &scope, (calendars, pulled));
     heartbeat.end(match &done {
         Ok(done) if !done.owed_undelivered => heartbeat_url::Outcome::Success,
         _ => heartbeat_url::Outcome::Fail,
@@ -222,7 +227,45 @@ fn went_back(store: &Store, stamped_ahead: Option<i64>, now: i64) -> rusqlite::R
 
 /// The peer's document, pulled once a run on a thread of its own beside the checks: a
 /// dead peer costs the run one timeout, and holds up no check.
-struct PeerPull(Option<std::thread::JoinHandle<(i64, Result<crate::peer::Document, String>)>>);
+struct PeerPull(Option<std::thread::JoinHandle<Pulled>>);
+
+/// When the peer was asked, and what it said.
+type Pulled = (i64, Result<crate::peer::Document, String>);
+
+/// What this run does as half of a pair: from what the peer said now, or when it could
+/// not be reached, what it said last.
+fn pair_now(
+    cfg: &Config,
+    peer: &crate::config::Peer,
+    pulled: Option<&Pulled>,
+    now: i64,
+) -> crate::peer::Now {
+    let kept = || {
+        Store::open_read_only(&cfg.state, None)
+            .ok()
+            .flatten()
+            .and_then(|s| s.peer_pull().ok().flatten())
+    };
+    let pull = match pulled {
+        Some((at, Ok(doc))) => crate::store::peer::PeerPull {
+            tried_at: *at,
+            pulled_at: Some(*at),
+            document: Some(doc.clone()),
+            problem: None,
+        },
+        Some((at, Err(why))) => {
+            let kept = kept();
+            crate::store::peer::PeerPull {
+                tried_at: *at,
+                pulled_at: kept.as_ref().and_then(|k| k.pulled_at),
+                document: kept.and_then(|k| k.document),
+                problem: Some(why.clone()),
+            }
+        }
+        None => return crate::peer::Now::default(),
+    };
+    crate::peer::Now::of(peer, &pull, now)
+}
 
 impl PeerPull {
     fn start(cfg: &Config, now: i64) -> PeerPull {
@@ -236,7 +279,7 @@ impl PeerPull {
     }
 
     /// When it was tried, and what came of it.
-    fn finish(self) -> Option<(i64, Result<crate::peer::Document, String>)> {
+    fn finish(self) -> Option<Pulled> {
         self.0.and_then(|h| h.join().ok())
     }
 }
@@ -253,7 +296,7 @@ fn run_scoped(
     args: &Args,
     cfg: &Arc<Config>,
     scope: &Scope,
-    (calendars, peer): (CalendarReads, PeerPull),
+    (calendars, pulled): (CalendarReads, Option<Pulled>),
 ) -> anyhow::Result<Done> {
     let _hold = lock::shared(&cfg.state, args.wait.unwrap_or(MIGRATE_WAIT))?;
     let mut store = Store::open(&cfg.state, Some(&g.config))?;
@@ -286,10 +329,16 @@ fn run_scoped(
             .forget_pauses_ahead(started_at)
             .map_err(fail("forgetting pauses set on a clock ahead"))?;
     }
+    // What the peer delivered is not delivered again (a standby's held alerts, or a
+    // returning primary's owed ones).
+    store
+        .supersede_delivered_by_peer(&cfg.pair.delivered, started_at)
+        .map_err(fail("marking what the peer delivered"))?;
     let mut delivery = Delivery {
         cfg,
         run: &id,
-        enabled: !args.no_alerts,
+        // A standby holds its alerts while its primary is fresh.
+        enabled: !args.no_alerts && !cfg.pair.hold,
         thread: None,
         failed: Arc::default(),
     };
@@ -349,10 +398,14 @@ fn run_scoped(
             .map_err(fail("keeping a copy of a calendar"))?;
     }
     say_unread_calendars(cfg, &tried);
-    if let Some((at, pulled)) = peer.finish() {
+    if let Some((at, pulled)) = &pulled {
         store
-            .save_peer_pull(at, &pulled)
+            .save_peer_pull(*at, pulled)
             .map_err(fail("keeping what the peer said"))?;
+        // The alerts this run decided and held, that the peer delivered already.
+        store
+            .supersede_delivered_by_peer(&cfg.pair.delivered, started_at)
+            .map_err(fail("marking what the peer delivered"))?;
     }
     outcome?;
     released?;

@@ -346,5 +346,8 @@ pub fn decide_services(
         }
     }
     insert_alerts(conn, &alerts)?;
+    // Half of a pair: what the peer delivered already is not sent again (a primary back
+    // from a takeover, a standby's alert the primary sent).
+    crate::store::peer::supersede_delivered_by_peer(conn, &cfg.pair.delivered, now)?;
     Ok(alerts.iter().any(|a| !a.deliveries.is_empty()))
 }
