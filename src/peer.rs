@@ -177,6 +177,7 @@ pub struct Document {
     pub services: Vec<ServiceState>,
     /// Its deliveries of the last day, newest first, at most `LOG_MAX`.
     pub log: Vec<Delivery>,
+    /// Its acks, silences and overrides made or changed in the last day, ended or not.
     pub acks: Vec<Ack>,
     pub silences: Vec<Silence>,
     pub overrides: Vec<Override>,
@@ -213,6 +214,7 @@ pub struct Delivery {
     pub recipient: String,
 }
 
+/// An ack as made (or ended: `until` at `at`), so that the newer of two wins.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ack {
     pub service: String,
@@ -225,6 +227,8 @@ pub struct Ack {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Silence {
     pub service: String,
+    /// When it was made, or ended.
+    pub at: i64,
     pub until: i64,
     pub by: Option<String>,
 }
@@ -237,6 +241,8 @@ pub struct Override {
     pub start: i64,
     pub until: i64,
     pub by: Option<String>,
+    /// When it was arranged: with the rota and user, what names it on both nodes.
+    pub at: i64,
 }
 
 impl Document {
@@ -277,29 +283,7 @@ pub fn document(
                 .map(|at| crate::alerts::decide::incident_id(&s.name, at)),
         })
         .collect();
-    let acks = store
-        .acks()?
-        .into_iter()
-        .filter(|(_, a)| a.until > now)
-        .map(|(service, a)| Ack {
-            service,
-            at: a.created_at,
-            until: a.until,
-            by: a.by,
-            note: a.note,
-        })
-        .collect();
-    let silences = store
-        .silences()?
-        .into_iter()
-        .filter(|(_, s)| s.until > now)
-        .map(|(service, s)| Silence {
-            service,
-            until: s.until,
-            by: s.by,
-        })
-        .collect();
-    let mut doc = Document {
+    Ok(Document {
         node: peer.name.clone(),
         role: peer.role,
         config_digest: config_digest(cfg, &peer.key),
@@ -310,13 +294,10 @@ pub fn document(
         }),
         services,
         log: store.peer_log(now - LOG_AGE, LOG_MAX)?,
-        acks,
-        silences,
-        overrides: store.peer_overrides(now)?,
-    };
-    doc.acks.sort_by(|a, b| a.service.cmp(&b.service));
-    doc.silences.sort_by(|a, b| a.service.cmp(&b.service));
-    Ok(doc)
+        acks: store.peer_acks(now - LOG_AGE)?,
+        silences: store.peer_silences(now - LOG_AGE)?,
+        overrides: store.peer_overrides(now - LOG_AGE)?,
+    })
 }
 
 /// The digest of what both nodes of a pair should have alike: the services, their checks

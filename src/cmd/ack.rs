@@ -105,7 +105,7 @@ pub fn unack(g: &Global, args: &UnackArgs) -> anyhow::Result<ExitCode> {
     cfg.service_named(&args.service)?;
     let mut st = Store::open_checked(&cfg.state, Some(&g.config))?;
     let removed = st
-        .clear_ack(&args.service)
+        .clear_ack(&args.service, crate::clock::now())
         .map_err(|e| store::failure(&cfg.state, "removing the ack", e))?;
     if !g.quiet {
         crate::print_out(&if removed {

@@ -83,7 +83,7 @@ pub fn unsilence(g: &Global, args: &UnsilenceArgs) -> anyhow::Result<ExitCode> {
     let mut said = String::new();
     for name in names {
         let removed = st
-            .clear_silence(name)
+            .clear_silence(name, crate::clock::now())
             .map_err(|e| store::failure(&cfg.state, "removing the silence", e))?;
         // With --all, only the services that were silenced are worth a line.
         if removed {

@@ -561,12 +561,13 @@ impl Store {
         })
     }
 
-    /// Removes a service's ack; returns whether there was one.
-    pub fn clear_ack(&mut self, service: &str) -> rusqlite::Result<bool> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM acks WHERE service = ?1", [service])?
-            > 0)
+    /// Ends a service's ack at `now`; returns whether one was in force. The row stays,
+    /// ended and dated: the other node of a pair takes the end as it took the ack.
+    pub fn clear_ack(&mut self, service: &str, now: i64) -> rusqlite::Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE acks SET until = ?2, created_at = ?2 WHERE service = ?1 AND until > ?2",
+            params![service, now],
+        )? > 0)
     }
 
     pub fn set_silence(
@@ -584,11 +585,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn clear_silence(&mut self, service: &str) -> rusqlite::Result<bool> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM silences WHERE service = ?1", [service])?
-            > 0)
+    /// Ends a service's silence at `now`, kept ended and dated as `clear_ack` does.
+    pub fn clear_silence(&mut self, service: &str, now: i64) -> rusqlite::Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE silences SET until = ?2, created_at = ?2 WHERE service = ?1 AND until > ?2",
+            params![service, now],
+        )? > 0)
     }
 }
 

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use crate::peer::{Delivery, Document, Override};
+use crate::peer::{Ack, Delivery, Document, Override, Silence};
 
 /// The peer's document as last pulled, and the last try.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +41,13 @@ impl Store {
         rows.collect()
     }
 
-    /// The on-call overrides that have not ended by `now`, with their ids.
-    pub fn peer_overrides(&self, now: i64) -> rusqlite::Result<Vec<Override>> {
+    /// The on-call overrides that end after `since`, with their ids.
+    pub fn peer_overrides(&self, since: i64) -> rusqlite::Result<Vec<Override>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, rota, user, start, until, by FROM oncall_overrides
+            "SELECT id, rota, user, start, until, by, created_at FROM oncall_overrides
              WHERE until > ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([now], |r| {
+        let rows = stmt.query_map([since], |r| {
             Ok(Override {
                 id: r.get(0)?,
                 rota: r.get(1)?,
@@ -55,9 +55,114 @@ impl Store {
                 start: r.get(3)?,
                 until: r.get(4)?,
                 by: r.get(5)?,
+                at: r.get(6)?,
             })
         })?;
         rows.collect()
+    }
+
+    /// The acks made or ended since `since`, in force or not, by service.
+    pub fn peer_acks(&self, since: i64) -> rusqlite::Result<Vec<Ack>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT service, created_at, until, by, note FROM acks
+             WHERE created_at >= ?1 OR until > ?1 ORDER BY service",
+        )?;
+        let rows = stmt.query_map([since], |r| {
+            Ok(Ack {
+                service: r.get(0)?,
+                at: r.get(1)?,
+                until: r.get(2)?,
+                by: r.get(3)?,
+                note: r.get(4)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// The silences made or ended since `since`, in force or not, by service.
+    pub fn peer_silences(&self, since: i64) -> rusqlite::Result<Vec<Silence>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT service, created_at, until, by FROM silences
+             WHERE created_at >= ?1 OR until > ?1 ORDER BY service",
+        )?;
+        let rows = stmt.query_map([since], |r| {
+            Ok(Silence {
+                service: r.get(0)?,
+                at: r.get(1)?,
+                until: r.get(2)?,
+                by: r.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Takes the peer's acks, silences and on-call overrides: an ack or silence newer
+    /// than this node's (made or ended later) replaces it; an override this node does not
+    /// have is added, and one it has ends at the sooner of the two ends (a cancel only ever
+    /// shortens one). An ack is taken only while this node sees the service fail, and not
+    /// for a failure that began after it. Returns how many changed.
+    pub fn merge_from_peer(&mut self, doc: &Document) -> rusqlite::Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for a in &doc.acks {
+            let failing: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT incident_at, status FROM services WHERE name = ?1",
+                    [&a.service],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((incident_at, status)) = failing else {
+                continue;
+            };
+            let ended = a.until <= a.at;
+            if status == "PASSING" && !ended {
+                continue;
+            }
+            if incident_at.is_some_and(|began| began > a.at) && !ended {
+                continue;
+            }
+            changed += tx.execute(
+                "INSERT INTO acks (service, until, by, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+                    note = excluded.note, created_at = excluded.created_at
+                 WHERE excluded.created_at > acks.created_at",
+                params![a.service, a.until, a.by, a.note, a.at],
+            )?;
+        }
+        for s in &doc.silences {
+            changed += tx.execute(
+                "INSERT INTO silences (service, until, by, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (service) DO UPDATE SET until = excluded.until, by = excluded.by,
+                    created_at = excluded.created_at
+                 WHERE excluded.created_at > silences.created_at",
+                params![s.service, s.until, s.by, s.at],
+            )?;
+        }
+        for o in &doc.overrides {
+            let mine: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT id, until FROM oncall_overrides
+                     WHERE rota = ?1 AND user = ?2 AND created_at = ?3",
+                    params![o.rota, o.user, o.at],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            changed += match mine {
+                None => tx.execute(
+                    "INSERT INTO oncall_overrides (rota, user, start, until, by, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![o.rota, o.user, o.start, o.until, o.by, o.at],
+                )?,
+                Some((id, until)) if o.until < until => tx.execute(
+                    "UPDATE oncall_overrides SET until = ?2, start = min(start, ?2) WHERE id = ?1",
+                    params![id, o.until],
+                )?,
+                Some(_) => 0,
+            };
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// `supersede_delivered_by_peer`, in a transaction of its own.

@@ -339,3 +339,44 @@ fn a_primary_back_from_a_takeover_pages_nothing_twice() {
         "b owes nothing"
     );
 }
+
+#[test]
+fn an_ack_or_a_silence_made_on_one_node_holds_on_both() {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    );
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node_with("a", "primary", port_b, &target.url(), &channels);
+    let b = node_with("b", "standby", port_a, &target.url(), &channels);
+    let _server_a = StatusServer::start_on(&a, port_a, None);
+    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let now = cabot::clock::now();
+    target.set_up(false);
+    assert_eq!(a.cabot_at(now, &["run"]).code, 0);
+    assert_eq!(b.cabot_at(now + 2, &["run"]).code, 0);
+    assert_eq!(hooked(&hook).len(), 1);
+    // Acknowledged on b: a's next run takes it (and the ack holds a's repeats, as any).
+    let acked = b.cabot_at(now + 4, &["ack", "web", "--by", "bob"]);
+    assert_eq!(acked.code, 0, "{acked:?}");
+    assert_eq!(a.cabot_at(now + 6, &["run"]).code, 0);
+    let status = a.cabot_at(now + 6, &["status"]);
+    assert!(
+        status.stdout.contains("acknowledged by bob until"),
+        "{status:?}"
+    );
+    // Unacknowledged on a: the end reaches b too.
+    let unacked = a.cabot_at(now + 8, &["unack", "web"]);
+    assert_eq!(unacked.code, 0, "{unacked:?}");
+    assert_eq!(b.cabot_at(now + 10, &["run"]).code, 0);
+    let status = b.cabot_at(now + 10, &["status"]);
+    assert!(!status.stdout.contains("acknowledged"), "{status:?}");
+    // A silence made on a holds on b.
+    let silenced = a.cabot_at(now + 12, &["silence", "web", "--for", "1h"]);
+    assert_eq!(silenced.code, 0, "{silenced:?}");
+    assert_eq!(b.cabot_at(now + 14, &["run"]).code, 0);
+    let status = b.cabot_at(now + 14, &["status"]);
+    assert!(status.stdout.contains("silenced until"), "{status:?}");
+}

@@ -307,6 +307,12 @@ fn run_scoped(
         let path = cfg.state.clone();
         move |e| store::failure(&path, what, e)
     };
+    // Acks, silences and overrides made on the peer hold here too.
+    if let Some((_, Ok(doc))) = &pulled {
+        store
+            .merge_from_peer(doc)
+            .map_err(fail("taking the peer's acks, silences and overrides"))?;
+    }
 
     let plan = store
         .immediate(|tx| {
