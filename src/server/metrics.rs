@@ -23,6 +23,7 @@ pub fn answer(view: &mut View) -> Response {
 
 fn metrics(view: &mut View) -> String {
     let (running, last_run, now) = (view.running, view.last_run, view.now);
+    let peer = view.peer();
     let checks = view.read(|s| s.checks());
     let services = view.read(|s| s.services());
     let mut out = String::new();
@@ -117,6 +118,29 @@ fn metrics(view: &mut View) -> String {
             "# HELP cabot_last_run_age_seconds Seconds since the last completed run finished.\n# TYPE cabot_last_run_age_seconds gauge\ncabot_last_run_age_seconds {}",
             now.saturating_sub(r.finished_at).max(0)
         );
+    }
+    if let Some(peer) = peer {
+        let _ = writeln!(
+            out,
+            "# HELP cabot_peer_fresh 1 when the other node of the pair finished a run within takeover_after.\n# TYPE cabot_peer_fresh gauge\ncabot_peer_fresh {}",
+            u8::from(peer.fresh)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP cabot_peer_reachable 1 when this node's last run reached the other node.\n# TYPE cabot_peer_reachable gauge\ncabot_peer_reachable {}",
+            u8::from(peer.problem.is_none())
+        );
+        let _ = writeln!(
+            out,
+            "# HELP cabot_peer_config_differs 1 when the other node's services, checks, channels, users or alerting differ.\n# TYPE cabot_peer_config_differs gauge\ncabot_peer_config_differs {}",
+            u8::from(peer.config_differs)
+        );
+        if let Some(age) = peer.last_run_age_seconds {
+            let _ = writeln!(
+                out,
+                "# HELP cabot_peer_last_run_age_seconds Seconds since the other node's last run finished.\n# TYPE cabot_peer_last_run_age_seconds gauge\ncabot_peer_last_run_age_seconds {age}"
+            );
+        }
     }
     out
 }

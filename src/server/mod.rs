@@ -200,6 +200,22 @@ impl<'a> View<'a> {
             .unwrap_or_default()
     }
 
+    /// How this node sees the other node of its pair, from the last pull its runs kept.
+    pub fn peer(&mut self) -> Option<crate::peer::View> {
+        let peer = self.cfg.peer.as_ref()?;
+        let now = self.now;
+        let pull = self
+            .read(|s| s.peer_pull())
+            .unwrap_or(crate::store::peer::PeerPull {
+                tried_at: now,
+                pulled_at: None,
+                document: None,
+                problem: Some("not pulled yet (`cabot run` pulls it)".into()),
+            });
+        let own = crate::peer::config_digest(self.cfg, &peer.key);
+        Some(crate::peer::View::of(&pull, &own, peer.takeover_after, now))
+    }
+
     /// (name, status, since) of the services marked `public: true` that the state knows.
     pub fn public_services(&mut self) -> Vec<(String, Status, i64)> {
         let known = self.read(|s| s.services());

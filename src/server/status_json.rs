@@ -23,6 +23,9 @@ struct Body {
     clock_went_back: Option<ClockStep>,
     given_up_alerts: i64,
     last_run: Option<LastRun>,
+    /// The other node of a pair, when this one is half of one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer: Option<crate::peer::View>,
     running: bool,
     services: Vec<ServiceJson>,
     stale_after_seconds: u64,
@@ -139,6 +142,11 @@ pub fn answer(view: &mut View) -> Response {
             age_seconds: now.saturating_sub(r.finished_at),
             finished_at: format_time(r.finished_at),
             started_at: format_time(r.started_at),
+        }),
+        // Public: that the peer cannot be reached, not the words (they name its address).
+        peer: view.peer().map(|mut p| {
+            p.problem = p.problem.map(|_| "not reached".into());
+            p
         }),
         running,
         services,

@@ -24,6 +24,7 @@ fn node_with(name: &str, role: &str, peer_port: u16, target: &str, channels: &st
   secret_file: peer.key
   role: {role}
   takeover_after: 2m
+status: {{ metrics: true }}
 {channels}services:
   - name: web
 {alerts}    checks:
@@ -56,7 +57,7 @@ fn signed(key: &cabot::peer::PeerKey, node: &str, at: i64) -> Vec<u8> {
 #[test]
 fn each_node_pulls_the_other_and_status_shows_the_pair() {
     let target = Target::new();
-    let (a, b, _server_a, _server_b) = pair(&target.url());
+    let (a, b, server_a, _server_b) = pair(&target.url());
     let now = cabot::clock::now();
     assert_eq!(a.cabot(&["validate"]).code, 0);
     // a runs first: b has no run yet.
@@ -85,6 +86,23 @@ fn each_node_pulls_the_other_and_status_shows_the_pair() {
     assert_eq!(json["peer"]["role"], "standby");
     assert_eq!(json["peer"]["fresh"], true);
     assert_eq!(json["peer"]["config_differs"], false);
+    // The status server says it too: /status.json and /metrics.
+    let served: serde_json::Value =
+        serde_json::from_str(&server_a.get("/status.json").body).unwrap();
+    assert_eq!(served["peer"]["name"], "b");
+    assert_eq!(served["peer"]["fresh"], true);
+    let metrics = server_a.get("/metrics").body;
+    for line in [
+        "cabot_peer_fresh 1\n",
+        "cabot_peer_reachable 1\n",
+        "cabot_peer_config_differs 0\n",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
+    assert!(
+        metrics.contains("cabot_peer_last_run_age_seconds "),
+        "{metrics}"
+    );
     // b sees a's run, its service and where the document came from.
     assert_eq!(b.cabot_at(now + 21, &["run"]).code, 0);
     let status = b.cabot_at(now + 21, &["status"]);
