@@ -338,9 +338,9 @@ pub fn pull(peer: &crate::config::Peer, now: i64) -> Result<Document, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("its answer is not a peer's: {e}"))
 }
 
-/// A pending delivery this much older than the peer's clock says it cannot deliver: it
-/// is past its first retry (a minute) and the run after it.
-const STUCK: i64 = 120;
+/// A delivery still pending this long after it was decided (by the peer's clock) is past
+/// its first retry, which comes a minute after the first try: the peer cannot deliver.
+const STUCK: i64 = 60;
 
 /// What this run does as half of a pair, from what the peer said.
 #[derive(Debug, Clone, Default)]
