@@ -174,6 +174,10 @@ pub struct Document {
     /// The node's clock when it answered.
     pub clock: i64,
     pub last_run: Option<LastRun>,
+    /// The run before the last: a primary back from an outage is fresh again only from
+    /// its second run (its first read the standby's log).
+    #[serde(default)]
+    pub run_before: Option<LastRun>,
     pub services: Vec<ServiceState>,
     /// Its deliveries of the last day, newest first, at most `LOG_MAX`.
     pub log: Vec<Delivery>,
@@ -254,6 +258,7 @@ impl Document {
             config_digest: config_digest(cfg, &peer.key),
             clock: now,
             last_run: None,
+            run_before: None,
             services: Vec::new(),
             log: Vec::new(),
             acks: Vec::new(),
@@ -292,6 +297,7 @@ pub fn document(
             started_at: r.started_at,
             finished_at: r.finished_at,
         }),
+        run_before: store.run_before_last()?,
         services,
         log: store.peer_log(now - LOG_AGE, LOG_MAX)?,
         acks: store.peer_acks(now - LOG_AGE)?,
@@ -370,7 +376,15 @@ impl Now {
                 .min()
         });
         let primary = doc.is_some_and(|d| d.role == Role::Primary);
-        let fresh = view.fresh && stuck.is_none() && primary;
+        // Two runs in a row, the last within takeover_after: a primary back from an
+        // outage has read the standby's log in the first before the standby stops.
+        let twice = doc.is_some_and(|d| match (d.last_run, d.run_before) {
+            (Some(last), Some(before)) => {
+                last.finished_at - before.finished_at <= peer.takeover_after.as_secs() as i64
+            }
+            _ => false,
+        });
+        let fresh = view.fresh && twice && stuck.is_none() && primary;
         let hold = peer.role == Role::Standby && fresh;
         let name = doc.map_or("the primary", |d| d.node.as_str());
         let why = match (doc.and_then(|d| d.last_run), stuck) {
@@ -378,6 +392,9 @@ impl Now {
                 "{name} has not delivered an alert of {}",
                 crate::clock::rfc3339(at)
             ),
+            (Some(_), None) if view.fresh && !twice => {
+                format!("{name} is back, and has run once since it was down")
+            }
             (Some(run), None) => format!(
                 "{name} is not running since {}",
                 crate::clock::rfc3339(run.finished_at)
@@ -599,6 +616,7 @@ mod tests {
                 started_at: 950,
                 finished_at: 960,
             }),
+            run_before: None,
             services: Vec::new(),
             log: Vec::new(),
             acks: Vec::new(),
@@ -631,5 +649,83 @@ mod tests {
             lines[3],
             "  warning: its clock is 45s ahead of this node's; check both (NTP)"
         );
+    }
+
+    #[test]
+    fn a_standby_holds_only_for_a_primary_fresh_for_two_runs() {
+        let peer = crate::config::Peer {
+            name: "b".into(),
+            url: "http://127.0.0.1:1".into(),
+            key: PeerKey::new(&[7u8; 32]),
+            role: Role::Standby,
+            takeover_after: Duration::from_secs(120),
+            witness: None,
+        };
+        let run = |at: i64| LastRun {
+            started_at: at - 5,
+            finished_at: at,
+        };
+        let doc = |before: Option<i64>, pending_since: Option<i64>| Document {
+            node: "a".into(),
+            role: Role::Primary,
+            config_digest: String::new(),
+            clock: 1_000,
+            last_run: Some(run(990)),
+            run_before: before.map(run),
+            services: vec![ServiceState {
+                name: "web".into(),
+                status: "ERROR".into(),
+                since: 900,
+                incident: Some("cabot/web/930".into()),
+            }],
+            log: pending_since
+                .map(|at| Delivery {
+                    key: "k".into(),
+                    incident: "cabot/web/930".into(),
+                    service: "web".into(),
+                    kind: "alert".into(),
+                    status: "ERROR".into(),
+                    decided_at: at,
+                    state: "pending".into(),
+                    delivered_at: None,
+                    channel: "hook".into(),
+                    recipient: String::new(),
+                })
+                .into_iter()
+                .collect(),
+            acks: Vec::new(),
+            silences: Vec::new(),
+            overrides: Vec::new(),
+        };
+        let pull = |d: Document| crate::store::peer::PeerPull {
+            tried_at: 1_000,
+            pulled_at: Some(1_000),
+            document: Some(d),
+            problem: None,
+        };
+        // Two runs a minute apart: hold.
+        let now = Now::of(&peer, &pull(doc(Some(930), None)), 1_010);
+        assert!(now.hold && now.sent_by.is_none());
+        assert_eq!(now.incidents.get("web"), Some(&930));
+        // Back from an outage: its first run only; the standby still delivers.
+        let now = Now::of(&peer, &pull(doc(Some(300), None)), 1_010);
+        assert!(!now.hold);
+        assert_eq!(
+            now.sent_by.as_deref(),
+            Some("sent by b; a is back, and has run once since it was down")
+        );
+        // Running, but a delivery pending over a minute: it cannot deliver.
+        let now = Now::of(&peer, &pull(doc(Some(930), Some(939))), 1_010);
+        assert!(!now.hold);
+        assert_eq!(
+            now.sent_by.as_deref(),
+            Some("sent by b; a has not delivered an alert of 1970-01-01T00:15:39Z")
+        );
+        let now = Now::of(&peer, &pull(doc(Some(930), Some(940))), 1_010);
+        assert!(now.hold, "a minute exactly is not past its first retry");
+        // The peer's incident is taken for the same failure, not an older one.
+        assert_eq!(now.incident_at("web", 1_005, 1_000), 930);
+        assert_eq!(now.incident_at("web", 1_005, 1_100), 1_005);
+        assert_eq!(now.incident_at("db", 1_005, 1_000), 1_005);
     }
 }

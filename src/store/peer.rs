@@ -41,6 +41,22 @@ impl Store {
         rows.collect()
     }
 
+    /// The run before the last, if any.
+    pub fn run_before_last(&self) -> rusqlite::Result<Option<crate::peer::LastRun>> {
+        self.conn
+            .query_row(
+                "SELECT started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1 OFFSET 1",
+                [],
+                |r| {
+                    Ok(crate::peer::LastRun {
+                        started_at: r.get(0)?,
+                        finished_at: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
     /// The on-call overrides that end after `since`, with their ids.
     pub fn peer_overrides(&self, since: i64) -> rusqlite::Result<Vec<Override>> {
         let mut stmt = self.conn.prepare_cached(
