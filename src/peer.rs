@@ -316,6 +316,17 @@ pub fn config_digest(cfg: &crate::config::Config, key: &PeerKey) -> String {
     key.digest(&text)
 }
 
+/// Whether the witness sees the primary running: a 2xx answer says it does, any other
+/// answer that it does not; no answer within `PULL_TIMEOUT` is why not.
+pub fn ask_witness(url: &str) -> Result<bool, String> {
+    let client = crate::http_client::Client::new();
+    let request = crate::http_client::Request::get(url.to_string());
+    let response = client
+        .send(&request, PULL_TIMEOUT)
+        .map_err(|why| why.replace(url, "its address"))?;
+    Ok(response.status().is_success())
+}
+
 /// The peer's document, pulled once within `PULL_TIMEOUT`.
 pub fn pull(peer: &crate::config::Peer, now: i64) -> Result<Document, String> {
     let url = format!("{}/peer/state", peer.url.trim_end_matches('/'));
@@ -351,8 +362,11 @@ const STUCK: i64 = 60;
 /// What this run does as half of a pair, from what the peer said.
 #[derive(Debug, Clone, Default)]
 pub struct Now {
-    /// A standby whose primary is fresh holds its deliveries in its outbox.
+    /// A standby whose primary is fresh (or seen running by the witness) holds its
+    /// deliveries in its outbox; so does a fenced primary.
     pub hold: bool,
+    /// A primary that reached neither its peer nor the witness for takeover_after.
+    pub fenced: bool,
     /// The line each delivery carries while a standby delivers: who sent it, and why.
     pub sent_by: Option<String>,
     /// The peer's open incidents: when each began, by service.
@@ -385,7 +399,21 @@ impl Now {
             _ => false,
         });
         let fresh = view.fresh && twice && stuck.is_none() && primary;
-        let hold = peer.role == Role::Standby && fresh;
+        // With a witness, a standby takes over only when the witness does not see the
+        // primary running either (asked by this run); a primary that reached neither its
+        // peer nor the witness for takeover_after fences itself: it holds too.
+        let takeover = peer.takeover_after.as_secs() as i64;
+        let witness_sees = peer.witness.is_some()
+            && pull.witness_at == Some(pull.tried_at)
+            && pull.witness_running == Some(true);
+        let reached = pull.pulled_at.max(pull.witness_at);
+        let fenced = peer.role == Role::Primary
+            && peer.witness.is_some()
+            && reached.is_none_or(|at| now - at > takeover);
+        let hold = match peer.role {
+            Role::Standby => fresh || witness_sees,
+            Role::Primary => fenced,
+        };
         let name = doc.map_or("the primary", |d| d.node.as_str());
         let why = match (doc.and_then(|d| d.last_run), stuck) {
             (_, Some(at)) => format!(
@@ -403,6 +431,7 @@ impl Now {
         };
         Now {
             hold,
+            fenced,
             sent_by: (peer.role == Role::Standby && !hold)
                 .then(|| format!("sent by {}; {why}", peer.name)),
             incidents: doc
@@ -464,6 +493,15 @@ pub struct View {
     /// How far the peer's clock was ahead of this node's (behind when negative), when
     /// more than `SKEW`.
     pub clock_skew_seconds: Option<i64>,
+    /// Whether the witness saw the primary running when it was last reached, and how long
+    /// ago that was; absent without a witness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_sees_primary: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_age_seconds: Option<i64>,
+    /// This node is a primary that reached neither its peer nor the witness for
+    /// takeover_after: it holds its alerts.
+    pub fenced: bool,
 }
 
 impl View {
@@ -491,6 +529,22 @@ impl View {
             last_reached: pull.pulled_at,
             config_differs: doc.is_some_and(|d| d.config_digest != own_digest),
             clock_skew_seconds: skew,
+            witness_sees_primary: pull.witness_running,
+            witness_age_seconds: pull.witness_at.map(|at| (now - at).max(0)),
+            fenced: false,
+        }
+    }
+
+    /// `of`, with what only the node's own `peer:` tells: whether it is fenced.
+    pub fn of_node(
+        peer: &crate::config::Peer,
+        pull: &crate::store::peer::PeerPull,
+        own_digest: &str,
+        now: i64,
+    ) -> View {
+        View {
+            fenced: Now::of(peer, pull, now).fenced,
+            ..View::of(pull, own_digest, peer.takeover_after, now)
         }
     }
 
@@ -517,6 +571,20 @@ impl View {
             out.push(
                 "  warning: its config differs from this node's (services, checks, channels, \
                  users or alerting)"
+                    .to_string(),
+            );
+        }
+        if let (Some(sees), Some(age)) = (self.witness_sees_primary, self.witness_age_seconds) {
+            let saw = if sees { "saw" } else { "did not see" };
+            out.push(format!(
+                "  witness: {saw} the primary running, {}",
+                crate::clock::Ago(age)
+            ));
+        }
+        if self.fenced {
+            out.push(
+                "  warning: this primary has reached neither its peer nor the witness for \
+                 takeover_after: it holds its alerts (fenced), as the standby delivers"
                     .to_string(),
             );
         }
@@ -628,6 +696,8 @@ mod tests {
             pulled_at: Some(at),
             document: Some(doc.clone()),
             problem: problem.map(str::to_string),
+            witness_at: None,
+            witness_running: None,
         };
         let two = Duration::from_secs(120);
         // Pulled at 1,000: its run ended 40 s before; 80 s later it is 120 s old.
@@ -702,6 +772,8 @@ mod tests {
             pulled_at: Some(1_000),
             document: Some(d),
             problem: None,
+            witness_at: None,
+            witness_running: None,
         };
         // Two runs a minute apart: hold.
         let now = Now::of(&peer, &pull(doc(Some(930), None)), 1_010);

@@ -233,14 +233,9 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         let pull = store
             .as_ref()
             .and_then(|s| s.peer_pull().ok().flatten())
-            .unwrap_or(crate::store::peer::PeerPull {
-                tried_at: now,
-                pulled_at: None,
-                document: None,
-                problem: Some("not pulled yet (`cabot run` pulls it)".into()),
-            });
+            .unwrap_or_else(|| crate::store::peer::PeerPull::not_yet(now));
         let own = crate::peer::config_digest(&cfg, &p.key);
-        crate::peer::View::of(&pull, &own, p.takeover_after, now)
+        crate::peer::View::of_node(p, &pull, &own, now)
     });
     let (last_run, checks, services, acks, silences, (alerts, undelivered), ahead) = match &store {
         None => Default::default(),

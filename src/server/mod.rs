@@ -206,14 +206,9 @@ impl<'a> View<'a> {
         let now = self.now;
         let pull = self
             .read(|s| s.peer_pull())
-            .unwrap_or(crate::store::peer::PeerPull {
-                tried_at: now,
-                pulled_at: None,
-                document: None,
-                problem: Some("not pulled yet (`cabot run` pulls it)".into()),
-            });
+            .unwrap_or_else(|| crate::store::peer::PeerPull::not_yet(now));
         let own = crate::peer::config_digest(self.cfg, &peer.key);
-        Some(crate::peer::View::of(&pull, &own, peer.takeover_after, now))
+        Some(crate::peer::View::of_node(peer, &pull, &own, now))
     }
 
     /// (name, status, since) of the services marked `public: true` that the state knows.

@@ -7,12 +7,26 @@ use super::Store;
 use crate::peer::{Ack, Delivery, Document, Override, Silence};
 
 /// The peer's document as last pulled, and the last try.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeerPull {
     pub tried_at: i64,
     pub pulled_at: Option<i64>,
     pub document: Option<Document>,
     pub problem: Option<String>,
+    /// When the witness was last reached, and whether it then saw the primary running.
+    pub witness_at: Option<i64>,
+    pub witness_running: Option<bool>,
+}
+
+impl PeerPull {
+    /// What stands for a peer no run has asked yet.
+    pub fn not_yet(now: i64) -> PeerPull {
+        PeerPull {
+            tried_at: now,
+            problem: Some("not pulled yet (`cabot run` pulls it)".into()),
+            ..PeerPull::default()
+        }
+    }
 }
 
 impl Store {
@@ -202,6 +216,22 @@ impl Store {
         &mut self,
         tried_at: i64,
         pulled: &Result<Document, String>,
+        witness: Option<&Result<bool, String>>,
+    ) -> rusqlite::Result<()> {
+        self.save_pull(tried_at, pulled)?;
+        if let Some(Ok(running)) = witness {
+            self.conn.execute(
+                "UPDATE peer_pull SET witness_at = ?1, witness_running = ?2 WHERE id = 1",
+                params![tried_at, running],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn save_pull(
+        &mut self,
+        tried_at: i64,
+        pulled: &Result<Document, String>,
     ) -> rusqlite::Result<()> {
         match pulled {
             Ok(doc) => {
@@ -227,7 +257,8 @@ impl Store {
     pub fn peer_pull(&self) -> rusqlite::Result<Option<PeerPull>> {
         self.conn
             .query_row(
-                "SELECT tried_at, pulled_at, document, problem FROM peer_pull WHERE id = 1",
+                "SELECT tried_at, pulled_at, document, problem, witness_at, witness_running
+                 FROM peer_pull WHERE id = 1",
                 [],
                 |r| {
                     let document: Option<String> = r.get(2)?;
@@ -236,6 +267,8 @@ impl Store {
                         pulled_at: r.get(1)?,
                         document: document.and_then(|d| serde_json::from_str(&d).ok()),
                         problem: r.get(3)?,
+                        witness_at: r.get(4)?,
+                        witness_running: r.get(5)?,
                     })
                 },
             )

@@ -398,3 +398,89 @@ fn an_ack_or_a_silence_made_on_one_node_holds_on_both() {
     let status = b.cabot_at(now + 14, &["status"]);
     assert!(status.stdout.contains("silenced until"), "{status:?}");
 }
+
+/// The pair with a witness at `witness`: (a, b, a's server, b's server).
+fn pair_with_witness(
+    target: &str,
+    channels: &str,
+    witness: &str,
+) -> (Env, Env, StatusServer, StatusServer) {
+    let (port_a, port_b) = (free_port(), free_port());
+    let with = |name: &str, role: &str, peer: u16| node_with(name, role, peer, target, channels);
+    let (a, b) = (with("a", "primary", port_b), with("b", "standby", port_a));
+    for env in [&a, &b] {
+        let config = std::fs::read_to_string(env.path("checks.yaml")).unwrap();
+        let config = config.replace(
+            "  takeover_after: 2m\n",
+            &format!("  takeover_after: 2m\n  witness: '{witness}'\n"),
+        );
+        std::fs::write(env.path("checks.yaml"), config).unwrap();
+    }
+    let server_a = StatusServer::start_on(&a, port_a, None);
+    let server_b = StatusServer::start_on(&b, port_b, None);
+    (a, b, server_a, server_b)
+}
+
+#[test]
+fn with_a_witness_a_cut_link_pages_once_and_a_cut_off_primary_fences_itself() {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    );
+    // The witness sees the primary running.
+    let witness = HttpServer::start(|_| Reply::new(200, "Checks running"));
+    let (a, b, server_a, server_b) =
+        pair_with_witness(&target.url(), &channels, &witness.url("/status/"));
+    assert!(a.path("checks.yaml").exists());
+    let now = cabot::clock::now();
+    assert_eq!(a.cabot_at(now, &["run"]).code, 0);
+    assert_eq!(b.cabot_at(now + 1, &["run"]).code, 0);
+    target.set_up(false);
+    assert_eq!(a.cabot_at(now + 5, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 8, &["run", "--all"]).code, 0);
+    assert_eq!(hooked(&hook).len(), 1);
+    // The link is cut; both run on. The witness still sees a: b holds, a's repeat is the
+    // only one.
+    drop(server_a);
+    drop(server_b);
+    assert_eq!(a.cabot_at(now + 610, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 620, &["run", "--all"]).code, 0);
+    let kinds: Vec<String> = hooked(&hook).into_iter().map(|h| h.1).collect();
+    assert_eq!(kinds, ["alert", "repeat"], "{:#?}", hooked(&hook));
+    let status = b.cabot_at(now + 620, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("  witness: saw the primary running, 0s ago"),
+        "{status:?}"
+    );
+
+    // Without a witness to reach, a primary cut off from both fences itself and the
+    // standby delivers: still one page.
+    let gone = free_port();
+    let (a, b, server_a, server_b) = pair_with_witness(
+        &target.url(),
+        &channels,
+        &format!("http://127.0.0.1:{gone}/status/"),
+    );
+    let before = hooked(&hook).len();
+    target.set_up(true);
+    assert_eq!(a.cabot_at(now, &["run"]).code, 0);
+    assert_eq!(b.cabot_at(now + 1, &["run"]).code, 0);
+    assert_eq!(a.cabot_at(now + 2, &["run"]).code, 0);
+    drop(server_a);
+    drop(server_b);
+    target.set_up(false);
+    assert_eq!(a.cabot_at(now + 200, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 201, &["run", "--all"]).code, 0);
+    let seen = hooked(&hook)[before..].to_vec();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert!(
+        seen[0].2.contains("(sent by b; a is not running since"),
+        "{seen:#?}"
+    );
+    let status = a.cabot_at(now + 200, &["status"]);
+    assert!(status.stdout.contains("(fenced)"), "{status:?}");
+}

@@ -229,8 +229,12 @@ fn went_back(store: &Store, stamped_ahead: Option<i64>, now: i64) -> rusqlite::R
 /// dead peer costs the run one timeout, and holds up no check.
 struct PeerPull(Option<std::thread::JoinHandle<Pulled>>);
 
-/// When the peer was asked, and what it said.
-type Pulled = (i64, Result<crate::peer::Document, String>);
+/// When the peer was asked, what it said, and what the witness said (when there is one).
+type Pulled = (
+    i64,
+    Result<crate::peer::Document, String>,
+    Option<Result<bool, String>>,
+);
 
 /// What this run does as half of a pair: from what the peer said now, or when it could
 /// not be reached, what it said last.
@@ -246,23 +250,34 @@ fn pair_now(
             .flatten()
             .and_then(|s| s.peer_pull().ok().flatten())
     };
-    let pull = match pulled {
-        Some((at, Ok(doc))) => crate::store::peer::PeerPull {
+    let Some((at, said, witness)) = pulled else {
+        return crate::peer::Now::default();
+    };
+    let kept = kept();
+    let (witness_at, witness_running) = match witness {
+        Some(Ok(running)) => (Some(*at), Some(*running)),
+        _ => (
+            kept.as_ref().and_then(|k| k.witness_at),
+            kept.as_ref().and_then(|k| k.witness_running),
+        ),
+    };
+    let pull = match said {
+        Ok(doc) => crate::store::peer::PeerPull {
             tried_at: *at,
             pulled_at: Some(*at),
             document: Some(doc.clone()),
             problem: None,
+            witness_at,
+            witness_running,
         },
-        Some((at, Err(why))) => {
-            let kept = kept();
-            crate::store::peer::PeerPull {
-                tried_at: *at,
-                pulled_at: kept.as_ref().and_then(|k| k.pulled_at),
-                document: kept.and_then(|k| k.document),
-                problem: Some(why.clone()),
-            }
-        }
-        None => return crate::peer::Now::default(),
+        Err(why) => crate::store::peer::PeerPull {
+            tried_at: *at,
+            pulled_at: kept.as_ref().and_then(|k| k.pulled_at),
+            document: kept.and_then(|k| k.document),
+            problem: Some(why.clone()),
+            witness_at,
+            witness_running,
+        },
     };
     crate::peer::Now::of(peer, &pull, now)
 }
@@ -274,7 +289,11 @@ impl PeerPull {
         };
         let spawned = std::thread::Builder::new()
             .name("peer".into())
-            .spawn(move || (now, crate::peer::pull(&peer, now)));
+            .spawn(move || {
+                let said = crate::peer::pull(&peer, now);
+                let witness = peer.witness.as_deref().map(crate::peer::ask_witness);
+                (now, said, witness)
+            });
         PeerPull(spawned.ok())
     }
 
@@ -308,7 +327,7 @@ fn run_scoped(
         move |e| store::failure(&path, what, e)
     };
     // Acks, silences and overrides made on the peer hold here too.
-    if let Some((_, Ok(doc))) = &pulled {
+    if let Some((_, Ok(doc), _)) = &pulled {
         store
             .merge_from_peer(doc)
             .map_err(fail("taking the peer's acks, silences and overrides"))?;
@@ -404,9 +423,9 @@ fn run_scoped(
             .map_err(fail("keeping a copy of a calendar"))?;
     }
     say_unread_calendars(cfg, &tried);
-    if let Some((at, pulled)) = &pulled {
+    if let Some((at, pulled, witness)) = &pulled {
         store
-            .save_peer_pull(*at, pulled)
+            .save_peer_pull(*at, pulled, witness.as_ref())
             .map_err(fail("keeping what the peer said"))?;
         // The alerts this run decided and held, that the peer delivered already.
         store

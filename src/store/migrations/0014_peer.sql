@@ -7,5 +7,8 @@ CREATE TABLE peer_pull (
     pulled_at INTEGER,
     document TEXT,
     -- why the last try failed; NULL when it did not
-    problem TEXT
+    problem TEXT,
+    -- when the witness was last reached, and whether it then saw the primary running
+    witness_at INTEGER,
+    witness_running INTEGER
 );
