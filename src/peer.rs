@@ -375,6 +375,9 @@ pub struct Now {
     pub delivered: Vec<Delivery>,
     /// How long the peer's silence lasts before this node takes over.
     pub takeover_after: i64,
+    /// The services the peer, reached by this run and fresh, sees passing: a failure
+    /// there that only this node sees is not confirmed.
+    pub peer_passing: std::collections::HashSet<String>,
 }
 
 impl Now {
@@ -456,6 +459,16 @@ impl Now {
                 })
                 .unwrap_or_default(),
             takeover_after: peer.takeover_after.as_secs() as i64,
+            peer_passing: doc
+                .filter(|_| view.fresh && pull.pulled_at == Some(pull.tried_at))
+                .map(|d| {
+                    d.services
+                        .iter()
+                        .filter(|s| s.status == "PASSING")
+                        .map(|s| s.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 

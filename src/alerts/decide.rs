@@ -47,6 +47,14 @@ pub fn decide(
     quiet: &Quiet,
     now: i64,
 ) -> Option<Decision> {
+    // `confirm: peer`: a failure the other node, fresh, does not see is not paged (yet).
+    // Never a recovery: only a failing status is held.
+    if service.confirm_peer
+        && row.status != Status::Passing
+        && cfg.pair.peer_passing.contains(&row.name)
+    {
+        return None;
+    }
     let repeat = RepeatIntervals {
         warning: cfg.alerting.repeat_warning,
         error: cfg.alerting.repeat_error,

@@ -416,6 +416,9 @@ pub struct Service {
     /// Who else is told, and how, as an incident goes on unacknowledged.
     pub escalation: Vec<EscalationStep>,
     pub public: bool,
+    /// `confirm: peer`: a failure this node sees alone does not page while the other
+    /// node of the pair is fresh and sees the service pass.
+    pub confirm_peer: bool,
     pub checks: Vec<Check>,
 }
 

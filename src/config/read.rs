@@ -37,6 +37,7 @@ const SERVICE_KEYS: &[&str] = &[
     "channels",
     "escalation",
     "public",
+    "confirm",
     "checks",
 ];
 const ROTA_KEYS: &[&str] = &[
@@ -1611,6 +1612,21 @@ impl Reader {
             Some(n) => self.escalation(n, &f.path("escalation"), oncall.is_some(), c),
         };
         let public = self.bool(&f, "public", false);
+        let confirm_peer = match f.get("confirm") {
+            None => false,
+            Some(n) => match self.string(n, &f.path("confirm")).as_deref() {
+                Some("peer") => true,
+                Some(other) => {
+                    self.error(
+                        n.mark,
+                        &f.path("confirm"),
+                        format!("'{other}' is not 'peer' (the other node of the pair)"),
+                    );
+                    false
+                }
+                None => false,
+            },
+        };
         let checks = match f.get("checks") {
             None => {
                 self.error(f.mark, &f.path("checks"), "this service has no checks");
@@ -1627,6 +1643,7 @@ impl Reader {
             channels,
             escalation,
             public,
+            confirm_peer,
             checks,
         })
     }

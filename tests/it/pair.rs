@@ -202,6 +202,7 @@ fn validate_refuses_a_pair_that_cannot_work() {
   takeover_after: 5s
 services:
   - name: web
+    confirm: always
     checks:
       - {{ name: home, type: http, url: '{}' }}
 ",
@@ -216,6 +217,7 @@ services:
         ":6:19: peer.takeover_after: '5s' is out of range: 30s to 1h",
         ":4:16: peer.secret_file: ",
         "holds 5 bytes: the pair's key needs at least 32",
+        ":9:14: services[web].confirm: 'always' is not 'peer'",
     ] {
         assert!(r.stderr.contains(said), "{said}: {r:?}");
     }
@@ -483,4 +485,48 @@ fn with_a_witness_a_cut_link_pages_once_and_a_cut_off_primary_fences_itself() {
     );
     let status = a.cabot_at(now + 200, &["status"]);
     assert!(status.stdout.contains("(fenced)"), "{status:?}");
+}
+
+#[test]
+fn confirm_peer_pages_only_a_failure_both_nodes_see() {
+    let (seen_by_a, seen_by_b) = (Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    );
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node_with("a", "primary", port_b, &seen_by_a.url(), &channels);
+    let b = node_with("b", "standby", port_a, &seen_by_b.url(), &channels);
+    for env in [&a, &b] {
+        let config = std::fs::read_to_string(env.path("checks.yaml")).unwrap();
+        let config = config.replace(
+            "    channels: [hook]\n",
+            "    channels: [hook]\n    confirm: peer\n",
+        );
+        assert!(config.contains("confirm: peer"), "{config}");
+        std::fs::write(env.path("checks.yaml"), config).unwrap();
+    }
+    let _server_a = StatusServer::start_on(&a, port_a, None);
+    let _server_b = StatusServer::start_on(&b, port_b, None);
+    assert_eq!(a.cabot(&["validate"]).code, 0);
+    let now = cabot::clock::now();
+    for t in [now, now + 2] {
+        assert_eq!(a.cabot_at(t, &["run", "--all"]).code, 0);
+        assert_eq!(b.cabot_at(t + 1, &["run", "--all"]).code, 0);
+    }
+    // Only a sees it fail: b, fresh, sees it pass. No page.
+    seen_by_a.set_up(false);
+    assert_eq!(a.cabot_at(now + 5, &["run", "--all"]).code, 0);
+    assert_eq!(hooked(&hook).len(), 0, "{:#?}", hooked(&hook));
+    let status = a.cabot_at(now + 5, &["status"]);
+    assert!(status.stdout.contains("web     ERROR"), "{status:?}");
+    // Now b sees it too: the next run of a pages, once.
+    seen_by_b.set_up(false);
+    assert_eq!(b.cabot_at(now + 6, &["run", "--all"]).code, 0);
+    assert_eq!(a.cabot_at(now + 8, &["run", "--all"]).code, 0);
+    assert_eq!(b.cabot_at(now + 9, &["run", "--all"]).code, 0);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert_eq!(seen[0].1, "alert");
 }
