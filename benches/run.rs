@@ -460,7 +460,16 @@ fn pair_rounds(bench: &Bench) -> anyhow::Result<()> {
             .into_iter()
             .filter_map(|(path, body, at)| Some((path, serde_json::from_str(&body).ok()?, at)))
             .collect();
-        let alerts = got.iter().filter(|(_, v, _)| v["kind"] == "alert").count();
+        // The service's alerts (a node also says once that the other is down).
+        let web = |v: &serde_json::Value| {
+            v["incident"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("cabot/web/"))
+        };
+        let alerts = got
+            .iter()
+            .filter(|(_, v, _)| v["kind"] == "alert" && web(v))
+            .count();
         match alerts {
             0 => lost += 1,
             1 => {}
@@ -471,7 +480,7 @@ fn pair_rounds(bench: &Bench) -> anyhow::Result<()> {
         if let Some(stop) = stopped_delivering
             && let Some(first) = got
                 .iter()
-                .filter(|(path, _, at)| path == "/b" && *at >= stop)
+                .filter(|(path, v, at)| path == "/b" && web(v) && *at >= stop)
                 .map(|(_, _, at)| *at)
                 .min()
         {

@@ -378,6 +378,9 @@ pub struct Now {
     /// The services the peer, reached by this run and fresh, sees passing: a failure
     /// there that only this node sees is not confirmed.
     pub peer_passing: std::collections::HashSet<String>,
+    /// The peer, seen running before, has not finished a run within takeover_after: its
+    /// name and its last run's end.
+    pub peer_down: Option<(String, i64)>,
 }
 
 impl Now {
@@ -459,6 +462,9 @@ impl Now {
                 })
                 .unwrap_or_default(),
             takeover_after: peer.takeover_after.as_secs() as i64,
+            peer_down: doc
+                .filter(|_| !view.fresh)
+                .and_then(|d| Some((d.node.clone(), d.last_run?.finished_at))),
             peer_passing: doc
                 .filter(|_| view.fresh && pull.pulled_at == Some(pull.tried_at))
                 .map(|d| {

@@ -290,3 +290,68 @@ pub fn recipients(cfg: &Config, people: &[String], channel: &Channel) -> Vec<Str
         Reach::Destination => vec![String::new()],
     }
 }
+
+/// The alert that the other node of a pair is down (`kind` Alert: since `since`) or back
+/// (Recovery): a WARNING, to every channel and person any service alerts, once.
+pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i64) -> NewAlert {
+    let decision = Decision {
+        kind,
+        level: Status::Warning,
+        incident_at: since,
+        previous: Status::Passing,
+        steps: 0..0,
+        escalation_only: false,
+    };
+    let mut all: Vec<(String, String)> = Vec::new();
+    for service in &cfg.services {
+        for d in deliveries(cfg, service, &decision, now) {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+    }
+    let name = format!("peer {peer}");
+    let down = kind != AlertKind::Recovery;
+    NewAlert {
+        alert: Alert {
+            id: None,
+            kind,
+            service: name.clone(),
+            status: if down {
+                Status::Warning
+            } else {
+                Status::Passing
+            },
+            previous_status: if down {
+                Status::Passing
+            } else {
+                Status::Warning
+            },
+            checks: if down {
+                vec![FailingCheck {
+                    name: "runs".into(),
+                    importance: Importance::Warning,
+                    status: CheckState::Failing,
+                    message: format!(
+                        "the other cabot of the pair, {peer}, has not run since {}; this node \
+                         alone watches and delivers",
+                        crate::clock::rfc3339(since)
+                    ),
+                }]
+            } else {
+                Vec::new()
+            },
+            url: None,
+            runbook: None,
+            time: now,
+            incident: Some(incident_id(&name, since)),
+            on_call: None,
+            escalation: None,
+            ack_url: None,
+            delivery: None,
+            acked_by: None,
+            sent_by: None,
+        },
+        deliveries: all,
+    }
+}

@@ -253,6 +253,51 @@ impl Store {
         Ok(())
     }
 
+    /// Says once that the peer is down (since `down`'s time) and once that it is back:
+    /// the alert to write, if any, with the state's memory of it updated in the same
+    /// transaction.
+    pub fn peer_down_or_back(
+        &mut self,
+        down: Option<(&str, i64)>,
+        alert: impl FnOnce(&str, bool, i64) -> crate::store::outbox::NewAlert,
+    ) -> rusqlite::Result<bool> {
+        self.immediate(|conn| {
+            let said: Option<Option<i64>> = conn
+                .query_row("SELECT down_since FROM peer_pull WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(said) = said else {
+                return Ok(false);
+            };
+            let new = match (down, said) {
+                (Some((name, since)), None) => {
+                    conn.execute("UPDATE peer_pull SET down_since = ?1 WHERE id = 1", [since])?;
+                    Some(alert(name, true, since))
+                }
+                (None, Some(since)) => {
+                    conn.execute("UPDATE peer_pull SET down_since = NULL WHERE id = 1", [])?;
+                    let name = conn
+                        .query_row("SELECT document FROM peer_pull WHERE id = 1", [], |r| {
+                            r.get::<_, Option<String>>(0)
+                        })?
+                        .and_then(|d| serde_json::from_str::<Document>(&d).ok())
+                        .map(|d| d.node)
+                        .unwrap_or_default();
+                    Some(alert(&name, false, since))
+                }
+                _ => None,
+            };
+            match new {
+                Some(a) => {
+                    crate::store::outbox::insert_alerts(conn, &[a])?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })
+    }
+
     /// The peer's last pull, if any.
     pub fn peer_pull(&self) -> rusqlite::Result<Option<PeerPull>> {
         self.conn

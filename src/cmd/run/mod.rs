@@ -332,6 +332,22 @@ fn run_scoped(
             .merge_from_peer(doc)
             .map_err(fail("taking the peer's acks, silences and overrides"))?;
     }
+    // Once that the peer is down, once that it is back.
+    let peer_said = match &cfg.peer {
+        Some(_) if !args.no_alerts => store
+            .peer_down_or_back(
+                cfg.pair.peer_down.as_ref().map(|(n, at)| (n.as_str(), *at)),
+                |name, down, since| {
+                    let kind = match down {
+                        true => crate::alerts::alert::AlertKind::Alert,
+                        false => crate::alerts::alert::AlertKind::Recovery,
+                    };
+                    crate::alerts::decide::peer_alert(cfg, name, kind, since, started_at)
+                },
+            )
+            .map_err(fail("saying the peer is down or back"))?,
+        _ => false,
+    };
 
     let plan = store
         .immediate(|tx| {
@@ -370,7 +386,7 @@ fn run_scoped(
     let due = store
         .has_due_deliveries(clock::now())
         .map_err(fail("reading the outbox"))?;
-    if plan.alerted || due {
+    if plan.alerted || due || peer_said {
         delivery.wake()?;
     }
     let mut run = Running {

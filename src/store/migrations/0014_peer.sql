@@ -10,5 +10,7 @@ CREATE TABLE peer_pull (
     problem TEXT,
     -- when the witness was last reached, and whether it then saw the primary running
     witness_at INTEGER,
-    witness_running INTEGER
+    witness_running INTEGER,
+    -- since when this node has said the peer is down (its last run's end); NULL: not down
+    down_since INTEGER
 );
