@@ -1256,6 +1256,13 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             .map(|o| o.user.clone())
     }
 
+    /// Who is on duty at each time, by the duty rule, is as given.
+    fn assert_duty(got: &Expanded, expected: &[(&str, Option<&str>)]) {
+        for (t, user) in expected {
+            assert_eq!(on_duty(got, t).as_deref(), *user, "at {t}");
+        }
+    }
+
     fn november(text: &str) -> Expanded {
         let got = expand_utc(text, "2026-10-01T00:00:00Z", "2027-01-31T00:00:00Z").unwrap();
         assert!(got.warnings.is_empty(), "{:?}", got.warnings);
@@ -1272,15 +1279,14 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
              RECURRENCE-ID:20261109T090000Z\r\nDTSTART:20261109T090000Z\r\n\
              DURATION:P7D\r\nSTATUS:CANCELLED\r\nSEQUENCE:1\r\nEND:VEVENT\r\n"
         )));
-        assert_eq!(
-            on_duty(&got, "2026-11-09T08:59:59Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(on_duty(&got, "2026-11-09T09:00:00Z"), None);
-        assert_eq!(on_duty(&got, "2026-11-16T08:59:59Z"), None);
-        assert_eq!(
-            on_duty(&got, "2026-11-16T09:00:00Z").as_deref(),
-            Some("alice")
+        assert_duty(
+            &got,
+            &[
+                ("2026-11-09T08:59:59Z", Some("alice")),
+                ("2026-11-09T09:00:00Z", None),
+                ("2026-11-16T08:59:59Z", None),
+                ("2026-11-16T09:00:00Z", Some("alice")),
+            ],
         );
     }
 
@@ -1293,17 +1299,13 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             calendar(&format!("{swap}{WEEKLY_ALICE}")),
         ] {
             let got = november(&text);
-            assert_eq!(
-                on_duty(&got, "2026-11-09T09:00:00Z").as_deref(),
-                Some("bob")
-            );
-            assert_eq!(
-                on_duty(&got, "2026-11-16T08:59:59Z").as_deref(),
-                Some("bob")
-            );
-            assert_eq!(
-                on_duty(&got, "2026-11-16T09:00:00Z").as_deref(),
-                Some("alice")
+            assert_duty(
+                &got,
+                &[
+                    ("2026-11-09T09:00:00Z", Some("bob")),
+                    ("2026-11-16T08:59:59Z", Some("bob")),
+                    ("2026-11-16T09:00:00Z", Some("alice")),
+                ],
             );
         }
         // Two single events at one start: the newer copy (SEQUENCE, then DTSTAMP) wins.
@@ -1358,29 +1360,19 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         )
         .unwrap();
         assert!(got.warnings.is_empty(), "{:?}", got.warnings);
-        // Days begin at midnight in New York (05:00 UTC in November).
-        assert_eq!(
-            on_duty(&got, "2026-11-03T12:00:00Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-11-16T12:00:00Z"),
-            None,
-            "the old week is gone"
-        );
-        assert_eq!(on_duty(&got, "2026-11-18T04:59:59Z"), None);
-        assert_eq!(
-            on_duty(&got, "2026-11-18T05:00:00Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-11-25T04:59:59Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(on_duty(&got, "2026-11-25T05:00:00Z"), None);
-        assert_eq!(
-            on_duty(&got, "2026-11-30T12:00:00Z").as_deref(),
-            Some("alice")
+        // Days begin at midnight in New York (05:00 UTC in November). The week of 16
+        // November is gone; the moved one runs Wednesday to Wednesday.
+        assert_duty(
+            &got,
+            &[
+                ("2026-11-03T12:00:00Z", Some("alice")),
+                ("2026-11-16T12:00:00Z", None),
+                ("2026-11-18T04:59:59Z", None),
+                ("2026-11-18T05:00:00Z", Some("alice")),
+                ("2026-11-25T04:59:59Z", Some("alice")),
+                ("2026-11-25T05:00:00Z", None),
+                ("2026-11-30T12:00:00Z", Some("alice")),
+            ],
         );
     }
 
@@ -1397,16 +1389,15 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let new = copy(4, "EXDATE:20261109T090000Z,20261123T090000Z\r\n");
         for text in [format!("{old}{new}"), format!("{new}{old}")] {
             let got = november(&calendar(&text));
-            assert_eq!(
-                on_duty(&got, "2026-11-03T12:00:00Z").as_deref(),
-                Some("alice")
+            assert_duty(
+                &got,
+                &[
+                    ("2026-11-03T12:00:00Z", Some("alice")),
+                    ("2026-11-10T12:00:00Z", None),
+                    ("2026-11-17T12:00:00Z", Some("alice")),
+                    ("2026-11-24T12:00:00Z", None),
+                ],
             );
-            assert_eq!(on_duty(&got, "2026-11-10T12:00:00Z"), None);
-            assert_eq!(
-                on_duty(&got, "2026-11-17T12:00:00Z").as_deref(),
-                Some("alice")
-            );
-            assert_eq!(on_duty(&got, "2026-11-24T12:00:00Z"), None);
         }
     }
 
@@ -1442,26 +1433,16 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
              RECURRENCE-ID;RANGE=THISANDFUTURE:20261116T090000Z\r\n\
              DTSTART:20261116T120000Z\r\nDURATION:P7D\r\nSEQUENCE:1\r\nEND:VEVENT\r\n"
         )));
-        assert_eq!(
-            on_duty(&got, "2026-11-16T08:59:59Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(on_duty(&got, "2026-11-16T10:00:00Z"), None);
-        assert_eq!(
-            on_duty(&got, "2026-11-16T12:00:00Z").as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-11-23T11:59:59Z").as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-12-14T12:00:00Z").as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-11-09T12:00:00Z").as_deref(),
-            Some("alice")
+        assert_duty(
+            &got,
+            &[
+                ("2026-11-16T08:59:59Z", Some("alice")),
+                ("2026-11-16T10:00:00Z", None),
+                ("2026-11-16T12:00:00Z", Some("bob")),
+                ("2026-11-23T11:59:59Z", Some("bob")),
+                ("2026-12-14T12:00:00Z", Some("bob")),
+                ("2026-11-09T12:00:00Z", Some("alice")),
+            ],
         );
 
         let got = november(&calendar(
@@ -1945,34 +1926,26 @@ TRIGGER:-P0DT0H30M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
             turn("b", "bob", "Australia/Sydney", "20261005T090000"),
         )));
         // 09:00 in Sydney: 23:00 UTC the day before in standard time, 22:00 from 4 October.
-        assert_eq!(
-            on_duty(&got, "2026-10-04T21:59:59Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-10-04T22:00:00Z").as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-10-11T21:59:59Z").as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-10-11T22:00:00Z").as_deref(),
-            Some("alice")
+        assert_duty(
+            &got,
+            &[
+                ("2026-10-04T21:59:59Z", Some("alice")),
+                ("2026-10-04T22:00:00Z", Some("bob")),
+                ("2026-10-11T21:59:59Z", Some("bob")),
+                ("2026-10-11T22:00:00Z", Some("alice")),
+            ],
         );
         let got = november(&calendar(&format!(
             "{}{}",
             turn("a", "alice", "Asia/Kolkata", "20261026T090000"),
             turn("b", "bob", "Asia/Kolkata", "20261102T090000"),
         )));
-        assert_eq!(
-            on_duty(&got, "2026-11-02T03:29:59Z").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            on_duty(&got, "2026-11-02T03:30:00Z").as_deref(),
-            Some("bob")
+        assert_duty(
+            &got,
+            &[
+                ("2026-11-02T03:29:59Z", Some("alice")),
+                ("2026-11-02T03:30:00Z", Some("bob")),
+            ],
         );
     }
 }

@@ -224,6 +224,43 @@ services:
     assert!(!r.stderr.contains("short"), "the key is not shown: {r:?}");
 }
 
+/// The config lines of a webhook channel `hook` into `hook`.
+fn hook_channel(hook: &HttpServer) -> String {
+    format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    )
+}
+
+/// A pair whose service `web` alerts through one webhook, both nodes serving their state.
+struct Alerting {
+    target: Target,
+    hook: HttpServer,
+    a: Env,
+    b: Env,
+    server_a: StatusServer,
+    server_b: StatusServer,
+}
+
+fn alerting_pair() -> Alerting {
+    let target = Target::new();
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let channels = hook_channel(&hook);
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = node_with("a", "primary", port_b, &target.url(), &channels);
+    let b = node_with("b", "standby", port_a, &target.url(), &channels);
+    let server_a = StatusServer::start_on(&a, port_a, None);
+    let server_b = StatusServer::start_on(&b, port_b, None);
+    Alerting {
+        target,
+        hook,
+        a,
+        b,
+        server_a,
+        server_b,
+    }
+}
+
 /// Deliveries the webhook got: (incident, kind, text).
 fn hooked(hook: &HttpServer) -> Vec<(String, String, String)> {
     hook.requests()
@@ -238,17 +275,14 @@ fn hooked(hook: &HttpServer) -> Vec<(String, String, String)> {
 
 #[test]
 fn the_standby_holds_what_the_primary_delivers_and_delivers_when_it_stops() {
-    let target = Target::new();
-    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let channels = format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    );
-    let (port_a, port_b) = (free_port(), free_port());
-    let a = node_with("a", "primary", port_b, &target.url(), &channels);
-    let b = node_with("b", "standby", port_a, &target.url(), &channels);
-    let server_a = StatusServer::start_on(&a, port_a, None);
-    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let Alerting {
+        target,
+        hook,
+        a,
+        b,
+        server_a,
+        server_b: _server_b,
+    } = alerting_pair();
     let now = cabot::clock::now();
     assert_eq!(a.cabot_at(now, &["run"]).code, 0);
     assert_eq!(b.cabot_at(now + 1, &["run"]).code, 0);
@@ -320,17 +354,14 @@ fn the_standby_holds_what_the_primary_delivers_and_delivers_when_it_stops() {
 
 #[test]
 fn a_primary_back_from_a_takeover_pages_nothing_twice() {
-    let target = Target::new();
-    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let channels = format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    );
-    let (port_a, port_b) = (free_port(), free_port());
-    let a = node_with("a", "primary", port_b, &target.url(), &channels);
-    let b = node_with("b", "standby", port_a, &target.url(), &channels);
-    let _server_a = StatusServer::start_on(&a, port_a, None);
-    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let Alerting {
+        target,
+        hook,
+        a,
+        b,
+        server_a: _server_a,
+        server_b: _server_b,
+    } = alerting_pair();
     let now = cabot::clock::now();
     target.set_up(false);
     // a has not run: b is on its own, and says so.
@@ -374,17 +405,14 @@ fn a_primary_back_from_a_takeover_pages_nothing_twice() {
 
 #[test]
 fn an_ack_or_a_silence_made_on_one_node_holds_on_both() {
-    let target = Target::new();
-    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let channels = format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    );
-    let (port_a, port_b) = (free_port(), free_port());
-    let a = node_with("a", "primary", port_b, &target.url(), &channels);
-    let b = node_with("b", "standby", port_a, &target.url(), &channels);
-    let _server_a = StatusServer::start_on(&a, port_a, None);
-    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let Alerting {
+        target,
+        hook,
+        a,
+        b,
+        server_a: _server_a,
+        server_b: _server_b,
+    } = alerting_pair();
     let now = cabot::clock::now();
     target.set_up(false);
     assert_eq!(a.cabot_at(now, &["run"]).code, 0);
@@ -439,10 +467,7 @@ fn pair_with_witness(
 fn with_a_witness_a_cut_link_pages_once_and_a_cut_off_primary_fences_itself() {
     let target = Target::new();
     let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let channels = format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    );
+    let channels = hook_channel(&hook);
     // The witness sees the primary running.
     let witness = HttpServer::start(|_| Reply::new(200, "Checks running"));
     let (a, b, server_a, server_b) =
@@ -512,10 +537,7 @@ fn with_a_witness_a_cut_link_pages_once_and_a_cut_off_primary_fences_itself() {
 fn confirm_peer_pages_only_a_failure_both_nodes_see() {
     let (seen_by_a, seen_by_b) = (Target::new(), Target::new());
     let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let channels = format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    );
+    let channels = hook_channel(&hook);
     let (port_a, port_b) = (free_port(), free_port());
     let a = node_with("a", "primary", port_b, &seen_by_a.url(), &channels);
     let b = node_with("b", "standby", port_a, &seen_by_b.url(), &channels);
