@@ -329,6 +329,9 @@ pub fn supersede_delivered_by_peer(
     delivered: &[Delivery],
     now: i64,
 ) -> rusqlite::Result<usize> {
+    if delivered.is_empty() {
+        return Ok(0);
+    }
     let mut stmt = conn.prepare_cached(
         "UPDATE deliveries SET state = 'superseded', done_at = ?1,
             last_error = 'delivered by the peer'
