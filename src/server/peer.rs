@@ -21,7 +21,7 @@ pub fn answer(request: &Request, cfg: &Config, db: &mut Db, pings: &Pings, now: 
     let header = request.header(HEADER).unwrap_or("");
     let signed = match peer.key.verify(header, &request.method, "/peer/state", now) {
         Ok(signed) => signed,
-        Err(Refused::Forged | Refused::Replayed) => {
+        Err(Refused::Forged) => {
             pings.guessed_wrong(ip, now);
             return Response::text(404, "Not Found\n");
         }
