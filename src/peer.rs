@@ -198,6 +198,9 @@ pub struct ServiceState {
     pub since: i64,
     /// The open incident's key (`cabot/web/1795514531`), while one is open.
     pub incident: Option<String>,
+    /// The names of its failing checks (absent from a node that does not say).
+    #[serde(default)]
+    pub failing: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -273,10 +276,12 @@ pub fn document(
     store: &crate::store::Store,
     now: i64,
 ) -> rusqlite::Result<Document> {
+    let mut failing = store.failing_check_names()?;
     let services = store
         .services()?
         .iter()
         .map(|s| ServiceState {
+            failing: Some(failing.remove(&s.name).unwrap_or_default()),
             name: s.name.clone(),
             status: s.status.as_str().to_string(),
             since: s.since,
@@ -373,12 +378,16 @@ pub struct Now {
     pub delivered: Vec<Delivery>,
     /// How long the peer's silence lasts before this node takes over.
     pub takeover_after: i64,
-    /// The services the peer, reached by this run and fresh, sees passing: a failure
-    /// there that only this node sees is not confirmed.
-    pub peer_passing: std::collections::HashSet<String>,
+    /// What the peer, reached by this run and fresh, sees of each service: its status,
+    /// and its failing checks when it says them. A failure there that only this node
+    /// sees is not confirmed.
+    pub peer_sees: std::collections::HashMap<String, (String, Option<Vec<String>>)>,
     /// The peer, seen running before, has not finished a run within takeover_after: its
     /// name and its last run's end.
     pub peer_down: Option<(String, i64)>,
+    /// When the peer, reached by this run, decided the last failure alert it delivered,
+    /// by incident: repeats are counted from it.
+    pub last_delivered: std::collections::HashMap<String, i64>,
 }
 
 impl Now {
@@ -463,16 +472,40 @@ impl Now {
             peer_down: doc
                 .filter(|_| !view.fresh)
                 .and_then(|d| Some((d.node.clone(), d.last_run?.finished_at))),
-            peer_passing: doc
+            last_delivered: doc
+                .filter(|_| pull.pulled_at == Some(pull.tried_at))
+                .map(|d| {
+                    let mut last = std::collections::HashMap::new();
+                    for l in d.log.iter().filter(|l| {
+                        l.state == "delivered" && (l.kind == "alert" || l.kind == "repeat")
+                    }) {
+                        let at = last.entry(l.incident.clone()).or_insert(l.decided_at);
+                        *at = l.decided_at.max(*at);
+                    }
+                    last
+                })
+                .unwrap_or_default(),
+            peer_sees: doc
                 .filter(|_| view.fresh && pull.pulled_at == Some(pull.tried_at))
                 .map(|d| {
                     d.services
                         .iter()
-                        .filter(|s| s.status == "PASSING")
-                        .map(|s| s.name.clone())
+                        .map(|s| (s.name.clone(), (s.status.clone(), s.failing.clone())))
                         .collect()
                 })
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Whether the peer, fresh, sees `check` of `service` pass: a failure of it here alone
+    /// is not confirmed. Not when the peer does not know the service, or does not say
+    /// which of its checks fail while it fails.
+    pub fn peer_passes(&self, service: &str, check: &str) -> bool {
+        match self.peer_sees.get(service) {
+            None => false,
+            Some((status, _)) if status == "PASSING" => true,
+            Some((_, Some(failing))) => !failing.iter().any(|c| c == check),
+            Some((_, None)) => false,
         }
     }
 
@@ -753,6 +786,7 @@ mod tests {
                 status: "ERROR".into(),
                 since: 900,
                 incident: Some("cabot/web/930".into()),
+                failing: Some(vec!["home".into()]),
             }],
             log: pending_since
                 .map(|at| Delivery {
@@ -805,5 +839,14 @@ mod tests {
         assert_eq!(now.incident_at("web", 1_005, 1_000), 930);
         assert_eq!(now.incident_at("web", 1_005, 1_100), 1_005);
         assert_eq!(now.incident_at("db", 1_005, 1_000), 1_005);
+        // The peer, fresh, sees home fail and api pass; it knows nothing of db.
+        assert!(!now.peer_passes("web", "home"));
+        assert!(now.peer_passes("web", "api"));
+        assert!(!now.peer_passes("db", "home"));
+        // A peer that does not say which checks fail confirms its failing service's.
+        let mut quiet = doc(Some(930), Some(940));
+        quiet.services[0].failing = None;
+        let now = Now::of(&peer, &pull(quiet), 1_010);
+        assert!(!now.peer_passes("web", "api"));
     }
 }

@@ -47,19 +47,16 @@ pub fn decide(
     quiet: &Quiet,
     now: i64,
 ) -> Option<Decision> {
-    // `confirm: peer`: a failure the other node, fresh, does not see is not paged (yet).
-    // Never a recovery: only a failing status is held.
-    if service.confirm_peer
-        && row.status != Status::Passing
-        && cfg.pair.peer_passing.contains(&row.name)
+    let repeat = RepeatIntervals::of(&cfg.alerting);
+    // Half of a pair: repeats are counted from the last alert the peer delivered in this
+    // incident when that is later than this node's, and always while this node holds for
+    // a fresh primary (it decides as the primary does).
+    if let (Some(mine), Some(began)) = (row.memory.last_alert_at, row.memory.incident_at)
+        && let Some(&theirs) = cfg.pair.last_delivered.get(&incident_id(&row.name, began))
+        && (theirs > mine || cfg.pair.hold)
     {
-        return None;
+        row.memory.last_alert_at = Some(theirs.min(now));
     }
-    let repeat = RepeatIntervals {
-        warning: cfg.alerting.repeat_warning,
-        error: cfg.alerting.repeat_error,
-        critical: cfg.alerting.repeat_critical,
-    };
     let situation = Situation {
         status: row.status,
         previous,

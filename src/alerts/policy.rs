@@ -38,7 +38,15 @@ pub struct RepeatIntervals {
 }
 
 impl RepeatIntervals {
-    fn for_status(&self, status: Status) -> Duration {
+    pub fn of(alerting: &crate::config::Alerting) -> RepeatIntervals {
+        RepeatIntervals {
+            warning: alerting.repeat_warning,
+            error: alerting.repeat_error,
+            critical: alerting.repeat_critical,
+        }
+    }
+
+    pub fn for_status(&self, status: Status) -> Duration {
         match status {
             Status::Warning => self.warning,
             Status::Error => self.error,

@@ -48,6 +48,8 @@ struct IncidentReport {
     /// A service's worst status in the incident; for a check, FAILING.
     worst_status: String,
     alerts_sent: bool,
+    /// With `confirm: peer`: only this node saw it fail, while its peer saw it pass.
+    unconfirmed: bool,
 }
 
 pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
@@ -125,6 +127,9 @@ fn report(
                     duration_seconds: i.end.unwrap_or(now) - i.start,
                     worst_status: i.worst.as_str().to_string(),
                     alerts_sent: alerted(i.start, i.end.unwrap_or(now)).map_err(fail)?,
+                    unconfirmed: st
+                        .unconfirmed_between(service, i.start, i.end.unwrap_or(now))
+                        .map_err(fail)?,
                 });
             }
             uptime
@@ -148,6 +153,7 @@ fn report(
                     duration_seconds: p.end.unwrap_or(now) - p.start,
                     worst_status: "FAILING".into(),
                     alerts_sent: alerted(p.start, p.end.unwrap_or(now)).map_err(fail)?,
+                    unconfirmed: false,
                 });
             }
             rate
@@ -197,10 +203,10 @@ fn human(r: &Report, since: Duration) -> String {
             format_age(i.duration_seconds),
             i.start,
             i.end.as_deref().unwrap_or("ongoing"),
-            if i.alerts_sent {
-                "alerts sent"
-            } else {
-                "no alert sent"
+            match (i.alerts_sent, i.unconfirmed) {
+                (true, _) => "alerts sent",
+                (false, true) => "unconfirmed: the peer saw it pass; no alert sent",
+                (false, false) => "no alert sent",
             },
         );
     }

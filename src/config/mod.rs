@@ -440,6 +440,20 @@ pub enum Notify {
 }
 
 impl Service {
+    /// Whether a failure of `check` needs the peer to see it too (`confirm: peer`).
+    pub fn confirm_by_peer(&self, check: &str) -> bool {
+        self.confirm_peer
+            || self
+                .checks
+                .iter()
+                .any(|c| c.name == check && c.confirm_peer)
+    }
+
+    /// Whether any failure of this service needs the peer to see it too.
+    pub fn any_confirm_by_peer(&self) -> bool {
+        self.confirm_peer || self.checks.iter().any(|c| c.confirm_peer)
+    }
+
     /// The user the service's rota has on duty at `now`, if it names a rota.
     pub fn on_duty(&self, cfg: &Config, now: i64) -> Option<String> {
         cfg.on_duty(self.oncall.as_deref()?, now)
@@ -484,6 +498,9 @@ pub struct Check {
     pub timeout: Duration,
     pub debounce: u32,
     pub active: bool,
+    /// `confirm: peer` on the check (or on its service): its failure, seen by this node
+    /// alone while the peer is fresh and sees it pass, does not page.
+    pub confirm_peer: bool,
     pub kind: CheckKind,
 }
 

@@ -59,6 +59,7 @@ const CHECK_KEYS: &[&str] = &[
     "timeout",
     "debounce",
     "active",
+    "confirm",
 ];
 const CHANNEL_KEYS: &[&str] = &["type", "min_importance", "to", "timeout", "oncall"];
 
@@ -1612,21 +1613,7 @@ impl Reader {
             Some(n) => self.escalation(n, &f.path("escalation"), oncall.is_some(), c),
         };
         let public = self.bool(&f, "public", false);
-        let confirm_peer = match f.get("confirm") {
-            None => false,
-            Some(n) => match self.string(n, &f.path("confirm")).as_deref() {
-                Some("peer") => true,
-                Some(other) => {
-                    self.error(
-                        n.mark,
-                        &f.path("confirm"),
-                        format!("'{other}' is not 'peer' (the other node of the pair)"),
-                    );
-                    false
-                }
-                None => false,
-            },
-        };
+        let confirm_peer = self.confirm(&f);
         let checks = match f.get("checks") {
             None => {
                 self.error(f.mark, &f.path("checks"), "this service has no checks");
@@ -1886,6 +1873,7 @@ impl Reader {
             .and_then(|n| self.uint(n, &f.path("debounce"), u32::MAX.into()))
             .map_or(d.debounce, |n| n as u32);
         let active = self.bool(&f, "active", true);
+        let confirm_peer = self.confirm(&f);
         let kind = CheckKind::read(type_name, self, &f)?;
         Some(Check {
             name: name?,
@@ -1894,8 +1882,28 @@ impl Reader {
             timeout,
             debounce,
             active,
+            confirm_peer,
             kind,
         })
+    }
+
+    /// `confirm: peer` on a service or a check.
+    fn confirm(&mut self, f: &Fields) -> bool {
+        let Some(n) = f.get("confirm") else {
+            return false;
+        };
+        match self.string(n, &f.path("confirm")).as_deref() {
+            Some("peer") => true,
+            Some(other) => {
+                self.error(
+                    n.mark,
+                    &f.path("confirm"),
+                    format!("'{other}' is not 'peer' (the other node of the pair)"),
+                );
+                false
+            }
+            None => false,
+        }
     }
 
     /// `host: "name:port"` (or `[v6]:port`), or `host:` and `port:`; `default_port` when

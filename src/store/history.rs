@@ -84,6 +84,17 @@ impl Store {
 
     /// How many failure alerts (new, escalations, repeats) for a service in `[from, to]`
     /// reached someone.
+    /// Whether the service's history marks a failure from `from` to `to` unconfirmed by the
+    /// peer (`confirm: peer`).
+    pub fn unconfirmed_between(&self, service: &str, from: i64, to: i64) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM service_history
+                            WHERE service = ?1 AND at >= ?2 AND at <= ?3 AND unconfirmed = 1)",
+            params![service, from, to],
+            |r| r.get(0),
+        )
+    }
+
     pub fn failure_alerts_between(
         &self,
         service: &str,

@@ -4,6 +4,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
+use crate::alerts::policy::RepeatIntervals;
+use crate::core::Status;
 use crate::peer::{Ack, Delivery, Document, Override, Silence};
 
 /// The peer's document as last pulled, and the last try.
@@ -30,6 +32,21 @@ impl PeerPull {
 }
 
 impl Store {
+    /// The names of each service's failing checks (active ones), by service.
+    pub fn failing_check_names(
+        &self,
+    ) -> rusqlite::Result<std::collections::HashMap<String, Vec<String>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT service, name FROM checks WHERE active = 1 AND failing = 1 ORDER BY id",
+        )?;
+        let mut failing = std::collections::HashMap::<String, Vec<String>>::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+            let (service, check) = row?;
+            failing.entry(service).or_default().push(check);
+        }
+        Ok(failing)
+    }
+
     /// This node's deliveries of alerts decided since `since`, newest first, at most `max`.
     pub fn peer_log(&self, since: i64, max: usize) -> rusqlite::Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(
@@ -199,13 +216,14 @@ impl Store {
     pub fn supersede_delivered_by_peer(
         &mut self,
         delivered: &[Delivery],
+        repeat: &RepeatIntervals,
         now: i64,
     ) -> rusqlite::Result<usize> {
         if delivered.is_empty() {
             return Ok(0);
         }
         let tx = self.conn.transaction()?;
-        let marked = supersede_delivered_by_peer(&tx, delivered, now)?;
+        let marked = supersede_delivered_by_peer(&tx, delivered, repeat, now)?;
         tx.commit()?;
         Ok(marked)
     }
@@ -327,27 +345,36 @@ impl Store {
 pub fn supersede_delivered_by_peer(
     conn: &rusqlite::Connection,
     delivered: &[Delivery],
+    repeat: &RepeatIntervals,
     now: i64,
 ) -> rusqlite::Result<usize> {
     if delivered.is_empty() {
         return Ok(0);
     }
+    // The same decision on both nodes is apart by less than a repeat interval (by the
+    // time between their runs); two repeats of one node are a whole interval apart, so
+    // the peer's old repeat does not cover a new one of this node's after a takeover.
     let mut stmt = conn.prepare_cached(
         "UPDATE deliveries SET state = 'superseded', done_at = ?1,
             last_error = 'delivered by the peer'
          WHERE state = 'pending' AND channel = ?2 AND recipient = ?3
            AND alert_id IN (SELECT id FROM alerts
-                            WHERE incident = ?4 AND kind = ?5 AND status = ?6)",
+                            WHERE incident = ?4 AND kind = ?5 AND status = ?6
+                              AND abs(created_at - ?7) < ?8)",
     )?;
     let mut marked = 0;
     for d in delivered {
+        let status = d.status.parse().unwrap_or(Status::Critical);
+        let window = repeat.for_status(status).as_secs() as i64;
         marked += stmt.execute(params![
             now,
             d.channel,
             d.recipient,
             d.incident,
             d.kind,
-            d.status
+            d.status,
+            d.decided_at,
+            window
         ])?;
     }
     Ok(marked)

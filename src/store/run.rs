@@ -297,6 +297,22 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
     Ok(())
 }
 
+/// Marks the service's current failing status in its history as unconfirmed by the peer,
+/// or as confirmed again.
+pub fn mark_unconfirmed(
+    conn: &Connection,
+    service: &str,
+    unconfirmed: bool,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE service_history SET unconfirmed = ?2
+         WHERE id = (SELECT max(id) FROM service_history WHERE service = ?1)
+           AND status != 'PASSING' AND unconfirmed != ?2",
+    )?
+    .execute(params![service, unconfirmed])?;
+    Ok(())
+}
+
 /// (name, the importance it fails at, its last message) of a service's failing checks.
 pub fn failing_checks(
     conn: &Connection,

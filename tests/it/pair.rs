@@ -572,3 +572,344 @@ fn confirm_peer_pages_only_a_failure_both_nodes_see() {
     assert_eq!(seen.len(), 1, "{seen:#?}");
     assert_eq!(seen[0].1, "alert");
 }
+
+/// A pair whose links go through proxies a test can slow, black-hole or cut: a's way to
+/// b, b's way to a, and a's way to the webhook. Each node sees its own target, and each
+/// serve-status is started again at the time the test moves to (a request is signed with
+/// the time of the run that sends it, and refused more than 30 s off the server's clock).
+struct Linked {
+    seen_by_a: Target,
+    seen_by_b: Target,
+    hook: HttpServer,
+    a: Env,
+    b: Env,
+    to_a: Proxy,
+    to_b: Proxy,
+    a_hook: Proxy,
+    served: Vec<StatusServer>,
+}
+
+fn linked() -> Linked {
+    let (seen_by_a, seen_by_b) = (Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let (to_a, to_b, a_hook) = (Proxy::start(), Proxy::start(), Proxy::start());
+    a_hook.to(hook.addr.port());
+    let through = format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}', timeout: 5s }}\n",
+        a_hook.url("/hook")
+    );
+    let a = node_with("a", "primary", to_b.port, &seen_by_a.url(), &through);
+    let b = node_with(
+        "b",
+        "standby",
+        to_a.port,
+        &seen_by_b.url(),
+        &hook_channel(&hook),
+    );
+    Linked {
+        seen_by_a,
+        seen_by_b,
+        hook,
+        a,
+        b,
+        to_a,
+        to_b,
+        a_hook,
+        served: Vec::new(),
+    }
+}
+
+impl Linked {
+    /// Each node's serve-status started again with its clock at `now`; a's only while
+    /// `a_serves`.
+    fn serve(&mut self, now: i64, a_serves: bool) {
+        self.served.clear();
+        let port = free_port();
+        self.served
+            .push(StatusServer::start_on(&self.b, port, Some(now)));
+        self.to_b.to(port);
+        if a_serves {
+            let port = free_port();
+            self.served
+                .push(StatusServer::start_on(&self.a, port, Some(now)));
+            self.to_a.to(port);
+        }
+    }
+
+    /// At `now`: both serve, a runs, and b runs a second later.
+    fn step(&mut self, now: i64) {
+        self.serve(now, true);
+        run(&self.a, now);
+        run(&self.b, now + 1);
+    }
+
+    /// The webhook's deliveries of the service's alerts (not the pair's own): (incident,
+    /// kind, text).
+    fn web(&self) -> Vec<(String, String, String)> {
+        hooked(&self.hook)
+            .into_iter()
+            .filter(|h| h.0.starts_with("cabot/web/"))
+            .collect()
+    }
+}
+
+fn run(env: &Env, now: i64) {
+    let r = env.cabot_at(now, &["run", "--all"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn after_a_takeover_repeats_are_counted_from_the_primarys_last_delivery() {
+    let mut p = linked();
+    let t = NOW;
+    p.step(t);
+    p.step(t + 60);
+    // a sees web fail first and alerts; b sees it a run later, adopts a's incident and
+    // holds its alert (a delivered it).
+    p.seen_by_a.set_up(false);
+    p.step(t + 120);
+    p.seen_by_b.set_up(false);
+    for k in 3..=10 {
+        p.step(t + 60 * k);
+    }
+    let incident = format!("cabot/web/{}", t + 120);
+    let kinds = |p: &Linked| -> Vec<String> { p.web().into_iter().map(|h| h.1).collect() };
+    assert_eq!(kinds(&p), ["alert"], "{:#?}", p.web());
+    // a's repeat, ten minutes after its alert; b, holding, counts from it.
+    p.step(t + 720);
+    assert_eq!(kinds(&p), ["alert", "repeat"], "{:#?}", p.web());
+    // a stops (no runs, no serve-status). b takes over after takeover_after, owing
+    // nothing, and says once that a is down.
+    for at in [t + 781, t + 841, t + 901] {
+        p.served.clear();
+        run(&p.b, at);
+    }
+    assert_eq!(kinds(&p), ["alert", "repeat"], "{:#?}", p.web());
+    let down: Vec<_> = hooked(&p.hook)
+        .into_iter()
+        .filter(|h| h.0.starts_with("cabot/peer a/"))
+        .collect();
+    assert_eq!(down.len(), 1, "{down:#?}");
+    // The next repeat is due ten minutes after a's (t + 1320), not after b's own alert
+    // (t + 181) or any later time of b's.
+    run(&p.b, t + 1310);
+    assert_eq!(kinds(&p), ["alert", "repeat"], "{:#?}", p.web());
+    run(&p.b, t + 1325);
+    let web = p.web();
+    assert_eq!(kinds(&p), ["alert", "repeat", "repeat"], "{web:#?}");
+    assert_eq!(web[2].0, incident);
+    assert!(
+        web[2].2.contains(&format!(
+            "(sent by b; a is not running since {})",
+            cabot::clock::rfc3339(t + 720)
+        )),
+        "{web:#?}"
+    );
+}
+
+#[test]
+fn a_primary_killed_between_deciding_and_delivering_is_paged_for_once_by_the_standby() {
+    let mut p = linked();
+    let t = NOW;
+    p.step(t);
+    p.step(t + 60);
+    p.seen_by_a.set_up(false);
+    p.seen_by_b.set_up(false);
+    // a decides its alert, and is killed while the webhook has not yet heard it.
+    p.a_hook.set(Link::BlackHole);
+    p.serve(t + 120, true);
+    let mut child =
+        p.a.command(&["run", "--all"])
+            .env("CABOT_NOW", (t + 120).to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let started = std::time::Instant::now();
+    while p.a_hook.accepted() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "a never tried to deliver"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(
+        p.a.count("SELECT count(*) FROM deliveries WHERE state = 'pending'"),
+        1,
+        "a owes its alert"
+    );
+    // b decides the same alert and holds it: a was fresh a moment ago.
+    run(&p.b, t + 121);
+    assert_eq!(p.web().len(), 0);
+    // a's machine is gone. Its last run (t + 60) is within takeover_after at b's next
+    // run, so b holds on; the run after, b delivers: within takeover_after and one run of
+    // the kill.
+    p.serve(t + 181, false);
+    run(&p.b, t + 181);
+    assert_eq!(p.web().len(), 0);
+    run(&p.b, t + 241);
+    let web = p.web();
+    assert_eq!(web.len(), 1, "{web:#?}");
+    assert_eq!(web[0].0, format!("cabot/web/{}", t + 120));
+    assert!(
+        web[0].2.ends_with(&format!(
+            "(sent by b; a is not running since {})",
+            cabot::clock::rfc3339(t + 60)
+        )),
+        "{web:#?}"
+    );
+    // a comes back: it reads b's log before it delivers, and pages nothing twice; b says
+    // once that a is back.
+    p.a_hook.set(Link::Open);
+    p.serve(t + 300, true);
+    run(&p.a, t + 300);
+    run(&p.b, t + 301);
+    p.step(t + 360);
+    assert_eq!(p.web().len(), 1, "{:#?}", p.web());
+    assert_eq!(
+        p.a.count("SELECT count(*) FROM deliveries WHERE state = 'pending'"),
+        0
+    );
+    let peer: Vec<String> = hooked(&p.hook)
+        .into_iter()
+        .filter(|h| h.0.starts_with("cabot/peer a/"))
+        .map(|h| h.1)
+        .collect();
+    assert_eq!(peer, ["alert", "recovery"]);
+}
+
+#[test]
+fn a_primary_whose_channel_fails_is_covered_by_the_standby_over_a_slow_link() {
+    let mut p = linked();
+    // Each pull waits a second on the way: still well within its timeout.
+    p.to_a.set(Link::Delay(std::time::Duration::from_secs(1)));
+    p.to_b.set(Link::Delay(std::time::Duration::from_secs(1)));
+    let t = NOW;
+    p.step(t);
+    p.step(t + 60);
+    p.seen_by_a.set_up(false);
+    p.seen_by_b.set_up(false);
+    // a runs on, but its channel is down: its alert stays pending past its first retry.
+    p.a_hook.set(Link::Cut);
+    p.step(t + 120);
+    assert_eq!(p.web().len(), 0);
+    // Its first retry, a minute later, fails too: b delivers.
+    p.step(t + 180);
+    let web = p.web();
+    assert_eq!(web.len(), 1, "{web:#?}");
+    // (a's run decided a second late: its pull waited on the slow link first.)
+    let (incident, decided): (String, i64) =
+        p.a.db()
+            .query_row("SELECT incident, created_at FROM alerts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+    assert_eq!(web[0].0, incident);
+    assert!(
+        web[0].2.ends_with(&format!(
+            "(sent by b; a has not delivered an alert of {})",
+            cabot::clock::rfc3339(decided)
+        )),
+        "{web:#?}"
+    );
+    // a's channel is back: it sends nothing b sent.
+    p.a_hook.set(Link::Open);
+    p.step(t + 300);
+    p.step(t + 360);
+    assert_eq!(p.web().len(), 1, "{:#?}", p.web());
+}
+
+#[test]
+fn a_partition_without_a_witness_pages_from_both_under_one_key_with_the_marker() {
+    let mut p = linked();
+    let t = NOW;
+    p.step(t);
+    p.step(t + 60);
+    p.seen_by_a.set_up(false);
+    p.seen_by_b.set_up(false);
+    p.step(t + 120);
+    assert_eq!(p.web().len(), 1);
+    // The link loses everything: each pull waits out its timeout, and each node goes on
+    // alone. The repeat comes from both, under a's key; b's says who sent it.
+    p.to_a.set(Link::BlackHole);
+    p.to_b.set(Link::BlackHole);
+    let started = std::time::Instant::now();
+    run(&p.a, t + 720);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    run(&p.b, t + 721);
+    let web = p.web();
+    let kinds: Vec<&str> = web.iter().map(|h| h.1.as_str()).collect();
+    assert_eq!(kinds, ["alert", "repeat", "repeat"], "{web:#?}");
+    let incident = format!("cabot/web/{}", t + 120);
+    assert!(web.iter().all(|h| h.0 == incident), "{web:#?}");
+    assert!(!web[1].2.contains("sent by"), "{web:#?}");
+    assert!(
+        web[2].2.contains("(sent by b; a is not running since"),
+        "{web:#?}"
+    );
+    let status = p.a.cabot_at(t + 720, &["status"]);
+    assert!(status.stdout.contains("  not reached since "), "{status:?}");
+}
+
+#[test]
+fn confirm_peer_on_a_check_holds_only_that_checks_lone_failure_and_history_says_so() {
+    let (home_a, home_b, api) = (Target::new(), Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let (port_a, port_b) = (free_port(), free_port());
+    let node = |name: &str, role: &str, peer: u16, home: &Target| {
+        let env = Env::new(&format!(
+            "peer:
+  name: {name}
+  url: 'http://127.0.0.1:{peer}'
+  secret_file: peer.key
+  role: {role}
+  takeover_after: 2m
+{}services:
+  - name: web
+    channels: [hook]
+    checks:
+      - {{ name: home, type: http, url: '{}', confirm: peer }}
+      - {{ name: api, type: http, url: '{}' }}
+",
+            hook_channel(&hook),
+            home.url(),
+            api.url()
+        ));
+        std::fs::write(env.path("peer.key"), KEY).unwrap();
+        env
+    };
+    let a = node("a", "primary", port_b, &home_a);
+    let b = node("b", "standby", port_a, &home_b);
+    assert_eq!(a.cabot(&["validate"]).code, 0);
+    let _server_a = StatusServer::start_on(&a, port_a, None);
+    let _server_b = StatusServer::start_on(&b, port_b, None);
+    let now = cabot::clock::now();
+    for t in [now, now + 2] {
+        run(&a, t);
+        run(&b, t + 1);
+    }
+    // Only a sees home fail; b, fresh, sees it pass: no page, and a's history says why.
+    home_a.set_up(false);
+    run(&a, now + 5);
+    run(&b, now + 6);
+    run(&a, now + 8);
+    assert_eq!(hooked(&hook).len(), 0, "{:#?}", hooked(&hook));
+    let history = a.cabot_at(now + 8, &["history", "web"]);
+    assert!(
+        history
+            .stdout
+            .contains("(unconfirmed: the peer saw it pass; no alert sent)"),
+        "{history:?}"
+    );
+    // api, which needs no confirmation, fails too (seen by both): that pages at once.
+    api.set_up(false);
+    run(&a, now + 10);
+    let seen = hooked(&hook);
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert!(seen[0].2.contains("api: HTTP 500"), "{seen:#?}");
+    let history = a.cabot_at(now + 10, &["history", "web"]);
+    assert!(history.stdout.contains("(alerts sent)"), "{history:?}");
+    assert!(!history.stdout.contains("unconfirmed"), "{history:?}");
+}

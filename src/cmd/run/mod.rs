@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::alerts::deliver::{Deliverer, DeliveryReport};
+use crate::alerts::policy::RepeatIntervals;
 use crate::checks::runner::{Finished, Runner};
 use crate::checks::{CheckKind, CheckResult, Job, heartbeat};
 use crate::cli::Global;
@@ -373,7 +374,11 @@ fn run_scoped(
     // What the peer delivered is not delivered again (a standby's held alerts, or a
     // returning primary's owed ones).
     store
-        .supersede_delivered_by_peer(&cfg.pair.delivered, started_at)
+        .supersede_delivered_by_peer(
+            &cfg.pair.delivered,
+            &RepeatIntervals::of(&cfg.alerting),
+            started_at,
+        )
         .map_err(fail("marking what the peer delivered"))?;
     let mut delivery = Delivery {
         cfg,
@@ -445,7 +450,11 @@ fn run_scoped(
             .map_err(fail("keeping what the peer said"))?;
         // The alerts this run decided and held, that the peer delivered already.
         store
-            .supersede_delivered_by_peer(&cfg.pair.delivered, started_at)
+            .supersede_delivered_by_peer(
+                &cfg.pair.delivered,
+                &RepeatIntervals::of(&cfg.alerting),
+                started_at,
+            )
             .map_err(fail("marking what the peer delivered"))?;
     }
     outcome?;

@@ -330,6 +330,19 @@ pub fn decide_services(
             .get(&service.name)
             .copied()
             .unwrap_or(Status::Passing);
+        // `confirm: peer`: a failure only this node sees, while the peer is fresh and sees
+        // those checks pass, is not paged (yet), and the history says so. Never a recovery.
+        if row.status != Status::Passing && service.any_confirm_by_peer() {
+            let failing = state::failing_checks(conn, &service.name)?;
+            let unconfirmed = !failing.is_empty()
+                && failing.iter().all(|(check, ..)| {
+                    service.confirm_by_peer(check) && cfg.pair.peer_passes(&service.name, check)
+                });
+            state::mark_unconfirmed(conn, &service.name, unconfirmed)?;
+            if unconfirmed {
+                continue;
+            }
+        }
         if let Some(decision) = decide::decide(cfg, service, &mut row, was, &quiet, now) {
             let failing = state::failing_checks(conn, &service.name)?;
             let new = decide::alert(cfg, service, &row, decision, &failing, now);
@@ -348,6 +361,11 @@ pub fn decide_services(
     insert_alerts(conn, &alerts)?;
     // Half of a pair: what the peer delivered already is not sent again (a primary back
     // from a takeover, a standby's alert the primary sent).
-    crate::store::peer::supersede_delivered_by_peer(conn, &cfg.pair.delivered, now)?;
+    crate::store::peer::supersede_delivered_by_peer(
+        conn,
+        &cfg.pair.delivered,
+        &crate::alerts::policy::RepeatIntervals::of(&cfg.alerting),
+        now,
+    )?;
     Ok(alerts.iter().any(|a| !a.deliveries.is_empty()))
 }

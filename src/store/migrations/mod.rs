@@ -79,10 +79,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "what the peer last said",
         sql: include_str!("0014_peer.sql"),
     },
+    Migration {
+        version: 15,
+        name: "failures the peer did not confirm",
+        sql: include_str!("0015_unconfirmed.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 15,
+        version: 16,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

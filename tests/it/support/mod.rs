@@ -4,8 +4,10 @@
 
 pub mod certs;
 pub mod half_open;
+mod proxy;
 mod status_server;
 
+pub use proxy::{Link, Proxy};
 pub use status_server::*;
 
 use std::io::{Read, Write};
