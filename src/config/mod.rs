@@ -296,6 +296,7 @@ pub struct Defaults {
     pub timeout: Duration,
     pub importance: Importance,
     pub debounce: u32,
+    pub recover_after: u32,
 }
 
 impl Default for Defaults {
@@ -305,6 +306,7 @@ impl Default for Defaults {
             timeout: Duration::from_secs(10),
             importance: Importance::Error,
             debounce: 0,
+            recover_after: 0,
         }
     }
 }
@@ -439,6 +441,16 @@ pub enum Notify {
     User(String),
 }
 
+impl Check {
+    /// When it counts as failing, and as passing again.
+    pub fn thresholds(&self) -> crate::core::debounce::Thresholds {
+        crate::core::debounce::Thresholds {
+            debounce: self.debounce,
+            recover_after: self.recover_after,
+        }
+    }
+}
+
 impl Service {
     /// Whether a failure of `check` needs the peer to see it too (`confirm: peer`).
     pub fn confirm_by_peer(&self, check: &str) -> bool {
@@ -497,6 +509,9 @@ pub struct Check {
     pub frequency: Duration,
     pub timeout: Duration,
     pub debounce: u32,
+    /// A failing check passes again only after this many passing results in a row, plus
+    /// one (the mirror of debounce).
+    pub recover_after: u32,
     pub active: bool,
     /// `confirm: peer` on the check (or on its service): its failure, seen by this node
     /// alone while the peer is fresh and sees it pass, does not page.

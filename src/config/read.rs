@@ -58,6 +58,7 @@ const CHECK_KEYS: &[&str] = &[
     "frequency",
     "timeout",
     "debounce",
+    "recover_after",
     "active",
     "confirm",
 ];
@@ -1039,7 +1040,13 @@ impl Reader {
         let Some(f) = self.fields(
             node,
             "defaults",
-            &["frequency", "timeout", "importance", "debounce"],
+            &[
+                "frequency",
+                "timeout",
+                "importance",
+                "debounce",
+                "recover_after",
+            ],
         ) else {
             return d;
         };
@@ -1057,6 +1064,12 @@ impl Reader {
             .and_then(|n| self.uint(n, "defaults.debounce", u32::MAX.into()))
         {
             d.debounce = n as u32;
+        }
+        if let Some(n) = f
+            .get("recover_after")
+            .and_then(|n| self.uint(n, "defaults.recover_after", u32::MAX.into()))
+        {
+            d.recover_after = n as u32;
         }
         d
     }
@@ -1872,6 +1885,10 @@ impl Reader {
             .get("debounce")
             .and_then(|n| self.uint(n, &f.path("debounce"), u32::MAX.into()))
             .map_or(d.debounce, |n| n as u32);
+        let recover_after = f
+            .get("recover_after")
+            .and_then(|n| self.uint(n, &f.path("recover_after"), u32::MAX.into()))
+            .map_or(d.recover_after, |n| n as u32);
         let active = self.bool(&f, "active", true);
         let confirm_peer = self.confirm(&f);
         let kind = CheckKind::read(type_name, self, &f)?;
@@ -1881,6 +1898,7 @@ impl Reader {
             frequency,
             timeout,
             debounce,
+            recover_after,
             active,
             confirm_peer,
             kind,

@@ -19,6 +19,7 @@ pub struct CheckClock {
     pub importance: Importance,
     pub active: bool,
     pub consecutive_failures: u64,
+    pub consecutive_passes: u64,
     /// Whether it has a result yet.
     pub has_result: bool,
     pub failing: bool,
@@ -54,7 +55,7 @@ impl CheckClock {
 
 const CLOCK_COLUMNS: &str = "id, kind, importance, active, consecutive_failures,
     last_ok IS NOT NULL, failing, status_since, failing_importance, last_run_at, claim_until,
-    service, name, added_at, claimed_by, last_duration_ms";
+    service, name, added_at, claimed_by, last_duration_ms, consecutive_passes";
 
 fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
     let kind = r.get_ref(1)?.as_str()?;
@@ -77,6 +78,7 @@ fn clock_row(r: &rusqlite::Row) -> rusqlite::Result<CheckClock> {
         added_at: r.get(13)?,
         claimed_by: r.get(14)?,
         last_duration_ms: r.get(15)?,
+        consecutive_passes: r.get::<_, i64>(16)?.max(0) as u64,
     })
 }
 
@@ -192,6 +194,7 @@ pub struct Recorded {
     pub last: LastResult,
     pub importance: Option<Importance>,
     pub consecutive_failures: u64,
+    pub consecutive_passes: u64,
     pub failing: bool,
     pub status_since: Option<i64>,
 }
@@ -205,7 +208,8 @@ pub fn record(conn: &Connection, run: &str, r: &Recorded) -> rusqlite::Result<()
             last_run_at = ?5, last_ok = ?6, last_message = ?7, last_duration_ms = ?8,
             failing_importance = ?9, last_perfdata = ?10,
             claim_until = CASE WHEN claimed_by = ?11 THEN NULL ELSE claim_until END,
-            claimed_by = CASE WHEN claimed_by = ?11 THEN NULL ELSE claimed_by END
+            claimed_by = CASE WHEN claimed_by = ?11 THEN NULL ELSE claimed_by END,
+            consecutive_passes = ?12
          WHERE id = ?1",
     )?
     .execute(params![
@@ -220,6 +224,7 @@ pub fn record(conn: &Connection, run: &str, r: &Recorded) -> rusqlite::Result<()
         r.importance.filter(|_| !r.last.ok).map(Importance::as_str),
         perfdata,
         run,
+        r.consecutive_passes as i64,
     ])?;
     conn.prepare_cached(
         "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, perfdata)

@@ -13,7 +13,9 @@
 //! - `state.rs`: the state file (schemas, migrate, corrupt, read-only, full disk);
 //! - `backup.rs`: `cabot backup` and the backups `migrate` takes;
 //! - `crash.rs`: runs killed at random moments lose no alert;
-//! - `oncall.rs`: duty rotas, who is told, `cabot oncall`.
+//! - `oncall.rs`: duty rotas, who is told, `cabot oncall`;
+//! - `pages.rs`: pages that are right: dependencies, cabot's own network, retries within
+//!   a run, `recover_after`, flapping.
 //!
 //! Tests that need root, Chromium, aiosmtpd or system tools are `#[ignore = "needs ..."]`:
 //! a plain `cargo test` lists them as ignored, and `.ci/run` (which installs what they
@@ -28,6 +30,7 @@ mod config;
 mod crash;
 mod fuzz;
 mod oncall;
+mod pages;
 mod pair;
 mod runs;
 mod serve;

@@ -253,6 +253,7 @@ fn in_line_with_config(
         importance: check.importance,
         active: true,
         consecutive_failures: 0,
+        consecutive_passes: 0,
         has_result: false,
         failing: false,
         status_since: None,
@@ -268,8 +269,11 @@ fn in_line_with_config(
     clock.importance = check.importance;
     clock.active = check.active;
     let standing = debounce::standing(
-        clock.has_result.then_some(clock.consecutive_failures),
-        check.debounce,
+        clock.has_result.then_some(debounce::Streak {
+            failures: clock.consecutive_failures,
+            passes: clock.consecutive_passes,
+        }),
+        check.thresholds(),
         Standing {
             failing: clock.failing,
             since: clock.status_since,

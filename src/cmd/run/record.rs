@@ -60,13 +60,17 @@ pub fn record(
         }
         let check = &cfg.services[due.service].checks[due.check];
         let ok = f.result.ok;
-        let failures = match f.result.in_a_row {
-            Some(n) if !ok => n,
-            _ => debounce::after_result(clock.consecutive_failures, ok),
-        };
+        let mut streak = debounce::Streak {
+            failures: clock.consecutive_failures,
+            passes: clock.consecutive_passes,
+        }
+        .after(ok);
+        if let Some(n) = f.result.in_a_row.filter(|_| !ok) {
+            streak.failures = n;
+        }
         let standing = debounce::standing(
-            Some(failures),
-            check.debounce,
+            Some(streak),
+            check.thresholds(),
             Standing {
                 failing: clock.failing,
                 since: clock.status_since,
@@ -87,7 +91,8 @@ pub fn record(
                     perfdata: f.result.perfdata.clone(),
                 },
                 importance: f.result.importance,
-                consecutive_failures: failures,
+                consecutive_failures: streak.failures,
+                consecutive_passes: streak.passes,
                 failing: standing.failing,
                 status_since: standing.since,
             },

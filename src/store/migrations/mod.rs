@@ -84,10 +84,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "failures the peer did not confirm",
         sql: include_str!("0015_unconfirmed.sql"),
     },
+    Migration {
+        version: 16,
+        name: "passing results in a row, for recover_after",
+        sql: include_str!("0016_recovery.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 16,
+        version: 17,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },
