@@ -189,8 +189,8 @@ impl Runner {
                     at,
                     unix,
                 }) => {
-                    let timeout = self.work[index].check(&self.shared.cfg).timeout;
-                    let deadline = at + timeout + GRACE;
+                    let worst = self.work[index].check(&self.shared.cfg).worst_case();
+                    let deadline = at + worst + GRACE;
                     self.deadlines.push(Reverse((deadline, index)));
                     self.running.insert(
                         index,
@@ -264,7 +264,7 @@ impl Runner {
         self.alive -= 1;
         self.left -= 1;
         self.spawn_for_queue();
-        let timeout = self.work[index].check(&self.shared.cfg).timeout;
+        let timeout = self.work[index].check(&self.shared.cfg).worst_case();
         Finished {
             index,
             started_at: r.unix,
@@ -294,6 +294,37 @@ impl Runner {
     }
 }
 
+/// Runs a check, and tries a failed one again as its `retry` says: the last try is the
+/// result, saying how many tries it took.
+fn run_with_retries(job: Job, shared: &Shared, retired: &AtomicBool, unix: i64) -> CheckResult {
+    let check = job.check(&shared.cfg);
+    let mut result = super::run(check, job.last_run, &shared.http, unix);
+    let Some(retry) = check.retry else {
+        return result;
+    };
+    let first = crate::text::one_line(&result.message, 200);
+    for tried in 1..=retry.count {
+        if result.ok || retired.load(Ordering::SeqCst) {
+            break;
+        }
+        std::thread::sleep(retry.after);
+        result = super::run(check, job.last_run, &shared.http, clock::now());
+        result.message = match result.ok {
+            true => format!(
+                "{} (passed on try {} of {}; the first failed: {first})",
+                result.message,
+                tried + 1,
+                retry.count + 1
+            ),
+            false if tried == retry.count => {
+                format!("{} (failed all {} tries)", result.message, retry.count + 1)
+            }
+            false => result.message,
+        };
+    }
+    result
+}
+
 /// A worker: takes the next check off the queue until there are none, or until the
 /// runner gave up on one of its checks.
 fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &AtomicBool) {
@@ -312,7 +343,7 @@ fn work(worker: usize, shared: &Shared, sender: &Sender<Event>, retired: &Atomic
         if sender.send(started).is_err() {
             return;
         }
-        let result = super::run(job.check(&shared.cfg), job.last_run, &shared.http, unix);
+        let result = run_with_retries(job, shared, retired, unix);
         if sender.send(Event::Done { index, result }).is_err() {
             return;
         }

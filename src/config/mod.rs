@@ -441,7 +441,24 @@ pub enum Notify {
     User(String),
 }
 
+/// `retry: { count: 2, after: 10s }`: a failed check is tried again up to `count` times,
+/// `after` apart, within the same run; only the last try is its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub count: u32,
+    pub after: Duration,
+}
+
 impl Check {
+    /// The longest a run of the check can take: its tries, each within its timeout, and
+    /// the waits between them.
+    pub fn worst_case(&self) -> Duration {
+        match self.retry {
+            None => self.timeout,
+            Some(r) => self.timeout + (self.timeout + r.after) * r.count,
+        }
+    }
+
     /// When it counts as failing, and as passing again.
     pub fn thresholds(&self) -> crate::core::debounce::Thresholds {
         crate::core::debounce::Thresholds {
@@ -512,6 +529,8 @@ pub struct Check {
     /// A failing check passes again only after this many passing results in a row, plus
     /// one (the mirror of debounce).
     pub recover_after: u32,
+    /// Tries again within the run before a failure counts.
+    pub retry: Option<Retry>,
     pub active: bool,
     /// `confirm: peer` on the check (or on its service): its failure, seen by this node
     /// alone while the peer is fresh and sees it pass, does not page.

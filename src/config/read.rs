@@ -59,6 +59,7 @@ const CHECK_KEYS: &[&str] = &[
     "timeout",
     "debounce",
     "recover_after",
+    "retry",
     "active",
     "confirm",
 ];
@@ -125,6 +126,10 @@ pub(crate) const TAKEOVER_AFTER: Range = range(30, HOUR);
 pub(crate) const RETENTION: Range = range(HOUR, 3_650 * DAY);
 pub(crate) const FREQUENCY: Range = range(10, 30 * DAY);
 pub(crate) const TIMEOUT: Range = range(1, 10 * MINUTE);
+/// The wait between a check's tries within a run.
+pub(crate) const RETRY_AFTER: Range = range(1, 5 * MINUTE);
+/// The most tries again of a check within a run.
+const RETRY_MAX: u64 = 5;
 pub(crate) const CHANNEL_TIMEOUT: Range = range(1, 5 * MINUTE);
 pub(crate) const ALERTING: Range = range(MINUTE, 30 * DAY);
 pub(crate) const MAINTENANCE: Range = range(MINUTE, 30 * DAY);
@@ -1889,6 +1894,9 @@ impl Reader {
             .get("recover_after")
             .and_then(|n| self.uint(n, &f.path("recover_after"), u32::MAX.into()))
             .map_or(d.recover_after, |n| n as u32);
+        let retry = f
+            .get("retry")
+            .and_then(|n| self.retry(n, &f, timeout, frequency));
         let active = self.bool(&f, "active", true);
         let confirm_peer = self.confirm(&f);
         let kind = CheckKind::read(type_name, self, &f)?;
@@ -1899,10 +1907,53 @@ impl Reader {
             timeout,
             debounce,
             recover_after,
+            retry,
             active,
             confirm_peer,
             kind,
         })
+    }
+
+    /// `retry: { count, after }` of a check; its tries must fit within its frequency.
+    fn retry(
+        &mut self,
+        node: &Node,
+        check: &Fields,
+        timeout: Duration,
+        frequency: Duration,
+    ) -> Option<Retry> {
+        let path = check.path("retry");
+        let f = self.fields(node, &path, &["count", "after"])?;
+        let count = self
+            .require(&f, "count")
+            .and_then(|n| self.uint(n, &f.path("count"), RETRY_MAX))
+            .map(|n| n as u32);
+        let after = self
+            .require(&f, "after")
+            .and_then(|n| self.duration(n, &f.path("after"), RETRY_AFTER));
+        let retry = Retry {
+            count: count?,
+            after: after?,
+        };
+        if retry.count == 0 {
+            return None;
+        }
+        let worst = timeout + (timeout + retry.after) * retry.count;
+        if worst >= frequency {
+            self.error(
+                node.mark,
+                &path,
+                format!(
+                    "its tries take up to {} (the first, then {} x (timeout {} + after {})), not below the frequency ({}): lower count, after or timeout, or run the check less often",
+                    crate::text::duration(worst),
+                    retry.count,
+                    crate::text::duration(timeout),
+                    crate::text::duration(retry.after),
+                    crate::text::duration(frequency)
+                ),
+            );
+        }
+        Some(retry)
     }
 
     /// `confirm: peer` on a service or a check.

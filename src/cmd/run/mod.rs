@@ -726,8 +726,8 @@ impl Running<'_> {
                                 now,
                                 position,
                                 jobs,
-                                check.timeout,
-                                check.timeout,
+                                check.worst_case(),
+                                check.worst_case(),
                             );
                             state::lease(tx, d.id, id, until)?;
                             position += 1;

@@ -222,7 +222,9 @@ pub fn more(
             next_due = earliest(next_due, comes);
         } else if !schedule::is_free(clock.claim_until, clock.claimed_by.as_deref(), now) {
             next_due = earliest(next_due, clock.claim_until);
-        } else if check.kind.is_passive() || now + check.timeout.as_secs() as i64 + grace <= until {
+        } else if check.kind.is_passive()
+            || now + check.worst_case().as_secs() as i64 + grace <= until
+        {
             due.push(Due {
                 service: si,
                 check: ci,
@@ -293,11 +295,12 @@ fn lease(conn: &Connection, cfg: &Config, run: &Run, due: &[Due]) -> rusqlite::R
     let check = |d: &Due| &cfg.services[d.service].checks[d.check];
     let longest = due
         .iter()
-        .map(|d| check(d).timeout)
+        .map(|d| check(d).worst_case())
         .max()
         .unwrap_or_default();
     for (position, d) in due.iter().enumerate() {
-        let until = schedule::lease_until(run.now, position, run.jobs, check(d).timeout, longest);
+        let until =
+            schedule::lease_until(run.now, position, run.jobs, check(d).worst_case(), longest);
         state::lease(conn, d.id, run.id, until)?;
     }
     Ok(())
