@@ -102,6 +102,10 @@ pub struct Alert {
     /// it, and why (`sent by b; a is not running since …`). Set as it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_by: Option<String>,
+    /// The services that depend on this one (`depends_on`), whose alerts wait while it
+    /// fails; absent for a recovery and for a service nothing depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -156,6 +160,7 @@ impl Alert {
             delivery: Some(random_key()),
             acked_by: None,
             sent_by: None,
+            blocks: Vec::new(),
         }
     }
 
@@ -207,6 +212,12 @@ impl Alert {
                 }
                 if let Some(e) = self.escalation {
                     text.push_str(&format!(" (escalation step {} of {})", e.reached, e.steps));
+                }
+                if !self.blocks.is_empty() {
+                    text.push_str(&format!(
+                        " (blocks {}: their alerts wait)",
+                        self.blocks.join(", ")
+                    ));
                 }
                 text
             }
@@ -357,6 +368,7 @@ pub(crate) mod tests {
             delivery: None,
             acked_by: None,
             sent_by: None,
+            blocks: Vec::new(),
         }
     }
 

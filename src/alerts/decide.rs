@@ -160,6 +160,14 @@ pub fn alert(
             delivery: None,
             acked_by: None,
             sent_by: None,
+            blocks: match decision.kind {
+                AlertKind::Recovery => Vec::new(),
+                _ => cfg
+                    .dependents_of(&service.name)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            },
         },
         deliveries: deliveries(cfg, service, &decision, now),
     }
@@ -348,6 +356,7 @@ pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i6
             delivery: None,
             acked_by: None,
             sent_by: None,
+            blocks: Vec::new(),
         },
         deliveries: all,
     }

@@ -95,6 +95,9 @@ pub struct ServiceReport<'a> {
     pub on_call_from: Option<String>,
     /// While failing, with escalation steps: how many of them the incident has reached.
     pub escalation: Option<EscalationReport>,
+    /// The services it depends on that fail now: its alerts wait for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
     pub checks: Checks<'a>,
 }
 
@@ -348,6 +351,16 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                             steps_reached: s.memory.steps_fired,
                             steps: svc.escalation.len(),
                         }),
+                    blocked_by: cfg
+                        .dependencies_of(&s.name)
+                        .into_iter()
+                        .filter(|d| {
+                            services
+                                .get(d)
+                                .is_some_and(|r| r.active && r.status != Status::Passing)
+                        })
+                        .map(str::to_string)
+                        .collect(),
                     checks: Checks(rows),
                 }
             })
@@ -634,6 +647,13 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
                 out,
                 "  escalation: step {} of {} reached",
                 e.steps_reached, e.steps
+            )?;
+        }
+        if !s.blocked_by.is_empty() {
+            writeln!(
+                out,
+                "  blocked by {}: its alerts wait until that passes",
+                s.blocked_by.join(", ")
             )?;
         }
         if s.in_maintenance {

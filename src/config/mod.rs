@@ -421,6 +421,8 @@ pub struct Service {
     /// `confirm: peer`: a failure this node sees alone does not page while the other
     /// node of the pair is fresh and sees the service pass.
     pub confirm_peer: bool,
+    /// Services this one needs: while one of them fails, this one's new alerts wait.
+    pub depends_on: Vec<String>,
     pub checks: Vec<Check>,
 }
 
@@ -592,10 +594,44 @@ impl Config {
 
 impl Config {
     pub fn service(&self, name: &str) -> Option<&Service> {
-        let at = |&i: &usize| self.services.get(i).filter(|s| s.name == name);
-        self.service_index
-            .find(name_hash(name), |i| at(i).is_some())
-            .and_then(at)
+        self.position_of(name).map(|i| &self.services[i])
+    }
+
+    /// Where the service `name` is in `services`.
+    pub fn position_of(&self, name: &str) -> Option<usize> {
+        let named = |&i: &usize| self.services.get(i).is_some_and(|s| s.name == name);
+        self.service_index.find(name_hash(name), named).copied()
+    }
+
+    /// The services `name` depends on, directly or through others, nearest first.
+    pub fn dependencies_of(&self, name: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = Vec::new();
+        let mut walked = 0;
+        let mut walking = name;
+        loop {
+            if let Some(service) = self.service(walking) {
+                for d in &service.depends_on {
+                    if d != name && !found.contains(&d.as_str()) {
+                        found.push(d);
+                    }
+                }
+            }
+            let Some(&next) = found.get(walked) else {
+                return found;
+            };
+            walking = next;
+            walked += 1;
+        }
+    }
+
+    /// The services that depend on `name`, directly or through others, in config order.
+    pub fn dependents_of(&self, name: &str) -> Vec<&str> {
+        self.services
+            .iter()
+            .filter(|s| !s.depends_on.is_empty() && s.name != name)
+            .filter(|s| self.dependencies_of(&s.name).contains(&name))
+            .map(|s| s.name.as_str())
+            .collect()
     }
 
     /// Indexes `services` by name; each name is in it once.

@@ -38,6 +38,7 @@ const SERVICE_KEYS: &[&str] = &[
     "escalation",
     "public",
     "confirm",
+    "depends_on",
     "checks",
 ];
 const ROTA_KEYS: &[&str] = &[
@@ -181,6 +182,7 @@ pub fn parse_with(text: &str, path: &Path, thorough: bool) -> Result<Parsed, Con
     let mut r = Reader {
         thorough,
         rota_names: Vec::new(),
+        depends_on: Vec::new(),
         dir,
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -306,7 +308,13 @@ pub(crate) struct Reader {
     env_secrets: Vec<(Mark, String, String)>,
     /// The regexes already found to compile, each checked once however many checks use it.
     pub(crate) seen_patterns: std::collections::HashSet<String>,
+    /// Each service's `depends_on` as written, checked once every service is known.
+    depends_on: Vec<DependsOn>,
 }
+
+/// A service's `depends_on` as written: the service, the key's path, where its value is,
+/// and each name with where it is.
+type DependsOn = (String, String, Mark, Vec<(String, Mark)>);
 
 impl Reader {
     /// A `frequency` given below a minute: runs come once a minute (cron, the timer), so
@@ -1561,7 +1569,7 @@ impl Reader {
                 "no services: add at least one service with a check",
             );
         }
-        self.unique(
+        let services = self.unique(
             items,
             |r, i, item| r.service(item, i, c),
             |name| {
@@ -1570,7 +1578,9 @@ impl Reader {
                     format!("duplicate service name '{name}'"),
                 )
             },
-        )
+        );
+        self.check_dependencies(&services);
+        services
     }
 
     /// Reads each item with `read`, keeping the first of each name and reporting the others
@@ -1632,6 +1642,16 @@ impl Reader {
         };
         let public = self.bool(&f, "public", false);
         let confirm_peer = self.confirm(&f);
+        let depends_on = match (f.get("depends_on"), &name) {
+            (Some(n), Some(me)) => {
+                let path = f.path("depends_on");
+                let names = self.string_list(n, &path);
+                self.depends_on
+                    .push((me.clone(), path, n.mark, names.clone()));
+                names.into_iter().map(|(d, _)| d).collect()
+            }
+            _ => Vec::new(),
+        };
         let checks = match f.get("checks") {
             None => {
                 self.error(f.mark, &f.path("checks"), "this service has no checks");
@@ -1649,8 +1669,60 @@ impl Reader {
             escalation,
             public,
             confirm_peer,
+            depends_on,
             checks,
         })
+    }
+
+    /// Every `depends_on` names a service, and no service depends on itself, even through
+    /// others: each mistake at its line and column.
+    fn check_dependencies(&mut self, services: &[Service]) {
+        let written = std::mem::take(&mut self.depends_on);
+        let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        for (service, path, _, names) in &written {
+            for (i, (name, mark)) in names.iter().enumerate() {
+                if name == service {
+                    self.error(
+                        *mark,
+                        &format!("{path}[{i}]"),
+                        "a service cannot depend on itself",
+                    );
+                } else if !known.contains(&name.as_str()) {
+                    let hint = closest(name, known.iter().copied())
+                        .map(|s| format!("; did you mean '{s}'?"))
+                        .unwrap_or_default();
+                    self.error(
+                        *mark,
+                        &format!("{path}[{i}]"),
+                        format!("no service named '{name}'{hint}"),
+                    );
+                }
+            }
+        }
+        // A cycle through two or more services, reported once, at the first of them.
+        let deps = |name: &str| {
+            services
+                .iter()
+                .find(|s| s.name == name)
+                .map_or(&[][..], |s| s.depends_on.as_slice())
+        };
+        let mut reported: Vec<String> = Vec::new();
+        for (service, path, mark, _) in &written {
+            if reported.contains(service) {
+                continue;
+            }
+            if let Some(cycle) = Self::cycle_from(service, &deps) {
+                reported.extend(cycle.iter().cloned());
+                self.error(
+                    *mark,
+                    path,
+                    format!(
+                        "the dependencies go round in a circle: {}",
+                        cycle.join(" -> ")
+                    ),
+                );
+            }
+        }
     }
 
     /// `oncall: ROTA` in a service or a channel: a rota defined under `oncall:`.
@@ -1973,6 +2045,34 @@ impl Reader {
             }
             None => false,
         }
+    }
+
+    /// The services from `start` round to `start` again through `depends_on`, if its
+    /// dependencies lead back to it (`[web, api, web]`).
+    fn cycle_from<'a>(start: &str, deps: &dyn Fn(&str) -> &'a [String]) -> Option<Vec<String>> {
+        // Depth first, keeping the path; a name seen before on another branch is not walked again.
+        let mut path: Vec<(String, usize)> = vec![(start.to_string(), 0)];
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        while let Some((name, next)) = path.last().cloned() {
+            let children = deps(&name);
+            if next >= children.len() {
+                path.pop();
+                continue;
+            }
+            if let Some(top) = path.last_mut() {
+                top.1 += 1;
+            }
+            let child = &children[next];
+            if child == start && path.len() > 1 {
+                let mut cycle: Vec<String> = path.iter().map(|(n, _)| n.clone()).collect();
+                cycle.push(start.to_string());
+                return Some(cycle);
+            }
+            if seen.insert(child.clone()) && child != start {
+                path.push((child.clone(), 0));
+            }
+        }
+        None
     }
 
     /// `host: "name:port"` (or `[v6]:port`), or `host:` and `port:`; `default_port` when

@@ -29,10 +29,11 @@ pub fn answer(view: &mut View, rest: &str) -> Response {
     };
     let name = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
     let running = view.running;
-    let Some((_, status, _)) = view
+    let Some(status) = view
         .public_services()
         .into_iter()
-        .find(|(n, _, _)| *n == name)
+        .find(|s| s.name == name)
+        .map(|s| s.status)
     else {
         return not_found();
     };

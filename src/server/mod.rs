@@ -164,6 +164,15 @@ fn secure(response: Response) -> Response {
         )
 }
 
+/// A public service as the page, the badge and `/status.json` show it.
+pub(crate) struct PublicService {
+    pub name: String,
+    pub status: Status,
+    pub since: i64,
+    /// The services it depends on that fail now (public ones by name).
+    pub blocked_by: Vec<String>,
+}
+
 /// What the pages of the state start from: the last run and whether runs are happening.
 pub(crate) struct View<'a> {
     pub cfg: &'a Config,
@@ -212,16 +221,38 @@ impl<'a> View<'a> {
     }
 
     /// (name, status, since) of the services marked `public: true` that the state knows.
-    pub fn public_services(&mut self) -> Vec<(String, Status, i64)> {
+    pub fn public_services(&mut self) -> Vec<PublicService> {
         let known = self.read(|s| s.services());
-        self.cfg
-            .services
+        let cfg = &self.cfg;
+        cfg.services
             .iter()
             .filter(|s| s.public)
             .filter_map(|s| {
-                known
-                    .get(&s.name)
-                    .map(|r| (s.name.clone(), r.status, r.since))
+                let r = known.get(&s.name)?;
+                // What it waits for, named only when that is public too.
+                let failing: Vec<&str> = cfg
+                    .dependencies_of(&s.name)
+                    .into_iter()
+                    .filter(|d| {
+                        known
+                            .get(d)
+                            .is_some_and(|d| d.active && d.status != Status::Passing)
+                    })
+                    .collect();
+                let mut blocked_by: Vec<String> = failing
+                    .iter()
+                    .filter(|d| cfg.service(d).is_some_and(|d| d.public))
+                    .map(|d| d.to_string())
+                    .collect();
+                if blocked_by.len() < failing.len() {
+                    blocked_by.push("a service it depends on".into());
+                }
+                Some(PublicService {
+                    name: s.name.clone(),
+                    status: r.status,
+                    since: r.since,
+                    blocked_by,
+                })
             })
             .collect()
     }

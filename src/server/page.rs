@@ -166,7 +166,7 @@ fn page(view: &mut View) -> String {
     let services = view.public_services();
     let worst = services
         .iter()
-        .map(|s| s.1)
+        .map(|s| s.status)
         .max()
         .unwrap_or(Status::Passing);
     let headline = match (running, worst) {
@@ -217,16 +217,21 @@ footer{{font-size:.8rem;color:#56606b}}\
     } else {
         last_run.map_or(now - DAY, |r| r.finished_at)
     };
-    for (name, status, since) in &services {
+    for s in &services {
+        let (name, status, since) = (&s.name, &s.status, &s.since);
         // One read: the strip's 24 hours are inside the uptime's 30 days.
         let changes = uptime::changes(view, name);
         let (uptimes, incidents) = uptime::figures(&changes, now);
         let (badge, word, since_text) = if running {
+            let blocked = match s.blocked_by.is_empty() {
+                true => String::new(),
+                false => format!(" · blocked by {}", s.blocked_by.join(", ")),
+            };
             (
                 color(*status),
                 status.as_str(),
                 format!(
-                    "{} since {} ({})",
+                    "{} since {} ({}){blocked}",
                     status.as_str(),
                     page_time(*since),
                     format_age(now.saturating_sub(*since))

@@ -48,6 +48,9 @@ struct LastRun {
 
 #[derive(Serialize)]
 struct ServiceJson {
+    /// The services it depends on that fail now: its alerts wait for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocked_by: Vec<String>,
     name: String,
     recent_incidents: Vec<IncidentJson>,
     since: String,
@@ -110,11 +113,13 @@ pub fn answer(view: &mut View) -> Response {
     let services: Vec<ServiceJson> = view
         .public_services()
         .into_iter()
-        .map(|(name, status, since)| {
+        .map(|s| {
+            let (name, status, since) = (s.name, s.status, s.since);
             // In the order of `uptime::WINDOWS`: 24 hours, 7 days, 30 days.
             let ([day, week, month], incidents) =
                 uptime::figures(&uptime::changes(view, &name), now);
             ServiceJson {
+                blocked_by: s.blocked_by,
                 recent_incidents: incidents
                     .iter()
                     .take(RECENT)

@@ -130,3 +130,153 @@ fn validate_refuses_retries_that_do_not_fit_in_the_frequency() {
         assert!(r.stderr.contains(said), "{said}: {r:?}");
     }
 }
+
+#[test]
+fn a_failing_dependency_pages_once_and_its_dependents_only_if_they_fail_after_it() {
+    // The database answers slowly: its dependents' results come first in each run, and
+    // their decisions wait for it.
+    let db = Target::slow(std::time::Duration::from_millis(400));
+    let (web, api, worker) = (Target::new(), Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let service = |name: &str, target: &Target| {
+        format!(
+            "  - name: {name}\n    public: true\n    channels: [hook]\n    depends_on: [db]\n    checks:\n      - {{ name: up, type: http, url: '{}' }}\n",
+            target.url()
+        )
+    };
+    let env = Env::new(&format!(
+        "{}status: {{ metrics: true }}\nservices:
+  - name: db
+    public: true
+    channels: [hook]
+    checks:
+      - {{ name: up, type: http, url: '{}' }}
+{}{}{}",
+        hook_channel(&hook),
+        db.url(),
+        service("web", &web),
+        service("api", &api),
+        service("worker", &worker)
+    ));
+    run(&env, T0);
+    for t in [&db, &web, &api, &worker] {
+        t.set_up(false);
+    }
+    run(&env, T0 + MIN);
+    run(&env, T0 + 2 * MIN);
+    // One page: the database's, naming what waits on it.
+    let pages = got(&hook);
+    assert_eq!(pages, [("db".into(), "alert".into(), "ERROR".into())]);
+    let text = hook.requests()[0].body.clone();
+    assert!(
+        text.contains("(blocks web, api, worker: their alerts wait)"),
+        "{text}"
+    );
+    let status = env.cabot_at(T0 + 2 * MIN, &["status"]);
+    assert_eq!(
+        status
+            .stdout
+            .matches("  blocked by db: its alerts wait until that passes\n")
+            .count(),
+        3,
+        "{status:?}"
+    );
+    let json = env.status_json();
+    let web_json = json["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "web")
+        .unwrap()
+        .clone();
+    assert_eq!(web_json["blocked_by"], serde_json::json!(["db"]));
+    let server = StatusServer::start(&env, Some(T0 + 2 * MIN));
+    let page = server.get("/").body;
+    assert!(page.contains(" · blocked by db"), "{page}");
+    let served: serde_json::Value = serde_json::from_str(&server.get("/status.json").body).unwrap();
+    let api_json = served["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "api")
+        .unwrap()
+        .clone();
+    assert_eq!(api_json["blocked_by"], serde_json::json!(["db"]));
+    // The database comes back; web and api still fail, worker is fine: they page now.
+    db.set_up(true);
+    worker.set_up(true);
+    run(&env, T0 + 3 * MIN);
+    let mut pages = got(&hook)[1..].to_vec();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            ("api".into(), "alert".into(), "ERROR".into()),
+            ("db".into(), "recovery".into(), "PASSING".into()),
+            ("web".into(), "alert".into(), "ERROR".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_dependent_that_alerted_before_still_recovers_while_its_dependency_fails() {
+    let (db, web) = (Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "{}services:
+  - name: db
+    channels: [hook]
+    checks:
+      - {{ name: up, type: http, url: '{}' }}
+  - name: web
+    channels: [hook]
+    depends_on: db
+    checks:
+      - {{ name: up, type: http, url: '{}' }}
+",
+        hook_channel(&hook),
+        db.url(),
+        web.url()
+    ));
+    web.set_up(false);
+    run(&env, T0);
+    db.set_up(false);
+    run(&env, T0 + MIN);
+    // web's repeat waits while db fails; its recovery does not.
+    run(&env, T0 + 12 * MIN);
+    web.set_up(true);
+    run(&env, T0 + 13 * MIN);
+    let web_pages: Vec<String> = got(&hook)
+        .into_iter()
+        .filter(|g| g.0 == "web")
+        .map(|g| g.1)
+        .collect();
+    assert_eq!(web_pages, ["alert", "recovery"]);
+}
+
+#[test]
+fn validate_names_unknown_and_circular_dependencies() {
+    let env = Env::new(
+        "services:
+  - name: web
+    depends_on: [api, dbb]
+    checks: [{ name: up, type: tcp, host: '127.0.0.1:9' }]
+  - name: api
+    depends_on: [web]
+    checks: [{ name: up, type: tcp, host: '127.0.0.1:9' }]
+  - name: db
+    depends_on: db
+    checks: [{ name: up, type: tcp, host: '127.0.0.1:9' }]
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 78, "{r:?}");
+    for said in [
+        ":4:23: services[web].depends_on[1]: no service named 'dbb'; did you mean 'db'?",
+        ":4:17: services[web].depends_on: the dependencies go round in a circle: web -> api -> web",
+        ":10:17: services[db].depends_on[0]: a service cannot depend on itself",
+    ] {
+        assert!(r.stderr.contains(said), "{said}: {r:?}");
+    }
+    assert!(!r.stderr.contains("api -> web -> api"), "once: {r:?}");
+}

@@ -608,6 +608,18 @@ impl Running<'_> {
     }
 
     /// When the first calendar that a deferred service waits for is read or times out.
+    /// Whether a service's decision waits for checks of a service it depends on that this
+    /// run has not finished yet: a dependency failing in this run holds its alerts.
+    fn waits_on_dependency(&self, si: usize) -> bool {
+        let cfg = self.cfg;
+        !cfg.services[si].depends_on.is_empty()
+            && cfg.dependencies_of(&cfg.services[si].name).iter().any(|d| {
+                cfg.position_of(d)
+                    .and_then(|di| self.left.get(&di))
+                    .is_some_and(|&left| left > 0)
+            })
+    }
+
     fn calendars_settle_at(&self) -> Option<Instant> {
         self.deferred
             .iter()
@@ -634,6 +646,7 @@ impl Running<'_> {
                 self.cfg.services[si]
                     .calendars_settle_at(self.cfg)
                     .is_none()
+                    && (all || !self.waits_on_dependency(si))
             });
         self.deferred = waiting;
         if !ready.is_empty() {
@@ -792,11 +805,13 @@ impl Running<'_> {
                 }
             }
         }
-        // A service whose alerts wait for a calendar being read is decided once it is.
+        // A service whose alerts wait for a calendar being read is decided once it is, and
+        // one that depends on a service whose checks still run, once they are done.
         let (done, waiting): (Vec<usize>, Vec<usize>) = done.into_iter().partition(|&si| {
             self.cfg.services[si]
                 .calendars_settle_at(self.cfg)
                 .is_none()
+                && !self.waits_on_dependency(si)
         });
         self.deferred.extend(waiting);
         self.decide(store, batch, done)

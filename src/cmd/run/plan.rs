@@ -306,6 +306,23 @@ fn lease(conn: &Connection, cfg: &Config, run: &Run, due: &[Due]) -> rusqlite::R
     Ok(())
 }
 
+/// Whether a service this one depends on (directly or through others) is failing.
+fn blocked(
+    conn: &Connection,
+    cfg: &Config,
+    service: &crate::config::Service,
+) -> rusqlite::Result<bool> {
+    if service.depends_on.is_empty() {
+        return Ok(false);
+    }
+    for d in cfg.dependencies_of(&service.name) {
+        if state::service(conn, d)?.is_some_and(|r| r.status != Status::Passing) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Applies the alert policy to the services at `indexes` (of the config) as they stand in
 /// the state, writing their memory and alerts where that changes; whether alerts were
 /// written.
@@ -337,6 +354,11 @@ pub fn decide_services(
             .get(&service.name)
             .copied()
             .unwrap_or(Status::Passing);
+        // `depends_on`: while a service it needs fails, its new alerts wait; it alerts
+        // when that one recovers, if it still fails. Never a recovery.
+        if row.status != Status::Passing && blocked(conn, cfg, service)? {
+            continue;
+        }
         // `confirm: peer`: a failure only this node sees, while the peer is fresh and sees
         // those checks pass, is not paged (yet), and the history says so. Never a recovery.
         if row.status != Status::Passing && service.any_confirm_by_peer() {

@@ -324,13 +324,18 @@ pub struct Target {
 
 impl Target {
     pub fn new() -> Target {
+        Target::slow(Duration::ZERO)
+    }
+
+    /// A target that takes `delay` over each answer.
+    pub fn slow(delay: Duration) -> Target {
         let up = Arc::new(AtomicBool::new(true));
         let u = Arc::clone(&up);
         let server = HttpServer::start(move |_| {
             if u.load(Ordering::SeqCst) {
-                Reply::new(200, "ok")
+                Reply::new(200, "ok").after(delay)
             } else {
-                Reply::new(500, "down")
+                Reply::new(500, "down").after(delay)
             }
         });
         Target { server, up }
