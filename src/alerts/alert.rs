@@ -106,6 +106,10 @@ pub struct Alert {
     /// fails; absent for a recovery and for a service nothing depends on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<String>,
+    /// The alert that says a service flaps (`flap:`): how much (`changed status 7 times in
+    /// 30m`). Its alerts wait until it settles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flapping: Option<String>,
 }
 
 /// `{"reached": 2, "steps": 3}`: escalation steps reached of those configured.
@@ -160,6 +164,7 @@ impl Alert {
             delivery: Some(random_key()),
             acked_by: None,
             sent_by: None,
+            flapping: None,
             blocks: Vec::new(),
         }
     }
@@ -202,7 +207,12 @@ impl Alert {
                     .iter()
                     .map(|c| format!("{}: {}", c.name, c.message))
                     .collect();
-                let mut text = if checks.is_empty() {
+                let mut text = if let Some(how) = &self.flapping {
+                    format!(
+                        "FLAPPING: {} {how} (now {}); its alerts wait until it settles",
+                        self.service, self.status
+                    )
+                } else if checks.is_empty() {
                     format!("{}: {}", self.status, self.service)
                 } else {
                     format!("{}: {} — {}", self.status, self.service, checks.join("; "))
@@ -368,6 +378,7 @@ pub(crate) mod tests {
             delivery: None,
             acked_by: None,
             sent_by: None,
+            flapping: None,
             blocks: Vec::new(),
         }
     }

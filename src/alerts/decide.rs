@@ -116,6 +116,45 @@ pub fn decide(
     })
 }
 
+/// The alert that says `service` began to flap (`how`: how much), remembered in its row
+/// as an alert of the incident (a recovery follows it). At the service's status, or while
+/// it passes, at the worst the incident reached.
+pub fn flapping_alert(
+    cfg: &Config,
+    service: &Service,
+    row: &mut ServiceRow,
+    previous: Status,
+    how: String,
+    failing: &[(String, Importance, String)],
+    now: i64,
+) -> NewAlert {
+    let level = match row.status {
+        Status::Passing => row
+            .memory
+            .incident_worst
+            .or(row.memory.last_alert_status)
+            .unwrap_or(Status::Warning),
+        failing => failing,
+    };
+    let m = &mut row.memory;
+    m.incident_at = Some(m.incident_at.unwrap_or(now));
+    m.incident_worst = Some(m.incident_worst.map_or(level, |w| w.max(level)));
+    m.last_alert_at = Some(now);
+    m.last_alert_status = Some(level);
+    let decision = Decision {
+        kind: AlertKind::Alert,
+        level,
+        incident_at: m.incident_at.unwrap_or(now),
+        previous,
+        steps: 0..m.steps_fired as usize,
+        escalation_only: false,
+    };
+    let mut new = alert(cfg, service, row, decision, failing, now);
+    new.alert.status = level;
+    new.alert.flapping = Some(how);
+    new
+}
+
 /// The alert a decision makes, with where it goes; `failing` is the service's failing
 /// checks as (name, importance, message).
 pub fn alert(
@@ -160,6 +199,7 @@ pub fn alert(
             delivery: None,
             acked_by: None,
             sent_by: None,
+            flapping: None,
             blocks: match decision.kind {
                 AlertKind::Recovery => Vec::new(),
                 _ => cfg
@@ -356,6 +396,7 @@ pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i6
             delivery: None,
             acked_by: None,
             sent_by: None,
+            flapping: None,
             blocks: Vec::new(),
         },
         deliveries: all,

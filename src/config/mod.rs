@@ -423,6 +423,9 @@ pub struct Service {
     pub confirm_peer: bool,
     /// Services this one needs: while one of them fails, this one's new alerts wait.
     pub depends_on: Vec<String>,
+    /// `flap: { changes, within }`: more status changes than that within that long, and
+    /// the service is flapping.
+    pub flap: Option<Flap>,
     pub checks: Vec<Check>,
 }
 
@@ -441,6 +444,13 @@ pub enum Notify {
     /// Whoever the service's rota has on duty then.
     OnCall,
     User(String),
+}
+
+/// A service that changes status more than `changes` times within `within` flaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flap {
+    pub changes: u32,
+    pub within: Duration,
 }
 
 /// `retry: { count: 2, after: 10s }`: a failed check is tried again up to `count` times,

@@ -39,6 +39,7 @@ const SERVICE_KEYS: &[&str] = &[
     "public",
     "confirm",
     "depends_on",
+    "flap",
     "checks",
 ];
 const ROTA_KEYS: &[&str] = &[
@@ -129,6 +130,8 @@ pub(crate) const FREQUENCY: Range = range(10, 30 * DAY);
 pub(crate) const TIMEOUT: Range = range(1, 10 * MINUTE);
 /// The wait between a check's tries within a run.
 pub(crate) const RETRY_AFTER: Range = range(1, 5 * MINUTE);
+/// How long a service's status changes are counted for flapping.
+pub(crate) const FLAP_WITHIN: Range = range(MINUTE, DAY);
 /// The most tries again of a check within a run.
 const RETRY_MAX: u64 = 5;
 pub(crate) const CHANNEL_TIMEOUT: Range = range(1, 5 * MINUTE);
@@ -1652,6 +1655,25 @@ impl Reader {
             }
             _ => Vec::new(),
         };
+        let flap = f.get("flap").and_then(|n| {
+            let path = f.path("flap");
+            let g = self.fields(n, &path, &["changes", "within"])?;
+            let changes = self
+                .require(&g, "changes")
+                .and_then(|n| self.uint(n, &g.path("changes"), 1000));
+            let within = self
+                .require(&g, "within")
+                .and_then(|n| self.duration(n, &g.path("within"), FLAP_WITHIN));
+            if changes == Some(0)
+                && let Some(n) = g.get("changes")
+            {
+                self.error(n.mark, &g.path("changes"), "at least 1");
+            }
+            Some(Flap {
+                changes: changes.filter(|c| *c > 0)? as u32,
+                within: within?,
+            })
+        });
         let checks = match f.get("checks") {
             None => {
                 self.error(f.mark, &f.path("checks"), "this service has no checks");
@@ -1670,6 +1692,7 @@ impl Reader {
             public,
             confirm_peer,
             depends_on,
+            flap,
             checks,
         })
     }

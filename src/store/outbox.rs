@@ -713,6 +713,7 @@ fn queue_ack(conn: &Connection, service: &str, ack: &Ack, tell: &[&str]) -> rusq
         delivery: None,
         acked_by: by,
         sent_by: None,
+        flapping: None,
         blocks: Vec::new(),
     };
     insert_alerts(conn, &[NewAlert { alert, deliveries }])

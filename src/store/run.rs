@@ -302,6 +302,33 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
     Ok(())
 }
 
+/// The status changes of a service after `since` (its first status is none).
+pub fn changes_after(conn: &Connection, service: &str, since: i64) -> rusqlite::Result<u32> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM service_history h WHERE service = ?1 AND at > ?2
+           AND id > (SELECT min(id) FROM service_history WHERE service = ?1)",
+    )?
+    .query_row(params![service, since], |r| r.get(0))
+}
+
+/// Since when a service has been flapping, if it is.
+pub fn flapping_since(conn: &Connection, service: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT flapping_since FROM services WHERE name = ?1")?
+        .query_row([service], |r| r.get(0))
+        .optional()
+        .map(Option::flatten)
+}
+
+pub fn set_flapping_since(
+    conn: &Connection,
+    service: &str,
+    since: Option<i64>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE services SET flapping_since = ?2 WHERE name = ?1")?
+        .execute(params![service, since])?;
+    Ok(())
+}
+
 /// Marks the service's current failing status in its history as unconfirmed by the peer,
 /// or as confirmed again.
 pub fn mark_unconfirmed(

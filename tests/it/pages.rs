@@ -280,3 +280,115 @@ fn validate_names_unknown_and_circular_dependencies() {
     }
     assert!(!r.stderr.contains("api -> web -> api"), "once: {r:?}");
 }
+
+#[test]
+fn a_flapping_service_says_so_once_keeps_its_first_critical_and_sends_where_it_settles() {
+    let (steady, flaky) = (Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "{}services:
+  - name: web
+    channels: [hook]
+    flap: {{ changes: 4, within: 10m }}
+    checks:
+      - {{ name: slow, type: http, url: '{}', importance: warning }}
+      - {{ name: home, type: http, url: '{}', importance: critical }}
+",
+        hook_channel(&hook),
+        steady.url(),
+        flaky.url()
+    ));
+    // WARNING throughout; CRITICAL every other minute for half an hour, then for good.
+    steady.set_up(false);
+    for minute in 0..=40 {
+        flaky.set_up(minute < 30 && minute % 2 == 0);
+        run(&env, T0 + minute * MIN);
+    }
+    let bodies: Vec<serde_json::Value> = hook
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let said: Vec<String> = bodies
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} {}",
+                b["kind"].as_str().unwrap(),
+                b["status"].as_str().unwrap(),
+                b["flapping"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    // Cabot's rules alone would send every step up: sixteen alerts. Here: each step up
+    // until it flaps (the first WARNING, CRITICAL at minutes 1 and 3), the alert that it
+    // flaps (its fifth change in 10 minutes, at minute 4), and the status it settled at,
+    // CRITICAL, once it changed no more than 4 times in 10 minutes.
+    assert_eq!(
+        said,
+        [
+            "alert WARNING -",
+            "alert CRITICAL -",
+            "alert CRITICAL -",
+            "alert WARNING changed status 5 times in 10m",
+            "alert CRITICAL -",
+        ],
+        "{bodies:#?}"
+    );
+    assert_eq!(
+        bodies[3]["text"],
+        "FLAPPING: web changed status 5 times in 10m (now WARNING); its alerts wait until it settles"
+    );
+    // The last, sent when it settled: at minute 35 the last 10 minutes hold four changes
+    // (minutes 26 to 29).
+    assert_eq!(bodies[4]["time"], rfc3339(T0 + 35 * MIN));
+}
+
+#[test]
+fn while_it_flaps_a_first_critical_pages_and_it_settles_with_a_recovery() {
+    let (warn, crit) = (Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "{}services:
+  - name: web
+    channels: [hook]
+    flap: {{ changes: 3, within: 10m }}
+    checks:
+      - {{ name: slow, type: http, url: '{}', importance: warning }}
+      - {{ name: home, type: http, url: '{}', importance: critical }}
+",
+        hook_channel(&hook),
+        warn.url(),
+        crit.url()
+    ));
+    // WARNING and PASSING by turns; at minute 6, CRITICAL; from minute 8, fine.
+    for minute in 0..=25 {
+        warn.set_up(minute >= 8 || minute % 2 == 1);
+        crit.set_up(minute != 6);
+        run(&env, T0 + minute * MIN);
+    }
+    let said: Vec<String> = hook
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap())
+        .map(|b| {
+            format!(
+                "{} {} {}",
+                b["kind"].as_str().unwrap(),
+                b["status"].as_str().unwrap(),
+                b["flapping"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "alert WARNING -",
+            "recovery PASSING -",
+            "alert WARNING -",
+            "alert WARNING changed status 4 times in 10m",
+            "alert CRITICAL -",
+            "recovery PASSING -",
+        ]
+    );
+}

@@ -306,6 +306,56 @@ fn lease(conn: &Connection, cfg: &Config, run: &Run, due: &[Due]) -> rusqlite::R
     Ok(())
 }
 
+/// Where a service stands as to flapping (`flap:`), in this run.
+enum Flapping {
+    /// Not flapping (or not watched for it): the policy decides.
+    Steady,
+    /// It began to flap now; the words of how much.
+    Starts(String),
+    /// It flaps: its alerts wait.
+    Holds,
+    /// It stopped flapping now: the status it settled at is sent.
+    Settles,
+}
+
+/// Counts a service's status changes within its `flap.within`, and notes in the state
+/// when it begins or stops flapping.
+fn flap_step(
+    conn: &Connection,
+    service: &crate::config::Service,
+    row: &ServiceRow,
+    now: i64,
+) -> rusqlite::Result<Flapping> {
+    let Some(flap) = service.flap else {
+        return Ok(Flapping::Steady);
+    };
+    let changes = state::changes_after(conn, &service.name, now - flap.within.as_secs() as i64)?;
+    let flapping = changes > flap.changes;
+    Ok(
+        match (flapping, state::flapping_since(conn, &service.name)?) {
+            (true, None) => {
+                state::set_flapping_since(conn, &service.name, Some(now))?;
+                Flapping::Starts(format!(
+                    "changed status {changes} times in {}",
+                    crate::text::duration(flap.within)
+                ))
+            }
+            (true, Some(_)) => {
+                let reached = row.memory.incident_worst.max(row.memory.last_alert_status);
+                match row.status == Status::Critical && reached < Some(Status::Critical) {
+                    true => Flapping::Steady,
+                    false => Flapping::Holds,
+                }
+            }
+            (false, Some(_)) => {
+                state::set_flapping_since(conn, &service.name, None)?;
+                Flapping::Settles
+            }
+            (false, None) => Flapping::Steady,
+        },
+    )
+}
+
 /// Whether a service this one depends on (directly or through others) is failing.
 fn blocked(
     conn: &Connection,
@@ -369,6 +419,34 @@ pub fn decide_services(
                 });
             state::mark_unconfirmed(conn, &service.name, unconfirmed)?;
             if unconfirmed {
+                continue;
+            }
+        }
+        // `flap:` one alert says a service flaps; then its alerts wait until it settles
+        // (but for a CRITICAL not reached before in the incident), and the status it
+        // settles at is always sent.
+        match flap_step(conn, service, &row, now)? {
+            Flapping::Steady => {}
+            Flapping::Holds => continue,
+            Flapping::Settles => {
+                if row.status != Status::Passing {
+                    // Told as an alert, whatever the policy would say of it.
+                    row.memory.last_alert_status = None;
+                }
+            }
+            Flapping::Starts(said) => {
+                let muted = quiet
+                    .silences
+                    .get(&service.name)
+                    .is_some_and(|s| quiet::in_force(s.until, now))
+                    || (quiet.maintenance)(&service.name);
+                if !muted {
+                    let failing = state::failing_checks(conn, &service.name)?;
+                    alerts.push(decide::flapping_alert(
+                        cfg, service, &mut row, was, said, &failing, now,
+                    ));
+                    state::save_service(conn, &row, false)?;
+                }
                 continue;
             }
         }

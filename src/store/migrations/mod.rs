@@ -86,7 +86,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 16,
-        name: "passing results in a row, for recover_after",
+        name: "passing results in a row (recover_after), flapping services",
         sql: include_str!("0016_recovery.sql"),
     },
     // Only in the build that the Debian package's upgrade test installs over this one.
