@@ -339,6 +339,48 @@ pub fn recipients(cfg: &Config, people: &[String], channel: &Channel) -> Vec<Str
 /// The alert that the other node of a pair is down (`kind` Alert: since `since`) or back
 /// (Recovery): a WARNING, to every channel and person any service alerts, once.
 pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i64) -> NewAlert {
+    let said = format!(
+        "the other cabot of the pair, {peer}, has not run since {}; this node alone watches \
+         and delivers",
+        crate::clock::rfc3339(since)
+    );
+    cabot_alert(
+        cfg,
+        &format!("peer {peer}"),
+        ("runs", said),
+        kind,
+        since,
+        now,
+    )
+}
+
+/// The alert that cabot's own network was down from `since` until now, sent once it is
+/// back: how long, and how many results it made inconclusive.
+pub fn network_alert(cfg: &Config, since: i64, inconclusive: i64, now: i64) -> NewAlert {
+    let said = format!(
+        "cabot's network was down since {} ({}): every network check failed, and {} \
+         inconclusive; it is back",
+        crate::clock::rfc3339(since),
+        crate::clock::Age(now.saturating_sub(since)),
+        match inconclusive {
+            1 => "1 result was".to_string(),
+            n => format!("{n} results were"),
+        }
+    );
+    let checks = ("network_checks", said);
+    cabot_alert(cfg, "cabot network", checks, AlertKind::Alert, since, now)
+}
+
+/// An alert of cabot's own (`kind` Alert, WARNING: `check` says what; or its Recovery),
+/// under the name `name`, to every channel and person any service alerts.
+fn cabot_alert(
+    cfg: &Config,
+    name: &str,
+    (check, said): (&str, String),
+    kind: AlertKind,
+    since: i64,
+    now: i64,
+) -> NewAlert {
     let decision = Decision {
         kind,
         level: Status::Warning,
@@ -355,13 +397,12 @@ pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i6
             }
         }
     }
-    let name = format!("peer {peer}");
     let down = kind != AlertKind::Recovery;
     NewAlert {
         alert: Alert {
             id: None,
             kind,
-            service: name.clone(),
+            service: name.to_string(),
             status: if down {
                 Status::Warning
             } else {
@@ -374,14 +415,10 @@ pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i6
             },
             checks: if down {
                 vec![FailingCheck {
-                    name: "runs".into(),
+                    name: check.into(),
                     importance: Importance::Warning,
                     status: CheckState::Failing,
-                    message: format!(
-                        "the other cabot of the pair, {peer}, has not run since {}; this node \
-                         alone watches and delivers",
-                        crate::clock::rfc3339(since)
-                    ),
+                    message: said,
                 }]
             } else {
                 Vec::new()
@@ -389,7 +426,7 @@ pub fn peer_alert(cfg: &Config, peer: &str, kind: AlertKind, since: i64, now: i6
             url: None,
             runbook: None,
             time: now,
-            incident: Some(incident_id(&name, since)),
+            incident: Some(incident_id(name, since)),
             on_call: None,
             escalation: None,
             ack_url: None,

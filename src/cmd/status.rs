@@ -40,11 +40,21 @@ pub struct Report<'a> {
     /// The other node of the pair, when this one is half of one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<crate::peer::View>,
+    /// With `network_checks`: since when every one of them has failed, and how many
+    /// results were inconclusive since; absent while the network works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_down: Option<NetworkDown>,
     /// Alert deliveries still being retried, and those given up on.
     pub alerts: OutboxCounts,
     /// Each delivery still owed, and each given up on in the last day, newest first (at
     /// most `UNDELIVERED_SHOWN`): where it goes, its tries and what the provider said.
     pub undelivered_alerts: Vec<DeliveryLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkDown {
+    pub since: Time,
+    pub inconclusive_results: i64,
 }
 
 /// The most undelivered alerts `status` lists one by one.
@@ -232,6 +242,18 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         crate::cmd::oncall::Read::Kept,
     )
     .finish();
+    let network_down = store
+        .as_ref()
+        .filter(|_| !cfg.network_checks.is_empty())
+        .and_then(|s| {
+            crate::store::run::network_down(s.connection())
+                .ok()
+                .flatten()
+        })
+        .map(|(since, inconclusive)| NetworkDown {
+            since: Time(since),
+            inconclusive_results: inconclusive,
+        });
     let peer = cfg.peer.as_ref().map(|p| {
         let pull = store
             .as_ref()
@@ -315,6 +337,7 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         }),
         stale_after_seconds: stale_after,
         peer,
+        network_down,
         last_run: last_run.map(|r| run_report(r, now)),
         alerts,
         undelivered_alerts: undelivered,
@@ -693,6 +716,13 @@ fn human(report: &Report, color: bool, out: &mut impl std::io::Write) -> std::io
     }
     if let Some(step) = &report.clock_went_back {
         writeln!(out, "clock: {}", step.words())?;
+    }
+    if let Some(n) = &report.network_down {
+        writeln!(
+            out,
+            "cabot's network: down since {} (every network check fails); {} results inconclusive, no alert from them",
+            n.since, n.inconclusive_results
+        )?;
     }
     if let Some(view) = &report.peer {
         for line in view.lines() {

@@ -50,6 +50,9 @@ pub struct Config {
     pub peer: Option<Peer>,
     /// What this run does as half of a pair, from what the peer said (set by `cabot run`).
     pub pair: crate::peer::Now,
+    /// Checks of things that are always up: when all of them fail, cabot's own network is
+    /// down, and the run's failures say nothing of the services.
+    pub network_checks: Vec<Check>,
 }
 
 /// `peer:`: the other node of a pair, the key both sign with, and this node's part.

@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "services",
     "maintenance",
     "oncall",
+    "network_checks",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name",
@@ -878,6 +879,7 @@ impl Reader {
             oncall: BTreeMap::new(),
             peer: None,
             pair: crate::peer::Now::default(),
+            network_checks: Vec::new(),
         };
         let Some(f) = self.fields(root, "", TOP_KEYS) else {
             return defaults_config;
@@ -948,7 +950,36 @@ impl Reader {
         if let Some(node) = f.get("peer") {
             c.peer = self.peer(node);
         }
+        if let Some(node) = f.get("network_checks") {
+            c.network_checks = self.network_checks(node, &c.defaults);
+        }
         c
+    }
+
+    /// `network_checks:`: checks of what is always up, that tell whether cabot's own
+    /// network works. Not heartbeats: nothing of cabot's network reaches them.
+    fn network_checks(&mut self, node: &Node, defaults: &Defaults) -> Vec<Check> {
+        let items = self.seq(node, "network_checks");
+        let checks = self.unique(
+            items,
+            |r, i, item| r.check(item, i, "network_checks", defaults),
+            |name| {
+                (
+                    format!("network_checks[{name}].name"),
+                    format!("duplicate check name '{name}' in network_checks"),
+                )
+            },
+        );
+        for c in &checks {
+            if c.kind.is_passive() {
+                self.error(
+                    node.mark,
+                    &format!("network_checks[{}].type", c.name),
+                    "a heartbeat is pinged from outside: it cannot tell whether cabot reaches out",
+                );
+            }
+        }
+        checks
     }
 
     /// `peer:`: the other node's address and the shared key are required; the key is read
@@ -1904,9 +1935,10 @@ impl Reader {
         if items.is_empty() {
             self.error(node.mark, &f.path("checks"), "this service has no checks");
         }
+        let list = f.path("checks");
         self.unique(
             items,
-            |r, i, item| r.check(item, i, f.path, defaults),
+            |r, i, item| r.check(item, i, &list, defaults),
             |name| {
                 (
                     format!("{}.checks[{name}].name", f.path),
@@ -1916,19 +1948,13 @@ impl Reader {
         )
     }
 
-    /// A check of the service at `service_path`.
-    fn check(
-        &mut self,
-        node: &Node,
-        index: usize,
-        service_path: &str,
-        d: &Defaults,
-    ) -> Option<Check> {
+    /// A check in the list at `list_path` (`services[web].checks`, `network_checks`).
+    fn check(&mut self, node: &Node, index: usize, list_path: &str, d: &Defaults) -> Option<Check> {
         // Name the check in paths as soon as its name is known (joined by hand: this is
         // made for every check).
         let path = match scalar_field(node, "name") {
-            Some((n, _)) => [service_path, ".checks[", n, "]"].concat(),
-            None => format!("{service_path}.checks[{index}]"),
+            Some((n, _)) => [list_path, "[", n, "]"].concat(),
+            None => format!("{list_path}[{index}]"),
         };
         let type_field = scalar_field(node, "type");
         let type_name = type_field.map(|(t, _)| t);

@@ -175,7 +175,7 @@ fn page(view: &mut View) -> String {
         (true, Status::Warning) => "Some services are degraded",
         (true, _) => "Some services are failing",
     };
-    let run_line = match last_run {
+    let mut run_line = match last_run {
         Some(r) => format!(
             "{} · last run {}",
             words(running),
@@ -183,6 +183,14 @@ fn page(view: &mut View) -> String {
         ),
         None => format!("{NOT_RUNNING} · no run has completed yet"),
     };
+    if !view.cfg.network_checks.is_empty()
+        && let Some((since, _)) = view.read(|s| crate::store::run::network_down(s.connection()))
+    {
+        run_line.push_str(&format!(
+            " · the monitor's own network is down since {}: statuses may not be current",
+            page_time(since)
+        ));
+    }
     let mut html = String::with_capacity(4096);
     let _ = write!(
         html,

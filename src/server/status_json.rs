@@ -23,6 +23,10 @@ struct Body {
     clock_went_back: Option<ClockStep>,
     given_up_alerts: i64,
     last_run: Option<LastRun>,
+    /// With `network_checks`: since when every one of them has failed (the monitor's own
+    /// network is down); absent while it works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_down_since: Option<String>,
     /// The other node of a pair, when this one is half of one.
     #[serde(skip_serializing_if = "Option::is_none")]
     peer: Option<crate::peer::View>,
@@ -148,6 +152,12 @@ pub fn answer(view: &mut View) -> Response {
             finished_at: format_time(r.finished_at),
             started_at: format_time(r.started_at),
         }),
+        network_down_since: match view.cfg.network_checks.is_empty() {
+            true => None,
+            false => view
+                .read(|s| crate::store::run::network_down(s.connection()))
+                .map(|(since, _)| format_time(since)),
+        },
         // Public: that the peer cannot be reached, not the words (they name its address).
         peer: view.peer().map(|mut p| {
             p.problem = p.problem.map(|_| "not reached".into());

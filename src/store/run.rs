@@ -302,6 +302,79 @@ pub fn save_service(conn: &Connection, s: &ServiceRow, ack_ends: bool) -> rusqli
     Ok(())
 }
 
+/// Notes whether cabot's network is down now (`down`): since when, kept from the first
+/// run that found it so. When it is back, `back` makes the alert that says how long it
+/// was down (from when, and how many results were inconclusive), written here. Whether
+/// an alert was written.
+pub fn network_down_or_back(
+    conn: &Connection,
+    down: bool,
+    now: i64,
+    back: impl FnOnce(i64, i64) -> Option<crate::store::outbox::NewAlert>,
+) -> rusqlite::Result<bool> {
+    if down {
+        conn.execute(
+            "INSERT OR IGNORE INTO network_down (id, since) VALUES (1, ?1)",
+            [now],
+        )?;
+        return Ok(false);
+    }
+    let was: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT since, inconclusive FROM network_down WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((since, inconclusive)) = was else {
+        return Ok(false);
+    };
+    conn.execute("DELETE FROM network_down", [])?;
+    match back(since, inconclusive) {
+        Some(alert) => {
+            crate::store::outbox::insert_alerts(conn, &[alert])?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Since when cabot's network has been down, and the results made inconclusive since.
+pub fn network_down(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.query_row(
+        "SELECT since, inconclusive FROM network_down WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// A failed result while cabot's network is down: kept in the history as inconclusive,
+/// its check's standing and debounce count untouched, and counted for the network alert.
+pub fn record_inconclusive(conn: &Connection, run: &str, r: &Recorded) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE checks SET last_run_at = ?2,
+            claim_until = CASE WHEN claimed_by = ?3 THEN NULL ELSE claim_until END,
+            claimed_by = CASE WHEN claimed_by = ?3 THEN NULL ELSE claimed_by END
+         WHERE id = ?1",
+    )?
+    .execute(params![r.id, r.started_at, run])?;
+    conn.prepare_cached(
+        "INSERT INTO results (check_id, at, ok, duration_ms, message, importance, inconclusive)
+         VALUES (?1, ?2, 0, ?3, ?4, ?5, 1)",
+    )?
+    .execute(params![
+        r.id,
+        r.at,
+        r.last.duration_ms,
+        r.last.message,
+        r.importance.map(Importance::as_str),
+    ])?;
+    conn.prepare_cached("UPDATE network_down SET inconclusive = inconclusive + 1 WHERE id = 1")?
+        .execute([])?;
+    Ok(())
+}
+
 /// The status changes of a service after `since` (its first status is none).
 pub fn changes_after(conn: &Connection, service: &str, since: i64) -> rusqlite::Result<u32> {
     conn.prepare_cached(

@@ -392,3 +392,77 @@ fn while_it_flaps_a_first_critical_pages_and_it_settles_with_a_recovery() {
         ]
     );
 }
+
+#[test]
+fn while_cabots_own_network_is_down_failures_are_inconclusive_and_one_alert_follows() {
+    let (gateway, resolver, site) = (Target::new(), Target::new(), Target::new());
+    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
+    let env = Env::new(&format!(
+        "{}network_checks:
+  - {{ name: gateway, type: http, url: '{}', timeout: 2s }}
+  - {{ name: resolver, type: http, url: '{}', timeout: 2s }}
+services:
+  - name: web
+    public: true
+    channels: [hook]
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        hook_channel(&hook),
+        gateway.url(),
+        resolver.url(),
+        site.url()
+    ));
+    assert_eq!(env.cabot(&["validate"]).code, 0);
+    run(&env, T0);
+    // Everything cabot reaches out to fails: its own uplink, not the site.
+    for t in [&gateway, &resolver, &site] {
+        t.set_up(false);
+    }
+    for minute in 1..=3 {
+        run(&env, T0 + minute * MIN);
+    }
+    assert!(got(&hook).is_empty(), "{:#?}", got(&hook));
+    let status = env.cabot_at(T0 + 3 * MIN, &["status"]);
+    assert!(status.stdout.starts_with("web     PASSING"), "{status:?}");
+    assert!(
+        status.stdout.contains(&format!(
+            "cabot's network: down since {} (every network check fails); 3 results inconclusive",
+            rfc3339(T0 + MIN)
+        )),
+        "{status:?}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM results WHERE inconclusive = 1 AND ok = 0"),
+        3
+    );
+    let server = StatusServer::start(&env, Some(T0 + 3 * MIN));
+    let page = server.get("/").body;
+    assert!(
+        page.contains("the monitor&#39;s own network is down since")
+            || page.contains("the monitor's own network is down since"),
+        "{page}"
+    );
+    // One network check answers again: the network is back, and one alert says how
+    // long it was down. The site works again too: nothing else was ever sent.
+    gateway.set_up(true);
+    site.set_up(true);
+    run(&env, T0 + 4 * MIN);
+    let bodies: Vec<serde_json::Value> = hook
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    assert_eq!(bodies[0]["service"], "cabot network");
+    assert_eq!(
+        bodies[0]["text"],
+        format!(
+            "WARNING: cabot network — network_checks: cabot's network was down since {} (3m): \
+             every network check failed, and 3 results were inconclusive; it is back",
+            rfc3339(T0 + MIN)
+        )
+    );
+    let status = env.cabot_at(T0 + 4 * MIN, &["status"]);
+    assert!(!status.stdout.contains("cabot's network"), "{status:?}");
+}

@@ -304,6 +304,43 @@ impl PeerPull {
     }
 }
 
+/// Runs the network checks at once, each within its timeout (a check that overruns it
+/// counts as failed): whether every one failed; `None` without network checks.
+fn network_is_down(cfg: &Arc<Config>) -> Option<bool> {
+    if cfg.network_checks.is_empty() {
+        return None;
+    }
+    let (sender, results) = std::sync::mpsc::channel();
+    let now = clock::now();
+    for i in 0..cfg.network_checks.len() {
+        let (cfg, sender) = (Arc::clone(cfg), sender.clone());
+        std::thread::spawn(move || {
+            let http = crate::http_client::Client::new();
+            let result = crate::checks::run(&cfg.network_checks[i], None, &http, now);
+            let _ = sender.send(result.ok);
+        });
+    }
+    drop(sender);
+    let longest = cfg
+        .network_checks
+        .iter()
+        .map(|c| c.timeout)
+        .max()
+        .unwrap_or_default();
+    let deadline = Instant::now() + longest + crate::core::schedule::GRACE;
+    let mut passed = false;
+    for _ in 0..cfg.network_checks.len() {
+        match results.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(ok) => passed |= ok,
+            Err(_) => break,
+        }
+        if passed {
+            break;
+        }
+    }
+    Some(!passed)
+}
+
 /// How a run that got as far as its checks ended.
 struct Done {
     code: ExitCode,
@@ -349,6 +386,22 @@ fn run_scoped(
             .map_err(fail("saying the peer is down or back"))?,
         _ => false,
     };
+    // cabot's own network: when every network check fails, this run's failures say
+    // nothing of the services. Once it is back, one alert says how long it was down.
+    let network_down = network_is_down(cfg);
+    let network_said = match network_down {
+        None => false,
+        Some(down) => store
+            .immediate(|tx| {
+                state::network_down_or_back(tx, down, started_at, |since, inconclusive| {
+                    (!args.no_alerts).then(|| {
+                        crate::alerts::decide::network_alert(cfg, since, inconclusive, started_at)
+                    })
+                })
+            })
+            .map_err(fail("noting whether cabot's network is down"))?,
+    };
+    let network_down = network_down == Some(true);
 
     let plan = store
         .immediate(|tx| {
@@ -391,7 +444,7 @@ fn run_scoped(
     let due = store
         .has_due_deliveries(clock::now())
         .map_err(fail("reading the outbox"))?;
-    if plan.alerted || due || peer_said {
+    if plan.alerted || due || peer_said || network_said {
         delivery.wake()?;
     }
     let mut run = Running {
@@ -408,6 +461,7 @@ fn run_scoped(
         scope,
         look_again: plan.next_due,
         deferred: plan.deferred.clone(),
+        network_down,
     };
     let held = plan.held.clone();
     let leased = !plan.due.is_empty() || !held.is_empty();
@@ -538,6 +592,8 @@ struct Running<'a> {
     /// Services whose alerts wait for a calendar being read, and are decided once it is
     /// (or its timeout passed): only they wait for it.
     deferred: Vec<usize>,
+    /// Every network check failed at the run's start.
+    network_down: bool,
 }
 
 impl Running<'_> {
@@ -835,6 +891,7 @@ impl Running<'_> {
                         run: self.id,
                         previous: &self.previous,
                         alerts: self.alerts,
+                        network_down: self.network_down,
                     },
                     &batch,
                     &done,

@@ -25,6 +25,8 @@ pub struct Recorder<'a> {
     pub previous: &'a HashMap<String, Status>,
     /// Whether alerts are decided (not with `--no-alerts`).
     pub alerts: bool,
+    /// Every network check failed at the run's start: failures are inconclusive.
+    pub network_down: bool,
 }
 
 /// Writes `finished` (each with the check it ran), brings their services' statuses up to
@@ -45,6 +47,7 @@ pub fn record(
         run,
         previous,
         alerts,
+        network_down,
     } = *r;
     let mut services: Vec<usize> = Vec::new();
     for (due, f) in finished {
@@ -60,6 +63,32 @@ pub fn record(
         }
         let check = &cfg.services[due.service].checks[due.check];
         let ok = f.result.ok;
+        if network_down && !ok {
+            state::record_inconclusive(
+                conn,
+                run,
+                &Recorded {
+                    id: due.id,
+                    started_at: f.started_at,
+                    at: now,
+                    last: LastResult {
+                        ok,
+                        message: format!(
+                            "{} (inconclusive: cabot's network is down)",
+                            f.result.message
+                        ),
+                        duration_ms: f.result.duration.as_millis() as i64,
+                        perfdata: None,
+                    },
+                    importance: f.result.importance,
+                    consecutive_failures: clock.consecutive_failures,
+                    consecutive_passes: clock.consecutive_passes,
+                    failing: clock.failing,
+                    status_since: clock.status_since,
+                },
+            )?;
+            continue;
+        }
         let mut streak = debounce::Streak {
             failures: clock.consecutive_failures,
             passes: clock.consecutive_passes,

@@ -86,7 +86,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 16,
-        name: "passing results in a row (recover_after), flapping services",
+        name: "passes in a row, flapping, inconclusive results while the network is down",
         sql: include_str!("0016_recovery.sql"),
     },
     // Only in the build that the Debian package's upgrade test installs over this one.
