@@ -375,13 +375,12 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                             steps: svc.escalation.len(),
                         }),
                     blocked_by: cfg
-                        .dependencies_of(&s.name)
-                        .into_iter()
-                        .filter(|d| {
+                        .failing_dependencies(&s.name, |d| {
                             services
                                 .get(d)
                                 .is_some_and(|r| r.active && r.status != Status::Passing)
                         })
+                        .into_iter()
                         .map(str::to_string)
                         .collect(),
                     checks: Checks(rows),

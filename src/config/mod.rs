@@ -637,6 +637,22 @@ impl Config {
         }
     }
 
+    /// The services `name` depends on that are failing now, by `failing`.
+    pub fn failing_dependencies<'a>(
+        &'a self,
+        name: &str,
+        failing: impl Fn(&str) -> bool,
+    ) -> Vec<&'a str> {
+        match self.service(name) {
+            Some(s) if !s.depends_on.is_empty() => self
+                .dependencies_of(name)
+                .into_iter()
+                .filter(|d| failing(d))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The services that depend on `name`, directly or through others, in config order.
     pub fn dependents_of(&self, name: &str) -> Vec<&str> {
         self.services

@@ -230,15 +230,11 @@ impl<'a> View<'a> {
             .filter_map(|s| {
                 let r = known.get(&s.name)?;
                 // What it waits for, named only when that is public too.
-                let failing: Vec<&str> = cfg
-                    .dependencies_of(&s.name)
-                    .into_iter()
-                    .filter(|d| {
-                        known
-                            .get(d)
-                            .is_some_and(|d| d.active && d.status != Status::Passing)
-                    })
-                    .collect();
+                let failing = cfg.failing_dependencies(&s.name, |d| {
+                    known
+                        .get(d)
+                        .is_some_and(|d| d.active && d.status != Status::Passing)
+                });
                 let mut blocked_by: Vec<String> = failing
                     .iter()
                     .filter(|d| cfg.service(d).is_some_and(|d| d.public))

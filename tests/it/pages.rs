@@ -24,6 +24,29 @@ fn got(hook: &HttpServer) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The webhook's bodies, in order.
+fn bodies(hook: &HttpServer) -> Vec<serde_json::Value> {
+    hook.requests()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+/// Each body as `kind status how-it-flaps` (`-` when not the flapping alert).
+fn flapping_story(bodies: &[serde_json::Value]) -> Vec<String> {
+    bodies
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} {}",
+                b["kind"].as_str().unwrap_or(""),
+                b["status"].as_str().unwrap_or(""),
+                b["flapping"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
 fn run(env: &Env, now: i64) -> Run {
     let r = env.cabot_at(now, &["run"]);
     assert!(r.code == 0 || r.code == 1, "{r:?}");
@@ -304,22 +327,8 @@ fn a_flapping_service_says_so_once_keeps_its_first_critical_and_sends_where_it_s
         flaky.set_up(minute < 30 && minute % 2 == 0);
         run(&env, T0 + minute * MIN);
     }
-    let bodies: Vec<serde_json::Value> = hook
-        .requests()
-        .iter()
-        .map(|r| serde_json::from_str(&r.body).unwrap())
-        .collect();
-    let said: Vec<String> = bodies
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {} {}",
-                b["kind"].as_str().unwrap(),
-                b["status"].as_str().unwrap(),
-                b["flapping"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
+    let bodies = bodies(&hook);
+    let said = flapping_story(&bodies);
     // Cabot's rules alone would send every step up: sixteen alerts. Here: each step up
     // until it flaps (the first WARNING, CRITICAL at minutes 1 and 3), the alert that it
     // flaps (its fifth change in 10 minutes, at minute 4), and the status it settled at,
@@ -367,21 +376,8 @@ fn while_it_flaps_a_first_critical_pages_and_it_settles_with_a_recovery() {
         crit.set_up(minute != 6);
         run(&env, T0 + minute * MIN);
     }
-    let said: Vec<String> = hook
-        .requests()
-        .iter()
-        .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap())
-        .map(|b| {
-            format!(
-                "{} {} {}",
-                b["kind"].as_str().unwrap(),
-                b["status"].as_str().unwrap(),
-                b["flapping"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
     assert_eq!(
-        said,
+        flapping_story(&bodies(&hook)),
         [
             "alert WARNING -",
             "recovery PASSING -",
@@ -448,11 +444,7 @@ services:
     gateway.set_up(true);
     site.set_up(true);
     run(&env, T0 + 4 * MIN);
-    let bodies: Vec<serde_json::Value> = hook
-        .requests()
-        .iter()
-        .map(|r| serde_json::from_str(&r.body).unwrap())
-        .collect();
+    let bodies = bodies(&hook);
     assert_eq!(bodies.len(), 1, "{bodies:#?}");
     assert_eq!(bodies[0]["service"], "cabot network");
     assert_eq!(

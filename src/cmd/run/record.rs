@@ -63,69 +63,54 @@ pub fn record(
         }
         let check = &cfg.services[due.service].checks[due.check];
         let ok = f.result.ok;
-        if network_down && !ok {
-            state::record_inconclusive(
-                conn,
-                run,
-                &Recorded {
-                    id: due.id,
-                    started_at: f.started_at,
-                    at: now,
-                    last: LastResult {
-                        ok,
-                        message: format!(
-                            "{} (inconclusive: cabot's network is down)",
-                            f.result.message
-                        ),
-                        duration_ms: f.result.duration.as_millis() as i64,
-                        perfdata: None,
-                    },
-                    importance: f.result.importance,
-                    consecutive_failures: clock.consecutive_failures,
-                    consecutive_passes: clock.consecutive_passes,
-                    failing: clock.failing,
-                    status_since: clock.status_since,
-                },
-            )?;
-            continue;
-        }
-        let mut streak = debounce::Streak {
+        // While cabot's own network is down, a failure says nothing of the service: kept,
+        // but its check stands as it stood.
+        let inconclusive = network_down && !ok;
+        let before = debounce::Streak {
             failures: clock.consecutive_failures,
             passes: clock.consecutive_passes,
-        }
-        .after(ok);
-        if let Some(n) = f.result.in_a_row.filter(|_| !ok) {
-            streak.failures = n;
-        }
-        let standing = debounce::standing(
-            Some(streak),
-            check.thresholds(),
-            Standing {
-                failing: clock.failing,
-                since: clock.status_since,
-            },
-            now,
-        );
-        state::record(
-            conn,
-            run,
-            &Recorded {
-                id: due.id,
-                started_at: f.started_at,
-                at: now,
-                last: LastResult {
-                    ok,
-                    message: f.result.message.clone(),
-                    duration_ms: f.result.duration.as_millis() as i64,
-                    perfdata: f.result.perfdata.clone(),
+        };
+        let was = Standing {
+            failing: clock.failing,
+            since: clock.status_since,
+        };
+        let (streak, standing) = if inconclusive {
+            (before, was)
+        } else {
+            let mut streak = before.after(ok);
+            if let Some(n) = f.result.in_a_row.filter(|_| !ok) {
+                streak.failures = n;
+            }
+            let standing = debounce::standing(Some(streak), check.thresholds(), was, now);
+            (streak, standing)
+        };
+        let recorded = Recorded {
+            id: due.id,
+            started_at: f.started_at,
+            at: now,
+            last: LastResult {
+                ok,
+                message: match inconclusive {
+                    true => format!(
+                        "{} (inconclusive: cabot's network is down)",
+                        f.result.message
+                    ),
+                    false => f.result.message.clone(),
                 },
-                importance: f.result.importance,
-                consecutive_failures: streak.failures,
-                consecutive_passes: streak.passes,
-                failing: standing.failing,
-                status_since: standing.since,
+                duration_ms: f.result.duration.as_millis() as i64,
+                perfdata: f.result.perfdata.clone().filter(|_| !inconclusive),
             },
-        )?;
+            importance: f.result.importance,
+            consecutive_failures: streak.failures,
+            consecutive_passes: streak.passes,
+            failing: standing.failing,
+            status_since: standing.since,
+        };
+        if inconclusive {
+            state::record_inconclusive(conn, run, &recorded)?;
+            continue;
+        }
+        state::record(conn, run, &recorded)?;
         if !services.contains(&due.service) {
             services.push(due.service);
         }
