@@ -187,6 +187,7 @@ pub fn parse_with(text: &str, path: &Path, thorough: bool) -> Result<Parsed, Con
         thorough,
         rota_names: Vec::new(),
         depends_on: Vec::new(),
+        confirms: Vec::new(),
         dir,
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -314,6 +315,8 @@ pub(crate) struct Reader {
     pub(crate) seen_patterns: std::collections::HashSet<String>,
     /// Each service's `depends_on` as written, checked once every service is known.
     depends_on: Vec<DependsOn>,
+    /// Where each `confirm: peer` is: a warning when there is no `peer:`.
+    confirms: Vec<(Mark, String)>,
 }
 
 /// A service's `depends_on` as written: the service, the key's path, where its value is,
@@ -949,6 +952,15 @@ impl Reader {
         }
         if let Some(node) = f.get("peer") {
             c.peer = self.peer(node);
+        }
+        if c.peer.is_none() {
+            for (mark, path) in std::mem::take(&mut self.confirms) {
+                self.warn(
+                    mark,
+                    &path,
+                    "no `peer:` to confirm with: every failure pages as if this were not set",
+                );
+            }
         }
         if let Some(node) = f.get("network_checks") {
             c.network_checks = self.network_checks(node, &c.defaults);
@@ -2083,7 +2095,10 @@ impl Reader {
             return false;
         };
         match self.string(n, &f.path("confirm")).as_deref() {
-            Some("peer") => true,
+            Some("peer") => {
+                self.confirms.push((n.mark, f.path("confirm")));
+                true
+            }
             Some(other) => {
                 self.error(
                     n.mark,

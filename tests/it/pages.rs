@@ -458,3 +458,22 @@ services:
     let status = env.cabot_at(T0 + 4 * MIN, &["status"]);
     assert!(!status.stdout.contains("cabot's network"), "{status:?}");
 }
+
+#[test]
+fn validate_warns_of_confirm_peer_without_a_peer() {
+    let env = Env::new(
+        "services:
+  - name: web
+    confirm: peer
+    checks: [{ name: up, type: tcp, host: '127.0.0.1:9' }]
+",
+    );
+    let r = env.cabot(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            ":4:14: services[web].confirm: warning: no `peer:` to confirm with: every failure pages as if this were not set"
+        ),
+        "{r:?}"
+    );
+}
