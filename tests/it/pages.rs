@@ -304,23 +304,47 @@ fn validate_names_unknown_and_circular_dependencies() {
     assert!(!r.stderr.contains("api -> web -> api"), "once: {r:?}");
 }
 
-#[test]
-fn a_flapping_service_says_so_once_keeps_its_first_critical_and_sends_where_it_settles() {
-    let (steady, flaky) = (Target::new(), Target::new());
+/// A service `web` with `flap: { changes, within: 10m }`, a WARNING check and a CRITICAL
+/// one, each on its own target, alerting through a webhook.
+struct Flappy {
+    warning: Target,
+    critical: Target,
+    hook: HttpServer,
+    env: Env,
+}
+
+fn flappy(changes: u32) -> Flappy {
+    let (warning, critical) = (Target::new(), Target::new());
     let hook = HttpServer::start(|_| Reply::new(200, "ok"));
     let env = Env::new(&format!(
         "{}services:
   - name: web
     channels: [hook]
-    flap: {{ changes: 4, within: 10m }}
+    flap: {{ changes: {changes}, within: 10m }}
     checks:
       - {{ name: slow, type: http, url: '{}', importance: warning }}
       - {{ name: home, type: http, url: '{}', importance: critical }}
 ",
         hook_channel(&hook),
-        steady.url(),
-        flaky.url()
+        warning.url(),
+        critical.url()
     ));
+    Flappy {
+        warning,
+        critical,
+        hook,
+        env,
+    }
+}
+
+#[test]
+fn a_flapping_service_says_so_once_keeps_its_first_critical_and_sends_where_it_settles() {
+    let Flappy {
+        warning: steady,
+        critical: flaky,
+        hook,
+        env,
+    } = flappy(4);
     // WARNING throughout; CRITICAL every other minute for half an hour, then for good.
     steady.set_up(false);
     for minute in 0..=40 {
@@ -355,21 +379,12 @@ fn a_flapping_service_says_so_once_keeps_its_first_critical_and_sends_where_it_s
 
 #[test]
 fn while_it_flaps_a_first_critical_pages_and_it_settles_with_a_recovery() {
-    let (warn, crit) = (Target::new(), Target::new());
-    let hook = HttpServer::start(|_| Reply::new(200, "ok"));
-    let env = Env::new(&format!(
-        "{}services:
-  - name: web
-    channels: [hook]
-    flap: {{ changes: 3, within: 10m }}
-    checks:
-      - {{ name: slow, type: http, url: '{}', importance: warning }}
-      - {{ name: home, type: http, url: '{}', importance: critical }}
-",
-        hook_channel(&hook),
-        warn.url(),
-        crit.url()
-    ));
+    let Flappy {
+        warning: warn,
+        critical: crit,
+        hook,
+        env,
+    } = flappy(3);
     // WARNING and PASSING by turns; at minute 6, CRITICAL; from minute 8, fine.
     for minute in 0..=25 {
         warn.set_up(minute >= 8 || minute % 2 == 1);
