@@ -4,14 +4,6 @@
 
 use crate::support::*;
 
-/// A config's `channels:` with one webhook `hook` into `hook`.
-fn hook_channel(hook: &HttpServer) -> String {
-    format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    )
-}
-
 /// What the webhook got: (service, kind, status), in order.
 fn got(hook: &HttpServer) -> Vec<(String, String, String)> {
     hook.requests()
@@ -450,10 +442,16 @@ services:
     let server = StatusServer::start(&env, Some(T0 + 3 * MIN));
     let page = server.get("/").body;
     assert!(
-        page.contains("the monitor&#39;s own network is down since")
-            || page.contains("the monitor's own network is down since"),
+        page.contains(
+            " · the monitor's own network is down since 2027-01-15 08:01 UTC: statuses may not be current"
+        ),
         "{page}"
     );
+    let served: serde_json::Value = serde_json::from_str(&server.get("/status.json").body).unwrap();
+    assert_eq!(served["network_down_since"], rfc3339(T0 + MIN));
+    let json = env.status_json();
+    assert_eq!(json["network_down"]["since"], rfc3339(T0 + MIN));
+    assert_eq!(json["network_down"]["inconclusive_results"], 3);
     // One network check answers again: the network is back, and one alert says how
     // long it was down. The site works again too: nothing else was ever sent.
     gateway.set_up(true);

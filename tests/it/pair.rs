@@ -224,14 +224,6 @@ services:
     assert!(!r.stderr.contains("short"), "the key is not shown: {r:?}");
 }
 
-/// The config lines of a webhook channel `hook` into `hook`.
-fn hook_channel(hook: &HttpServer) -> String {
-    format!(
-        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
-        hook.url("/hook")
-    )
-}
-
 /// A pair whose service `web` alerts through one webhook, both nodes serving their state.
 struct Alerting {
     target: Target,

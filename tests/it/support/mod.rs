@@ -316,6 +316,14 @@ impl Drop for HttpServer {
     }
 }
 
+/// A config's `channels:` with one webhook channel `hook` into `hook`'s `/hook`.
+pub fn hook_channel(hook: &HttpServer) -> String {
+    format!(
+        "channels:\n  hook: {{ type: webhook, url: '{}' }}\n",
+        hook.url("/hook")
+    )
+}
+
 /// A loopback target that answers 200 "ok", or 500 "down" while the test says it is down.
 pub struct Target {
     pub server: HttpServer,
