@@ -11,6 +11,8 @@ pub mod pattern;
 pub mod perfdata;
 pub mod runner;
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::config::read::{Fields, Reader};
@@ -90,10 +92,51 @@ impl CheckResult {
     }
 }
 
-/// What a check runs with: the run's HTTP client, and `now` (Unix seconds) as it starts.
+/// What a check runs with: the run's HTTP client, what checks remember between runs, and
+/// `now` (Unix seconds) as it starts.
 pub struct Context<'a> {
     pub http: &'a Client,
+    pub memory: &'a CheckMemory,
     pub now: i64,
+}
+
+/// What checks remember from one run to the next, by key (a domain's last RDAP lookup):
+/// read from the state as a run starts, and what changed written back as it ends.
+#[derive(Debug, Default)]
+pub struct CheckMemory {
+    entries: Mutex<HashMap<String, String>>,
+    changed: Mutex<BTreeSet<String>>,
+}
+
+impl CheckMemory {
+    pub fn new(entries: HashMap<String, String>) -> CheckMemory {
+        CheckMemory {
+            entries: Mutex::new(entries),
+            changed: Mutex::default(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.entries.lock().ok()?.get(key).cloned()
+    }
+
+    pub fn set(&self, key: &str, value: String) {
+        if let (Ok(mut entries), Ok(mut changed)) = (self.entries.lock(), self.changed.lock()) {
+            entries.insert(key.to_string(), value);
+            changed.insert(key.to_string());
+        }
+    }
+
+    /// The entries set since it was made, by key.
+    pub fn changed(&self) -> Vec<(String, String)> {
+        let (Ok(entries), Ok(changed)) = (self.entries.lock(), self.changed.lock()) else {
+            return Vec::new();
+        };
+        changed
+            .iter()
+            .filter_map(|k| entries.get(k).map(|v| (k.clone(), v.clone())))
+            .collect()
+    }
 }
 
 /// One check to run: where it is in the config, and when it last ran.
@@ -112,10 +155,9 @@ impl Job {
 
 /// Runs one check that starts at `now`, bounded by its timeout; the result's duration is
 /// measured here.
-pub fn run(check: &Check, last_run: Option<i64>, http: &Client, now: i64) -> CheckResult {
+pub fn run(check: &Check, last_run: Option<i64>, ctx: &Context<'_>) -> CheckResult {
     let started = std::time::Instant::now();
-    let ctx = Context { http, now };
-    let result = check.kind.run(check, last_run, &ctx);
+    let result = check.kind.run(check, last_run, ctx);
     CheckResult {
         duration: started.elapsed(),
         ..result
@@ -190,6 +232,7 @@ check_types! {
     Dns(dns::DnsCheck),
     Command(command::CommandCheck),
     Heartbeat(heartbeat::HeartbeatCheck),
+    Domain(domain::DomainCheck),
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{CheckResult, Job};
+use super::{CheckMemory, CheckResult, Context, Job};
 use crate::clock;
 use crate::config::Config;
 use crate::core::schedule::GRACE;
@@ -64,6 +64,7 @@ struct Shared {
     /// Each check waiting for a worker, with its place in the work.
     queue: Mutex<VecDeque<(usize, Job)>>,
     http: Client,
+    memory: Arc<CheckMemory>,
 }
 
 pub struct Runner {
@@ -87,13 +88,20 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Starts running `work` (checks of `cfg`) on at most `jobs` workers.
-    pub fn start(cfg: Arc<Config>, work: Vec<Job>, jobs: usize) -> Runner {
+    /// Starts running `work` (checks of `cfg`) on at most `jobs` workers; the checks
+    /// read and write `memory`.
+    pub fn start(
+        cfg: Arc<Config>,
+        work: Vec<Job>,
+        jobs: usize,
+        memory: Arc<CheckMemory>,
+    ) -> Runner {
         let (sender, events) = mpsc::channel();
         let shared = Arc::new(Shared {
             cfg,
             queue: Mutex::new(VecDeque::new()),
             http: Client::new(),
+            memory,
         });
         let mut runner = Runner {
             shared,
@@ -298,7 +306,12 @@ impl Runner {
 /// result, saying how many tries it took.
 fn run_with_retries(job: Job, shared: &Shared, retired: &AtomicBool, unix: i64) -> CheckResult {
     let check = job.check(&shared.cfg);
-    let mut result = super::run(check, job.last_run, &shared.http, unix);
+    let context = |now| Context {
+        http: &shared.http,
+        memory: &shared.memory,
+        now,
+    };
+    let mut result = super::run(check, job.last_run, &context(unix));
     let Some(retry) = check.retry else {
         return result;
     };
@@ -308,7 +321,7 @@ fn run_with_retries(job: Job, shared: &Shared, retired: &AtomicBool, unix: i64) 
             break;
         }
         std::thread::sleep(retry.after);
-        result = super::run(check, job.last_run, &shared.http, clock::now());
+        result = super::run(check, job.last_run, &context(clock::now()));
         result.message = match result.ok {
             true => format!(
                 "{} (passed on try {} of {}; the first failed: {first})",

@@ -990,6 +990,14 @@ impl Reader {
                     "a heartbeat is pinged from outside: it cannot tell whether cabot reaches out",
                 );
             }
+            if let CheckKind::Domain(_) = c.kind {
+                self.error(
+                    node.mark,
+                    &format!("network_checks[{}].type", c.name),
+                    "a domain's registry is asked once a day: it cannot tell whether cabot's \
+                     network works now",
+                );
+            }
         }
         checks
     }

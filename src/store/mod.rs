@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod peer;
 pub mod run;
 
+use std::collections::HashMap;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +22,8 @@ use crate::core::{Importance, Status};
 use crate::exit_codes::{Exit, ExitCode};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// What checks remember is forgotten when none has written it for this long (seconds).
+const FORGET_MEMORY: i64 = 90 * 86_400;
 
 /// An open state database at the schema this cabot expects.
 pub struct Store {
@@ -768,6 +771,30 @@ impl Store {
                 AND id NOT IN (SELECT max(id) FROM service_history GROUP BY service);"
         ))?;
         Ok(deleted)
+    }
+
+    /// What checks remember between runs (`check_memory`), by key.
+    pub fn check_memory(&self) -> rusqlite::Result<HashMap<String, String>> {
+        let mut stmt = self.conn.prepare("SELECT key, value FROM check_memory")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// Keeps what checks remembered in a run, and forgets what no check has written for
+    /// `FORGET_MEMORY` (a domain no longer in the config).
+    pub fn remember(&mut self, entries: &[(String, String)], now: i64) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        for (key, value) in entries {
+            tx.execute(
+                "INSERT OR REPLACE INTO check_memory (key, value, updated_at) VALUES (?1, ?2, ?3)",
+                params![key, value, now],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM check_memory WHERE updated_at < ?1",
+            [now - FORGET_MEMORY],
+        )?;
+        tx.commit()
     }
 
     /// The connection, for tests and tools that inspect the state.

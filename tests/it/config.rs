@@ -770,7 +770,7 @@ services:
                 5,
                 29,
                 "services[web].checks[ping].type",
-                "unknown check type 'banana' (supported: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat)",
+                "unknown check type 'banana' (supported: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat, domain)",
             ),
         ],
     );
@@ -798,7 +798,7 @@ services:
                 6,
                 9,
                 "services[web].checks[home].type",
-                "missing required key (one of: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat)",
+                "missing required key (one of: http, tcp, cabot, icmp, jenkins, graphite, tls, dns, command, heartbeat, domain)",
             ),
         ],
     );

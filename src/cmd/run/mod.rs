@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::alerts::deliver::{Deliverer, DeliveryReport};
 use crate::alerts::policy::RepeatIntervals;
+use crate::checks::CheckMemory;
 use crate::checks::runner::{Finished, Runner};
 use crate::checks::{CheckKind, CheckResult, Job, heartbeat};
 use crate::cli::Global;
@@ -315,8 +316,12 @@ fn network_is_down(cfg: &Arc<Config>) -> Option<bool> {
     for i in 0..cfg.network_checks.len() {
         let (cfg, sender) = (Arc::clone(cfg), sender.clone());
         std::thread::spawn(move || {
-            let http = crate::http_client::Client::new();
-            let result = crate::checks::run(&cfg.network_checks[i], None, &http, now);
+            let context = crate::checks::Context {
+                http: &crate::http_client::Client::new(),
+                memory: &crate::checks::CheckMemory::default(),
+                now,
+            };
+            let result = crate::checks::run(&cfg.network_checks[i], None, &context);
             let _ = sender.send(result.ok);
         });
     }
@@ -462,6 +467,11 @@ fn run_scoped(
         look_again: plan.next_due,
         deferred: plan.deferred.clone(),
         network_down,
+        memory: Arc::new(CheckMemory::new(
+            store
+                .check_memory()
+                .map_err(fail("reading what the checks remember"))?,
+        )),
     };
     let held = plan.held.clone();
     let leased = !plan.due.is_empty() || !held.is_empty();
@@ -498,6 +508,9 @@ fn run_scoped(
             .map_err(fail("keeping a copy of a calendar"))?;
     }
     say_unread_calendars(cfg, &tried);
+    store
+        .remember(&run.memory.changed(), started_at)
+        .map_err(fail("keeping what the checks remember"))?;
     if let Some((at, pulled, witness)) = &pulled {
         store
             .save_peer_pull(*at, pulled, witness.as_ref())
@@ -594,6 +607,8 @@ struct Running<'a> {
     deferred: Vec<usize>,
     /// Every network check failed at the run's start.
     network_down: bool,
+    /// What the checks remember between runs; what they changed is kept as the run ends.
+    memory: Arc<CheckMemory>,
 }
 
 impl Running<'_> {
@@ -617,7 +632,12 @@ impl Running<'_> {
             batch.push((d, judged));
         }
         let mut active = active;
-        let mut runner = Runner::start(Arc::clone(self.cfg), jobs_of(&active), self.jobs);
+        let mut runner = Runner::start(
+            Arc::clone(self.cfg),
+            jobs_of(&active),
+            self.jobs,
+            Arc::clone(&self.memory),
+        );
         // A result after a quiet spell is written at once; results that come thick and
         // fast wait for the next write, at most `BATCH_WINDOW` after the one before.
         let mut last_write: Option<Instant> = None;

@@ -89,10 +89,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "passes in a row, flapping, inconclusive results while the network is down",
         sql: include_str!("0016_recovery.sql"),
     },
+    Migration {
+        version: 17,
+        name: "what checks remember between runs (RDAP lookups)",
+        sql: include_str!("0017_check_memory.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 17,
+        version: 18,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

@@ -5,6 +5,7 @@
 mod cabot;
 mod command;
 mod dns;
+mod domain;
 mod graphite;
 mod heartbeat;
 mod http;
