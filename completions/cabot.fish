@@ -47,6 +47,8 @@ complete -c cabot -n "__fish_cabot_needs_command" -f -a "history" -d 'Incidents 
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "alerts" -d 'The alerts of late and what became of each delivery'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "oncall" -d 'Who is on duty now and for the next 7 days, per rota'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "incident" -d 'Tell customers on the status page: open, update, resolve and list incident posts'
+complete -c cabot -n "__fish_cabot_needs_command" -f -a "maintenance" -d 'Plan dated maintenance windows, shown ahead on the status page'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "backup" -d 'Write a consistent copy of the state while runs go on'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "restore" -d 'Put a backup back as the state, safely while serve-status runs'
 complete -c cabot -n "__fish_cabot_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -209,6 +211,115 @@ complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subc
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from override" -s h -l help -d 'Print help'
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from help" -f -a "override" -d 'Put USER on duty for ROTA from now, whatever the rotation says (a swap, a sick day)'
 complete -c cabot -n "__fish_cabot_using_subcommand oncall; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "update" -d 'Add an update to an open incident post'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l services -d 'The services it concerns, comma-separated' -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l status -d 'Where it stands' -r -f -a "investigating\t''
+identified\t''
+monitoring\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l message -d 'What to tell customers [default: "We are investigating."]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l by -d 'Who writes it [default: $SUDO_USER, else $USER]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -l status -r -f -a "investigating\t''
+identified\t''
+monitoring\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -l message -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -l by -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -l message -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -l by -r
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "update" -d 'Add an update to an open incident post'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -f -a "add" -d 'Plan a window: the status page shows it from now on'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -f -a "list" -d 'The windows that have not ended, in the state and in the config'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -f -a "cancel" -d 'Cancel a window that has not ended'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l services -d 'The services it covers, comma-separated [default: every service]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l from -d 'When it starts: "2026-12-12 02:00"' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l to -d 'When it ends: "2026-12-12 04:00"' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l time-zone -d 'The time zone of --from and --to, and of the page\'s times for it' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l message -d 'What customers read: "Database upgrade"' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l by -d 'Who plans it [default: $SUDO_USER, else $USER]' -r
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -l color -d 'Colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print only errors'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "add" -d 'Plan a window: the status page shows it from now on'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "list" -d 'The windows that have not ended, in the state and in the config'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a window that has not ended'
+complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand backup" -l color -d 'Colour the output' -r -f -a "auto\t''
@@ -243,23 +354,32 @@ never\t''"
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s v -l verbose -d 'Print more: each check\'s result as it finishes'
 complete -c cabot -n "__fish_cabot_using_subcommand man" -s h -l help -d 'Print help'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "alerts" -d 'The alerts of late and what became of each delivery'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "oncall" -d 'Who is on duty now and for the next 7 days, per rota'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "backup" -d 'Write a consistent copy of the state while runs go on'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "restore" -d 'Put a backup back as the state, safely while serve-status runs'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a folder'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall backup restore completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "run" -d 'Run the checks that are due, record results, update statuses'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "status" -d 'Show services and their checks, for humans, scripts (--json) and Nagios (--nagios)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "serve-status" -d 'Answer /status/ with "Checks running" or "Checks not running", and a status page'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "migrate" -d 'Create or upgrade the state database, after a backup'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "validate" -d 'Check the config and print every problem with its line and column'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "ack" -d 'Acknowledge a service\'s incident: no repeats or de-escalation alerts until it expires'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "unack" -d 'Remove a service\'s acknowledgement'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "silence" -d 'Mute every alert for a service for a while; checks keep running'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "unsilence" -d 'Remove a service\'s silence'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "test-alert" -d 'Send a test alert through a channel and show each provider\'s answer'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "history" -d 'Incidents and uptime of a service or a check over a time range'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "alerts" -d 'The alerts of late and what became of each delivery'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "ping" -d 'Record a ping for a heartbeat check (from a cron job or backup script)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "oncall" -d 'Who is on duty now and for the next 7 days, per rota'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "incident" -d 'Tell customers on the status page: open, update, resolve and list incident posts'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "maintenance" -d 'Plan dated maintenance windows, shown ahead on the status page'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "backup" -d 'Write a consistent copy of the state while runs go on'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "restore" -d 'Put a backup back as the state, safely while serve-status runs'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a folder'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and not __fish_seen_subcommand_from run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from oncall" -f -a "override" -d 'Put USER on duty for ROTA from now, whatever the rotation says (a swap, a sick day)'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "update" -d 'Add an update to an open incident post'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "add" -d 'Plan a window: the status page shows it from now on'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "list" -d 'The windows that have not ended, in the state and in the config'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "cancel" -d 'Cancel a window that has not ended'

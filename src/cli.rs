@@ -142,6 +142,10 @@ pub enum Command {
     Ping(cmd::ping::Args),
     /// Who is on duty now and for the next 7 days, per rota
     Oncall(cmd::oncall::Args),
+    /// Tell customers on the status page: open, update, resolve and list incident posts
+    Incident(cmd::incident::Args),
+    /// Plan dated maintenance windows, shown ahead on the status page
+    Maintenance(cmd::maintenance::Args),
     /// Write a consistent copy of the state while runs go on
     Backup(cmd::backup::Args),
     /// Put a backup back as the state, safely while serve-status runs

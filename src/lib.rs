@@ -81,6 +81,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts(args) => cmd::alerts::run(g, args),
         Command::Restore(args) => cmd::restore::run(g, args),
         Command::Oncall(args) => cmd::oncall::run(g, args),
+        Command::Incident(args) => cmd::incident::run(g, args),
+        Command::Maintenance(args) => cmd::maintenance::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     }

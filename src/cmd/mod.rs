@@ -5,6 +5,8 @@ pub mod alerts;
 pub mod backup;
 pub mod completions;
 pub mod history;
+pub mod incident;
+pub mod maintenance;
 pub mod man;
 pub mod migrate;
 pub mod oncall;

@@ -242,6 +242,10 @@ fn report(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         crate::cmd::oncall::Read::Kept,
     )
     .finish();
+    // The dated maintenance of `cabot maintenance add` holds like the config's.
+    if let Some(windows) = store.as_ref().and_then(|s| s.maintenance_windows(now).ok()) {
+        cfg.scheduled.extend(windows);
+    }
     let network_down = store
         .as_ref()
         .filter(|_| !cfg.network_checks.is_empty())

@@ -44,6 +44,9 @@ pub struct Config {
     /// copies of them (5,000 strings at 5,000 services).
     pub(crate) service_index: hashbrown::HashTable<usize>,
     pub maintenance: Vec<Maintenance>,
+    /// Dated maintenance windows written in the config (those of `cabot maintenance add`
+    /// are in the state).
+    pub scheduled: Vec<crate::store::posts::Window>,
     /// Duty rotas, by name.
     pub oncall: BTreeMap<String, Rota>,
     /// The other node, when this one is half of a pair.
@@ -242,6 +245,17 @@ pub struct Override {
     pub by: Option<String>,
 }
 
+/// `text` (`2026-12-12 02:00`) as a time in `zone`, in Unix seconds.
+pub fn local_time(text: &str, zone: &jiff::tz::TimeZone) -> Result<i64, String> {
+    let civil = text
+        .trim()
+        .parse::<jiff::civil::DateTime>()
+        .map_err(|_| format!("'{text}' is not a date and time like \"2026-12-12 02:00\""))?;
+    zone.to_timestamp(civil)
+        .map(|t| t.as_second())
+        .map_err(|e| format!("'{text}': {e}"))
+}
+
 /// A weekly window in which alerts for some services are muted (checks still run).
 #[derive(Debug, Clone)]
 pub struct Maintenance {
@@ -291,6 +305,8 @@ pub struct StatusSettings {
     pub metrics: bool,
     /// Ack links in alerts, with `public_url` and `ack_secret_file`.
     pub ack: Option<crate::alerts::ack_link::AckLinks>,
+    /// Where people reach the status page (behind a proxy): the feed's links start here.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -724,6 +740,7 @@ impl Config {
     /// Whether a maintenance window covers `service` at `now`.
     pub fn in_maintenance(&self, service: &str, now: i64) -> bool {
         self.maintenance.iter().any(|m| m.covers(service, now))
+            || self.scheduled.iter().any(|w| w.covers(service, now))
     }
 }
 

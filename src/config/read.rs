@@ -868,6 +868,7 @@ impl Reader {
                 listen: DEFAULT_LISTEN.to_string(),
                 metrics: false,
                 ack: None,
+                public_url: None,
             },
             heartbeat_url: None,
             heartbeat_start: false,
@@ -879,6 +880,7 @@ impl Reader {
             services: Vec::new(),
             service_index: Default::default(),
             maintenance: Vec::new(),
+            scheduled: Vec::new(),
             oncall: BTreeMap::new(),
             peer: None,
             pair: crate::peer::Now::default(),
@@ -903,7 +905,10 @@ impl Reader {
                 &["listen", "metrics", "public_url", "ack_secret_file"],
             )
         {
-            c.status.ack = self.ack_links(&s);
+            c.status.public_url = s
+                .get("public_url")
+                .and_then(|n| self.url(n, "status.public_url", &["http", "https"]));
+            c.status.ack = self.ack_links(&s, c.status.public_url.clone());
             if let Some(listen) = self.opt_string(&s, "listen") {
                 if listen.parse::<std::net::SocketAddr>().is_err() {
                     self.error(
@@ -948,7 +953,7 @@ impl Reader {
             ),
         }
         if let Some(node) = f.get("maintenance") {
-            c.maintenance = self.maintenance(node, &c.services);
+            (c.maintenance, c.scheduled) = self.maintenance(node, &c.services);
         }
         if let Some(node) = f.get("peer") {
             c.peer = self.peer(node);
@@ -1323,10 +1328,11 @@ impl Reader {
 
     /// `status.public_url` and `status.ack_secret_file`, both or neither: the key is read
     /// now, and must be long enough that nobody guesses it.
-    fn ack_links(&mut self, f: &Fields) -> Option<crate::alerts::ack_link::AckLinks> {
-        let url = f
-            .get("public_url")
-            .and_then(|n| self.url(n, "status.public_url", &["http", "https"]));
+    fn ack_links(
+        &mut self,
+        f: &Fields,
+        url: Option<String>,
+    ) -> Option<crate::alerts::ack_link::AckLinks> {
         let Some(node) = f.get("ack_secret_file") else {
             if let Some(n) = f.get("public_url") {
                 self.warn(
@@ -1543,14 +1549,31 @@ impl Reader {
         out
     }
 
-    fn maintenance(&mut self, node: &Node, known: &[Service]) -> Vec<Maintenance> {
+    /// `maintenance:`: weekly windows (`days`, `start`, `duration`) and dated ones (`from`,
+    /// `to`, `message`).
+    fn maintenance(
+        &mut self,
+        node: &Node,
+        known: &[Service],
+    ) -> (Vec<Maintenance>, Vec<crate::store::posts::Window>) {
         let mut out = Vec::new();
+        let mut dated = Vec::new();
         for (i, item) in self.seq(node, "maintenance").iter().enumerate() {
             let path = format!("maintenance[{i}]");
             let Some(f) = self.fields(
                 item,
                 &path,
-                &["name", "services", "days", "start", "duration", "time_zone"],
+                &[
+                    "name",
+                    "services",
+                    "days",
+                    "start",
+                    "duration",
+                    "time_zone",
+                    "from",
+                    "to",
+                    "message",
+                ],
             ) else {
                 continue;
             };
@@ -1569,6 +1592,11 @@ impl Reader {
                         format!("no service named '{name}'{hint}"),
                     );
                 }
+            }
+            if f.get("from").is_some() || f.get("to").is_some() {
+                let names = services.into_iter().map(|(s, _)| s).collect();
+                dated.extend(self.dated_window(&f, names));
+                continue;
             }
             let mut days = Vec::new();
             if let Some(n) = f.get("days") {
@@ -1611,7 +1639,52 @@ impl Reader {
                 });
             }
         }
-        out
+        (out, dated)
+    }
+
+    /// A dated window of `maintenance:`: `from` and `to` (`"2026-12-12 02:00"`, in
+    /// `time_zone`), and the `message` the status page shows.
+    fn dated_window(
+        &mut self,
+        f: &Fields,
+        services: Vec<String>,
+    ) -> Option<crate::store::posts::Window> {
+        for weekly in ["days", "start", "duration"] {
+            if let Some(n) = f.get(weekly) {
+                self.error(
+                    n.mark,
+                    &f.path(weekly),
+                    "a dated window (from, to) has no days, start or duration",
+                );
+            }
+        }
+        let zone = self.time_zone(f)?;
+        let at = |r: &mut Reader, key: &str| {
+            let node = r.require(f, key)?;
+            let text = r.string(node, &f.path(key))?;
+            super::local_time(&text, &zone)
+                .map_err(|why| r.error(node.mark, &f.path(key), why))
+                .ok()
+        };
+        let from = at(self, "from");
+        let to = at(self, "to");
+        let message = self.opt_string(f, "message").unwrap_or_default();
+        let (from, to) = (from?, to?);
+        if to <= from {
+            let mark = f.get("to").map_or(f.mark, |n| n.mark);
+            self.error(mark, &f.path("to"), "the window ends before it starts");
+            return None;
+        }
+        Some(crate::store::posts::Window {
+            id: None,
+            services,
+            from,
+            to,
+            time_zone: zone.iana_name().unwrap_or("UTC").to_string(),
+            message,
+            by: None,
+            created_at: None,
+        })
     }
 
     fn services(&mut self, node: &Node, c: &Config) -> Vec<Service> {

@@ -1,5 +1,7 @@
 //! `GET /badge/SERVICE.svg`: a small status badge of a public service, for a README or a
-//! wiki, like those of Gatus and Uptime Kuma. A service that is not public is not found.
+//! wiki, like those of Gatus and Uptime Kuma; `GET /badge/SERVICE.json`: the same as
+//! shields.io's endpoint badge reads it (`https://img.shields.io/endpoint?url=...`). A
+//! service that is not public is not found.
 
 use super::View;
 use super::wire::Response;
@@ -21,31 +23,60 @@ fn text_width(text: &str) -> usize {
     text.chars().count() * 7 + 10
 }
 
-/// The badge for `rest` (`NAME.svg`, percent-encoded), or 404.
+/// The badge for `rest` (`NAME.svg` or `NAME.json`, percent-encoded), or 404.
 pub fn answer(view: &mut View, rest: &str) -> Response {
     let not_found = || Response::text(404, "Not Found\n");
-    let Some(encoded) = rest.strip_suffix(".svg") else {
+    let (encoded, json) = match (rest.strip_suffix(".svg"), rest.strip_suffix(".json")) {
+        (Some(name), _) => (name, false),
+        (_, Some(name)) => (name, true),
+        _ => return not_found(),
+    };
+    let name = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8_lossy()
+        .to_string();
+    let Some((word, fill)) = badge_of(view, &name) else {
         return not_found();
     };
-    let name = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
-    let running = view.running;
-    let Some(status) = view
+    match json {
+        true => Response::new(200, "application/json", endpoint(&name, &word, fill)),
+        false => Response::new(200, "image/svg+xml", svg(&name, &word, fill)),
+    }
+}
+
+/// The word and colour of a public service's badge; `None` for any other name.
+pub fn badge_of(view: &mut View, name: &str) -> Option<(String, &'static str)> {
+    let (running, now) = (view.running, view.now);
+    let status = view
         .public_services()
         .into_iter()
         .find(|s| s.name == name)
-        .map(|s| s.status)
-    else {
-        return not_found();
-    };
+        .map(|s| s.status)?;
     // A stale monitor knows nothing now: grey, "unknown", as on the page.
-    let (word, fill) = if running {
-        (status.as_str().to_ascii_lowercase(), color(Some(status)))
-    } else {
+    Some(if !running {
         ("unknown".to_string(), color(None))
-    };
+    } else if view.windows(now).iter().any(|w| w.covers(name, now)) {
+        ("maintenance".to_string(), super::posts::MAINTENANCE_COLOR)
+    } else {
+        (status.as_str().to_ascii_lowercase(), color(Some(status)))
+    })
+}
+
+/// shields.io's endpoint schema (version 1): label, message and colour.
+pub fn endpoint(name: &str, word: &str, fill: &str) -> String {
+    serde_json::json!({
+        "schemaVersion": 1,
+        "label": name,
+        "message": word,
+        "color": fill.trim_start_matches('#'),
+    })
+    .to_string()
+}
+
+/// The badge as SVG.
+pub fn svg(name: &str, word: &str, fill: &str) -> String {
     let label = name.to_string();
-    let (lw, vw) = (text_width(&label), text_width(&word));
-    let svg = format!(
+    let (lw, vw) = (text_width(&label), text_width(word));
+    format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"20\" role=\"img\" aria-label=\"{l}: {v}\">\
 <title>{l}: {v}</title>\
 <rect width=\"{lw}\" height=\"20\" fill=\"#555\"/><rect x=\"{lw}\" width=\"{vw}\" height=\"20\" fill=\"{fill}\"/>\
@@ -56,6 +87,5 @@ pub fn answer(view: &mut View, rest: &str) -> Response {
         v = word,
         lx = lw / 2,
         vx = lw + vw / 2,
-    );
-    Response::new(200, "image/svg+xml", svg)
+    )
 }

@@ -8,11 +8,13 @@
 mod ack;
 mod badge;
 mod db;
+mod feed;
 mod hooks;
 mod metrics;
 mod page;
 mod peer;
 mod ping;
+mod posts;
 mod status;
 mod status_json;
 mod uptime;
@@ -137,6 +139,12 @@ fn route(request: &Request, cfg: &Config, db: &mut Db, pings: &ping::Pings, now:
         ("GET" | "HEAD", "/status" | "/status/") => status::answer(&View::new(cfg, db, now)),
         ("GET" | "HEAD", "/status.json") => status_json::answer(&mut View::new(cfg, db, now)),
         ("GET" | "HEAD", "/") => page::answer(&mut View::new(cfg, db, now)),
+        ("GET" | "HEAD", "/history.html") => Response::new(
+            200,
+            "text/html; charset=utf-8",
+            posts::history_page(&mut View::new(cfg, db, now)),
+        ),
+        ("GET" | "HEAD", "/feed.atom") => feed::answer(&mut View::new(cfg, db, now)),
         ("GET" | "HEAD", p) if p.starts_with("/badge/") => {
             badge::answer(&mut View::new(cfg, db, now), &p["/badge/".len()..])
         }

@@ -156,6 +156,42 @@ fn page_time(t: i64) -> String {
         .to_string()
 }
 
+/// The start of a page of the status site, up to its body: `title`, the styles, and the
+/// headline's colour.
+pub(super) fn head(title: &str, overall: &str) -> String {
+    let mut html = String::with_capacity(4096);
+    let _ = write!(
+        html,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta http-equiv=\"refresh\" content=\"60\"><title>{title}</title><style>\
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2329}}\
+header,main,footer{{max-width:46rem;margin:0 auto;padding:1rem}}\
+h1{{font-size:1.4rem;margin:.5rem 0}}\
+.overall{{padding:.8rem 1rem;border-radius:.4rem;color:#fff;font-weight:600;background:{overall}}}\
+.service{{background:#fff;border-radius:.4rem;padding:.8rem 1rem;margin:.6rem 0;box-shadow:0 1px 2px #0002}}\
+.service h2{{font-size:1.05rem;margin:0;display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}}\
+.badge{{font-size:.8rem;padding:.15rem .5rem;border-radius:1rem;color:#fff}}\
+.since{{font-size:.85rem;color:#56606b;margin:.3rem 0}}\
+.strip{{width:100%;height:12px;display:block;border-radius:2px}}\
+.axis{{display:flex;justify-content:space-between;font-size:.7rem;color:#8a939c}}\
+.uptime,.incidents{{font-size:.8rem;color:#56606b;margin:.4rem 0 0}}\
+.incidents{{padding-left:1.1rem}}\
+footer{{font-size:.8rem;color:#56606b}}\
+.post,.maintenance{{background:#fff;border-radius:.4rem;padding:.8rem 1rem;margin:.6rem 0;box-shadow:0 1px 2px #0002;border-left:.3rem solid #e0542b}}\
+.maintenance{{border-left-color:{maintenance}}}\
+.post h2,.maintenance h2{{font-size:1.05rem;margin:0;display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}}\
+.timeline{{font-size:.9rem;padding-left:1.1rem;margin:.5rem 0 0}}.timeline li{{margin:.3rem 0}}\
+.maintenance ul{{font-size:.9rem;padding-left:1.1rem;margin:.5rem 0 0}}\
+.note{{font-size:.85rem;margin:.3rem 0}}\
+</style></head><body>",
+        title = xml_escape(title),
+        overall = overall,
+        maintenance = super::posts::MAINTENANCE_COLOR,
+    );
+    html
+}
+
 /// `GET /`: a small HTML page of the public services, no JavaScript.
 pub fn answer(view: &mut View) -> Response {
     Response::new(200, "text/html; charset=utf-8", page(view))
@@ -164,13 +200,21 @@ pub fn answer(view: &mut View) -> Response {
 fn page(view: &mut View) -> String {
     let (running, last_run, now) = (view.running, view.last_run, view.now);
     let services = view.public_services();
+    let posts = view.posts();
+    let windows = view.windows(now);
+    let notices = super::posts::notices(view, &posts, &windows);
+    let under_maintenance = |name: &str| windows.iter().any(|w| w.covers(name, now));
+    // A service under maintenance is not counted as failing: it is expected to be down.
     let worst = services
         .iter()
+        .filter(|s| !under_maintenance(&s.name))
         .map(|s| s.status)
         .max()
         .unwrap_or(Status::Passing);
+    let maintained = services.iter().any(|s| under_maintenance(&s.name));
     let headline = match (running, worst) {
         (false, _) => "Status unknown: the monitor's checks are not running",
+        (true, Status::Passing) if maintained => "Maintenance in progress",
         (true, Status::Passing) => "All services operational",
         (true, Status::Warning) => "Some services are degraded",
         (true, _) => "Some services are failing",
@@ -191,27 +235,10 @@ fn page(view: &mut View) -> String {
             page_time(since)
         ));
     }
-    let mut html = String::with_capacity(4096);
+    let mut html = head("Status", if running { color(worst) } else { "#6b7480" });
     let _ = write!(
         html,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta http-equiv=\"refresh\" content=\"60\"><title>Status</title><style>\
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2329}}\
-header,main,footer{{max-width:46rem;margin:0 auto;padding:1rem}}\
-h1{{font-size:1.4rem;margin:.5rem 0}}\
-.overall{{padding:.8rem 1rem;border-radius:.4rem;color:#fff;font-weight:600;background:{}}}\
-.service{{background:#fff;border-radius:.4rem;padding:.8rem 1rem;margin:.6rem 0;box-shadow:0 1px 2px #0002}}\
-.service h2{{font-size:1.05rem;margin:0;display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}}\
-.badge{{font-size:.8rem;padding:.15rem .5rem;border-radius:1rem;color:#fff}}\
-.since{{font-size:.85rem;color:#56606b;margin:.3rem 0}}\
-.strip{{width:100%;height:12px;display:block;border-radius:2px}}\
-.axis{{display:flex;justify-content:space-between;font-size:.7rem;color:#8a939c}}\
-.uptime,.incidents{{font-size:.8rem;color:#56606b;margin:.4rem 0 0}}\
-.incidents{{padding-left:1.1rem}}\
-footer{{font-size:.8rem;color:#56606b}}\
-</style></head><body><header><h1>Service status</h1><p class=\"overall\">{headline}</p><p>{run_line}</p></header><main>",
-        if running { color(worst) } else { "#6b7480" },
+        "<header><h1>Service status</h1><p class=\"overall\">{headline}</p><p>{run_line}</p></header><main>{notices}",
     );
     if services.is_empty() {
         html.push_str(
@@ -230,7 +257,17 @@ footer{{font-size:.8rem;color:#56606b}}\
         // One read: the strip's 24 hours are inside the uptime's 30 days.
         let changes = uptime::changes(view, name);
         let (uptimes, incidents) = uptime::figures(&changes, now);
-        let (badge, word, since_text) = if running {
+        let (badge, word, since_text) = if running && under_maintenance(name) {
+            (
+                super::posts::MAINTENANCE_COLOR,
+                "MAINTENANCE",
+                format!(
+                    "under maintenance; {} since {}",
+                    status.as_str(),
+                    page_time(*since)
+                ),
+            )
+        } else if running {
             let blocked = match s.blocked_by.is_empty() {
                 true => String::new(),
                 false => format!(" · blocked by {}", s.blocked_by.join(", ")),
@@ -261,13 +298,14 @@ footer{{font-size:.8rem;color:#56606b}}\
             html,
             "<section class=\"service\" id=\"service-{id}\"><h2><span class=\"name\">{name}</span>\
 <span class=\"badge status\" style=\"background:{c}\">{st}</span></h2>\
-<p class=\"since\">{since_text}</p>{strip}\
+<p class=\"since\">{since_text}</p>{notes}{strip}\
 <div class=\"axis\"><span>24 hours ago</span><span>now</span></div>{uptimes}{incidents}</section>",
             id = xml_escape(name),
             name = xml_escape(name),
             c = badge,
             st = word,
             since_text = xml_escape(&since_text),
+            notes = super::posts::service_notes(name, &posts, &windows, now),
             strip = strip(&changes, now, known_until),
             uptimes = uptime_line(&uptimes),
             incidents = incident_list(&incidents, now),
@@ -275,7 +313,8 @@ footer{{font-size:.8rem;color:#56606b}}\
     }
     let _ = writeln!(
         html,
-        "</main><footer>Updated {} · this page refreshes every minute</footer></body></html>",
+        "</main><footer>Updated {} · this page refreshes every minute · \
+<a href=\"history.html\">Incident history</a> · <a href=\"feed.atom\">Atom feed</a></footer></body></html>",
         page_time(now)
     );
     html

@@ -6,6 +6,7 @@ pub mod migrations;
 pub mod oncall;
 pub mod outbox;
 pub mod peer;
+pub mod posts;
 pub mod run;
 
 use std::collections::HashMap;

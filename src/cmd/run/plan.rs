@@ -388,10 +388,13 @@ pub fn decide_services(
     }
     let acks = outbox::acks(conn)?;
     let silences = outbox::silences(conn)?;
+    let dated = crate::store::posts::maintenance_windows(conn, now)?;
     let quiet = Quiet {
         acks: &acks,
         silences: &silences,
-        maintenance: &|service| cfg.in_maintenance(service, now),
+        maintenance: &|service| {
+            cfg.in_maintenance(service, now) || dated.iter().any(|w| w.covers(service, now))
+        },
     };
     let mut alerts = Vec::new();
     for &si in indexes {

@@ -94,10 +94,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "what checks remember between runs (RDAP lookups)",
         sql: include_str!("0017_check_memory.sql"),
     },
+    Migration {
+        version: 18,
+        name: "incident posts and dated maintenance for the status page",
+        sql: include_str!("0018_status_posts.sql"),
+    },
     // Only in the build that the Debian package's upgrade test installs over this one.
     #[cfg(feature = "upgrade-test-step")]
     Migration {
-        version: 18,
+        version: 19,
         name: "a step for the package's upgrade test",
         sql: "CREATE TABLE upgrade_test_step (id INTEGER PRIMARY KEY);",
     },

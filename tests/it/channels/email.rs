@@ -10,9 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::support::*;
 
-/// Debian's Python, where `python3-aiosmtpd` installs (not a pyenv one on PATH).
-const PYTHON: &str = "/usr/bin/python3";
-
 /// How long the SMTP server gets to say which port it listens on.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -6,6 +6,7 @@
 
 mod browser;
 mod hooks;
+mod posts;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

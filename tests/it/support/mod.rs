@@ -423,6 +423,9 @@ pub fn respond_raw(mut conn: TcpStream, head: &str, body: &[u8]) {
 /// Fails the test unless `present`. A test that needs something beyond Rust (root, a
 /// tool, a server) is `#[ignore = "needs ..."]`; when it is run anyway, it tests or fails,
 /// it never passes without testing.
+/// Debian's Python, where `apt-get install python3-...` installs (not a pyenv one on PATH).
+pub const PYTHON: &str = "/usr/bin/python3";
+
 pub fn need(present: bool, what: &str) {
     assert!(
         present,
