@@ -439,3 +439,70 @@ fn cabot_alert(
         deliveries: all,
     }
 }
+
+/// What `status.announce`'s channels are told: an incident post's update, or a dated
+/// maintenance window's start or end. `subject` stands where a service's name would
+/// (`Checkout errors`), `what` and `said` where a failing check would; the end of a post
+/// or window is a Recovery. Each channel gets it at its own destination (a chat, a
+/// webhook, its `to:`): announcements are for an audience, not for the people on duty.
+pub fn announcement(
+    cfg: &Config,
+    subject: &str,
+    (what, said): (&str, String),
+    (kind, incident): (AlertKind, String),
+    now: i64,
+) -> NewAlert {
+    let mut deliveries = Vec::new();
+    for name in &cfg.status.announce {
+        let Some(channel) = cfg.channels.get(name) else {
+            continue;
+        };
+        if kind == AlertKind::Recovery && !channel.kind.sends_recovery() {
+            continue;
+        }
+        for recipient in recipients(cfg, &[], channel) {
+            deliveries.push((name.clone(), recipient));
+        }
+    }
+    let ended = kind == AlertKind::Recovery;
+    NewAlert {
+        alert: Alert {
+            id: None,
+            kind,
+            service: subject.to_string(),
+            status: if ended {
+                Status::Passing
+            } else {
+                Status::Warning
+            },
+            previous_status: if ended {
+                Status::Warning
+            } else {
+                Status::Passing
+            },
+            checks: vec![FailingCheck {
+                name: what.to_string(),
+                importance: Importance::Warning,
+                status: if ended {
+                    CheckState::Passing
+                } else {
+                    CheckState::Failing
+                },
+                message: said,
+            }],
+            url: cfg.status.public_url.clone(),
+            runbook: None,
+            time: now,
+            incident: Some(incident),
+            on_call: None,
+            escalation: None,
+            ack_url: None,
+            delivery: None,
+            acked_by: None,
+            sent_by: None,
+            flapping: None,
+            blocks: Vec::new(),
+        },
+        deliveries,
+    }
+}

@@ -307,6 +307,21 @@ pub struct StatusSettings {
     pub ack: Option<crate::alerts::ack_link::AckLinks>,
     /// Where people reach the status page (behind a proxy): the feed's links start here.
     pub public_url: Option<String>,
+    /// Channels told of each incident post's update and each dated window's start and end.
+    pub announce: Vec<String>,
+    /// Where the static status site is written after runs, and how it is sent on.
+    pub publish: Option<Publish>,
+}
+
+/// `status.publish`.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    pub dir: std::path::PathBuf,
+    /// Run after each publication, within `timeout`: a program and its arguments.
+    pub command: Option<Vec<String>>,
+    pub timeout: Duration,
+    /// The variables the command gets from cabot's environment, beside PATH and HOME.
+    pub env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -869,6 +869,8 @@ impl Reader {
                 metrics: false,
                 ack: None,
                 public_url: None,
+                announce: Vec::new(),
+                publish: None,
             },
             heartbeat_url: None,
             heartbeat_start: false,
@@ -898,18 +900,27 @@ impl Reader {
         }
         c.stale_after = self.opt_duration(&f, "stale_after", c.stale_after, STALE_AFTER);
         c.retention = self.opt_duration(&f, "retention", c.retention, RETENTION);
-        if let Some(node) = f.get("status")
-            && let Some(s) = self.fields(
+        let status = f.get("status").and_then(|node| {
+            self.fields(
                 node,
                 "status",
-                &["listen", "metrics", "public_url", "ack_secret_file"],
+                &[
+                    "listen",
+                    "metrics",
+                    "public_url",
+                    "ack_secret_file",
+                    "announce",
+                    "publish",
+                ],
             )
-        {
+        });
+        if let Some(s) = &status {
             c.status.public_url = s
                 .get("public_url")
                 .and_then(|n| self.url(n, "status.public_url", &["http", "https"]));
-            c.status.ack = self.ack_links(&s, c.status.public_url.clone());
-            if let Some(listen) = self.opt_string(&s, "listen") {
+            c.status.ack = self.ack_links(s, c.status.public_url.clone());
+            c.status.publish = s.get("publish").and_then(|n| self.publish(n));
+            if let Some(listen) = self.opt_string(s, "listen") {
                 if listen.parse::<std::net::SocketAddr>().is_err() {
                     self.error(
                         s.get("listen").map(|n| n.mark).unwrap_or(s.mark),
@@ -919,7 +930,7 @@ impl Reader {
                 }
                 c.status.listen = listen;
             }
-            c.status.metrics = self.bool(&s, "metrics", false);
+            c.status.metrics = self.bool(s, "metrics", false);
         }
         c.heartbeat_url = f
             .get("heartbeat_url")
@@ -940,6 +951,9 @@ impl Reader {
         }
         if let Some(node) = f.get("channels") {
             c.channels = self.channels(node);
+        }
+        if let Some(s) = &status {
+            c.status.announce = self.announce(s, &c.channels);
         }
         match f.get("services") {
             Some(node) => {
@@ -1324,6 +1338,60 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// `status.publish`: the folder the static status site is written into, and the
+    /// command that sends it elsewhere (a list, run as it is; a string, run by `sh -c`).
+    fn publish(&mut self, node: &Node) -> Option<Publish> {
+        let f = self.fields(
+            node,
+            "status.publish",
+            &["dir", "command", "timeout", "env"],
+        )?;
+        let dir = self
+            .require(&f, "dir")
+            .and_then(|n| self.string(n, "status.publish.dir"))
+            .map(|d| self.dir.join(d));
+        let command = match f.get("command") {
+            None => None,
+            Some(n) => match &n.value {
+                Value::Scalar { text, .. } if text.trim().contains(char::is_whitespace) => {
+                    Some(vec!["/bin/sh".into(), "-c".into(), text.to_string()])
+                }
+                _ => self.argv(&f, "command"),
+            },
+        };
+        let timeout = self.opt_duration(&f, "timeout", Duration::from_secs(60), TIMEOUT);
+        let env = self.env_names(&f, "env");
+        Some(Publish {
+            dir: dir?,
+            command,
+            timeout,
+            env,
+        })
+    }
+
+    /// `status.announce`: the channels told of each incident post's update and each
+    /// maintenance window's start and end. Not those that open incidents of their own.
+    fn announce(&mut self, s: &Fields, channels: &BTreeMap<String, Channel>) -> Vec<String> {
+        let names = self.references(s, "announce", "channel", channels.keys());
+        for name in &names {
+            let Some(channel) = channels.get(name) else {
+                continue;
+            };
+            if channel.kind.incidents() {
+                let mark = s.get("announce").map_or(s.mark, |n| n.mark);
+                self.error(
+                    mark,
+                    "status.announce",
+                    format!(
+                        "'{name}' opens incidents at its provider: announce to a chat, \
+                         email or webhook channel"
+                    ),
+                );
+            }
+        }
+        names
     }
 
     /// `status.public_url` and `status.ack_secret_file`, both or neither: the key is read

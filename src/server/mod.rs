@@ -15,6 +15,7 @@ mod page;
 mod peer;
 mod ping;
 mod posts;
+pub mod publish;
 mod status;
 mod status_json;
 mod uptime;

@@ -197,7 +197,7 @@ pub fn answer(view: &mut View) -> Response {
     Response::new(200, "text/html; charset=utf-8", page(view))
 }
 
-fn page(view: &mut View) -> String {
+pub(super) fn page(view: &mut View) -> String {
     let (running, last_run, now) = (view.running, view.last_run, view.now);
     let services = view.public_services();
     let posts = view.posts();
@@ -235,7 +235,12 @@ fn page(view: &mut View) -> String {
             page_time(since)
         ));
     }
-    let mut html = head("Status", if running { color(worst) } else { "#6b7480" });
+    let overall = match (running, worst) {
+        (false, _) => "#6b7480",
+        (true, Status::Passing) if maintained => super::posts::MAINTENANCE_COLOR,
+        (true, worst) => color(worst),
+    };
+    let mut html = head("Status", overall);
     let _ = write!(
         html,
         "<header><h1>Service status</h1><p class=\"overall\">{headline}</p><p>{run_line}</p></header><main>{notices}",

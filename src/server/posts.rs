@@ -86,7 +86,7 @@ pub fn post_html(view: &View, post: &Post) -> String {
     let mut html = format!(
         "<section class=\"post\" id=\"incident-{id}\"><h2><span>{title}</span>\
 <span class=\"badge\" style=\"background:{color}\">{status}</span></h2>\
-<p class=\"since\">Affects {names} · opened {opened}{resolved}</p><ol class=\"timeline\">",
+<p class=\"since\">Affects {names} · opened {opened}{resolved}</p><ol class=\"timeline\" reversed>",
         id = post.id,
         title = xml_escape(&post.title),
         color = match post.resolved_at {

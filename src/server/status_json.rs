@@ -161,6 +161,11 @@ impl IncidentJson {
 
 /// `GET /status.json`: the run, the public services and the outbox, for scripts.
 pub fn answer(view: &mut View) -> Response {
+    Response::new(200, "application/json", body(view))
+}
+
+/// The document `/status.json` answers.
+pub fn body(view: &mut View) -> Vec<u8> {
     let (running, last_run, now) = (view.running, view.last_run, view.now);
     let counts = view.read(|s| s.outbox_counts());
     let ahead = view.read(|s| s.stamped_ahead(now));
@@ -265,9 +270,5 @@ pub fn answer(view: &mut View) -> Response {
         status: words(running),
         undelivered_alerts: counts.undelivered,
     };
-    Response::new(
-        200,
-        "application/json",
-        serde_json::to_vec(&body).unwrap_or_default(),
-    )
+    serde_json::to_vec(&body).unwrap_or_default()
 }

@@ -278,3 +278,121 @@ pub fn maintenance_windows(conn: &Connection, since: i64) -> rusqlite::Result<Ve
     })?
     .collect()
 }
+
+/// An update or a window's start or end announced longer ago than this is not sent when
+/// `status.announce` is first set: it is marked told, so the channels are not flooded
+/// with the past.
+const ANNOUNCE_WITHIN: i64 = 86_400;
+
+/// Writes to the outbox what `status.announce`'s channels have not been told yet: each
+/// incident post's update, and each dated window's start and end as they come (the
+/// state's, marked in their rows; the config's, in `check_memory`). Whether it wrote any.
+pub fn announce(tx: &Connection, cfg: &crate::config::Config, now: i64) -> rusqlite::Result<bool> {
+    use crate::alerts::alert::AlertKind;
+    use crate::alerts::decide::announcement;
+    if cfg.status.announce.is_empty() {
+        return Ok(false);
+    }
+    let mut out = Vec::new();
+    let mut stmt = tx.prepare(
+        "SELECT u.id, u.post_id, u.at, u.status, u.message, p.title
+         FROM incident_updates u JOIN incident_posts p ON p.id = u.post_id
+         WHERE u.announced_at IS NULL AND u.at <= ?1 ORDER BY u.at, u.id",
+    )?;
+    let updates: Vec<(i64, i64, i64, String, String, String)> = stmt
+        .query_map([now], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, post, at, status, message, title) in updates {
+        tx.execute(
+            "UPDATE incident_updates SET announced_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        if now - at > ANNOUNCE_WITHIN {
+            continue;
+        }
+        let status = PostStatus::parse(&status);
+        let kind = match status {
+            PostStatus::Resolved => AlertKind::Recovery,
+            _ => AlertKind::Alert,
+        };
+        out.push(announcement(
+            cfg,
+            &title,
+            (status.as_str(), message),
+            (kind, format!("cabot/incident-post-{post}")),
+            now,
+        ));
+    }
+    // Each window's start once it has begun, and its end once it is over.
+    let mut windows = maintenance_windows(tx, now - ANNOUNCE_WITHIN)?;
+    windows.extend(cfg.scheduled.iter().cloned());
+    for w in windows.iter().filter(|w| w.from <= now) {
+        let incident = match w.id {
+            Some(id) => format!("cabot/maintenance-{id}"),
+            None => format!("cabot/maintenance-{}-{}", w.from, w.to),
+        };
+        let services = match w.services.is_empty() {
+            true => "every service".to_string(),
+            false => w.services.join(", "),
+        };
+        for (edge, at, kind) in [
+            ("start", w.from, AlertKind::Alert),
+            ("end", w.to, AlertKind::Recovery),
+        ] {
+            if at > now || !first_told(tx, w, edge, now)? || now - at > ANNOUNCE_WITHIN {
+                continue;
+            }
+            let said = match edge {
+                "start" => format!(
+                    "started, until {}: {} ({services})",
+                    crate::clock::rfc3339(w.to),
+                    w.message
+                ),
+                _ => format!("over: {} ({services})", w.message),
+            };
+            out.push(announcement(
+                cfg,
+                &format!("maintenance: {}", w.message),
+                (edge, said),
+                (kind, incident.clone()),
+                now,
+            ));
+        }
+    }
+    crate::store::outbox::insert_alerts(tx, &out)?;
+    Ok(out.iter().any(|a| !a.deliveries.is_empty()))
+}
+
+/// Marks `edge` (start or end) of window `w` told at `now`: whether it was not before.
+fn first_told(tx: &Connection, w: &Window, edge: &str, now: i64) -> rusqlite::Result<bool> {
+    let changed = match (w.id, edge) {
+        (Some(id), "start") => tx.execute(
+            "UPDATE maintenance_windows SET announced_start_at = ?2
+             WHERE id = ?1 AND announced_start_at IS NULL",
+            params![id, now],
+        )?,
+        (Some(id), _) => tx.execute(
+            "UPDATE maintenance_windows SET announced_end_at = ?2
+             WHERE id = ?1 AND announced_end_at IS NULL",
+            params![id, now],
+        )?,
+        (None, _) => tx.execute(
+            "INSERT OR IGNORE INTO check_memory (key, value, updated_at) VALUES (?1, ?2, ?3)",
+            params![
+                format!("announced:maintenance:{}-{}:{edge}", w.from, w.to),
+                now.to_string(),
+                now
+            ],
+        )?,
+    };
+    Ok(changed > 0)
+}

@@ -407,6 +407,13 @@ fn run_scoped(
             .map_err(fail("noting whether cabot's network is down"))?,
     };
     let network_down = network_down == Some(true);
+    // What the status page's readers are told by `status.announce`'s channels.
+    let announced = match args.no_alerts {
+        true => false,
+        false => store
+            .immediate(|tx| crate::store::posts::announce(tx, cfg, started_at))
+            .map_err(fail("announcing incident posts and maintenance"))?,
+    };
 
     let plan = store
         .immediate(|tx| {
@@ -449,7 +456,7 @@ fn run_scoped(
     let due = store
         .has_due_deliveries(clock::now())
         .map_err(fail("reading the outbox"))?;
-    if plan.alerted || due || peer_said || network_said {
+    if plan.alerted || due || peer_said || network_said || announced {
         delivery.wake()?;
     }
     let mut run = Running {
@@ -534,6 +541,9 @@ fn run_scoped(
                 .has_failed_deliveries()
                 .map_err(fail("reading the outbox"))?);
     finish(cfg, &mut store, started_at, &ran)?;
+    if let Some(publish) = &cfg.status.publish {
+        publish_site(cfg, publish, &mut store)?;
+    }
     if !g.quiet && (std::io::stderr().is_terminal() || g.verbose) {
         let services = store.services().map_err(fail("reading services"))?;
         let services = services.into_vec();
@@ -547,6 +557,34 @@ fn run_scoped(
         code,
         owed_undelivered,
     })
+}
+
+/// Writes the static status site and runs its command, when there is news or the copy
+/// is getting old; a failure is said on stderr (cron mails it) and tried again next run.
+fn publish_site(
+    cfg: &Config,
+    publish: &crate::config::Publish,
+    store: &mut Store,
+) -> anyhow::Result<()> {
+    use crate::server::publish::{self, MEMORY_KEY, Outcome};
+    let fail = |e| crate::store::failure(&cfg.state, "keeping the publication", e);
+    let last = store
+        .check_memory()
+        .map_err(fail)?
+        .get(MEMORY_KEY)
+        .and_then(|v| serde_json::from_str(v).ok());
+    let now = clock::now();
+    let (outcome, kept) = publish::after_run(cfg, publish, last, now);
+    if let Some(kept) = kept {
+        let value = serde_json::to_string(&kept).unwrap_or_default();
+        store
+            .remember(&[(MEMORY_KEY.to_string(), value)], now)
+            .map_err(fail)?;
+    }
+    if let Outcome::Failed(why) = outcome {
+        eprintln!("cabot: status.publish: {why}");
+    }
+    Ok(())
 }
 
 /// glibc gives threads up to eight malloc arenas per core, and a thousand workers spread

@@ -72,6 +72,11 @@ fn run_bounded(mut cmd: Command, dir: &Path, name: &str, limit: Duration) -> Str
 
 /// Headless Chromium with a phone-sized window, a fresh profile and no traffic of its own.
 fn chromium_command(bin: &Path, profile: &Path) -> Command {
+    chromium_sized(bin, profile, PHONE)
+}
+
+/// `chromium_command` with a window of `size` CSS pixels.
+fn chromium_sized(bin: &Path, profile: &Path, size: (u32, u32)) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args([
         "--headless",
@@ -85,7 +90,7 @@ fn chromium_command(bin: &Path, profile: &Path) -> Command {
         "--hide-scrollbars",
     ])
     .arg(format!("--user-data-dir={}", profile.display()))
-    .arg(format!("--window-size={},{}", PHONE.0, PHONE.1));
+    .arg(format!("--window-size={},{}", size.0, size.1));
     for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"] {
         cmd.env_remove(var);
     }
@@ -102,8 +107,8 @@ fn get(port: u16, path: &str) -> Option<String> {
     Some(text)
 }
 
-/// `serve-status` on a free loopback port with its clock at `served_at`, killed when the
-/// returned guard is dropped.
+/// `serve-status` on a free loopback port with its clock at `served_at`, once it answers;
+/// killed when the returned guard is dropped.
 fn serve_at(env: &Env, served_at: i64) -> (Killed, u16) {
     let port = closed_port();
     let server = Killed(
@@ -115,6 +120,14 @@ fn serve_at(env: &Env, served_at: i64) -> (Killed, u16) {
             .spawn()
             .expect("start serve-status"),
     );
+    let started = Instant::now();
+    while get(port, "/status/").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve-status did not answer"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
     (server, port)
 }
 
@@ -362,14 +375,6 @@ fn a_seven_minute_incident_shows_on_the_rendered_strip() {
     // units wide, and used to paint over the incident just before it.
     let served_at = failed_at + 10 * 60;
     let (_server, port) = serve_at(&env, served_at);
-    let started = Instant::now();
-    while get(port, "/status/").is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "serve-status did not answer"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
     let work = tempfile::tempdir().expect("temp dir");
     let shot = work.path().join("strip.png");
     let mut screenshot = chromium_command(&chromium, &work.path().join("profile"));
@@ -388,4 +393,166 @@ fn a_seven_minute_incident_shows_on_the_rendered_strip() {
         critical >= 12,
         "the 7-minute CRITICAL is not on the rendered strip ({critical} pixels)"
     );
+}
+
+/// A desktop browser's window.
+const DESKTOP: (u32, u32) = (1280, 900);
+
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+#[test]
+#[ignore = "needs Chromium (.ci/run installs it)"]
+fn incident_posts_and_maintenance_render_at_phone_and_desktop_width() {
+    let chromium = chromium();
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "services:
+  - name: website
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{url}' }}
+  - name: db
+    public: true
+    checks:
+      - {{ name: port, type: http, url: '{url}' }}
+",
+        url = target.url()
+    ));
+    let cabot = |at: i64, args: &[&str]| {
+        let run = env.cabot_at(at, args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    };
+    cabot(T0, &["run", "--no-alerts"]);
+    cabot(
+        T0,
+        &[
+            "incident",
+            "open",
+            "Slow checkout",
+            "--services",
+            "website",
+            "--message",
+            "Payments take up to a minute; we are looking into it.",
+        ],
+    );
+    cabot(
+        T0 + 30,
+        &[
+            "incident",
+            "update",
+            "1",
+            "--status",
+            "identified",
+            "--message",
+            "A payment provider is slow; we are switching to the backup.",
+        ],
+    );
+    cabot(
+        T0,
+        &[
+            "maintenance",
+            "add",
+            "--services",
+            "db",
+            "--from",
+            "2027-01-15 08:00",
+            "--to",
+            "2027-01-15 10:00",
+            "--message",
+            "Database upgrade",
+        ],
+    );
+    cabot(
+        T0,
+        &[
+            "maintenance",
+            "add",
+            "--from",
+            "2027-01-22 02:00",
+            "--to",
+            "2027-01-22 03:00",
+            "--message",
+            "Network work",
+        ],
+    );
+    let (_server, port) = serve_at(&env, T0 + 60);
+    let url = format!("http://127.0.0.1:{port}/");
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut dump = chromium_command(&chromium, &work.path().join("profile-dom"));
+    dump.arg("--dump-dom").arg(&url);
+    let dom = run_bounded(dump, work.path(), "dump-dom", CHROMIUM_LIMIT);
+    for words in [
+        "Slow checkout",
+        "A payment provider is slow",
+        "Maintenance in progress",
+        "Scheduled maintenance",
+        "Fri 22 Jan 02:00-03:00 UTC",
+        "Maintenance in progress</p>",
+        ">MAINTENANCE<",
+    ] {
+        assert!(dom.contains(words), "{words}:\n{dom}");
+    }
+    for (name, size) in [("phone", PHONE), ("desktop", DESKTOP)] {
+        let shot = work.path().join(format!("{name}.png"));
+        let mut screenshot = chromium_sized(&chromium, &work.path().join(name), size);
+        screenshot
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&url);
+        run_bounded(screenshot, work.path(), name, CHROMIUM_LIMIT);
+        let png = file_bytes(&shot);
+        let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("posts_{name}.png"));
+        let _ = std::fs::write(&kept, &png);
+        eprintln!("screenshot: {}", kept.display());
+        assert_eq!(png_size(&png), size, "{name}");
+        assert!(
+            png.len() > 10_000,
+            "{name}: only {} bytes: blank?",
+            png.len()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs Chromium (.ci/run installs it)"]
+fn a_published_page_turns_grey_by_itself_when_runs_stop() {
+    let chromium = chromium();
+    let target = Target::new();
+    let env = Env::new(&format!(
+        "stale_after: 10m
+status: {{ publish: {{ dir: site }} }}
+services:
+  - name: website
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        target.url()
+    ));
+    let work = tempfile::tempdir().expect("temp dir");
+    let page = format!("file://{}", env.path("site/index.html").display());
+    let dom_at = |published_at: i64, name: &str| {
+        let run = env.cabot_at(published_at, &["run", "--all", "--no-alerts"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let mut dump = chromium_command(&chromium, &work.path().join(name));
+        dump.arg("--dump-dom").arg(&page);
+        run_bounded(dump, work.path(), name, CHROMIUM_LIMIT)
+    };
+    // Published a minute ago: green, as the run left it.
+    let fresh = dom_at(wall_clock() - 60, "fresh");
+    assert!(fresh.contains("All services operational"), "{fresh}");
+    assert!(!fresh.contains("class=\"stale\""), "{fresh}");
+    // Published 20 minutes ago and not since: the page itself says it is stale.
+    let stale = dom_at(wall_clock() - 20 * 60, "stale");
+    assert!(stale.contains("<body data-updated="), "{stale}");
+    assert!(stale.contains("class=\"stale\""), "{stale}");
+    assert!(
+        stale.contains("Status unknown: this page was last updated"),
+        "{stale}"
+    );
+    assert!(!stale.contains("All services operational"), "{stale}");
 }

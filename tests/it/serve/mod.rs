@@ -7,6 +7,7 @@
 mod browser;
 mod hooks;
 mod posts;
+mod publish;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -396,3 +396,176 @@ fn maintenance_written_in_the_config_and_cancelled_windows() {
     );
     assert!(!page.contains("Everything"), "cancelled: {page}");
 }
+
+#[test]
+fn announce_channels_are_told_each_update_and_each_window_start_and_end_once() {
+    let (news, target) = (HttpServer::start(|_| Reply::new(200, "ok")), Target::new());
+    let env = Env::new(&format!(
+        "status: {{ announce: [news], public_url: 'https://status.example.com/' }}
+channels:
+  news: {{ type: webhook, url: '{}' }}
+services:
+  - name: web
+    public: true
+    checks:
+      - {{ name: home, type: http, url: '{}' }}
+",
+        news.url("/news"),
+        target.url()
+    ));
+    let told = || -> Vec<(String, String, String, String)> {
+        news.requests()
+            .iter()
+            .map(|r| {
+                let a: Value = serde_json::from_str(&r.body).expect("webhook json");
+                (
+                    a["kind"].as_str().unwrap_or("").to_string(),
+                    a["service"].as_str().unwrap_or("").to_string(),
+                    a["checks"][0]["name"].as_str().unwrap_or("").to_string(),
+                    a["checks"][0]["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let t = |kind: &str, subject: &str, what: &str, said: &str| {
+        (
+            kind.to_string(),
+            subject.to_string(),
+            what.to_string(),
+            said.to_string(),
+        )
+    };
+    cabot_ok(
+        &env,
+        T0,
+        &[
+            "incident",
+            "open",
+            "Slow pages",
+            "--services",
+            "web",
+            "--message",
+            "Looking.",
+        ],
+    );
+    cabot_ok(&env, T0 + MIN, &["run"]);
+    cabot_ok(
+        &env,
+        T0 + 2 * MIN,
+        &[
+            "incident",
+            "update",
+            "1",
+            "--status",
+            "monitoring",
+            "--message",
+            "Fixed; watching.",
+        ],
+    );
+    cabot_ok(
+        &env,
+        T0 + 2 * MIN,
+        &[
+            "maintenance",
+            "add",
+            "--from",
+            "2027-01-15 08:10",
+            "--to",
+            "2027-01-15 08:20",
+            "--message",
+            "Router swap",
+        ],
+    );
+    cabot_ok(&env, T0 + 3 * MIN, &["run"]);
+    cabot_ok(
+        &env,
+        T0 + 4 * MIN,
+        &["incident", "resolve", "1", "--message", "All good."],
+    );
+    cabot_ok(&env, T0 + 11 * MIN, &["run"]);
+    cabot_ok(&env, T0 + 12 * MIN, &["run"]);
+    cabot_ok(&env, T0 + 21 * MIN, &["run"]);
+    cabot_ok(&env, T0 + 22 * MIN, &["run"]);
+    assert_eq!(
+        told(),
+        [
+            t("alert", "Slow pages", "investigating", "Looking."),
+            t("alert", "Slow pages", "monitoring", "Fixed; watching."),
+            t("recovery", "Slow pages", "resolved", "All good."),
+            t(
+                "alert",
+                "maintenance: Router swap",
+                "start",
+                "started, until 2027-01-15T08:20:00Z: Router swap (every service)"
+            ),
+            t(
+                "recovery",
+                "maintenance: Router swap",
+                "end",
+                "over: Router swap (every service)"
+            ),
+        ]
+    );
+}
+
+/// The whole of `/status.json` as the README documents it, field by field: a change to
+/// its shape shows here and must be a new `schema_version` (or a new field).
+#[test]
+fn status_json_is_the_documented_contract() {
+    let (hook, target, db) = (
+        HttpServer::start(|_| Reply::new(200, "ok")),
+        Target::new(),
+        Target::new(),
+    );
+    db.set_up(false);
+    let env = env(&hook, &target, &db);
+    cabot_ok(&env, T0, &["run", "--no-alerts"]);
+    cabot_ok(
+        &env,
+        T0,
+        &[
+            "incident",
+            "open",
+            "Database errors",
+            "--services",
+            "db",
+            "--message",
+            "Looking.",
+        ],
+    );
+    cabot_ok(
+        &env,
+        T0,
+        &[
+            "maintenance",
+            "add",
+            "--services",
+            "web",
+            "--from",
+            "2027-01-16 02:00",
+            "--to",
+            "2027-01-16 03:00",
+            "--message",
+            "Upgrade",
+        ],
+    );
+    let server = StatusServer::start(&env, Some(T0 + MIN));
+    let mut json = server.json();
+    // The run's end is a second or so after its start: the only figures that vary.
+    let finished = last_finished(&env);
+    assert_eq!(json["last_run"]["finished_at"], rfc3339(finished));
+    json["last_run"]["finished_at"] = "FINISHED".into();
+    json["last_run"]["age_seconds"] = 0.into();
+    for service in json["services"].as_array_mut().expect("services") {
+        for window in ["24h", "7d", "30d"] {
+            service["uptime"][window]["monitored_seconds"] = 0.into();
+        }
+    }
+    let golden: Value = serde_json::from_str(include_str!("status.golden.json")).expect("golden");
+    assert_eq!(
+        json,
+        golden,
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+}
