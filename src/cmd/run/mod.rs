@@ -408,7 +408,7 @@ fn run_scoped(
     };
     let network_down = network_down == Some(true);
     // What the status page's readers are told by `status.announce`'s channels.
-    let announced = match args.no_alerts {
+    let announced = match args.no_alerts || cfg.status.announce.is_empty() {
         true => false,
         false => store
             .immediate(|tx| crate::store::posts::announce(tx, cfg, started_at))
