@@ -36,6 +36,15 @@ status: {{ public_url: 'https://status.example.com/' }}
     ))
 }
 
+/// A webhook that takes every alert, and the targets of `web` and `db` (up).
+fn servers() -> (HttpServer, Target, Target) {
+    (
+        HttpServer::start(|_| Reply::new(200, "ok")),
+        Target::new(),
+        Target::new(),
+    )
+}
+
 /// The feed as Python's feedparser reads it: whether it found the feed malformed (and
 /// why), and each entry's id, title, link, updated and text.
 fn parse_feed(xml: &str) -> Value {
@@ -79,11 +88,7 @@ fn cabot_ok(env: &Env, at: i64, args: &[&str]) -> String {
 #[test]
 #[ignore = "needs Python's feedparser (.ci/run installs python3-feedparser)"]
 fn an_incident_post_is_opened_updated_and_resolved_on_the_page_the_json_and_the_feed() {
-    let (hook, target, db) = (
-        HttpServer::start(|_| Reply::new(200, "ok")),
-        Target::new(),
-        Target::new(),
-    );
+    let (hook, target, db) = servers();
     let env = env(&hook, &target, &db);
     cabot_ok(&env, T0, &["run"]);
     let said = cabot_ok(
@@ -265,11 +270,7 @@ fn an_incident_post_is_opened_updated_and_resolved_on_the_page_the_json_and_the_
 
 #[test]
 fn maintenance_is_announced_ahead_holds_alerts_while_it_lasts_and_ends() {
-    let (hook, target, db) = (
-        HttpServer::start(|_| Reply::new(200, "ok")),
-        Target::new(),
-        Target::new(),
-    );
+    let (hook, target, db) = servers();
     let env = env(&hook, &target, &db);
     cabot_ok(&env, T0, &["run"]);
     let alerts = || hook.requests().len();
@@ -354,11 +355,7 @@ fn maintenance_is_announced_ahead_holds_alerts_while_it_lasts_and_ends() {
 
 #[test]
 fn maintenance_written_in_the_config_and_cancelled_windows() {
-    let (hook, target, db) = (
-        HttpServer::start(|_| Reply::new(200, "ok")),
-        Target::new(),
-        Target::new(),
-    );
+    let (hook, target, db) = servers();
     let env = env(&hook, &target, &db);
     let text = std::fs::read_to_string(env.config()).expect("config").replace(
         "services:\n",
@@ -512,11 +509,7 @@ services:
 /// its shape shows here and must be a new `schema_version` (or a new field).
 #[test]
 fn status_json_is_the_documented_contract() {
-    let (hook, target, db) = (
-        HttpServer::start(|_| Reply::new(200, "ok")),
-        Target::new(),
-        Target::new(),
-    );
+    let (hook, target, db) = servers();
     db.set_up(false);
     let env = env(&hook, &target, &db);
     cabot_ok(&env, T0, &["run", "--no-alerts"]);
