@@ -45,20 +45,27 @@ pub fn answer(view: &mut View, rest: &str) -> Response {
 
 /// The word and colour of a public service's badge; `None` for any other name.
 pub fn badge_of(view: &mut View, name: &str) -> Option<(String, &'static str)> {
-    let (running, now) = (view.running, view.now);
+    let now = view.now;
     let status = view
         .public_services()
         .into_iter()
         .find(|s| s.name == name)
         .map(|s| s.status)?;
-    // A stale monitor knows nothing now: grey, "unknown", as on the page.
-    Some(if !running {
+    let maintained = view.windows(now).iter().any(|w| w.covers(name, now));
+    Some(look(view.running, status, maintained))
+}
+
+/// A badge's word and colour: grey `unknown` when checks are not running (a stale
+/// monitor knows nothing now, as on the page), blue `maintenance` under a window, else
+/// the status.
+pub fn look(running: bool, status: Status, maintained: bool) -> (String, &'static str) {
+    if !running {
         ("unknown".to_string(), color(None))
-    } else if view.windows(now).iter().any(|w| w.covers(name, now)) {
+    } else if maintained {
         ("maintenance".to_string(), super::posts::MAINTENANCE_COLOR)
     } else {
         (status.as_str().to_ascii_lowercase(), color(Some(status)))
-    })
+    }
 }
 
 /// shields.io's endpoint schema (version 1): label, message and colour.

@@ -60,7 +60,6 @@ pub fn after_run(
 ) -> (Outcome, Option<Last>) {
     let mut db = Db::new(cfg.state.clone());
     let mut view = View::new(cfg, &mut db, now);
-    let files = site(&mut view);
     let digest = digest(&mut view);
     let half = (cfg.stale_after.as_secs() / 2) as i64;
     if let Some(last) = &last
@@ -71,6 +70,8 @@ pub fn after_run(
     {
         return (Outcome::Unchanged, None);
     }
+    // Built only now: most runs change nothing customers see.
+    let files = site(&mut view);
     let problem = write_all(&publish.dir, &files)
         .err()
         .or_else(|| publish.command.as_ref().and_then(|c| run(c, publish)));
@@ -110,18 +111,21 @@ fn site(view: &mut View) -> Vec<(String, Vec<u8>)> {
         ("feed.atom".into(), super::feed::feed(view).into_bytes()),
         ("status.json".into(), super::status_json::body(view)),
     ];
-    let names: Vec<String> = view.public_services().into_iter().map(|s| s.name).collect();
-    for name in names {
-        if let Some((word, fill)) = super::badge::badge_of(view, &name) {
-            files.push((
-                format!("badge/{name}.svg"),
-                super::badge::svg(&name, &word, fill).into_bytes(),
-            ));
-            files.push((
-                format!("badge/{name}.json"),
-                super::badge::endpoint(&name, &word, fill).into_bytes(),
-            ));
-        }
+    // The services and windows read once for every badge.
+    let now = view.now;
+    let windows = view.windows(now);
+    for s in view.public_services() {
+        let maintained = windows.iter().any(|w| w.covers(&s.name, now));
+        let (word, fill) = super::badge::look(view.running, s.status, maintained);
+        let name = &s.name;
+        files.push((
+            format!("badge/{name}.svg"),
+            super::badge::svg(name, &word, fill).into_bytes(),
+        ));
+        files.push((
+            format!("badge/{name}.json"),
+            super::badge::endpoint(name, &word, fill).into_bytes(),
+        ));
     }
     files
 }
