@@ -149,7 +149,7 @@ fn incident_list(incidents: &[crate::core::history::Incident], now: i64) -> Stri
 }
 
 /// `2026-11-24 10:02 UTC`: a time for people, on the page.
-fn page_time(t: i64) -> String {
+pub(super) fn page_time(t: i64) -> String {
     jiff::Timestamp::from_second(t)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .strftime("%Y-%m-%d %H:%M UTC")

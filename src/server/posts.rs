@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::View;
+use super::page::page_time;
 use crate::store::posts::{Post, Window};
 use crate::text::xml_escape;
 
@@ -73,14 +74,6 @@ pub fn window_time(w: &Window) -> String {
     format!("{}-{end}", from.strftime("%a %-d %b %H:%M"))
 }
 
-/// An update's time on the page: `2026-12-12 02:05 UTC`.
-pub fn post_time(t: i64) -> String {
-    jiff::Timestamp::from_second(t)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%d %H:%M UTC")
-        .to_string()
-}
-
 /// One post with its timeline, newest update first.
 pub fn post_html(view: &View, post: &Post) -> String {
     let mut html = format!(
@@ -95,10 +88,10 @@ pub fn post_html(view: &View, post: &Post) -> String {
         },
         status = post.status().title(),
         names = xml_escape(&public_names(view, &post.services)),
-        opened = post_time(post.opened_at),
+        opened = page_time(post.opened_at),
         resolved = post
             .resolved_at
-            .map(|t| format!(" · resolved {}", post_time(t)))
+            .map(|t| format!(" · resolved {}", page_time(t)))
             .unwrap_or_default(),
     );
     for u in post.updates.iter().rev() {
@@ -108,7 +101,7 @@ pub fn post_html(view: &View, post: &Post) -> String {
             post.id,
             u.id,
             u.status.title(),
-            post_time(u.at),
+            page_time(u.at),
             xml_escape(&u.message)
         );
     }
@@ -225,7 +218,7 @@ pub fn history_page(view: &mut View) -> String {
     let _ = writeln!(
         html,
         "</main><footer>Updated {} · <a href=\"feed.atom\">Atom feed</a></footer></body></html>",
-        post_time(now)
+        page_time(now)
     );
     html
 }
