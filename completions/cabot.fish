@@ -222,7 +222,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_see
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "update" -d 'Add an update to an open incident post'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
-complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "list" -d 'The open posts and those resolved in the last 90 days, each update with its author'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and not __fish_seen_subcommand_from open update resolve list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l services -d 'The services it concerns, comma-separated' -r
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from open" -l status -d 'Where it stands' -r -f -a "investigating\t''
@@ -272,7 +272,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_su
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "update" -d 'Add an update to an open incident post'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
-complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "list" -d 'The open posts and those resolved in the last 90 days, each update with its author'
 complete -c cabot -n "__fish_cabot_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -s c -l config -d 'The config file [default: $CABOT_CONFIG, else /etc/cabot/checks.yaml]' -r -F
 complete -c cabot -n "__fish_cabot_using_subcommand maintenance; and not __fish_seen_subcommand_from add list cancel help" -l state -d 'The state database, instead of the config\'s `state:`' -r -F
@@ -379,7 +379,7 @@ complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcom
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "open" -d 'Open an incident post, shown on the status page above the services'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "update" -d 'Add an update to an open incident post'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "resolve" -d 'Resolve an incident post: it leaves the page for the history'
-complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "list" -d 'The open posts and those resolved in the last 90 days'
+complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "list" -d 'The open posts and those resolved in the last 90 days, each update with its author'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "add" -d 'Plan a window: the status page shows it from now on'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "list" -d 'The windows that have not ended, in the state and in the config'
 complete -c cabot -n "__fish_cabot_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "cancel" -d 'Cancel a window that has not ended'

@@ -56,7 +56,7 @@ pub enum Action {
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
-    /// The open posts and those resolved in the last 90 days
+    /// The open posts and those resolved in the last 90 days, each update with its author
     List,
 }
 
@@ -147,6 +147,17 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default(),
                     p.services.join(", ")
                 ));
+                for u in &p.updates {
+                    out.push_str(&format!(
+                        "    {}  {}{}: {}\n",
+                        format_time(u.at),
+                        u.status.as_str(),
+                        u.by.as_deref()
+                            .map(|by| format!(" by {by}"))
+                            .unwrap_or_default(),
+                        u.message
+                    ));
+                }
             }
             if posts.is_empty() {
                 out.push_str("no incident posts in the last 90 days\n");

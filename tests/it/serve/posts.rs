@@ -266,6 +266,14 @@ fn an_incident_post_is_opened_updated_and_resolved_on_the_page_the_json_and_the_
         list.starts_with("1  resolved  Checkout <errors>  opened "),
         "{list}"
     );
+    // Each update with its time and author: only here, never to the public.
+    assert!(
+        list.contains(&format!(
+            "\n    {}  investigating by alice: We see errors & timeouts at checkout.\n",
+            rfc3339(T0 + MIN)
+        )),
+        "{list}"
+    );
 }
 
 #[test]
