@@ -34,6 +34,9 @@ _cabot() {
             cabot,history)
                 cmd="cabot__subcmd__history"
                 ;;
+            cabot,import)
+                cmd="cabot__subcmd__import"
+                ;;
             cabot,incident)
                 cmd="cabot__subcmd__incident"
                 ;;
@@ -97,6 +100,9 @@ _cabot() {
             cabot__subcmd__help,history)
                 cmd="cabot__subcmd__help__subcmd__history"
                 ;;
+            cabot__subcmd__help,import)
+                cmd="cabot__subcmd__help__subcmd__import"
+                ;;
             cabot__subcmd__help,incident)
                 cmd="cabot__subcmd__help__subcmd__incident"
                 ;;
@@ -142,6 +148,12 @@ _cabot() {
             cabot__subcmd__help,validate)
                 cmd="cabot__subcmd__help__subcmd__validate"
                 ;;
+            cabot__subcmd__help__subcmd__import,cabot)
+                cmd="cabot__subcmd__help__subcmd__import__subcmd__cabot"
+                ;;
+            cabot__subcmd__help__subcmd__import,uptime-kuma)
+                cmd="cabot__subcmd__help__subcmd__import__subcmd__uptime__subcmd__kuma"
+                ;;
             cabot__subcmd__help__subcmd__incident,list)
                 cmd="cabot__subcmd__help__subcmd__incident__subcmd__list"
                 ;;
@@ -165,6 +177,24 @@ _cabot() {
                 ;;
             cabot__subcmd__help__subcmd__oncall,override)
                 cmd="cabot__subcmd__help__subcmd__oncall__subcmd__override"
+                ;;
+            cabot__subcmd__import,cabot)
+                cmd="cabot__subcmd__import__subcmd__cabot"
+                ;;
+            cabot__subcmd__import,help)
+                cmd="cabot__subcmd__import__subcmd__help"
+                ;;
+            cabot__subcmd__import,uptime-kuma)
+                cmd="cabot__subcmd__import__subcmd__uptime__subcmd__kuma"
+                ;;
+            cabot__subcmd__import__subcmd__help,cabot)
+                cmd="cabot__subcmd__import__subcmd__help__subcmd__cabot"
+                ;;
+            cabot__subcmd__import__subcmd__help,help)
+                cmd="cabot__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            cabot__subcmd__import__subcmd__help,uptime-kuma)
+                cmd="cabot__subcmd__import__subcmd__help__subcmd__uptime__subcmd__kuma"
                 ;;
             cabot__subcmd__incident,help)
                 cmd="cabot__subcmd__incident__subcmd__help"
@@ -239,7 +269,7 @@ _cabot() {
 
     case "${cmd}" in
         cabot)
-            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help"
+            opts="-c -q -v -h -V --config --state --quiet --verbose --color --help --version run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance import backup restore completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,7 +435,7 @@ _cabot() {
             return 0
             ;;
         cabot__subcmd__help)
-            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance backup restore completions man help"
+            opts="run status serve-status migrate validate ack unack silence unsilence test-alert history alerts ping oncall incident maintenance import backup restore completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +521,48 @@ _cabot() {
         cabot__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__import)
+            opts="cabot uptime-kuma"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__import__subcmd__cabot)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__help__subcmd__import__subcmd__uptime__subcmd__kuma)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -832,6 +904,200 @@ _cabot() {
             fi
             case "${prev}" in
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import)
+            opts="-c -q -v -h --config --state --quiet --verbose --color --help cabot uptime-kuma help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__cabot)
+            opts="-o -c -q -v -h --dump --api --user --password-file --env --output --secrets-dir --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dump)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__help)
+            opts="cabot uptime-kuma help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__help__subcmd__cabot)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__help__subcmd__uptime__subcmd__kuma)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cabot__subcmd__import__subcmd__uptime__subcmd__kuma)
+            opts="-o -c -q -v -h --db --output --secrets-dir --config --state --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

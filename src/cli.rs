@@ -146,6 +146,8 @@ pub enum Command {
     Incident(cmd::incident::Args),
     /// Plan dated maintenance windows, shown ahead on the status page
     Maintenance(cmd::maintenance::Args),
+    /// Write a config from Arachnys' Cabot or Uptime Kuma, secrets in files, with a report
+    Import(cmd::import::Args),
     /// Write a consistent copy of the state while runs go on
     Backup(cmd::backup::Args),
     /// Put a backup back as the state, safely while serve-status runs

@@ -83,6 +83,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Oncall(args) => cmd::oncall::run(g, args),
         Command::Incident(args) => cmd::incident::run(g, args),
         Command::Maintenance(args) => cmd::maintenance::run(g, args),
+        Command::Import(args) => cmd::import::run(g, args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     }

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod backup;
 pub mod completions;
 pub mod history;
+pub mod import;
 pub mod incident;
 pub mod maintenance;
 pub mod man;

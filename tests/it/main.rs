@@ -29,6 +29,7 @@ mod cli;
 mod config;
 mod crash;
 mod fuzz;
+mod import;
 mod oncall;
 mod pages;
 mod pair;
