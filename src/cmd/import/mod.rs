@@ -305,8 +305,11 @@ fn write_validated(output: &Path, imported: &Imported) -> anyhow::Result<String>
             ));
         }
     };
+    // The warnings were found in the file beside the output: they speak of the output.
+    let new_name = format!("{name}.new");
     for w in &loaded.warnings {
-        eprintln!("{}", config::format_diagnostic(output, w, true));
+        let line = config::format_diagnostic(output, w, true);
+        eprintln!("{}", line.replace(&new_name, &name));
     }
     std::fs::rename(&new, output).with_context(|| format!("cannot write {}", output.display()))?;
     let services = loaded.config.services.len();

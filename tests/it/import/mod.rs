@@ -4,6 +4,7 @@
 //! A new source gets a file here; its fixtures go in a folder named for it.
 
 mod cabot;
+mod kuma;
 
 use std::path::{Path, PathBuf};
 
