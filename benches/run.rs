@@ -180,6 +180,157 @@ fn main() -> anyhow::Result<()> {
         println!();
         pair_rounds(&bench)?;
     }
+    if wanted("import") {
+        println!();
+        imports(&bench)?;
+    }
+    Ok(())
+}
+
+/// Scenario 13: a Cabot dump of 1,000 services and 10,000 checks with a million check
+/// results, and a Kuma database of 10,000 monitors with a million heartbeats.
+const IMPORT_SERVICES: usize = 1_000;
+const IMPORT_CHECKS_EACH: usize = 10;
+const IMPORT_HISTORY: usize = 1_000_000;
+
+/// `cabot import ...` in the bench's folder, measured.
+fn import_command(bench: &Bench, args: &[&str]) -> Command {
+    let mut cmd = Command::new(cabot_binary());
+    cmd.current_dir(&bench.dir)
+        .arg("import")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+fn imports(bench: &Bench) -> anyhow::Result<()> {
+    println!(
+        "== 13. cabot import: {IMPORT_SERVICES} services of {IMPORT_CHECKS_EACH} checks, \
+         and {IMPORT_HISTORY} results (Cabot) or heartbeats (Kuma) that are not imported"
+    );
+    let dump = bench.dir.join("cabot.json");
+    {
+        let mut w = std::io::BufWriter::new(File::create(&dump)?);
+        write!(w, "[")?;
+        for u in 0..100 {
+            write!(
+                w,
+                r#"{{"model": "auth.user", "pk": {u}, "fields": {{"username": "user{u}", "email": "user{u}@example.com", "is_active": true}}}},"#
+            )?;
+        }
+        let checks = IMPORT_SERVICES * IMPORT_CHECKS_EACH;
+        for c in 0..checks {
+            write!(
+                w,
+                r#"{{"model": "cabotapp.statuscheck", "pk": {c}, "fields": {{"polymorphic_ctype": ["cabotapp", "httpstatuscheck"], "name": "check {c}", "active": true, "importance": "ERROR", "frequency": 5, "debounce": 1, "endpoint": "http://127.0.0.1:9/{c}", "status_code": "200", "timeout": 30, "verify_ssl_certificate": true}}}},"#
+            )?;
+        }
+        for s in 0..IMPORT_SERVICES {
+            let ids: Vec<String> = (0..IMPORT_CHECKS_EACH)
+                .map(|i| (s * IMPORT_CHECKS_EACH + i).to_string())
+                .collect();
+            write!(
+                w,
+                r#"{{"model": "cabotapp.service", "pk": {s}, "fields": {{"name": "service {s}", "users_to_notify": [["user{}"]], "alerts_enabled": true, "status_checks": [{}], "alerts": [], "url": "", "runbook_link": "", "is_public": false}}}},"#,
+                s % 100,
+                ids.join(", ")
+            )?;
+        }
+        for r in 0..IMPORT_HISTORY {
+            if r > 0 {
+                write!(w, ",")?;
+            }
+            write!(
+                w,
+                r#"{{"model": "cabotapp.statuscheckresult", "pk": {r}, "fields": {{"status_check": {}, "time": "2017-08-21T10:00:00Z", "time_complete": "2017-08-21T10:00:01Z", "raw_data": "<html>a page of some length, as Cabot kept 5,000 characters of it</html>", "succeeded": false, "error": "Wrong code: got 500 (expected 200)"}}}}"#,
+                r % checks
+            )?;
+        }
+        write!(w, "]")?;
+        w.flush()?;
+    }
+    let dump_mb = std::fs::metadata(&dump)?.len() as f64 / 1e6;
+    let mut cabot = Vec::new();
+    for i in 0..3 {
+        let out = format!("cabot-{i}.yaml");
+        cabot.push(bench.measure(
+            import_command(
+                bench,
+                &[
+                    "cabot",
+                    "--dump",
+                    "cabot.json",
+                    "-o",
+                    &out,
+                    "--secrets-dir",
+                    "secrets",
+                ],
+            ),
+            &[0],
+        )?);
+    }
+
+    let kuma = bench.dir.join("kuma.db");
+    {
+        let schema =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/import/kuma/kuma-2.0.2.sql");
+        let db = rusqlite::Connection::open(&kuma)?;
+        db.execute_batch(&std::fs::read_to_string(schema)?)?;
+        db.execute_batch("BEGIN")?;
+        let monitors = IMPORT_SERVICES * IMPORT_CHECKS_EACH;
+        for m in 0..monitors {
+            db.execute(
+                "INSERT INTO monitor (id, name, interval, url, type, maxretries) VALUES (?1, ?2, 60, ?3, 'http', 1)",
+                rusqlite::params![m as i64 + 1, format!("monitor {m}"), format!("http://127.0.0.1:9/{m}")],
+            )?;
+        }
+        let mut insert = db.prepare(
+            "INSERT INTO heartbeat (monitor_id, status, msg, time, ping, duration) VALUES (?1, 1, 'OK', '2025-01-01 00:00:00', 12, 60)",
+        )?;
+        for h in 0..IMPORT_HISTORY {
+            insert.execute([(h % monitors) as i64 + 1])?;
+        }
+        drop(insert);
+        db.execute_batch("COMMIT")?;
+    }
+    let kuma_mb = std::fs::metadata(&kuma)?.len() as f64 / 1e6;
+    let mut kumas = Vec::new();
+    for i in 0..3 {
+        let out = format!("kuma-{i}.yaml");
+        kumas.push(bench.measure(
+            import_command(
+                bench,
+                &[
+                    "uptime-kuma",
+                    "--db",
+                    "kuma.db",
+                    "-o",
+                    &out,
+                    "--secrets-dir",
+                    "secrets",
+                ],
+            ),
+            &[0],
+        )?);
+    }
+    let same = std::fs::read(bench.dir.join("cabot-0.yaml"))?
+        == std::fs::read(bench.dir.join("cabot-2.yaml"))?
+        && std::fs::read(bench.dir.join("kuma-0.yaml"))?
+            == std::fs::read(bench.dir.join("kuma-2.yaml"))?;
+    for (what, size, ms) in [
+        ("Cabot dump", dump_mb, &cabot),
+        ("Kuma database", kuma_mb, &kumas),
+    ] {
+        let wall = median(ms.iter().map(|m| m.wall.as_secs_f64()).collect());
+        let cpu = median(ms.iter().map(|m| m.cpu.as_secs_f64()).collect());
+        let rss = median(ms.iter().map(|m| m.max_rss_kb as f64 / 1024.0).collect());
+        println!(
+            "  RESULT {what} of {size:.0} MB: wall {wall:.2} s, cpu {cpu:.2} s, peak RSS {rss:.1} MB \
+             (median of 3); the three outputs are the same: {}",
+            verdict(same)
+        );
+    }
     Ok(())
 }
 

@@ -40,6 +40,15 @@ pub fn from_api(
         user: user.to_string(),
         password: password.to_string(),
     };
+    if let Ok(uri) = ureq::http::Uri::try_from(base)
+        && uri.scheme_str() == Some("http")
+        && let Some(host) = uri.host()
+        && !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
+    {
+        report.say(format!(
+            "the API's password went to {host} over plain HTTP: change it if the network is not yours"
+        ));
+    }
     for line in LACKING {
         report.say(*line);
     }

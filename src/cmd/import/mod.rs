@@ -14,7 +14,7 @@ mod yaml_out;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -173,8 +173,18 @@ pub struct Secrets {
 }
 
 impl Secrets {
+    /// Makes the folder (readable by its owner only) if it is not there.
     fn new(dir: &Path, output: &Path) -> anyhow::Result<Secrets> {
-        let absolute = absolute(dir)?;
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let absolute = dir
+            .canonicalize()
+            .with_context(|| format!("cannot use {}", dir.display()))?;
         let out_dir = absolute_dir_of(output)?;
         let reference = absolute
             .strip_prefix(&out_dir)
@@ -206,11 +216,6 @@ impl Secrets {
 
     /// Writes every file, each readable by its owner only, each replaced whole.
     fn write(&self) -> anyhow::Result<()> {
-        if self.files.is_empty() {
-            return Ok(());
-        }
-        std::fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create {}", self.dir.display()))?;
         for (name, value) in &self.files {
             let path = self.dir.join(name);
             let tmp = self.dir.join(format!(".{name}.new"));
@@ -250,13 +255,12 @@ fn file_name(hint: &str) -> String {
     }
 }
 
-fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
-    Ok(std::path::absolute(p)?)
-}
-
+/// The folder `file` is (to be) in, with links and `..` resolved.
 fn absolute_dir_of(file: &Path) -> anyhow::Result<PathBuf> {
-    let abs = absolute(file)?;
-    Ok(abs.parent().map(Path::to_path_buf).unwrap_or(abs))
+    let abs = std::path::absolute(file)?;
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or(abs);
+    dir.canonicalize()
+        .with_context(|| format!("cannot write into {}", dir.display()))
 }
 
 /// An existing output is replaced only when an import wrote it: a hand-written config
@@ -288,7 +292,14 @@ fn write_validated(output: &Path, imported: &Imported) -> anyhow::Result<String>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "checks.yaml".into());
     let new = output.with_file_name(format!("{name}.new"));
-    std::fs::write(&new, &text).with_context(|| format!("cannot write {}", new.display()))?;
+    // A new file, not whatever `.new` may point to.
+    let _ = std::fs::remove_file(&new);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&new)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", new.display()))?;
     let loaded = match config::load_thorough(&new) {
         Ok(loaded) => loaded,
         Err(e) => {

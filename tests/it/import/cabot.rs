@@ -125,6 +125,11 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
         out.secret("jenkins-default-jenkins-password"),
         ("jenkins-api-token-1\n".to_string(), 0o600)
     );
+    let folder = std::fs::metadata(out.dir.path().join("secrets")).expect("secrets folder");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&folder.permissions()) & 0o777,
+        0o700
+    );
 
     // The Graphite threshold "abc" is no number: written inactive, and said.
     let load = named(&checkout["checks"], "Load");

@@ -244,8 +244,7 @@ fn a_database_that_is_not_kumas_is_refused_naming_what_it_lacks() {
 }
 
 /// As Kuma would: DOWN told once to the monitor's Slack, UP when it is back.
-#[test]
-fn imported_monitors_alert_and_recover_as_kuma_did() {
+fn alerts_and_recovers_as_kuma_did(schema: &str) {
     let up = Arc::new(AtomicBool::new(true));
     let u = Arc::clone(&up);
     let target = HttpServer::start(move |_| {
@@ -257,7 +256,7 @@ fn imported_monitors_alert_and_recover_as_kuma_did() {
     });
     let slack = FakeApi::slack();
     let base = target.url("");
-    let out = import("kuma-2.0.2.sql", base.trim_end_matches('/'), &slack.url());
+    let out = import(schema, base.trim_end_matches('/'), &slack.url());
     assert_eq!(out.run.code, 0, "{}", out.run.stderr);
     let run = |now: i64| {
         let r = out.cabot_at(now, &["run", "--service", "Shop"]);
@@ -286,4 +285,14 @@ fn imported_monitors_alert_and_recover_as_kuma_did() {
         texts[0]
     );
     assert!(texts[1].contains("back to normal"), "{}", texts[1]);
+}
+
+#[test]
+fn monitors_imported_from_kuma_1_23_alert_and_recover_as_kuma_did() {
+    alerts_and_recovers_as_kuma_did("kuma-1.23.16.sql");
+}
+
+#[test]
+fn monitors_imported_from_kuma_2_0_alert_and_recover_as_kuma_did() {
+    alerts_and_recovers_as_kuma_did("kuma-2.0.2.sql");
 }
