@@ -19,6 +19,14 @@ const SECRETS: &[&str] = &[
     "aBcD1234eFgH5678iJkL9012",
     "services/T0/B0/secret",
     "matrix-secret",
+    "tg-secret",
+    "discord-secret",
+    "pd-secret-key",
+    "og-secret-key",
+    "gotify-secret",
+    "matrix-room-secret",
+    "hook-secret",
+    "header-secret",
 ];
 
 /// A Kuma database in `dir`: `schema`, then the data with its placeholders filled.
@@ -165,6 +173,42 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
     assert_eq!(
         out.secret("ntfy-url").0,
         "https://ntfy.example.com/kuma-alerts\n"
+    );
+    let c = &y["channels"];
+    assert_eq!(c["telegram"]["chat_id"].as_str(), Some("-1001234567890"));
+    assert_eq!(out.secret("telegram-bot-token").0, "123456:tg-secret\n");
+    assert_eq!(
+        c["discord"]["webhook_url_file"].as_str(),
+        Some("secrets/discord-webhook-url")
+    );
+    assert_eq!(
+        c["pagerduty"]["routing_key_file"].as_str(),
+        Some("secrets/pagerduty-routing-key")
+    );
+    assert_eq!(c["opsgenie"]["region"].as_str(), Some("eu"));
+    assert_eq!(
+        c["gotify"]["url"].as_str(),
+        Some("https://gotify.example.com")
+    );
+    assert_eq!(
+        c["matrix-room"]["room_id"].as_str(),
+        Some("!ops:example.org")
+    );
+    assert_eq!(
+        out.secret("hook-url").0,
+        "https://hooks.example.com/kuma?key=hook-secret\n"
+    );
+    assert!(
+        err.contains("'Hook' (Kuma notification 13): its additional headers dropped"),
+        "{err}"
+    );
+    let admin_channels = named(&y["services"], "Admin")["channels"]
+        .as_vec()
+        .map(Vec::len);
+    assert_eq!(
+        admin_channels,
+        Some(7),
+        "Teams and the inactive Matrix are not channels"
     );
     assert!(y["channels"]["old-teams"].is_badvalue());
     assert!(y["channels"]["matrix"].is_badvalue());

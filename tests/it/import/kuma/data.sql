@@ -10,7 +10,14 @@ INSERT INTO notification (id, name, active, user_id, is_default, config) VALUES
  (3, 'Phone push', 1, 1, 0, '{"name":"Phone push","type":"pushover","pushoverapptoken":"azGDORePK8gMaC0QOYAMyEEuzJnyUi","pushoveruserkey":"uQiRzpo4DXghDmr9QzzfQu27cmVRsG","pushoverpriority":"1"}'),
  (4, 'Old Teams', 1, 1, 0, '{"name":"Old Teams","type":"teams","webhookUrl":"https://outlook.office.com/webhook/x"}'),
  (5, 'Matrix', 0, 1, 0, '{"name":"Matrix","type":"matrix","homeserverUrl":"https://matrix.example.org","accessToken":"matrix-secret","internalRoomId":"!ops:example.org"}'),
- (6, 'ntfy', 1, 1, 0, '{"name":"ntfy","type":"ntfy","ntfyserverurl":"https://ntfy.example.com","ntfytopic":"kuma-alerts","ntfyPriority":5,"ntfyAuthenticationMethod":"accessToken","ntfyaccesstoken":"tk_ntfysecret"}');
+ (6, 'ntfy', 1, 1, 0, '{"name":"ntfy","type":"ntfy","ntfyserverurl":"https://ntfy.example.com","ntfytopic":"kuma-alerts","ntfyPriority":5,"ntfyAuthenticationMethod":"accessToken","ntfyaccesstoken":"tk_ntfysecret"}'),
+ (7, 'Telegram', 1, 1, 0, '{"name":"Telegram","type":"telegram","telegramBotToken":"123456:tg-secret","telegramChatID":"-1001234567890","telegramSendSilently":false}'),
+ (8, 'Discord', 1, 1, 0, '{"name":"Discord","type":"discord","discordWebhookUrl":"https://discord.com/api/webhooks/1/discord-secret","discordUsername":"Kuma"}'),
+ (9, 'PagerDuty', 1, 1, 0, '{"name":"PagerDuty","type":"PagerDuty","pagerdutyIntegrationKey":"pd-secret-key","pagerdutyIntegrationUrl":"https://events.pagerduty.com/v2/enqueue","pagerdutyPriority":"critical","pagerdutyAutoResolve":"1"}'),
+ (10, 'Opsgenie', 1, 1, 0, '{"name":"Opsgenie","type":"Opsgenie","opsgenieApiKey":"og-secret-key","opsgenieRegion":"eu","opsgeniePriority":3}'),
+ (11, 'Gotify', 1, 1, 0, '{"name":"Gotify","type":"gotify","gotifyserverurl":"https://gotify.example.com","gotifyapplicationToken":"gotify-secret","gotifyPriority":8}'),
+ (12, 'Matrix room', 1, 1, 0, '{"name":"Matrix room","type":"matrix","homeserverUrl":"https://matrix.example.org","accessToken":"matrix-room-secret","internalRoomId":"!ops:example.org"}'),
+ (13, 'Hook', 1, 1, 0, '{"name":"Hook","type":"webhook","webhookURL":"https://hooks.example.com/kuma?key=hook-secret","webhookContentType":"json","webhookAdditionalHeaders":"{\"Authorization\": \"Bearer header-secret\"}"}');
 
 INSERT INTO monitor (id, name, active, user_id, interval, url, type, hostname, port, keyword, maxretries,
     ignore_tls, upside_down, maxredirects, accepted_statuscodes_json, dns_resolve_type, dns_resolve_server,
@@ -29,7 +36,8 @@ INSERT INTO monitor (id, name, active, user_id, interval, url, type, hostname, p
  (11, 'Admin', 1, 1, 300, '__TARGET__/admin', 'http', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, 'probe', 'hunter2', 'basic', NULL, 0, NULL, NULL, 48, 12);
 
 INSERT INTO monitor_notification (id, monitor_id, notification_id) VALUES
- (1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 6), (5, 4, 3), (6, 5, 3), (7, 6, 1), (8, 11, 4), (9, 11, 5), (10, 8, 2);
+ (1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 6), (5, 4, 3), (6, 5, 3), (7, 6, 1), (8, 11, 4), (9, 11, 5), (10, 8, 2),
+ (11, 11, 7), (12, 11, 8), (13, 11, 9), (14, 11, 10), (15, 11, 11), (16, 11, 12), (17, 11, 13);
 
 INSERT INTO status_page (id, slug, title, description, icon, theme, published) VALUES
  (1, 'public', 'Shop status', NULL, '/icon.svg', 'light', 1),
