@@ -204,6 +204,18 @@ fn import_command(bench: &Bench, args: &[&str]) -> Command {
     cmd
 }
 
+/// `cabot import ARGS` into `NAME-0.yaml`, `NAME-1.yaml` and `NAME-2.yaml`, measured.
+fn import_three_times(bench: &Bench, name: &str, args: &[&str]) -> anyhow::Result<Vec<Measured>> {
+    (0..3)
+        .map(|i| {
+            let out = format!("{name}-{i}.yaml");
+            let mut all = args.to_vec();
+            all.extend(["-o", &out, "--secrets-dir", "secrets"]);
+            bench.measure(import_command(bench, &all), &[0])
+        })
+        .collect()
+}
+
 fn imports(bench: &Bench) -> anyhow::Result<()> {
     println!(
         "== 13. cabot import: {IMPORT_SERVICES} services of {IMPORT_CHECKS_EACH} checks, \
@@ -251,25 +263,7 @@ fn imports(bench: &Bench) -> anyhow::Result<()> {
         w.flush()?;
     }
     let dump_mb = std::fs::metadata(&dump)?.len() as f64 / 1e6;
-    let mut cabot = Vec::new();
-    for i in 0..3 {
-        let out = format!("cabot-{i}.yaml");
-        cabot.push(bench.measure(
-            import_command(
-                bench,
-                &[
-                    "cabot",
-                    "--dump",
-                    "cabot.json",
-                    "-o",
-                    &out,
-                    "--secrets-dir",
-                    "secrets",
-                ],
-            ),
-            &[0],
-        )?);
-    }
+    let cabot = import_three_times(bench, "cabot", &["cabot", "--dump", "cabot.json"])?;
 
     let kuma = bench.dir.join("kuma.db");
     {
@@ -295,25 +289,7 @@ fn imports(bench: &Bench) -> anyhow::Result<()> {
         db.execute_batch("COMMIT")?;
     }
     let kuma_mb = std::fs::metadata(&kuma)?.len() as f64 / 1e6;
-    let mut kumas = Vec::new();
-    for i in 0..3 {
-        let out = format!("kuma-{i}.yaml");
-        kumas.push(bench.measure(
-            import_command(
-                bench,
-                &[
-                    "uptime-kuma",
-                    "--db",
-                    "kuma.db",
-                    "-o",
-                    &out,
-                    "--secrets-dir",
-                    "secrets",
-                ],
-            ),
-            &[0],
-        )?);
-    }
+    let kumas = import_three_times(bench, "kuma", &["uptime-kuma", "--db", "kuma.db"])?;
     let same = std::fs::read(bench.dir.join("cabot-0.yaml"))?
         == std::fs::read(bench.dir.join("cabot-2.yaml"))?
         && std::fs::read(bench.dir.join("kuma-0.yaml"))?

@@ -24,7 +24,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::yaml_out::Node;
-use super::{Imported, Report, Secrets, minutes, seconds, unique, usable_name};
+use super::{Imported, Report, Secrets, http_url, minutes, seconds, unique, usable_name};
 use crate::alerts::channels::{self, Verdict};
 use crate::exit_codes::{Exit, ExitCode};
 
@@ -985,14 +985,13 @@ fn services(
         let name = unique(usable_name(&g.name, "service", report), &mut taken);
         let mut node = Node::map().with("name", Node::str(&name));
         if !g.url.trim().is_empty() {
-            match ureq::http::Uri::try_from(g.url.trim()) {
-                Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) => {
-                    node.set("url", Node::str(g.url.trim()))
-                }
-                _ => report.say(format!(
+            if http_url(&g.url) {
+                node.set("url", Node::str(g.url.trim()));
+            } else {
+                report.say(format!(
                     "{what}: url '{}' dropped (not an http or https URL)",
                     g.url
-                )),
+                ));
             }
         }
         if !g.runbook.trim().is_empty() {
@@ -1144,15 +1143,11 @@ fn check(
     match &c.kind {
         Kind::Http => {
             let url = c.endpoint.as_deref().unwrap_or("").trim();
-            match ureq::http::Uri::try_from(url) {
-                Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some() => {
-                }
-                _ => {
-                    report.say(format!(
-                        "{what}: not imported (its endpoint '{url}' is not an http or https URL)"
-                    ));
-                    return None;
-                }
+            if !http_url(url) {
+                report.say(format!(
+                    "{what}: not imported (its endpoint '{url}' is not an http or https URL)"
+                ));
+                return None;
             }
             node.set("type", Node::str("http"));
             node.set("url", Node::str(url));

@@ -15,7 +15,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::Value;
 
 use super::yaml_out::{Item, Node};
-use super::{Imported, Report, Secrets, seconds, unique, usable_name};
+use super::{Imported, Report, Secrets, http_url, seconds, slug, unique, usable_name};
 use crate::exit_codes::{Exit, ExitCode};
 
 /// The tables an import reads, with the columns it needs from each: a database without
@@ -588,15 +588,11 @@ fn check(
     match kind.as_str() {
         "http" | "keyword" | "json-query" => {
             let url = get_str(m, "url").unwrap_or_default();
-            match ureq::http::Uri::try_from(url.trim()) {
-                Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some() => {
-                }
-                _ => {
-                    report.say(format!(
-                        "{what}: not imported (its URL '{url}' is not http or https)"
-                    ));
-                    return None;
-                }
+            if !http_url(&url) {
+                report.say(format!(
+                    "{what}: not imported (its URL '{url}' is not http or https)"
+                ));
+                return None;
             }
             node.set("type", Node::str("http"));
             node.set("url", Node::str(url.trim()));
@@ -840,7 +836,7 @@ fn channels(
         let config: serde_json::Map<String, Value> = get_str(n, "config")
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
-        let key = channel_key(&title);
+        let key = slug(&title, "notification");
         let key = unique(key, &mut taken);
         let Some(node) = channel(&config, &key, secrets, report, &what) else {
             taken.remove(&key);
@@ -855,24 +851,6 @@ fn channels(
         out.set_commented(Some(format!("Kuma notification {id}")), &key, node);
     }
     (out, channel_of)
-}
-
-/// A channel's name from a notification's: lower case, dashes, nothing else.
-fn channel_key(title: &str) -> String {
-    let mut key = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            key.push(c);
-        } else if !key.is_empty() && !key.ends_with('-') {
-            key.push('-');
-        }
-    }
-    let key = key.trim_end_matches('-').to_string();
-    if key.is_empty() {
-        "notification".into()
-    } else {
-        key
-    }
 }
 
 fn channel(

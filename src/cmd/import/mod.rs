@@ -200,7 +200,7 @@ impl Secrets {
     /// Keeps `value` in a file named after `hint`, and returns the path the config gives.
     /// The same value under the same hint is one file; another value gets `-2`, `-3`.
     pub fn put(&mut self, hint: &str, value: &str) -> String {
-        let base = file_name(hint);
+        let base = slug(hint, "secret");
         let mut name = base.clone();
         let mut n = 1;
         while let Some(held) = self.files.get(&name) {
@@ -237,22 +237,29 @@ impl Secrets {
     }
 }
 
-/// A secret's file name: lower case letters, digits and dashes.
-fn file_name(hint: &str) -> String {
+/// A name made of `text`'s letters and digits in lower case, dashes between: a secret's
+/// file name (nothing that could leave the folder), a channel's key. `fallback` if none.
+pub fn slug(text: &str, fallback: &str) -> String {
     let mut name = String::new();
-    for c in hint.chars() {
-        if c.is_ascii_alphanumeric() {
-            name.push(c.to_ascii_lowercase());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            name.push(c);
         } else if !name.ends_with('-') && !name.is_empty() {
             name.push('-');
         }
     }
     let name = name.trim_end_matches('-').to_string();
     if name.is_empty() {
-        "secret".to_string()
+        fallback.to_string()
     } else {
         name
     }
+}
+
+/// Whether `url` is an http or https URL with a host: what an http check can fetch.
+pub fn http_url(url: &str) -> bool {
+    ureq::http::Uri::try_from(url.trim())
+        .is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some())
 }
 
 /// The folder `file` is (to be) in, with links and `..` resolved.

@@ -3,8 +3,7 @@
 //! types such a dump needs), and Cabot's REST API served by a fake that answers as Django
 //! REST Framework's `ModelSerializer`s in `cabot/rest_urls.py` do.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
@@ -102,13 +101,7 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
         named(&checkout["checks"], "Homepage")["url"].as_str(),
         Some("http://127.0.0.1:9/")
     );
-    assert!(
-        out.run
-            .stderr
-            .contains("check 'Homepage' (Cabot check 10) is in Website, Checkout"),
-        "{}",
-        out.run.stderr
-    );
+    out.said("check 'Homepage' (Cabot check 10) is in Website, Checkout");
 
     // Jenkins' two objects are one check, with its server from the jenkinsconfig.
     let deploy = named(&website["checks"], "deploy-website");
@@ -134,13 +127,7 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
     // The Graphite threshold "abc" is no number: written inactive, and said.
     let load = named(&checkout["checks"], "Load");
     assert_eq!(load["active"].as_bool(), Some(false));
-    assert!(
-        out.run
-            .stderr
-            .contains("its condition '> abc' cannot be read"),
-        "{}",
-        out.run.stderr
-    );
+    out.said("its condition '> abc' cannot be read");
     let queue = named(&checkout["checks"], "Queue");
     assert_eq!(
         (queue["comparison"].as_str(), queue["threshold"].as_f64()),
@@ -158,30 +145,10 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
     assert_eq!(y["users"]["bob"]["phone"].as_str(), Some("+442079460958"));
     assert_eq!(y["users"]["alice"]["name"].as_str(), Some("Alice Smith"));
     assert!(y["users"]["carol"].is_badvalue());
-    assert!(
-        out.run
-            .stderr
-            .contains("user alice: Slack alias 'alice' is a display name"),
-        "{}",
-        out.run.stderr
-    );
-    assert!(
-        out.run.stderr.contains("HipChat aliases dropped (bob)"),
-        "{}",
-        out.run.stderr
-    );
-    assert!(
-        out.run
-            .stderr
-            .contains("alert plugin HipChat (Cabot plugin 5): dropped"),
-        "{}",
-        out.run.stderr
-    );
-    assert!(
-        out.run.stderr.contains("not imported: 2 check results"),
-        "{}",
-        out.run.stderr
-    );
+    out.said("user alice: Slack alias 'alice' is a display name");
+    out.said("HipChat aliases dropped (bob)");
+    out.said("alert plugin HipChat (Cabot plugin 5): dropped");
+    out.said("not imported: 2 check results");
 
     // Channels from the env file, their secrets in files.
     let sms = &y["channels"]["sms"]["providers"][0]["twilio"];
@@ -248,16 +215,8 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
 fn a_dump_without_natural_keys_is_refused_unless_it_has_the_content_types() {
     let plain = import("cabot/plain.json", "http://127.0.0.1:9", None);
     assert_eq!(plain.run.code, 64, "{}", plain.run.stderr);
-    assert!(
-        plain.run.stderr.contains("--natural-foreign"),
-        "{}",
-        plain.run.stderr
-    );
-    assert!(
-        plain.run.stderr.contains("manage.py dumpdata"),
-        "{}",
-        plain.run.stderr
-    );
+    plain.said("--natural-foreign");
+    plain.said("manage.py dumpdata");
     assert!(!plain.config().exists());
 
     // The same dump with contenttypes in it reads as the natural one.
@@ -282,11 +241,7 @@ fn a_dump_without_natural_keys_is_refused_unless_it_has_the_content_types() {
     assert_eq!(natural.run.code, 0, "{}", natural.run.stderr);
     assert_eq!(with_types.text(), natural.text());
     // Without the env file, the channels are not guessed: the report says where they are.
-    assert!(
-        natural.run.stderr.contains("give --env production.env"),
-        "{}",
-        natural.run.stderr
-    );
+    natural.said("give --env production.env");
 }
 
 #[test]
@@ -296,33 +251,15 @@ fn an_output_not_written_by_an_import_is_not_overwritten() {
     fixture_into(dir.path(), "cabot/natural.json", "cabot.json", &[]);
     let out = import_into(dir, &["cabot", "--dump", "cabot.json"]);
     assert_eq!(out.run.code, 64, "{}", out.run.stderr);
-    assert!(
-        out.run.stderr.contains("was not written by cabot import"),
-        "{}",
-        out.run.stderr
-    );
+    out.said("was not written by cabot import");
     assert_eq!(out.text(), "services: []\n");
-}
-
-/// A target that says "Welcome" (200) while up and 500 while down, on every path.
-fn welcome_target() -> (HttpServer, Arc<AtomicBool>) {
-    let up = Arc::new(AtomicBool::new(true));
-    let u = Arc::clone(&up);
-    let server = HttpServer::start(move |_| {
-        if u.load(Ordering::SeqCst) {
-            Reply::new(200, "Welcome to the shop")
-        } else {
-            Reply::new(500, "down")
-        }
-    });
-    (server, up)
 }
 
 /// As Cabot would: the CRITICAL check's first failure alerts the service's Slack, the
 /// recovery says it is back to normal, and nothing is sent while it passes.
 #[test]
 fn imported_checks_alert_and_recover_as_cabot_did() {
-    let (target, up) = welcome_target();
+    let (target, up) = toggled_target("Welcome to the shop");
     let slack = FakeApi::slack();
     // No Twilio and no email in this env file: nothing leaves loopback.
     let env = format!(
@@ -423,11 +360,7 @@ fn the_api_import_says_what_the_api_lacks_and_still_validates() {
     let api = fake_cabot_api("http://127.0.0.1:9", false);
     let refused = import_api(&api, None, "wrong");
     assert_eq!(refused.run.code, 64, "{}", refused.run.stderr);
-    assert!(
-        refused.run.stderr.contains("HTTP 401"),
-        "{}",
-        refused.run.stderr
-    );
+    refused.said("HTTP 401");
 
     let out = import_api(
         &api,
@@ -449,13 +382,7 @@ fn the_api_import_says_what_the_api_lacks_and_still_validates() {
             out.run.stderr
         );
     }
-    assert!(
-        out.run
-            .stderr
-            .contains("'CloudWatch CPU' (Cabot check 17): not imported"),
-        "{}",
-        out.run.stderr
-    );
+    out.said("'CloudWatch CPU' (Cabot check 17): not imported");
     let y = out.yaml();
     let website = named(&y["services"], "Website");
     let home = named(&website["checks"], "Homepage");

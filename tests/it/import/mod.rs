@@ -7,6 +7,8 @@ mod cabot;
 mod kuma;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::support::*;
 
@@ -41,6 +43,15 @@ impl Imported {
             .mode()
             & 0o777;
         (text, mode)
+    }
+
+    /// Fails unless stderr (the report, and validate's warnings) says `text`.
+    pub fn said(&self, text: &str) {
+        assert!(
+            self.run.stderr.contains(text),
+            "not said: {text}\n{}",
+            self.run.stderr
+        );
     }
 
     /// `cabot ARGS` on the imported config, with its state in the same folder.
@@ -94,4 +105,18 @@ pub fn named<'a>(list: &'a yaml_rust2::Yaml, name: &str) -> &'a yaml_rust2::Yaml
     list.as_vec()
         .and_then(|v| v.iter().find(|i| i["name"].as_str() == Some(name)))
         .unwrap_or_else(|| panic!("no item named {name} in {list:?}"))
+}
+
+/// A target that answers `body` (200) while up and 503 while down, on every path.
+pub fn toggled_target(body: &'static str) -> (HttpServer, Arc<AtomicBool>) {
+    let up = Arc::new(AtomicBool::new(true));
+    let u = Arc::clone(&up);
+    let server = HttpServer::start(move |_| {
+        if u.load(Ordering::SeqCst) {
+            Reply::new(200, body)
+        } else {
+            Reply::new(503, "down")
+        }
+    });
+    (server, up)
 }
