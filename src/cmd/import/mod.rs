@@ -126,11 +126,20 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         },
         Source::UptimeKuma(a) => kuma::from_db(&a.db, &mut secrets, &mut report)?,
     };
-    secrets.write()?;
-    let summary = write_validated(&out.output, &imported)?;
     for line in &report.lines {
         eprintln!("import: {line}");
     }
+    if imported.root.get("services").is_none_or(Node::is_empty) {
+        return Err(Exit::error(
+            ExitCode::Usage,
+            format!(
+                "nothing to write: no service has a check cabot can run (the report above says why each was left out); {} is unchanged",
+                out.output.display()
+            ),
+        ));
+    }
+    secrets.write()?;
+    let summary = write_validated(&out.output, &imported)?;
     if !g.quiet {
         crate::print_out(&format!(
             "{}: {summary}; {} secret{} in {}; {} line{} in the report above\n",

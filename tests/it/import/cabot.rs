@@ -245,6 +245,18 @@ fn a_dump_without_natural_keys_is_refused_unless_it_has_the_content_types() {
 }
 
 #[test]
+fn a_dump_with_nothing_to_run_writes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = r#"[{"model": "cabotapp.service", "pk": 1, "fields": {"name": "Empty", "status_checks": [], "alerts_enabled": true}}]"#;
+    std::fs::write(dir.path().join("cabot.json"), dump).unwrap();
+    let out = import_into(dir, &["cabot", "--dump", "cabot.json"]);
+    assert_eq!(out.run.code, 64, "{}", out.run.stderr);
+    out.said("service 'Empty' (Cabot service 1): not imported (no checks it can run");
+    out.said("nothing to write: no service has a check cabot can run");
+    assert!(!out.config().exists());
+}
+
+#[test]
 fn an_output_not_written_by_an_import_is_not_overwritten() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("checks.yaml"), "services: []\n").unwrap();
