@@ -24,7 +24,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::yaml_out::Node;
-use super::{Imported, Report, Secrets, http_url, minutes, seconds, unique, usable_name};
+use super::{
+    Imported, Report, Secrets, http_url, minutes, seconds, split_userinfo, unique, usable_name,
+};
 use crate::alerts::channels::{self, Verdict};
 use crate::exit_codes::{Exit, ExitCode};
 
@@ -1150,7 +1152,9 @@ fn check(
                 return None;
             }
             node.set("type", Node::str("http"));
-            node.set("url", Node::str(url));
+            // requests took basic auth from the URL when the check gave none.
+            let (url, userinfo) = split_userinfo(url);
+            node.set("url", Node::str(&url));
             let code = c
                 .status_code
                 .as_deref()
@@ -1200,8 +1204,14 @@ fn check(
             if !c.verify_ssl {
                 node.set("verify_tls", Node::bool(false));
             }
-            let user = c.username.as_deref().unwrap_or("");
-            let password = c.password.as_deref().unwrap_or("");
+            let (mut user, mut password) = (
+                c.username.clone().unwrap_or_default(),
+                c.password.clone().unwrap_or_default(),
+            );
+            if let Some((u, p)) = userinfo.filter(|_| user.is_empty() && password.is_empty()) {
+                (user, password) = (u, p);
+            }
+            let (user, password) = (user.as_str(), password.as_str());
             if !user.is_empty() || !password.is_empty() {
                 node.set("username", Node::str(user));
                 if !password.is_empty() {

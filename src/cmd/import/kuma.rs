@@ -15,7 +15,9 @@ use rusqlite::types::Value as Sql;
 use serde_json::Value;
 
 use super::yaml_out::{Item, Node};
-use super::{Imported, Report, Secrets, http_url, seconds, slug, unique, usable_name};
+use super::{
+    Imported, Report, Secrets, http_url, seconds, slug, split_userinfo, unique, usable_name,
+};
 use crate::exit_codes::{Exit, ExitCode};
 
 /// The tables an import reads, with the columns it needs from each: a database without
@@ -595,7 +597,10 @@ fn check(
                 return None;
             }
             node.set("type", Node::str("http"));
-            node.set("url", Node::str(url.trim()));
+            // Credentials in the URL go to a file; what is left is the URL.
+            let (url, userinfo) = split_userinfo(url.trim());
+            node.set("url", Node::str(&url));
+            let mut basic: Option<(String, String)> = userinfo;
             let method = get_str(m, "method")
                 .unwrap_or_else(|| "GET".into())
                 .to_ascii_uppercase();
@@ -611,10 +616,20 @@ fn check(
                         let mut map = Node::map();
                         for (k, v) in h {
                             let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                            map.set(&k, Node::str(v));
+                            if !credential_header(&k) {
+                                map.set(&k, Node::str(v));
+                            } else if let Some(pair) = basic_credentials(&k, &v) {
+                                basic = basic.or(Some(pair));
+                            } else {
+                                report.say(format!(
+                                    "{what}: header {k} holds a credential, and a check's headers are written in the config: it is left out, and the check is inactive until you give it another way"
+                                ));
+                                active = false;
+                            }
                         }
-                        node.set("headers", map);
-                        report.say(format!("{what}: its request headers are written in the config as they were; move any credential among them to a *_file secret by hand"));
+                        if !map.is_empty() {
+                            node.set("headers", map);
+                        }
                     }
                     Ok(_) => {}
                     Err(_) => report.say(format!("{what}: headers dropped (not a JSON object)")),
@@ -640,21 +655,24 @@ fn check(
                 ));
             }
             let auth = get_str(m, "auth_method");
-            match (auth.as_deref(), get_str(m, "basic_auth_user")) {
-                (None | Some("basic"), Some(user)) => {
-                    node.set("username", Node::str(user));
-                    if let Some(pw) = get_str(m, "basic_auth_pass") {
-                        node.set(
-                            "password_file",
-                            Node::str(secrets.put(&format!("http {service} {name} password"), &pw)),
-                        );
-                    }
+            // Kuma's own basic auth wins over the URL's and a header's, as axios's does.
+            if let (None | Some("basic"), Some(user)) =
+                (auth.as_deref(), get_str(m, "basic_auth_user"))
+            {
+                basic = Some((user, get_str(m, "basic_auth_pass").unwrap_or_default()));
+            }
+            if let Some(other @ ("ntlm" | "oauth2-cc" | "mtls")) = auth.as_deref() {
+                report.say(format!(
+                    "{what}: {other} authentication has no equivalent in cabot: inactive until you look"
+                ));
+                active = false;
+            }
+            if let Some((user, password)) = basic {
+                node.set("username", Node::str(user));
+                if !password.is_empty() {
+                    let file = secrets.put(&format!("http {service} {name} password"), &password);
+                    node.set("password_file", Node::str(file));
                 }
-                (Some(other @ ("ntlm" | "oauth2-cc" | "mtls")), _) => {
-                    report.say(format!("{what}: {other} authentication has no equivalent in cabot: inactive until you look"));
-                    active = false;
-                }
-                _ => {}
             }
             if kind == "keyword" {
                 let keyword = get_str(m, "keyword").unwrap_or_default();
@@ -786,6 +804,35 @@ fn check(
         node.set("active", Node::bool(false));
     }
     Some(node)
+}
+
+/// Whether a request header carries a credential, by its name.
+fn credential_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie"
+    ) || ["token", "secret", "key", "auth", "password", "session"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// `Authorization: Basic ...` as the user and password it encodes.
+fn basic_credentials(name: &str, value: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    if !name.eq_ignore_ascii_case("authorization") {
+        return None;
+    }
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
 }
 
 /// The answers in Kuma's `dns_last_result` (`Records: a | b`, `Servers: ...`, a CNAME,
@@ -1222,6 +1269,32 @@ mod tests {
         assert_eq!(json_path("$.a[1][2]").as_deref(), Some("$.a[1][2]"));
         assert_eq!(json_path("$count(items)"), None);
         assert_eq!(json_path("items[status='up']"), None);
+    }
+
+    #[test]
+    fn credentials_leave_urls_and_headers() {
+        assert_eq!(
+            split_userinfo("https://bob:p%40ss@example.com/a@b?x=1"),
+            (
+                "https://example.com/a@b?x=1".to_string(),
+                Some(("bob".into(), "p@ss".into()))
+            )
+        );
+        assert_eq!(
+            split_userinfo("https://example.com/a@b"),
+            ("https://example.com/a@b".to_string(), None)
+        );
+        // base64 of "probe:hunter2", by coreutils' base64
+        assert_eq!(
+            basic_credentials("Authorization", "Basic cHJvYmU6aHVudGVyMg=="),
+            Some(("probe".into(), "hunter2".into()))
+        );
+        assert_eq!(basic_credentials("Authorization", "Bearer abc"), None);
+        assert!(
+            credential_header("X-API-Key")
+                && credential_header("Cookie")
+                && !credential_header("X-Probe")
+        );
     }
 
     #[test]

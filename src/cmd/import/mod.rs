@@ -265,6 +265,27 @@ pub fn slug(text: &str, fallback: &str) -> String {
     }
 }
 
+/// `url` without its `user:password@`, and those, percent-decoded.
+pub fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let (user, password) = rest[..at].split_once(':').unwrap_or((&rest[..at], ""));
+    (
+        format!("{scheme}://{}", &rest[at + 1..]),
+        Some((decode(user), decode(password))),
+    )
+}
+
 /// Whether `url` is an http or https URL with a host: what an http check can fetch.
 pub fn http_url(url: &str) -> bool {
     ureq::http::Uri::try_from(url.trim())

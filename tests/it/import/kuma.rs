@@ -26,6 +26,8 @@ const SECRETS: &[&str] = &[
     "matrix-room-secret",
     "hook-secret",
     "header-secret",
+    "api-secret",
+    "legacy%2Fsecret",
 ];
 
 /// A Kuma database in `dir`: `schema`, then the data with its placeholders filled.
@@ -142,6 +144,13 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
     );
     let legacy = named(&named(&y["services"], "Legacy")["checks"], "http");
     assert_eq!(legacy["active"].as_bool(), Some(false));
+    assert_eq!(legacy["url"].as_str(), Some("http://127.0.0.1:9/legacy"));
+    assert_eq!(legacy["username"].as_str(), Some("legacy"));
+    assert_eq!(out.secret("http-legacy-http-password").0, "legacy/secret\n");
+    // A bearer token cannot be a header from a file: left out, the check inactive, said.
+    assert!(api["headers"]["Authorization"].is_badvalue());
+    assert_eq!(api["active"].as_bool(), Some(false));
+    out.said("header Authorization holds a credential");
     out.said("upside-down mode has no equivalent");
     out.said("monitor 'Containers' (Kuma monitor 10): not imported (cabot has no docker check)");
 

@@ -25,13 +25,13 @@ INSERT INTO monitor (id, name, active, user_id, interval, url, type, hostname, p
     auth_method, parent, invert_keyword, json_path, expected_value, timeout, resend_interval) VALUES
  (1, 'Shop', 1, 1, 60, '__TARGET__/', 'http', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (2, 'Shop keyword', 1, 1, 60, '__TARGET__/', 'keyword', NULL, NULL, 'Welcome (home)', 1, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
- (3, 'API', 1, 1, 120, '__TARGET__/health', 'json-query', NULL, NULL, NULL, 2, 1, 0, 0, '["200-299","404"]', 'A', '1.1.1.1', NULL, 60, NULL, 'POST', '{"probe":true}', '{"X-Probe":"kuma"}', NULL, NULL, NULL, NULL, 0, 'status', 'up', 30, 0),
+ (3, 'API', 1, 1, 120, '__TARGET__/health', 'json-query', NULL, NULL, NULL, 2, 1, 0, 0, '["200-299","404"]', 'A', '1.1.1.1', NULL, 60, NULL, 'POST', '{"probe":true}', '{"X-Probe":"kuma","Authorization":"Bearer api-secret"}', NULL, NULL, NULL, NULL, 0, 'status', 'up', 30, 0),
  (4, 'Backend', 1, 1, 60, NULL, 'group', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (5, 'Database', 1, 1, 60, NULL, 'port', '127.0.0.1', 5432, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, 4, 0, NULL, NULL, 48, 0),
  (6, 'Gateway', 1, 1, 60, NULL, 'ping', '127.0.0.1', NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, 4, 0, NULL, NULL, 48, 0),
  (7, 'Resolver', 1, 1, 300, NULL, 'dns', 'shop.example.com', 53, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '127.0.0.1', 'Records: 127.0.0.1 | 127.0.0.2', 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, 4, 0, NULL, NULL, 48, 0),
  (8, 'Nightly backup', 1, 1, 86400, NULL, 'push', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, 'aBcD1234eFgH5678iJkL9012', 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
- (9, 'Legacy', 0, 1, 60, '__TARGET__/legacy', 'http', NULL, NULL, NULL, 0, 0, 1, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
+ (9, 'Legacy', 0, 1, 60, 'http://legacy:legacy%2Fsecret@127.0.0.1:9/legacy', 'http', NULL, NULL, NULL, 0, 0, 1, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (10, 'Containers', 1, 1, 60, NULL, 'docker', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (11, 'Admin', 1, 1, 300, '__TARGET__/admin', 'http', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, 'probe', 'hunter2', 'basic', NULL, 0, NULL, NULL, 48, 12);
 
