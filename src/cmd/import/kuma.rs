@@ -607,33 +607,46 @@ fn check(
             if method != "GET" {
                 node.set("method", Node::str(&method));
             }
-            if let Some(body) = get_str(m, "body") {
+            let body = get_str(m, "body");
+            let user_headers = match get_str(m, "headers") {
+                None => serde_json::Map::new(),
+                Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
+                    report.say(format!("{what}: headers dropped (not a JSON object)"));
+                    serde_json::Map::new()
+                }),
+            };
+            let mut headers = Node::map();
+            // Kuma sends a body with the type its encoding says, unless a header of the
+            // monitor's own says otherwise.
+            let own_type = user_headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("content-type"));
+            if body.is_some() && !own_type {
+                let content_type = match get_str(m, "http_body_encoding").as_deref() {
+                    Some("form") => "application/x-www-form-urlencoded",
+                    Some("xml") => "text/xml; charset=utf-8",
+                    _ => "application/json",
+                };
+                headers.set("Content-Type", Node::str(content_type));
+            }
+            for (k, v) in user_headers {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                if !credential_header(&k) {
+                    headers.set(&k, Node::str(v));
+                } else if let Some(pair) = basic_credentials(&k, &v) {
+                    basic = basic.or(Some(pair));
+                } else {
+                    report.say(format!(
+                        "{what}: header {k} holds a credential, and a check's headers are written in the config: it is left out, and the check is inactive until you give it another way"
+                    ));
+                    active = false;
+                }
+            }
+            if let Some(body) = body {
                 node.set("body", Node::str(body));
             }
-            if let Some(headers) = get_str(m, "headers") {
-                match serde_json::from_str::<serde_json::Map<String, Value>>(&headers) {
-                    Ok(h) if !h.is_empty() => {
-                        let mut map = Node::map();
-                        for (k, v) in h {
-                            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                            if !credential_header(&k) {
-                                map.set(&k, Node::str(v));
-                            } else if let Some(pair) = basic_credentials(&k, &v) {
-                                basic = basic.or(Some(pair));
-                            } else {
-                                report.say(format!(
-                                    "{what}: header {k} holds a credential, and a check's headers are written in the config: it is left out, and the check is inactive until you give it another way"
-                                ));
-                                active = false;
-                            }
-                        }
-                        if !map.is_empty() {
-                            node.set("headers", map);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => report.say(format!("{what}: headers dropped (not a JSON object)")),
-                }
+            if !headers.is_empty() {
+                node.set("headers", headers);
             }
             node.set(
                 "expect_status",

@@ -88,6 +88,11 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
     assert_eq!(api["expect_status"][1].as_i64(), Some(404));
     assert_eq!(api["method"].as_str(), Some("POST"));
     assert_eq!(api["headers"]["X-Probe"].as_str(), Some("kuma"));
+    assert_eq!(
+        api["headers"]["Content-Type"].as_str(),
+        Some("application/json"),
+        "as Kuma sent a JSON body"
+    );
     assert_eq!(api["verify_tls"].as_bool(), Some(false));
     assert_eq!(api["follow_redirects"].as_bool(), Some(false));
     assert_eq!(api["debounce"].as_i64(), Some(2));
