@@ -174,11 +174,26 @@ pub(super) struct Object {
 
 /// Models whose objects are history, counted and skipped.
 const HISTORY: &[(&str, &str)] = &[
-    ("cabotapp.statuscheckresult", "check results"),
-    ("cabotapp.servicestatussnapshot", "service snapshots"),
-    ("cabotapp.instancestatussnapshot", "instance snapshots"),
-    ("cabotapp.alertacknowledgement", "acknowledgements"),
-    ("cabotapp.shift", "rota shifts (the calendar is read again)"),
+    (
+        "cabotapp.statuscheckresult",
+        "check results (history stays in Cabot)",
+    ),
+    (
+        "cabotapp.servicestatussnapshot",
+        "service snapshots (history stays in Cabot)",
+    ),
+    (
+        "cabotapp.instancestatussnapshot",
+        "instance snapshots (history stays in Cabot)",
+    ),
+    (
+        "cabotapp.alertacknowledgement",
+        "acknowledgements (history stays in Cabot)",
+    ),
+    (
+        "cabotapp.shift",
+        "rota shifts (cabot reads the calendar itself)",
+    ),
 ];
 
 fn wanted(model: &str) -> bool {
@@ -565,9 +580,7 @@ pub fn to_config(
             .iter()
             .find(|(m, _)| m == model)
             .map_or(model.as_str(), |(_, w)| w);
-        report.say(format!(
-            "not imported: {count} {what} (history stays in Cabot)"
-        ));
+        report.say(format!("not imported: {count} {what}"));
     }
     let mut root = Node::map();
     root.set("alerting", alerting(env, report));
