@@ -31,7 +31,8 @@ services:
     )
 }
 
-fn mentioned(slack: &FakeApi) -> Vec<String> {
+/// The text of each message the fake Slack accepted.
+pub(crate) fn mentioned(slack: &FakeApi) -> Vec<String> {
     slack
         .requests()
         .iter()

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::alerts::FakeApi;
+use crate::oncall::mentioned;
 
 /// What no output may show: every secret in the fixtures and the env file.
 const SECRETS: &[&str] = &[
@@ -294,12 +295,7 @@ fn imported_checks_alert_and_recover_as_cabot_did() {
     run(T0 + MIN);
     up.store(true, Ordering::SeqCst);
     run(T0 + 2 * MIN);
-    let texts: Vec<String> = slack
-        .requests()
-        .iter()
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .map(|b| b["text"].as_str().unwrap_or("").to_string())
-        .collect();
+    let texts = mentioned(&slack);
     assert_eq!(texts.len(), 2, "{texts:#?}");
     assert!(
         texts[0].contains("CRITICAL") && texts[0].contains("Homepage"),

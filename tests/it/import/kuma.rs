@@ -4,10 +4,9 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use serde_json::Value;
-
 use super::*;
 use crate::alerts::FakeApi;
+use crate::oncall::mentioned;
 
 const SECRETS: &[&str] = &[
     "hunter2",
@@ -302,12 +301,7 @@ fn alerts_and_recovers_as_kuma_did(schema: &str) {
     run(T0 + 20 * MIN);
     up.store(true, Ordering::SeqCst);
     run(T0 + 21 * MIN);
-    let texts: Vec<String> = slack
-        .requests()
-        .iter()
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .map(|b| b["text"].as_str().unwrap_or("").to_string())
-        .collect();
+    let texts = mentioned(&slack);
     assert_eq!(
         texts.len(),
         2,
