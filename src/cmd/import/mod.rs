@@ -101,13 +101,9 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut secrets = Secrets::new(&out.secrets_dir, &out.output)?;
     let mut report = Report::default();
     let imported = match &args.source {
-        Source::Cabot(a) => match (&a.dump, &a.api) {
-            (Some(dump), _) => {
-                let env = read_env(a.env.as_deref())?;
-                cabot::from_dump(dump, &env, &mut secrets, &mut report)?
-            }
-            (None, Some(url)) => {
-                let env = read_env(a.env.as_deref())?;
+        Source::Cabot(a) => match (&a.dump, &a.api, read_env(a.env.as_deref())?) {
+            (Some(dump), _, env) => cabot::from_dump(dump, &env, &mut secrets, &mut report)?,
+            (None, Some(url), env) => {
                 let user = a.user.as_deref().unwrap_or_default();
                 let password = a
                     .password_file
@@ -117,7 +113,7 @@ pub fn run(g: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                     .unwrap_or_default();
                 cabot_api::from_api(url, user, &password, &env, &mut secrets, &mut report)?
             }
-            (None, None) => {
+            (None, None, _) => {
                 return Err(Exit::error(
                     ExitCode::Usage,
                     "give --dump FILE or --api URL",
