@@ -245,6 +245,29 @@ fn a_dump_without_natural_keys_is_refused_unless_it_has_the_content_types() {
     natural.said("give --env production.env");
 }
 
+/// Sorted output: the order of a dump's objects does not show in the config.
+#[test]
+fn a_dump_in_another_order_gives_the_same_config() {
+    let natural = import("cabot/natural.json", "http://127.0.0.1:9", None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = fixture_into(
+        dir.path(),
+        "cabot/natural.json",
+        "cabot.json",
+        &[
+            ("__TARGET__", "http://127.0.0.1:9"),
+            ("__JENKINS__", "http://127.0.0.1:9"),
+        ],
+    );
+    let mut objects: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    objects.reverse();
+    std::fs::write(&path, serde_json::to_string(&objects).unwrap()).unwrap();
+    let reversed = import_into(dir, &["cabot", "--dump", "cabot.json"]);
+    assert_eq!(reversed.run.code, 0, "{}", reversed.run.stderr);
+    assert_eq!(reversed.text(), natural.text());
+}
+
 #[test]
 fn a_dump_with_nothing_to_run_writes_nothing_and_says_why() {
     let dir = tempfile::tempdir().expect("temp dir");
