@@ -6,18 +6,10 @@ use crate::support::*;
 /// `web` (public, checking `target`) with the site published into `site/` and sent on by
 /// `command` (YAML).
 fn env(target: &Target, command: &str) -> Env {
-    Env::new(&format!(
-        "stale_after: 10m
-status:
-  publish: {{ dir: site, command: {command}, timeout: 5s }}
-services:
-  - name: web
-    public: true
-    checks:
-      - {{ name: home, type: http, url: '{}' }}
-",
-        target.url()
-    ))
+    one_service(
+        target,
+        &format!("status:\n  publish: {{ dir: site, command: {command}, timeout: 5s }}"),
+    )
 }
 
 /// Another HTTP server serving the folder `dir` as a web server would.
