@@ -98,8 +98,9 @@ fn unwritable(path: &Path) -> Option<String> {
     })
 }
 
-/// A range's end as the config writes it, in its largest whole unit: `3650d`, `10m`.
-fn whole(d: Duration) -> String {
+/// A duration as the config writes it, in its largest whole unit: `3650d`, `10m` (a
+/// range's ends in errors, and what `cabot import` writes).
+pub(crate) fn whole(d: Duration) -> String {
     let s = d.as_secs();
     if d.subsec_nanos() != 0 || s == 0 {
         return format!("{}ms", d.as_millis());
@@ -2357,7 +2358,7 @@ impl Reader {
 }
 
 /// Whether `name` may name a service or a check: `service/check` identifies one.
-fn usable_name(name: &str) -> bool {
+pub(crate) fn usable_name(name: &str) -> bool {
     !name.trim().is_empty() && !name.contains('/') && !name.chars().any(char::is_control)
 }
 

@@ -420,23 +420,23 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
     env
 }
 
-/// A name usable as a service's or check's: no `/`, not blank. Says so when it changed.
+/// A name usable as a service's or check's (the config's rule): `name`, or with `/` and
+/// control characters replaced and blanks trimmed. Says so when it changed.
 pub fn usable_name(name: &str, what: &str, report: &mut Report) -> String {
+    if config::read::usable_name(name) {
+        return name.to_string();
+    }
     let cleaned: String = name
         .chars()
         .map(|c| if c == '/' || c.is_control() { '-' } else { c })
         .collect();
-    let cleaned = cleaned.trim().to_string();
-    let cleaned = if cleaned.is_empty() {
-        "unnamed".to_string()
-    } else {
-        cleaned
+    let cleaned = match cleaned.trim() {
+        "" => "unnamed".to_string(),
+        trimmed => trimmed.to_string(),
     };
-    if cleaned != name {
-        report.say(format!(
-            "{what} '{name}' is named '{cleaned}' (a name has no '/' and is not blank)"
-        ));
-    }
+    report.say(format!(
+        "{what} '{name}' is named '{cleaned}' (a name has no '/' and is not blank)"
+    ));
     cleaned
 }
 
@@ -457,18 +457,14 @@ pub fn unique(name: String, taken: &mut std::collections::BTreeSet<String>) -> S
 
 /// Minutes as the config writes a duration.
 pub fn minutes(m: i64) -> Node {
-    Node::str(format!("{m}m"))
+    seconds(m.saturating_mul(60))
 }
 
 /// Seconds as the config writes a duration, in its largest whole unit.
 pub fn seconds(s: i64) -> Node {
-    if s % 3600 == 0 {
-        Node::str(format!("{}h", s / 3600))
-    } else if s % 60 == 0 {
-        Node::str(format!("{}m", s / 60))
-    } else {
-        Node::str(format!("{s}s"))
-    }
+    Node::str(config::read::whole(std::time::Duration::from_secs(
+        s.max(0) as u64,
+    )))
 }
 
 #[cfg(test)]

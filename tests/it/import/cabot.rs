@@ -172,7 +172,7 @@ fn a_natural_foreign_dump_becomes_a_config_that_validates_with_secrets_in_files(
     );
     assert!(y["channels"]["hipchat"].is_badvalue());
     assert_eq!(y["alerting"]["repeat"]["error"].as_str(), Some("15m"));
-    assert_eq!(y["alerting"]["repeat"]["warning"].as_str(), Some("60m"));
+    assert_eq!(y["alerting"]["repeat"]["warning"].as_str(), Some("1h"));
     assert_eq!(y["oncall"]["duty"]["fallback"].as_str(), Some("alice"));
     assert_eq!(
         y["oncall"]["duty"]["ical_url"].as_str(),

@@ -128,7 +128,7 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
     // Push is a heartbeat whose token is a secret; the report says how to ping.
     let push = named(&named(&y["services"], "Nightly backup")["checks"], "push");
     assert_eq!(push["type"].as_str(), Some("heartbeat"));
-    assert_eq!(push["period"].as_str(), Some("24h"));
+    assert_eq!(push["period"].as_str(), Some("1d"));
     assert_eq!(
         out.secret("heartbeat-nightly-backup-push-token"),
         ("aBcD1234eFgH5678iJkL9012\n".to_string(), 0o600)
