@@ -893,7 +893,29 @@ pub fn load_thorough(path: &Path) -> Result<Loaded, ConfigError> {
 
 fn load_with(path: &Path, thorough: bool) -> Result<Loaded, ConfigError> {
     let text = read_text(path)?;
-    let mut loaded = read::parse_with(&text, path, thorough)?;
+    judge(&text, path, thorough)
+}
+
+/// What `validate` would say of `text` as the config at `path`, which need not exist yet:
+/// for `cabot import`, before it writes the file.
+pub fn check_text(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError {
+            file: path.to_path_buf(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            io: Some(format!(
+                "the config would be larger than {} MiB; that is no config",
+                MAX_CONFIG_BYTES >> 20
+            )),
+        });
+    }
+    judge(text, path, true)
+}
+
+/// The config in `text`, read from `path`, with the warnings that depend on where it is.
+fn judge(text: &str, path: &Path, thorough: bool) -> Result<Loaded, ConfigError> {
+    let mut loaded = read::parse_with(text, path, thorough)?;
     if !loaded.inline_secret_marks.is_empty()
         && let Some(advice) = who_else_reads(path)
     {

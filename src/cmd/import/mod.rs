@@ -314,8 +314,8 @@ fn refuse_foreign_output(output: &Path) -> anyhow::Result<()> {
     ))
 }
 
-/// Writes the config beside `output`, validates it as `cabot validate` would, and only then
-/// puts it in `output`'s place. Returns what it holds, in words.
+/// Validates the config as `cabot validate` would validate it at `output`, and only then
+/// writes it there (beside it first, then renamed). Returns what it holds, in words.
 fn write_validated(output: &Path, imported: &Imported) -> anyhow::Result<String> {
     let mut header = vec![HEADER.to_string()];
     header.extend(imported.origin.iter().cloned());
@@ -325,20 +325,26 @@ fn write_validated(output: &Path, imported: &Imported) -> anyhow::Result<String>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "checks.yaml".into());
     let new = output.with_file_name(format!("{name}.new"));
-    // A new file, not whatever `.new` may point to.
-    let _ = std::fs::remove_file(&new);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&new)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", new.display()))?;
-    let loaded = match config::load_thorough(&new) {
+    let write_new = || -> anyhow::Result<()> {
+        // A new file, not whatever `.new` may point to.
+        let _ = std::fs::remove_file(&new);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&new)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("cannot write {}", new.display()))
+    };
+    let loaded = match config::check_text(&text, output) {
         Ok(loaded) => loaded,
         Err(e) => {
             for line in e.lines() {
                 eprintln!("{line}");
             }
+            if let Some(io) = &e.io {
+                eprintln!("cabot: {}: {io}", output.display());
+            }
+            write_new()?;
             return Err(Exit::error(
                 ExitCode::Config,
                 format!(
@@ -349,12 +355,10 @@ fn write_validated(output: &Path, imported: &Imported) -> anyhow::Result<String>
             ));
         }
     };
-    // The warnings were found in the file beside the output: they speak of the output.
-    let new_name = format!("{name}.new");
     for w in &loaded.warnings {
-        let line = config::format_diagnostic(output, w, true);
-        eprintln!("{}", line.replace(&new_name, &name));
+        eprintln!("{}", config::format_diagnostic(output, w, true));
     }
+    write_new()?;
     std::fs::rename(&new, output).with_context(|| format!("cannot write {}", output.display()))?;
     let services = loaded.config.services.len();
     let checks: usize = loaded.config.services.iter().map(|s| s.checks.len()).sum();
@@ -483,6 +487,26 @@ mod tests {
         assert_eq!(env["QUOTED"], "a b");
         assert_eq!(env["EMPTY"], "");
         assert_eq!(env.len(), 5);
+    }
+
+    /// An importer's mistake never reaches the output: the text is kept beside it.
+    #[test]
+    fn a_config_that_does_not_validate_leaves_the_output_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = dir.path().join("checks.yaml");
+        std::fs::write(&output, "# Imported by `cabot import`\nold\n").unwrap();
+        let imported = Imported {
+            origin: Vec::new(),
+            root: Node::map().with("services", Node::list()),
+        };
+        let err = write_validated(&output, &imported).expect_err("no services is no config");
+        assert_eq!(crate::exit_codes::for_error(&err), ExitCode::Config);
+        assert_eq!(
+            std::fs::read_to_string(&output).unwrap(),
+            "# Imported by `cabot import`\nold\n"
+        );
+        let kept = std::fs::read_to_string(dir.path().join("checks.yaml.new")).unwrap();
+        assert!(kept.contains("services: []"), "{kept}");
     }
 
     #[test]
