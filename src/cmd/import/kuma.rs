@@ -768,16 +768,21 @@ fn check(
             node.set("record_type", Node::str(&record));
             node.set("expect", Node::strs(expect));
             if let Some(server) = get_str(m, "dns_resolve_server") {
-                let port = get_int(m, "port").filter(|p| *p != 53 && *p > 0);
-                let server = server.trim();
-                node.set(
-                    "server",
-                    Node::str(match port {
-                        Some(p) if server.contains(':') => format!("[{server}]:{p}"),
-                        Some(p) => format!("{server}:{p}"),
-                        None => server.to_string(),
-                    }),
-                );
+                let port = get_int(m, "port")
+                    .and_then(|p| u16::try_from(p).ok())
+                    .filter(|p| *p != 53 && *p > 0);
+                match server.trim().parse::<std::net::IpAddr>() {
+                    Ok(ip) => node.set(
+                        "server",
+                        Node::str(port.map_or_else(
+                            || ip.to_string(),
+                            |p| std::net::SocketAddr::new(ip, p).to_string(),
+                        )),
+                    ),
+                    Err(_) => report.say(format!(
+                        "{what}: resolver '{server}' is not an IP address: the system's resolver is asked"
+                    )),
+                }
             }
         }
         "push" => {

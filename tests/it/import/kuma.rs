@@ -120,6 +120,10 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
     let dns = named(&backend["checks"], "Resolver");
     assert_eq!(dns["expect"][1].as_str(), Some("127.0.0.2"));
     assert_eq!(dns["server"].as_str(), Some("127.0.0.1"));
+    let on_port = named(&backend["checks"], "Resolver on a port");
+    assert_eq!(on_port["server"].as_str(), Some("[::1]:5353"));
+    assert!(named(&backend["checks"], "Resolver by name")["server"].is_badvalue());
+    out.said("resolver 'dns.example.com' is not an IP address");
     // Its members' notifications differed: the service tells them all, and says so.
     assert_eq!(backend["channels"][0].as_str(), Some("ops-slack"));
     assert_eq!(backend["channels"][1].as_str(), Some("phone-push"));

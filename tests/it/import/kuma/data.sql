@@ -33,6 +33,8 @@ INSERT INTO monitor (id, name, active, user_id, interval, url, type, hostname, p
  (8, 'Nightly backup', 1, 1, 86400, NULL, 'push', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, 'aBcD1234eFgH5678iJkL9012', 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (9, 'Legacy', 0, 1, 60, 'http://legacy:legacy%2Fsecret@127.0.0.1:9/legacy', 'http', NULL, NULL, NULL, 0, 0, 1, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
  (10, 'Containers', 1, 1, 60, NULL, 'docker', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 48, 0),
+ (12, 'Resolver by name', 1, 1, 300, NULL, 'dns', 'shop.example.com', 5353, NULL, 0, 0, 0, 10, '["200-299"]', 'A', 'dns.example.com', 'Records: 127.0.0.1', 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, 4, 0, NULL, NULL, 48, 0),
+ (13, 'Resolver on a port', 1, 1, 300, NULL, 'dns', 'shop.example.com', 5353, NULL, 0, 0, 0, 10, '["200-299"]', 'AAAA', '::1', 'Records: ::1', 60, NULL, 'GET', NULL, NULL, NULL, NULL, NULL, 4, 0, NULL, NULL, 48, 0),
  (11, 'Admin', 1, 1, 300, '__TARGET__/admin', 'http', NULL, NULL, NULL, 0, 0, 0, 10, '["200-299"]', 'A', '1.1.1.1', NULL, 60, NULL, 'GET', NULL, NULL, 'probe', 'hunter2', 'basic', NULL, 0, NULL, NULL, 48, 12);
 
 INSERT INTO monitor_notification (id, monitor_id, notification_id) VALUES
