@@ -25,9 +25,10 @@ use serde_json::Value;
 
 use super::yaml_out::Node;
 use super::{
-    Imported, Report, Secrets, http_url, minutes, seconds, split_userinfo, unique, usable_name,
+    Imported, Report, Secrets, http_url, judge, minutes, seconds, split_userinfo, unique,
+    usable_name,
 };
-use crate::alerts::channels::{self, Verdict};
+use crate::alerts::channels::Verdict;
 use crate::exit_codes::{Exit, ExitCode};
 
 /// The largest dump read: a dump with years of check results is mostly results, which
@@ -650,13 +651,6 @@ fn alerting(env: &BTreeMap<String, String>, report: &mut Report) -> Node {
 
 /// Each active user with what a channel can reach them by.
 fn users(cabot: &Cabot, report: &mut Report) -> Node {
-    let contacts = channels::contacts();
-    let judge = |key: &str, value: &str| {
-        contacts
-            .iter()
-            .find(|c| c.key == key)
-            .map_or(Verdict::Usable, |c| (c.check)(value))
-    };
     let mut sorted: Vec<(&i64, &User)> = cabot.users.iter().collect();
     sorted.sort_by(|a, b| a.1.username.cmp(&b.1.username));
     let mut out = Node::map();
@@ -816,6 +810,13 @@ fn email(
         report.say("alert plugin email: not imported: CABOT_FROM_EMAIL is not set (Cabot sent from 'Cabot <None>')");
         return None;
     };
+    let from = format!("Cabot <{}>", from.trim());
+    if let Verdict::Unusable(why) = judge("email", &from) {
+        report.say(format!(
+            "alert plugin email: not imported: CABOT_FROM_EMAIL: {why}"
+        ));
+        return None;
+    }
     let host = env_first(env, &["EMAIL_HOST", "SES_HOST"]).unwrap_or("localhost");
     let port: u16 = match env_first(env, &["EMAIL_PORT", "SES_PORT"]).map(|p| p.trim().parse()) {
         None => 25,
@@ -852,7 +853,7 @@ fn email(
     Some(
         Node::map()
             .with("type", Node::str("email"))
-            .with("from", Node::str(format!("Cabot <{from}>")))
+            .with("from", Node::str(from))
             .with("servers", servers),
     )
 }
@@ -874,6 +875,12 @@ fn twilio(
         ));
         return None;
     };
+    if let Verdict::Unusable(why) = judge("phone", from.trim()) {
+        report.say(format!(
+            "alert plugin {name}: not imported: TWILIO_OUTGOING_NUMBER: {why}"
+        ));
+        return None;
+    }
     let provider = Node::map()
         .with("account_sid", Node::str(sid))
         .with(
@@ -1268,6 +1275,12 @@ fn check(
                 ));
                 return None;
             };
+            if !http_url(api) {
+                report.say(format!(
+                    "{what}: not imported: GRAPHITE_API '{api}' is not an http or https URL"
+                ));
+                return None;
+            }
             node.set("type", Node::str("graphite"));
             node.set("url", Node::str(api.trim()));
             node.set("target", Node::str(c.metric.as_deref().unwrap_or("")));
@@ -1311,6 +1324,13 @@ fn check(
                 report.say(format!("{what}: not imported (its Jenkins server is not in the dump: cabotapp.jenkinsconfig)"));
                 return None;
             };
+            if !http_url(&config.api) {
+                report.say(format!(
+                    "{what}: not imported: its Jenkins address '{}' is not an http or https URL",
+                    config.api
+                ));
+                return None;
+            }
             node.set("type", Node::str("jenkins"));
             node.set("url", Node::str(config.api.trim()));
             node.set("job", Node::str(&c.name));

@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use super::yaml_out::{Item, Node};
 use super::{
-    Imported, Report, Secrets, http_url, seconds, slug, split_userinfo, unique, usable_name,
+    Imported, Report, Secrets, http_url, judge, seconds, slug, split_userinfo, unique, usable_name,
 };
+use crate::alerts::channels::Verdict;
 use crate::exit_codes::{Exit, ExitCode};
 
 /// The tables an import reads, with the columns it needs from each: a database without
@@ -991,20 +992,27 @@ fn channel(
                     "{what}: its own subject and body dropped (cabot writes Cabot's)"
                 ));
             }
+            to.retain(|address| match judge("email", address) {
+                Verdict::Unusable(why) => {
+                    report.say(format!("{what}: recipient dropped: {why}"));
+                    false
+                }
+                _ => true,
+            });
             if to.is_empty() {
                 report.say(format!("{what}: not imported (no recipient)"));
+                return None;
+            }
+            let from = s("smtpFrom").unwrap_or_else(|| "Uptime Kuma <kuma@localhost>".into());
+            if let Verdict::Unusable(why) = judge("email", &from) {
+                report.say(format!("{what}: not imported (its sender: {why})"));
                 return None;
             }
             let mut servers = Node::list();
             servers.push(None, server);
             Node::map()
                 .with("type", Node::str("email"))
-                .with(
-                    "from",
-                    Node::str(
-                        s("smtpFrom").unwrap_or_else(|| "Uptime Kuma <kuma@localhost>".into()),
-                    ),
-                )
+                .with("from", Node::str(from))
                 .with("servers", servers)
                 .with("to", Node::strs(to))
         }
@@ -1049,6 +1057,12 @@ fn channel(
         }
         "ntfy" => {
             let server = s("ntfyserverurl").unwrap_or_else(|| "https://ntfy.sh".into());
+            if !http_url(&server) {
+                report.say(format!(
+                    "{what}: not imported (its server '{server}' is not an http or https URL)"
+                ));
+                return None;
+            }
             let topic = need("ntfytopic", report)?;
             // On a public server the topic is the password: the URL is a secret.
             let url = format!("{}/{topic}", server.trim_end_matches('/'));
@@ -1071,6 +1085,10 @@ fn channel(
         "pushover" => {
             let token = need("pushoverapptoken", report)?;
             let user = need("pushoveruserkey", report)?;
+            if let Verdict::Unusable(why) = judge("pushover", &user) {
+                report.say(format!("{what}: not imported (its user key: {why})"));
+                return None;
+            }
             Node::map()
                 .with("type", Node::str("pushover"))
                 .with("token_file", Node::str(secret("app token", token)))
@@ -1098,6 +1116,12 @@ fn channel(
         }
         "gotify" => {
             let server = need("gotifyserverurl", report)?;
+            if !http_url(&server) {
+                report.say(format!(
+                    "{what}: not imported (its server '{server}' is not an http or https URL)"
+                ));
+                return None;
+            }
             let token = need("gotifyapplicationToken", report)?;
             Node::map()
                 .with("type", Node::str("gotify"))
@@ -1106,6 +1130,12 @@ fn channel(
         }
         "matrix" => {
             let home = need("homeserverUrl", report)?;
+            if !http_url(&home) {
+                report.say(format!(
+                    "{what}: not imported (its server '{home}' is not an http or https URL)"
+                ));
+                return None;
+            }
             let token = need("accessToken", report)?;
             let room = need("internalRoomId", report)?;
             Node::map()

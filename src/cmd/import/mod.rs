@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::alerts::channels::{self, Verdict};
 use crate::cli::Global;
 use crate::config;
 use crate::exit_codes::{Exit, ExitCode};
@@ -280,6 +281,15 @@ pub fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
         format!("{scheme}://{}", &rest[at + 1..]),
         Some((decode(user), decode(password))),
     )
+}
+
+/// What the config's check of a contact (`email`, `phone`, `slack`, `pushover`...) makes of
+/// `value`: the rule `validate` applies to a user's contact and to a channel's `to:`.
+pub fn judge(contact: &str, value: &str) -> Verdict {
+    channels::contacts()
+        .iter()
+        .find(|c| c.key == contact)
+        .map_or(Verdict::Usable, |c| (c.check)(value))
 }
 
 /// Whether `url` is an http or https URL with a host: what an http check can fetch.

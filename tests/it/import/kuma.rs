@@ -169,6 +169,8 @@ fn imports_with_every_mapping(schema: &str, version: &str) {
         Some("smtp://127.0.0.1:9?tls=opportunistic")
     );
     assert_eq!(mail["to"][1].as_str(), Some("oncall@example.com"));
+    assert_eq!(mail["to"].as_vec().map(Vec::len), Some(2));
+    out.said("notification 'Mail' (Kuma notification 2): recipient dropped: 'on call team' is not an email address");
     assert_eq!(out.secret("mail-smtp-password").0, "smtp-secret\n");
     assert_eq!(
         y["channels"]["ops-slack"]["webhook_url_file"].as_str(),

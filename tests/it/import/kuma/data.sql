@@ -6,7 +6,7 @@ INSERT INTO setting (key, value, type) VALUES ('serverTimezone', '"Europe/London
 
 INSERT INTO notification (id, name, active, user_id, is_default, config) VALUES
  (1, 'Ops Slack', 1, 1, 1, '{"name":"Ops Slack","type":"slack","isDefault":true,"slackwebhookURL":"__SLACK__/services/T0/B0/secret","slackchannel":"#ops","applyExisting":true}'),
- (2, 'Mail', 1, 1, 0, '{"name":"Mail","type":"smtp","isDefault":false,"smtpHost":"127.0.0.1","smtpPort":9,"smtpSecure":false,"smtpIgnoreTLSError":false,"smtpUsername":"kuma","smtpPassword":"smtp-secret","smtpFrom":"Kuma <kuma@example.com>","smtpTo":"ops@example.com, oncall@example.com","smtpCC":"","smtpBCC":""}'),
+ (2, 'Mail', 1, 1, 0, '{"name":"Mail","type":"smtp","isDefault":false,"smtpHost":"127.0.0.1","smtpPort":9,"smtpSecure":false,"smtpIgnoreTLSError":false,"smtpUsername":"kuma","smtpPassword":"smtp-secret","smtpFrom":"Kuma <kuma@example.com>","smtpTo":"ops@example.com, oncall@example.com, on call team","smtpCC":"","smtpBCC":""}'),
  (3, 'Phone push', 1, 1, 0, '{"name":"Phone push","type":"pushover","pushoverapptoken":"azGDORePK8gMaC0QOYAMyEEuzJnyUi","pushoveruserkey":"uQiRzpo4DXghDmr9QzzfQu27cmVRsG","pushoverpriority":"1"}'),
  (4, 'Old Teams', 1, 1, 0, '{"name":"Old Teams","type":"teams","webhookUrl":"https://outlook.office.com/webhook/x"}'),
  (5, 'Matrix', 0, 1, 0, '{"name":"Matrix","type":"matrix","homeserverUrl":"https://matrix.example.org","accessToken":"matrix-secret","internalRoomId":"!ops:example.org"}'),
